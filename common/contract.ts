@@ -1,0 +1,177 @@
+/**
+ * The one contract between the renderer and main. Each method names its request schema
+ * (validated in main on every call), its response schema and who may call it. The preload
+ * exposes exactly these methods on `window.counter`; the web bridge implements the same
+ * type. Adding a method: see docs/adding-an-ipc-method.md.
+ */
+import { z } from 'zod';
+import {
+  appStateViewSchema,
+  duplicateCandidateSchema,
+  loginIdSchema,
+  operatorViewSchema,
+  pinSchema,
+  provisionalCheckInSchema,
+  provisioningSchema,
+  queuePolicySchema,
+  queueViewSchema,
+  refIdSchema,
+  ROLES,
+  rosterInfoSchema,
+  searchHitSchema,
+  ticketViewSchema,
+  uuidSchema,
+  walkInFormSchema,
+  doseSchema,
+} from './domain';
+import type { Result } from './result';
+
+export type Access = 'public' | 'operator' | 'supervisor';
+
+interface MethodSpec<Req extends z.ZodType, Res extends z.ZodType> {
+  request: Req;
+  response: Res;
+  access: Access;
+  /** changes stored data: the renderer is told `changed` afterwards */
+  mutates: boolean;
+}
+
+const method = <Req extends z.ZodType, Res extends z.ZodType>(
+  request: Req,
+  response: Res,
+  access: Access,
+  mutates: boolean,
+): MethodSpec<Req, Res> => ({ request, response, access, mutates });
+
+const empty = z.object({}).strict();
+const ticketRef = z.object({ ticketId: uuidSchema }).strict();
+/** A roster file is read in the renderer and handed over whole; 64 MiB covers ~500k rows of CSV. */
+export const MAX_ROSTER_BYTES = 64 * 1024 * 1024;
+
+export const contract = {
+  getAppState: method(empty, appStateViewSchema, 'public', false),
+  provision: method(
+    z
+      .object({
+        provisioning: provisioningSchema,
+        supervisor: z.object({ loginId: loginIdSchema, name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'), pin: pinSchema }).strict(),
+      })
+      .strict(),
+    appStateViewSchema,
+    'public',
+    true,
+  ),
+  signIn: method(z.object({ loginId: loginIdSchema, pin: pinSchema }).strict(), operatorViewSchema, 'public', false),
+  signOut: method(empty, z.null(), 'public', false),
+
+  listOperators: method(empty, z.array(operatorViewSchema), 'supervisor', false),
+  addOperator: method(
+    z
+      .object({
+        loginId: loginIdSchema,
+        name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'),
+        role: z.enum(ROLES),
+        pin: pinSchema,
+      })
+      .strict(),
+    operatorViewSchema,
+    'supervisor',
+    true,
+  ),
+  setOperatorDisabled: method(z.object({ operatorId: uuidSchema, disabled: z.boolean() }).strict(), operatorViewSchema, 'supervisor', true),
+  resetOperatorPin: method(z.object({ operatorId: uuidSchema, pin: pinSchema }).strict(), operatorViewSchema, 'supervisor', true),
+  updateQueuePolicy: method(queuePolicySchema.strict(), appStateViewSchema, 'supervisor', true),
+
+  importRoster: method(
+    z
+      .object({
+        fileName: z.string().min(1).max(260),
+        format: z.enum(['json', 'csv']),
+        content: z.string().max(MAX_ROSTER_BYTES, 'file_too_large'),
+      })
+      .strict(),
+    rosterInfoSchema,
+    'supervisor',
+    true,
+  ),
+  searchRoster: method(z.object({ query: z.string().max(100, 'too_long') }).strict(), z.array(searchHitSchema), 'operator', false),
+
+  checkIn: method(z.object({ refId: refIdSchema }).strict(), ticketViewSchema, 'operator', true),
+  checkInProvisional: method(provisionalCheckInSchema.strict(), ticketViewSchema, 'operator', true),
+  previewWalkIn: method(
+    z.object({ form: walkInFormSchema }).strict(),
+    z.object({
+      duplicates: z.array(duplicateCandidateSchema),
+      eligibility: z.object({ eligible: z.boolean(), age: z.number().int(), reason: z.string().nullable(), phase: z.string().nullable() }),
+    }),
+    'operator',
+    false,
+  ),
+  registerWalkIn: method(
+    z
+      .object({
+        /** made by the renderer once per form; a repeated submission returns the same ticket */
+        submissionId: uuidSchema,
+        form: walkInFormSchema,
+        /** IDs of the possible duplicates the operator saw and decided are different people */
+        acknowledgedDuplicates: z.array(z.string().max(64)).max(50),
+      })
+      .strict(),
+    ticketViewSchema,
+    'operator',
+    true,
+  ),
+
+  getQueue: method(empty, queueViewSchema, 'operator', false),
+  callNext: method(empty, ticketViewSchema, 'operator', true),
+  callTicket: method(ticketRef, ticketViewSchema, 'operator', true),
+  recallTicket: method(ticketRef, ticketViewSchema, 'operator', true),
+  markNoShow: method(ticketRef, ticketViewSchema, 'operator', true),
+  requeueTicket: method(ticketRef, ticketViewSchema, 'operator', true),
+  cancelTicket: method(
+    z.object({ ticketId: uuidSchema, reason: z.string().trim().min(1, 'required').max(200, 'too_long') }).strict(),
+    ticketViewSchema,
+    'operator',
+    true,
+  ),
+  serveTicket: method(
+    z
+      .object({
+        ticketId: uuidSchema,
+        vaccine: z.string().regex(/^[A-Z0-9_]{2,20}$/, 'required'),
+        lotNumber: z
+          .string({ error: 'required' })
+          .trim()
+          .toUpperCase()
+          .regex(/^[A-Z0-9][A-Z0-9\-/]{2,19}$/, 'lot_number_format'),
+        dose: doseSchema,
+      })
+      .strict(),
+    ticketViewSchema,
+    'operator',
+    true,
+  ),
+} as const;
+
+export type Contract = typeof contract;
+export type MethodName = keyof Contract;
+export const METHOD_NAMES = Object.keys(contract) as MethodName[];
+
+export type RequestOf<M extends MethodName> = z.input<Contract[M]['request']>;
+export type ParsedRequestOf<M extends MethodName> = z.output<Contract[M]['request']>;
+export type ResponseOf<M extends MethodName> = z.output<Contract[M]['response']>;
+
+/** Pushed from main to the renderer. */
+export type CounterEvent =
+  | { type: 'changed'; method: MethodName }
+  | { type: 'status'; outboxPending: number };
+
+/** `window.counter`: the only door from the page to the counter. */
+export type CounterApi = {
+  [M in MethodName]: (request: RequestOf<M>) => Promise<Result<ResponseOf<M>>>;
+} & {
+  onEvent(listener: (event: CounterEvent) => void): () => void;
+};
+
+export const ipcChannel = (m: MethodName): string => `counter:${m}`;
+export const EVENT_CHANNEL = 'counter:event';

@@ -1,0 +1,278 @@
+/**
+ * The words of the counter, as schemas. Forms are validated here so the renderer can show
+ * a field error at once and main can refuse the same input again: one rule, two places.
+ * Every user-facing issue message is an i18n key below `errors.field.`.
+ */
+import { z } from 'zod';
+import { PHOTO_ID_TYPES, normalizePhotoId, photoIdError } from './rules/photo-id';
+import { mobileError, normalizeMobile } from './rules/mobile';
+import { isIsoDay, isValidTimeZone } from './rules/centre-day';
+
+export const LANES = ['priority', 'walkin'] as const;
+export const TICKET_STATUSES = ['waiting', 'called', 'served', 'no_show', 'cancelled'] as const;
+export const GENDERS = ['F', 'M', 'O'] as const;
+export const ROLES = ['operator', 'supervisor'] as const;
+export const DOSES = [1, 2, 3] as const;
+
+export const uuidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'invalid');
+export const isoDaySchema = z.string().refine(isIsoDay, 'date_format');
+
+const nameSchema = z
+  .string({ error: 'required' })
+  .trim()
+  .min(1, 'required')
+  .max(100, 'too_long')
+  .refine((s) => s.length >= 2, 'name_too_short')
+  .refine((s) => /^[\p{L}\p{M}][\p{L}\p{M} .'\-]*$/u.test(s), 'name_chars');
+
+const currentYear = () => new Date().getFullYear();
+const birthYearSchema = z.coerce
+  .number({ error: 'required' })
+  .int('birth_year_range')
+  .refine((y) => y >= 1900 && y <= currentYear(), 'birth_year_range');
+
+export const genderSchema = z.enum(GENDERS, { error: 'required' });
+export const photoIdTypeSchema = z.enum(PHOTO_ID_TYPES, { error: 'required' });
+export const doseSchema = z.coerce.number({ error: 'required' }).int('dose_invalid').refine((d) => d >= 1 && d <= 3, 'dose_invalid');
+export const refIdSchema = z
+  .string({ error: 'required' })
+  .trim()
+  .toUpperCase()
+  .min(1, 'required')
+  .refine((s) => /^[A-Z0-9]{6,20}$/.test(s), 'ref_id_format');
+const last4Schema = z.string().regex(/^[0-9A-Z]{4}$/, 'last4_format');
+export const slotTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'slot_time_format');
+
+/** The walk-in form as the operator fills it. */
+export const walkInFormSchema = z
+  .object({
+    name: nameSchema,
+    gender: genderSchema,
+    birthYear: birthYearSchema,
+    mobile: z.string({ error: 'required' }).transform(normalizeMobile),
+    photoIdType: photoIdTypeSchema,
+    photoIdNumber: z.string({ error: 'required' }).max(40, 'too_long').transform(normalizePhotoId),
+    comorbidity: z.boolean().default(false),
+    dose: doseSchema,
+  })
+  .superRefine((v, ctx) => {
+    const m = mobileError(v.mobile);
+    if (m) ctx.addIssue({ code: 'custom', path: ['mobile'], message: m });
+    const id = photoIdError(v.photoIdType, v.photoIdNumber);
+    if (id) ctx.addIssue({ code: 'custom', path: ['photoIdNumber'], message: id });
+  });
+export type WalkInFormInput = z.input<typeof walkInFormSchema>;
+export type WalkInForm = z.output<typeof walkInFormSchema>;
+
+/** A person who registered online and booked a slot today: one row of the day roster. */
+export const rosterEntrySchema = z.object({
+  refId: refIdSchema,
+  name: nameSchema,
+  gender: genderSchema,
+  birthYear: birthYearSchema,
+  mobileLast4: z.string().trim().regex(/^\d{4}$/, 'last4_format'),
+  photoIdType: photoIdTypeSchema,
+  photoIdLast4: z.string().trim().toUpperCase().pipe(last4Schema),
+  dose: doseSchema,
+  slotTime: z.union([slotTimeSchema, z.literal('').transform(() => null), z.null()]).default(null),
+});
+export type RosterEntry = z.output<typeof rosterEntrySchema>;
+
+/** Provisional check-in of someone not found in the roster: what they present. */
+export const provisionalCheckInSchema = z.object({
+  refId: refIdSchema,
+  name: nameSchema,
+  birthYear: birthYearSchema.optional(),
+  gender: genderSchema.optional(),
+});
+export type ProvisionalCheckIn = z.output<typeof provisionalCheckInSchema>;
+
+const criterionSchema = z.object({
+  minAge: z.number().int().min(0).max(130),
+  maxAge: z.number().int().min(0).max(130).optional(),
+  requiresComorbidity: z.boolean().optional(),
+});
+
+export const queuePolicySchema = z.object({
+  mode: z.enum(['strict', 'ratio']).default('strict'),
+  priorityPerWalkIn: z.number().int().min(1).max(50).default(3),
+  walkInMaxWaitMinutes: z.number().int().min(1).max(24 * 60).nullable().default(null),
+  lateArrivalMinutes: z.number().int().min(0).max(24 * 60).nullable().default(null),
+  provisionalPriority: z.boolean().default(false),
+});
+export type QueuePolicySettings = z.output<typeof queuePolicySchema>;
+
+export const DEFAULT_ELIGIBILITY = [
+  {
+    from: '2021-03-01',
+    label: '60+, or 45-59 with a comorbidity',
+    anyOf: [{ minAge: 60 }, { minAge: 45, maxAge: 59, requiresComorbidity: true }],
+  },
+  { from: '2021-04-01', label: '45+', anyOf: [{ minAge: 45 }] },
+  { from: '2021-05-01', label: '18+', anyOf: [{ minAge: 18 }] },
+];
+
+/** The provisioning file: who this counter is and the rules it follows. Written by hospital IT or the first-run screen. */
+export const provisioningSchema = z.object({
+  schemaVersion: z.literal(1),
+  centre: z.object({
+    id: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_\-]+$/, 'centre_id_format'),
+    name: z.string().trim().min(2, 'required').max(120, 'too_long'),
+    nameHi: z.string().trim().max(120, 'too_long').optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'time_zone_invalid').default('Asia/Kolkata'),
+  }),
+  counter: z.object({
+    code: z.string().trim().regex(/^[A-Z0-9]{1,4}$/, 'counter_code_format'),
+    /** first part of every token of this counter, e.g. `A` in `A-P017`; unique within the centre */
+    tokenPrefix: z.string().trim().regex(/^[A-Z]{1,2}$/, 'token_prefix_format'),
+  }),
+  lanes: z
+    .object({
+      priorityLetter: z.string().regex(/^[A-Z]$/).default('P'),
+      walkInLetter: z.string().regex(/^[A-Z]$/).default('W'),
+    })
+    .refine((l) => l.priorityLetter !== l.walkInLetter, 'lane_letters_same')
+    .default({ priorityLetter: 'P', walkInLetter: 'W' }),
+  queuePolicy: queuePolicySchema.default(queuePolicySchema.parse({})),
+  eligibility: z
+    .array(
+      z.object({
+        from: isoDaySchema,
+        label: z.string().min(1).max(120),
+        anyOf: z.array(criterionSchema).min(1),
+      }),
+    )
+    .min(1)
+    .default(DEFAULT_ELIGIBILITY),
+  vaccines: z
+    .array(z.object({ code: z.string().regex(/^[A-Z0-9_]{2,20}$/), name: z.string().min(1).max(60) }))
+    .min(1)
+    .default([
+      { code: 'COVISHIELD', name: 'Covishield' },
+      { code: 'COVAXIN', name: 'Covaxin' },
+    ]),
+  security: z
+    .object({
+      maxPinAttempts: z.number().int().min(3).max(20).default(5),
+      lockMinutes: z.number().int().min(1).max(24 * 60).default(5),
+    })
+    .default({ maxPinAttempts: 5, lockMinutes: 5 }),
+  portal: z
+    .object({ url: z.url(), deviceToken: z.string().min(16).max(200) })
+    .optional(),
+});
+export type Provisioning = z.output<typeof provisioningSchema>;
+export type ProvisioningInput = z.input<typeof provisioningSchema>;
+
+export const pinSchema = z.string({ error: 'required' }).regex(/^\d{4,8}$/, 'pin_format');
+export const loginIdSchema = z
+  .string({ error: 'required' })
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9._\-]{3,32}$/, 'login_id_format');
+
+// ---- What crosses back to the renderer (schemas, so responses can be checked too) ----
+
+export type LaneName = (typeof LANES)[number];
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export type Role = (typeof ROLES)[number];
+
+const isoTime = z.string();
+
+export const ticketViewSchema = z.object({
+  id: z.string(),
+  token: z.string(),
+  lane: z.enum(LANES),
+  source: z.enum(['online', 'provisional', 'walkin']),
+  status: z.enum(TICKET_STATUSES),
+  name: z.string(),
+  refId: z.string().nullable(),
+  verified: z.boolean(),
+  late: z.boolean(),
+  /** ISO time it joined (or rejoined) its lane */
+  queuedAt: isoTime,
+  createdAt: isoTime,
+  calledAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  recallCount: z.number().int(),
+  requeueCount: z.number().int(),
+  dose: z.number().int().nullable(),
+});
+export type TicketView = z.infer<typeof ticketViewSchema>;
+
+export const operatorViewSchema = z.object({
+  id: z.string(),
+  loginId: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  disabled: z.boolean(),
+  lockedUntil: isoTime.nullable(),
+});
+export type OperatorView = z.infer<typeof operatorViewSchema>;
+
+export const searchHitSchema = z.object({
+  refId: z.string(),
+  name: z.string(),
+  gender: z.enum(GENDERS),
+  birthYear: z.number().int(),
+  mobileLast4: z.string(),
+  photoIdType: z.string(),
+  photoIdLast4: z.string(),
+  dose: z.number().int(),
+  slotTime: z.string().nullable(),
+  matchedOn: z.enum(['ref_id', 'ref_last4', 'mobile_last4', 'photo_id_last4', 'name']),
+  /** set when this registrant already has a ticket today */
+  ticket: z.object({ id: z.string(), token: z.string(), status: z.enum(TICKET_STATUSES) }).nullable(),
+});
+export type SearchHit = z.infer<typeof searchHitSchema>;
+
+export const duplicateCandidateSchema = z.object({
+  kind: z.enum(['roster', 'walkin']),
+  /** roster ref ID or walk-in record ID */
+  id: z.string(),
+  name: z.string(),
+  birthYear: z.number().int(),
+  reason: z.enum(['same_photo_id', 'same_mobile_similar_name']),
+  token: z.string().nullable(),
+});
+export type DuplicateCandidate = z.infer<typeof duplicateCandidateSchema>;
+
+export const rosterInfoSchema = z.object({
+  day: z.string(),
+  count: z.number().int(),
+  importedAt: isoTime,
+  source: z.string(),
+  /** the roster is not for the centre's today */
+  stale: z.boolean(),
+});
+export type RosterInfo = z.infer<typeof rosterInfoSchema>;
+
+export const queueViewSchema = z.object({
+  day: z.string(),
+  waiting: z.object({ priority: z.array(ticketViewSchema), walkin: z.array(ticketViewSchema) }),
+  /** called and not yet served or marked no-show */
+  called: z.array(ticketViewSchema),
+  /** the last finished tickets (served, no-show, cancelled), newest first */
+  recent: z.array(ticketViewSchema),
+  next: z.object({ ticketId: z.string(), token: z.string(), lane: z.enum(LANES), reason: z.string() }).nullable(),
+  counts: z.object({ served: z.number().int(), noShow: z.number().int(), cancelled: z.number().int() }),
+  /** minutes the oldest waiting ticket of each lane has waited */
+  oldestWaitMinutes: z.object({ priority: z.number().nullable(), walkin: z.number().nullable() }),
+  policy: queuePolicySchema,
+  now: isoTime,
+});
+export type QueueView = z.infer<typeof queueViewSchema>;
+
+export const appStateViewSchema = z.object({
+  provisioned: z.boolean(),
+  today: z.string().nullable(),
+  centre: z.object({ id: z.string(), name: z.string(), nameHi: z.string().nullable(), timeZone: z.string() }).nullable(),
+  counter: z.object({ code: z.string(), tokenPrefix: z.string() }).nullable(),
+  deviceId: z.string(),
+  operator: operatorViewSchema.nullable(),
+  roster: rosterInfoSchema.nullable(),
+  outbox: z.object({ pending: z.number().int() }),
+  vaccines: z.array(z.object({ code: z.string(), name: z.string() })),
+  policy: queuePolicySchema.nullable(),
+});
+export type AppStateView = z.infer<typeof appStateViewSchema>;

@@ -1,0 +1,45 @@
+/**
+ * "Today" at a counter is the centre's calendar day in the centre's time zone,
+ * never the PC's: a counter PC left on UTC must still open the right day.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** `YYYY-MM-DD` of `at` in `timeZone`. */
+export function centreDay(at: Date, timeZone: string): string {
+  return formatter(timeZone).format(at);
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wall-clock `HH:MM` of `at` in `timeZone`. */
+export function centreTime(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+}
+
+/** Minutes since the centre's midnight for `at`. */
+export function centreMinuteOfDay(at: Date, timeZone: string): number {
+  const [h, m] = centreTime(at, timeZone).split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+export function isIsoDay(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+}

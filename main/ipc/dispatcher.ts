@@ -1,0 +1,65 @@
+import { contract, METHOD_NAMES, type MethodName } from '../../common/contract';
+import { DomainError, fail, ok, type FieldError, type Result } from '../../common/result';
+import type { CounterBackend } from '../services/backend';
+import type { z } from 'zod';
+
+export interface DispatcherOptions {
+  /** check every response against its schema too (tests and development) */
+  validateResponses?: boolean;
+}
+
+const isMethod = (m: unknown): m is MethodName => typeof m === 'string' && (METHOD_NAMES as string[]).includes(m);
+
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((i) => ({
+    field: i.path.map(String).join('.') || '(request)',
+    // our schemas carry i18n keys as messages; zod's own messages become a generic code
+    code: /^[a-z0-9_]+$/.test(i.message) ? i.message : 'invalid',
+  }));
+}
+
+/**
+ * The IPC boundary of main, shared by Electron's ipcMain and the web bridge: names the
+ * method, checks access, validates the payload, runs the handler, and turns every outcome
+ * into a `Result`. Nothing thrown crosses it.
+ */
+export function createDispatcher(backend: CounterBackend, options: DispatcherOptions = {}) {
+  return async function dispatch(method: unknown, payload: unknown): Promise<Result<unknown>> {
+    if (!isMethod(method)) return fail('VALIDATION', 'unknown method', { fields: [{ field: '(method)', code: 'invalid' }] });
+    const spec = contract[method];
+    const parsed = spec.request.safeParse(payload ?? {});
+    if (!parsed.success) {
+      return fail('VALIDATION', `invalid ${method} request`, { fields: fieldErrors(parsed.error) });
+    }
+    if (spec.access !== 'public') {
+      if (!backend.provisioning) return fail('NOT_PROVISIONED', 'this counter is not set up yet');
+      const who = backend.signedIn;
+      if (!who) return fail('NOT_SIGNED_IN', 'sign in first');
+      if (spec.access === 'supervisor' && who.role !== 'supervisor') return fail('FORBIDDEN', `${method} needs a supervisor`);
+    }
+    try {
+      const handler = backend.handlers[method] as (r: unknown) => unknown;
+      const value = await handler(parsed.data);
+      if (options.validateResponses) {
+        const r = spec.response.safeParse(value);
+        if (!r.success) {
+          backend.log.error({ method, issues: r.error.issues }, 'response does not match the contract');
+          return fail('INTERNAL', `${method} answered outside its contract`);
+        }
+      }
+      if (spec.mutates) backend.events.emit('event', { type: 'changed', method });
+      return ok(value);
+    } catch (e) {
+      if (e instanceof DomainError) return { ok: false, error: e.toAppError() };
+      if (isSqliteBusy(e)) return fail('BUSY', 'the store is busy; try again');
+      backend.log.error({ method, err: e }, 'handler failed');
+      return fail('INTERNAL', 'something went wrong; the action was not saved');
+    }
+  };
+}
+
+export type Dispatch = ReturnType<typeof createDispatcher>;
+
+function isSqliteBusy(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && (e as { code: unknown }).code === 'SQLITE_BUSY';
+}

@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../../common/contract';
+import type { AppStateView, Provisioning } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import { centreDay } from '../../common/rules/centre-day';
+import { createLogger, type Logger } from '../logging/logger';
+import { openDatabase, type Db } from '../store/database';
+import { checkIn, checkInProvisional } from './check-in';
+import type { Clock, ServiceContext, SignedInOperator } from './context';
+import * as operators from './operators';
+import { pendingOutboxCount } from './outbox';
+import { loadProvisioning, saveProvisioning } from './provisioning';
+import * as queue from './queue';
+import { cleanInterruptedImports, importRoster, rosterInfo } from './roster';
+import { searchRoster } from './search';
+import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
+
+export interface BackendOptions {
+  /** folder holding counter.db and provisioning.json */
+  dataDir: string;
+  clock?: Clock;
+  log?: Logger;
+  /** better_sqlite3.node for the running runtime, when it is not the default build */
+  nativeBinding?: string | undefined;
+}
+
+/** One implementation per contract method, given the already-validated request. */
+export type Handlers = {
+  [M in MethodName]: (request: ParsedRequestOf<M>) => Promise<ResponseOf<M>> | ResponseOf<M>;
+};
+
+/**
+ * The counter's main-process core: owns the SQLite store, the provisioning and who is signed
+ * in. Imports nothing from Electron, so it runs the same under Electron's main process, the
+ * web bridge and the tests.
+ */
+export class CounterBackend {
+  readonly events = new EventEmitter<{ event: [CounterEvent] }>();
+  readonly handlers: Handlers;
+  private session: SignedInOperator | null = null;
+  private importing = false;
+
+  private constructor(
+    readonly db: Db,
+    readonly provisioningFile: string,
+    private config: Provisioning | null,
+    readonly deviceId: string,
+    readonly clock: Clock,
+    readonly log: Logger,
+  ) {
+    this.handlers = this.makeHandlers();
+  }
+
+  static async open(options: BackendOptions): Promise<CounterBackend> {
+    mkdirSync(options.dataDir, { recursive: true });
+    const log = options.log ?? createLogger();
+    const provisioningFile = join(options.dataDir, 'provisioning.json');
+    const config = loadProvisioning(provisioningFile);
+    const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
+    const deviceId = ensureDeviceId(db);
+    await cleanInterruptedImports(db);
+    return new CounterBackend(db, provisioningFile, config, deviceId, options.clock ?? (() => new Date()), log);
+  }
+
+  close(): void {
+    this.events.removeAllListeners();
+    this.db.close();
+  }
+
+  get provisioning(): Provisioning | null {
+    return this.config;
+  }
+
+  get signedIn(): SignedInOperator | null {
+    return this.session;
+  }
+
+  today(): string | null {
+    return this.config ? centreDay(this.clock(), this.config.centre.timeZone) : null;
+  }
+
+  /** The context of a signed-in call; the dispatcher has already checked access. */
+  context(): ServiceContext {
+    if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+    if (!this.session) throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+    return { db: this.db, clock: this.clock, deviceId: this.deviceId, config: this.config, operator: this.session, log: this.log };
+  }
+
+  appState(): AppStateView {
+    const c = this.config;
+    const today = this.today();
+    return {
+      provisioned: c !== null,
+      today,
+      centre: c ? { id: c.centre.id, name: c.centre.name, nameHi: c.centre.nameHi ?? null, timeZone: c.centre.timeZone } : null,
+      counter: c ? { code: c.counter.code, tokenPrefix: c.counter.tokenPrefix } : null,
+      deviceId: this.deviceId,
+      operator: this.session ? operators.operatorViewOf(this.db, this.session.id) : null,
+      roster: today ? rosterInfo(this.db, today) : null,
+      outbox: { pending: pendingOutboxCount(this.db) },
+      vaccines: c?.vaccines ?? [],
+      policy: c?.queuePolicy ?? null,
+    };
+  }
+
+  /** First run: writes the provisioning file and creates the first supervisor. */
+  async provision(req: ParsedRequestOf<'provision'>): Promise<AppStateView> {
+    if (this.config || operators.operatorCount(this.db) > 0) {
+      throw new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
+    }
+    await operators.addOperator(this.db, this.clock, null, { ...req.supervisor, role: 'supervisor' });
+    saveProvisioning(this.provisioningFile, req.provisioning);
+    this.config = req.provisioning;
+    this.log.info({ centre: req.provisioning.centre.id, counter: req.provisioning.counter.code }, 'counter provisioned');
+    return this.appState();
+  }
+
+  private makeHandlers(): Handlers {
+    return {
+      getAppState: () => this.appState(),
+      provision: (r) => this.provision(r),
+      signIn: async (r) => {
+        if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+        this.session = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
+        this.log.info({ operatorId: this.session.id }, 'signed in');
+        return operators.operatorViewOf(this.db, this.session.id);
+      },
+      signOut: () => {
+        this.session = null;
+        return null;
+      },
+      listOperators: () => operators.listOperators(this.db),
+      addOperator: (r) => operators.addOperator(this.db, this.clock, this.session!.id, r),
+      setOperatorDisabled: (r) => operators.setOperatorDisabled(this.db, this.clock, this.session!, r.operatorId, r.disabled),
+      resetOperatorPin: (r) => operators.resetOperatorPin(this.db, this.clock, this.session!, r.operatorId, r.pin),
+      updateQueuePolicy: (r) => {
+        const next = { ...this.config!, queuePolicy: r };
+        saveProvisioning(this.provisioningFile, next);
+        this.config = next;
+        this.db
+          .prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'policy.updated', ?)")
+          .run(this.clock().toISOString(), this.session!.id, JSON.stringify(r));
+        return this.appState();
+      },
+      importRoster: async (r) => {
+        if (this.importing) throw new DomainError('BUSY', 'a roster import is already running');
+        this.importing = true;
+        try {
+          const ctx = this.context();
+          return await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
+        } finally {
+          this.importing = false;
+        }
+      },
+      searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
+      checkIn: (r) => checkIn(this.context(), r.refId),
+      checkInProvisional: (r) => checkInProvisional(this.context(), r),
+      previewWalkIn: (r) => {
+        const ctx = this.context();
+        const e = eligibilityOf(ctx, r.form);
+        return {
+          duplicates: findDuplicates(ctx, r.form),
+          eligibility: { eligible: e.eligible, age: e.age, reason: e.reason, phase: e.phase?.label ?? null },
+        };
+      },
+      registerWalkIn: (r) => registerWalkIn(this.context(), r),
+      getQueue: () => queue.getQueue(this.context()),
+      callNext: () => queue.callNext(this.context()),
+      callTicket: (r) => queue.callTicket(this.context(), r.ticketId),
+      recallTicket: (r) => queue.recallTicket(this.context(), r.ticketId),
+      markNoShow: (r) => queue.markNoShow(this.context(), r.ticketId),
+      requeueTicket: (r) => queue.requeueTicket(this.context(), r.ticketId),
+      cancelTicket: (r) => queue.cancelTicket(this.context(), r.ticketId, r.reason),
+      serveTicket: (r) => queue.serveTicket(this.context(), r),
+    };
+  }
+}
+
+/** A device ID made once per database (UUID v7) and kept in it: it names this counter's records and outbox sequence. */
+function ensureDeviceId(db: Db): string {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'device_id'").get() as { value: string } | undefined;
+  if (row) return row.value;
+  const id = uuidv7();
+  db.prepare("INSERT INTO meta (key, value) VALUES ('device_id', ?)").run(id);
+  return id;
+}

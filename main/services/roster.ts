@@ -1,0 +1,256 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { v7 as uuidv7 } from 'uuid';
+import { isoDaySchema, rosterEntrySchema, type RosterEntry, type RosterInfo } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import { centreDay } from '../../common/rules/centre-day';
+import { normalizeName } from '../../common/rules/names';
+import type { Db } from '../store/database';
+import type { ServiceContext } from './context';
+
+export interface RosterImportRow {
+  id: string;
+  day: string;
+  source: string;
+  row_count: number;
+  status: 'staging' | 'active' | 'superseded';
+  imported_at: string;
+}
+
+export interface RosterEntryRow {
+  rowid: number;
+  import_id: string;
+  ref_id: string;
+  ref_last4: string;
+  name: string;
+  name_norm: string;
+  gender: 'F' | 'M' | 'O';
+  birth_year: number;
+  mobile_last4: string;
+  photo_id_type: string;
+  photo_id_last4: string;
+  dose: number;
+  slot_time: string | null;
+}
+
+export function activeRosterImport(db: Db): RosterImportRow | undefined {
+  return db.prepare("SELECT * FROM roster_import WHERE status = 'active'").get() as RosterImportRow | undefined;
+}
+
+export function rosterInfo(db: Db, today: string): RosterInfo | null {
+  const imp = activeRosterImport(db);
+  if (!imp) return null;
+  return { day: imp.day, count: imp.row_count, importedAt: imp.imported_at, source: imp.source, stale: imp.day !== today };
+}
+
+/** The CSV columns of a roster file (first line), in any order. */
+export const CSV_COLUMNS = [
+  'date',
+  'ref_id',
+  'name',
+  'gender',
+  'birth_year',
+  'mobile_last4',
+  'photo_id_type',
+  'photo_id_last4',
+  'dose',
+  'slot_time',
+] as const;
+
+export interface ParsedRoster {
+  day: string;
+  entries: RosterEntry[];
+}
+
+const rejected = (line: number | null, reason: string, field?: string): DomainError =>
+  new DomainError('ROSTER_REJECTED', line === null ? reason : `line ${line}: ${reason}`, {
+    details: { line, reason, field: field ?? null },
+  });
+
+/** Row numbers in messages are the file's line numbers (CSV) or 1-based appointment numbers (JSON). */
+function validateRows(rows: Array<{ line: number; raw: Record<string, unknown> }>): RosterEntry[] {
+  const seen = new Map<string, number>();
+  const out: RosterEntry[] = [];
+  for (const { line, raw } of rows) {
+    const r = rosterEntrySchema.safeParse(raw);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      throw rejected(line, `${String(issue.path[0] ?? 'row')}: ${issue.message}`, String(issue.path[0] ?? ''));
+    }
+    const first = seen.get(r.data.refId);
+    if (first !== undefined) throw rejected(line, `ref_id ${r.data.refId} repeats line ${first}`, 'refId');
+    seen.set(r.data.refId, line);
+    out.push(r.data);
+  }
+  return out;
+}
+
+export function parseRosterFile(format: 'json' | 'csv', content: string): ParsedRoster {
+  if (format === 'json') return parseJson(content);
+  return parseCsvRoster(content);
+}
+
+function parseJson(content: string): ParsedRoster {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(content);
+  } catch (e) {
+    throw rejected(null, `not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw rejected(null, 'expected an object { "date": "YYYY-MM-DD", "appointments": [...] }');
+  }
+  const { date, appointments } = doc as { date?: unknown; appointments?: unknown };
+  const day = isoDaySchema.safeParse(date);
+  if (!day.success) throw rejected(null, '"date" must be a day as YYYY-MM-DD', 'date');
+  if (!Array.isArray(appointments)) throw rejected(null, '"appointments" must be a list', 'appointments');
+  const rows = appointments.map((raw, i) => {
+    if (typeof raw !== 'object' || raw === null) throw rejected(i + 1, 'appointment must be an object');
+    return { line: i + 1, raw: raw as Record<string, unknown> };
+  });
+  return { day: day.data, entries: validateRows(rows) };
+}
+
+function parseCsvRoster(content: string): ParsedRoster {
+  let records: string[][];
+  try {
+    records = parseCsv(content.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: false, trim: true });
+  } catch (e) {
+    const err = e as Error & { lines?: number };
+    throw rejected(err.lines ?? null, `not valid CSV (${err.message})`);
+  }
+  const header = records[0];
+  if (!header) throw rejected(null, 'the file is empty');
+  const cols = header.map((h) => h.toLowerCase());
+  for (const c of CSV_COLUMNS) {
+    if (c !== 'slot_time' && !cols.includes(c)) throw rejected(1, `missing column ${c}`, c);
+  }
+  const idx = (c: string) => cols.indexOf(c);
+  let day: string | null = null;
+  const rows = records.slice(1).map((rec, i) => {
+    const line = i + 2;
+    const get = (c: string) => (idx(c) >= 0 ? rec[idx(c)] : undefined);
+    const d = get('date') ?? '';
+    if (day === null) {
+      if (!isoDaySchema.safeParse(d).success) throw rejected(line, 'date must be YYYY-MM-DD', 'date');
+      day = d;
+    } else if (d !== day) {
+      throw rejected(line, `date ${d} differs from ${day}: a roster file holds one day`, 'date');
+    }
+    return {
+      line,
+      raw: {
+        refId: get('ref_id'),
+        name: get('name'),
+        gender: get('gender')?.toUpperCase(),
+        birthYear: get('birth_year'),
+        mobileLast4: get('mobile_last4'),
+        photoIdType: get('photo_id_type')?.toUpperCase(),
+        photoIdLast4: get('photo_id_last4'),
+        dose: get('dose'),
+        slotTime: get('slot_time') ?? null,
+      },
+    };
+  });
+  if (day === null) throw rejected(null, 'the file has no appointments');
+  return { day, entries: validateRows(rows) };
+}
+
+const STAGE_CHUNK = 5000;
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Imports a roster: parsed and validated whole first (a bad file changes nothing), then
+ * staged in chunks so the main process keeps answering, then swapped in with one small
+ * transaction. The old roster stays active until that swap, and is removed after it.
+ */
+export async function importRoster(
+  ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'> & { operatorId: string | null },
+  input: { fileName: string; format: 'json' | 'csv'; content: string },
+): Promise<RosterInfo> {
+  const { db } = ctx;
+  const parsed = parseRosterFile(input.format, input.content);
+  const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
+  const importId = uuidv7();
+  const at = ctx.clock().toISOString();
+  db.prepare(
+    "INSERT INTO roster_import (id, day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, ?, 'staging', ?, ?)",
+  ).run(importId, parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId);
+  try {
+    const insertEntry = db.prepare(
+      `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
+         photo_id_type, photo_id_last4, dose, slot_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertFts = db.prepare('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)');
+    const stageChunk = db.transaction((chunk: RosterEntry[]) => {
+      for (const e of chunk) {
+        const norm = normalizeName(e.name);
+        const { lastInsertRowid } = insertEntry.run(
+          importId,
+          e.refId,
+          e.refId.slice(-4),
+          e.name,
+          norm,
+          e.gender,
+          e.birthYear,
+          e.mobileLast4,
+          e.photoIdType,
+          e.photoIdLast4,
+          e.dose,
+          e.slotTime,
+        );
+        insertFts.run(lastInsertRowid, norm);
+      }
+    });
+    for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
+      stageChunk.immediate(parsed.entries.slice(i, i + STAGE_CHUNK));
+      await yieldToEventLoop();
+    }
+    db.transaction(() => {
+      db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active'").run();
+      db.prepare("UPDATE roster_import SET status = 'active' WHERE id = ?").run(importId);
+      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'roster.imported', ?)").run(
+        at,
+        ctx.operatorId,
+        JSON.stringify({ importId, day: parsed.day, rows: parsed.entries.length, source: input.fileName }),
+      );
+    }).immediate();
+  } catch (e) {
+    await removeImports(db, [importId]);
+    throw e;
+  }
+  const superseded = (db.prepare("SELECT id FROM roster_import WHERE status = 'superseded'").all() as { id: string }[]).map(
+    (r) => r.id,
+  );
+  await removeImports(db, superseded);
+  return rosterInfo(db, today)!;
+}
+
+/** Deletes the rows of imports that are no longer active, in chunks. */
+async function removeImports(db: Db, ids: string[]): Promise<void> {
+  const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
+  const delEntry = db.prepare('DELETE FROM roster_entry WHERE rowid = ?');
+  const delFts = db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?');
+  for (const id of ids) {
+    for (;;) {
+      const rows = pick.all(id, STAGE_CHUNK) as { rowid: number }[];
+      if (rows.length === 0) break;
+      db.transaction(() => {
+        for (const r of rows) {
+          delFts.run(r.rowid);
+          delEntry.run(r.rowid);
+        }
+      }).immediate();
+      await yieldToEventLoop();
+    }
+    db.prepare('DELETE FROM roster_import WHERE id = ?').run(id);
+  }
+}
+
+/** Leftovers of an import that was interrupted (app killed mid-import) are removed at start. */
+export async function cleanInterruptedImports(db: Db): Promise<void> {
+  const ids = (db.prepare("SELECT id FROM roster_import WHERE status IN ('staging', 'superseded')").all() as { id: string }[]).map(
+    (r) => r.id,
+  );
+  await removeImports(db, ids);
+}

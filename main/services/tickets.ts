@@ -1,0 +1,208 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { LaneName, TicketStatus, TicketView } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import type { Db } from '../store/database';
+import { appendOutbox, type OutboxKind } from './outbox';
+import type { ServiceContext } from './context';
+
+export interface TicketRow {
+  id: string;
+  day: string;
+  token: string;
+  lane: LaneName;
+  seq: number;
+  source: 'online' | 'provisional' | 'walkin';
+  ref_id: string | null;
+  walkin_id: string | null;
+  name: string;
+  dose: number | null;
+  verified: number;
+  late: number;
+  status: TicketStatus;
+  queued_at: string;
+  called_at: string | null;
+  finished_at: string | null;
+  recall_count: number;
+  requeue_count: number;
+  cancel_reason: string | null;
+  created_at: string;
+  created_by: string;
+  counter_code: string;
+  device_id: string;
+  updated_at: string;
+}
+
+export function toTicketView(r: TicketRow): TicketView {
+  return {
+    id: r.id,
+    token: r.token,
+    lane: r.lane,
+    source: r.source,
+    status: r.status,
+    name: r.name,
+    refId: r.ref_id,
+    verified: r.verified === 1,
+    late: r.late === 1,
+    queuedAt: r.queued_at,
+    createdAt: r.created_at,
+    calledAt: r.called_at,
+    finishedAt: r.finished_at,
+    recallCount: r.recall_count,
+    requeueCount: r.requeue_count,
+    dose: r.dose,
+  };
+}
+
+export function getTicketRow(db: Db, id: string): TicketRow | undefined {
+  return db.prepare('SELECT * FROM ticket WHERE id = ?').get(id) as TicketRow | undefined;
+}
+
+/**
+ * Next token of a lane for the day, e.g. `A-P017`. Runs inside the ticket's own transaction:
+ * a number is used up only if the ticket that carries it is committed, and the counter row
+ * only moves forward, so a committed token is never handed out again, crash or not.
+ */
+export function allocateToken(ctx: ServiceContext, day: string, lane: LaneName): { token: string; seq: number } {
+  const { db, config } = ctx;
+  if (!db.inTransaction) throw new Error('tokens are allocated only inside the ticket transaction');
+  const row = db
+    .prepare(
+      `INSERT INTO token_sequence (day, lane, last_seq) VALUES (?, ?, 1)
+       ON CONFLICT (day, lane) DO UPDATE SET last_seq = last_seq + 1
+       RETURNING last_seq`,
+    )
+    .get(day, lane) as { last_seq: number };
+  const letter = lane === 'priority' ? config.lanes.priorityLetter : config.lanes.walkInLetter;
+  return { token: formatToken(config.counter.tokenPrefix, letter, row.last_seq), seq: row.last_seq };
+}
+
+export function formatToken(prefix: string, laneLetter: string, seq: number): string {
+  return `${prefix}-${laneLetter}${String(seq).padStart(3, '0')}`;
+}
+
+export interface NewTicket {
+  day: string;
+  lane: LaneName;
+  source: TicketRow['source'];
+  refId: string | null;
+  walkinId: string | null;
+  name: string;
+  dose: number | null;
+  verified: boolean;
+  late: boolean;
+}
+
+/** Inserts a waiting ticket with its token and first event. Call inside a transaction. */
+export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): TicketRow {
+  const { db, config, operator, deviceId } = ctx;
+  const { token, seq } = allocateToken(ctx, t.day, t.lane);
+  const id = uuidv7();
+  db.prepare(
+    `INSERT INTO ticket (id, day, token, lane, seq, source, ref_id, walkin_id, name, dose, verified, late, status,
+       queued_at, created_at, created_by, counter_code, device_id, updated_at)
+     VALUES (@id, @day, @token, @lane, @seq, @source, @refId, @walkinId, @name, @dose, @verified, @late, 'waiting',
+       @at, @at, @operatorId, @counterCode, @deviceId, @at)`,
+  ).run({
+    id,
+    day: t.day,
+    token,
+    lane: t.lane,
+    seq,
+    source: t.source,
+    refId: t.refId,
+    walkinId: t.walkinId,
+    name: t.name,
+    dose: t.dose,
+    verified: t.verified ? 1 : 0,
+    late: t.late ? 1 : 0,
+    at,
+    operatorId: operator.id,
+    counterCode: config.counter.code,
+    deviceId,
+  });
+  recordEvent(db, id, 'issued', null, 'waiting', at, operator.id, {});
+  return getTicketRow(db, id)!;
+}
+
+export function recordEvent(
+  db: Db,
+  ticketId: string,
+  action: string,
+  from: TicketStatus | null,
+  to: TicketStatus,
+  at: string,
+  operatorId: string,
+  detail: object,
+): void {
+  db.prepare(
+    'INSERT INTO ticket_event (ticket_id, action, from_status, to_status, at, operator_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(ticketId, action, from, to, at, operatorId, JSON.stringify(detail));
+}
+
+/** Ticket actions and the states each may start from. */
+export const TRANSITIONS = {
+  call: { from: ['waiting'], to: 'called', outbox: 'ticket.called' },
+  recall: { from: ['called'], to: 'called', outbox: 'ticket.recalled' },
+  no_show: { from: ['called'], to: 'no_show', outbox: 'ticket.no_show' },
+  requeue: { from: ['no_show'], to: 'waiting', outbox: 'ticket.requeued' },
+  cancel: { from: ['waiting', 'called', 'no_show'], to: 'cancelled', outbox: 'ticket.cancelled' },
+  serve: { from: ['called'], to: 'served', outbox: 'vaccination.recorded' },
+} as const satisfies Record<string, { from: readonly TicketStatus[]; to: TicketStatus; outbox: OutboxKind }>;
+export type TicketAction = keyof typeof TRANSITIONS;
+
+/**
+ * Moves a ticket from one state to the next, with its event and outbox row, in one
+ * transaction. `extra` runs inside the same transaction (serve records the vaccination there).
+ */
+export function transition(
+  ctx: ServiceContext,
+  ticketId: string,
+  action: TicketAction,
+  detail: Record<string, unknown> = {},
+  extra?: (row: TicketRow, at: string) => Record<string, unknown> | void,
+): TicketRow {
+  const { db, operator } = ctx;
+  const rule = TRANSITIONS[action];
+  return db
+    .transaction(() => {
+      const row = getTicketRow(db, ticketId);
+      if (!row) throw new DomainError('NOT_FOUND', `no ticket ${ticketId}`);
+      if (!(rule.from as readonly string[]).includes(row.status)) {
+        throw new DomainError('INVALID_TRANSITION', `ticket ${row.token} is ${row.status}; cannot ${action}`, {
+          details: { token: row.token, status: row.status, action },
+        });
+      }
+      const at = ctx.clock().toISOString();
+      const sets: string[] = ['status = @to', 'updated_at = @at'];
+      if (action === 'call') sets.push('called_at = @at');
+      if (action === 'recall') sets.push('recall_count = recall_count + 1', 'called_at = @at');
+      if (action === 'no_show' || action === 'serve' || action === 'cancel') sets.push('finished_at = @at');
+      if (action === 'requeue')
+        sets.push('requeue_count = requeue_count + 1', 'queued_at = @at', 'called_at = NULL', 'finished_at = NULL');
+      if (action === 'cancel') sets.push('cancel_reason = @reason');
+      db.prepare(`UPDATE ticket SET ${sets.join(', ')} WHERE id = @id`).run({
+        id: ticketId,
+        to: rule.to,
+        at,
+        reason: typeof detail.reason === 'string' ? detail.reason : null,
+      });
+      const more = extra?.(row, at) ?? {};
+      recordEvent(db, ticketId, action, row.status, rule.to, at, operator.id, { ...detail, ...more });
+      appendOutbox(db, rule.outbox, ticketId, {
+        ticketId,
+        token: row.token,
+        day: row.day,
+        action,
+        from: row.status,
+        to: rule.to,
+        at,
+        operatorId: operator.id,
+        counterCode: ctx.config.counter.code,
+        deviceId: ctx.deviceId,
+        ...detail,
+        ...more,
+      }, at);
+      return getTicketRow(db, ticketId)!;
+    })
+    .immediate();
+}

@@ -1,0 +1,200 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { DuplicateCandidate, TicketView, WalkInForm } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import { centreDay } from '../../common/rules/centre-day';
+import { decideEligibility, type EligibilityDecision } from '../../common/rules/eligibility';
+import { nameSimilarity, normalizeName, SIMILAR_NAME_THRESHOLD } from '../../common/rules/names';
+import { last4 } from '../../common/rules/photo-id';
+import type { ServiceContext } from './context';
+import { appendOutbox } from './outbox';
+import { activeRosterImport, type RosterEntryRow } from './roster';
+import { getTicketRow, insertTicket, toTicketView, type TicketRow } from './tickets';
+
+interface WalkInRow {
+  id: string;
+  submission_id: string;
+  day: string;
+  name: string;
+  name_norm: string;
+  birth_year: number;
+  mobile: string;
+  photo_id_type: string;
+  photo_id_number: string;
+}
+
+/**
+ * Possible duplicates of a walk-in: the same photo-ID number (today's walk-ins, any day's
+ * walk-ins kept locally, or the roster's type + last 4), or the same mobile with a similar
+ * name and the same birth year (±1). Shown to the operator, who decides.
+ */
+export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'>, form: WalkInForm): DuplicateCandidate[] {
+  const { db, config } = ctx;
+  const day = centreDay(ctx.clock(), config.centre.timeZone);
+  const out = new Map<string, DuplicateCandidate>();
+  const tokenOfWalkIn = db.prepare("SELECT token FROM ticket WHERE walkin_id = ? AND status <> 'cancelled'");
+  const tokenOfRef = db.prepare("SELECT token FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'");
+  const sameId = db
+    .prepare('SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY created_at DESC LIMIT 10')
+    .all(form.photoIdType, form.photoIdNumber) as WalkInRow[];
+  for (const w of sameId) {
+    out.set(`w:${w.id}`, {
+      kind: 'walkin',
+      id: w.id,
+      name: w.name,
+      birthYear: w.birth_year,
+      reason: 'same_photo_id',
+      token: (tokenOfWalkIn.get(w.id) as { token: string } | undefined)?.token ?? null,
+    });
+  }
+  const sameMobile = db.prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50').all(day, form.mobile) as WalkInRow[];
+  for (const w of sameMobile) {
+    if (out.has(`w:${w.id}`)) continue;
+    if (Math.abs(w.birth_year - form.birthYear) <= 1 && nameSimilarity(w.name, form.name) >= SIMILAR_NAME_THRESHOLD) {
+      out.set(`w:${w.id}`, {
+        kind: 'walkin',
+        id: w.id,
+        name: w.name,
+        birthYear: w.birth_year,
+        reason: 'same_mobile_similar_name',
+        token: (tokenOfWalkIn.get(w.id) as { token: string } | undefined)?.token ?? null,
+      });
+    }
+  }
+  const imp = activeRosterImport(db);
+  if (imp) {
+    const rosterId = db
+      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT 50')
+      .all(imp.id, last4(form.photoIdNumber), form.photoIdType) as RosterEntryRow[];
+    const rosterMobile = db
+      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT 200')
+      .all(imp.id, form.mobile.slice(-4)) as RosterEntryRow[];
+    for (const r of rosterId) {
+      // Type + last 4 alone is weak across a big roster: ask for a similar name or the same birth year too.
+      if (nameSimilarity(r.name, form.name) >= SIMILAR_NAME_THRESHOLD || r.birth_year === form.birthYear) {
+        out.set(`r:${r.ref_id}`, {
+          kind: 'roster',
+          id: r.ref_id,
+          name: r.name,
+          birthYear: r.birth_year,
+          reason: 'same_photo_id',
+          token: (tokenOfRef.get(day, r.ref_id) as { token: string } | undefined)?.token ?? null,
+        });
+      }
+    }
+    for (const r of rosterMobile) {
+      if (out.has(`r:${r.ref_id}`)) continue;
+      if (Math.abs(r.birth_year - form.birthYear) <= 1 && nameSimilarity(r.name, form.name) >= SIMILAR_NAME_THRESHOLD) {
+        out.set(`r:${r.ref_id}`, {
+          kind: 'roster',
+          id: r.ref_id,
+          name: r.name,
+          birthYear: r.birth_year,
+          reason: 'same_mobile_similar_name',
+          token: (tokenOfRef.get(day, r.ref_id) as { token: string } | undefined)?.token ?? null,
+        });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+export function eligibilityOf(ctx: Pick<ServiceContext, 'clock' | 'config'>, form: WalkInForm): EligibilityDecision {
+  const day = centreDay(ctx.clock(), ctx.config.centre.timeZone);
+  return decideEligibility(ctx.config.eligibility, day, { birthYear: form.birthYear, comorbidity: form.comorbidity });
+}
+
+/**
+ * Registers a walk-in and gives them a ticket in the walk-in lane, in one transaction with
+ * the outbox row. Refused when not eligible, or when possible duplicates exist that the
+ * operator has not seen and acknowledged. A repeated submission (same submissionId: a
+ * double Enter, a retry after a lost reply) returns the ticket it already made.
+ */
+export function registerWalkIn(
+  ctx: ServiceContext,
+  input: { submissionId: string; form: WalkInForm; acknowledgedDuplicates: string[] },
+): TicketView {
+  const { db, config } = ctx;
+  const { form } = input;
+  return db
+    .transaction(() => {
+      const prior = db.prepare('SELECT id FROM walkin WHERE submission_id = ?').get(input.submissionId) as { id: string } | undefined;
+      if (prior) {
+        const t = db.prepare('SELECT * FROM ticket WHERE walkin_id = ?').get(prior.id) as TicketRow;
+        return toTicketView(t);
+      }
+      const elig = eligibilityOf(ctx, form);
+      if (!elig.eligible) {
+        throw new DomainError('NOT_ELIGIBLE', `not eligible: ${elig.reason}`, {
+          fields: [{ field: 'birthYear', code: elig.reason ?? 'not_eligible_age' }],
+          details: { age: elig.age, phase: elig.phase?.label ?? null },
+        });
+      }
+      const dups = findDuplicates(ctx, form);
+      const unseen = dups.filter((d) => !input.acknowledgedDuplicates.includes(d.id));
+      if (unseen.length > 0) {
+        throw new DomainError('DUPLICATE_SUSPECTED', `${unseen.length} possible duplicate(s)`, { details: { duplicates: dups } });
+      }
+      const now = ctx.clock();
+      const at = now.toISOString();
+      const day = centreDay(now, config.centre.timeZone);
+      const id = uuidv7();
+      db.prepare(
+        `INSERT INTO walkin (id, submission_id, day, name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number,
+           photo_id_last4, comorbidity, dose, acknowledged_duplicates, created_at, created_by, counter_code, device_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        input.submissionId,
+        day,
+        form.name,
+        normalizeName(form.name),
+        form.gender,
+        form.birthYear,
+        form.mobile,
+        form.photoIdType,
+        form.photoIdNumber,
+        last4(form.photoIdNumber),
+        form.comorbidity ? 1 : 0,
+        form.dose,
+        JSON.stringify(dups.map((d) => ({ kind: d.kind, id: d.id, reason: d.reason }))),
+        at,
+        ctx.operator.id,
+        config.counter.code,
+        ctx.deviceId,
+      );
+      const t = insertTicket(
+        ctx,
+        { day, lane: 'walkin', source: 'walkin', refId: null, walkinId: id, name: form.name, dose: form.dose, verified: true, late: false },
+        at,
+      );
+      appendOutbox(
+        db,
+        'walkin.registered',
+        id,
+        {
+          walkInId: id,
+          ticketId: t.id,
+          token: t.token,
+          day,
+          person: {
+            name: form.name,
+            gender: form.gender,
+            birthYear: form.birthYear,
+            mobile: form.mobile,
+            photoIdType: form.photoIdType,
+            photoIdNumber: form.photoIdNumber,
+            comorbidity: form.comorbidity,
+          },
+          dose: form.dose,
+          possibleDuplicates: dups.map((d) => ({ kind: d.kind, id: d.id, reason: d.reason })),
+          at,
+          operatorId: ctx.operator.id,
+          counterCode: config.counter.code,
+          deviceId: ctx.deviceId,
+        },
+        at,
+      );
+      return toTicketView(getTicketRow(db, t.id)!);
+    })
+    .immediate();
+}

@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { MIGRATIONS, type Migration } from './migrations';
+
+export type Db = Database.Database;
+
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly fileVersion: number,
+    readonly appVersion: number,
+    file: string,
+  ) {
+    super(
+      `The counter database ${file} was written by a newer version of this app (schema ${fileVersion}; ` +
+        `this app knows up to ${appVersion}). Update the app; the file has not been changed.`,
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export interface OpenOptions {
+  /** path of a better_sqlite3.node built for the running runtime (Electron in development) */
+  nativeBinding?: string | undefined;
+  migrations?: readonly Migration[];
+}
+
+/** Migrations must be numbered 1, 2, 3... with no gaps and no repeats. */
+export function checkMigrations(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
+  });
+}
+
+/**
+ * Opens (creating if needed) the counter's SQLite file: WAL with synchronous=FULL, so a
+ * confirmed transaction survives power loss; foreign keys on; a busy timeout for the
+ * short moments another connection holds the write lock.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  const migrations = options.migrations ?? MIGRATIONS;
+  checkMigrations(migrations);
+  const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, migrations, file);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+function migrate(db: Db, migrations: readonly Migration[], file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.length;
+  if (current > latest) throw new SchemaTooNewError(current, latest, file);
+  for (const m of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,10 @@
+import * as m001 from './001-initial';
+
+/** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: m001.sql }];
