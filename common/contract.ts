@@ -25,6 +25,7 @@ import {
   doseSchema,
 } from './domain';
 import type { Result } from './result';
+import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 
 export type Access = 'public' | 'operator' | 'supervisor';
 
@@ -151,11 +152,10 @@ export const contract = {
     'operator',
     true,
   ),
-} as const;
+} as const satisfies Record<MethodName, MethodSpec<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;
-export type MethodName = keyof Contract;
-export const METHOD_NAMES = Object.keys(contract) as MethodName[];
+export { METHOD_NAMES, ipcChannel, EVENT_CHANNEL, type MethodName };
 
 export type RequestOf<M extends MethodName> = z.input<Contract[M]['request']>;
 export type ParsedRequestOf<M extends MethodName> = z.output<Contract[M]['request']>;
@@ -172,6 +172,3 @@ export type CounterApi = {
 } & {
   onEvent(listener: (event: CounterEvent) => void): () => void;
 };
-
-export const ipcChannel = (m: MethodName): string => `counter:${m}`;
-export const EVENT_CHANNEL = 'counter:event';

@@ -1,4 +1,3 @@
-import { distance } from 'fastest-levenshtein';
 
 const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'dr', 'shri', 'sri', 'smt', 'kumari', 'km', 'late']);
 
@@ -14,6 +13,33 @@ export function normalizeName(name: string): string {
 }
 
 /**
+ * Edit distance counting an adjacent swap as one edit (optimal string alignment):
+ * "shrama" is one edit from "sharma", as a typist would count it.
+ */
+export function editDistance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  if (m === 0) return n;
+  if (n === 0) return m;
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  let cur = new Array<number>(n + 1).fill(0);
+  for (let i = 1; i <= m; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+        v = Math.min(v, prev2[j - 2]! + 1);
+      }
+      cur[j] = v;
+    }
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[n]!;
+}
+
+/**
  * Similarity of two names in [0, 1], tolerant of typos and of word order
  * ("Ram Kumar Sharma" ~ "Sharma Ram Kumar", "Mohd Irfan" ~ "Mohd Irphan").
  */
@@ -22,10 +48,10 @@ export function nameSimilarity(a: string, b: string): number {
   const nb = normalizeName(b);
   if (!na || !nb) return 0;
   if (na === nb) return 1;
-  const whole = 1 - distance(na, nb) / Math.max(na.length, nb.length);
+  const whole = 1 - editDistance(na, nb) / Math.max(na.length, nb.length);
   const sa = na.split(' ').sort().join(' ');
   const sb = nb.split(' ').sort().join(' ');
-  const sorted = 1 - distance(sa, sb) / Math.max(sa.length, sb.length);
+  const sorted = 1 - editDistance(sa, sb) / Math.max(sa.length, sb.length);
   return Math.max(whole, sorted);
 }
 

@@ -8,7 +8,7 @@ export interface DispatcherOptions {
   validateResponses?: boolean;
 }
 
-const isMethod = (m: unknown): m is MethodName => typeof m === 'string' && (METHOD_NAMES as string[]).includes(m);
+const isMethod = (m: unknown): m is MethodName => typeof m === 'string' && (METHOD_NAMES as readonly string[]).includes(m);
 
 export function fieldErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((i) => ({

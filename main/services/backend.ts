@@ -15,7 +15,7 @@ import { pendingOutboxCount } from './outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanInterruptedImports, importRoster, rosterInfo } from './roster';
-import { searchRoster } from './search';
+import { searchRoster, warmSearch } from './search';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 
 export interface BackendOptions {
@@ -62,6 +62,7 @@ export class CounterBackend {
     const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
     const deviceId = ensureDeviceId(db);
     await cleanInterruptedImports(db);
+    warmSearch(db);
     return new CounterBackend(db, provisioningFile, config, deviceId, options.clock ?? (() => new Date()), log);
   }
 
@@ -150,7 +151,9 @@ export class CounterBackend {
         this.importing = true;
         try {
           const ctx = this.context();
-          return await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
+          const info = await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
+          warmSearch(this.db);
+          return info;
         } finally {
           this.importing = false;
         }

@@ -1,5 +1,4 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { v7 as uuidv7 } from 'uuid';
 import { isoDaySchema, rosterEntrySchema, type RosterEntry, type RosterInfo } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
@@ -8,7 +7,7 @@ import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
 
 export interface RosterImportRow {
-  id: string;
+  id: number;
   day: string;
   source: string;
   row_count: number;
@@ -18,7 +17,7 @@ export interface RosterImportRow {
 
 export interface RosterEntryRow {
   rowid: number;
-  import_id: string;
+  import_id: number;
   ref_id: string;
   ref_last4: string;
   name: string;
@@ -170,11 +169,12 @@ export async function importRoster(
   const { db } = ctx;
   const parsed = parseRosterFile(input.format, input.content);
   const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
-  const importId = uuidv7();
   const at = ctx.clock().toISOString();
-  db.prepare(
-    "INSERT INTO roster_import (id, day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, ?, 'staging', ?, ?)",
-  ).run(importId, parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId);
+  const importId = Number(
+    db
+      .prepare("INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, 'staging', ?, ?)")
+      .run(parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId).lastInsertRowid,
+  );
   try {
     const insertEntry = db.prepare(
       `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
@@ -219,7 +219,7 @@ export async function importRoster(
     await removeImports(db, [importId]);
     throw e;
   }
-  const superseded = (db.prepare("SELECT id FROM roster_import WHERE status = 'superseded'").all() as { id: string }[]).map(
+  const superseded = (db.prepare("SELECT id FROM roster_import WHERE status = 'superseded'").all() as { id: number }[]).map(
     (r) => r.id,
   );
   await removeImports(db, superseded);
@@ -227,7 +227,7 @@ export async function importRoster(
 }
 
 /** Deletes the rows of imports that are no longer active, in chunks. */
-async function removeImports(db: Db, ids: string[]): Promise<void> {
+async function removeImports(db: Db, ids: number[]): Promise<void> {
   const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
   const delEntry = db.prepare('DELETE FROM roster_entry WHERE rowid = ?');
   const delFts = db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?');
@@ -249,7 +249,7 @@ async function removeImports(db: Db, ids: string[]): Promise<void> {
 
 /** Leftovers of an import that was interrupted (app killed mid-import) are removed at start. */
 export async function cleanInterruptedImports(db: Db): Promise<void> {
-  const ids = (db.prepare("SELECT id FROM roster_import WHERE status IN ('staging', 'superseded')").all() as { id: string }[]).map(
+  const ids = (db.prepare("SELECT id FROM roster_import WHERE status IN ('staging', 'superseded')").all() as { id: number }[]).map(
     (r) => r.id,
   );
   await removeImports(db, ids);

@@ -1,5 +1,6 @@
 import type { SearchHit, TicketStatus } from '../../common/domain';
-import { nameSimilarity, normalizeName } from '../../common/rules/names';
+import { distance } from 'fastest-levenshtein';
+import { editDistance, normalizeName } from '../../common/rules/names';
 import type { Db } from '../store/database';
 import { activeRosterImport, type RosterEntryRow } from './roster';
 
@@ -61,66 +62,105 @@ function stmt(db: Db, column: 'ref_last4' | 'mobile_last4' | 'photo_id_last4'): 
 
 function searchNames(
   db: Db,
-  importId: string,
+  importId: number,
   query: string,
   add: (rows: RosterEntryRow[], matchedOn: 'name', score: number) => void,
 ): void {
   const q = normalizeName(query);
   if (q.length === 0) return;
-  const scoreOf = (r: RosterEntryRow) => {
+  const words = q.split(' ');
+  const scoreOf = (r: RosterEntryRow, fuzzy: boolean) => {
     const starts = r.name_norm.startsWith(q) ? 20 : r.name_norm.includes(` ${q}`) ? 15 : 0;
-    return 10 + starts + 10 * nameSimilarity(q, r.name_norm);
+    return (fuzzy ? 0 : 10) + starts + 10 * wordsScore(words, r.name_norm);
   };
-  if (q.length < 3) {
-    // too short for trigrams: names starting with it
-    const rows = db
-      .prepare("SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || '~' LIMIT ?")
-      .all(importId, q, q, LIMIT) as RosterEntryRow[];
-    for (const r of rows) add([r], 'name', scoreOf(r));
-    return;
-  }
-  // Substring: every trigram of the query, in order.
-  const phrase = `"${q.replace(/"/g, '""')}"`;
-  const sub = db
-    .prepare(
-      `SELECT e.* FROM roster_name_fts f JOIN roster_entry e ON e.rowid = f.rowid
-       WHERE roster_name_fts MATCH ? AND e.import_id = ? LIMIT 200`,
-    )
-    .all(phrase, importId) as RosterEntryRow[];
-  for (const r of sub) add([r], 'name', scoreOf(r));
+  // Names that start with the query (indexed): the best matches, and the only ones for 1-2 letters.
+  const starting = db
+    .prepare("SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || '~' LIMIT ?")
+    .all(importId, q, q, LIMIT) as RosterEntryRow[];
+  for (const r of starting) add([r], 'name', scoreOf(r, false));
+  const long = words.filter((w) => [...w].length >= 3);
+  if (long.length === 0) return;
+  // Substring: every word of the query somewhere in the name (trigram index), short words checked after.
+  const sub = matchNames(db, importId, long.map((w) => [w]));
+  const shortWords = words.filter((w) => [...w].length < 3);
+  for (const r of sub) if (shortWords.every((w) => r.name_norm.includes(w))) add([r], 'name', scoreOf(r, false));
   if (sub.length >= 5) return;
-  // Typo-tolerant: names sharing the query's rarest trigrams, best overlap first, re-ranked by similarity.
-  const grams = rarestTrigrams(db, q, 6);
-  if (grams.length === 0) return;
-  const fuzzy = db
-    .prepare(
-      `SELECT e.* FROM (SELECT rowid, rank FROM roster_name_fts WHERE roster_name_fts MATCH ? ORDER BY rank LIMIT 300) f
-       JOIN roster_entry e ON e.rowid = f.rowid WHERE e.import_id = ?`,
-    )
-    .all(grams.map((g) => `"${g.replace(/"/g, '""')}"`).join(' OR '), importId) as RosterEntryRow[];
-  for (const r of fuzzy) {
-    const sim = nameSimilarity(q, r.name_norm);
-    const wordSim = Math.max(...r.name_norm.split(' ').map((w) => nameSimilarity(q, w)));
-    const best = Math.max(sim, wordSim);
-    if (best >= 0.6) add([r], 'name', 5 + 10 * best);
-  }
+  // Typo-tolerant: each word may be any roster word within a small edit distance of it
+  // (the last word as a prefix, since the operator may still be typing).
+  const vocab = vocabulary(db, importId);
+  const alternatives = long.map((w, i) => closeWords(vocab, w, i === long.length - 1));
+  if (alternatives.every((alts, i) => alts.length === 1 && alts[0] === long[i])) return;
+  for (const r of matchNames(db, importId, alternatives)) add([r], 'name', scoreOf(r, true));
 }
 
-/** Distinct trigrams of `q`, rarest first (by how many names hold them), at most `n`. */
-function rarestTrigrams(db: Db, q: string, n: number): string[] {
-  const grams = new Set<string>();
-  const chars = [...q];
-  for (let i = 0; i + 3 <= chars.length; i++) {
-    const g = chars.slice(i, i + 3).join('');
-    if (!g.includes(' ')) grams.add(g);
+/** How well each query word matches some word of the name, 0..1 (the last query word may be a prefix). */
+function wordsScore(queryWords: readonly string[], nameNorm: string): number {
+  const nameWords = nameNorm.split(' ');
+  let total = 0;
+  queryWords.forEach((qw, i) => {
+    const last = i === queryWords.length - 1;
+    let best = 0;
+    for (const nw of nameWords) {
+      const target = last && nw.length > qw.length ? nw.slice(0, qw.length) : nw;
+      best = Math.max(best, 1 - editDistance(qw, target) / Math.max(qw.length, target.length));
+    }
+    total += best;
+  });
+  return total / queryWords.length;
+}
+
+/** Names containing, for every group, at least one of its words. */
+function matchNames(db: Db, importId: number, groups: string[][]): RosterEntryRow[] {
+  const quote = (w: string) => `"${w.replace(/"/g, '""')}"`;
+  const match = groups.map((g) => `(${g.map(quote).join(' OR ')})`).join(' AND ');
+  return db
+    .prepare(
+      `SELECT e.* FROM roster_name_fts f JOIN roster_entry e ON e.rowid = f.rowid
+       WHERE roster_name_fts MATCH ? AND e.import_id = ? LIMIT 100`,
+    )
+    .all(match, importId) as RosterEntryRow[];
+}
+
+const MAX_ALTERNATIVES = 8;
+
+/** Roster words close to `word` (itself included): edit distance 1 for 3-5 letters, 2 for longer. */
+function closeWords(vocab: readonly string[], word: string, isPrefix: boolean): string[] {
+  const len = [...word].length;
+  const maxDistance = len <= 5 ? 1 : 2;
+  const scored: Array<{ w: string; d: number }> = [];
+  for (const v of vocab) {
+    const asPrefix = isPrefix && v.length > word.length;
+    if (Math.abs(v.length - word.length) > maxDistance && !asPrefix) continue;
+    const target = asPrefix ? v.slice(0, word.length) : v;
+    // plain Levenshtein (fast, from the library) bounds the swap-aware distance from above by 2x
+    if (distance(word, target) > 2 * maxDistance) continue;
+    const d = Math.min(editDistance(word, v), asPrefix ? editDistance(word, target) : Infinity);
+    if (d <= maxDistance) scored.push({ w: v, d });
   }
-  if (grams.size <= n) return [...grams];
-  const count = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM roster_name_fts WHERE roster_name_fts MATCH ? LIMIT 2000)');
-  return [...grams]
-    .map((g) => ({ g, n: (count.get(`"${g.replace(/"/g, '""')}"`) as { n: number }).n }))
-    .sort((a, b) => a.n - b.n)
-    .slice(0, n)
-    .map((x) => x.g);
+  scored.sort((a, b) => a.d - b.d);
+  const out = [word, ...scored.map((s) => s.w).filter((w) => w !== word)];
+  return out.slice(0, MAX_ALTERNATIVES);
+}
+
+const vocabularies = new WeakMap<Db, { importId: number; words: string[] }>();
+
+/** The distinct words of the roster's names (a few thousand even for a large roster), cached per import. */
+function vocabulary(db: Db, importId: number): string[] {
+  const cached = vocabularies.get(db);
+  if (cached?.importId === importId) return cached.words;
+  const words = new Set<string>();
+  for (const r of db.prepare('SELECT name_norm FROM roster_entry WHERE import_id = ?').iterate(importId) as Iterable<{ name_norm: string }>) {
+    for (const w of r.name_norm.split(' ')) if ([...w].length >= 3) words.add(w);
+  }
+  const entry = { importId, words: [...words] };
+  vocabularies.set(db, entry);
+  return entry.words;
+}
+
+/** Builds the name vocabulary ahead of the first search (after an import or at start). */
+export function warmSearch(db: Db): void {
+  const imp = activeRosterImport(db);
+  if (imp) vocabulary(db, imp.id);
 }
 
 function withTickets(db: Db, today: string, ranked: Matched[]): SearchHit[] {

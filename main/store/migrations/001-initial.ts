@@ -29,7 +29,7 @@ CREATE TABLE audit_log (
 ) STRICT;
 
 CREATE TABLE roster_import (
-  id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
   day TEXT NOT NULL,
   source TEXT NOT NULL,
   row_count INTEGER NOT NULL,
@@ -41,7 +41,7 @@ CREATE UNIQUE INDEX roster_import_one_active ON roster_import (status) WHERE sta
 
 CREATE TABLE roster_entry (
   rowid INTEGER PRIMARY KEY,
-  import_id TEXT NOT NULL REFERENCES roster_import (id),
+  import_id INTEGER NOT NULL REFERENCES roster_import (id),
   ref_id TEXT NOT NULL,
   ref_last4 TEXT NOT NULL,
   name TEXT NOT NULL,

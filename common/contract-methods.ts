@@ -1,0 +1,34 @@
+/**
+ * The names of the contract's methods and the IPC channels, with no dependencies, so the
+ * sandboxed preload can stay small. `contract.ts` must define exactly these (type-checked).
+ */
+export const METHOD_NAMES = [
+  'getAppState',
+  'provision',
+  'signIn',
+  'signOut',
+  'listOperators',
+  'addOperator',
+  'setOperatorDisabled',
+  'resetOperatorPin',
+  'updateQueuePolicy',
+  'importRoster',
+  'searchRoster',
+  'checkIn',
+  'checkInProvisional',
+  'previewWalkIn',
+  'registerWalkIn',
+  'getQueue',
+  'callNext',
+  'callTicket',
+  'recallTicket',
+  'markNoShow',
+  'requeueTicket',
+  'cancelTicket',
+  'serveTicket',
+] as const;
+
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export const ipcChannel = (m: MethodName): string => `counter:${m}`;
+export const EVENT_CHANNEL = 'counter:event';

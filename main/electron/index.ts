@@ -1,0 +1,87 @@
+/**
+ * The Electron main process: one window, the counter backend (SQLite, services), the IPC
+ * handlers and the updater. Everything else lives in modules that do not import Electron.
+ */
+import { app, BrowserWindow, dialog } from 'electron';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { seedDemo } from '../demo/seed';
+import { createDispatcher } from '../ipc/dispatcher';
+import { createLogger } from '../logging/logger';
+import { CounterBackend } from '../services/backend';
+import { registerIpc } from './ipc';
+import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
+import { startUpdater } from './updater';
+
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const indexHtml = join(__dirname, '../renderer/index.html');
+const appUrl = devServerUrl ?? pathToFileURL(indexHtml).toString();
+
+let mainWindow: BrowserWindow | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, appUrl));
+  app.on('window-all-closed', () => app.quit());
+  app.whenReady().then(start, (err: unknown) => fatal(err));
+}
+
+/** In development, a better-sqlite3 build for Electron's ABI kept beside the Node one (see README). */
+function electronNativeBinding(): string | undefined {
+  if (app.isPackaged) return undefined;
+  const p = join(app.getAppPath(), '.native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
+  return existsSync(p) ? p : undefined;
+}
+
+async function start(): Promise<void> {
+  const dataDir = process.env.COUNTER_DATA_DIR ?? app.getPath('userData');
+  const log = createLogger({ destination: join(dataDir, 'logs', 'counter.log') });
+  let backend: CounterBackend;
+  try {
+    backend = await CounterBackend.open({ dataDir, log, nativeBinding: electronNativeBinding() });
+  } catch (err) {
+    return fatal(err);
+  }
+  if (process.env.COUNTER_DEMO === '1') await seedDemo(backend);
+  hardenSession();
+  const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
+  registerIpc(dispatch, backend, () => mainWindow, appUrl);
+  createWindow();
+  startUpdater(log);
+  app.on('before-quit', () => backend.close());
+}
+
+function createWindow(): void {
+  mainWindow = new BrowserWindow({
+    width: 1366,
+    height: 768,
+    minWidth: 1024,
+    minHeight: 640,
+    show: false,
+    autoHideMenuBar: true,
+    title: 'Registration Counter',
+    webPreferences: {
+      ...SECURE_WEB_PREFERENCES,
+      preload: join(__dirname, '../preload/index.cjs'),
+      devTools: !app.isPackaged,
+    },
+  });
+  mainWindow.once('ready-to-show', () => mainWindow?.show());
+  mainWindow.on('closed', () => (mainWindow = null));
+  if (devServerUrl) void mainWindow.loadURL(devServerUrl);
+  else void mainWindow.loadFile(indexHtml);
+}
+
+function fatal(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  dialog.showErrorBox('The counter cannot start', message);
+  app.exit(1);
+}

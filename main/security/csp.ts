@@ -1,0 +1,17 @@
+/**
+ * The renderer's Content-Security-Policy: scripts only from the app itself, no inline
+ * script, no eval, no plugins, no framing, no form posts. Sent as a header by Electron's
+ * session and by the web bridge; index.html carries the same policy in a meta tag.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

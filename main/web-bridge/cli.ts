@@ -1,0 +1,53 @@
+/**
+ * `npm run web -- [--port N] [--data DIR] [--demo]`: the counter in a browser, for machines
+ * without an Electron binary and for the end-to-end tests. Same services, same SQLite file
+ * layout as the desktop app. Listens on 127.0.0.1 only and prints the URL it serves.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { seedDemo } from '../demo/seed';
+import { createLogger } from '../logging/logger';
+import { CounterBackend } from '../services/backend';
+import { startWebBridge } from './server';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '5174' },
+    data: { type: 'string', default: '.data/web' },
+    demo: { type: 'boolean', default: false },
+    'demo-roster': { type: 'string', default: '500' },
+  },
+  strict: true,
+});
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be a port number, not ${values.port}`);
+  process.exit(2);
+}
+const root = resolve(import.meta.dirname, '../..');
+const rendererDir = resolve(root, 'out/renderer');
+const bridgeScript = resolve(root, 'out/web-bridge/counter-bridge.js');
+for (const f of [resolve(rendererDir, 'index.html'), bridgeScript]) {
+  if (!existsSync(f)) {
+    console.error(`${f} is missing: run "npm run build" first`);
+    process.exit(2);
+  }
+}
+
+const log = createLogger({ level: process.env.COUNTER_LOG_LEVEL ?? 'warn' });
+const backend = await CounterBackend.open({ dataDir: resolve(values.data), log });
+if (values.demo && (await seedDemo(backend, Number(values['demo-roster'])))) {
+  console.log('Demo counter set up: supervisor / PIN 2468, operator / PIN 1357');
+}
+const bridge = await startWebBridge({ backend, rendererDir, bridgeScript, port, validateResponses: process.env.NODE_ENV !== 'production' });
+console.log(`Counter web bridge: ${bridge.url}`);
+
+const stop = async () => {
+  await bridge.close();
+  backend.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
