@@ -55,7 +55,13 @@ export const contract = {
     z
       .object({
         provisioning: provisioningSchema,
-        supervisor: z.object({ loginId: loginIdSchema, name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'), pin: pinSchema }).strict(),
+        supervisor: z
+          .object({
+            loginId: loginIdSchema,
+            name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'),
+            pin: pinSchema,
+          })
+          .strict(),
       })
       .strict(),
     appStateViewSchema,
@@ -79,7 +85,12 @@ export const contract = {
     'supervisor',
     true,
   ),
-  setOperatorDisabled: method(z.object({ operatorId: uuidSchema, disabled: z.boolean() }).strict(), operatorViewSchema, 'supervisor', true),
+  setOperatorDisabled: method(
+    z.object({ operatorId: uuidSchema, disabled: z.boolean() }).strict(),
+    operatorViewSchema,
+    'supervisor',
+    true,
+  ),
   resetOperatorPin: method(z.object({ operatorId: uuidSchema, pin: pinSchema }).strict(), operatorViewSchema, 'supervisor', true),
   updateQueuePolicy: method(queuePolicySchema.strict(), appStateViewSchema, 'supervisor', true),
 
@@ -95,7 +106,12 @@ export const contract = {
     'supervisor',
     true,
   ),
-  searchRoster: method(z.object({ query: z.string().max(100, 'too_long') }).strict(), z.array(searchHitSchema), 'operator', false),
+  searchRoster: method(
+    z.object({ query: z.string().max(100, 'too_long') }).strict(),
+    z.array(searchHitSchema),
+    'operator',
+    false,
+  ),
 
   checkIn: method(z.object({ refId: refIdSchema }).strict(), ticketViewSchema, 'operator', true),
   checkInProvisional: method(provisionalCheckInSchema.strict(), ticketViewSchema, 'operator', true),
@@ -103,7 +119,12 @@ export const contract = {
     z.object({ form: walkInFormSchema }).strict(),
     z.object({
       duplicates: z.array(duplicateCandidateSchema),
-      eligibility: z.object({ eligible: z.boolean(), age: z.number().int(), reason: z.string().nullable(), phase: z.string().nullable() }),
+      eligibility: z.object({
+        eligible: z.boolean(),
+        age: z.number().int(),
+        reason: z.string().nullable(),
+        phase: z.string().nullable(),
+      }),
     }),
     'operator',
     false,
@@ -162,9 +183,7 @@ export type ParsedRequestOf<M extends MethodName> = z.output<Contract[M]['reques
 export type ResponseOf<M extends MethodName> = z.output<Contract[M]['response']>;
 
 /** Pushed from main to the renderer. */
-export type CounterEvent =
-  | { type: 'changed'; method: MethodName }
-  | { type: 'status'; outboxPending: number };
+export type CounterEvent = { type: 'changed'; method: MethodName } | { type: 'status'; outboxPending: number };
 
 /** `window.counter`: the only door from the page to the counter. */
 export type CounterApi = {

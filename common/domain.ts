@@ -33,7 +33,10 @@ const birthYearSchema = z.coerce
 
 export const genderSchema = z.enum(GENDERS, { error: 'required' });
 export const photoIdTypeSchema = z.enum(PHOTO_ID_TYPES, { error: 'required' });
-export const doseSchema = z.coerce.number({ error: 'required' }).int('dose_invalid').refine((d) => d >= 1 && d <= 3, 'dose_invalid');
+export const doseSchema = z.coerce
+  .number({ error: 'required' })
+  .int('dose_invalid')
+  .refine((d) => d >= 1 && d <= 3, 'dose_invalid');
 export const refIdSchema = z
   .string({ error: 'required' })
   .trim()
@@ -70,7 +73,10 @@ export const rosterEntrySchema = z.object({
   name: nameSchema,
   gender: genderSchema,
   birthYear: birthYearSchema,
-  mobileLast4: z.string().trim().regex(/^\d{4}$/, 'last4_format'),
+  mobileLast4: z
+    .string()
+    .trim()
+    .regex(/^\d{4}$/, 'last4_format'),
   photoIdType: photoIdTypeSchema,
   photoIdLast4: z.string().trim().toUpperCase().pipe(last4Schema),
   dose: doseSchema,
@@ -96,8 +102,20 @@ const criterionSchema = z.object({
 export const queuePolicySchema = z.object({
   mode: z.enum(['strict', 'ratio']).default('strict'),
   priorityPerWalkIn: z.number().int().min(1).max(50).default(3),
-  walkInMaxWaitMinutes: z.number().int().min(1).max(24 * 60).nullable().default(null),
-  lateArrivalMinutes: z.number().int().min(0).max(24 * 60).nullable().default(null),
+  walkInMaxWaitMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .nullable()
+    .default(null),
+  lateArrivalMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .nullable()
+    .default(null),
   provisionalPriority: z.boolean().default(false),
 });
 export type QueuePolicySettings = z.output<typeof queuePolicySchema>;
@@ -116,20 +134,37 @@ export const DEFAULT_ELIGIBILITY = [
 export const provisioningSchema = z.object({
   schemaVersion: z.literal(1),
   centre: z.object({
-    id: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_\-]+$/, 'centre_id_format'),
+    id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(40)
+      .regex(/^[A-Za-z0-9_\-]+$/, 'centre_id_format'),
     name: z.string().trim().min(2, 'required').max(120, 'too_long'),
     nameHi: z.string().trim().max(120, 'too_long').optional(),
     timeZone: z.string().refine(isValidTimeZone, 'time_zone_invalid').default('Asia/Kolkata'),
   }),
   counter: z.object({
-    code: z.string().trim().regex(/^[A-Z0-9]{1,4}$/, 'counter_code_format'),
+    code: z
+      .string()
+      .trim()
+      .regex(/^[A-Z0-9]{1,4}$/, 'counter_code_format'),
     /** first part of every token of this counter, e.g. `A` in `A-P017`; unique within the centre */
-    tokenPrefix: z.string().trim().regex(/^[A-Z]{1,2}$/, 'token_prefix_format'),
+    tokenPrefix: z
+      .string()
+      .trim()
+      .regex(/^[A-Z]{1,2}$/, 'token_prefix_format'),
   }),
   lanes: z
     .object({
-      priorityLetter: z.string().regex(/^[A-Z]$/).default('P'),
-      walkInLetter: z.string().regex(/^[A-Z]$/).default('W'),
+      priorityLetter: z
+        .string()
+        .regex(/^[A-Z]$/)
+        .default('P'),
+      walkInLetter: z
+        .string()
+        .regex(/^[A-Z]$/)
+        .default('W'),
     })
     .refine((l) => l.priorityLetter !== l.walkInLetter, 'lane_letters_same')
     .default({ priorityLetter: 'P', walkInLetter: 'W' }),
@@ -154,12 +189,15 @@ export const provisioningSchema = z.object({
   security: z
     .object({
       maxPinAttempts: z.number().int().min(3).max(20).default(5),
-      lockMinutes: z.number().int().min(1).max(24 * 60).default(5),
+      lockMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(5),
     })
     .default({ maxPinAttempts: 5, lockMinutes: 5 }),
-  portal: z
-    .object({ url: z.url(), deviceToken: z.string().min(16).max(200) })
-    .optional(),
+  portal: z.object({ url: z.url(), deviceToken: z.string().min(16).max(200) }).optional(),
 });
 export type Provisioning = z.output<typeof provisioningSchema>;
 export type ProvisioningInput = z.input<typeof provisioningSchema>;

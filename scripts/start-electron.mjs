@@ -22,24 +22,54 @@ if (!existsSync(nativeFile)) {
   console.log(`Building better-sqlite3 for Electron ${electronVersion} into ${nativeDir}`);
   const work = mkdtempSync(join(tmpdir(), 'counter-native-'));
   const pkg = join(work, 'better-sqlite3');
-  cpSync(join(root, 'node_modules/better-sqlite3'), pkg, { recursive: true, filter: (s) => !s.includes(`${'build'}/Release/obj`) });
+  cpSync(join(root, 'node_modules/better-sqlite3'), pkg, {
+    recursive: true,
+    filter: (s) => !s.includes(`${'build'}/Release/obj`),
+  });
   // npm may be configured to build against the system Node headers; Electron needs its own
-  const env = { ...process.env, npm_config_nodedir: '', npm_config_runtime: 'electron', npm_config_target: electronVersion, npm_config_disturl: 'https://electronjs.org/headers' };
+  const env = {
+    ...process.env,
+    npm_config_nodedir: '',
+    npm_config_runtime: 'electron',
+    npm_config_target: electronVersion,
+    npm_config_disturl: 'https://electronjs.org/headers',
+  };
   try {
-    run(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion], { cwd: pkg, env });
+    run(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion], {
+      cwd: pkg,
+      env,
+    });
   } catch {
-    run(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), 'rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers'], { cwd: pkg, env });
+    run(
+      process.execPath,
+      [
+        require.resolve('node-gyp/bin/node-gyp.js'),
+        'rebuild',
+        '--release',
+        `--target=${electronVersion}`,
+        '--runtime=electron',
+        '--dist-url=https://electronjs.org/headers',
+      ],
+      { cwd: pkg, env },
+    );
   }
   mkdirSync(nativeDir, { recursive: true });
   copyFileSync(join(pkg, 'build/Release/better_sqlite3.node'), nativeFile);
   rmSync(work, { recursive: true, force: true });
 }
 
+// `--prepare-only`: stop here (used by the Electron smoke test before it launches the app itself)
+if (process.argv.includes('--prepare-only')) process.exit(0);
+
 const electronBin = join(root, 'node_modules/.bin', process.platform === 'win32' ? 'electron.cmd' : 'electron');
 const child = spawn(electronBin, ['.'], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, COUNTER_DEMO: process.env.COUNTER_DEMO ?? '1', COUNTER_DATA_DIR: process.env.COUNTER_DATA_DIR ?? join(root, '.data', 'desktop') },
+  env: {
+    ...process.env,
+    COUNTER_DEMO: process.env.COUNTER_DEMO ?? '1',
+    COUNTER_DATA_DIR: process.env.COUNTER_DATA_DIR ?? join(root, '.data', 'desktop'),
+  },
   shell: process.platform === 'win32',
 });
 child.on('exit', (code) => process.exit(code ?? 1));

@@ -37,10 +37,7 @@ export function decideEligibility(
   const phase = phaseOn(phases, day);
   if (!phase) return { eligible: false, age, phase: null, reason: 'not_eligible_no_phase' };
   const meets = phase.anyOf.some(
-    (c) =>
-      age >= c.minAge &&
-      (c.maxAge === undefined || age <= c.maxAge) &&
-      (!c.requiresComorbidity || person.comorbidity),
+    (c) => age >= c.minAge && (c.maxAge === undefined || age <= c.maxAge) && (!c.requiresComorbidity || person.comorbidity),
   );
   if (meets) return { eligible: true, age, phase, reason: null };
   // A comorbidity would have made them eligible: say so, the operator may have missed the box.

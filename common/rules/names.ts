@@ -1,4 +1,3 @@
-
 const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'dr', 'shri', 'sri', 'smt', 'kumari', 'km', 'late']);
 
 /** Lowercase, letters and digits of any script only, honorifics dropped, single spaces. */

@@ -43,12 +43,7 @@ export interface NextDecision {
   reason: NextReason;
 }
 
-export function decideNext(
-  lanes: LaneHeads,
-  history: CallHistory,
-  policy: QueuePolicy,
-  now: number,
-): NextDecision | null {
+export function decideNext(lanes: LaneHeads, history: CallHistory, policy: QueuePolicy, now: number): NextDecision | null {
   const p = lanes.priority[0];
   const w = lanes.walkin[0];
   if (!p && !w) return null;

@@ -5,10 +5,73 @@
 import { verhoeffDigit } from '../../common/rules/verhoeff';
 import type { RosterEntry, WalkInFormInput } from '../../common/domain';
 
-const FIRST_F = ['Sunita', 'Anita', 'Kamla', 'Geeta', 'Rekha', 'Pooja', 'Savitri', 'Shabnam', 'Nasreen', 'Priya', 'Meena', 'Asha', 'Radha', 'Farzana', 'Lakshmi', 'Usha', 'Kiran', 'Neha', 'Shanti', 'Gurpreet'];
-const FIRST_M = ['Ram', 'Shyam', 'Mohd', 'Rajesh', 'Suresh', 'Anil', 'Vijay', 'Irfan', 'Rakesh', 'Amit', 'Sanjay', 'Ashok', 'Imran', 'Deepak', 'Manoj', 'Harpreet', 'Arun', 'Ravi', 'Salim', 'Prakash'];
+const FIRST_F = [
+  'Sunita',
+  'Anita',
+  'Kamla',
+  'Geeta',
+  'Rekha',
+  'Pooja',
+  'Savitri',
+  'Shabnam',
+  'Nasreen',
+  'Priya',
+  'Meena',
+  'Asha',
+  'Radha',
+  'Farzana',
+  'Lakshmi',
+  'Usha',
+  'Kiran',
+  'Neha',
+  'Shanti',
+  'Gurpreet',
+];
+const FIRST_M = [
+  'Ram',
+  'Shyam',
+  'Mohd',
+  'Rajesh',
+  'Suresh',
+  'Anil',
+  'Vijay',
+  'Irfan',
+  'Rakesh',
+  'Amit',
+  'Sanjay',
+  'Ashok',
+  'Imran',
+  'Deepak',
+  'Manoj',
+  'Harpreet',
+  'Arun',
+  'Ravi',
+  'Salim',
+  'Prakash',
+];
 const MIDDLE = ['', '', '', 'Kumar', 'Prasad', 'Devi', 'Lal', 'Chandra', 'Nath', 'Bano'];
-const LAST = ['Sharma', 'Verma', 'Yadav', 'Gupta', 'Singh', 'Khan', 'Mishra', 'Tiwari', 'Srivastava', 'Pandey', 'Ansari', 'Siddiqui', 'Maurya', 'Kushwaha', 'Rawat', 'Saxena', 'Agarwal', 'Chaudhary', 'Pal', 'Qureshi'];
+const LAST = [
+  'Sharma',
+  'Verma',
+  'Yadav',
+  'Gupta',
+  'Singh',
+  'Khan',
+  'Mishra',
+  'Tiwari',
+  'Srivastava',
+  'Pandey',
+  'Ansari',
+  'Siddiqui',
+  'Maurya',
+  'Kushwaha',
+  'Rawat',
+  'Saxena',
+  'Agarwal',
+  'Chaudhary',
+  'Pal',
+  'Qureshi',
+];
 const ID_TYPES = ['AADHAAR', 'AADHAAR', 'AADHAAR', 'VOTER_ID', 'PAN', 'DRIVING_LICENCE'] as const;
 
 /** mulberry32: small, fast, good enough for test data */
@@ -62,7 +125,11 @@ export function rosterEntries(count: number, seed = 1): RosterEntry[] {
 export function rosterCsv(day: string, entries: readonly RosterEntry[]): string {
   const lines = ['date,ref_id,name,gender,birth_year,mobile_last4,photo_id_type,photo_id_last4,dose,slot_time'];
   for (const e of entries) {
-    lines.push([day, e.refId, e.name, e.gender, e.birthYear, e.mobileLast4, e.photoIdType, e.photoIdLast4, e.dose, e.slotTime ?? ''].join(','));
+    lines.push(
+      [day, e.refId, e.name, e.gender, e.birthYear, e.mobileLast4, e.photoIdType, e.photoIdLast4, e.dose, e.slotTime ?? ''].join(
+        ',',
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

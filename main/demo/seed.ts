@@ -26,7 +26,11 @@ export async function seedDemo(backend: CounterBackend, rosterSize = 500): Promi
   await handlers.signIn({ loginId: DEMO_USERS.supervisor.loginId, pin: DEMO_USERS.supervisor.pin });
   await handlers.addOperator({ ...DEMO_USERS.operator, role: 'operator' });
   const day = backend.today()!;
-  await handlers.importRoster({ fileName: 'demo-roster.csv', format: 'csv', content: rosterCsv(day, rosterEntries(rosterSize, 7)) });
+  await handlers.importRoster({
+    fileName: 'demo-roster.csv',
+    format: 'csv',
+    content: rosterCsv(day, rosterEntries(rosterSize, 7)),
+  });
   handlers.signOut({});
   return true;
 }

@@ -15,7 +15,12 @@ export function isTrustedSender(event: IpcMainInvokeEvent, window: BrowserWindow
   return event.sender === window.webContents && frame === event.sender.mainFrame && isAppUrl(frame.url, appUrl);
 }
 
-export function registerIpc(dispatch: Dispatch, backend: CounterBackend, getWindow: () => BrowserWindow | null, appUrl: string): void {
+export function registerIpc(
+  dispatch: Dispatch,
+  backend: CounterBackend,
+  getWindow: () => BrowserWindow | null,
+  appUrl: string,
+): void {
   for (const method of METHOD_NAMES) {
     ipcMain.handle(ipcChannel(method), (event, payload: unknown) => {
       if (!isTrustedSender(event, getWindow(), appUrl)) {

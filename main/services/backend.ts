@@ -14,7 +14,7 @@ import * as operators from './operators';
 import { pendingOutboxCount } from './outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
-import { cleanInterruptedImports, importRoster, rosterInfo } from './roster';
+import { cleanRosters, importRoster, rosterInfo } from './roster';
 import { searchRoster, warmSearch } from './search';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 
@@ -61,9 +61,11 @@ export class CounterBackend {
     const config = loadProvisioning(provisioningFile);
     const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
     const deviceId = ensureDeviceId(db);
-    await cleanInterruptedImports(db);
-    warmSearch(db);
-    return new CounterBackend(db, provisioningFile, config, deviceId, options.clock ?? (() => new Date()), log);
+    const clock = options.clock ?? (() => new Date());
+    const today = config ? centreDay(clock(), config.centre.timeZone) : null;
+    await cleanRosters(db, today);
+    if (today) warmSearch(db, today);
+    return new CounterBackend(db, provisioningFile, config, deviceId, clock, log);
   }
 
   close(): void {
@@ -87,7 +89,14 @@ export class CounterBackend {
   context(): ServiceContext {
     if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
     if (!this.session) throw new DomainError('NOT_SIGNED_IN', 'sign in first');
-    return { db: this.db, clock: this.clock, deviceId: this.deviceId, config: this.config, operator: this.session, log: this.log };
+    return {
+      db: this.db,
+      clock: this.clock,
+      deviceId: this.deviceId,
+      config: this.config,
+      operator: this.session,
+      log: this.log,
+    };
   }
 
   appState(): AppStateView {
@@ -152,7 +161,7 @@ export class CounterBackend {
         try {
           const ctx = this.context();
           const info = await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
-          warmSearch(this.db);
+          warmSearch(this.db, this.today()!);
           return info;
         } finally {
           this.importing = false;

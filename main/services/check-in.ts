@@ -8,9 +8,8 @@ import { activeRosterImport, type RosterEntryRow } from './roster';
 import { insertTicket, toTicketView, type TicketRow } from './tickets';
 
 function existingTicket(ctx: ServiceContext, day: string, refId: string): TicketRow | undefined {
-  return ctx.db
-    .prepare("SELECT * FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'")
-    .get(day, refId) as TicketRow | undefined;
+  return ctx.db.prepare("SELECT * FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'").get(day, refId) as
+    TicketRow | undefined;
 }
 
 function refuseIfCheckedIn(ctx: ServiceContext, day: string, refId: string): void {
@@ -35,16 +34,14 @@ export function checkIn(ctx: ServiceContext, refId: string): TicketView {
     .transaction(() => {
       const now = ctx.clock();
       const day = centreDay(now, config.centre.timeZone);
-      const imp = activeRosterImport(db);
-      const entry =
-        imp && imp.day === day
-          ? (db.prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(imp.id, refId) as
-              | RosterEntryRow
-              | undefined)
-          : undefined;
+      const imp = activeRosterImport(db, day);
+      const entry = imp
+        ? (db.prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(imp.id, refId) as
+            RosterEntryRow | undefined)
+        : undefined;
       if (!entry) {
         throw new DomainError('NOT_FOUND', `${refId} is not in today's roster`, {
-          details: { refId, rosterDay: imp?.day ?? null },
+          details: { refId, rosterForToday: imp !== undefined },
         });
       }
       refuseIfCheckedIn(ctx, day, refId);
@@ -58,7 +55,13 @@ export function checkIn(ctx: ServiceContext, refId: string): TicketView {
         { day, lane, source: 'online', refId, walkinId: null, name: entry.name, dose: entry.dose, verified: true, late },
         at,
       );
-      appendOutbox(db, 'checkin.created', t.id, checkInPayload(ctx, t, at, { rosterImportId: imp!.id, slotTime: entry.slot_time }), at);
+      appendOutbox(
+        db,
+        'checkin.created',
+        t.id,
+        checkInPayload(ctx, t, at, { rosterImportId: imp!.id, slotTime: entry.slot_time }),
+        at,
+      );
       return toTicketView(t);
     })
     .immediate();
@@ -76,8 +79,8 @@ export function checkInProvisional(ctx: ServiceContext, input: ProvisionalCheckI
       const now = ctx.clock();
       const day = centreDay(now, config.centre.timeZone);
       refuseIfCheckedIn(ctx, day, input.refId);
-      const imp = activeRosterImport(db);
-      if (imp && imp.day === day) {
+      const imp = activeRosterImport(db, day);
+      if (imp) {
         const inRoster = db.prepare('SELECT 1 FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(imp.id, input.refId);
         // Found after all: check in as verified instead of leaving a needless flag.
         if (inRoster) return checkIn(ctx, input.refId);
@@ -86,14 +89,27 @@ export function checkInProvisional(ctx: ServiceContext, input: ProvisionalCheckI
       const at = now.toISOString();
       const t = insertTicket(
         ctx,
-        { day, lane, source: 'provisional', refId: input.refId, walkinId: null, name: input.name, dose: null, verified: false, late: false },
+        {
+          day,
+          lane,
+          source: 'provisional',
+          refId: input.refId,
+          walkinId: null,
+          name: input.name,
+          dose: null,
+          verified: false,
+          late: false,
+        },
         at,
       );
       appendOutbox(
         db,
         'checkin.created',
         t.id,
-        checkInPayload(ctx, t, at, { unverified: true, presented: { birthYear: input.birthYear ?? null, gender: input.gender ?? null } }),
+        checkInPayload(ctx, t, at, {
+          unverified: true,
+          presented: { birthYear: input.birthYear ?? null, gender: input.gender ?? null },
+        }),
         at,
       );
       return toTicketView(t);

@@ -51,7 +51,9 @@ export const toOperatorView = (r: OperatorRow): OperatorView => ({
 });
 
 const audit = (db: Db, at: string, operatorId: string | null, action: string, detail: object) =>
-  db.prepare('INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, ?, ?)').run(at, operatorId, action, JSON.stringify(detail));
+  db
+    .prepare('INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, ?, ?)')
+    .run(at, operatorId, action, JSON.stringify(detail));
 
 export function operatorCount(db: Db): number {
   return (db.prepare('SELECT count(*) AS n FROM operator').get() as { n: number }).n;
@@ -67,7 +69,9 @@ export async function addOperator(
   return db
     .transaction(() => {
       if (db.prepare('SELECT 1 FROM operator WHERE login_id = ?').get(input.loginId)) {
-        throw new DomainError('VALIDATION', `login ID ${input.loginId} is taken`, { fields: [{ field: 'loginId', code: 'login_id_taken' }] });
+        throw new DomainError('VALIDATION', `login ID ${input.loginId} is taken`, {
+          fields: [{ field: 'loginId', code: 'login_id_taken' }],
+        });
       }
       const at = clock().toISOString();
       const id = uuidv7();
@@ -95,12 +99,18 @@ export function setOperatorDisabled(db: Db, clock: Clock, by: SignedInOperator, 
     .transaction(() => {
       const row = getOperator(db, id);
       if (row.id === by.id && disabled) {
-        throw new DomainError('VALIDATION', 'you cannot disable yourself', { fields: [{ field: 'operatorId', code: 'cannot_disable_self' }] });
+        throw new DomainError('VALIDATION', 'you cannot disable yourself', {
+          fields: [{ field: 'operatorId', code: 'cannot_disable_self' }],
+        });
       }
       if (disabled && row.role === 'supervisor') {
-        const others = db.prepare("SELECT count(*) AS n FROM operator WHERE role = 'supervisor' AND disabled = 0 AND id <> ?").get(id) as { n: number };
+        const others = db
+          .prepare("SELECT count(*) AS n FROM operator WHERE role = 'supervisor' AND disabled = 0 AND id <> ?")
+          .get(id) as { n: number };
         if (others.n === 0) {
-          throw new DomainError('VALIDATION', 'the last supervisor cannot be disabled', { fields: [{ field: 'operatorId', code: 'last_supervisor' }] });
+          throw new DomainError('VALIDATION', 'the last supervisor cannot be disabled', {
+            fields: [{ field: 'operatorId', code: 'last_supervisor' }],
+          });
         }
       }
       const at = clock().toISOString();
@@ -111,13 +121,23 @@ export function setOperatorDisabled(db: Db, clock: Clock, by: SignedInOperator, 
     .immediate();
 }
 
-export async function resetOperatorPin(db: Db, clock: Clock, by: SignedInOperator, id: string, pin: string): Promise<OperatorView> {
+export async function resetOperatorPin(
+  db: Db,
+  clock: Clock,
+  by: SignedInOperator,
+  id: string,
+  pin: string,
+): Promise<OperatorView> {
   getOperator(db, id);
   const pinHash = await hashPin(pin);
   return db
     .transaction(() => {
       const at = clock().toISOString();
-      db.prepare('UPDATE operator SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?').run(pinHash, at, id);
+      db.prepare('UPDATE operator SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?').run(
+        pinHash,
+        at,
+        id,
+      );
       audit(db, at, by.id, 'operator.pin_reset', { operatorId: id });
       return toOperatorView(getOperator(db, id));
     })
@@ -154,7 +174,11 @@ export async function signIn(
         const attempts = cur.failed_attempts + 1;
         if (attempts >= policy.maxPinAttempts) {
           const until = new Date(clock().getTime() + policy.lockMinutes * 60_000).toISOString();
-          db.prepare('UPDATE operator SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE id = ?').run(until, at, row.id);
+          db.prepare('UPDATE operator SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE id = ?').run(
+            until,
+            at,
+            row.id,
+          );
           audit(db, at, row.id, 'operator.locked', { until });
           return until;
         }

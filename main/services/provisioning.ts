@@ -21,7 +21,11 @@ export function loadProvisioning(file: string): Provisioning | null {
     throw new ProvisioningFileError(file, [`not valid JSON: ${(e as Error).message}`]);
   }
   const r = provisioningSchema.safeParse(doc);
-  if (!r.success) throw new ProvisioningFileError(file, r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`));
+  if (!r.success)
+    throw new ProvisioningFileError(
+      file,
+      r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
+    );
   return r.data;
 }
 

@@ -17,7 +17,11 @@ function waitingRows(ctx: Pick<ServiceContext, 'db'>, day: string, lane: 'priori
 const toWaiting = (r: TicketRow): WaitingTicket => ({ id: r.id, lane: r.lane, queuedAt: Date.parse(r.queued_at) });
 
 /** What the policy needs to know of the past: priority calls made while the oldest waiting walk-in waited. */
-function priorityCallsWhileWalkInWaited(ctx: Pick<ServiceContext, 'db'>, day: string, oldestWalkIn: TicketRow | undefined): number {
+function priorityCallsWhileWalkInWaited(
+  ctx: Pick<ServiceContext, 'db'>,
+  day: string,
+  oldestWalkIn: TicketRow | undefined,
+): number {
   if (!oldestWalkIn) return 0;
   const lastWalkInCall = ctx.db
     .prepare(
@@ -51,9 +55,13 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
   const now = ctx.clock();
   const day = centreDay(now, config.centre.timeZone);
   const { priority, walkin, decision } = decide(ctx, day, now);
-  const called = db.prepare("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC").all(day) as TicketRow[];
+  const called = db
+    .prepare("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC")
+    .all(day) as TicketRow[];
   const recent = db
-    .prepare("SELECT * FROM ticket WHERE day = ? AND status IN ('served', 'no_show', 'cancelled') ORDER BY finished_at DESC LIMIT ?")
+    .prepare(
+      "SELECT * FROM ticket WHERE day = ? AND status IN ('served', 'no_show', 'cancelled') ORDER BY finished_at DESC LIMIT ?",
+    )
     .all(day, RECENT) as TicketRow[];
   const counts = db
     .prepare(
@@ -69,7 +77,10 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
     waiting: { priority: priority.map(toTicketView), walkin: walkin.map(toTicketView) },
     called: called.map(toTicketView),
     recent: recent.map(toTicketView),
-    next: decision && nextRow ? { ticketId: decision.ticketId, token: nextRow.token, lane: decision.lane, reason: decision.reason } : null,
+    next:
+      decision && nextRow
+        ? { ticketId: decision.ticketId, token: nextRow.token, lane: decision.lane, reason: decision.reason }
+        : null,
     counts: { served: counts.served ?? 0, noShow: counts.noShow ?? 0, cancelled: counts.cancelled ?? 0 },
     oldestWaitMinutes: { priority: waitMinutes(priority), walkin: waitMinutes(walkin) },
     policy: config.queuePolicy,
@@ -90,7 +101,8 @@ export function callNext(ctx: ServiceContext): TicketView {
     .immediate();
 }
 
-export const callTicket = (ctx: ServiceContext, id: string): TicketView => toTicketView(transition(ctx, id, 'call', { reason: 'chosen' }));
+export const callTicket = (ctx: ServiceContext, id: string): TicketView =>
+  toTicketView(transition(ctx, id, 'call', { reason: 'chosen' }));
 export const recallTicket = (ctx: ServiceContext, id: string): TicketView => toTicketView(transition(ctx, id, 'recall'));
 export const markNoShow = (ctx: ServiceContext, id: string): TicketView => toTicketView(transition(ctx, id, 'no_show'));
 export const requeueTicket = (ctx: ServiceContext, id: string): TicketView => toTicketView(transition(ctx, id, 'requeue'));
@@ -103,7 +115,9 @@ export function serveTicket(
   input: { ticketId: string; vaccine: string; lotNumber: string; dose: number },
 ): TicketView {
   if (!ctx.config.vaccines.some((v) => v.code === input.vaccine)) {
-    throw new DomainError('VALIDATION', `unknown vaccine ${input.vaccine}`, { fields: [{ field: 'vaccine', code: 'vaccine_unknown' }] });
+    throw new DomainError('VALIDATION', `unknown vaccine ${input.vaccine}`, {
+      fields: [{ field: 'vaccine', code: 'vaccine_unknown' }],
+    });
   }
   return toTicketView(
     transition(ctx, input.ticketId, 'serve', {}, (_row, at) => {
@@ -113,7 +127,17 @@ export function serveTicket(
           `INSERT INTO vaccination (id, ticket_id, vaccine, lot_number, dose, vaccinated_at, vaccinated_by, counter_code, device_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.ticketId, input.vaccine, input.lotNumber, input.dose, at, ctx.operator.id, ctx.config.counter.code, ctx.deviceId);
+        .run(
+          id,
+          input.ticketId,
+          input.vaccine,
+          input.lotNumber,
+          input.dose,
+          at,
+          ctx.operator.id,
+          ctx.config.counter.code,
+          ctx.deviceId,
+        );
       return { vaccinationId: id, vaccine: input.vaccine, lotNumber: input.lotNumber, dose: input.dose };
     }),
   );

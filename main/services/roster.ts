@@ -31,14 +31,28 @@ export interface RosterEntryRow {
   slot_time: string | null;
 }
 
-export function activeRosterImport(db: Db): RosterImportRow | undefined {
-  return db.prepare("SELECT * FROM roster_import WHERE status = 'active'").get() as RosterImportRow | undefined;
+/** The roster in force for `day`: one per day, so tomorrow's can be imported ahead of time. */
+export function activeRosterImport(db: Db, day: string): RosterImportRow | undefined {
+  return db.prepare("SELECT * FROM roster_import WHERE status = 'active' AND day = ?").get(day) as RosterImportRow | undefined;
 }
 
+/** Today's roster, or else the newest one held (then `stale`: it cannot verify today's registrants). */
 export function rosterInfo(db: Db, today: string): RosterInfo | null {
-  const imp = activeRosterImport(db);
+  const imp =
+    activeRosterImport(db, today) ??
+    (db.prepare("SELECT * FROM roster_import WHERE status = 'active' ORDER BY day DESC LIMIT 1").get() as
+      RosterImportRow | undefined);
   if (!imp) return null;
   return { day: imp.day, count: imp.row_count, importedAt: imp.imported_at, source: imp.source, stale: imp.day !== today };
+}
+
+/** Rosters are kept for today and the day before (for reconciliation), and ahead; older ones are removed. */
+const KEEP_PAST_DAYS = 1;
+
+function oldestDayKept(today: string): string {
+  const d = new Date(`${today}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - KEEP_PAST_DAYS);
+  return d.toISOString().slice(0, 10);
 }
 
 /** The CSV columns of a roster file (first line), in any order. */
@@ -172,7 +186,9 @@ export async function importRoster(
   const at = ctx.clock().toISOString();
   const importId = Number(
     db
-      .prepare("INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, 'staging', ?, ?)")
+      .prepare(
+        "INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, 'staging', ?, ?)",
+      )
       .run(parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId).lastInsertRowid,
   );
   try {
@@ -207,7 +223,7 @@ export async function importRoster(
       await yieldToEventLoop();
     }
     db.transaction(() => {
-      db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active'").run();
+      db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?").run(parsed.day);
       db.prepare("UPDATE roster_import SET status = 'active' WHERE id = ?").run(importId);
       db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'roster.imported', ?)").run(
         at,
@@ -219,11 +235,8 @@ export async function importRoster(
     await removeImports(db, [importId]);
     throw e;
   }
-  const superseded = (db.prepare("SELECT id FROM roster_import WHERE status = 'superseded'").all() as { id: number }[]).map(
-    (r) => r.id,
-  );
-  await removeImports(db, superseded);
-  return rosterInfo(db, today)!;
+  await removeImports(db, unwantedImports(db, today));
+  return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
 }
 
 /** Deletes the rows of imports that are no longer active, in chunks. */
@@ -247,10 +260,21 @@ async function removeImports(db: Db, ids: number[]): Promise<void> {
   }
 }
 
-/** Leftovers of an import that was interrupted (app killed mid-import) are removed at start. */
-export async function cleanInterruptedImports(db: Db): Promise<void> {
-  const ids = (db.prepare("SELECT id FROM roster_import WHERE status IN ('staging', 'superseded')").all() as { id: number }[]).map(
+function unwantedImports(db: Db, today: string): number[] {
+  return (
+    db
+      .prepare("SELECT id FROM roster_import WHERE status = 'superseded' OR (status = 'active' AND day < ?)")
+      .all(oldestDayKept(today)) as { id: number }[]
+  ).map((r) => r.id);
+}
+
+/**
+ * At start: removes leftovers of an import that was interrupted (app killed mid-import),
+ * superseded rosters and rosters of past days.
+ */
+export async function cleanRosters(db: Db, today: string | null): Promise<void> {
+  const staging = (db.prepare("SELECT id FROM roster_import WHERE status = 'staging'").all() as { id: number }[]).map(
     (r) => r.id,
   );
-  await removeImports(db, ids);
+  await removeImports(db, today ? [...staging, ...unwantedImports(db, today)] : staging);
 }

@@ -15,7 +15,7 @@ type Matched = { row: RosterEntryRow; matchedOn: SearchHit['matchedOn']; score: 
  * Results are ranked: exact ID first, then name starts, then similarity.
  */
 export function searchRoster(db: Db, rawQuery: string, today: string): SearchHit[] {
-  const imp = activeRosterImport(db);
+  const imp = activeRosterImport(db, today);
   if (!imp) return [];
   const query = rawQuery.trim();
   if (query.length === 0) return [];
@@ -28,7 +28,9 @@ export function searchRoster(db: Db, rawQuery: string, today: string): SearchHit
   };
   const compact = query.toUpperCase().replace(/[\s-]/g, '');
   if (/^[A-Z0-9]*\d[A-Z0-9]*$/.test(compact) && !/^[A-Z]+$/.test(compact)) {
-    const byId = db.prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?').all(imp.id, compact) as RosterEntryRow[];
+    const byId = db
+      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?')
+      .all(imp.id, compact) as RosterEntryRow[];
     add(byId, 'ref_id', 100);
     if (compact.length === 4) {
       add(stmt(db, 'ref_last4').all(imp.id, compact, LIMIT) as RosterEntryRow[], 'ref_last4', 80);
@@ -81,7 +83,11 @@ function searchNames(
   const long = words.filter((w) => [...w].length >= 3);
   if (long.length === 0) return;
   // Substring: every word of the query somewhere in the name (trigram index), short words checked after.
-  const sub = matchNames(db, importId, long.map((w) => [w]));
+  const sub = matchNames(
+    db,
+    importId,
+    long.map((w) => [w]),
+  );
   const shortWords = words.filter((w) => [...w].length < 3);
   for (const r of sub) if (shortWords.every((w) => r.name_norm.includes(w))) add([r], 'name', scoreOf(r, false));
   if (sub.length >= 5) return;
@@ -149,7 +155,9 @@ function vocabulary(db: Db, importId: number): string[] {
   const cached = vocabularies.get(db);
   if (cached?.importId === importId) return cached.words;
   const words = new Set<string>();
-  for (const r of db.prepare('SELECT name_norm FROM roster_entry WHERE import_id = ?').iterate(importId) as Iterable<{ name_norm: string }>) {
+  for (const r of db.prepare('SELECT name_norm FROM roster_entry WHERE import_id = ?').iterate(importId) as Iterable<{
+    name_norm: string;
+  }>) {
     for (const w of r.name_norm.split(' ')) if ([...w].length >= 3) words.add(w);
   }
   const entry = { importId, words: [...words] };
@@ -158,8 +166,8 @@ function vocabulary(db: Db, importId: number): string[] {
 }
 
 /** Builds the name vocabulary ahead of the first search (after an import or at start). */
-export function warmSearch(db: Db): void {
-  const imp = activeRosterImport(db);
+export function warmSearch(db: Db, today: string): void {
+  const imp = activeRosterImport(db, today);
   if (imp) vocabulary(db, imp.id);
 }
 

@@ -188,20 +188,26 @@ export function transition(
       });
       const more = extra?.(row, at) ?? {};
       recordEvent(db, ticketId, action, row.status, rule.to, at, operator.id, { ...detail, ...more });
-      appendOutbox(db, rule.outbox, ticketId, {
+      appendOutbox(
+        db,
+        rule.outbox,
         ticketId,
-        token: row.token,
-        day: row.day,
-        action,
-        from: row.status,
-        to: rule.to,
+        {
+          ticketId,
+          token: row.token,
+          day: row.day,
+          action,
+          from: row.status,
+          to: rule.to,
+          at,
+          operatorId: operator.id,
+          counterCode: ctx.config.counter.code,
+          deviceId: ctx.deviceId,
+          ...detail,
+          ...more,
+        },
         at,
-        operatorId: operator.id,
-        counterCode: ctx.config.counter.code,
-        deviceId: ctx.deviceId,
-        ...detail,
-        ...more,
-      }, at);
+      );
       return getTicketRow(db, ticketId)!;
     })
     .immediate();

@@ -46,7 +46,9 @@ export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'confi
       token: (tokenOfWalkIn.get(w.id) as { token: string } | undefined)?.token ?? null,
     });
   }
-  const sameMobile = db.prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50').all(day, form.mobile) as WalkInRow[];
+  const sameMobile = db
+    .prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50')
+    .all(day, form.mobile) as WalkInRow[];
   for (const w of sameMobile) {
     if (out.has(`w:${w.id}`)) continue;
     if (Math.abs(w.birth_year - form.birthYear) <= 1 && nameSimilarity(w.name, form.name) >= SIMILAR_NAME_THRESHOLD) {
@@ -60,7 +62,7 @@ export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'confi
       });
     }
   }
-  const imp = activeRosterImport(db);
+  const imp = activeRosterImport(db, day);
   if (imp) {
     const rosterId = db
       .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT 50')
@@ -117,7 +119,8 @@ export function registerWalkIn(
   const { form } = input;
   return db
     .transaction(() => {
-      const prior = db.prepare('SELECT id FROM walkin WHERE submission_id = ?').get(input.submissionId) as { id: string } | undefined;
+      const prior = db.prepare('SELECT id FROM walkin WHERE submission_id = ?').get(input.submissionId) as
+        { id: string } | undefined;
       if (prior) {
         const t = db.prepare('SELECT * FROM ticket WHERE walkin_id = ?').get(prior.id) as TicketRow;
         return toTicketView(t);
@@ -164,7 +167,17 @@ export function registerWalkIn(
       );
       const t = insertTicket(
         ctx,
-        { day, lane: 'walkin', source: 'walkin', refId: null, walkinId: id, name: form.name, dose: form.dose, verified: true, late: false },
+        {
+          day,
+          lane: 'walkin',
+          source: 'walkin',
+          refId: null,
+          walkinId: id,
+          name: form.name,
+          dose: form.dose,
+          verified: true,
+          late: false,
+        },
         at,
       );
       appendOutbox(

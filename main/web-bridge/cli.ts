@@ -41,7 +41,13 @@ const backend = await CounterBackend.open({ dataDir: resolve(values.data), log }
 if (values.demo && (await seedDemo(backend, Number(values['demo-roster'])))) {
   console.log('Demo counter set up: supervisor / PIN 2468, operator / PIN 1357');
 }
-const bridge = await startWebBridge({ backend, rendererDir, bridgeScript, port, validateResponses: process.env.NODE_ENV !== 'production' });
+const bridge = await startWebBridge({
+  backend,
+  rendererDir,
+  bridgeScript,
+  port,
+  validateResponses: process.env.NODE_ENV !== 'production',
+});
 console.log(`Counter web bridge: ${bridge.url}`);
 
 const stop = async () => {

@@ -37,7 +37,8 @@ CREATE TABLE roster_import (
   imported_at TEXT NOT NULL,
   imported_by TEXT
 ) STRICT;
-CREATE UNIQUE INDEX roster_import_one_active ON roster_import (status) WHERE status = 'active';
+-- one active roster per day: tomorrow's roster can be pulled ahead without replacing today's
+CREATE UNIQUE INDEX roster_import_one_active ON roster_import (day) WHERE status = 'active';
 
 CREATE TABLE roster_entry (
   rowid INTEGER PRIMARY KEY,

@@ -1,0 +1,92 @@
+// `npm test`: every suite in turn (type check, vitest, end-to-end in Chromium), each run to
+// the end even when an earlier one fails, then one summary line over all of them:
+// `N passed, N failed, N skipped`. Exits non-zero if anything failed or a suite could not run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const results = join(root, 'test-results');
+mkdirSync(results, { recursive: true });
+const bin = (name) => join(root, 'node_modules/.bin', name);
+const run = (cmd, args, env = {}) =>
+  spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+
+const suites = [];
+
+// 1. type check: one check, passed or failed
+{
+  const status = run(bin('tsc'), ['--noEmit', '-p', '.']);
+  suites.push({ name: 'typecheck', passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1, skipped: 0, ran: true });
+}
+
+// 2. vitest: unit, store, property, crash, fuzz, shell, bridge, renderer component tests
+{
+  const report = join(results, 'vitest.json');
+  rmSync(report, { force: true });
+  const status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  suites.push(readVitest(report, status));
+}
+
+// 3. end-to-end: build the app, then Playwright drives the renderer in Chromium
+{
+  const report = join(results, 'e2e-results.json');
+  rmSync(report, { force: true });
+  const built = run('npm', ['run', 'build', '--silent']);
+  if (built !== 0) suites.push({ name: 'e2e', passed: 0, failed: 1, skipped: 0, ran: false, note: 'build failed' });
+  else {
+    const status = run(bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
+    suites.push(readPlaywright(report, status));
+  }
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+console.log('\nSuites:');
+for (const s of suites) {
+  console.log(`  ${s.name}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.note ? ` (${s.note})` : ''}`);
+  passed += s.passed;
+  failed += s.failed;
+  skipped += s.skipped;
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || suites.some((s) => !s.ran) ? 1 : 0);
+
+function readVitest(file, status) {
+  if (!existsSync(file))
+    return { name: 'vitest', passed: 0, failed: 1, skipped: 0, ran: false, note: `no report (exit ${status})` };
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const failedSuites = (r.testResults ?? []).filter(
+    (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
+  ).length;
+  const failedTests = r.numFailedTests + failedSuites;
+  const out = {
+    name: 'vitest',
+    passed: r.numPassedTests,
+    failed: failedTests,
+    skipped: r.numPendingTests + r.numTodoTests,
+    ran: true,
+  };
+  if (status !== 0 && failedTests === 0) Object.assign(out, { failed: 1, note: `vitest exited ${status}` });
+  if (r.numTotalTests === 0) Object.assign(out, { ran: false, note: 'no tests ran' });
+  return out;
+}
+
+function readPlaywright(file, status) {
+  if (!existsSync(file)) return { name: 'e2e', passed: 0, failed: 1, skipped: 0, ran: false, note: `no report (exit ${status})` };
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const st = r.stats ?? {};
+  const out = {
+    name: 'e2e',
+    passed: st.expected ?? 0,
+    failed: (st.unexpected ?? 0) + (st.flaky ?? 0),
+    skipped: st.skipped ?? 0,
+    ran: true,
+  };
+  if ((r.errors ?? []).length > 0 && out.failed === 0)
+    Object.assign(out, { failed: r.errors.length, note: 'errors outside tests' });
+  if (status !== 0 && out.failed === 0) Object.assign(out, { failed: 1, note: `playwright exited ${status}` });
+  return out;
+}

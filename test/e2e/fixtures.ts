@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test as base } from '@playwright/test';
+
+export interface BridgeProcess {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Starts `main/web-bridge/cli.ts` on a free loopback port with its own data folder. */
+export async function startBridge(options: { demo: boolean; rosterSize?: number }): Promise<BridgeProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'counter-e2e-'));
+  const args = ['--import', 'tsx', join(ROOT, 'main/web-bridge/cli.ts'), '--port', '0', '--data', dataDir];
+  if (options.demo) args.push('--demo', '--demo-roster', String(options.rosterSize ?? 200));
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const url = await new Promise<string>((ok, bad) => {
+    let out = '';
+    const timer = setTimeout(() => bad(new Error(`web bridge did not start in 30 s\n${stderr}`)), 30_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Counter web bridge: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      bad(new Error(`web bridge exited with ${code}\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    dataDir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((ok) => child.once('exit', ok));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `bridge`: a fresh demo counter for each test; `freshBridge`: an unprovisioned one. */
+export const test = base.extend<{ bridge: BridgeProcess; freshBridge: BridgeProcess }>({
+  bridge: async ({}, use) => {
+    const b = await startBridge({ demo: true });
+    await use(b);
+    await b.stop();
+  },
+  freshBridge: async ({}, use) => {
+    const b = await startBridge({ demo: false });
+    await use(b);
+    await b.stop();
+  },
+});
+
+export { expect } from '@playwright/test';
+
+export const DEMO = {
+  supervisor: { loginId: 'supervisor', pin: '2468' },
+  operator: { loginId: 'operator', pin: '1357' },
+} as const;
