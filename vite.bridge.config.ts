@@ -6,6 +6,11 @@ export default defineConfig({
   build: {
     outDir: resolve(__dirname, 'out/web-bridge'),
     emptyOutDir: true,
-    lib: { entry: resolve(__dirname, 'preload/web-bridge.ts'), formats: ['iife'], name: 'counterBridge', fileName: () => 'counter-bridge.js' },
+    lib: {
+      entry: resolve(__dirname, 'preload/web-bridge.ts'),
+      formats: ['iife'],
+      name: 'counterBridge',
+      fileName: () => 'counter-bridge.js',
+    },
   },
 });
