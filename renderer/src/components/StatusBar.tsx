@@ -1,0 +1,89 @@
+import { useTranslation } from 'react-i18next';
+import { currentLang, setLang } from '../i18n';
+import { useCounter } from '../store';
+import { focusPrimary } from '../focus';
+
+/** A calendar day (YYYY-MM-DD) written for people, in the UI language. */
+export function formatDay(day: string, lang: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  return new Intl.DateTimeFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(d);
+}
+
+export function LanguageToggle() {
+  const { t } = useTranslation();
+  return (
+    <button
+      type="button"
+      className="lang-toggle"
+      data-testid="lang-toggle"
+      aria-label={t('lang.toggleLabel')}
+      title={t('lang.toggleLabel')}
+      onClick={() => {
+        setLang(currentLang() === 'en' ? 'hi' : 'en');
+        focusPrimary();
+      }}
+    >
+      {t('lang.toggle')}
+    </button>
+  );
+}
+
+/** Who, where and what state the counter is in; always on top of the counter screen. */
+export function StatusBar() {
+  const { t, i18n } = useTranslation();
+  const app = useCounter((s) => s.appState);
+  const run = useCounter((s) => s.run);
+  if (!app) return null;
+  const lang = i18n.language;
+  const centreName = lang === 'hi' && app.centre?.nameHi ? app.centre.nameHi : (app.centre?.name ?? '');
+  const roster = app.roster;
+  const rosterProblem = !roster || roster.stale;
+  return (
+    <header className="status-bar" data-testid="status-bar">
+      <div className="status-item status-centre" data-testid="status-centre">
+        <strong>{centreName}</strong>
+        {app.counter ? <span className="status-counter">{t('status.counter', { code: app.counter.code })}</span> : null}
+      </div>
+      {app.operator ? (
+        <div className="status-item" data-testid="status-operator">
+          {app.operator.name} · {t(`role.${app.operator.role}`)}
+        </div>
+      ) : null}
+      {app.today ? (
+        <div className="status-item" data-testid="status-today">
+          {t('status.today', { day: formatDay(app.today, lang) })}
+        </div>
+      ) : null}
+      <div
+        className={`status-item${rosterProblem ? ' status-warn' : ''}`}
+        data-testid="status-roster"
+        data-stale={roster?.stale ? 'true' : 'false'}
+        role={rosterProblem ? 'status' : undefined}
+      >
+        {!roster
+          ? t('status.rosterNone')
+          : roster.stale
+            ? t('status.rosterStale', { day: roster.day })
+            : t('status.roster', { day: roster.day, count: roster.count })}
+      </div>
+      <div className={`status-item${app.outbox.pending > 0 ? ' status-pending' : ''}`} data-testid="status-outbox">
+        {app.outbox.pending > 0 ? t('status.outbox', { count: app.outbox.pending }) : t('status.outboxEmpty')}
+      </div>
+      <div className="status-actions">
+        <LanguageToggle />
+        {app.operator ? (
+          <button type="button" data-testid="signout" onClick={() => void run('signOut', {})}>
+            {t('status.signOut')}
+          </button>
+        ) : null}
+      </div>
+    </header>
+  );
+}

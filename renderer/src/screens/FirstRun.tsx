@@ -1,0 +1,204 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { contract, type RequestOf } from '../../../common/contract';
+import type { AppError } from '../../../common/result';
+import { Field } from '../components/Field';
+import { Notice } from '../components/Notice';
+import { LanguageToggle } from '../components/StatusBar';
+import { appProblems, hasProblems, zodProblems, type FieldProblems } from '../errors';
+import { focusFirstInvalid } from '../focus';
+import { useCounter } from '../store';
+
+const FORM = 'firstrun';
+const ORDER = [
+  'centreId',
+  'centreName',
+  'centreNameHi',
+  'timeZone',
+  'counterCode',
+  'tokenPrefix',
+  'loginId',
+  'name',
+  'pin',
+  'pinConfirm',
+] as const;
+type FieldName = (typeof ORDER)[number];
+type Values = Record<FieldName, string>;
+
+/** Request paths of `provision` to the fields of this form. */
+const PATHS: Record<string, FieldName> = {
+  'provisioning.centre.id': 'centreId',
+  'provisioning.centre.name': 'centreName',
+  'provisioning.centre.nameHi': 'centreNameHi',
+  'provisioning.centre.timeZone': 'timeZone',
+  'provisioning.counter.code': 'counterCode',
+  'provisioning.counter.tokenPrefix': 'tokenPrefix',
+  'supervisor.loginId': 'loginId',
+  'supervisor.name': 'name',
+  'supervisor.pin': 'pin',
+};
+const REQUIRED: readonly FieldName[] = [
+  'centreId',
+  'centreName',
+  'timeZone',
+  'counterCode',
+  'tokenPrefix',
+  'loginId',
+  'name',
+  'pin',
+  'pinConfirm',
+];
+const UPPERCASE: readonly FieldName[] = ['counterCode', 'tokenPrefix'];
+
+function toRequest(v: Values): RequestOf<'provision'> {
+  return {
+    provisioning: {
+      schemaVersion: 1,
+      centre: {
+        id: v.centreId.trim(),
+        name: v.centreName.trim(),
+        ...(v.centreNameHi.trim() ? { nameHi: v.centreNameHi.trim() } : {}),
+        timeZone: v.timeZone.trim(),
+      },
+      counter: { code: v.counterCode.trim(), tokenPrefix: v.tokenPrefix.trim() },
+    },
+    supervisor: { loginId: v.loginId.trim(), name: v.name.trim(), pin: v.pin },
+  };
+}
+
+function remap(p: FieldProblems): FieldProblems {
+  const out: FieldProblems = {};
+  for (const [path, problem] of Object.entries(p)) {
+    const field = PATHS[path];
+    if (field && problem && !out[field]) out[field] = problem;
+  }
+  return out;
+}
+
+function validate(v: Values): FieldProblems {
+  const parsed = contract.provision.request.safeParse(toRequest(v));
+  const problems = parsed.success ? {} : remap(zodProblems(parsed.error));
+  for (const f of REQUIRED) if (!v[f].trim()) problems[f] = { code: 'required' };
+  if (!problems.pinConfirm && !problems.pin && v.pin !== v.pinConfirm) problems.pinConfirm = { code: 'pin_mismatch' };
+  return problems;
+}
+
+/** First run: who this counter is, and its first supervisor. */
+export function FirstRun() {
+  const { t } = useTranslation();
+  const run = useCounter((s) => s.run);
+  const setSignInHint = useCounter((s) => s.setSignInHint);
+  const [values, setValues] = useState<Values>({
+    centreId: '',
+    centreName: '',
+    centreNameHi: '',
+    timeZone: 'Asia/Kolkata',
+    counterCode: '',
+    tokenPrefix: '',
+    loginId: '',
+    name: '',
+    pin: '',
+    pinConfirm: '',
+  });
+  const [problems, setProblems] = useState<FieldProblems>({});
+  const [error, setError] = useState<AppError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const change = (f: FieldName, raw: string) => {
+    const value = UPPERCASE.includes(f) ? raw.toUpperCase() : raw;
+    setValues((v) => ({ ...v, [f]: value }));
+    if (problems[f]) setProblems((p) => ({ ...p, [f]: undefined }));
+  };
+  const blur = (f: FieldName) => {
+    if (!values[f]) return;
+    const p = validate(values);
+    setProblems((prev) => ({ ...prev, [f]: p[f] }));
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setError(null);
+    const p = validate(values);
+    setProblems(p);
+    if (focusFirstInvalid(FORM, ORDER, p)) return;
+    setBusy(true);
+    const r = await run('provision', toRequest(values));
+    setBusy(false);
+    if (r.ok) {
+      setSignInHint(values.loginId.trim().toLowerCase());
+      return;
+    }
+    const server = remap(appProblems(r.error.fields));
+    if (hasProblems(server)) {
+      setProblems(server);
+      focusFirstInvalid(FORM, ORDER, server);
+    }
+    setError(r.error);
+  };
+
+  const field = (
+    f: FieldName,
+    label: string,
+    opts: { hint?: string; type?: string; optional?: boolean; autoFocus?: boolean; lang?: string } = {},
+  ) => (
+    <Field
+      form={FORM}
+      name={f}
+      label={label}
+      testId={`${FORM}-${f}`}
+      hint={opts.hint}
+      optional={opts.optional}
+      problem={problems[f]}
+    >
+      {(c) => (
+        <input
+          {...c}
+          type={opts.type ?? 'text'}
+          value={values[f]}
+          autoFocus={opts.autoFocus}
+          lang={opts.lang}
+          inputMode={opts.type === 'password' ? 'numeric' : undefined}
+          autoComplete="off"
+          onChange={(e) => change(f, e.target.value)}
+          onBlur={() => blur(f)}
+        />
+      )}
+    </Field>
+  );
+
+  return (
+    <main className="screen screen-narrow">
+      <div className="screen-head">
+        <h1>{t('firstRun.title')}</h1>
+        <LanguageToggle />
+      </div>
+      <p className="intro">{t('firstRun.intro')}</p>
+      <form noValidate onSubmit={submit} className="form" aria-busy={busy}>
+        <fieldset>
+          <legend>{t('firstRun.centreSection')}</legend>
+          {field('centreId', t('firstRun.centreId'), { hint: t('firstRun.centreIdHint'), autoFocus: true })}
+          {field('centreName', t('firstRun.centreName'))}
+          {field('centreNameHi', t('firstRun.centreNameHi'), { optional: true, lang: 'hi' })}
+          {field('timeZone', t('firstRun.timeZone'))}
+        </fieldset>
+        <fieldset>
+          <legend>{t('firstRun.counterSection')}</legend>
+          {field('counterCode', t('firstRun.counterCode'), { hint: t('firstRun.counterCodeHint') })}
+          {field('tokenPrefix', t('firstRun.tokenPrefix'), { hint: t('firstRun.tokenPrefixHint') })}
+        </fieldset>
+        <fieldset>
+          <legend>{t('firstRun.supervisorSection')}</legend>
+          {field('loginId', t('firstRun.loginId'))}
+          {field('name', t('firstRun.name'))}
+          {field('pin', t('firstRun.pin'), { type: 'password', hint: t('firstRun.pinHint') })}
+          {field('pinConfirm', t('firstRun.pinConfirm'), { type: 'password' })}
+        </fieldset>
+        <Notice error={error} />
+        <button type="submit" className="primary" data-testid="firstrun-submit" disabled={busy}>
+          {busy ? t('common.working') : t('firstRun.submit')}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,311 @@
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { LaneName, QueueView, TicketView } from '../../../common/domain';
+import { Kbd } from '../components/Kbd';
+import { Notice } from '../components/Notice';
+import { tDynamic } from '../i18n';
+import { dialogOpen, focusPrimary, isTypingTarget } from '../focus';
+import { useCounter, type QueueNotice } from '../store';
+import { CancelDialog } from './CancelDialog';
+import { ServeDialog } from './ServeDialog';
+
+const NOTICE_MS = 15_000;
+
+function waitMinutes(queue: QueueView, ticket: TicketView): number {
+  const ms = Date.parse(queue.now) - Date.parse(ticket.queuedAt);
+  return Number.isFinite(ms) ? Math.max(0, Math.floor(ms / 60_000)) : 0;
+}
+
+function Badges({ ticket }: { ticket: TicketView }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      {!ticket.verified ? <span className="badge badge-unverified">{t('queue.badgeUnverified')}</span> : null}
+      {ticket.late ? <span className="badge badge-late">{t('queue.badgeLate')}</span> : null}
+      {ticket.recallCount > 0 ? <span className="badge">{t('queue.badgeRecalled', { count: ticket.recallCount })}</span> : null}
+    </>
+  );
+}
+
+function Lane({
+  lane,
+  queue,
+  expanded,
+  onToggle,
+  onCall,
+  onCancel,
+}: {
+  lane: LaneName;
+  queue: QueueView;
+  expanded: string | null;
+  onToggle: (id: string) => void;
+  onCall: (t: TicketView) => void;
+  onCancel: (t: TicketView) => void;
+}) {
+  const { t } = useTranslation();
+  const waiting = queue.waiting[lane];
+  const oldest = queue.oldestWaitMinutes[lane];
+  return (
+    <section className={`lane lane-${lane}`} data-testid={`lane-${lane}`} aria-labelledby={`lane-${lane}-title`}>
+      <header className="lane-head">
+        <h3 id={`lane-${lane}-title`}>{t(`lanes.${lane}`)}</h3>
+        <div className="lane-stats">
+          <span data-testid="lane-count" data-count={waiting.length}>
+            {t('queue.waiting', { count: waiting.length })}
+          </span>
+          {oldest !== null ? <span> · {t('queue.oldest', { count: Math.floor(oldest) })}</span> : null}
+        </div>
+      </header>
+      {waiting.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
+      <ol className="tickets">
+        {waiting.map((ticket) => {
+          const isNext = queue.next?.ticketId === ticket.id;
+          const open = expanded === ticket.id;
+          return (
+            <li
+              key={ticket.id}
+              className={`ticket${isNext ? ' ticket-next' : ''}`}
+              data-testid="waiting-ticket"
+              data-token={ticket.token}
+              data-ticket-id={ticket.id}
+            >
+              <button type="button" className="ticket-row" aria-expanded={open} onClick={() => onToggle(ticket.id)}>
+                <span className="token">{ticket.token}</span>
+                <span className="ticket-name">{ticket.name}</span>
+                <Badges ticket={ticket} />
+                <span className="wait">{t('queue.wait', { count: waitMinutes(queue, ticket) })}</span>
+              </button>
+              {open ? (
+                <div className="ticket-actions">
+                  <button type="button" className="primary" data-testid="call-this-token" onClick={() => onCall(ticket)}>
+                    {t('queue.callThis')}
+                  </button>
+                  <button type="button" data-testid="cancel-button" onClick={() => onCancel(ticket)}>
+                    {t('queue.cancel')}
+                  </button>
+                </div>
+              ) : null}
+            </li>
+          );
+        })}
+      </ol>
+    </section>
+  );
+}
+
+function noticeText(t: ReturnType<typeof useTranslation>['t'], n: QueueNotice | null): string | null {
+  if (!n || n.kind !== 'done') return null;
+  const key = {
+    called: 'queue.calledAnnounce',
+    recalled: 'queue.recalledAnnounce',
+    served: 'queue.servedAnnounce',
+    noShow: 'queue.noShowAnnounce',
+    requeued: 'queue.requeuedAnnounce',
+    cancelled: 'queue.cancelledAnnounce',
+  }[n.what];
+  return tDynamic(t, key, 'queue.calledAnnounce', { token: n.token });
+}
+
+/** The two lanes, who is next, who is called, and what finished: always beside the tabs. */
+export function QueuePanel() {
+  const { t } = useTranslation();
+  const queue = useCounter((s) => s.queue);
+  const notice = useCounter((s) => s.queueNotice);
+  const refreshQueue = useCounter((s) => s.refreshQueue);
+  const clearQueueNotice = useCounter((s) => s.clearQueueNotice);
+  const callNext = useCounter((s) => s.callNext);
+  const callTicket = useCounter((s) => s.callTicket);
+  const recallTicket = useCounter((s) => s.recallTicket);
+  const markNoShow = useCounter((s) => s.markNoShow);
+  const requeueTicket = useCounter((s) => s.requeueTicket);
+  const [expanded, setExpanded] = useState<string | null>(null);
+  const [serving, setServing] = useState<TicketView | null>(null);
+  const [cancelling, setCancelling] = useState<TicketView | null>(null);
+
+  useEffect(() => {
+    void refreshQueue();
+  }, [refreshQueue]);
+
+  // "Calling A-P003" is news for a while, not for the rest of the day
+  useEffect(() => {
+    if (notice?.kind !== 'done') return;
+    const timer = setTimeout(clearQueueNotice, NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice, clearQueueNotice]);
+
+  const called = queue?.called ?? [];
+  const next = queue?.next ?? null;
+
+  // F4 anywhere; R, N, S on the focused called ticket (or the latest one) when not typing
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || dialogOpen()) return;
+      if (e.key === 'F4') {
+        e.preventDefault();
+        void callNext();
+        return;
+      }
+      if (e.ctrlKey || e.altKey || e.metaKey || isTypingTarget(e.target)) return;
+      const key = e.key.toLowerCase();
+      if (key !== 'r' && key !== 'n' && key !== 's') return;
+      const focusedId = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-testid="called-ticket"]')
+        ?.dataset.ticketId;
+      const target = called.find((c) => c.id === focusedId) ?? called[0];
+      if (!target) return;
+      e.preventDefault();
+      if (key === 'r') void recallTicket(target.id);
+      else if (key === 'n') void markNoShow(target.id);
+      else setServing(target);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [called, callNext, recallTicket, markNoShow]);
+
+  const after = (p: Promise<unknown>) => void p.then(() => focusPrimary());
+
+  return (
+    <aside className="queue-panel" aria-labelledby="queue-title">
+      <div className="queue-top">
+        <h2 id="queue-title">{t('queue.title')}</h2>
+        <div
+          className="next"
+          data-testid="next-ticket"
+          data-token={next?.token ?? ''}
+          data-lane={next?.lane ?? ''}
+          data-reason={next?.reason ?? ''}
+        >
+          {next ? (
+            <>
+              <strong>{t('queue.next', { token: next.token })}</strong>{' '}
+              <span className="next-reason">
+                ({tDynamic(t, `queue.nextReason.${next.reason}`, 'queue.nextReason.only_waiting')})
+              </span>
+            </>
+          ) : (
+            t('queue.nextNone')
+          )}
+        </div>
+        <button
+          type="button"
+          className="primary call-next"
+          data-testid="call-next"
+          disabled={!next}
+          onClick={() => after(callNext())}
+        >
+          {t('queue.callNext')} <Kbd>F4</Kbd>
+        </button>
+      </div>
+      <Notice
+        error={notice?.kind === 'error' ? notice.error : null}
+        message={noticeText(t, notice)}
+        testId="queue-error"
+        messageTestId="queue-message"
+      />
+      {queue ? (
+        <>
+          <div className="lanes">
+            {(['priority', 'walkin'] as const).map((lane) => (
+              <Lane
+                key={lane}
+                lane={lane}
+                queue={queue}
+                expanded={expanded}
+                onToggle={(id) => setExpanded((cur) => (cur === id ? null : id))}
+                onCall={(ticket) => {
+                  setExpanded(null);
+                  after(callTicket(ticket.id));
+                }}
+                onCancel={(ticket) => {
+                  setExpanded(null);
+                  setCancelling(ticket);
+                }}
+              />
+            ))}
+          </div>
+          <section className="called" aria-labelledby="called-title">
+            <h3 id="called-title">{t('queue.called')}</h3>
+            {called.length === 0 ? <p className="empty">{t('queue.noneCalled')}</p> : null}
+            <ul className="tickets">
+              {called.map((ticket) => (
+                <li
+                  key={ticket.id}
+                  className="ticket ticket-called"
+                  data-testid="called-ticket"
+                  data-token={ticket.token}
+                  data-ticket-id={ticket.id}
+                  tabIndex={0}
+                >
+                  <div className="ticket-line">
+                    <span className="token token-big">{ticket.token}</span>
+                    <span className="ticket-name">{ticket.name}</span>
+                    <Badges ticket={ticket} />
+                  </div>
+                  <div className="ticket-actions">
+                    <button type="button" data-testid="recall-button" onClick={() => after(recallTicket(ticket.id))}>
+                      {t('queue.recall')} <Kbd>R</Kbd>
+                    </button>
+                    <button type="button" data-testid="noshow-button" onClick={() => after(markNoShow(ticket.id))}>
+                      {t('queue.noShow')} <Kbd>N</Kbd>
+                    </button>
+                    <button type="button" className="primary" data-testid="serve-button" onClick={() => setServing(ticket)}>
+                      {t('queue.serve')} <Kbd>S</Kbd>
+                    </button>
+                    <button type="button" data-testid="cancel-button" onClick={() => setCancelling(ticket)}>
+                      {t('queue.cancel')}
+                    </button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+            <p className="keys-hint">{t('queue.keysHint')}</p>
+          </section>
+          <section className="recent" aria-labelledby="recent-title">
+            <h3 id="recent-title">{t('queue.recent')}</h3>
+            <p className="counts" data-testid="queue-counts" data-served={queue.counts.served} data-no-show={queue.counts.noShow}>
+              {t('queue.counts', queue.counts)}
+            </p>
+            {queue.recent.length === 0 ? <p className="empty">{t('queue.noneRecent')}</p> : null}
+            <ul className="tickets">
+              {queue.recent.map((ticket) => (
+                <li
+                  key={ticket.id}
+                  className={`ticket ticket-${ticket.status}`}
+                  data-testid="recent-ticket"
+                  data-token={ticket.token}
+                  data-status={ticket.status}
+                >
+                  <span className="token">{ticket.token}</span>
+                  <span className="ticket-name">{ticket.name}</span>
+                  <span className={`badge badge-${ticket.status}`}>{t(`ticketStatus.${ticket.status}`)}</span>
+                  {ticket.status === 'no_show' ? (
+                    <button type="button" data-testid="requeue-button" onClick={() => after(requeueTicket(ticket.id))}>
+                      {t('queue.requeue')}
+                    </button>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </section>
+        </>
+      ) : null}
+      {serving ? (
+        <ServeDialog
+          ticket={serving}
+          onClose={() => {
+            setServing(null);
+            focusPrimary();
+          }}
+        />
+      ) : null}
+      {cancelling ? (
+        <CancelDialog
+          ticket={cancelling}
+          onClose={() => {
+            setCancelling(null);
+            focusPrimary();
+          }}
+        />
+      ) : null}
+    </aside>
+  );
+}

@@ -1,0 +1,229 @@
+/**
+ * The renderer's one store: what the counter told us last (app state, queue) and the actions
+ * that ask it for more. Components read slices of it and call its actions; only this module
+ * and the screens' form submits talk to `window.counter` (through `call`).
+ */
+import { create } from 'zustand';
+import type { CounterEvent, MethodName, RequestOf, ResponseOf } from '../../common/contract';
+import type { AppStateView, QueueView, TicketView } from '../../common/domain';
+import type { AppError, Result } from '../../common/result';
+import { call } from './api';
+
+export type Tab = 'checkin' | 'walkin' | 'roster' | 'operators' | 'policy';
+export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin'];
+export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy'];
+
+/** What the queue pane tells the operator after a queue action. */
+export type QueueNotice =
+  | { kind: 'error'; error: AppError }
+  | {
+      kind: 'done';
+      what: 'called' | 'recalled' | 'served' | 'noShow' | 'requeued' | 'cancelled';
+      token: string;
+    };
+
+export interface CounterState {
+  appState: AppStateView | null;
+  /** getAppState itself failed: nothing else can be shown */
+  startError: AppError | null;
+  queue: QueueView | null;
+  tab: Tab;
+  /** the last token given out at this counter, shown big until the next one */
+  issued: TicketView | null;
+  queueNotice: QueueNotice | null;
+  /** bumped on every `changed` event, for views that hold their own lists (operators) */
+  changeSeq: number;
+  /** vaccine and lot of the last serve: a vial serves several people in a row */
+  lastServe: { vaccine: string; lotNumber: string } | null;
+  /** login ID to prefill on the sign-in screen (after first-run setup) */
+  signInHint: string | null;
+
+  setTab(tab: Tab): void;
+  loadAppState(): Promise<void>;
+  refreshQueue(): Promise<void>;
+  refreshAll(): Promise<void>;
+  handleEvent(event: CounterEvent): void;
+  dismissIssued(): void;
+  clearQueueNotice(): void;
+  setSignInHint(loginId: string | null): void;
+
+  /** Calls a method; on success refreshes what it may have changed, on a lost session shows sign-in. */
+  run<M extends MethodName>(method: M, request: RequestOf<M>): Promise<Result<ResponseOf<M>>>;
+  /** A check-in or walk-in registration that gave out a token. */
+  issue<M extends 'checkIn' | 'checkInProvisional' | 'registerWalkIn'>(
+    method: M,
+    request: RequestOf<M>,
+  ): Promise<Result<TicketView>>;
+
+  callNext(): Promise<void>;
+  callTicket(ticketId: string): Promise<boolean>;
+  recallTicket(ticketId: string): Promise<boolean>;
+  markNoShow(ticketId: string): Promise<boolean>;
+  requeueTicket(ticketId: string): Promise<boolean>;
+  cancelTicket(ticketId: string, reason: string): Promise<Result<TicketView>>;
+  serveTicket(request: RequestOf<'serveTicket'>): Promise<Result<TicketView>>;
+}
+
+const MUTATING = new Set<MethodName>([
+  'provision',
+  'addOperator',
+  'setOperatorDisabled',
+  'resetOperatorPin',
+  'updateQueuePolicy',
+  'importRoster',
+  'checkIn',
+  'checkInProvisional',
+  'registerWalkIn',
+  'callNext',
+  'callTicket',
+  'recallTicket',
+  'markNoShow',
+  'requeueTicket',
+  'cancelTicket',
+  'serveTicket',
+]);
+
+/** Runs `task` now, or once more after the run in flight: many triggers, at most two calls. */
+function coalesced(task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const start = (): Promise<void> => {
+    running = task().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        void start();
+      }
+    });
+    return running;
+  };
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    return start();
+  };
+}
+
+export const createCounterStore = () =>
+  create<CounterState>()((set, get) => {
+    const loadAppState = coalesced(async () => {
+      const r = await call('getAppState', {});
+      if (r.ok) {
+        const prev = get().appState;
+        const signedOut = prev?.operator && !r.value.operator;
+        set({
+          appState: r.value,
+          startError: null,
+          ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null } : {}),
+        });
+        // an operator who is not a supervisor must not stay on a supervisor tab
+        if (r.value.operator?.role !== 'supervisor' && SUPERVISOR_TABS.includes(get().tab)) set({ tab: 'checkin' });
+        if (!r.value.operator) set({ tab: 'checkin' });
+      } else if (!get().appState) {
+        set({ startError: r.error });
+      }
+    });
+
+    const refreshQueue = coalesced(async () => {
+      if (!get().appState?.operator) return;
+      const r = await call('getQueue', {});
+      if (r.ok) set({ queue: r.value });
+      else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
+    });
+
+    const refreshAll = async () => {
+      await loadAppState();
+      await refreshQueue();
+    };
+
+    const queueAction = async <M extends 'callNext' | 'callTicket' | 'recallTicket' | 'markNoShow' | 'requeueTicket'>(
+      method: M,
+      request: RequestOf<M>,
+      what: Extract<QueueNotice, { kind: 'done' }>['what'],
+    ): Promise<boolean> => {
+      const r = (await get().run(method, request)) as Result<TicketView>;
+      if (r.ok) set({ queueNotice: { kind: 'done', what, token: r.value.token } });
+      else set({ queueNotice: { kind: 'error', error: r.error } });
+      return r.ok;
+    };
+
+    return {
+      appState: null,
+      startError: null,
+      queue: null,
+      tab: 'checkin',
+      issued: null,
+      queueNotice: null,
+      changeSeq: 0,
+      lastServe: null,
+      signInHint: null,
+
+      setTab: (tab) => {
+        const role = get().appState?.operator?.role;
+        if (SUPERVISOR_TABS.includes(tab) && role !== 'supervisor') return;
+        set({ tab });
+      },
+      loadAppState,
+      refreshQueue,
+      refreshAll,
+      handleEvent: (event) => {
+        if (event.type === 'changed') {
+          set((s) => ({ changeSeq: s.changeSeq + 1 }));
+          void refreshAll();
+        } else if (event.type === 'status') {
+          const a = get().appState;
+          if (a) set({ appState: { ...a, outbox: { pending: event.outboxPending } } });
+        }
+      },
+      dismissIssued: () => set({ issued: null }),
+      clearQueueNotice: () => set({ queueNotice: null }),
+      setSignInHint: (loginId) => set({ signInHint: loginId }),
+
+      run: async (method, request) => {
+        const r = await call(method, request);
+        if (r.ok) {
+          // sign-in and sign-out change the screen: wait for the new state before answering
+          if (method === 'signIn' || method === 'signOut') await refreshAll();
+          else if (MUTATING.has(method)) void refreshAll();
+        } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
+          void loadAppState();
+        } else if (r.error.code === 'INVALID_TRANSITION') {
+          void refreshQueue();
+        }
+        return r;
+      },
+
+      issue: async (method, request) => {
+        const r = (await get().run(method, request)) as Result<TicketView>;
+        if (r.ok) set({ issued: r.value });
+        return r;
+      },
+
+      callNext: async () => {
+        await queueAction('callNext', {}, 'called');
+      },
+      callTicket: (ticketId) => queueAction('callTicket', { ticketId }, 'called'),
+      recallTicket: (ticketId) => queueAction('recallTicket', { ticketId }, 'recalled'),
+      markNoShow: (ticketId) => queueAction('markNoShow', { ticketId }, 'noShow'),
+      requeueTicket: (ticketId) => queueAction('requeueTicket', { ticketId }, 'requeued'),
+      cancelTicket: async (ticketId, reason) => {
+        const r = await get().run('cancelTicket', { ticketId, reason });
+        if (r.ok) set({ queueNotice: { kind: 'done', what: 'cancelled', token: r.value.token } });
+        return r;
+      },
+      serveTicket: async (request) => {
+        const r = await get().run('serveTicket', request);
+        if (r.ok) {
+          set({
+            queueNotice: { kind: 'done', what: 'served', token: r.value.token },
+            lastServe: { vaccine: request.vaccine, lotNumber: String(request.lotNumber).trim().toUpperCase() },
+          });
+        }
+        return r;
+      },
+    };
+  });
+
+export const useCounter = createCounterStore();

@@ -1,0 +1,117 @@
+// @vitest-environment jsdom
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { en } from '../../renderer/src/i18n/en';
+import { hi } from '../../renderer/src/i18n/hi';
+import { ERROR_CODES } from '../../common/result';
+import { GENDERS, LANES, ROLES, TICKET_STATUSES, duplicateCandidateSchema } from '../../common/domain';
+import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** Every leaf of a resource tree as `a.b.c` → text. */
+function leaves(tree: object, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(tree)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object') for (const [kk, vv] of leaves(v, key)) out.set(kk, vv);
+    else out.set(key, v);
+  }
+  return out;
+}
+
+const EN = leaves(en);
+const HI = leaves(hi);
+const has = (key: string) => typeof EN.get(key) === 'string' && (EN.get(key) as string).length > 0;
+
+/** The i18n codes the shared schemas and rules put in issue messages (see common/domain.ts). */
+function messageCodes(): Set<string> {
+  const files = [
+    'common/domain.ts',
+    'common/contract.ts',
+    ...readdirSync(join(root, 'common/rules'))
+      .filter((f) => f.endsWith('.ts') && f !== 'queue-policy.ts')
+      .map((f) => `common/rules/${f}`),
+  ];
+  const code = "'([a-z][a-z0-9]*(?:_[a-z0-9]+)*)'";
+  const patterns = [
+    new RegExp(`(?<!default\\()(?<!=== )${code}\\)`, 'g'), // .min(1, 'required'), .refine(f, 'x'), .int('x'); not typeof checks
+    new RegExp(`error: ${code}`, 'g'),
+    new RegExp(`return ${code}`, 'g'),
+    new RegExp(`null : ${code}`, 'g'),
+    new RegExp(`reason: ${code}`, 'g'),
+    new RegExp(`\\? ${code} : ${code}`, 'g'),
+  ];
+  const found = new Set<string>();
+  for (const f of files) {
+    const text = readFileSync(join(root, f), 'utf8');
+    for (const p of patterns) for (const m of text.matchAll(p)) for (const g of m.slice(1)) if (g) found.add(g);
+  }
+  // field codes main adds itself (e.g. login_id_taken)
+  for (const dir of ['main/services', 'main/ipc']) {
+    for (const f of readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(root, dir, f), 'utf8');
+      for (const m of text.matchAll(new RegExp(`code: ${code}`, 'g'))) found.add(m[1]!);
+    }
+  }
+  return found;
+}
+
+describe('translations', () => {
+  it('Hindi has every English key, and no others', () => {
+    expect([...HI.keys()].sort()).toEqual([...EN.keys()].sort());
+  });
+
+  it('no text is empty, and Hindi texts are written in Devanagari', () => {
+    for (const [key, text] of HI) {
+      expect(typeof text === 'string' && text.trim().length > 0, key).toBe(true);
+    }
+    const latinOnly = [...HI].filter(
+      ([key, text]) => !/[\u0900-\u097F]/.test(String(text)) && !/^(lang\.toggle|common\.key|genderOption)/.test(key),
+    );
+    // tokens, codes and placeholders alone may stay Latin; sentences may not
+    expect(
+      latinOnly.filter(
+        ([, text]) =>
+          String(text)
+            .replace(/\{\{\w+\}\}/g, '')
+            .trim()
+            .split(/\s+/).length > 2,
+      ),
+    ).toEqual([]);
+  });
+
+  it('interpolations are the same in both languages', () => {
+    const vars = (s: unknown) => [...String(s).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+    for (const [key, text] of EN) expect(vars(HI.get(key)), key).toEqual(vars(text));
+  });
+
+  it('every error code has a text', () => {
+    for (const code of ERROR_CODES) expect(has(`errors.code.${code}`), code).toBe(true);
+  });
+
+  it('every field error code of the shared rules and of main has a text', () => {
+    const codes = messageCodes();
+    expect(codes.size).toBeGreaterThan(30);
+    const missing = [...codes].filter((c) => !has(`errors.field.${c}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('every value shown from the domain has a label', () => {
+    const keys = [
+      ...PHOTO_ID_TYPES.map((v) => `photoIdType.${v}`),
+      ...GENDERS.map((v) => `gender.${v}`),
+      ...GENDERS.map((v) => `genderOption.${v}`),
+      ...TICKET_STATUSES.map((v) => `ticketStatus.${v}`),
+      ...ROLES.map((v) => `role.${v}`),
+      ...LANES.map((v) => `lanes.${v}`),
+      ...duplicateCandidateSchema.shape.reason.options.map((v) => `duplicates.reason.${v}`),
+      ...duplicateCandidateSchema.shape.kind.options.map((v) => `duplicates.kind.${v}`),
+    ];
+    const reasons =
+      readFileSync(join(root, 'common/rules/queue-policy.ts'), 'utf8').match(/type NextReason = ([^;]+);/)?.[1] ?? '';
+    for (const m of reasons.matchAll(/'(\w+)'/g)) keys.push(`queue.nextReason.${m[1]}`);
+    expect(keys.filter((k) => !has(k))).toEqual([]);
+  });
+});

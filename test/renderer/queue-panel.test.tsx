@@ -1,0 +1,108 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { QueuePanel } from '../../renderer/src/screens/QueuePanel';
+import { useCounter } from '../../renderer/src/store';
+import { installFakeCounter, ok, queueView, ticket } from './fake-counter';
+import { useRendererTestSetup } from './setup';
+
+useRendererTestSetup();
+
+const p1 = ticket({ token: 'A-P001', name: 'Asha Kumari', queuedAt: '2026-11-25T04:00:00.000Z' });
+const p2 = ticket({ token: 'A-P002', name: 'Ram Prasad', verified: false, source: 'provisional' });
+const w1 = ticket({
+  token: 'A-W001',
+  lane: 'walkin',
+  source: 'walkin',
+  name: 'Sunita Devi',
+  late: true,
+  queuedAt: '2026-11-25T03:45:00.000Z',
+});
+const c1 = ticket({ token: 'A-P000', status: 'called', name: 'Called Person', dose: 2 });
+
+const QUEUE = queueView({
+  waiting: { priority: [p1, p2], walkin: [w1] },
+  called: [c1],
+  next: { ticketId: p1.id, token: p1.token, lane: 'priority', reason: 'priority_first' },
+  oldestWaitMinutes: { priority: 10, walkin: 25 },
+});
+
+describe('queue panel', () => {
+  it('shows both lanes with their waiting tokens, badges, and who is next and why', async () => {
+    installFakeCounter({ getQueue: () => ok(QUEUE) });
+    render(<QueuePanel />);
+    const priority = await screen.findByTestId('lane-priority');
+    const walkin = screen.getByTestId('lane-walkin');
+    expect(
+      within(priority)
+        .getAllByTestId('waiting-ticket')
+        .map((t) => t.dataset.token),
+    ).toEqual(['A-P001', 'A-P002']);
+    expect(within(priority).getByText('unverified')).toBeTruthy();
+    expect(within(walkin).getByText('late')).toBeTruthy();
+    expect(within(walkin).getAllByText('25 min', { exact: false }).length).toBeGreaterThan(0);
+    const next = screen.getByTestId('next-ticket');
+    expect(next.dataset.token).toBe('A-P001');
+    expect(next.textContent).toContain('priority lane goes first');
+  });
+
+  it('calls next with F4 and says whom it called', async () => {
+    const counter = installFakeCounter({
+      getQueue: () => ok(QUEUE),
+      callNext: () => ok({ ...p1, status: 'called' }),
+    });
+    render(<QueuePanel />);
+    await screen.findByTestId('lane-priority');
+    fireEvent.keyDown(window, { key: 'F4' });
+    await waitFor(() => expect(counter.callNext).toHaveBeenCalledTimes(1));
+    expect((await screen.findByTestId('queue-message')).textContent).toBe('Calling A-P001');
+  });
+
+  it('recalls the latest called ticket with R, but not while typing', async () => {
+    const counter = installFakeCounter({ getQueue: () => ok(QUEUE), recallTicket: () => ok({ ...c1, recallCount: 1 }) });
+    render(
+      <>
+        <input data-testid="somewhere" />
+        <QueuePanel />
+      </>,
+    );
+    await screen.findByTestId('called-ticket');
+    fireEvent.keyDown(screen.getByTestId('somewhere'), { key: 'r' });
+    expect(counter.recallTicket).not.toHaveBeenCalled();
+    fireEvent.keyDown(document.body, { key: 'r' });
+    await waitFor(() => expect(counter.recallTicket).toHaveBeenCalledWith({ ticketId: c1.id }));
+  });
+
+  it('serves with vaccine, lot and the ticket dose; a bad lot number is shown next to it in both languages', async () => {
+    const counter = installFakeCounter({ getQueue: () => ok(QUEUE), serveTicket: () => ok({ ...c1, status: 'served' }) });
+    render(<QueuePanel />);
+    fireEvent.click(await screen.findByTestId('serve-button'));
+    const dialog = await screen.findByTestId('serve-dialog');
+    expect((within(dialog).getByTestId('serve-dose') as HTMLSelectElement).value).toBe('2');
+    expect((within(dialog).getByTestId('serve-vaccine') as HTMLSelectElement).value).toBe('COVISHIELD');
+
+    fireEvent.change(within(dialog).getByTestId('serve-lot'), { target: { value: 'x' } });
+    fireEvent.click(within(dialog).getByTestId('serve-submit'));
+    const error = await within(dialog).findByTestId('error-lotNumber');
+    expect(error.querySelector('[lang="en"]')?.textContent).toMatch(/Lot number/);
+    expect(error.querySelector('[lang="hi"]')?.textContent).toMatch(/लॉट नंबर/);
+    expect(counter.serveTicket).not.toHaveBeenCalled();
+
+    fireEvent.change(within(dialog).getByTestId('serve-lot'), { target: { value: '4121z005' } });
+    fireEvent.click(within(dialog).getByTestId('serve-submit'));
+    await waitFor(() => expect(screen.queryByTestId('serve-dialog')).toBeNull());
+    expect(counter.serveTicket).toHaveBeenCalledWith({ ticketId: c1.id, vaccine: 'COVISHIELD', lotNumber: '4121Z005', dose: 2 });
+    // the next serve starts from the same vial
+    expect(useCounter.getState().lastServe).toEqual({ vaccine: 'COVISHIELD', lotNumber: '4121Z005' });
+  });
+
+  it('refreshes the queue when the counter says something changed', async () => {
+    const counter = installFakeCounter({ getQueue: () => ok(QUEUE) });
+    render(<QueuePanel />);
+    await screen.findByTestId('lane-priority');
+    const before = counter.getQueue.mock.calls.length;
+    counter.getAppState.mockImplementation(async () => ok(useCounter.getState().appState));
+    useCounter.getState().handleEvent({ type: 'changed', method: 'checkIn' });
+    await waitFor(() => expect(counter.getQueue.mock.calls.length).toBeGreaterThan(before));
+  });
+});
