@@ -13,7 +13,7 @@ import {
   pinSchema,
   provisionalCheckInSchema,
   provisioningSchema,
-  queuePolicySchema,
+  queuePolicyChangeSchema,
   queueViewSchema,
   refIdSchema,
   ROLES,
@@ -92,7 +92,7 @@ export const contract = {
     true,
   ),
   resetOperatorPin: method(z.object({ operatorId: uuidSchema, pin: pinSchema }).strict(), operatorViewSchema, 'supervisor', true),
-  updateQueuePolicy: method(queuePolicySchema.strict(), appStateViewSchema, 'supervisor', true),
+  updateQueuePolicy: method(queuePolicyChangeSchema, appStateViewSchema, 'supervisor', true),
 
   importRoster: method(
     z

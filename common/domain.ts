@@ -22,21 +22,35 @@ const nameSchema = z
   .trim()
   .min(1, 'required')
   .max(100, 'too_long')
-  .refine((s) => s.length >= 2, 'name_too_short')
-  .refine((s) => /^[\p{L}\p{M}][\p{L}\p{M} .'\-]*$/u.test(s), 'name_chars');
+  // one message per field: each check below stays quiet when an earlier one already failed
+  .refine((s) => s.length !== 1, 'name_too_short')
+  // letters and marks of any script (with the joiners some Devanagari spellings need), spaces, . ' -
+  .refine((s) => s.length < 2 || /^[\p{L}\p{M}][\p{L}\p{M}\u200C\u200D .'\-]*$/u.test(s), 'name_chars');
 
-const currentYear = () => new Date().getFullYear();
-const birthYearSchema = z.coerce
-  .number({ error: 'required' })
-  .int('birth_year_range')
-  .refine((y) => y >= 1900 && y <= currentYear(), 'birth_year_range');
+/**
+ * A whole number typed in a form or read from a CSV cell: a number, or a string of digits.
+ * Anything else (arrays, hex, exponents, fractions) is refused rather than coerced; blank is
+ * `required`, out of `[min, max]` is `code`.
+ */
+const wholeNumber = (code: string, min: number, max: () => number) =>
+  z.union([z.number(), z.string(), z.null(), z.undefined()], { error: code }).transform((v, ctx): number => {
+    if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) {
+      ctx.addIssue({ code: 'custom', message: 'required' });
+      return z.NEVER;
+    }
+    const n = typeof v === 'number' ? v : /^\d{1,6}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max()) {
+      ctx.addIssue({ code: 'custom', message: code });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const birthYearSchema = wholeNumber('birth_year_range', 1900, () => new Date().getFullYear());
 
 export const genderSchema = z.enum(GENDERS, { error: 'required' });
 export const photoIdTypeSchema = z.enum(PHOTO_ID_TYPES, { error: 'required' });
-export const doseSchema = z.coerce
-  .number({ error: 'required' })
-  .int('dose_invalid')
-  .refine((d) => d >= 1 && d <= 3, 'dose_invalid');
+export const doseSchema = wholeNumber('dose_invalid', 1, () => 3);
 export const refIdSchema = z
   .string({ error: 'required' })
   .trim()
@@ -58,12 +72,22 @@ export const walkInFormSchema = z
     comorbidity: z.boolean().default(false),
     dose: doseSchema,
   })
-  .superRefine((v, ctx) => {
-    const m = mobileError(v.mobile);
-    if (m) ctx.addIssue({ code: 'custom', path: ['mobile'], message: m });
-    const id = photoIdError(v.photoIdType, v.photoIdNumber);
-    if (id) ctx.addIssue({ code: 'custom', path: ['photoIdNumber'], message: id });
-  });
+  // Run even when unrelated fields are wrong, so every field's error shows at once; only the
+  // fields these checks read must have parsed.
+  .superRefine(
+    (v, ctx) => {
+      if (typeof v.mobile === 'string') {
+        const m = mobileError(v.mobile);
+        if (m) ctx.addIssue({ code: 'custom', path: ['mobile'], message: m });
+      }
+      if (typeof v.photoIdNumber === 'string' && (PHOTO_ID_TYPES as readonly unknown[]).includes(v.photoIdType)) {
+        const id = photoIdError(v.photoIdType, v.photoIdNumber);
+        if (id) ctx.addIssue({ code: 'custom', path: ['photoIdNumber'], message: id });
+      }
+    },
+    // v is then only partly parsed: the checks above look at the fields they need
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+  );
 export type WalkInFormInput = z.input<typeof walkInFormSchema>;
 export type WalkInForm = z.output<typeof walkInFormSchema>;
 
@@ -119,6 +143,27 @@ export const queuePolicySchema = z.object({
   provisionalPriority: z.boolean().default(false),
 });
 export type QueuePolicySettings = z.output<typeof queuePolicySchema>;
+
+/** A policy change from the supervisor screen: every field given (no defaults that could reset one silently). */
+export const queuePolicyChangeSchema = z
+  .object({
+    mode: z.enum(['strict', 'ratio'], { error: 'required' }),
+    priorityPerWalkIn: z.number({ error: 'number_range' }).int('number_range').min(1, 'number_range').max(50, 'number_range'),
+    walkInMaxWaitMinutes: z
+      .number({ error: 'number_range' })
+      .int('number_range')
+      .min(1, 'number_range')
+      .max(24 * 60, 'number_range')
+      .nullable(),
+    lateArrivalMinutes: z
+      .number({ error: 'number_range' })
+      .int('number_range')
+      .min(0, 'number_range')
+      .max(24 * 60, 'number_range')
+      .nullable(),
+    provisionalPriority: z.boolean({ error: 'required' }),
+  })
+  .strict();
 
 export const DEFAULT_ELIGIBILITY = [
   {

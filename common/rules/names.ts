@@ -1,4 +1,5 @@
-const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'dr', 'shri', 'sri', 'smt', 'kumari', 'km', 'late']);
+// Only titles that are never part of a name ("Sri", "Shri" and "Kumari" can be).
+const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'dr', 'smt', 'late']);
 
 /** Lowercase, letters and digits of any script only, honorifics dropped, single spaces. */
 export function normalizeName(name: string): string {

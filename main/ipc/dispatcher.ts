@@ -27,15 +27,18 @@ export function createDispatcher(backend: CounterBackend, options: DispatcherOpt
   return async function dispatch(method: unknown, payload: unknown): Promise<Result<unknown>> {
     if (!isMethod(method)) return fail('VALIDATION', 'unknown method', { fields: [{ field: '(method)', code: 'invalid' }] });
     const spec = contract[method];
-    const parsed = spec.request.safeParse(payload ?? {});
-    if (!parsed.success) {
-      return fail('VALIDATION', `invalid ${method} request`, { fields: fieldErrors(parsed.error) });
-    }
+    // who may call comes first: a caller without access learns nothing from validation errors
     if (spec.access !== 'public') {
       if (!backend.provisioning) return fail('NOT_PROVISIONED', 'this counter is not set up yet');
       const who = backend.signedIn;
       if (!who) return fail('NOT_SIGNED_IN', 'sign in first');
       if (spec.access === 'supervisor' && who.role !== 'supervisor') return fail('FORBIDDEN', `${method} needs a supervisor`);
+    }
+    const shapeProblem = payloadProblem(payload ?? {});
+    if (shapeProblem) return fail('VALIDATION', `invalid ${method} request`, { fields: [shapeProblem] });
+    const parsed = spec.request.safeParse(payload ?? {});
+    if (!parsed.success) {
+      return fail('VALIDATION', `invalid ${method} request`, { fields: fieldErrors(parsed.error) });
     }
     try {
       const handler = backend.handlers[method] as (r: unknown) => unknown;
@@ -59,6 +62,38 @@ export function createDispatcher(backend: CounterBackend, options: DispatcherOpt
 }
 
 export type Dispatch = ReturnType<typeof createDispatcher>;
+
+const MAX_DEPTH = 32;
+
+/**
+ * What zod does not check: a request is a plain object of plain data (not a Date, Map or
+ * class instance), not absurdly deep, and its text is well-formed Unicode. A lone surrogate
+ * would be stored by SQLite as U+FFFD but kept as is in the outbox JSON, so the counter
+ * and the portal would hold different text.
+ */
+function payloadProblem(payload: unknown): FieldError | null {
+  const walk = (v: unknown, path: string, depth: number): FieldError | null => {
+    if (depth > MAX_DEPTH) return { field: path || '(request)', code: 'invalid' };
+    if (typeof v === 'string') return v.isWellFormed() ? null : { field: path || '(request)', code: 'text_invalid' };
+    if (v === null || typeof v !== 'object') return null;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const p = walk(v[i], `${path}.${i}`, depth + 1);
+        if (p) return p;
+      }
+      return null;
+    }
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) return { field: path || '(request)', code: 'invalid' };
+    for (const [k, child] of Object.entries(v)) {
+      const p = walk(child, path ? `${path}.${k}` : k, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  };
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return { field: '(request)', code: 'invalid' };
+  return walk(payload, '', 0);
+}
 
 function isSqliteBusy(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && (e as { code: unknown }).code === 'SQLITE_BUSY';

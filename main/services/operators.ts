@@ -146,7 +146,8 @@ export async function resetOperatorPin(
 
 /**
  * Signs an operator in. Wrong PINs count up; at `maxAttempts` the account is locked for
- * `lockMinutes`. An unknown ID and a wrong PIN get the same answer.
+ * `lockMinutes`. An unknown ID, a wrong PIN and a disabled account with a wrong PIN get the
+ * same answer.
  */
 export async function signIn(
   db: Db,
@@ -161,12 +162,14 @@ export async function signIn(
     await hashPin(pin); // same time as a real check: do not reveal which IDs exist
     throw new DomainError('BAD_CREDENTIALS', 'wrong login ID or PIN');
   }
-  if (row.disabled) throw new DomainError('ACCOUNT_DISABLED', `${loginId} is disabled`);
+  // Locked accounts are told so without checking the PIN (no guessing while locked): the
+  // operator needs to know to ask a supervisor. Disabled is said only to the right PIN.
   if (row.locked_until && Date.parse(row.locked_until) > now.getTime()) {
     throw new DomainError('ACCOUNT_LOCKED', `${loginId} is locked`, { details: { until: row.locked_until } });
   }
   const good = await verifyPin(pin, row.pin_hash);
   const at = clock().toISOString();
+  if (good && row.disabled) throw new DomainError('ACCOUNT_DISABLED', `${loginId} is disabled`);
   if (!good) {
     const locked = db
       .transaction(() => {

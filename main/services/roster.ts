@@ -124,23 +124,29 @@ function parseJson(content: string): ParsedRoster {
 }
 
 function parseCsvRoster(content: string): ParsedRoster {
-  let records: string[][];
+  let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parseCsv(content.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: false, trim: true });
+    // `info` gives each record's line in the file, whatever blank lines or quoted line breaks came before
+    records = parseCsv(content.replace(/^\uFEFF/, ''), {
+      skip_empty_lines: true,
+      relax_column_count: false,
+      trim: true,
+      info: true,
+    }) as unknown as typeof records;
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw rejected(err.lines ?? null, `not valid CSV (${err.message})`);
   }
   const header = records[0];
   if (!header) throw rejected(null, 'the file is empty');
-  const cols = header.map((h) => h.toLowerCase());
+  const cols = header.record.map((h) => h.toLowerCase());
   for (const c of CSV_COLUMNS) {
-    if (c !== 'slot_time' && !cols.includes(c)) throw rejected(1, `missing column ${c}`, c);
+    if (c !== 'slot_time' && !cols.includes(c)) throw rejected(header.info.lines, `missing column ${c}`, c);
   }
   const idx = (c: string) => cols.indexOf(c);
   let day: string | null = null;
-  const rows = records.slice(1).map((rec, i) => {
-    const line = i + 2;
+  const rows = records.slice(1).map(({ record: rec, info }) => {
+    const line = info.lines;
     const get = (c: string) => (idx(c) >= 0 ? rec[idx(c)] : undefined);
     const d = get('date') ?? '';
     if (day === null) {
@@ -183,6 +189,13 @@ export async function importRoster(
   const { db } = ctx;
   const parsed = parseRosterFile(input.format, input.content);
   const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
+  if (parsed.day < oldestDayKept(today)) {
+    throw rejected(
+      null,
+      `the roster is for ${parsed.day}, a past day: only today's, yesterday's or a future day's roster can be loaded`,
+      'date',
+    );
+  }
   const at = ctx.clock().toISOString();
   const importId = Number(
     db

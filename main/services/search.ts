@@ -38,7 +38,7 @@ export function searchRoster(db: Db, rawQuery: string, today: string): SearchHit
       add(stmt(db, 'photo_id_last4').all(imp.id, compact, LIMIT) as RosterEntryRow[], 'photo_id_last4', 60);
     } else if (compact.length > 4 && byId.length === 0) {
       const prefix = db
-        .prepare("SELECT * FROM roster_entry WHERE import_id = ? AND ref_id >= ? AND ref_id < ? || '~' LIMIT ?")
+        .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?')
         .all(imp.id, compact, compact, LIMIT) as RosterEntryRow[];
       add(prefix, 'ref_id', 90);
     }
@@ -77,7 +77,7 @@ function searchNames(
   };
   // Names that start with the query (indexed): the best matches, and the only ones for 1-2 letters.
   const starting = db
-    .prepare("SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || '~' LIMIT ?")
+    .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || char(1114111) LIMIT ?')
     .all(importId, q, q, LIMIT) as RosterEntryRow[];
   for (const r of starting) add([r], 'name', scoreOf(r, false));
   const long = words.filter((w) => [...w].length >= 3);

@@ -40,6 +40,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   checkMigrations(migrations);
   const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   try {
+    // refuse a newer file before anything below writes to it (journal_mode rewrites the header)
+    refuseNewer(db, migrations.length, file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -52,10 +54,14 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   return db;
 }
 
+function refuseNewer(db: Db, latest: number, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) throw new SchemaTooNewError(current, latest, file);
+}
+
 function migrate(db: Db, migrations: readonly Migration[], file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = migrations.length;
-  if (current > latest) throw new SchemaTooNewError(current, latest, file);
+  refuseNewer(db, migrations.length, file);
   for (const m of migrations.slice(current)) {
     db.transaction(() => {
       db.exec(m.sql);
