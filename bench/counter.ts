@@ -1,0 +1,54 @@
+/**
+ * A provisioned demo counter for benchmarks: the real backend and dispatcher on a folder of
+ * its own, signed in as the supervisor (who may do everything an operator may), no roster yet.
+ */
+import { provisioningSchema } from '../common/domain';
+import { DEMO_PROVISIONING, DEMO_USERS } from '../main/demo/seed';
+import { createDispatcher, type Dispatch } from '../main/ipc/dispatcher';
+import { silentLogger } from '../main/logging/logger';
+import { CounterBackend } from '../main/services/backend';
+
+export interface BenchCounter {
+  backend: CounterBackend;
+  dispatch: Dispatch;
+  /** the centre's day the counter's clock reads */
+  day: string;
+  close(): void;
+}
+
+/**
+ * The counter's clock reads today at 12:00 in the centre's time zone and runs on from there,
+ * so a run near midnight does not change day half-way (rosters and tokens are per day).
+ */
+export function middayClock(timeZone = 'Asia/Kolkata'): () => Date {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(new Date())
+      .map((p) => [p.type, p.value]),
+  ) as Record<string, string>;
+  const sinceMidnight = (Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second)) * 1000;
+  const offset = 12 * 3600 * 1000 - sinceMidnight;
+  return () => new Date(Date.now() + offset);
+}
+
+export async function openBenchCounter(dataDir: string): Promise<BenchCounter> {
+  const provisioning = provisioningSchema.parse(DEMO_PROVISIONING);
+  const backend = await CounterBackend.open({ dataDir, log: silentLogger(), clock: middayClock(provisioning.centre.timeZone) });
+  const dispatch = createDispatcher(backend);
+  if (!backend.provisioning) {
+    const r = await dispatch('provision', { provisioning: DEMO_PROVISIONING, supervisor: DEMO_USERS.supervisor });
+    if (!r.ok) throw new Error(`provision: ${r.error.message}`);
+  }
+  const signedIn = await dispatch('signIn', { loginId: DEMO_USERS.supervisor.loginId, pin: DEMO_USERS.supervisor.pin });
+  if (!signedIn.ok) throw new Error(`signIn: ${signedIn.error.message}`);
+  return { backend, dispatch, day: backend.today()!, close: () => backend.close() };
+}
+
+/** The value of an ok `Result`, or an error naming the call. */
+export function unwrap<T>(
+  what: string,
+  r: { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } },
+): T {
+  if (!r.ok) throw new Error(`${what}: ${r.error.code} ${r.error.message}`);
+  return r.value as T;
+}

@@ -1,0 +1,114 @@
+/**
+ * Shared pieces of the benchmarks: what a result is, timing loops and summary statistics.
+ * A benchmark measures and reports; it never fails because a number is high.
+ */
+
+export interface Target {
+  /** the metric meets the target when `value <= max` */
+  max: number;
+}
+
+export interface Metric {
+  /** stable snake_case name with its unit last, e.g. `search_p99_ms` */
+  metric: string;
+  value: number;
+  unit: string;
+  target?: Target;
+  /** how it was measured (samples, runs), for the table only */
+  note?: string;
+}
+
+export interface BenchContext {
+  /** a fresh temporary folder; removed by the runner at the end */
+  tempDir(label: string): string;
+  /** progress for the person watching (stderr, so `--json` output stays clean) */
+  progress(message: string): void;
+}
+
+/** One benchmark: a name to select it by (`--only`) and a function that returns its metrics. */
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<Metric[]>;
+}
+
+/** Nearest-rank percentile of already sorted numbers (p in 0..100). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  return {
+    n: s.length,
+    p50: median(s),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s.at(-1) ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+  };
+}
+
+/**
+ * Runs `fn(i)` for `warmup` rounds untimed, then `samples` rounds timed one by one, and returns
+ * the times in milliseconds. `fn` gets the round number, counting on through the warm-up.
+ */
+export async function timeEach(
+  samples: number,
+  warmup: number,
+  fn: (i: number) => unknown | Promise<unknown>,
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await fn(warmup + i);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** Milliseconds `fn` takes, once. */
+export async function timeOnce(fn: () => unknown | Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** p50 and p99 of `samples` as two metrics `<name>_p50_ms` and `<name>_p99_ms`. */
+export function latencyMetrics(name: string, samples: readonly number[], p99Target?: number): Metric[] {
+  const s = summarize(samples);
+  const note = `${s.n} samples, p90 ${s.p90.toFixed(3)} ms, max ${s.max.toFixed(2)} ms`;
+  return [
+    { metric: `${name}_p50_ms`, value: round(s.p50), unit: 'ms', note },
+    {
+      metric: `${name}_p99_ms`,
+      value: round(s.p99),
+      unit: 'ms',
+      note,
+      ...(p99Target !== undefined ? { target: { max: p99Target } } : {}),
+    },
+  ];
+}
+
+export const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+export const met = (m: Metric): boolean | null => (m.target ? m.value <= m.target.max : null);

@@ -1,0 +1,225 @@
+/**
+ * A real counter backend in a temp folder, driven through the same dispatcher the renderer
+ * uses, with a clock the test moves by hand.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MethodName, RequestOf, ResponseOf } from '../../common/contract';
+import { provisioningSchema, type ProvisioningInput, type RosterEntry, type WalkInFormInput } from '../../common/domain';
+import type { AppError, Result } from '../../common/result';
+import { verhoeffDigit } from '../../common/rules/verhoeff';
+import { rosterCsv } from '../../main/demo/generate';
+import { createDispatcher } from '../../main/ipc/dispatcher';
+import { silentLogger } from '../../main/logging/logger';
+import { CounterBackend } from '../../main/services/backend';
+
+export interface FakeClock {
+  (): Date;
+  set(iso: string): void;
+  advance(ms: number): void;
+}
+
+export function fakeClock(startIso: string): FakeClock {
+  let t = Date.parse(startIso);
+  if (Number.isNaN(t)) throw new Error(`bad time ${startIso}`);
+  const clock = (() => new Date(t)) as FakeClock;
+  clock.set = (iso) => {
+    t = Date.parse(iso);
+  };
+  clock.advance = (ms) => {
+    t += ms;
+  };
+  return clock;
+}
+
+/** 10:00 at the centre (Asia/Kolkata) on 2021-04-10: the 45+ phase is in force. */
+export const MORNING = '2021-04-10T04:30:00.000Z';
+export const DAY = '2021-04-10';
+
+export const SUPERVISOR = { loginId: 'super1', name: 'Meena Verma', pin: '2468' } as const;
+export const OPERATOR = { loginId: 'oper1', name: 'Ravi Kumar', pin: '1357' } as const;
+
+export const PROVISIONING: ProvisioningInput = {
+  schemaVersion: 1,
+  centre: { id: 'TEST-CHC-01', name: 'Test CHC', timeZone: 'Asia/Kolkata' },
+  counter: { code: 'C1', tokenPrefix: 'A' },
+};
+
+export function tempDir(prefix = 'counter-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Counter {
+  backend: CounterBackend;
+  dataDir: string;
+  clock: FakeClock;
+  /** the dispatcher, with response checking on */
+  dispatch(method: string, payload: unknown): Promise<Result<unknown>>;
+  call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<Result<ResponseOf<M>>>;
+  /** calls and expects success */
+  ok<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
+  /** calls and expects failure */
+  err<M extends MethodName>(method: M, request: RequestOf<M>): Promise<AppError>;
+  signIn(who: { loginId: string; pin: string }): Promise<void>;
+  /** closes the backend (idempotent) */
+  close(): void;
+  /** closes and removes the folder */
+  dispose(): void;
+}
+
+export async function openCounter(dataDir: string, clock: FakeClock): Promise<Counter> {
+  const backend = await CounterBackend.open({ dataDir, clock, log: silentLogger() });
+  const dispatch = createDispatcher(backend, { validateResponses: true });
+  let closed = false;
+  const c: Counter = {
+    backend,
+    dataDir,
+    clock,
+    dispatch,
+    call: (method, request) => dispatch(method, request) as never,
+    async ok(method, request) {
+      const r = await dispatch(method, request);
+      if (!r.ok) throw new Error(`${method} failed: ${JSON.stringify(r.error)}`);
+      return r.value as never;
+    },
+    async err(method, request) {
+      const r = await dispatch(method, request);
+      if (r.ok) throw new Error(`${method} succeeded but was expected to fail: ${JSON.stringify(r.value)}`);
+      return r.error;
+    },
+    async signIn(who) {
+      await c.ok('signIn', { loginId: who.loginId, pin: who.pin });
+    },
+    close() {
+      if (!closed) backend.close();
+      closed = true;
+    },
+    dispose() {
+      c.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return c;
+}
+
+export interface SetupOptions {
+  at?: string;
+  provisioning?: Partial<ProvisioningInput>;
+  /** also add the operator account (costs one PIN hash) */
+  withOperator?: boolean;
+  /** roster of the centre's today to import as the supervisor */
+  roster?: RosterEntry[];
+  /** who is signed in at the end (default: the supervisor) */
+  signedIn?: 'supervisor' | 'operator' | 'nobody';
+}
+
+/** A provisioned counter: supervisor (and optionally an operator), optional roster. */
+export async function setupCounter(options: SetupOptions = {}): Promise<Counter> {
+  const clock = fakeClock(options.at ?? MORNING);
+  const c = await openCounter(tempDir(), clock);
+  await c.ok('provision', {
+    provisioning: provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }) as never,
+    supervisor: { ...SUPERVISOR },
+  });
+  await c.signIn(SUPERVISOR);
+  if (options.withOperator || options.signedIn === 'operator') {
+    await c.ok('addOperator', { ...OPERATOR, role: 'operator' });
+  }
+  if (options.roster) await importRosterCsv(c, c.backend.today()!, options.roster);
+  if (options.signedIn === 'operator') await c.signIn(OPERATOR);
+  if (options.signedIn === 'nobody') await c.ok('signOut', {});
+  return c;
+}
+
+/**
+ * Copies a closed counter's folder to a new temp folder and opens it there: a fresh counter
+ * without paying for provisioning again.
+ */
+export async function cloneCounter(templateDir: string, clock: FakeClock): Promise<Counter> {
+  const dir = tempDir();
+  copyFileSync(join(templateDir, 'counter.db'), join(dir, 'counter.db'));
+  copyFileSync(join(templateDir, 'provisioning.json'), join(dir, 'provisioning.json'));
+  return openCounter(dir, clock);
+}
+
+export async function importRosterCsv(c: Counter, day: string, entries: readonly RosterEntry[], fileName = 'roster.csv') {
+  return c.ok('importRoster', { fileName, format: 'csv', content: rosterCsv(day, entries) });
+}
+
+/** A roster row with sensible defaults; `refId` must be 6-20 letters/digits. */
+export function rosterEntry(refId: string, overrides: Partial<RosterEntry> = {}): RosterEntry {
+  return {
+    refId,
+    name: 'Sunita Devi',
+    gender: 'F',
+    birthYear: 1955,
+    mobileLast4: '1111',
+    photoIdType: 'VOTER_ID',
+    photoIdLast4: '0000',
+    dose: 1,
+    slotTime: '10:00',
+    ...overrides,
+  };
+}
+
+/** A valid 12-digit Aadhaar-format number (Verhoeff check digit), distinct for each n. */
+export function aadhaar(n: number): string {
+  const body = `2${String(n).padStart(10, '0')}`;
+  return body + String(verhoeffDigit(body));
+}
+
+const NAMES = [
+  'Kamla Yadav',
+  'Mohd Irfan Khan',
+  'Geeta Mishra',
+  'Rakesh Gupta',
+  'Shabnam Ansari',
+  'Vijay Pandey',
+  'Usha Rawat',
+  'Imran Qureshi',
+];
+
+/** A valid, eligible walk-in form (born 1950, 45+ phase), distinct photo ID and mobile for each n. */
+export function walkInForm(n: number, overrides: Partial<WalkInFormInput> = {}): WalkInFormInput {
+  return {
+    name: `${NAMES[n % NAMES.length]!}`,
+    gender: n % 2 === 0 ? 'F' : 'M',
+    birthYear: 1950,
+    mobile: `98${String(n).padStart(8, '0')}`,
+    photoIdType: 'AADHAAR',
+    photoIdNumber: aadhaar(n),
+    comorbidity: false,
+    dose: 1,
+    ...overrides,
+  };
+}
+
+export function count(c: Counter, sql: string, ...params: unknown[]): number {
+  return (c.backend.db.prepare(sql).get(...params) as { n: number }).n;
+}
+
+export const outboxCount = (c: Counter): number => count(c, 'SELECT count(*) AS n FROM outbox');
+
+/** Everything a failed action must leave as it was. */
+export function storeSnapshot(c: Counter) {
+  const db = c.backend.db;
+  return {
+    tickets: db.prepare('SELECT * FROM ticket ORDER BY id').all(),
+    walkins: db.prepare('SELECT * FROM walkin ORDER BY id').all(),
+    events: db.prepare('SELECT * FROM ticket_event ORDER BY id').all(),
+    vaccinations: db.prepare('SELECT * FROM vaccination ORDER BY id').all(),
+    outbox: db.prepare('SELECT * FROM outbox ORDER BY seq').all(),
+    tokenSequence: db.prepare('SELECT * FROM token_sequence ORDER BY day, lane').all(),
+  };
+}
+
+/** Makes every outbox insert on this connection fail, as a full disk or a bug would, after the change itself was written. */
+export function breakOutbox(c: Counter): () => void {
+  c.backend.db.exec(
+    "CREATE TEMP TRIGGER break_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'injected outbox failure'); END;",
+  );
+  return () => c.backend.db.exec('DROP TRIGGER temp.break_outbox');
+}
+
+export const SUBMISSION = (n: number) => `0190a5b2-7c3d-7e4f-8a9b-${String(n).padStart(12, '0')}`;

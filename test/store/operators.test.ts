@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { provisioningSchema } from '../../common/domain';
+import { setOperatorDisabled, verifyPin } from '../../main/services/operators';
+import {
+  fakeClock,
+  MORNING,
+  OPERATOR,
+  openCounter,
+  PROVISIONING,
+  setupCounter,
+  SUPERVISOR,
+  tempDir,
+  type Counter,
+} from './harness';
+
+let c: Counter;
+afterEach(() => c?.dispose());
+
+const MIN = 60_000;
+const operatorRow = (loginId: string) =>
+  c.backend.db.prepare('SELECT * FROM operator WHERE login_id = ?').get(loginId) as {
+    id: string;
+    pin_hash: string;
+    failed_attempts: number;
+    locked_until: string | null;
+    disabled: number;
+  };
+const signIn = (who: { loginId: string; pin: string }) => c.call('signIn', { loginId: who.loginId, pin: who.pin });
+
+describe('operators and sign-in', () => {
+  it('stores a salted scrypt hash, never the PIN', async () => {
+    c = await setupCounter({ withOperator: true });
+    await c.ok('addOperator', { loginId: 'oper2', name: 'Anil Verma', role: 'operator', pin: OPERATOR.pin });
+    const a = operatorRow('oper1').pin_hash;
+    const b = operatorRow('oper2').pin_hash;
+    expect(a).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(a).not.toContain(OPERATOR.pin);
+    expect(a).not.toBe(b); // same PIN, different salt
+    expect(await verifyPin(OPERATOR.pin, a)).toBe(true);
+    expect(await verifyPin('0000', a)).toBe(false);
+    const audit = JSON.stringify(c.backend.db.prepare('SELECT * FROM audit_log').all());
+    expect(audit).not.toContain(OPERATOR.pin);
+  });
+
+  it('signs in with the right PIN and is refused the same way for a wrong PIN or an unknown login', async () => {
+    c = await setupCounter({ withOperator: true, signedIn: 'nobody' });
+    const wrong = await signIn({ loginId: 'oper1', pin: '9999' });
+    const unknown = await signIn({ loginId: 'nobody', pin: '9999' });
+    expect(wrong).toEqual({ ok: false, error: { code: 'BAD_CREDENTIALS', message: 'wrong login ID or PIN' } });
+    expect(unknown).toEqual(wrong);
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: true, value: { loginId: 'oper1', role: 'operator', disabled: false } });
+    expect(c.backend.signedIn).toMatchObject({ loginId: 'oper1' });
+  });
+
+  it('login IDs are case-insensitive and unique', async () => {
+    c = await setupCounter({ withOperator: true });
+    expect(await c.err('addOperator', { loginId: 'OPER1', name: 'Someone Else', role: 'operator', pin: '4321' })).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'loginId', code: 'login_id_taken' }],
+    });
+    expect(await signIn({ loginId: 'Oper1', pin: OPERATOR.pin })).toMatchObject({ ok: true });
+  });
+
+  it('wrong PIN maxPinAttempts times locks the account for lockMinutes; then the right PIN works again', async () => {
+    c = await setupCounter({
+      withOperator: true,
+      signedIn: 'nobody',
+      provisioning: { security: { maxPinAttempts: 3, lockMinutes: 10 } },
+    });
+    expect(await signIn({ loginId: 'oper1', pin: '0000' })).toMatchObject({ ok: false, error: { code: 'BAD_CREDENTIALS' } });
+    expect(await signIn({ loginId: 'oper1', pin: '0001' })).toMatchObject({ ok: false, error: { code: 'BAD_CREDENTIALS' } });
+    const until = new Date(c.clock().getTime() + 10 * MIN).toISOString();
+    expect(await signIn({ loginId: 'oper1', pin: '0002' })).toMatchObject({
+      ok: false,
+      error: { code: 'ACCOUNT_LOCKED', details: { until } },
+    });
+    expect(operatorRow('oper1').locked_until).toBe(until);
+
+    // while locked, even the right PIN is refused
+    c.clock.advance(10 * MIN - 1_000);
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: false, error: { code: 'ACCOUNT_LOCKED', details: { until } } });
+    c.clock.advance(1_000);
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: true });
+    expect(operatorRow('oper1')).toMatchObject({ failed_attempts: 0, locked_until: null });
+  });
+
+  it('a successful sign-in clears the count of wrong PINs', async () => {
+    c = await setupCounter({
+      withOperator: true,
+      signedIn: 'nobody',
+      provisioning: { security: { maxPinAttempts: 3, lockMinutes: 10 } },
+    });
+    await signIn({ loginId: 'oper1', pin: '0000' });
+    await signIn({ loginId: 'oper1', pin: '0000' });
+    expect(operatorRow('oper1').failed_attempts).toBe(2);
+    await c.signIn(OPERATOR);
+    expect(operatorRow('oper1').failed_attempts).toBe(0);
+    expect(await signIn({ loginId: 'oper1', pin: '0000' })).toMatchObject({ ok: false, error: { code: 'BAD_CREDENTIALS' } });
+  });
+
+  it('a supervisor PIN reset unlocks the account at once, and the old PIN stops working', async () => {
+    c = await setupCounter({ withOperator: true, provisioning: { security: { maxPinAttempts: 3, lockMinutes: 60 } } });
+    const id = operatorRow('oper1').id;
+    for (const pin of ['0000', '0001', '0002']) await signIn({ loginId: 'oper1', pin });
+    expect(operatorRow('oper1').locked_until).not.toBeNull();
+    await c.signIn(SUPERVISOR);
+    const view = await c.ok('resetOperatorPin', { operatorId: id, pin: '86420' });
+    expect(view.lockedUntil).toBeNull();
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: false, error: { code: 'BAD_CREDENTIALS' } });
+    expect(await signIn({ loginId: 'oper1', pin: '86420' })).toMatchObject({ ok: true });
+  });
+
+  it('a disabled operator cannot sign in, whatever the PIN; enabled again they can', async () => {
+    c = await setupCounter({ withOperator: true });
+    const id = operatorRow('oper1').id;
+    expect(await c.ok('setOperatorDisabled', { operatorId: id, disabled: true })).toMatchObject({ disabled: true });
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: false, error: { code: 'ACCOUNT_DISABLED' } });
+    await c.signIn(SUPERVISOR);
+    await c.ok('setOperatorDisabled', { operatorId: id, disabled: false });
+    expect(await signIn(OPERATOR)).toMatchObject({ ok: true });
+  });
+
+  it('a supervisor cannot disable themself', async () => {
+    c = await setupCounter();
+    const me = c.backend.signedIn!;
+    expect(await c.err('setOperatorDisabled', { operatorId: me.id, disabled: true })).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'operatorId', code: 'cannot_disable_self' }],
+    });
+  });
+
+  it('the last active supervisor cannot be disabled', async () => {
+    c = await setupCounter();
+    await c.ok('addOperator', { loginId: 'super2', name: 'Second Supervisor', role: 'supervisor', pin: '1122' });
+    const first = c.backend.signedIn!;
+    const second = operatorRow('super2');
+    // with two, one may go
+    await c.ok('setOperatorDisabled', { operatorId: second.id, disabled: true });
+    await c.ok('setOperatorDisabled', { operatorId: second.id, disabled: false });
+    // the second disables the first...
+    await c.signIn({ loginId: 'super2', pin: '1122' });
+    await c.ok('setOperatorDisabled', { operatorId: first.id, disabled: true });
+    // ...and now nobody, not even a session left over from the first, can disable the second
+    expect(() => setOperatorDisabled(c.backend.db, c.clock, first, second.id, true)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', extra: { fields: [{ field: 'operatorId', code: 'last_supervisor' }] } }),
+    );
+    expect(operatorRow('super2').disabled).toBe(0);
+  });
+
+  it('an operator cannot reach supervisor methods: FORBIDDEN, and nothing changes', async () => {
+    c = await setupCounter({ signedIn: 'operator' });
+    const sup = operatorRow('super1');
+    expect(await c.err('listOperators', {})).toMatchObject({ code: 'FORBIDDEN' });
+    expect(
+      await c.err('addOperator', { loginId: 'sneaky', name: 'Sneaky Person', role: 'supervisor', pin: '1234' }),
+    ).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.err('setOperatorDisabled', { operatorId: sup.id, disabled: true })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.err('resetOperatorPin', { operatorId: sup.id, pin: '1234' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(
+      await c.err('updateQueuePolicy', {
+        mode: 'ratio',
+        priorityPerWalkIn: 2,
+        walkInMaxWaitMinutes: null,
+        lateArrivalMinutes: null,
+        provisionalPriority: false,
+      }),
+    ).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.err('importRoster', { fileName: 'r.csv', format: 'csv', content: '' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(operatorRow('sneaky')).toBeUndefined();
+    expect(operatorRow('super1')).toMatchObject({ disabled: 0, pin_hash: sup.pin_hash });
+    expect(c.backend.provisioning!.queuePolicy.mode).toBe('strict');
+    // but the counter work is theirs
+    expect(await c.ok('getQueue', {})).toMatchObject({ day: '2021-04-10' });
+  });
+
+  it('NOT_PROVISIONED before set-up, NOT_SIGNED_IN after sign-out, ALREADY_PROVISIONED on a second set-up', async () => {
+    c = await openCounter(tempDir(), fakeClock(MORNING));
+    expect(await c.err('getQueue', {})).toMatchObject({ code: 'NOT_PROVISIONED' });
+    expect(await signIn(SUPERVISOR)).toMatchObject({ ok: false, error: { code: 'NOT_PROVISIONED' } });
+    expect(await c.ok('getAppState', {})).toMatchObject({ provisioned: false, today: null, operator: null });
+    const provision = { provisioning: provisioningSchema.parse(PROVISIONING) as never, supervisor: { ...SUPERVISOR } };
+    expect(await c.ok('provision', provision)).toMatchObject({
+      provisioned: true,
+      today: '2021-04-10',
+      counter: { code: 'C1', tokenPrefix: 'A' },
+    });
+    expect(
+      await c.err('provision', { ...provision, supervisor: { loginId: 'other', name: 'Other One', pin: '1111' } }),
+    ).toMatchObject({
+      code: 'ALREADY_PROVISIONED',
+    });
+    expect(await c.err('getQueue', {})).toMatchObject({ code: 'NOT_SIGNED_IN' });
+    await c.signIn(SUPERVISOR);
+    expect(await c.ok('getQueue', {})).toMatchObject({ day: '2021-04-10' });
+    await c.ok('signOut', {});
+    expect(await c.err('callNext', {})).toMatchObject({ code: 'NOT_SIGNED_IN' });
+  });
+
+  it('the set-up survives a restart: provisioning, accounts and device ID', async () => {
+    c = await setupCounter();
+    const deviceId = c.backend.deviceId;
+    c.close();
+    c = await openCounter(c.dataDir, c.clock);
+    expect(c.backend.deviceId).toBe(deviceId);
+    expect(c.backend.signedIn).toBeNull();
+    await c.signIn(SUPERVISOR);
+    expect(c.backend.appState()).toMatchObject({ provisioned: true, deviceId, centre: { id: 'TEST-CHC-01' } });
+  });
+});
