@@ -10,7 +10,7 @@ const RECENT = 15;
 
 function waitingRows(ctx: Pick<ServiceContext, 'db'>, day: string, lane: 'priority' | 'walkin'): TicketRow[] {
   return ctx.db
-    .prepare("SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queued_at, seq")
+    .prepare("SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queue_pos")
     .all(day, lane) as TicketRow[];
 }
 

@@ -20,6 +20,7 @@ export interface TicketRow {
   late: number;
   status: TicketStatus;
   queued_at: string;
+  queue_pos: number;
   called_at: string | null;
   finished_at: string | null;
   recall_count: number;
@@ -92,6 +93,9 @@ export interface NewTicket {
   late: boolean;
 }
 
+/** The next place in the day's queue (both lanes share the counter; each lane keeps its own order). */
+const NEXT_QUEUE_POS = '(SELECT coalesce(max(queue_pos), 0) + 1 FROM ticket WHERE day = @day)';
+
 /** Inserts a waiting ticket with its token and first event. Call inside a transaction. */
 export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): TicketRow {
   const { db, config, operator, deviceId } = ctx;
@@ -99,9 +103,9 @@ export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): Tic
   const id = uuidv7();
   db.prepare(
     `INSERT INTO ticket (id, day, token, lane, seq, source, ref_id, walkin_id, name, dose, verified, late, status,
-       queued_at, created_at, created_by, counter_code, device_id, updated_at)
+       queued_at, queue_pos, created_at, created_by, counter_code, device_id, updated_at)
      VALUES (@id, @day, @token, @lane, @seq, @source, @refId, @walkinId, @name, @dose, @verified, @late, 'waiting',
-       @at, @at, @operatorId, @counterCode, @deviceId, @at)`,
+       @at, ${NEXT_QUEUE_POS}, @at, @operatorId, @counterCode, @deviceId, @at)`,
   ).run({
     id,
     day: t.day,
@@ -178,10 +182,17 @@ export function transition(
       if (action === 'recall') sets.push('recall_count = recall_count + 1', 'called_at = @at');
       if (action === 'no_show' || action === 'serve' || action === 'cancel') sets.push('finished_at = @at');
       if (action === 'requeue')
-        sets.push('requeue_count = requeue_count + 1', 'queued_at = @at', 'called_at = NULL', 'finished_at = NULL');
+        sets.push(
+          'requeue_count = requeue_count + 1',
+          'queued_at = @at',
+          `queue_pos = ${NEXT_QUEUE_POS}`,
+          'called_at = NULL',
+          'finished_at = NULL',
+        );
       if (action === 'cancel') sets.push('cancel_reason = @reason');
       db.prepare(`UPDATE ticket SET ${sets.join(', ')} WHERE id = @id`).run({
         id: ticketId,
+        day: row.day,
         to: rule.to,
         at,
         reason: typeof detail.reason === 'string' ? detail.reason : null,

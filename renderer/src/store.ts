@@ -4,7 +4,7 @@
  * and the screens' form submits talk to `window.counter` (through `call`).
  */
 import { create } from 'zustand';
-import type { CounterEvent, MethodName, RequestOf, ResponseOf } from '../../common/contract';
+import { contract, METHOD_NAMES, type CounterEvent, type MethodName, type RequestOf, type ResponseOf } from '../../common/contract';
 import type { AppStateView, QueueView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
@@ -64,24 +64,8 @@ export interface CounterState {
   serveTicket(request: RequestOf<'serveTicket'>): Promise<Result<TicketView>>;
 }
 
-const MUTATING = new Set<MethodName>([
-  'provision',
-  'addOperator',
-  'setOperatorDisabled',
-  'resetOperatorPin',
-  'updateQueuePolicy',
-  'importRoster',
-  'checkIn',
-  'checkInProvisional',
-  'registerWalkIn',
-  'callNext',
-  'callTicket',
-  'recallTicket',
-  'markNoShow',
-  'requeueTicket',
-  'cancelTicket',
-  'serveTicket',
-]);
+/** Methods that change stored data, as the contract declares them: after one, everything is refreshed. */
+const MUTATING = new Set<MethodName>(METHOD_NAMES.filter((m) => contract[m].mutates));
 
 /** Runs `task` now, or once more after the run in flight: many triggers, at most two calls. */
 function coalesced(task: () => Promise<void>): () => Promise<void> {

@@ -103,6 +103,20 @@ describe('queue actions', () => {
     expect(q.recent.map((x) => x.id)).toEqual([p1.id]);
   });
 
+  it('lane order does not depend on the clock: same-millisecond joins and a clock stepping back keep arrival order', async () => {
+    c = await setupCounter({ roster });
+    const p1 = await priority(1);
+    await c.ok('callNext', {});
+    await c.ok('markNoShow', { ticketId: p1.id });
+    const p2 = await priority(2); // same millisecond as the requeue below
+    await c.ok('requeueTicket', { ticketId: p1.id });
+    c.clock.advance(-10 * MIN); // the PC clock is corrected backwards
+    const p3 = await priority(3);
+    const q = await c.ok('getQueue', {});
+    expect(q.waiting.priority.map((t) => t.id)).toEqual([p2.id, p1.id, p3.id]);
+    expect(q.next?.ticketId).toBe(p2.id);
+  });
+
   it('requeue puts a no-show back at the end of its own lane', async () => {
     c = await setupCounter({ roster });
     const p1 = await priority(1);

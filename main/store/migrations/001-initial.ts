@@ -116,6 +116,9 @@ CREATE TABLE ticket (
   late INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),
   status TEXT NOT NULL CHECK (status IN ('waiting', 'called', 'served', 'no_show', 'cancelled')),
   queued_at TEXT NOT NULL,
+  -- order within the day's queue: taken from a counter when the ticket joins or rejoins a lane,
+  -- so equal timestamps or a clock stepping back cannot reorder people
+  queue_pos INTEGER NOT NULL,
   called_at TEXT,
   finished_at TEXT,
   recall_count INTEGER NOT NULL DEFAULT 0,
@@ -131,7 +134,8 @@ CREATE TABLE ticket (
 ) STRICT;
 -- A registrant is checked in once a day (a cancelled ticket frees them).
 CREATE UNIQUE INDEX ticket_once_per_registrant ON ticket (day, ref_id) WHERE ref_id IS NOT NULL AND status <> 'cancelled';
-CREATE INDEX ticket_queue ON ticket (day, status, lane, queued_at);
+CREATE INDEX ticket_queue ON ticket (day, status, lane, queue_pos);
+CREATE INDEX ticket_queue_pos ON ticket (day, queue_pos);
 CREATE INDEX ticket_called ON ticket (day, lane, called_at);
 
 CREATE TABLE ticket_event (
