@@ -80,17 +80,21 @@ const rejected = (line: number | null, reason: string, field?: string): DomainEr
   });
 
 /** Row numbers in messages are the file's line numbers (CSV) or 1-based appointment numbers (JSON). */
-function validateRows(rows: Array<{ line: number; raw: Record<string, unknown> }>): RosterEntry[] {
+/** `lineOf` turns a row's number into the line shown in a message (CSV: the file's line). */
+function validateRows(
+  rows: Array<{ line: number; raw: Record<string, unknown> }>,
+  lineOf: (row: number) => number = (n) => n,
+): RosterEntry[] {
   const seen = new Map<string, number>();
   const out: RosterEntry[] = [];
   for (const { line, raw } of rows) {
     const r = rosterEntrySchema.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      throw rejected(line, `${String(issue.path[0] ?? 'row')}: ${issue.message}`, String(issue.path[0] ?? ''));
+      throw rejected(lineOf(line), `${String(issue.path[0] ?? 'row')}: ${issue.message}`, String(issue.path[0] ?? ''));
     }
     const first = seen.get(r.data.refId);
-    if (first !== undefined) throw rejected(line, `ref_id ${r.data.refId} repeats line ${first}`, 'refId');
+    if (first !== undefined) throw rejected(lineOf(line), `ref_id ${r.data.refId} repeats line ${lineOf(first)}`, 'refId');
     seen.set(r.data.refId, line);
     out.push(r.data);
   }
@@ -124,39 +128,44 @@ function parseJson(content: string): ParsedRoster {
 }
 
 function parseCsvRoster(content: string): ParsedRoster {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
+  const text = content.replace(/^\uFEFF/, '');
+  const options = { skip_empty_lines: true, relax_column_count: false, trim: true } as const;
+  let records: string[][];
   try {
-    // `info` gives each record's line in the file, whatever blank lines or quoted line breaks came before
-    records = parseCsv(content.replace(/^\uFEFF/, ''), {
-      skip_empty_lines: true,
-      relax_column_count: false,
-      trim: true,
-      info: true,
-    }) as unknown as typeof records;
+    records = parseCsv(text, options) as string[][];
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw rejected(err.lines ?? null, `not valid CSV (${err.message})`);
   }
+  // A record's line in the file differs from its index after blank lines or quoted line
+  // breaks. Only a refused file needs it, so only then is the file parsed again for it.
+  let lines: number[] | null = null;
+  const lineOf = (record: number): number => {
+    lines ??= (parseCsv(text, { ...options, info: true }) as unknown as Array<{ info: { lines: number } }>).map(
+      (r) => r.info.lines,
+    );
+    return lines[record] ?? record + 1;
+  };
   const header = records[0];
   if (!header) throw rejected(null, 'the file is empty');
-  const cols = header.record.map((h) => h.toLowerCase());
+  const cols = header.map((h) => h.toLowerCase());
   for (const c of CSV_COLUMNS) {
-    if (c !== 'slot_time' && !cols.includes(c)) throw rejected(header.info.lines, `missing column ${c}`, c);
+    if (c !== 'slot_time' && !cols.includes(c)) throw rejected(lineOf(0), `missing column ${c}`, c);
   }
   const idx = (c: string) => cols.indexOf(c);
   let day: string | null = null;
-  const rows = records.slice(1).map(({ record: rec, info }) => {
-    const line = info.lines;
+  const rows = records.slice(1).map((rec, i) => {
+    const record = i + 1;
     const get = (c: string) => (idx(c) >= 0 ? rec[idx(c)] : undefined);
     const d = get('date') ?? '';
     if (day === null) {
-      if (!isoDaySchema.safeParse(d).success) throw rejected(line, 'date must be YYYY-MM-DD', 'date');
+      if (!isoDaySchema.safeParse(d).success) throw rejected(lineOf(record), 'date must be YYYY-MM-DD', 'date');
       day = d;
     } else if (d !== day) {
-      throw rejected(line, `date ${d} differs from ${day}: a roster file holds one day`, 'date');
+      throw rejected(lineOf(record), `date ${d} differs from ${day}: a roster file holds one day`, 'date');
     }
     return {
-      line,
+      line: record,
       raw: {
         refId: get('ref_id'),
         name: get('name'),
@@ -171,7 +180,7 @@ function parseCsvRoster(content: string): ParsedRoster {
     };
   });
   if (day === null) throw rejected(null, 'the file has no appointments');
-  return { day, entries: validateRows(rows) };
+  return { day, entries: validateRows(rows, lineOf) };
 }
 
 const STAGE_CHUNK = 5000;
