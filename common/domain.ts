@@ -56,7 +56,8 @@ export const refIdSchema = z
   .trim()
   .toUpperCase()
   .min(1, 'required')
-  .refine((s) => /^[A-Z0-9]{6,20}$/.test(s), 'ref_id_format');
+  // letters and digits, at least one digit (a name typed in the wrong box is not an ID)
+  .refine((s) => /^(?=.*\d)[A-Z0-9]{6,20}$/.test(s), 'ref_id_format');
 const last4Schema = z.string().regex(/^[0-9A-Z]{4}$/, 'last4_format');
 export const slotTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'slot_time_format');
 

@@ -12,7 +12,8 @@ import { ProvisionalDialog } from './ProvisionalDialog';
 
 const DEBOUNCE_MS = 120;
 /** What a reference ID looks like (refIdSchema): offer a provisional check-in for it. */
-const REF_ID_LIKE = /^[A-Za-z0-9]{6,20}$/;
+// a reference ID has digits: a long one-word name ("shanti") is a name, not an ID
+const REF_ID_LIKE = /^(?=.*\d)[A-Za-z0-9]{6,20}$/;
 
 /** Reference ID with its last 4 marked: operators read those aloud and compare them. */
 function RefId({ refId }: { refId: string }) {

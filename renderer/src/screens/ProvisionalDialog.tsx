@@ -25,6 +25,15 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
 
+  /** A field's error goes as soon as the operator changes that field, as in the other forms. */
+  const edited = (field: (typeof ORDER)[number]) =>
+    setProblems((p) => {
+      if (!(field in p)) return p;
+      const next = { ...p };
+      delete next[field];
+      return next;
+    });
+
   const input = () => ({
     refId,
     name,
@@ -69,10 +78,17 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
       <p className="intro">{t('checkin.provisionalIntro')}</p>
       <form noValidate onSubmit={submit} className="form" aria-busy={busy}>
         <Field form={FORM} name="refId" label={t('checkin.refIdField')} testId="provisional-refId" problem={problems.refId}>
-          {(c) => <input {...c} value={refId} autoComplete="off" onChange={(e) => setRefId(e.target.value.toUpperCase())} />}
+          {(c) => (
+            <input
+              {...c}
+              value={refId}
+              autoComplete="off"
+              onChange={(e) => (setRefId(e.target.value.toUpperCase()), edited('refId'))}
+            />
+          )}
         </Field>
         <Field form={FORM} name="name" label={t('checkin.nameField')} testId="provisional-name" problem={problems.name}>
-          {(c) => <input {...c} value={name} autoComplete="off" onChange={(e) => setName(e.target.value)} />}
+          {(c) => <input {...c} value={name} autoComplete="off" onChange={(e) => (setName(e.target.value), edited('name'))} />}
         </Field>
         <div className="field-row">
           <Field
@@ -90,7 +106,7 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
                 inputMode="numeric"
                 maxLength={4}
                 autoComplete="off"
-                onChange={(e) => setBirthYear(e.target.value.replace(/\D/g, ''))}
+                onChange={(e) => (setBirthYear(e.target.value.replace(/\D/g, '')), edited('birthYear'))}
               />
             )}
           </Field>
@@ -103,7 +119,7 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
             problem={problems.gender}
           >
             {(c) => (
-              <select {...c} value={gender} onChange={(e) => setGender(e.target.value)}>
+              <select {...c} value={gender} onChange={(e) => (setGender(e.target.value), edited('gender'))}>
                 <option value="">{t('checkin.genderUnknown')}</option>
                 {GENDERS.map((g) => (
                   <option key={g} value={g}>
