@@ -35,23 +35,33 @@ if (!existsSync(nativeFile)) {
     npm_config_disturl: 'https://electronjs.org/headers',
   };
   try {
-    run(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion], {
-      cwd: pkg,
-      env,
-    });
+    try {
+      run(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion], {
+        cwd: pkg,
+        env,
+      });
+    } catch {
+      run(
+        process.execPath,
+        [
+          require.resolve('node-gyp/bin/node-gyp.js'),
+          'rebuild',
+          '--release',
+          `--target=${electronVersion}`,
+          '--runtime=electron',
+          '--dist-url=https://electronjs.org/headers',
+        ],
+        { cwd: pkg, env },
+      );
+    }
   } catch {
-    run(
-      process.execPath,
-      [
-        require.resolve('node-gyp/bin/node-gyp.js'),
-        'rebuild',
-        '--release',
-        `--target=${electronVersion}`,
-        '--runtime=electron',
-        '--dist-url=https://electronjs.org/headers',
-      ],
-      { cwd: pkg, env },
+    rmSync(work, { recursive: true, force: true });
+    console.error(
+      `\nCould not get better-sqlite3 for Electron ${electronVersion}: neither a prebuilt module (GitHub) nor Electron's headers ` +
+        `(electronjs.org) could be downloaded. Connect this machine to the internet once and run npm start again, ` +
+        `or use the browser version: npm run demo`,
     );
+    process.exit(1);
   }
   mkdirSync(nativeDir, { recursive: true });
   copyFileSync(join(pkg, 'build/Release/better_sqlite3.node'), nativeFile);
