@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from './core';
+import * as slip from './slip';
 import { met, type Benchmark, type BenchContext, type Metric } from './stats';
 
 interface BenchModule {
@@ -20,7 +21,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core];
+const MODULES: BenchModule[] = [core, slip];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');

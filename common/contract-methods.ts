@@ -26,6 +26,11 @@ export const METHOD_NAMES = [
   'requeueTicket',
   'cancelTicket',
   'serveTicket',
+  'printSlip',
+  'listPrintJobs',
+  'listSystemPrinters',
+  'updatePrintingSettings',
+  'testPrint',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -14,6 +14,8 @@ import {
   provisionalCheckInSchema,
   provisioningSchema,
   queuePolicyChangeSchema,
+  printJobViewSchema,
+  printingSettingsSchema,
   queueViewSchema,
   refIdSchema,
   ROLES,
@@ -25,6 +27,7 @@ import {
   doseSchema,
 } from './domain';
 import type { Result } from './result';
+import type { PrintJobView } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 
 export type Access = 'public' | 'operator' | 'supervisor';
@@ -173,6 +176,25 @@ export const contract = {
     'operator',
     true,
   ),
+  /** Prints the ticket's slip, or reprints it (marked REPRINT) when one was printed before. Returns at once; the job runs in the print queue. */
+  printSlip: method(ticketRef, printJobViewSchema, 'operator', true),
+  /** The day's print jobs, newest first; `failedOnly`: the slips still not printed (each ticket whose latest job failed). */
+  listPrintJobs: method(
+    z.object({ failedOnly: z.boolean().default(false) }).strict(),
+    z.array(printJobViewSchema),
+    'operator',
+    false,
+  ),
+  /** Printers the operating system knows (desktop app only; empty elsewhere). */
+  listSystemPrinters: method(
+    empty,
+    z.array(z.object({ name: z.string(), displayName: z.string(), isDefault: z.boolean() })),
+    'supervisor',
+    false,
+  ),
+  updatePrintingSettings: method(printingSettingsSchema.strict(), appStateViewSchema, 'supervisor', true),
+  /** Prints a sample slip on the configured printer. */
+  testPrint: method(empty, printJobViewSchema, 'supervisor', true),
 } as const satisfies Record<MethodName, MethodSpec<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;
@@ -183,7 +205,11 @@ export type ParsedRequestOf<M extends MethodName> = z.output<Contract[M]['reques
 export type ResponseOf<M extends MethodName> = z.output<Contract[M]['response']>;
 
 /** Pushed from main to the renderer. */
-export type CounterEvent = { type: 'changed'; method: MethodName } | { type: 'status'; outboxPending: number };
+export type CounterEvent =
+  | { type: 'changed'; method: MethodName }
+  | { type: 'status'; outboxPending: number }
+  /** a print job moved on (queued, printing, printed, failed) */
+  | { type: 'print'; job: PrintJobView };
 
 /** `window.counter`: the only door from the page to the counter. */
 export type CounterApi = {

@@ -176,6 +176,56 @@ export const DEFAULT_ELIGIBILITY = [
   { from: '2021-05-01', label: '18+', anyOf: [{ minAge: 18 }] },
 ];
 
+/** Where slips go. `system`: an operating-system printer by its system name (office or thermal with a driver). */
+export const printerTargetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  z.object({ kind: z.literal('system'), deviceName: z.string().trim().min(1, 'required').max(200, 'too_long') }).strict(),
+  z
+    .object({
+      kind: z.literal('escpos-tcp'),
+      host: z
+        .string()
+        .trim()
+        .min(1, 'required')
+        .max(253, 'too_long')
+        .regex(/^[A-Za-z0-9.\-:]+$/, 'printer_host_format'),
+      port: wholeNumber('port_range', 1, () => 65535).default(9100),
+    })
+    .strict(),
+  z.object({ kind: z.literal('escpos-device'), path: z.string().trim().min(1, 'required').max(260, 'too_long') }).strict(),
+  z
+    .object({
+      kind: z.literal('escpos-cups'),
+      queue: z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9_\-.]{1,127}$/, 'cups_queue_format'),
+    })
+    .strict(),
+]);
+export type PrinterTarget = z.output<typeof printerTargetSchema>;
+
+export const printingSettingsSchema = z
+  .object({
+    printer: printerTargetSchema.default({ kind: 'none' }),
+    paper: z.enum(['80mm', '58mm', 'a5', 'a4']).default('80mm'),
+    /** print the slip as soon as a ticket is issued; otherwise on demand */
+    autoPrint: z.boolean().default(true),
+    /** how much of the person's name the slip shows */
+    nameOnSlip: z.enum(['full', 'first', 'initials', 'none']).default('first'),
+    /** used for the estimated wait until the day has enough served tickets to measure it */
+    minutesPerPerson: z.number().int().min(1).max(60).default(3),
+    /** a print that has not finished in this time has failed; the ticket stays valid */
+    timeoutSeconds: z.number().int().min(2).max(120).default(10),
+    /** ask an ESC/POS network printer for its status (offline, paper out) before and after each job */
+    statusCheck: z.boolean().default(true),
+  })
+  .refine((p) => !(/^escpos-/.test(p.printer.kind) && (p.paper === 'a5' || p.paper === 'a4')), {
+    path: ['paper'],
+    message: 'paper_not_for_thermal',
+  });
+export type PrintingSettings = z.output<typeof printingSettingsSchema>;
+
 /** The provisioning file: who this counter is and the rules it follows. Written by hospital IT or the first-run screen. */
 export const provisioningSchema = z.object({
   schemaVersion: z.literal(1),
@@ -243,6 +293,7 @@ export const provisioningSchema = z.object({
         .default(5),
     })
     .default({ maxPinAttempts: 5, lockMinutes: 5 }),
+  printing: printingSettingsSchema.default(printingSettingsSchema.parse({})),
   portal: z.object({ url: z.url(), deviceToken: z.string().min(16).max(200) }).optional(),
 });
 export type Provisioning = z.output<typeof provisioningSchema>;
@@ -347,6 +398,20 @@ export const queueViewSchema = z.object({
 });
 export type QueueView = z.infer<typeof queueViewSchema>;
 
+export const printJobViewSchema = z.object({
+  id: z.string(),
+  ticketId: z.string().nullable(),
+  token: z.string().nullable(),
+  kind: z.enum(['print', 'reprint', 'test']),
+  status: z.enum(['queued', 'printing', 'printed', 'failed']),
+  printer: z.string(),
+  errorCode: z.string().nullable(),
+  error: z.string().nullable(),
+  requestedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+});
+export type PrintJobView = z.infer<typeof printJobViewSchema>;
+
 export const appStateViewSchema = z.object({
   provisioned: z.boolean(),
   today: z.string().nullable(),
@@ -358,5 +423,6 @@ export const appStateViewSchema = z.object({
   outbox: z.object({ pending: z.number().int() }),
   vaccines: z.array(z.object({ code: z.string(), name: z.string() })),
   policy: queuePolicySchema.nullable(),
+  printing: printingSettingsSchema.nullable(),
 });
 export type AppStateView = z.infer<typeof appStateViewSchema>;

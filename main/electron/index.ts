@@ -13,6 +13,7 @@ import { CounterBackend } from '../services/backend';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
 import { startUpdater } from './updater';
+import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const indexHtml = join(__dirname, '../renderer/index.html');
@@ -46,7 +47,12 @@ async function start(): Promise<void> {
   const log = createLogger({ destination: join(dataDir, 'logs', 'counter.log') });
   let backend: CounterBackend;
   try {
-    backend = await CounterBackend.open({ dataDir, log, nativeBinding: electronNativeBinding() });
+    backend = await CounterBackend.open({
+      dataDir,
+      log,
+      nativeBinding: electronNativeBinding(),
+      systemPrinter: electronSystemPrinter(() => mainWindow),
+    });
   } catch (err) {
     return fatal(err);
   }

@@ -17,6 +17,8 @@ import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';
 import { searchRoster, warmSearch } from './search';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
+import { PrintQueue } from '../printing/print-queue';
+import type { SystemPrinter } from '../printing/types';
 
 export interface BackendOptions {
   /** folder holding counter.db and provisioning.json */
@@ -25,6 +27,8 @@ export interface BackendOptions {
   log?: Logger;
   /** better_sqlite3.node for the running runtime, when it is not the default build */
   nativeBinding?: string | undefined;
+  /** the operating system's printers (the desktop app gives Electron's) */
+  systemPrinter?: SystemPrinter | undefined;
 }
 
 /** One implementation per contract method, given the already-validated request. */
@@ -40,6 +44,7 @@ export type Handlers = {
 export class CounterBackend {
   readonly events = new EventEmitter<{ event: [CounterEvent] }>();
   readonly handlers: Handlers;
+  readonly printQueue: PrintQueue;
   private session: SignedInOperator | null = null;
   private importing = false;
 
@@ -50,8 +55,18 @@ export class CounterBackend {
     readonly deviceId: string,
     readonly clock: Clock,
     readonly log: Logger,
+    private readonly systemPrinter: SystemPrinter | undefined,
   ) {
     this.handlers = this.makeHandlers();
+    this.printQueue = new PrintQueue({
+      db,
+      clock,
+      log,
+      config: () => this.config,
+      system: systemPrinter,
+      onJob: (job) => this.events.emit('event', { type: 'print', job }),
+    });
+    this.printQueue.recoverInterrupted();
   }
 
   static async open(options: BackendOptions): Promise<CounterBackend> {
@@ -65,10 +80,11 @@ export class CounterBackend {
     const today = config ? centreDay(clock(), config.centre.timeZone) : null;
     await cleanRosters(db, today);
     if (today) warmSearch(db, today);
-    return new CounterBackend(db, provisioningFile, config, deviceId, clock, log);
+    return new CounterBackend(db, provisioningFile, config, deviceId, clock, log, options.systemPrinter);
   }
 
   close(): void {
+    this.printQueue.stop();
     this.events.removeAllListeners();
     this.db.close();
   }
@@ -113,6 +129,7 @@ export class CounterBackend {
       outbox: { pending: pendingOutboxCount(this.db) },
       vaccines: c?.vaccines ?? [],
       policy: c?.queuePolicy ?? null,
+      printing: c?.printing ?? null,
     };
   }
 
@@ -125,6 +142,32 @@ export class CounterBackend {
     saveProvisioning(this.provisioningFile, req.provisioning);
     this.config = req.provisioning;
     this.log.info({ centre: req.provisioning.centre.id, counter: req.provisioning.counter.code }, 'counter provisioned');
+    return this.appState();
+  }
+
+  /**
+   * Prints a newly issued ticket's slip when printing is automatic. After the ticket's
+   * commit, and never able to undo or fail it: a printer problem shows as a failed job.
+   */
+  private autoPrint<T extends { id: string }>(ticket: T): T {
+    const printing = this.config?.printing;
+    if (!printing?.autoPrint || printing.printer.kind === 'none' || !this.session) return ticket;
+    try {
+      // a repeated submission returns its earlier ticket: that one has its slip already
+      const asked = this.db.prepare('SELECT 1 FROM print_job WHERE ticket_id = ?').get(ticket.id);
+      if (!asked) this.printQueue.requestSlip(ticket.id, this.session.id);
+    } catch (e) {
+      this.log.error({ err: e, ticketId: ticket.id }, 'could not queue the slip');
+    }
+    return ticket;
+  }
+
+  private saveConfig(next: Provisioning, action: string, detail: object): AppStateView {
+    saveProvisioning(this.provisioningFile, next);
+    this.config = next;
+    this.db
+      .prepare('INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, ?, ?)')
+      .run(this.clock().toISOString(), this.session?.id ?? null, action, JSON.stringify(detail));
     return this.appState();
   }
 
@@ -146,15 +189,7 @@ export class CounterBackend {
       addOperator: (r) => operators.addOperator(this.db, this.clock, this.session!.id, r),
       setOperatorDisabled: (r) => operators.setOperatorDisabled(this.db, this.clock, this.session!, r.operatorId, r.disabled),
       resetOperatorPin: (r) => operators.resetOperatorPin(this.db, this.clock, this.session!, r.operatorId, r.pin),
-      updateQueuePolicy: (r) => {
-        const next = { ...this.config!, queuePolicy: r };
-        saveProvisioning(this.provisioningFile, next);
-        this.config = next;
-        this.db
-          .prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'policy.updated', ?)")
-          .run(this.clock().toISOString(), this.session!.id, JSON.stringify(r));
-        return this.appState();
-      },
+      updateQueuePolicy: (r) => this.saveConfig({ ...this.config!, queuePolicy: r }, 'policy.updated', r),
       importRoster: async (r) => {
         if (this.importing) throw new DomainError('BUSY', 'a roster import is already running');
         this.importing = true;
@@ -168,8 +203,8 @@ export class CounterBackend {
         }
       },
       searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
-      checkIn: (r) => checkIn(this.context(), r.refId),
-      checkInProvisional: (r) => checkInProvisional(this.context(), r),
+      checkIn: (r) => this.autoPrint(checkIn(this.context(), r.refId)),
+      checkInProvisional: (r) => this.autoPrint(checkInProvisional(this.context(), r)),
       previewWalkIn: (r) => {
         const ctx = this.context();
         const e = eligibilityOf(ctx, r.form);
@@ -178,7 +213,7 @@ export class CounterBackend {
           eligibility: { eligible: e.eligible, age: e.age, reason: e.reason, phase: e.phase?.label ?? null },
         };
       },
-      registerWalkIn: (r) => registerWalkIn(this.context(), r),
+      registerWalkIn: (r) => this.autoPrint(registerWalkIn(this.context(), r)),
       getQueue: () => queue.getQueue(this.context()),
       callNext: () => queue.callNext(this.context()),
       callTicket: (r) => queue.callTicket(this.context(), r.ticketId),
@@ -187,6 +222,14 @@ export class CounterBackend {
       requeueTicket: (r) => queue.requeueTicket(this.context(), r.ticketId),
       cancelTicket: (r) => queue.cancelTicket(this.context(), r.ticketId, r.reason),
       serveTicket: (r) => queue.serveTicket(this.context(), r),
+      printSlip: (r) => this.printQueue.requestSlip(r.ticketId, this.context().operator.id),
+      listPrintJobs: (r) => this.printQueue.list(this.today()!, this.config!.centre.timeZone, r),
+      listSystemPrinters: async () => (this.systemPrinter ? await this.systemPrinter.list() : []),
+      updatePrintingSettings: (r) => this.saveConfig({ ...this.config!, printing: r }, 'printing.updated', r),
+      testPrint: () => {
+        const ctx = this.context();
+        return this.printQueue.requestTestPrint(ctx.operator.id, ctx.operator.loginId);
+      },
     };
   }
 }

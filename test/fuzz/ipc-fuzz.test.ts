@@ -379,6 +379,19 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
     requeueTicket: { ticketId: NO_ID },
     cancelTicket: { ticketId: NO_ID, reason: 'fuzz' },
     serveTicket: { ticketId: NO_ID, vaccine: 'COVISHIELD', lotNumber: 'AB123', dose: 1 },
+    printSlip: { ticketId: NO_ID },
+    listPrintJobs: { failedOnly: false },
+    listSystemPrinters: {},
+    updatePrintingSettings: {
+      printer: { kind: 'escpos-tcp', host: '127.0.0.1', port: 9 },
+      paper: '80mm',
+      autoPrint: false,
+      nameOnSlip: 'initials',
+      minutesPerPerson: 4,
+      timeoutSeconds: 2,
+      statusCheck: true,
+    },
+    testPrint: {},
   };
 }
 

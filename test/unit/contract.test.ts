@@ -57,6 +57,19 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   requeueTicket: { ticketId: TICKET },
   cancelTicket: { ticketId: TICKET, reason: 'left the queue' },
   serveTicket: { ticketId: TICKET, vaccine: 'COVISHIELD', lotNumber: '4121z025', dose: 1 },
+  printSlip: { ticketId: TICKET },
+  listPrintJobs: { failedOnly: true },
+  listSystemPrinters: {},
+  updatePrintingSettings: {
+    printer: { kind: 'escpos-tcp', host: '192.168.1.50', port: 9100 },
+    paper: '58mm',
+    autoPrint: true,
+    nameOnSlip: 'first',
+    minutesPerPerson: 3,
+    timeoutSeconds: 10,
+    statusCheck: true,
+  },
+  testPrint: {},
 };
 
 const JUNK: unknown[] = [null, undefined, 42, 'checkIn', true, [], [{}]];

@@ -1,0 +1,301 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { PrintJobView, Provisioning } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import { centreDay } from '../../common/rules/centre-day';
+import type { Logger } from '../logging/logger';
+import type { Clock } from '../services/context';
+import { getTicketRow, recordEvent } from '../services/tickets';
+import type { Db } from '../store/database';
+import { encodeSlipEscPos } from './escpos';
+import { renderSlipHtml } from './slip-html';
+import { renderSlipRaster } from './slip-raster';
+import { sampleSlip, slipDataFor } from './slip-data';
+import { transportFor } from './transports';
+import { PrintError, type SlipData, type SystemPrinter } from './types';
+
+interface PrintJobRow {
+  id: string;
+  ticket_id: string | null;
+  kind: 'print' | 'reprint' | 'test';
+  status: 'queued' | 'printing' | 'printed' | 'failed';
+  printer: string;
+  paper: string;
+  error_code: string | null;
+  error: string | null;
+  requested_at: string;
+  requested_by: string;
+  finished_at: string | null;
+}
+
+export interface PrintQueueDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  config: () => Provisioning | null;
+  /** the operating system's printers; only the desktop app has them */
+  system?: SystemPrinter | undefined;
+  /** told every time a job changes */
+  onJob: (job: PrintJobView) => void;
+}
+
+function describePrinter(p: Provisioning['printing']['printer']): string {
+  switch (p.kind) {
+    case 'none':
+      return 'none';
+    case 'system':
+      return `system "${p.deviceName}"`;
+    case 'escpos-tcp':
+      return `ESC/POS tcp ${p.host}:${p.port}`;
+    case 'escpos-device':
+      return `ESC/POS device ${p.path}`;
+    case 'escpos-cups':
+      return `ESC/POS CUPS queue ${p.queue}`;
+  }
+}
+
+/**
+ * The slip printer's queue. A ticket is committed before its slip is asked for, and asking
+ * only writes a job row and returns: printing runs here, one job at a time, and a printer
+ * that is missing, jammed or hung fails the job (with a reason and a reprint), never the
+ * check-in. Jobs are kept in SQLite so a failure survives a restart and can be reprinted.
+ */
+export class PrintQueue {
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private pendingSlips = new Map<string, SlipData>();
+
+  constructor(private readonly deps: PrintQueueDeps) {}
+
+  /** Jobs cut short by a crash or a closed app are failed at start, not printed again unasked. */
+  recoverInterrupted(): void {
+    const at = this.deps.clock().toISOString();
+    this.deps.db
+      .prepare(
+        `UPDATE print_job SET status = 'failed', error_code = 'interrupted', error = 'the app closed before this slip printed', finished_at = ?
+         WHERE status IN ('queued', 'printing')`,
+      )
+      .run(at);
+  }
+
+  /** Asks for the slip of a ticket: a first print, or a reprint (marked on the slip) when one printed before. */
+  requestSlip(ticketId: string, operatorId: string): PrintJobView {
+    const { db } = this.deps;
+    const config = this.configured();
+    const job = db
+      .transaction(() => {
+        const ticket = getTicketRow(db, ticketId);
+        if (!ticket) throw new DomainError('NOT_FOUND', `no ticket ${ticketId}`);
+        const printedBefore = db
+          .prepare("SELECT 1 FROM print_job WHERE ticket_id = ? AND status = 'printed' AND kind IN ('print', 'reprint')")
+          .get(ticketId);
+        const kind = printedBefore ? 'reprint' : 'print';
+        const at = this.deps.clock().toISOString();
+        if (kind === 'reprint') recordEvent(db, ticketId, 'slip_reprint', ticket.status, ticket.status, at, operatorId, {});
+        return this.insertJob(ticketId, kind, config, operatorId, at);
+      })
+      .immediate();
+    this.kick();
+    return job;
+  }
+
+  requestTestPrint(operatorId: string, operatorCode: string): PrintJobView {
+    const config = this.configured();
+    const job = this.insertJob(null, 'test', config, operatorId, this.deps.clock().toISOString());
+    this.pendingSlips.set(job.id, sampleSlip(config, operatorCode, this.deps.clock()));
+    this.kick();
+    return job;
+  }
+
+  /**
+   * The day's print jobs, newest first. `failedOnly`: the slips still not printed, i.e. each
+   * ticket whose latest job failed (a later print or reprint that worked clears it).
+   */
+  list(day: string, timeZone: string, options: { failedOnly: boolean }): PrintJobView[] {
+    const { db } = this.deps;
+    if (options.failedOnly) {
+      const rows = db
+        .prepare(
+          `SELECT j.*, t.token FROM print_job j JOIN ticket t ON t.id = j.ticket_id
+           WHERE t.day = ? AND j.status = 'failed'
+             AND j.id = (SELECT j2.id FROM print_job j2 WHERE j2.ticket_id = j.ticket_id ORDER BY j2.requested_at DESC, j2.id DESC LIMIT 1)
+           ORDER BY j.requested_at DESC, j.id DESC`,
+        )
+        .all(day) as Array<PrintJobRow & { token: string | null }>;
+      return rows.map((r) => toView(r, r.token));
+    }
+    const rows = db
+      .prepare(
+        `SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id
+         WHERE t.day = ? OR (j.ticket_id IS NULL AND j.requested_at >= ?)
+         ORDER BY j.requested_at DESC, j.id DESC LIMIT 200`,
+      )
+      .all(day, new Date(Date.parse(`${day}T00:00:00Z`) - 14 * 3600_000).toISOString()) as Array<
+      PrintJobRow & { token: string | null }
+    >;
+    // test prints carry no ticket: keep those made on the centre's day
+    return rows
+      .filter((r) => r.ticket_id !== null || centreDay(new Date(r.requested_at), timeZone) === day)
+      .map((r) => toView(r, r.token));
+  }
+
+  /**
+   * Stops taking jobs (the app is closing). A job still printing is left as it is in the
+   * store, and is reported as interrupted at the next start.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Resolves when no job is queued or printing (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private configured(): Provisioning {
+    const config = this.deps.config();
+    if (!config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+    if (config.printing.printer.kind === 'none') {
+      throw new DomainError('VALIDATION', 'no slip printer is set up', {
+        fields: [{ field: 'printer', code: 'printer_not_configured' }],
+      });
+    }
+    return config;
+  }
+
+  private insertJob(
+    ticketId: string | null,
+    kind: PrintJobRow['kind'],
+    config: Provisioning,
+    operatorId: string,
+    at: string,
+  ): PrintJobView {
+    const id = uuidv7();
+    this.deps.db
+      .prepare(
+        `INSERT INTO print_job (id, ticket_id, kind, status, printer, paper, requested_at, requested_by)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      )
+      .run(id, ticketId, kind, describePrinter(config.printing.printer), config.printing.paper, at, operatorId);
+    const view = this.view(id);
+    this.deps.onJob(view);
+    return view;
+  }
+
+  private view(id: string): PrintJobView {
+    const r = this.deps.db
+      .prepare('SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id WHERE j.id = ?')
+      .get(id) as PrintJobRow & { token: string | null };
+    return toView(r, r.token);
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    // start after the current call has answered: rendering a slip takes tens of milliseconds
+    this.running = new Promise<void>((next) => setImmediate(next))
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = null;
+        // a job asked for while the last one finished is not left waiting
+        if (
+          !this.stopped &&
+          this.deps.db.open &&
+          this.deps.db.prepare("SELECT 1 FROM print_job WHERE status = 'queued' LIMIT 1").get()
+        )
+          this.kick();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && this.deps.db.open) {
+      const next = this.deps.db
+        .prepare("SELECT * FROM print_job WHERE status = 'queued' ORDER BY requested_at, id LIMIT 1")
+        .get() as PrintJobRow | undefined;
+      if (!next) return;
+      await this.run(next);
+    }
+  }
+
+  private setStatus(id: string, status: PrintJobRow['status'], error?: { code: string; message: string }): void {
+    if (this.stopped || !this.deps.db.open) return;
+    const finished = status === 'printed' || status === 'failed' ? this.deps.clock().toISOString() : null;
+    this.deps.db
+      .prepare('UPDATE print_job SET status = ?, error_code = ?, error = ?, finished_at = ? WHERE id = ?')
+      .run(status, error?.code ?? null, error?.message ?? null, finished, id);
+    this.deps.onJob(this.view(id));
+  }
+
+  private async run(job: PrintJobRow): Promise<void> {
+    this.setStatus(job.id, 'printing');
+    try {
+      const config = this.deps.config();
+      if (!config || config.printing.printer.kind === 'none')
+        throw new PrintError('printer_not_configured', 'no slip printer is set up');
+      const slip = this.slipOf(job, config);
+      await this.print(slip, config);
+      this.setStatus(job.id, 'printed');
+      this.deps.log.info({ jobId: job.id, ticketId: job.ticket_id, kind: job.kind }, 'slip printed');
+    } catch (e) {
+      const err = e instanceof PrintError ? e : new PrintError('driver_error', e instanceof Error ? e.message : String(e));
+      this.setStatus(job.id, 'failed', { code: err.code, message: err.message });
+      this.deps.log.warn({ jobId: job.id, ticketId: job.ticket_id, code: err.code, err: err.message }, 'slip not printed');
+    } finally {
+      this.pendingSlips.delete(job.id);
+    }
+  }
+
+  private slipOf(job: PrintJobRow, config: Provisioning): SlipData {
+    if (job.kind === 'test') {
+      const s = this.pendingSlips.get(job.id);
+      if (!s) throw new PrintError('driver_error', 'test print lost');
+      return s;
+    }
+    const ticket = getTicketRow(this.deps.db, job.ticket_id!);
+    if (!ticket) throw new PrintError('driver_error', `no ticket ${job.ticket_id}`);
+    return slipDataFor(this.deps.db, config, ticket, job.kind === 'reprint');
+  }
+
+  private async print(slip: SlipData, config: Provisioning): Promise<void> {
+    const { printer, paper, timeoutSeconds, statusCheck } = config.printing;
+    const timeoutMs = timeoutSeconds * 1000;
+    if (printer.kind === 'none') throw new PrintError('printer_not_configured', 'no slip printer is set up');
+    if (printer.kind === 'system') {
+      if (!this.deps.system) {
+        throw new PrintError('printer_unreachable', "the operating system's printers can be used only from the desktop app");
+      }
+      await withDeadline(
+        this.deps.system.print(renderSlipHtml(slip, paper), { deviceName: printer.deviceName, paper, timeoutMs }),
+        timeoutMs + 2000,
+      );
+      return;
+    }
+    const bytes = encodeSlipEscPos(renderSlipRaster(slip, paper), paper);
+    await withDeadline(transportFor(printer).send(bytes, { timeoutMs, statusCheck }), timeoutMs + 2000);
+  }
+}
+
+/** A last guard: whatever a driver does, the queue moves on. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, bad) => {
+    timer = setTimeout(
+      () => bad(new PrintError('printer_timeout', `the printer did not finish within ${Math.round(ms / 1000)} s`)),
+      ms,
+    );
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+function toView(r: PrintJobRow, token: string | null): PrintJobView {
+  return {
+    id: r.id,
+    ticketId: r.ticket_id,
+    token,
+    kind: r.kind,
+    status: r.status,
+    printer: r.printer,
+    errorCode: r.error_code,
+    error: r.error,
+    requestedAt: r.requested_at,
+    finishedAt: r.finished_at,
+  };
+}

@@ -1,0 +1,129 @@
+import type { PrintingSettings, Provisioning } from '../../common/domain';
+import type { Db } from '../store/database';
+import type { TicketRow } from '../services/tickets';
+import { qrPayloadFor, type SlipData } from './types';
+
+/** How much of the name a slip shows: a slip is left on benches and in bins. */
+export function nameForSlip(name: string, rule: PrintingSettings['nameOnSlip']): string | null {
+  const words = name.trim().split(/\s+/u).filter(Boolean);
+  switch (rule) {
+    case 'full':
+      return words.join(' ');
+    case 'first':
+      return words.length > 1
+        ? `${words[0]} ${words
+            .slice(1)
+            .map((w) => `${[...w][0]}.`)
+            .join(' ')}`
+        : (words[0] ?? null);
+    case 'initials':
+      return words.map((w) => `${[...w][0]}.`).join(' ') || null;
+    case 'none':
+      return null;
+  }
+}
+
+export function centreDateTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: '2-digit',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+}
+
+/**
+ * Minutes per person: the median gap between the day's last vaccinations when there are
+ * enough of them, else the configured figure.
+ */
+export function minutesPerPerson(db: Db, day: string, fallback: number): number {
+  const times = (
+    db
+      .prepare(
+        `SELECT v.vaccinated_at AS at FROM vaccination v JOIN ticket t ON t.id = v.ticket_id
+         WHERE t.day = ? ORDER BY v.vaccinated_at DESC LIMIT 11`,
+      )
+      .all(day) as { at: string }[]
+  ).map((r) => Date.parse(r.at));
+  if (times.length < 4) return fallback;
+  const gaps = times
+    .slice(1)
+    .map((t, i) => (times[i]! - t) / 60_000)
+    .sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)]!;
+  return Math.min(60, Math.max(0.5, median));
+}
+
+/**
+ * People who will be called before this ticket under the queue policy: those ahead in its
+ * lane and, for a walk-in, the priority tickets the policy calls first.
+ */
+function ahead(db: Db, t: TicketRow, policy: Provisioning['queuePolicy']): number {
+  const inLane = (
+    db
+      .prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = ? AND status = 'waiting' AND queue_pos < ?")
+      .get(t.day, t.lane, t.queue_pos) as { n: number }
+  ).n;
+  if (t.lane === 'priority') return inLane;
+  const priorityWaiting = (
+    db.prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = 'priority' AND status = 'waiting'").get(t.day) as {
+      n: number;
+    }
+  ).n;
+  const beforeMe =
+    policy.mode === 'strict' ? priorityWaiting : Math.min(priorityWaiting, (inLane + 1) * policy.priorityPerWalkIn);
+  return inLane + beforeMe;
+}
+
+export function slipDataFor(db: Db, config: Provisioning, ticket: TicketRow, reprint: boolean): SlipData {
+  const operator = db.prepare('SELECT login_id FROM operator WHERE id = ?').get(ticket.created_by) as
+    { login_id: string } | undefined;
+  const waiting = ticket.status === 'waiting';
+  const before = waiting ? ahead(db, ticket, config.queuePolicy) : null;
+  const place = waiting
+    ? (
+        db
+          .prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = ? AND status = 'waiting' AND queue_pos <= ?")
+          .get(ticket.day, ticket.lane, ticket.queue_pos) as { n: number }
+      ).n
+    : null;
+  const perPerson = minutesPerPerson(db, ticket.day, config.printing.minutesPerPerson);
+  return {
+    ticketId: ticket.id,
+    token: ticket.token,
+    lane: ticket.lane,
+    centre: { name: config.centre.name, nameHi: config.centre.nameHi ?? null },
+    name: nameForSlip(ticket.name, config.printing.nameOnSlip),
+    issuedAt: centreDateTime(ticket.created_at, config.centre.timeZone),
+    placeInLane: place,
+    estimatedWaitMinutes: before === null ? null : Math.round(before * perPerson),
+    counterCode: ticket.counter_code,
+    operatorCode: operator?.login_id ?? '',
+    verified: ticket.verified === 1,
+    reprint,
+    qrPayload: qrPayloadFor(ticket.id, ticket.token),
+  };
+}
+
+/** The sample slip of a test print. */
+export function sampleSlip(config: Provisioning, operatorCode: string, at: Date): SlipData {
+  const id = '00000000-0000-7000-8000-000000000000';
+  return {
+    ticketId: id,
+    token: `${config.counter.tokenPrefix}-${config.lanes.priorityLetter}000`,
+    lane: 'priority',
+    centre: { name: config.centre.name, nameHi: config.centre.nameHi ?? null },
+    name: 'TEST PRINT / परीक्षण',
+    issuedAt: centreDateTime(at.toISOString(), config.centre.timeZone),
+    placeInLane: 1,
+    estimatedWaitMinutes: 0,
+    counterCode: config.counter.code,
+    operatorCode,
+    verified: true,
+    reprint: false,
+    qrPayload: qrPayloadFor(id, 'TEST'),
+  };
+}

@@ -1,0 +1,34 @@
+import { PrintError, type ByteTransport } from '../types';
+import { cupsTransport, type CupsTransportOptions } from './cups';
+import { deviceTransport } from './device';
+import { tcpTransport, type TcpTransportOptions } from './tcp';
+
+export { cupsTransport, isValidCupsQueueName, type CupsTarget, type CupsTransportOptions } from './cups';
+export { deviceTransport, type DeviceTarget } from './device';
+export { tcpTransport, type TcpTarget, type TcpTransportOptions, type TransportWarning } from './tcp';
+
+/** Where raw ESC/POS bytes go, as configured for a counter. */
+export type RawPrinterTarget =
+  | { kind: 'escpos-tcp'; host: string; port: number }
+  | { kind: 'escpos-device'; path: string }
+  | { kind: 'escpos-cups'; queue: string };
+
+export type TransportOptions = TcpTransportOptions & CupsTransportOptions;
+
+export function transportFor(target: RawPrinterTarget, options: TransportOptions = {}): ByteTransport {
+  switch (target.kind) {
+    case 'escpos-tcp':
+      return tcpTransport({ host: target.host, port: target.port }, options);
+    case 'escpos-device':
+      return deviceTransport({ path: target.path });
+    case 'escpos-cups':
+      return cupsTransport({ queue: target.queue }, options);
+    default: {
+      const unknown: never = target;
+      throw new PrintError(
+        'printer_not_configured',
+        `unknown printer kind: ${JSON.stringify((unknown as { kind?: unknown }).kind)}`,
+      );
+    }
+  }
+}
