@@ -81,6 +81,8 @@ export function describeError(t: TFunction, error: AppError, lang = 'en', timeZo
     case 'VALIDATION': {
       const first = error.fields?.[0];
       if (!first) return base();
+      // no printer set up: say so plainly, not as a form problem
+      if (first.code === 'printer_not_configured') return t('errors.print.printer_not_configured');
       return `${base()} ${first.field}: ${tDynamic(t, `errors.field.${first.code}`, 'errors.field.invalid')}`;
     }
     default:

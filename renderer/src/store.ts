@@ -4,21 +4,29 @@
  * and the screens' form submits talk to `window.counter` (through `call`).
  */
 import { create } from 'zustand';
-import { contract, METHOD_NAMES, type CounterEvent, type MethodName, type RequestOf, type ResponseOf } from '../../common/contract';
-import type { AppStateView, QueueView, TicketView } from '../../common/domain';
+import {
+  contract,
+  METHOD_NAMES,
+  type CounterEvent,
+  type MethodName,
+  type RequestOf,
+  type ResponseOf,
+} from '../../common/contract';
+import type { AppStateView, PrintJobView, QueueView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
+import { newerView, type PrintJobs } from './printing';
 
-export type Tab = 'checkin' | 'walkin' | 'roster' | 'operators' | 'policy';
+export type Tab = 'checkin' | 'walkin' | 'roster' | 'operators' | 'policy' | 'printer';
 export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin'];
-export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy'];
+export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer'];
 
 /** What the queue pane tells the operator after a queue action. */
 export type QueueNotice =
   | { kind: 'error'; error: AppError }
   | {
       kind: 'done';
-      what: 'called' | 'recalled' | 'served' | 'noShow' | 'requeued' | 'cancelled';
+      what: 'called' | 'recalled' | 'served' | 'noShow' | 'requeued' | 'cancelled' | 'slip';
       token: string;
     };
 
@@ -37,11 +45,15 @@ export interface CounterState {
   lastServe: { vaccine: string; lotNumber: string } | null;
   /** login ID to prefill on the sign-in screen (after first-run setup) */
   signInHint: string | null;
+  /** the day's print jobs heard of, by job ID (live from `print` events) */
+  printJobs: PrintJobs;
 
   setTab(tab: Tab): void;
   loadAppState(): Promise<void>;
   refreshQueue(): Promise<void>;
   refreshAll(): Promise<void>;
+  /** Reloads the day's print jobs (failures and the latest ones). */
+  refreshPrintJobs(): Promise<void>;
   handleEvent(event: CounterEvent): void;
   dismissIssued(): void;
   clearQueueNotice(): void;
@@ -62,6 +74,12 @@ export interface CounterState {
   requeueTicket(ticketId: string): Promise<boolean>;
   cancelTicket(ticketId: string, reason: string): Promise<Result<TicketView>>;
   serveTicket(request: RequestOf<'serveTicket'>): Promise<Result<TicketView>>;
+  /** Asks for a ticket's slip (a reprint when one printed before). */
+  printSlip(ticketId: string): Promise<Result<PrintJobView>>;
+  /** A slip asked for from the queue pane: the pane says what came of it. */
+  slipFromQueue(ticket: TicketView): Promise<boolean>;
+  /** A test slip on the saved printer. */
+  testPrint(): Promise<Result<PrintJobView>>;
 }
 
 /** Methods that change stored data, as the contract declares them: after one, everything is refreshed. */
@@ -100,7 +118,7 @@ export const createCounterStore = () =>
         set({
           appState: r.value,
           startError: null,
-          ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null } : {}),
+          ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null, printJobs: {} } : {}),
         });
         // an operator who is not a supervisor must not stay on a supervisor tab
         if (r.value.operator?.role !== 'supervisor' && SUPERVISOR_TABS.includes(get().tab)) set({ tab: 'checkin' });
@@ -117,9 +135,36 @@ export const createCounterStore = () =>
       else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
     });
 
+    /** the centre day the known print jobs belong to: a new day starts with none */
+    let printJobsDay: string | null = null;
+    const refreshPrintJobs = coalesced(async () => {
+      if (!get().appState?.operator) return;
+      const day = get().appState?.today ?? null;
+      // failures of the whole day, and the latest jobs (reprints that printed since)
+      const [failed, recent] = await Promise.all([
+        call('listPrintJobs', { failedOnly: true }),
+        call('listPrintJobs', { failedOnly: false }),
+      ]);
+      if (!failed.ok || !recent.ok) {
+        const e = !failed.ok ? failed.error : !recent.ok ? recent.error : null;
+        if (e?.code === 'NOT_SIGNED_IN') await loadAppState();
+        return;
+      }
+      // merged into what the events told, not replacing it: the lists are capped, and a list
+      // that left before an event must not take the event's news back
+      const next: PrintJobs = day === printJobsDay ? { ...get().printJobs } : {};
+      printJobsDay = day;
+      for (const j of [...failed.value, ...recent.value]) next[j.id] = newerView(next[j.id], j);
+      set({ printJobs: next });
+    });
+
+    const mergeJob = (job: PrintJobView) => {
+      set((s) => ({ printJobs: { ...s.printJobs, [job.id]: newerView(s.printJobs[job.id], job) } }));
+    };
+
     const refreshAll = async () => {
       await loadAppState();
-      await refreshQueue();
+      await Promise.all([refreshQueue(), refreshPrintJobs()]);
     };
 
     const queueAction = async <M extends 'callNext' | 'callTicket' | 'recallTicket' | 'markNoShow' | 'requeueTicket'>(
@@ -143,6 +188,7 @@ export const createCounterStore = () =>
       changeSeq: 0,
       lastServe: null,
       signInHint: null,
+      printJobs: {},
 
       setTab: (tab) => {
         const role = get().appState?.operator?.role;
@@ -152,6 +198,7 @@ export const createCounterStore = () =>
       loadAppState,
       refreshQueue,
       refreshAll,
+      refreshPrintJobs,
       handleEvent: (event) => {
         if (event.type === 'changed') {
           set((s) => ({ changeSeq: s.changeSeq + 1 }));
@@ -159,6 +206,11 @@ export const createCounterStore = () =>
         } else if (event.type === 'status') {
           const a = get().appState;
           if (a) set({ appState: { ...a, outbox: { pending: event.outboxPending } } });
+        } else if (event.type === 'print') {
+          if (!get().appState?.operator) return;
+          mergeJob(event.job);
+          // a finished job may settle an earlier failure: read the day's list again
+          if (event.job.status === 'printed' || event.job.status === 'failed') void refreshPrintJobs();
         }
       },
       dismissIssued: () => set({ issued: null }),
@@ -205,6 +257,21 @@ export const createCounterStore = () =>
             lastServe: { vaccine: request.vaccine, lotNumber: String(request.lotNumber).trim().toUpperCase() },
           });
         }
+        return r;
+      },
+      printSlip: async (ticketId) => {
+        const r = await get().run('printSlip', { ticketId });
+        if (r.ok) mergeJob(r.value);
+        return r;
+      },
+      slipFromQueue: async (ticket) => {
+        const r = await get().printSlip(ticket.id);
+        set({ queueNotice: r.ok ? { kind: 'done', what: 'slip', token: ticket.token } : { kind: 'error', error: r.error } });
+        return r.ok;
+      },
+      testPrint: async () => {
+        const r = await get().run('testPrint', {});
+        if (r.ok) mergeJob(r.value);
         return r;
       },
     };

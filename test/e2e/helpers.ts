@@ -79,6 +79,23 @@ export function writeTempFile(name: string, content: string): { path: string; re
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Checks in a roster registrant by typing the whole reference ID and Enter in the focused
+ * search box; waits for the new token. `elapsedMs`: from Enter to the token on screen.
+ */
+export async function checkInByRefId(page: Page, refId: string): Promise<{ token: string; elapsedMs: number }> {
+  const issued = page.getByTestId('issued-token');
+  const before = (await issued.count()) > 0 ? await issued.getAttribute('data-token') : null;
+  await searchFor(page, refId);
+  await expect(page.locator(`[data-testid="search-hit"][data-ref-id="${refId}"]`)).toHaveAttribute('aria-selected', 'true');
+  const started = Date.now();
+  await page.keyboard.press('Enter');
+  await expect(issued).toHaveAttribute('data-token', before ? new RegExp(`^(?!${before}$)`) : /./);
+  const elapsedMs = Date.now() - started;
+  await expect(page.getByTestId('search-input')).toHaveValue('');
+  return { token: (await issued.getAttribute('data-token'))!, elapsedMs };
+}
+
 /** The visible part of the counter screen a step works in (the hidden tab keeps the same test IDs). */
 export const checkInPanel = (page: Page): Locator => page.locator('#tabpanel-checkin');
 export const walkInPanel = (page: Page): Locator => page.locator('#tabpanel-walkin');

@@ -1,6 +1,6 @@
 import { vi, type Mock } from 'vitest';
 import { METHOD_NAMES, type CounterApi, type CounterEvent, type MethodName } from '../../common/contract';
-import type { AppStateView, QueueView, TicketView } from '../../common/domain';
+import type { AppStateView, PrintJobView, QueueView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 
 type Handler = (request: never) => Promise<Result<unknown>>;
@@ -12,8 +12,19 @@ export const fail = (code: AppError['code'], extra: Partial<AppError> = {}): Res
   error: { code, message: code.toLowerCase(), ...extra },
 });
 
-/** A `window.counter` whose methods are mocks; unanswered methods fail with INTERNAL. */
+/** Read-only lists that are empty unless a test says otherwise (no print jobs yet, no system printers). */
+const EMPTY_LISTS: Partial<Record<MethodName, (request: never) => unknown>> = {
+  listPrintJobs: () => ok([]),
+  listSystemPrinters: () => ok([]),
+};
+
+/**
+ * A `window.counter` whose methods are mocks; unanswered methods fail with INTERNAL (the
+ * print-job and system-printer lists answer empty). `emit` pushes an event as main would,
+ * e.g. `{ type: 'print', job: printJob({ status: 'failed', errorCode: 'paper_out' }) }`.
+ */
 export function installFakeCounter(answers: Partial<Record<MethodName, (request: never) => unknown>> = {}): FakeCounter {
+  answers = { ...EMPTY_LISTS, ...answers };
   const listeners = new Set<(e: CounterEvent) => void>();
   const api: Record<string, unknown> = {
     onEvent: (l: (e: CounterEvent) => void) => {
@@ -57,6 +68,15 @@ export const APP_STATE: AppStateView = {
     lateArrivalMinutes: null,
     provisionalPriority: false,
   },
+  printing: {
+    printer: { kind: 'escpos-tcp', host: '192.168.1.50', port: 9100 },
+    paper: '80mm',
+    autoPrint: true,
+    nameOnSlip: 'first',
+    minutesPerPerson: 3,
+    timeoutSeconds: 10,
+    statusCheck: true,
+  },
 };
 
 let seq = 0;
@@ -95,5 +115,36 @@ export function queueView(over: Partial<QueueView> = {}): QueueView {
     policy: APP_STATE.policy!,
     now: '2026-11-25T04:10:00.000Z',
     ...over,
+  };
+}
+
+let jobSeq = 0;
+/** A print job as main reports it; time-ordered IDs and times, like main's. */
+export function printJob(over: Partial<PrintJobView> = {}): PrintJobView {
+  jobSeq++;
+  return {
+    id: `0190f5d3-0000-7000-8000-${String(jobSeq).padStart(12, '0')}`,
+    ticketId: null,
+    token: null,
+    kind: 'print',
+    status: 'queued',
+    printer: 'ESC/POS tcp 192.168.1.50:9100',
+    errorCode: null,
+    error: null,
+    requestedAt: new Date(Date.UTC(2026, 10, 25, 5, 0, jobSeq * 10)).toISOString(),
+    finishedAt: null,
+    ...over,
+  };
+}
+
+/** The same job moved on (printing, printed, failed), as the next `print` event carries it. */
+export function jobMoved(job: PrintJobView, status: PrintJobView['status'], errorCode: string | null = null): PrintJobView {
+  const done = status === 'printed' || status === 'failed';
+  return {
+    ...job,
+    status,
+    errorCode: status === 'failed' ? errorCode : null,
+    error: status === 'failed' ? `failed: ${errorCode}` : null,
+    finishedAt: done ? new Date(Date.parse(job.requestedAt) + 5000).toISOString() : null,
   };
 }

@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { en } from '../../renderer/src/i18n/en';
 import { hi } from '../../renderer/src/i18n/hi';
 import { ERROR_CODES } from '../../common/result';
-import { GENDERS, LANES, ROLES, TICKET_STATUSES, duplicateCandidateSchema } from '../../common/domain';
+import {
+  GENDERS,
+  LANES,
+  ROLES,
+  TICKET_STATUSES,
+  duplicateCandidateSchema,
+  printingSettingsSchema,
+  printerTargetSchema,
+} from '../../common/domain';
 import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -36,7 +44,8 @@ function messageCodes(): Set<string> {
   ];
   const code = "'([a-z][a-z0-9]*(?:_[a-z0-9]+)*)'";
   const patterns = [
-    new RegExp(`(?<!default\\()(?<!=== )${code}\\)`, 'g'), // .min(1, 'required'), .refine(f, 'x'), .int('x'); not typeof checks
+    // .min(1, 'required'), .refine(f, 'x'), .int('x'); not defaults, literals or typeof checks
+    new RegExp(`(?<!default\\()(?<!literal\\()(?<!=== )${code}\\)`, 'g'),
     new RegExp(`error: ${code}`, 'g'),
     new RegExp(`return ${code}`, 'g'),
     new RegExp(`null : ${code}`, 'g'),
@@ -55,7 +64,19 @@ function messageCodes(): Set<string> {
       for (const m of text.matchAll(new RegExp(`code: ${code}`, 'g'))) found.add(m[1]!);
     }
   }
+  // field codes of the print queue (e.g. printer_not_configured when no printer is set up)
+  for (const f of readdirSync(join(root, 'main/printing')).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(root, 'main/printing', f), 'utf8');
+    for (const m of text.matchAll(new RegExp(`field: '[^']*', code: ${code}`, 'g'))) found.add(m[1]!);
+  }
   return found;
+}
+
+/** Why a print can fail: the `PrintErrorCode` union of main/printing/types.ts, and `interrupted` (cut short by a restart). */
+function printErrorCodes(): string[] {
+  const text = readFileSync(join(root, 'main/printing/types.ts'), 'utf8');
+  const union = /export type PrintErrorCode =([^;]+);/.exec(text)?.[1] ?? '';
+  return [...[...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!), 'interrupted'];
 }
 
 describe('translations', () => {
@@ -98,6 +119,15 @@ describe('translations', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every reason a slip can fail for has a text', () => {
+    const codes = printErrorCodes();
+    expect(codes).toContain('paper_out');
+    expect(codes.filter((c) => !has(`errors.print.${c}`))).toEqual([]);
+    for (const c of ['printer_host_format', 'port_range', 'cups_queue_format', 'printer_not_configured']) {
+      expect(has(`errors.field.${c}`), c).toBe(true);
+    }
+  });
+
   it('every value shown from the domain has a label', () => {
     const keys = [
       ...PHOTO_ID_TYPES.map((v) => `photoIdType.${v}`),
@@ -108,6 +138,9 @@ describe('translations', () => {
       ...LANES.map((v) => `lanes.${v}`),
       ...duplicateCandidateSchema.shape.reason.options.map((v) => `duplicates.reason.${v}`),
       ...duplicateCandidateSchema.shape.kind.options.map((v) => `duplicates.kind.${v}`),
+      ...printerTargetSchema.options.map((o) => `printer.kinds.${o.shape.kind.value}`),
+      ...printingSettingsSchema.shape.paper.unwrap().options.map((v) => `printer.papers.${v}`),
+      ...printingSettingsSchema.shape.nameOnSlip.unwrap().options.map((v) => `printer.names.${v}`),
     ];
     const reasons =
       readFileSync(join(root, 'common/rules/queue-policy.ts'), 'utf8').match(/type NextReason = ([^;]+);/)?.[1] ?? '';

@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { currentLang, setLang } from '../i18n';
 import { useCounter } from '../store';
 import { focusPrimary } from '../focus';
+import { SlipProblems } from './SlipProblems';
 
 /** A calendar day (YYYY-MM-DD) written for people, in the UI language. */
 export function formatDay(day: string, lang: string): string {
@@ -76,6 +77,7 @@ export function StatusBar() {
       <div className={`status-item${app.outbox.pending > 0 ? ' status-pending' : ''}`} data-testid="status-outbox">
         {app.outbox.pending > 0 ? t('status.outbox', { count: app.outbox.pending }) : t('status.outboxEmpty')}
       </div>
+      {app.operator ? <SlipProblems /> : null}
       <div className="status-actions">
         <LanguageToggle />
         {app.operator ? (

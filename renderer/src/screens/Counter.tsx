@@ -1,12 +1,13 @@
 import { useEffect, useRef, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { IssuedToken } from '../components/IssuedToken';
+import { IssuedToken, isPrintKey } from '../components/IssuedToken';
 import { Kbd } from '../components/Kbd';
 import { StatusBar } from '../components/StatusBar';
 import { dialogOpen, focusPrimary } from '../focus';
 import { OPERATOR_TABS, SUPERVISOR_TABS, useCounter, type Tab } from '../store';
 import { CheckIn } from './CheckIn';
 import { Operators } from './Operators';
+import { PrinterSettings } from './PrinterSettings';
 import { QueuePanel } from './QueuePanel';
 import { QueuePolicy } from './QueuePolicy';
 import { RosterImport } from './RosterImport';
@@ -26,6 +27,11 @@ export function Counter() {
   const refreshAll = useCounter((s) => s.refreshAll);
   const tabRefs = useRef(new Map<Tab, HTMLButtonElement>());
 
+  const refreshPrintJobs = useCounter((s) => s.refreshPrintJobs);
+  useEffect(() => {
+    void refreshPrintJobs();
+  }, [refreshPrintJobs]);
+
   useEffect(() => {
     const timer = setInterval(() => void refreshAll(), REFRESH_MS);
     return () => clearInterval(timer);
@@ -33,6 +39,8 @@ export function Counter() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // Ctrl+P prints slips (see IssuedToken), never this page
+      if (isPrintKey(e)) e.preventDefault();
       if (dialogOpen()) return;
       if (e.key === 'F2' || e.key === 'F3') {
         e.preventDefault();
@@ -99,7 +107,15 @@ export function Counter() {
           </div>
           {role === 'supervisor' && SUPERVISOR_TABS.includes(tab) ? (
             <div role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
-              {tab === 'roster' ? <RosterImport /> : tab === 'operators' ? <Operators /> : <QueuePolicy />}
+              {tab === 'roster' ? (
+                <RosterImport />
+              ) : tab === 'operators' ? (
+                <Operators />
+              ) : tab === 'printer' ? (
+                <PrinterSettings />
+              ) : (
+                <QueuePolicy />
+              )}
             </div>
           ) : null}
         </main>

@@ -5,6 +5,7 @@ import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { tDynamic } from '../i18n';
 import { dialogOpen, focusPrimary, isTypingTarget } from '../focus';
+import { latestJobFor, printerConfigured } from '../printing';
 import { useCounter, type QueueNotice } from '../store';
 import { CancelDialog } from './CancelDialog';
 import { ServeDialog } from './ServeDialog';
@@ -18,12 +19,33 @@ function waitMinutes(queue: QueueView, ticket: TicketView): number {
 
 function Badges({ ticket }: { ticket: TicketView }) {
   const { t } = useTranslation();
+  const slip = useCounter((s) => latestJobFor(s.printJobs, ticket.id));
   return (
     <>
       {!ticket.verified ? <span className="badge badge-unverified">{t('queue.badgeUnverified')}</span> : null}
       {ticket.late ? <span className="badge badge-late">{t('queue.badgeLate')}</span> : null}
       {ticket.recallCount > 0 ? <span className="badge">{t('queue.badgeRecalled', { count: ticket.recallCount })}</span> : null}
+      {slip?.status === 'failed' ? (
+        <span className="badge badge-slip-failed" data-testid="slip-badge" data-status="failed">
+          {t('queue.badgeSlipFailed')}
+        </span>
+      ) : null}
     </>
+  );
+}
+
+/** Prints or reprints a ticket's slip from the queue; main records the reprint. */
+function SlipButton({ ticket, onPrint, withKey }: { ticket: TicketView; onPrint: (t: TicketView) => void; withKey?: boolean }) {
+  const { t } = useTranslation();
+  const configured = useCounter((s) => printerConfigured(s.appState?.printing));
+  const slip = useCounter((s) => latestJobFor(s.printJobs, ticket.id));
+  if (!configured) return null;
+  const busy = slip?.status === 'queued' || slip?.status === 'printing';
+  return (
+    <button type="button" data-testid="slip-button" disabled={busy} onClick={() => onPrint(ticket)}>
+      {busy ? t('queue.slipPrinting') : slip ? t('queue.reprintSlip') : t('queue.printSlip')}
+      {withKey ? <Kbd>P</Kbd> : null}
+    </button>
   );
 }
 
@@ -34,6 +56,7 @@ function Lane({
   onToggle,
   onCall,
   onCancel,
+  onPrint,
 }: {
   lane: LaneName;
   queue: QueueView;
@@ -41,6 +64,7 @@ function Lane({
   onToggle: (id: string) => void;
   onCall: (t: TicketView) => void;
   onCancel: (t: TicketView) => void;
+  onPrint: (t: TicketView) => void;
 }) {
   const { t } = useTranslation();
   const waiting = queue.waiting[lane];
@@ -83,6 +107,7 @@ function Lane({
                   <button type="button" data-testid="cancel-button" onClick={() => onCancel(ticket)}>
                     {t('queue.cancel')}
                   </button>
+                  <SlipButton ticket={ticket} onPrint={onPrint} />
                 </div>
               ) : null}
             </li>
@@ -102,6 +127,7 @@ function noticeText(t: ReturnType<typeof useTranslation>['t'], n: QueueNotice | 
     noShow: 'queue.noShowAnnounce',
     requeued: 'queue.requeuedAnnounce',
     cancelled: 'queue.cancelledAnnounce',
+    slip: 'queue.slipAnnounce',
   }[n.what];
   return tDynamic(t, key, 'queue.calledAnnounce', { token: n.token });
 }
@@ -118,6 +144,8 @@ export function QueuePanel() {
   const recallTicket = useCounter((s) => s.recallTicket);
   const markNoShow = useCounter((s) => s.markNoShow);
   const requeueTicket = useCounter((s) => s.requeueTicket);
+  const requestSlip = useCounter((s) => s.slipFromQueue);
+  const configured = useCounter((s) => printerConfigured(s.appState?.printing));
   const [expanded, setExpanded] = useState<string | null>(null);
   const [serving, setServing] = useState<TicketView | null>(null);
   const [cancelling, setCancelling] = useState<TicketView | null>(null);
@@ -147,7 +175,8 @@ export function QueuePanel() {
       }
       if (e.ctrlKey || e.altKey || e.metaKey || isTypingTarget(e.target)) return;
       const key = e.key.toLowerCase();
-      if (key !== 'r' && key !== 'n' && key !== 's') return;
+      if (key !== 'r' && key !== 'n' && key !== 's' && key !== 'p') return;
+      if (key === 'p' && !configured) return;
       const focusedId = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-testid="called-ticket"]')
         ?.dataset.ticketId;
       const target = called.find((c) => c.id === focusedId) ?? called[0];
@@ -155,11 +184,12 @@ export function QueuePanel() {
       e.preventDefault();
       if (key === 'r') void recallTicket(target.id);
       else if (key === 'n') void markNoShow(target.id);
+      else if (key === 'p') void requestSlip(target);
       else setServing(target);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [called, callNext, recallTicket, markNoShow]);
+  }, [called, callNext, recallTicket, markNoShow, requestSlip, configured]);
 
   const after = (p: Promise<unknown>) => void p.then(() => focusPrimary());
 
@@ -219,6 +249,10 @@ export function QueuePanel() {
                   setExpanded(null);
                   setCancelling(ticket);
                 }}
+                onPrint={(ticket) => {
+                  setExpanded(null);
+                  after(requestSlip(ticket));
+                }}
               />
             ))}
           </div>
@@ -253,11 +287,12 @@ export function QueuePanel() {
                     <button type="button" data-testid="cancel-button" onClick={() => setCancelling(ticket)}>
                       {t('queue.cancel')}
                     </button>
+                    <SlipButton ticket={ticket} onPrint={(tk) => after(requestSlip(tk))} withKey />
                   </div>
                 </li>
               ))}
             </ul>
-            <p className="keys-hint">{t('queue.keysHint')}</p>
+            <p className="keys-hint">{configured ? t('queue.keysHintPrint') : t('queue.keysHint')}</p>
           </section>
           <section className="recent" aria-labelledby="recent-title">
             <h3 id="recent-title">{t('queue.recent')}</h3>
