@@ -47,6 +47,7 @@ export class CounterBackend {
   readonly printQueue: PrintQueue;
   private session: SignedInOperator | null = null;
   private importing = false;
+  private signInChain: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly db: Db,
@@ -133,13 +134,24 @@ export class CounterBackend {
     };
   }
 
-  /** First run: writes the provisioning file and creates the first supervisor. */
+  /**
+   * First run: writes the provisioning file and creates the first supervisor, once. The PIN
+   * is hashed first; the check, the supervisor and the file then happen with nothing in
+   * between (no await), so two first-run submissions cannot both succeed, and the supervisor
+   * is committed only if the file was written.
+   */
   async provision(req: ParsedRequestOf<'provision'>): Promise<AppStateView> {
-    if (this.config || operators.operatorCount(this.db) > 0) {
-      throw new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
-    }
-    await operators.addOperator(this.db, this.clock, null, { ...req.supervisor, role: 'supervisor' });
-    saveProvisioning(this.provisioningFile, req.provisioning);
+    const refuse = () => new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
+    if (this.config || operators.operatorCount(this.db) > 0) throw refuse();
+    const pinHash = await operators.hashPin(req.supervisor.pin);
+    this.db
+      .transaction(() => {
+        if (this.config || operators.operatorCount(this.db) > 0) throw refuse();
+        operators.insertOperator(this.db, this.clock, null, { ...req.supervisor, role: 'supervisor' }, pinHash);
+        // inside the transaction: if the file cannot be written, the supervisor is not kept
+        saveProvisioning(this.provisioningFile, req.provisioning);
+      })
+      .immediate();
     this.config = req.provisioning;
     this.log.info({ centre: req.provisioning.centre.id, counter: req.provisioning.counter.code }, 'counter provisioned');
     return this.appState();
@@ -175,11 +187,17 @@ export class CounterBackend {
     return {
       getAppState: () => this.appState(),
       provision: (r) => this.provision(r),
-      signIn: async (r) => {
-        if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
-        this.session = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
-        this.log.info({ operatorId: this.session.id }, 'signed in');
-        return operators.operatorViewOf(this.db, this.session.id);
+      signIn: (r) => {
+        // One sign-in at a time: each attempt is counted before the next is checked, so a
+        // burst of parallel guesses meets the lock-out like guesses typed one by one.
+        const attempt = this.signInChain.then(async () => {
+          if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+          this.session = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
+          this.log.info({ operatorId: this.session.id }, 'signed in');
+          return operators.operatorViewOf(this.db, this.session.id);
+        });
+        this.signInChain = attempt.catch(() => undefined);
+        return attempt;
       },
       signOut: () => {
         this.session = null;

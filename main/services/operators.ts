@@ -66,22 +66,29 @@ export async function addOperator(
   input: { loginId: string; name: string; role: Role; pin: string },
 ): Promise<OperatorView> {
   const pinHash = await hashPin(input.pin);
-  return db
-    .transaction(() => {
-      if (db.prepare('SELECT 1 FROM operator WHERE login_id = ?').get(input.loginId)) {
-        throw new DomainError('VALIDATION', `login ID ${input.loginId} is taken`, {
-          fields: [{ field: 'loginId', code: 'login_id_taken' }],
-        });
-      }
-      const at = clock().toISOString();
-      const id = uuidv7();
-      db.prepare(
-        `INSERT INTO operator (id, login_id, name, role, pin_hash, created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, input.loginId, input.name, input.role, pinHash, at, by, at);
-      audit(db, at, by, 'operator.added', { operatorId: id, loginId: input.loginId, role: input.role });
-      return toOperatorView(db.prepare('SELECT * FROM operator WHERE id = ?').get(id) as OperatorRow);
-    })
-    .immediate();
+  return db.transaction(() => insertOperator(db, clock, by, input, pinHash)).immediate();
+}
+
+/** Inserts an operator whose PIN is already hashed. Call inside a transaction. */
+export function insertOperator(
+  db: Db,
+  clock: Clock,
+  by: string | null,
+  input: { loginId: string; name: string; role: Role },
+  pinHash: string,
+): OperatorView {
+  if (db.prepare('SELECT 1 FROM operator WHERE login_id = ?').get(input.loginId)) {
+    throw new DomainError('VALIDATION', `login ID ${input.loginId} is taken`, {
+      fields: [{ field: 'loginId', code: 'login_id_taken' }],
+    });
+  }
+  const at = clock().toISOString();
+  const id = uuidv7();
+  db.prepare(
+    `INSERT INTO operator (id, login_id, name, role, pin_hash, created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, input.loginId, input.name, input.role, pinHash, at, by, at);
+  audit(db, at, by, 'operator.added', { operatorId: id, loginId: input.loginId, role: input.role });
+  return toOperatorView(db.prepare('SELECT * FROM operator WHERE id = ?').get(id) as OperatorRow);
 }
 
 export function listOperators(db: Db): OperatorView[] {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { provisioningSchema } from '../../common/domain';
 import { setOperatorDisabled, verifyPin } from '../../main/services/operators';
 import {
+  count,
   fakeClock,
   MORNING,
   OPERATOR,
@@ -205,5 +206,40 @@ describe('operators and sign-in', () => {
     expect(c.backend.signedIn).toBeNull();
     await c.signIn(SUPERVISOR);
     expect(c.backend.appState()).toMatchObject({ provisioned: true, deviceId, centre: { id: 'TEST-CHC-01' } });
+  });
+});
+
+describe('races at the door', () => {
+  it('parallel wrong PINs meet the lock-out like typed ones: the right PIN sent with them does not get in', async () => {
+    c = await setupCounter();
+    await c.ok('signOut', {});
+    const guesses = Array.from({ length: 12 }, (_, i) => String(1000 + i));
+    const results = await Promise.all([...guesses, SUPERVISOR.pin].map((pin) => signIn({ loginId: SUPERVISOR.loginId, pin })));
+    const codes = results.map((r) => (r.ok ? 'OK' : r.error.code));
+    // 4 wrong PINs are told so, the 5th locks the account, everything after is refused unchecked
+    expect(codes.filter((x) => x === 'BAD_CREDENTIALS')).toHaveLength(4);
+    expect(codes.at(-1)).toBe('ACCOUNT_LOCKED');
+    expect(codes).not.toContain('OK');
+    expect(c.backend.signedIn).toBeNull();
+  });
+
+  it('two first-run submissions at once set the counter up once, with one supervisor', async () => {
+    const fresh = await openCounter(tempDir(), fakeClock(MORNING));
+    try {
+      const submit = (loginId: string, code: string) =>
+        fresh.call('provision', {
+          provisioning: provisioningSchema.parse({ ...PROVISIONING, counter: { code, tokenPrefix: 'A' } }) as never,
+          supervisor: { loginId, name: 'Some Body', pin: '2468' },
+        });
+      const [a, b] = await Promise.all([submit('first1', 'C1'), submit('second2', 'C2')]);
+      expect([a.ok, b.ok].sort()).toEqual([false, true]);
+      const loser = a.ok ? b : a;
+      expect(loser.ok ? null : loser.error.code).toBe('ALREADY_PROVISIONED');
+      expect(count(fresh, 'SELECT count(*) AS n FROM operator')).toBe(1);
+      const winner = a.ok ? 'C1' : 'C2';
+      expect(fresh.backend.provisioning?.counter.code).toBe(winner);
+    } finally {
+      fresh.dispose();
+    }
   });
 });
