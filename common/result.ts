@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'DUPLICATE_SUSPECTED',
   'NOT_ELIGIBLE',
   'INVALID_TRANSITION',
+  'SUBMISSION_CHANGED', // a form sent again under the same submission ID, with other details
   'ROSTER_REJECTED',
   'BUSY',
   'INTERNAL',

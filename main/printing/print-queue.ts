@@ -193,6 +193,8 @@ export class PrintQueue {
     // start after the current call has answered: rendering a slip takes tens of milliseconds
     this.running = new Promise<void>((next) => setImmediate(next))
       .then(() => this.drain())
+      // nothing here may end the process: the counter goes on without slips
+      .catch((e: unknown) => this.deps.log.error({ err: e }, 'print queue stopped on an error'))
       .finally(() => {
         this.running = null;
         // a job asked for while the last one finished is not left waiting
@@ -225,8 +227,8 @@ export class PrintQueue {
   }
 
   private async run(job: PrintJobRow): Promise<void> {
-    this.setStatus(job.id, 'printing');
     try {
+      this.setStatus(job.id, 'printing');
       const config = this.deps.config();
       if (!config || config.printing.printer.kind === 'none')
         throw new PrintError('printer_not_configured', 'no slip printer is set up');
@@ -236,8 +238,14 @@ export class PrintQueue {
       this.deps.log.info({ jobId: job.id, ticketId: job.ticket_id, kind: job.kind }, 'slip printed');
     } catch (e) {
       const err = e instanceof PrintError ? e : new PrintError('driver_error', e instanceof Error ? e.message : String(e));
-      this.setStatus(job.id, 'failed', { code: err.code, message: err.message });
       this.deps.log.warn({ jobId: job.id, ticketId: job.ticket_id, code: err.code, err: err.message }, 'slip not printed');
+      try {
+        this.setStatus(job.id, 'failed', { code: err.code, message: err.message });
+      } catch (storeError) {
+        // the store refused even that (disk full?): stop here rather than loop on this job
+        this.deps.log.error({ jobId: job.id, err: storeError }, 'could not record the failed slip');
+        this.stop();
+      }
     } finally {
       this.pendingSlips.delete(job.id);
     }

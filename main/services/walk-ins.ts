@@ -119,11 +119,28 @@ export function registerWalkIn(
   const { form } = input;
   return db
     .transaction(() => {
-      const prior = db.prepare('SELECT id FROM walkin WHERE submission_id = ?').get(input.submissionId) as
-        { id: string } | undefined;
+      const prior = db.prepare('SELECT * FROM walkin WHERE submission_id = ?').get(input.submissionId) as
+        (WalkInRow & { gender: string; comorbidity: number; dose: number }) | undefined;
       if (prior) {
         const t = db.prepare('SELECT * FROM ticket WHERE walkin_id = ?').get(prior.id) as TicketRow;
-        return toTicketView(t);
+        const same =
+          prior.name === form.name &&
+          prior.gender === form.gender &&
+          prior.birth_year === form.birthYear &&
+          prior.mobile === form.mobile &&
+          prior.photo_id_type === form.photoIdType &&
+          prior.photo_id_number === form.photoIdNumber &&
+          prior.comorbidity === (form.comorbidity ? 1 : 0) &&
+          prior.dose === form.dose;
+        // the same form again (a double Enter, a retry): its ticket; an edited form: say so, save nothing
+        if (same) return toTicketView(t);
+        throw new DomainError(
+          'SUBMISSION_CHANGED',
+          `submission ${input.submissionId} was saved as ${t.token} with other details`,
+          {
+            details: { token: t.token, ticketId: t.id },
+          },
+        );
       }
       const elig = eligibilityOf(ctx, form);
       if (!elig.eligible) {

@@ -357,12 +357,24 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
   });
 
   it('writes the whole job to the device', async () => {
+    // a FIFO stands in for the printer's character device (a regular file is refused, below)
     const device = path.join(dir, 'lp0');
-    await writeFile(device, '');
+    execFileSync('mkfifo', [device]);
     const transport = deviceTransport({ path: device });
     expect(transport.describe).toBe(`device ${device}`);
+    const reading = readFifo(device, () => undefined);
     await transport.send(job, { timeoutMs: 1500, statusCheck: true });
-    expect(sameBytes(await readFile(device), job)).toBe(true);
+    expect(sameBytes(await reading, job)).toBe(true);
+  });
+
+  it('never writes into a regular file: a mistyped path could be the counter database', async () => {
+    const notAPrinter = path.join(dir, 'counter.db');
+    const content = Buffer.from('SQLite format 3\0 and every confirmed record');
+    await writeFile(notAPrinter, content);
+    const error = await printError(deviceTransport({ path: notAPrinter }).send(job, { timeoutMs: 1500, statusCheck: false }));
+    expect(error.code).toBe('printer_unreachable');
+    expect(error.message).toContain('not a printer device');
+    expect(sameBytes(await readFile(notAPrinter), content)).toBe(true);
   });
 
   it('fails clearly on a missing device, without creating it', async () => {

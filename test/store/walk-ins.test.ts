@@ -222,6 +222,20 @@ describe('walk-in registration', () => {
     expect(count(c, 'SELECT count(*) AS n FROM outbox')).toBe(1);
   });
 
+  it('the same submissionId with edited details is refused with the saved token; nothing changes', async () => {
+    c = await setupCounter();
+    const a = await c.ok('registerWalkIn', { submissionId: SUBMISSION(1), form: walkInForm(1), acknowledgedDuplicates: [] });
+    const before = storeSnapshot(c);
+    const edited = walkInForm(1, { mobile: '9123456780' });
+    expect(
+      await c.err('registerWalkIn', { submissionId: SUBMISSION(1), form: edited, acknowledgedDuplicates: [] }),
+    ).toMatchObject({
+      code: 'SUBMISSION_CHANGED',
+      details: { token: a.token, ticketId: a.id },
+    });
+    expect(storeSnapshot(c)).toEqual(before);
+  });
+
   describe('eligibility', () => {
     it('not eligible is refused with NOT_ELIGIBLE on the birth year field, and nothing is saved', async () => {
       c = await setupCounter({ at: '2021-03-05T04:30:00Z' }); // 60+, or 45-59 with a comorbidity

@@ -102,6 +102,11 @@ async function writeAll(path: string, describe: string, job: Uint8Array, stopped
   }
   let closed = false;
   try {
+    // A printer is a character device (or, on Windows, a port or a printer share). A regular
+    // file here is a mistyped path, perhaps the counter's own database: never write into it.
+    if (process.platform !== 'win32' && (await handle.stat()).isFile()) {
+      throw new PrintError('printer_unreachable', `${describe}: ${path} is a file, not a printer device (e.g. /dev/usb/lp0)`);
+    }
     let offset = 0;
     while (offset < job.length && !stopped()) {
       const { bytesWritten } = await handle.write(job, offset, Math.min(CHUNK_BYTES, job.length - offset));
@@ -111,7 +116,7 @@ async function writeAll(path: string, describe: string, job: Uint8Array, stopped
     closed = true;
     await handle.close();
   } catch (error) {
-    throw writeError(describe, error);
+    throw error instanceof PrintError ? error : writeError(describe, error);
   } finally {
     if (!closed) await handle.close().catch(() => undefined);
   }
