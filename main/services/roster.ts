@@ -1,3 +1,4 @@
+import { parse as parseCsvStream, type Options as CsvOptions } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { isoDaySchema, rosterEntrySchema, type RosterEntry, type RosterInfo } from '../../common/domain';
 import { DomainError } from '../../common/result';
@@ -74,20 +75,30 @@ export interface ParsedRoster {
   entries: RosterEntry[];
 }
 
+const STAGE_CHUNK = 5000;
+const VALIDATE_CHUNK = 2500;
+const CSV_SLICE = 256 * 1024;
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
 const rejected = (line: number | null, reason: string, field?: string): DomainError =>
   new DomainError('ROSTER_REJECTED', line === null ? reason : `line ${line}: ${reason}`, {
     details: { line, reason, field: field ?? null },
   });
 
-/** Row numbers in messages are the file's line numbers (CSV) or 1-based appointment numbers (JSON). */
-/** `lineOf` turns a row's number into the line shown in a message (CSV: the file's line). */
-function validateRows(
+/**
+ * Checks every row (the first bad one refuses the file), yielding to the event loop every
+ * few thousand rows so the counter keeps answering during a big import. `lineOf` turns a
+ * row's number into the line shown in a message (CSV: the file's line).
+ */
+async function validateRows(
   rows: Array<{ line: number; raw: Record<string, unknown> }>,
   lineOf: (row: number) => number = (n) => n,
-): RosterEntry[] {
+): Promise<RosterEntry[]> {
   const seen = new Map<string, number>();
   const out: RosterEntry[] = [];
-  for (const { line, raw } of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
+    const { line, raw } = rows[i]!;
     const r = rosterEntrySchema.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0]!;
@@ -101,12 +112,12 @@ function validateRows(
   return out;
 }
 
-export function parseRosterFile(format: 'json' | 'csv', content: string): ParsedRoster {
+export function parseRosterFile(format: 'json' | 'csv', content: string): Promise<ParsedRoster> {
   if (format === 'json') return parseJson(content);
   return parseCsvRoster(content);
 }
 
-function parseJson(content: string): ParsedRoster {
+async function parseJson(content: string): Promise<ParsedRoster> {
   let doc: unknown;
   try {
     doc = JSON.parse(content);
@@ -124,15 +135,41 @@ function parseJson(content: string): ParsedRoster {
     if (typeof raw !== 'object' || raw === null) throw rejected(i + 1, 'appointment must be an object');
     return { line: i + 1, raw: raw as Record<string, unknown> };
   });
-  return { day: day.data, entries: validateRows(rows) };
+  return { day: day.data, entries: await validateRows(rows) };
 }
 
-function parseCsvRoster(content: string): ParsedRoster {
+/** Parses CSV text in slices, yielding between them: a big file does not hold up the event loop. */
+async function parseCsvCooperatively(text: string, options: CsvOptions): Promise<string[][]> {
+  const parser = parseCsvStream(options);
+  const records: string[][] = [];
+  let failure: Error | null = null;
+  parser.on('readable', () => {
+    let r: string[] | null;
+    while ((r = parser.read() as string[] | null) !== null) records.push(r);
+  });
+  const done = new Promise<void>((ok) => {
+    parser.on('end', ok);
+    parser.on('error', (e: Error) => {
+      failure = e;
+      ok();
+    });
+  });
+  for (let i = 0; i < text.length && !failure; i += CSV_SLICE) {
+    parser.write(text.slice(i, i + CSV_SLICE));
+    await yieldToEventLoop();
+  }
+  if (!failure) parser.end();
+  await done;
+  if (failure) throw failure;
+  return records;
+}
+
+async function parseCsvRoster(content: string): Promise<ParsedRoster> {
   const text = content.replace(/^\uFEFF/, '');
   const options = { skip_empty_lines: true, relax_column_count: false, trim: true } as const;
   let records: string[][];
   try {
-    records = parseCsv(text, options) as string[][];
+    records = await parseCsvCooperatively(text, options);
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw rejected(err.lines ?? null, `not valid CSV (${err.message})`);
@@ -180,11 +217,8 @@ function parseCsvRoster(content: string): ParsedRoster {
     };
   });
   if (day === null) throw rejected(null, 'the file has no appointments');
-  return { day, entries: validateRows(rows, lineOf) };
+  return { day, entries: await validateRows(rows, lineOf) };
 }
-
-const STAGE_CHUNK = 5000;
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Imports a roster: parsed and validated whole first (a bad file changes nothing), then
@@ -196,7 +230,7 @@ export async function importRoster(
   input: { fileName: string; format: 'json' | 'csv'; content: string },
 ): Promise<RosterInfo> {
   const { db } = ctx;
-  const parsed = parseRosterFile(input.format, input.content);
+  const parsed = await parseRosterFile(input.format, input.content);
   const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
   if (parsed.day < oldestDayKept(today)) {
     throw rejected(

@@ -45,6 +45,15 @@ async function importFile(format: 'csv' | 'json', content: string, fileName = `r
   return c.call('importRoster', { fileName, format, content });
 }
 
+/** Lets the event loop run until `done()` holds: the import yields between its steps (bounded: 5 s). */
+async function until(done: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('condition not reached in 5 s');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 describe('roster import', () => {
   it('imports a CSV roster for today and makes it the active one', async () => {
     c = await setupCounter();
@@ -202,7 +211,8 @@ describe('roster import', () => {
     await importRosterCsv(c, TODAY, OLD);
     const big = Array.from({ length: 12_000 }, (_, i) => rosterEntry(`BIG${String(i).padStart(7, '0')}`));
     const pending = c.call('importRoster', { fileName: 'big.csv', format: 'csv', content: rosterCsv(TODAY, big) });
-    await new Promise((r) => setImmediate(r));
+    // parsing and checking yield to the event loop, then staging begins
+    await until(() => importIds().some((i) => i.status === 'staging'));
     // staging has begun but the new roster is not active yet
     expect(
       importIds()
@@ -239,6 +249,7 @@ describe('roster import', () => {
     await importRosterCsv(c, TODAY, OLD);
     const big = Array.from({ length: 7_000 }, (_, i) => rosterEntry(`BIG${String(i).padStart(7, '0')}`));
     const pending = c.backend.handlers.importRoster({ fileName: 'big.csv', format: 'csv', content: rosterCsv(TODAY, big) });
+    await until(() => count(c, 'SELECT count(*) AS n FROM roster_entry') > 3);
     // the first chunk is committed in staging; then the app dies
     expect(count(c, "SELECT count(*) AS n FROM roster_import WHERE status = 'staging'")).toBe(1);
     expect(count(c, 'SELECT count(*) AS n FROM roster_entry')).toBeGreaterThan(3);
