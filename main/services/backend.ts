@@ -120,7 +120,7 @@ export class CounterBackend {
     const c = this.config;
     const today = this.today();
     return {
-      provisioned: c !== null,
+      provisioned: this.setUp(),
       today,
       centre: c ? { id: c.centre.id, name: c.centre.name, nameHi: c.centre.nameHi ?? null, timeZone: c.centre.timeZone } : null,
       counter: c ? { code: c.counter.code, tokenPrefix: c.counter.tokenPrefix } : null,
@@ -142,19 +142,27 @@ export class CounterBackend {
    */
   async provision(req: ParsedRequestOf<'provision'>): Promise<AppStateView> {
     const refuse = () => new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
-    if (this.config || operators.operatorCount(this.db) > 0) throw refuse();
+    if (this.setUp()) throw refuse();
     const pinHash = await operators.hashPin(req.supervisor.pin);
+    // A provisioning file deployed by hospital IT is kept as it is (it carries the rules,
+    // vaccines and printer the form does not ask for): first run then only adds the supervisor.
+    const config = this.config ?? req.provisioning;
     this.db
       .transaction(() => {
-        if (this.config || operators.operatorCount(this.db) > 0) throw refuse();
+        if (this.setUp()) throw refuse();
         operators.insertOperator(this.db, this.clock, null, { ...req.supervisor, role: 'supervisor' }, pinHash);
         // inside the transaction: if the file cannot be written, the supervisor is not kept
-        saveProvisioning(this.provisioningFile, req.provisioning);
+        if (!this.config) saveProvisioning(this.provisioningFile, config);
       })
       .immediate();
-    this.config = req.provisioning;
-    this.log.info({ centre: req.provisioning.centre.id, counter: req.provisioning.counter.code }, 'counter provisioned');
+    this.config = config;
+    this.log.info({ centre: config.centre.id, counter: config.counter.code }, 'counter provisioned');
     return this.appState();
+  }
+
+  /** Set up = a provisioning file and at least one operator; until then the app shows first run. */
+  private setUp(): boolean {
+    return this.config !== null && operators.operatorCount(this.db) > 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { LaneName, TicketStatus, TicketView } from '../../common/domain';
 import { DomainError } from '../../common/result';
+import { centreDay } from '../../common/rules/centre-day';
 import type { Db } from '../store/database';
 import { appendOutbox, type OutboxKind } from './outbox';
 import type { ServiceContext } from './context';
@@ -171,6 +172,12 @@ export function transition(
     .transaction(() => {
       const row = getTicketRow(db, ticketId);
       if (!row) throw new DomainError('NOT_FOUND', `no ticket ${ticketId}`);
+      // Yesterday's tickets are not in today's queue: they can be cancelled, not called or served.
+      if (action !== 'cancel' && row.day !== centreDay(ctx.clock(), ctx.config.centre.timeZone)) {
+        throw new DomainError('NOT_FOUND', `ticket ${row.token} is from ${row.day}, not today's queue`, {
+          details: { token: row.token, day: row.day },
+        });
+      }
       if (!(rule.from as readonly string[]).includes(row.status)) {
         throw new DomainError('INVALID_TRANSITION', `ticket ${row.token} is ${row.status}; cannot ${action}`, {
           details: { token: row.token, status: row.status, action },

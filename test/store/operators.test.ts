@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { provisioningSchema } from '../../common/domain';
 import { setOperatorDisabled, verifyPin } from '../../main/services/operators';
@@ -238,6 +240,42 @@ describe('races at the door', () => {
       expect(count(fresh, 'SELECT count(*) AS n FROM operator')).toBe(1);
       const winner = a.ok ? 'C1' : 'C2';
       expect(fresh.backend.provisioning?.counter.code).toBe(winner);
+    } finally {
+      fresh.dispose();
+    }
+  });
+});
+
+describe('a provisioning file deployed by IT', () => {
+  it('first run keeps the file as deployed and only adds the supervisor', async () => {
+    const dir = tempDir();
+    const deployed = {
+      ...PROVISIONING,
+      counter: { code: 'K7', tokenPrefix: 'K' },
+      vaccines: [{ code: 'CORBEVAX', name: 'Corbevax' }],
+    };
+    writeFileSync(join(dir, 'provisioning.json'), JSON.stringify(deployed));
+    const fresh = await openCounter(dir, fakeClock(MORNING));
+    try {
+      const before = readFileSync(join(dir, 'provisioning.json'), 'utf8');
+      const state = await fresh.ok('getAppState', {});
+      // no one can sign in yet: the first-run screen is shown, with the deployed centre and counter
+      expect(state).toMatchObject({ provisioned: false, counter: { code: 'K7', tokenPrefix: 'K' } });
+      const after = await fresh.ok('provision', {
+        provisioning: provisioningSchema.parse({ ...PROVISIONING, counter: { code: 'C1', tokenPrefix: 'A' } }) as never,
+        supervisor: { ...SUPERVISOR },
+      });
+      expect(after).toMatchObject({ provisioned: true, counter: { code: 'K7' }, vaccines: [{ code: 'CORBEVAX' }] });
+      expect(readFileSync(join(dir, 'provisioning.json'), 'utf8')).toBe(before);
+      expect(await fresh.call('signIn', { loginId: SUPERVISOR.loginId, pin: SUPERVISOR.pin })).toMatchObject({ ok: true });
+      expect(
+        await fresh.err('provision', {
+          provisioning: provisioningSchema.parse(PROVISIONING) as never,
+          supervisor: { ...SUPERVISOR, loginId: 'other1' },
+        }),
+      ).toMatchObject({
+        code: 'ALREADY_PROVISIONED',
+      });
     } finally {
       fresh.dispose();
     }

@@ -331,3 +331,16 @@ describe('queue actions', () => {
     });
   });
 });
+
+describe("yesterday's tickets", () => {
+  it("are not in today's queue: they cannot be called or served the next day, only cancelled", async () => {
+    c = await setupCounter({ roster });
+    const p1 = await priority(1);
+    c.clock.advance(24 * 3600_000);
+    for (const method of ['callTicket', 'recallTicket', 'markNoShow', 'requeueTicket'] as const) {
+      expect(await c.err(method, { ticketId: p1.id })).toMatchObject({ code: 'NOT_FOUND', details: { token: p1.token } });
+    }
+    expect((await c.ok('getQueue', {})).waiting.priority).toEqual([]);
+    expect((await c.ok('cancelTicket', { ticketId: p1.id, reason: 'left yesterday' })).status).toBe('cancelled');
+  });
+});

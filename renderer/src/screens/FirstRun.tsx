@@ -88,13 +88,15 @@ export function FirstRun() {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
   const setSignInHint = useCounter((s) => s.setSignInHint);
+  // a provisioning file deployed by IT names the centre and counter already: start from it
+  const deployed = useCounter((s) => s.appState);
   const [values, setValues] = useState<Values>({
-    centreId: '',
-    centreName: '',
-    centreNameHi: '',
-    timeZone: 'Asia/Kolkata',
-    counterCode: '',
-    tokenPrefix: '',
+    centreId: deployed?.centre?.id ?? '',
+    centreName: deployed?.centre?.name ?? '',
+    centreNameHi: deployed?.centre?.nameHi ?? '',
+    timeZone: deployed?.centre?.timeZone ?? 'Asia/Kolkata',
+    counterCode: deployed?.counter?.code ?? '',
+    tokenPrefix: deployed?.counter?.tokenPrefix ?? '',
     loginId: '',
     name: '',
     pin: '',
