@@ -58,16 +58,17 @@ export function minutesPerPerson(db: Db, day: string, fallback: number): number 
 }
 
 /**
- * People who will be called before this ticket under the queue policy: those ahead in its
- * lane and, for a walk-in, the priority tickets the policy calls first.
+ * Where a waiting ticket stands: its place in its lane (1 = next in the lane) and how many
+ * people will be called before it under the queue policy (those ahead in its lane and, for
+ * a walk-in, the priority tickets the policy calls first).
  */
-function ahead(db: Db, t: TicketRow, policy: Provisioning['queuePolicy']): number {
+function standing(db: Db, t: TicketRow, policy: Provisioning['queuePolicy']): { place: number; before: number } {
   const inLane = (
     db
       .prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = ? AND status = 'waiting' AND queue_pos < ?")
       .get(t.day, t.lane, t.queue_pos) as { n: number }
   ).n;
-  if (t.lane === 'priority') return inLane;
+  if (t.lane === 'priority') return { place: inLane + 1, before: inLane };
   const priorityWaiting = (
     db.prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = 'priority' AND status = 'waiting'").get(t.day) as {
       n: number;
@@ -75,21 +76,13 @@ function ahead(db: Db, t: TicketRow, policy: Provisioning['queuePolicy']): numbe
   ).n;
   const beforeMe =
     policy.mode === 'strict' ? priorityWaiting : Math.min(priorityWaiting, (inLane + 1) * policy.priorityPerWalkIn);
-  return inLane + beforeMe;
+  return { place: inLane + 1, before: inLane + beforeMe };
 }
 
 export function slipDataFor(db: Db, config: Provisioning, ticket: TicketRow, reprint: boolean): SlipData {
   const operator = db.prepare('SELECT login_id FROM operator WHERE id = ?').get(ticket.created_by) as
     { login_id: string } | undefined;
-  const waiting = ticket.status === 'waiting';
-  const before = waiting ? ahead(db, ticket, config.queuePolicy) : null;
-  const place = waiting
-    ? (
-        db
-          .prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = ? AND status = 'waiting' AND queue_pos <= ?")
-          .get(ticket.day, ticket.lane, ticket.queue_pos) as { n: number }
-      ).n
-    : null;
+  const at = ticket.status === 'waiting' ? standing(db, ticket, config.queuePolicy) : null;
   const perPerson = minutesPerPerson(db, ticket.day, config.printing.minutesPerPerson);
   return {
     ticketId: ticket.id,
@@ -98,8 +91,8 @@ export function slipDataFor(db: Db, config: Provisioning, ticket: TicketRow, rep
     centre: { name: config.centre.name, nameHi: config.centre.nameHi ?? null },
     name: nameForSlip(ticket.name, config.printing.nameOnSlip),
     issuedAt: centreDateTime(ticket.created_at, config.centre.timeZone),
-    placeInLane: place,
-    estimatedWaitMinutes: before === null ? null : Math.round(before * perPerson),
+    placeInLane: at?.place ?? null,
+    estimatedWaitMinutes: at === null ? null : Math.round(at.before * perPerson),
     counterCode: ticket.counter_code,
     operatorCode: operator?.login_id ?? '',
     verified: ticket.verified === 1,

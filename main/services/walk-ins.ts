@@ -33,69 +33,48 @@ export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'confi
   const out = new Map<string, DuplicateCandidate>();
   const tokenOfWalkIn = db.prepare("SELECT token FROM ticket WHERE walkin_id = ? AND status <> 'cancelled'");
   const tokenOfRef = db.prepare("SELECT token FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'");
+  /** The first reason found for a person is the one shown. */
+  const add = (
+    kind: DuplicateCandidate['kind'],
+    id: string,
+    name: string,
+    birthYear: number,
+    reason: DuplicateCandidate['reason'],
+  ) => {
+    const key = `${kind}:${id}`;
+    if (out.has(key)) return;
+    const ticket = (kind === 'walkin' ? tokenOfWalkIn.get(id) : tokenOfRef.get(day, id)) as { token: string } | undefined;
+    out.set(key, { kind, id, name, birthYear, reason, token: ticket?.token ?? null });
+  };
+  const similarPerson = (name: string, birthYear: number) =>
+    Math.abs(birthYear - form.birthYear) <= 1 && nameSimilarity(name, form.name) >= SIMILAR_NAME_THRESHOLD;
+
   const sameId = db
     .prepare('SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY created_at DESC LIMIT 10')
     .all(form.photoIdType, form.photoIdNumber) as WalkInRow[];
-  for (const w of sameId) {
-    out.set(`w:${w.id}`, {
-      kind: 'walkin',
-      id: w.id,
-      name: w.name,
-      birthYear: w.birth_year,
-      reason: 'same_photo_id',
-      token: (tokenOfWalkIn.get(w.id) as { token: string } | undefined)?.token ?? null,
-    });
-  }
+  for (const w of sameId) add('walkin', w.id, w.name, w.birth_year, 'same_photo_id');
   const sameMobile = db
     .prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50')
     .all(day, form.mobile) as WalkInRow[];
-  for (const w of sameMobile) {
-    if (out.has(`w:${w.id}`)) continue;
-    if (Math.abs(w.birth_year - form.birthYear) <= 1 && nameSimilarity(w.name, form.name) >= SIMILAR_NAME_THRESHOLD) {
-      out.set(`w:${w.id}`, {
-        kind: 'walkin',
-        id: w.id,
-        name: w.name,
-        birthYear: w.birth_year,
-        reason: 'same_mobile_similar_name',
-        token: (tokenOfWalkIn.get(w.id) as { token: string } | undefined)?.token ?? null,
-      });
-    }
-  }
+  for (const w of sameMobile)
+    if (similarPerson(w.name, w.birth_year)) add('walkin', w.id, w.name, w.birth_year, 'same_mobile_similar_name');
+
   const imp = activeRosterImport(db, day);
   if (imp) {
     const rosterId = db
       .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT 50')
       .all(imp.id, last4(form.photoIdNumber), form.photoIdType) as RosterEntryRow[];
-    const rosterMobile = db
-      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT 200')
-      .all(imp.id, form.mobile.slice(-4)) as RosterEntryRow[];
     for (const r of rosterId) {
       // Type + last 4 alone is weak across a big roster: ask for a similar name or the same birth year too.
       if (nameSimilarity(r.name, form.name) >= SIMILAR_NAME_THRESHOLD || r.birth_year === form.birthYear) {
-        out.set(`r:${r.ref_id}`, {
-          kind: 'roster',
-          id: r.ref_id,
-          name: r.name,
-          birthYear: r.birth_year,
-          reason: 'same_photo_id',
-          token: (tokenOfRef.get(day, r.ref_id) as { token: string } | undefined)?.token ?? null,
-        });
+        add('roster', r.ref_id, r.name, r.birth_year, 'same_photo_id');
       }
     }
-    for (const r of rosterMobile) {
-      if (out.has(`r:${r.ref_id}`)) continue;
-      if (Math.abs(r.birth_year - form.birthYear) <= 1 && nameSimilarity(r.name, form.name) >= SIMILAR_NAME_THRESHOLD) {
-        out.set(`r:${r.ref_id}`, {
-          kind: 'roster',
-          id: r.ref_id,
-          name: r.name,
-          birthYear: r.birth_year,
-          reason: 'same_mobile_similar_name',
-          token: (tokenOfRef.get(day, r.ref_id) as { token: string } | undefined)?.token ?? null,
-        });
-      }
-    }
+    const rosterMobile = db
+      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT 200')
+      .all(imp.id, form.mobile.slice(-4)) as RosterEntryRow[];
+    for (const r of rosterMobile)
+      if (similarPerson(r.name, r.birth_year)) add('roster', r.ref_id, r.name, r.birth_year, 'same_mobile_similar_name');
   }
   return [...out.values()];
 }

@@ -2,6 +2,8 @@
  * Where the operator's cursor goes back to. Screens register their main field by name; after
  * an action anything can send the focus there without holding a ref to it.
  */
+import type { AppError } from '../../common/result';
+import { appProblems, hasProblems, type FieldProblems } from './errors';
 import { useCounter } from './store';
 
 export type FocusTarget = 'search' | 'walkin-name';
@@ -49,4 +51,23 @@ export function focusFirstInvalid(form: string, order: readonly string[], proble
   if (!first) return false;
   setTimeout(() => document.getElementById(`${form}-${first}`)?.focus(), 0);
   return true;
+}
+
+/**
+ * A form's answer from main was a refusal: field problems go next to their fields (focus on
+ * the first), the error itself to the form's notice.
+ */
+export function showRefusal(
+  error: AppError,
+  form: string,
+  order: readonly string[],
+  setProblems: (p: FieldProblems) => void,
+  setError: (e: AppError) => void,
+): void {
+  const p = appProblems(error.fields);
+  if (hasProblems(p)) {
+    setProblems(p);
+    focusFirstInvalid(form, order, p);
+  }
+  setError(error);
 }

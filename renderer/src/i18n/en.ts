@@ -385,7 +385,8 @@ export const en = {
       ALREADY_CHECKED_IN: 'Already checked in today with token {{token}}.',
       DUPLICATE_SUSPECTED: 'This person may already be registered.',
       NOT_ELIGIBLE: 'Not eligible for vaccination today.',
-      SUBMISSION_CHANGED: 'This walk-in was already saved as token {{token}}, with other details. Check that ticket in the queue; to register someone else, start a new form (Esc).',
+      SUBMISSION_CHANGED:
+        'This walk-in was already saved as token {{token}}, with other details. Check that ticket in the queue; to register someone else, start a new form (Esc).',
       INVALID_TRANSITION: 'Token {{token}} is already {{status}}; the list has been refreshed.',
       ROSTER_REJECTED: 'The roster file was not imported.',
       BUSY: 'The counter is busy. Try again in a moment.',

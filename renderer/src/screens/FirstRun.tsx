@@ -37,17 +37,8 @@ const PATHS: Record<string, FieldName> = {
   'supervisor.name': 'name',
   'supervisor.pin': 'pin',
 };
-const REQUIRED: readonly FieldName[] = [
-  'centreId',
-  'centreName',
-  'timeZone',
-  'counterCode',
-  'tokenPrefix',
-  'loginId',
-  'name',
-  'pin',
-  'pinConfirm',
-];
+const OPTIONAL: readonly FieldName[] = ['centreNameHi'];
+const REQUIRED: readonly FieldName[] = ORDER.filter((f) => !OPTIONAL.includes(f));
 const UPPERCASE: readonly FieldName[] = ['counterCode', 'tokenPrefix'];
 
 function toRequest(v: Values): RequestOf<'provision'> {

@@ -6,8 +6,8 @@ import { Dialog } from '../components/Dialog';
 import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
-import { appProblems, hasProblems, zodProblems, type FieldProblems } from '../errors';
-import { focusFirstInvalid } from '../focus';
+import { zodProblems, type FieldProblems } from '../errors';
+import { focusFirstInvalid, showRefusal } from '../focus';
 import { useCounter } from '../store';
 
 const FORM = 'provisional';
@@ -60,12 +60,7 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
       onClose(true);
       return;
     }
-    const p = appProblems(r.error.fields);
-    if (hasProblems(p)) {
-      setProblems(p);
-      focusFirstInvalid(FORM, ORDER, p);
-    }
-    setError(r.error);
+    showRefusal(r.error, FORM, ORDER, setProblems, setError);
   };
 
   return (

@@ -5,8 +5,8 @@ import type { QueuePolicySettings } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
-import { appProblems, hasProblems, zodProblems, type FieldProblems } from '../errors';
-import { focusFirstInvalid } from '../focus';
+import { zodProblems, type FieldProblems } from '../errors';
+import { focusFirstInvalid, showRefusal } from '../focus';
 import { useCounter } from '../store';
 
 const FORM = 'policy';
@@ -77,12 +77,7 @@ export function QueuePolicy() {
       setValues(fromPolicy(r.value.policy));
       return;
     }
-    const p = appProblems(r.error.fields);
-    if (hasProblems(p)) {
-      setProblems(p);
-      focusFirstInvalid(FORM, ORDER, p);
-    }
-    setError(r.error);
+    showRefusal(r.error, FORM, ORDER, setProblems, setError);
   };
 
   const number = (f: 'priorityPerWalkIn' | 'walkInMaxWaitMinutes' | 'lateArrivalMinutes', label: string, hint?: string) => (
