@@ -10,6 +10,15 @@ export const DEMO_PROVISIONING: ProvisioningInput = {
   counter: { code: 'A1', tokenPrefix: 'A' },
 };
 
+/** The demo counter's place at the reference portal (`npm run portal -- --demo` seeds the same). */
+export const DEMO_PORTAL = {
+  port: 8787,
+  url: 'http://127.0.0.1:8787',
+  deviceToken: 'demo-device-token-UP-LKO-CHC-01-A1',
+  rosterSize: 500,
+  rosterSeed: 7,
+} as const;
+
 export const DEMO_USERS = {
   supervisor: { loginId: 'supervisor', name: 'Dr. Meena Verma', pin: '2468' },
   operator: { loginId: 'operator', name: 'Ravi Kumar', pin: '1357' },

@@ -1,0 +1,184 @@
+/**
+ * The sync API between a counter and the portal (or a gateway in front of a national portal),
+ * as zod schemas: the counter's sync worker checks every answer against them, the reference
+ * portal checks every request. `portal/openapi.yaml` describes the same API for other
+ * implementations; `test/portal/openapi.test.ts` keeps the two in step.
+ *
+ * Exactly-once upload: every change a counter makes is a mutation with the device's ID, a
+ * sequence number (the outbox `seq`, gap-free per device) and its own UUID. The portal keeps
+ * the last sequence number it applied per device and advances it in the same transaction as
+ * the mutation's effect, so a resent batch is acknowledged as `duplicate` and a gap is refused.
+ */
+import { z } from 'zod';
+import { isoDaySchema, rosterEntrySchema } from './domain';
+
+export const SYNC_API_VERSION = 'v1';
+
+/** Mutation kinds: the names of the counter's outbox rows. */
+export const MUTATION_KINDS = [
+  'checkin.created',
+  'walkin.registered',
+  'ticket.called',
+  'ticket.recalled',
+  'ticket.no_show',
+  'ticket.requeued',
+  'ticket.cancelled',
+  'vaccination.recorded',
+] as const;
+export type MutationKind = (typeof MUTATION_KINDS)[number];
+
+/** Kinds that create a record of a person's visit (the rest are events on such a record). */
+export const RECORD_KINDS = ['checkin.created', 'walkin.registered'] as const satisfies readonly MutationKind[];
+
+/** Largest batch the portal accepts; the counter sends at most this many and about 1 MB. */
+export const MAX_PUSH_ITEMS = 200;
+export const MAX_PUSH_BYTES = 2 * 1024 * 1024;
+/** Largest roster page the portal sends. */
+export const MAX_ROSTER_PAGE = 5000;
+
+const uuid = z.uuid();
+const isoTime = z.iso.datetime({ offset: true });
+const centreId = z.string().min(1).max(64);
+
+export const mutationSchema = z
+  .object({
+    seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    mutationId: uuid,
+    kind: z.enum(MUTATION_KINDS),
+    /** the UUID of the record the mutation creates or changes (walk-in, ticket) */
+    recordId: uuid,
+    createdAt: isoTime,
+    /** the record's content; its shape per kind is checked by the portal */
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+export type Mutation = z.infer<typeof mutationSchema>;
+
+export const pushRequestSchema = z
+  .object({
+    deviceId: uuid,
+    centreId,
+    counterCode: z.string().min(1).max(16),
+    mutations: z.array(mutationSchema).min(1).max(MAX_PUSH_ITEMS),
+  })
+  .strict();
+export type PushRequest = z.infer<typeof pushRequestSchema>;
+
+export const PUSH_STATUSES = ['applied', 'duplicate', 'rejected'] as const;
+export type PushStatus = (typeof PUSH_STATUSES)[number];
+
+export const pushResultSchema = z
+  .object({
+    seq: z.number().int().positive(),
+    mutationId: uuid,
+    status: z.enum(PUSH_STATUSES),
+    /** machine-readable reason of a rejection (e.g. `invalid_payload`, `not_booked`) */
+    code: z.string().max(64).optional(),
+    /** words for the person at the counter */
+    reason: z.string().max(500).optional(),
+    /** `possible_duplicate`: a walk-in whose photo-ID number matches a known beneficiary */
+    flags: z.array(z.enum(['possible_duplicate'])).max(4).optional(),
+    /** the records the portal thinks this one may duplicate */
+    duplicateOf: z.array(z.string().max(64)).max(20).optional(),
+  })
+  .strict();
+export type PushResult = z.infer<typeof pushResultSchema>;
+
+export const pushResponseSchema = z
+  .object({
+    deviceId: uuid,
+    lastAppliedSeq: z.number().int().nonnegative(),
+    results: z.array(pushResultSchema).max(MAX_PUSH_ITEMS),
+  })
+  .strict();
+export type PushResponse = z.infer<typeof pushResponseSchema>;
+
+/** A roster change: a booking added or changed, or removed (cancelled). */
+export const rosterChangeSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('upsert'), entry: rosterEntrySchema }).strict(),
+  z.object({ op: z.literal('remove'), refId: rosterEntrySchema.shape.refId }).strict(),
+]);
+export type RosterChange = z.infer<typeof rosterChangeSchema>;
+
+export const rosterPageSchema = z
+  .object({
+    centreId,
+    date: isoDaySchema,
+    changes: z.array(rosterChangeSchema).max(MAX_ROSTER_PAGE),
+    /** opaque: give it back to get the next page, or (when `hasMore` is false) later changes */
+    cursor: z.string().min(1).max(512),
+    hasMore: z.boolean(),
+    /** the cursor given is too old or for another roster: start again without one */
+    reset: z.boolean().optional(),
+  })
+  .strict();
+export type RosterPage = z.infer<typeof rosterPageSchema>;
+
+/** What the portal holds for a centre and day (reconciliation and tests). */
+export const portalRecordSchema = z
+  .object({
+    recordId: uuid,
+    kind: z.enum(RECORD_KINDS),
+    deviceId: uuid,
+    seq: z.number().int().positive(),
+    mutationId: uuid,
+    day: isoDaySchema,
+    receivedAt: isoTime,
+    flags: z.array(z.string()),
+  })
+  .strict();
+export type PortalRecord = z.infer<typeof portalRecordSchema>;
+
+export const recordsResponseSchema = z
+  .object({ centreId, date: isoDaySchema, records: z.array(portalRecordSchema), events: z.number().int().nonnegative() })
+  .strict();
+export type RecordsResponse = z.infer<typeof recordsResponseSchema>;
+
+/** Every error answer: a stable code and words. 409 sequence_gap also says what was expected. */
+export const errorBodySchema = z
+  .object({
+    error: z.string().max(64),
+    message: z.string().max(2000),
+    expectedSeq: z.number().int().positive().optional(),
+  })
+  .strict();
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const healthSchema = z.object({ ok: z.literal(true), time: isoTime, version: z.string() }).strict();
+
+/**
+ * What the portal requires of the two record kinds' payloads (other fields are kept as sent).
+ * A payload that fails these is rejected with `invalid_payload`: the counter shows it as
+ * needing attention, with the reason, for correction.
+ */
+export const walkInPayloadSchema = z
+  .object({
+    walkInId: uuid,
+    ticketId: uuid,
+    day: isoDaySchema,
+    person: z
+      .object({
+        name: z.string().min(2).max(80),
+        gender: z.enum(['F', 'M', 'O']),
+        birthYear: z.number().int().min(1900).max(2100),
+        mobile: z.string().regex(/^[6-9]\d{9}$/),
+        photoIdType: z.string().min(2).max(20),
+        photoIdNumber: z.string().min(4).max(40),
+      })
+      .loose(),
+    dose: z.number().int().min(1).max(9),
+  })
+  .loose();
+
+export const checkInPayloadSchema = z
+  .object({
+    ticketId: uuid,
+    refId: z.string().min(4).max(32),
+    day: isoDaySchema,
+    name: z.string().min(1).max(80),
+    verified: z.boolean(),
+  })
+  .loose();
+
+/** Events on a ticket (called, served, ...) name the ticket they belong to. */
+export const ticketEventPayloadSchema = z.object({ ticketId: uuid, day: isoDaySchema }).loose();
