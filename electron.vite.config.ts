@@ -8,7 +8,13 @@ export default defineConfig({
     plugins: [externalizeDepsPlugin()],
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'main/electron/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'main/electron/index.ts'),
+          // the sync worker thread: its own entry, loaded by main/sync/host.ts
+          'sync-worker': resolve(__dirname, 'main/sync/worker-thread.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -31,6 +31,12 @@ export const METHOD_NAMES = [
   'listSystemPrinters',
   'updatePrintingSettings',
   'testPrint',
+  'getSyncStatus',
+  'syncNow',
+  'listNeedsAttention',
+  'resendRecord',
+  'getReconciliation',
+  'exportReconciliation',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -25,9 +25,15 @@ import {
   uuidSchema,
   walkInFormSchema,
   doseSchema,
+  syncStatusViewSchema,
+  needsAttentionItemSchema,
+  walkInCorrectionSchema,
+  checkInCorrectionSchema,
+  reconciliationViewSchema,
+  dayRangeSchema,
 } from './domain';
 import type { Result } from './result';
-import type { PrintJobView } from './domain';
+import type { PrintJobView, SyncStatusView } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 
 export type Access = 'public' | 'operator' | 'supervisor';
@@ -195,6 +201,33 @@ export const contract = {
   updatePrintingSettings: method(printingSettingsSchema.strict(), appStateViewSchema, 'supervisor', true),
   /** Prints a sample slip on the configured printer. */
   testPrint: method(empty, printJobViewSchema, 'supervisor', true),
+
+  /** Whether the counter's records have reached the portal. */
+  getSyncStatus: method(empty, syncStatusViewSchema, 'operator', false),
+  /** Uploads now (and pulls the roster) instead of waiting for the next retry. */
+  syncNow: method(empty, syncStatusViewSchema, 'operator', false),
+  /** Records the portal rejected, with its reason, oldest first. */
+  listNeedsAttention: method(empty, z.array(needsAttentionItemSchema), 'operator', false),
+  /**
+   * Resends a rejected record, corrected or as it was: the correction and a new outbox row
+   * are one transaction; the rejected row is kept, marked as corrected.
+   */
+  resendRecord: method(
+    z
+      .object({
+        seq: z.number().int().positive(),
+        walkIn: walkInCorrectionSchema.optional(),
+        checkIn: checkInCorrectionSchema.strict().optional(),
+      })
+      .strict(),
+    z.object({ seq: z.number().int() }),
+    'operator',
+    true,
+  ),
+  /** Pending, rejected and possible-duplicate records for a day range (the centre's days). */
+  getReconciliation: method(dayRangeSchema, reconciliationViewSchema, 'supervisor', false),
+  /** The same as CSV (UTF-8 with BOM, so spreadsheet programs read Hindi names). */
+  exportReconciliation: method(dayRangeSchema, z.object({ fileName: z.string(), csv: z.string() }), 'supervisor', false),
 } as const satisfies Record<MethodName, MethodSpec<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;
@@ -207,7 +240,8 @@ export type ResponseOf<M extends MethodName> = z.output<Contract[M]['response']>
 /** Pushed from main to the renderer. */
 export type CounterEvent =
   | { type: 'changed'; method: MethodName }
-  | { type: 'status'; outboxPending: number }
+  /** the sync status changed (upload, failure, retry planned, roster pulled) */
+  | { type: 'status'; sync: SyncStatusView }
   /** a print job moved on (queued, printing, printed, failed) */
   | { type: 'print'; job: PrintJobView };
 

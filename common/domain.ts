@@ -227,6 +227,21 @@ export const printingSettingsSchema = z
 export type PrintingSettings = z.output<typeof printingSettingsSchema>;
 
 /** The provisioning file: who this counter is and the rules it follows. Written by hospital IT or the first-run screen. */
+/** How the counter talks to the portal; every field has a default that suits a counter. */
+export const syncSettingsSchema = z.object({
+  /** days a walk-in's full photo-ID number is kept after the portal acknowledges it (0: reduced to the last 4 at once) */
+  photoIdRetentionDays: z.number().int().min(0).max(90).default(0),
+  /** how often the roster is pulled while the portal answers */
+  rosterPullMinutes: z.number().int().min(1).max(120).default(5),
+  /** the hard deadline of one request to the portal */
+  requestTimeoutSeconds: z.number().int().min(2).max(120).default(15),
+  /** mutations per upload batch (the batch also stays under about 1 MB) */
+  batchSize: z.number().int().min(1).max(200).default(200),
+  /** days acknowledged outbox rows are kept for reconciliation */
+  keepAcknowledgedDays: z.number().int().min(1).max(365).default(30),
+});
+export type SyncSettings = z.output<typeof syncSettingsSchema>;
+
 export const provisioningSchema = z.object({
   schemaVersion: z.literal(1),
   centre: z.object({
@@ -295,6 +310,7 @@ export const provisioningSchema = z.object({
     .default({ maxPinAttempts: 5, lockMinutes: 5 }),
   printing: printingSettingsSchema.default(printingSettingsSchema.parse({})),
   portal: z.object({ url: z.url(), deviceToken: z.string().min(16).max(200) }).optional(),
+  sync: syncSettingsSchema.default(syncSettingsSchema.parse({})),
 });
 export type Provisioning = z.output<typeof provisioningSchema>;
 export type ProvisioningInput = z.input<typeof provisioningSchema>;
@@ -421,8 +437,109 @@ export const appStateViewSchema = z.object({
   operator: operatorViewSchema.nullable(),
   roster: rosterInfoSchema.nullable(),
   outbox: z.object({ pending: z.number().int() }),
+  sync: z.lazy(() => syncStatusViewSchema),
   vaccines: z.array(z.object({ code: z.string(), name: z.string() })),
   policy: queuePolicySchema.nullable(),
   printing: printingSettingsSchema.nullable(),
 });
 export type AppStateView = z.infer<typeof appStateViewSchema>;
+
+// ---- Sync with the portal ----
+
+export const SYNC_STATES = ['online', 'degraded', 'offline', 'not_configured'] as const;
+export type SyncState = (typeof SYNC_STATES)[number];
+
+/** Whether the counter's records have reached the portal, for the status bar. */
+export const syncStatusViewSchema = z.object({
+  /** online: the last request went through; degraded: failing, still trying; offline: the circuit is open or never reached */
+  state: z.enum(SYNC_STATES),
+  /** outbox rows not yet acknowledged by the portal (records needing attention not included) */
+  pending: z.number().int().nonnegative(),
+  /** records the portal rejected, waiting for correction */
+  needsAttention: z.number().int().nonnegative(),
+  oldestPendingAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  lastAttemptAt: z.string().nullable(),
+  nextRetryAt: z.string().nullable(),
+  lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** a batch is on its way now */
+  uploading: z.boolean(),
+  rosterPulledAt: z.string().nullable(),
+});
+export type SyncStatusView = z.infer<typeof syncStatusViewSchema>;
+
+/** The walk-in's details as they can be corrected before resending. */
+export const walkInCorrectionSchema = walkInFormSchema;
+export const checkInCorrectionSchema = z.object({ refId: refIdSchema, name: nameSchema });
+
+/** A record the portal rejected: shown with the portal's reason and a way to correct and resend it. */
+export const needsAttentionItemSchema = z.object({
+  seq: z.number().int(),
+  mutationId: z.string(),
+  kind: z.string(),
+  recordId: z.string(),
+  day: z.string().nullable(),
+  token: z.string().nullable(),
+  name: z.string().nullable(),
+  code: z.string(),
+  reason: z.string(),
+  createdAt: z.string(),
+  /** what can be corrected: a walk-in's details, a check-in's ref ID and name, or nothing (resend as it is) */
+  correctable: z.enum(['walkin', 'checkin', 'none']),
+  walkIn: z
+    .object({
+      name: z.string(),
+      gender: z.string(),
+      birthYear: z.number().int(),
+      mobile: z.string(),
+      photoIdType: z.string(),
+      photoIdNumber: z.string(),
+      comorbidity: z.boolean(),
+      dose: z.number().int(),
+    })
+    .nullable(),
+  checkIn: z.object({ refId: z.string(), name: z.string() }).nullable(),
+});
+export type NeedsAttentionItem = z.infer<typeof needsAttentionItemSchema>;
+
+export const RECONCILIATION_STATUSES = ['pending', 'rejected', 'possible_duplicate'] as const;
+
+/** One line of the supervisor's reconciliation: a record not (yet) cleanly with the portal. */
+export const reconciliationRowSchema = z.object({
+  day: z.string().nullable(),
+  status: z.enum(RECONCILIATION_STATUSES),
+  kind: z.string(),
+  recordId: z.string(),
+  seq: z.number().int(),
+  token: z.string().nullable(),
+  name: z.string().nullable(),
+  code: z.string().nullable(),
+  reason: z.string().nullable(),
+  duplicateOf: z.array(z.string()),
+  createdAt: z.string(),
+  acknowledgedAt: z.string().nullable(),
+  attempts: z.number().int(),
+  operatorId: z.string().nullable(),
+  counterCode: z.string().nullable(),
+});
+export type ReconciliationRow = z.infer<typeof reconciliationRowSchema>;
+
+export const reconciliationViewSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  rows: z.array(reconciliationRowSchema),
+  totals: z.object({
+    pending: z.number().int(),
+    rejected: z.number().int(),
+    possibleDuplicate: z.number().int(),
+    acknowledged: z.number().int(),
+  }),
+});
+export type ReconciliationView = z.infer<typeof reconciliationViewSchema>;
+
+/** A day range for reports: at most 92 days, `from` not after `to`. */
+export const dayRangeSchema = z
+  .object({ from: isoDaySchema, to: isoDaySchema })
+  .strict()
+  .refine((r) => r.from <= r.to, { message: 'range_order', path: ['to'] })
+  .refine((r) => (Date.parse(r.to) - Date.parse(r.from)) / 86_400_000 <= 92, { message: 'range_too_long', path: ['to'] });

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'SUBMISSION_CHANGED', // a form sent again under the same submission ID, with other details
   'ROSTER_REJECTED',
   'BUSY',
+  'CONFLICT', // the record is no longer in the state the request assumed (e.g. already resent)
+  'SYNC_NOT_CONFIGURED', // no portal in the provisioning: records stay in the outbox
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -77,7 +77,10 @@ export const pushResultSchema = z
     /** words for the person at the counter */
     reason: z.string().max(500).optional(),
     /** `possible_duplicate`: a walk-in whose photo-ID number matches a known beneficiary */
-    flags: z.array(z.enum(['possible_duplicate'])).max(4).optional(),
+    flags: z
+      .array(z.enum(['possible_duplicate']))
+      .max(4)
+      .optional(),
     /** the records the portal thinks this one may duplicate */
     duplicateOf: z.array(z.string().max(64)).max(20).optional(),
   })

@@ -5,7 +5,7 @@
 import { app, BrowserWindow, dialog } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
 import { createLogger } from '../logging/logger';
@@ -42,6 +42,12 @@ function electronNativeBinding(): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
+/** The bundled sync worker (electron-vite builds it beside index.js; unpacked from the asar when installed). */
+function syncWorkerFile(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return join(here.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'), 'sync-worker.js');
+}
+
 async function start(): Promise<void> {
   const dataDir = process.env.COUNTER_DATA_DIR ?? app.getPath('userData');
   const log = createLogger({ destination: join(dataDir, 'logs', 'counter.log') });
@@ -52,6 +58,7 @@ async function start(): Promise<void> {
       log,
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
+      syncWorker: { file: syncWorkerFile() },
     });
   } catch (err) {
     return fatal(err);
@@ -62,7 +69,7 @@ async function start(): Promise<void> {
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
   startUpdater(log);
-  app.on('before-quit', () => backend.close());
+  app.on('before-quit', () => void backend.close());
 }
 
 function createWindow(): void {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../../common/contract';
-import type { AppStateView, Provisioning } from '../../common/domain';
+import type { AppStateView, Provisioning, SyncStatusView } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
 import { createLogger, type Logger } from '../logging/logger';
@@ -11,11 +11,14 @@ import { openDatabase, type Db } from '../store/database';
 import { checkIn, checkInProvisional } from './check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './context';
 import * as operators from './operators';
-import { pendingOutboxCount } from './outbox';
+import { outboxCounts, pendingOutboxCount } from './outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';
-import { searchRoster, warmSearch } from './search';
+import { forgetSearchCache, searchRoster, warmSearch, warmSearchSoon } from './search';
+import { listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
+import { SyncHost, type SyncWorkerFile } from '../sync/host';
+import type { EngineTuning } from '../sync/messages';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 import { PrintQueue } from '../printing/print-queue';
 import type { SystemPrinter } from '../printing/types';
@@ -29,6 +32,10 @@ export interface BackendOptions {
   nativeBinding?: string | undefined;
   /** the operating system's printers (the desktop app gives Electron's) */
   systemPrinter?: SystemPrinter | undefined;
+  /** the sync worker's entry; without it the counter keeps its records in the outbox and does not upload */
+  syncWorker?: SyncWorkerFile | undefined;
+  /** backoff and circuit-breaker timings (tests and benchmarks shorten them) */
+  syncTuning?: Partial<EngineTuning> | undefined;
 }
 
 /** One implementation per contract method, given the already-validated request. */
@@ -48,6 +55,8 @@ export class CounterBackend {
   private session: SignedInOperator | null = null;
   private importing = false;
   private signInChain: Promise<unknown> = Promise.resolve();
+  private syncHost: SyncHost | null = null;
+  private closed = false;
 
   private constructor(
     readonly db: Db,
@@ -57,8 +66,13 @@ export class CounterBackend {
     readonly clock: Clock,
     readonly log: Logger,
     private readonly systemPrinter: SystemPrinter | undefined,
+    private readonly options: BackendOptions,
   ) {
     this.handlers = this.makeHandlers();
+    // every confirmed change wakes the sync worker, which uploads it unless it is backing off
+    this.events.on('event', (e) => {
+      if (e.type === 'changed') this.syncHost?.nudge();
+    });
     this.printQueue = new PrintQueue({
       db,
       clock,
@@ -81,13 +95,73 @@ export class CounterBackend {
     const today = config ? centreDay(clock(), config.centre.timeZone) : null;
     await cleanRosters(db, today);
     if (today) warmSearch(db, today);
-    return new CounterBackend(db, provisioningFile, config, deviceId, clock, log, options.systemPrinter);
+    const backend = new CounterBackend(db, provisioningFile, config, deviceId, clock, log, options.systemPrinter, options);
+    backend.startSync();
+    return backend;
   }
 
-  close(): void {
+  /** Closes the store at once; the promise settles when the sync worker has stopped too. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
     this.printQueue.stop();
     this.events.removeAllListeners();
     this.db.close();
+    return this.syncHost?.stop() ?? Promise.resolve();
+  }
+
+  /** The sync worker's handle (tests kill it to prove nothing is lost). */
+  get sync(): SyncHost | null {
+    return this.syncHost;
+  }
+
+  /** Starts the sync worker when the counter is set up with a portal and a worker entry was given. */
+  private startSync(): void {
+    const c = this.config;
+    if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
+    const emitStatus = () => this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+    this.syncHost = new SyncHost({
+      ...this.options.syncWorker,
+      setup: {
+        dbFile: this.db.name,
+        nativeBinding: this.options.nativeBinding,
+        deviceId: this.deviceId,
+        provisioning: c,
+        tuning: this.options.syncTuning,
+      },
+      log: this.log,
+      onStatus: emitStatus,
+      onOutboxChanged: () => {
+        emitStatus();
+        this.events.emit('event', { type: 'changed', method: 'syncNow' });
+      },
+      onRosterChanged: (day) => {
+        forgetSearchCache(this.db);
+        const today = this.today();
+        if (today === day) warmSearchSoon(this.db, day);
+        this.events.emit('event', { type: 'changed', method: 'importRoster' });
+      },
+    });
+    this.syncHost.start();
+  }
+
+  /** Whether the records have reached the portal: the outbox's counts with the worker's view of the portal. */
+  syncStatus(): SyncStatusView {
+    const counts = outboxCounts(this.db);
+    const engine = this.syncHost?.status;
+    if (!this.config?.portal || !engine) {
+      return {
+        ...counts,
+        state: 'not_configured',
+        lastSuccessAt: null,
+        lastAttemptAt: null,
+        nextRetryAt: null,
+        lastError: null,
+        uploading: false,
+        rosterPulledAt: null,
+      };
+    }
+    return { ...engine, ...counts };
   }
 
   get provisioning(): Provisioning | null {
@@ -128,6 +202,7 @@ export class CounterBackend {
       operator: this.session ? operators.operatorViewOf(this.db, this.session.id) : null,
       roster: today ? rosterInfo(this.db, today) : null,
       outbox: { pending: pendingOutboxCount(this.db) },
+      sync: this.syncStatus(),
       vaccines: c?.vaccines ?? [],
       policy: c?.queuePolicy ?? null,
       printing: c?.printing ?? null,
@@ -157,6 +232,7 @@ export class CounterBackend {
       .immediate();
     this.config = config;
     this.log.info({ centre: config.centre.id, counter: config.counter.code }, 'counter provisioned');
+    this.startSync();
     return this.appState();
   }
 
@@ -256,6 +332,16 @@ export class CounterBackend {
         const ctx = this.context();
         return this.printQueue.requestTestPrint(ctx.operator.id, ctx.operator.loginId);
       },
+      getSyncStatus: () => this.syncStatus(),
+      syncNow: () => {
+        if (!this.config?.portal) throw new DomainError('SYNC_NOT_CONFIGURED', 'no portal is set in the provisioning file');
+        this.syncHost?.syncNow();
+        return this.syncStatus();
+      },
+      listNeedsAttention: () => listNeedsAttention(this.db),
+      resendRecord: (r) => resendRecord(this.context(), r),
+      getReconciliation: (r) => reconciliation(this.db, r.from, r.to),
+      exportReconciliation: (r) => reconciliationCsv(reconciliation(this.db, r.from, r.to), this.config!.centre.id),
     };
   }
 }

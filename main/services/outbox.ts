@@ -1,29 +1,31 @@
 import { v7 as uuidv7 } from 'uuid';
+import type { MutationKind } from '../../common/sync-protocol';
 import type { Db } from '../store/database';
 
-/** What the portal will be told. Names are stable: the sync API uses them. */
-export type OutboxKind =
-  | 'checkin.created'
-  | 'walkin.registered'
-  | 'ticket.called'
-  | 'ticket.recalled'
-  | 'ticket.no_show'
-  | 'ticket.requeued'
-  | 'ticket.cancelled'
-  | 'vaccination.recorded';
+/** What the portal will be told: the sync protocol's mutation kinds. */
+export type OutboxKind = MutationKind;
 
 /** Appends one outbox row. Call only inside the transaction that makes the change. */
-export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload: object, at: string): void {
+export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload: object, at: string): number {
   if (!db.inTransaction) throw new Error('outbox rows are written only inside the change transaction');
-  db.prepare('INSERT INTO outbox (mutation_id, kind, record_id, payload, created_at) VALUES (?, ?, ?, ?, ?)').run(
-    uuidv7(),
-    kind,
-    recordId,
-    JSON.stringify(payload),
-    at,
-  );
+  const { lastInsertRowid } = db
+    .prepare('INSERT INTO outbox (mutation_id, kind, record_id, payload, created_at) VALUES (?, ?, ?, ?, ?)')
+    .run(uuidv7(), kind, recordId, JSON.stringify(payload), at);
+  return Number(lastInsertRowid);
 }
 
 export function pendingOutboxCount(db: Db): number {
   return (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+}
+
+/** What the status bar needs from the outbox: pending rows, the oldest one's age, rejected rows not yet resent. */
+export function outboxCounts(db: Db): { pending: number; oldestPendingAt: string | null; needsAttention: number } {
+  const p = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state = 'pending'").get() as {
+    n: number;
+    oldest: string | null;
+  };
+  const r = db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL").get() as {
+    n: number;
+  };
+  return { pending: p.n, oldestPendingAt: p.oldest, needsAttention: r.n };
 }

@@ -248,32 +248,7 @@ export async function importRoster(
       .run(parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId).lastInsertRowid,
   );
   try {
-    const insertEntry = db.prepare(
-      `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
-         photo_id_type, photo_id_last4, dose, slot_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertFts = db.prepare('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)');
-    const stageChunk = db.transaction((chunk: RosterEntry[]) => {
-      for (const e of chunk) {
-        const norm = normalizeName(e.name);
-        const { lastInsertRowid } = insertEntry.run(
-          importId,
-          e.refId,
-          e.refId.slice(-4),
-          e.name,
-          norm,
-          e.gender,
-          e.birthYear,
-          e.mobileLast4,
-          e.photoIdType,
-          e.photoIdLast4,
-          e.dose,
-          e.slotTime,
-        );
-        insertFts.run(lastInsertRowid, norm);
-      }
-    });
+    const stageChunk = db.transaction((chunk: RosterEntry[]) => insertRosterEntries(db, importId, chunk));
     for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
       stageChunk.immediate(parsed.entries.slice(i, i + STAGE_CHUNK));
       await yieldToEventLoop();
@@ -295,8 +270,51 @@ export async function importRoster(
   return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
 }
 
+/** Adds entries to a (staging) import, with their name index rows. Call inside a transaction. */
+export function insertRosterEntries(db: Db, importId: number, entries: readonly RosterEntry[]): void {
+  const insertEntry = db.prepare(
+    `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
+       photo_id_type, photo_id_last4, dose, slot_time)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertFts = db.prepare('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)');
+  for (const e of entries) {
+    const norm = normalizeName(e.name);
+    const { lastInsertRowid } = insertEntry.run(
+      importId,
+      e.refId,
+      e.refId.slice(-4),
+      e.name,
+      norm,
+      e.gender,
+      e.birthYear,
+      e.mobileLast4,
+      e.photoIdType,
+      e.photoIdLast4,
+      e.dose,
+      e.slotTime,
+    );
+    insertFts.run(lastInsertRowid, norm);
+  }
+}
+
+/** Removes one booking from an import, with its name index row. Call inside a transaction. */
+export function deleteRosterEntry(db: Db, importId: number, refId: string): boolean {
+  const row = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(importId, refId) as
+    { rowid: number } | undefined;
+  if (!row) return false;
+  db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?').run(row.rowid);
+  db.prepare('DELETE FROM roster_entry WHERE rowid = ?').run(row.rowid);
+  return true;
+}
+
+/** Imports to remove: superseded ones and rosters of days no longer kept. */
+export function unwantedRosterImports(db: Db, today: string): number[] {
+  return unwantedImports(db, today);
+}
+
 /** Deletes the rows of imports that are no longer active, in chunks. */
-async function removeImports(db: Db, ids: number[]): Promise<void> {
+export async function removeImports(db: Db, ids: number[]): Promise<void> {
   const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
   const delEntry = db.prepare('DELETE FROM roster_entry WHERE rowid = ?');
   const delFts = db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?');

@@ -165,6 +165,35 @@ function vocabulary(db: Db, importId: number): string[] {
   return entry.words;
 }
 
+/** The roster changed in place (changes pulled from the portal): build the vocabulary again. */
+export function forgetSearchCache(db: Db): void {
+  vocabularies.delete(db);
+}
+
+/**
+ * Builds the vocabulary in slices between other work, so a pulled 100,000-row roster does not
+ * hold the main process's event loop. A search before it is done builds it at once.
+ */
+export function warmSearchSoon(db: Db, today: string, slice = 5000): void {
+  const imp = activeRosterImport(db, today);
+  if (!imp) return;
+  const words = new Set<string>();
+  const page = db.prepare('SELECT rowid, name_norm FROM roster_entry WHERE import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?');
+  let after = 0;
+  const step = () => {
+    if (!db.open || vocabularies.get(db)?.importId === imp.id) return;
+    const rows = page.all(imp.id, after, slice) as { rowid: number; name_norm: string }[];
+    for (const r of rows) for (const w of r.name_norm.split(' ')) if ([...w].length >= 3) words.add(w);
+    if (rows.length === slice) {
+      after = rows[rows.length - 1]!.rowid;
+      setImmediate(step);
+    } else if (activeRosterImport(db, today)?.id === imp.id) {
+      vocabularies.set(db, { importId: imp.id, words: [...words] });
+    }
+  };
+  setImmediate(step);
+}
+
 /** Builds the name vocabulary ahead of the first search (after an import or at start). */
 export function warmSearch(db: Db, today: string): void {
   const imp = activeRosterImport(db, today);

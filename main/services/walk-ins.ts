@@ -53,6 +53,16 @@ export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'confi
     .prepare('SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY created_at DESC LIMIT 10')
     .all(form.photoIdType, form.photoIdNumber) as WalkInRow[];
   for (const w of sameId) add('walkin', w.id, w.name, w.birth_year, 'same_photo_id');
+  // walk-ins the portal has acknowledged keep only the last 4 of the number: like the roster,
+  // type + last 4 counts with a similar name or the same birth year
+  const reduced = db
+    .prepare(
+      'SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_last4 = ? AND photo_id_reduced_at IS NOT NULL ORDER BY created_at DESC LIMIT 50',
+    )
+    .all(form.photoIdType, last4(form.photoIdNumber)) as WalkInRow[];
+  for (const w of reduced)
+    if (nameSimilarity(w.name, form.name) >= SIMILAR_NAME_THRESHOLD || w.birth_year === form.birthYear)
+      add('walkin', w.id, w.name, w.birth_year, 'same_photo_id');
   const sameMobile = db
     .prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50')
     .all(day, form.mobile) as WalkInRow[];
@@ -99,7 +109,7 @@ export function registerWalkIn(
   return db
     .transaction(() => {
       const prior = db.prepare('SELECT * FROM walkin WHERE submission_id = ?').get(input.submissionId) as
-        (WalkInRow & { gender: string; comorbidity: number; dose: number }) | undefined;
+        (WalkInRow & { gender: string; comorbidity: number; dose: number; photo_id_reduced_at: string | null }) | undefined;
       if (prior) {
         const t = db.prepare('SELECT * FROM ticket WHERE walkin_id = ?').get(prior.id) as TicketRow;
         const same =
@@ -108,7 +118,10 @@ export function registerWalkIn(
           prior.birth_year === form.birthYear &&
           prior.mobile === form.mobile &&
           prior.photo_id_type === form.photoIdType &&
-          prior.photo_id_number === form.photoIdNumber &&
+          // once acknowledged, only the last 4 of the number are kept
+          (prior.photo_id_reduced_at === null
+            ? prior.photo_id_number === form.photoIdNumber
+            : prior.photo_id_number === last4(form.photoIdNumber)) &&
           prior.comorbidity === (form.comorbidity ? 1 : 0) &&
           prior.dose === form.dose;
         // the same form again (a double Enter, a retry): its ticket; an edited form: say so, save nothing

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { seedDemo } from '../demo/seed';
+import { DEMO_PORTAL, seedDemo } from '../demo/seed';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../services/backend';
 import { startWebBridge } from './server';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     data: { type: 'string', default: '.data/web' },
     demo: { type: 'boolean', default: false },
     'demo-roster': { type: 'string', default: '500' },
+    /** the portal the demo counter uploads to (default: the reference portal on 127.0.0.1:8787) */
+    portal: { type: 'string' },
   },
   strict: true,
 });
@@ -37,8 +39,12 @@ for (const f of [resolve(rendererDir, 'index.html'), bridgeScript]) {
 }
 
 const log = createLogger({ level: process.env.COUNTER_LOG_LEVEL ?? 'warn' });
-const backend = await CounterBackend.open({ dataDir: resolve(values.data), log });
-if (values.demo && (await seedDemo(backend, Number(values['demo-roster'])))) {
+const backend = await CounterBackend.open({
+  dataDir: resolve(values.data),
+  log,
+  syncWorker: { file: resolve(root, 'main/sync/dev-worker.mjs') },
+});
+if (values.demo && (await seedDemo(backend, Number(values['demo-roster']), values.portal ?? DEMO_PORTAL.url))) {
   console.log('Demo counter set up: supervisor / PIN 2468, operator / PIN 1357');
 }
 const bridge = await startWebBridge({
@@ -52,7 +58,7 @@ console.log(`Counter web bridge: ${bridge.url}`);
 
 const stop = async () => {
   await bridge.close();
-  backend.close();
+  await backend.close();
   process.exit(0);
 };
 process.on('SIGINT', () => void stop());

@@ -392,6 +392,12 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
       statusCheck: true,
     },
     testPrint: {},
+    getSyncStatus: {},
+    syncNow: {},
+    listNeedsAttention: {},
+    resendRecord: { seq: 1, checkIn: { refId: 'ABC123456', name: 'Someone' } },
+    getReconciliation: { from: '2026-11-01', to: '2026-11-25' },
+    exportReconciliation: { from: '2026-11-25', to: '2026-11-25' },
   };
 }
 

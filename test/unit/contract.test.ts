@@ -70,6 +70,12 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
     statusCheck: true,
   },
   testPrint: {},
+  getSyncStatus: {},
+  syncNow: {},
+  listNeedsAttention: {},
+  resendRecord: { seq: 1, checkIn: { refId: 'ABC123456', name: 'Someone' } },
+  getReconciliation: { from: '2026-11-01', to: '2026-11-25' },
+  exportReconciliation: { from: '2026-11-25', to: '2026-11-25' },
 };
 
 const JUNK: unknown[] = [null, undefined, 42, 'checkIn', true, [], [{}]];

@@ -1,5 +1,6 @@
 import * as m001 from './001-initial';
 import * as m002 from './002-print-jobs';
+import * as m003 from './003-sync';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -11,4 +12,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: m001.sql },
   { version: 2, name: 'print-jobs', sql: m002.sql },
+  { version: 3, name: 'sync', sql: m003.sql },
 ];

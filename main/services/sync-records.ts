@@ -1,0 +1,322 @@
+/**
+ * The main process's view of sync: records the portal rejected (needing attention), their
+ * correction and resend, and the supervisor's reconciliation of what is pending, rejected or
+ * flagged as a possible duplicate. The uploading itself happens in the sync worker.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInForm } from '../../common/domain';
+import { DomainError } from '../../common/result';
+import { normalizeName } from '../../common/rules/names';
+import { last4 } from '../../common/rules/photo-id';
+import type { MutationKind } from '../../common/sync-protocol';
+import type { Db } from '../store/database';
+import type { ServiceContext } from './context';
+import { appendOutbox } from './outbox';
+
+interface OutboxRecordRow {
+  seq: number;
+  mutation_id: string;
+  kind: MutationKind;
+  record_id: string;
+  payload: string;
+  created_at: string;
+  state: 'pending' | 'acknowledged' | 'rejected';
+  attempts: number;
+  last_error: string | null;
+  acknowledged_at: string | null;
+  reject_code: string | null;
+  portal_flags: string;
+  duplicate_of: string;
+  corrected_by: number | null;
+}
+
+type Payload = Record<string, unknown> & {
+  day?: string;
+  ticketId?: string;
+  token?: string;
+  name?: string;
+  refId?: string;
+  operatorId?: string;
+  counterCode?: string;
+  person?: Record<string, unknown>;
+};
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function ticketOf(db: Db, p: Payload): { token: string; name: string } | undefined {
+  return typeof p.ticketId === 'string'
+    ? (db.prepare('SELECT token, name FROM ticket WHERE id = ?').get(p.ticketId) as { token: string; name: string } | undefined)
+    : undefined;
+}
+
+/** Rejected records not yet resent, oldest first. */
+export function listNeedsAttention(db: Db): NeedsAttentionItem[] {
+  const rows = db
+    .prepare("SELECT * FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL ORDER BY seq LIMIT 1000")
+    .all() as OutboxRecordRow[];
+  return rows.map((r) => {
+    const p = JSON.parse(r.payload) as Payload;
+    const t = ticketOf(db, p);
+    const person = p.person ?? {};
+    const walkIn =
+      r.kind === 'walkin.registered'
+        ? {
+            name: String(person.name ?? ''),
+            gender: String(person.gender ?? ''),
+            birthYear: Number(person.birthYear ?? 0),
+            mobile: String(person.mobile ?? ''),
+            photoIdType: String(person.photoIdType ?? ''),
+            photoIdNumber: String(person.photoIdNumber ?? ''),
+            comorbidity: person.comorbidity === true,
+            dose: Number(p.dose ?? 1),
+          }
+        : null;
+    const checkIn = r.kind === 'checkin.created' ? { refId: String(p.refId ?? ''), name: String(p.name ?? t?.name ?? '') } : null;
+    return {
+      seq: r.seq,
+      mutationId: r.mutation_id,
+      kind: r.kind,
+      recordId: r.record_id,
+      day: str(p.day),
+      token: t?.token ?? str(p.token),
+      name: t?.name ?? str(person.name) ?? str(p.name),
+      code: r.reject_code ?? 'rejected',
+      reason: r.last_error ?? '',
+      createdAt: r.created_at,
+      correctable: walkIn ? 'walkin' : checkIn ? 'checkin' : 'none',
+      walkIn,
+      checkIn,
+    };
+  });
+}
+
+export interface ResendInput {
+  seq: number;
+  walkIn?: WalkInForm | undefined;
+  checkIn?: { refId: string; name: string } | undefined;
+}
+
+/**
+ * Resends a rejected record: the correction (if any) is made to the local record and a new
+ * outbox row (new sequence number, new mutation ID, same record ID) is written in one
+ * transaction. The rejected row stays, pointing at the row that replaced it.
+ */
+export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: number } {
+  const { db } = ctx;
+  return db
+    .transaction(() => {
+      const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(input.seq) as OutboxRecordRow | undefined;
+      if (!row) throw new DomainError('NOT_FOUND', `no outbox record ${input.seq}`);
+      if (row.state !== 'rejected') throw new DomainError('CONFLICT', `record ${input.seq} was not rejected (${row.state})`);
+      if (row.corrected_by !== null) {
+        throw new DomainError('CONFLICT', `record ${input.seq} was already resent`, { details: { seq: row.corrected_by } });
+      }
+      const at = ctx.clock().toISOString();
+      const payload = JSON.parse(row.payload) as Payload;
+      if (input.walkIn && row.kind !== 'walkin.registered') {
+        throw new DomainError('VALIDATION', 'only a walk-in takes walk-in corrections', {
+          fields: [{ field: 'walkIn', code: 'not_walkin' }],
+        });
+      }
+      if (input.checkIn && row.kind !== 'checkin.created') {
+        throw new DomainError('VALIDATION', 'only a check-in takes check-in corrections', {
+          fields: [{ field: 'checkIn', code: 'not_checkin' }],
+        });
+      }
+      if (input.walkIn) correctWalkIn(ctx, row.record_id, payload, input.walkIn);
+      if (input.checkIn) correctCheckIn(ctx, row.record_id, payload, input.checkIn);
+      payload.correctionOf = row.mutation_id;
+      payload.resentAt = at;
+      payload.resentBy = ctx.operator.id;
+      const seq = appendOutbox(db, row.kind, row.record_id, payload, at);
+      db.prepare('UPDATE outbox SET correction_of = ? WHERE seq = ?').run(row.seq, seq);
+      db.prepare('UPDATE outbox SET corrected_by = ? WHERE seq = ?').run(seq, row.seq);
+      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'outbox.resent', ?)").run(
+        at,
+        ctx.operator.id,
+        JSON.stringify({
+          rejectedSeq: row.seq,
+          seq,
+          kind: row.kind,
+          recordId: row.record_id,
+          corrected: Boolean(input.walkIn ?? input.checkIn),
+        }),
+      );
+      return { seq };
+    })
+    .immediate();
+}
+
+function correctWalkIn(ctx: ServiceContext, walkInId: string, payload: Payload, form: WalkInForm): void {
+  const { db } = ctx;
+  const changed = db
+    .prepare(
+      `UPDATE walkin SET name = ?, name_norm = ?, gender = ?, birth_year = ?, mobile = ?, photo_id_type = ?, photo_id_number = ?,
+         photo_id_last4 = ?, comorbidity = ?, dose = ?, photo_id_reduced_at = NULL WHERE id = ?`,
+    )
+    .run(
+      form.name,
+      normalizeName(form.name),
+      form.gender,
+      form.birthYear,
+      form.mobile,
+      form.photoIdType,
+      form.photoIdNumber,
+      last4(form.photoIdNumber),
+      form.comorbidity ? 1 : 0,
+      form.dose,
+      walkInId,
+    ).changes;
+  if (changed === 0) throw new DomainError('NOT_FOUND', `walk-in ${walkInId} is not on this counter`);
+  db.prepare('UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?').run(
+    form.name,
+    form.dose,
+    ctx.clock().toISOString(),
+    walkInId,
+  );
+  payload.person = {
+    ...payload.person,
+    name: form.name,
+    gender: form.gender,
+    birthYear: form.birthYear,
+    mobile: form.mobile,
+    photoIdType: form.photoIdType,
+    photoIdNumber: form.photoIdNumber,
+    comorbidity: form.comorbidity,
+  };
+  payload.dose = form.dose;
+}
+
+function correctCheckIn(ctx: ServiceContext, ticketId: string, payload: Payload, c: { refId: string; name: string }): void {
+  const { db } = ctx;
+  const t = db.prepare('SELECT day, ref_id FROM ticket WHERE id = ?').get(ticketId) as
+    { day: string; ref_id: string | null } | undefined;
+  if (!t) throw new DomainError('NOT_FOUND', `ticket ${ticketId} is not on this counter`);
+  if (c.refId !== t.ref_id) {
+    const other = db
+      .prepare("SELECT token FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled' AND id <> ?")
+      .get(t.day, c.refId, ticketId) as { token: string } | undefined;
+    if (other) {
+      throw new DomainError('ALREADY_CHECKED_IN', `${c.refId} is already checked in as ${other.token}`, {
+        fields: [{ field: 'refId', code: 'already_checked_in' }],
+        details: { token: other.token },
+      });
+    }
+  }
+  db.prepare('UPDATE ticket SET ref_id = ?, name = ?, updated_at = ? WHERE id = ?').run(
+    c.refId,
+    c.name,
+    ctx.clock().toISOString(),
+    ticketId,
+  );
+  payload.refId = c.refId;
+  payload.name = c.name;
+}
+
+/**
+ * Reconciliation for the centre's days `from`..`to`: every record still pending, rejected
+ * and not resent, or acknowledged with the portal's possible-duplicate flag.
+ */
+export function reconciliation(db: Db, from: string, to: string): ReconciliationView {
+  const rows = db
+    .prepare(
+      `SELECT * FROM outbox
+        WHERE json_extract(payload, '$.day') BETWEEN ? AND ?
+          AND (state = 'pending'
+               OR (state = 'rejected' AND corrected_by IS NULL)
+               OR (state = 'acknowledged' AND portal_flags LIKE '%possible_duplicate%'))
+        ORDER BY seq`,
+    )
+    .all(from, to) as OutboxRecordRow[];
+  const acknowledged = (
+    db
+      .prepare("SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?")
+      .get(from, to) as { n: number }
+  ).n;
+  const out: ReconciliationRow[] = rows.map((r) => {
+    const p = JSON.parse(r.payload) as Payload;
+    const t = ticketOf(db, p);
+    const status = r.state === 'pending' ? 'pending' : r.state === 'rejected' ? 'rejected' : 'possible_duplicate';
+    return {
+      day: str(p.day),
+      status,
+      kind: r.kind,
+      recordId: r.record_id,
+      seq: r.seq,
+      token: t?.token ?? str(p.token),
+      name: t?.name ?? str(p.person?.name) ?? str(p.name),
+      code: status === 'rejected' ? r.reject_code : status === 'pending' && r.last_error ? 'not_yet_uploaded' : null,
+      reason: r.last_error,
+      duplicateOf: JSON.parse(r.duplicate_of) as string[],
+      createdAt: r.created_at,
+      acknowledgedAt: r.acknowledged_at,
+      attempts: r.attempts,
+      operatorId: str(p.operatorId),
+      counterCode: str(p.counterCode),
+    };
+  });
+  const count = (s: ReconciliationRow['status']) => out.filter((r) => r.status === s).length;
+  return {
+    from,
+    to,
+    rows: out,
+    totals: {
+      pending: count('pending'),
+      rejected: count('rejected'),
+      possibleDuplicate: count('possible_duplicate'),
+      acknowledged,
+    },
+  };
+}
+
+/** A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text. */
+function cell(v: string | number | null): string | number {
+  if (v === null) return '';
+  if (typeof v === 'number') return v;
+  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+export const RECONCILIATION_CSV_COLUMNS = [
+  'day',
+  'status',
+  'kind',
+  'token',
+  'name',
+  'code',
+  'reason',
+  'duplicate_of',
+  'record_id',
+  'seq',
+  'created_at',
+  'acknowledged_at',
+  'attempts',
+  'counter',
+  'operator_id',
+] as const;
+
+/** The reconciliation as CSV: UTF-8 with a byte-order mark, so spreadsheet programs read Hindi names. */
+export function reconciliationCsv(view: ReconciliationView, centreId: string): { fileName: string; csv: string } {
+  const records = view.rows.map((r) =>
+    [
+      r.day,
+      r.status,
+      r.kind,
+      r.token,
+      r.name,
+      r.code,
+      r.reason,
+      r.duplicateOf.join(' '),
+      r.recordId,
+      r.seq,
+      r.createdAt,
+      r.acknowledgedAt,
+      r.attempts,
+      r.counterCode,
+      r.operatorId,
+    ].map(cell),
+  );
+  const csv =
+    '\uFEFF' + stringify(records, { header: true, columns: [...RECONCILIATION_CSV_COLUMNS], record_delimiter: 'windows' });
+  const range = view.from === view.to ? view.from : `${view.from}_${view.to}`;
+  return { fileName: `reconciliation_${centreId}_${range}.csv`, csv };
+}

@@ -1,0 +1,358 @@
+/**
+ * The sync engine: uploads the outbox in order, one batch in flight, and pulls the roster,
+ * for as long as it runs. Every request has a hard deadline; failures back off exponentially
+ * with full jitter (1 s base, 5 min cap), honouring the portal's Retry-After; after repeated
+ * failures a circuit breaker stops trying until a single probe is let through. The policies
+ * are cockatiel's. A timeout, a 5xx or a malformed answer never marks a record rejected: only
+ * the portal's own per-item `rejected` does.
+ *
+ * It runs in the sync worker thread with its own SQLite connection (see worker-thread.ts),
+ * and in-process in tests.
+ */
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  fullJitterGenerator,
+  handleAll,
+  timeout,
+  wrap,
+  type CircuitBreakerPolicy,
+  type IBackoff,
+} from 'cockatiel';
+import type { SyncSettings } from '../../common/domain';
+import { centreDay } from '../../common/rules/centre-day';
+import type { Db } from '../store/database';
+import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
+import { AnswerMismatch, applyPushAnswer, nextBatch, recordFailedTry, sweepAcknowledged, toMutation } from './outbox-sync';
+import { PortalFailure, type PortalClient } from './portal-client';
+import { PAGE_LIMIT, pullRoster } from './roster-pull';
+
+export interface SyncLog {
+  info(data: Record<string, unknown>, message: string): void;
+  warn(data: Record<string, unknown>, message: string): void;
+  error(data: Record<string, unknown>, message: string): void;
+}
+
+export interface SyncEngineOptions {
+  db: Db;
+  client: PortalClient;
+  deviceId: string;
+  centreId: string;
+  counterCode: string;
+  timeZone: string;
+  settings: SyncSettings;
+  log: SyncLog;
+  clock?: () => Date;
+  tuning?: Partial<EngineTuning>;
+  onStatus?: (status: EngineStatus) => void;
+  onOutboxChanged?: () => void;
+  onRosterChanged?: (day: string) => void;
+}
+
+/** Without a success for this long, failing to reach the portal reads as offline, not degraded. */
+const DEGRADED_WINDOW_MS = 5 * 60 * 1000;
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+/** The last success is kept across restarts; written at most this often (each write is an fsync). */
+const SAVE_SUCCESS_EVERY_MS = 10_000;
+
+export class SyncEngine {
+  private readonly tuning: EngineTuning;
+  private readonly clock: () => Date;
+  private breaker!: CircuitBreakerPolicy;
+  private readonly backoffFactory: ExponentialBackoff<number>;
+  private backoff: IBackoff<unknown> | undefined;
+  private failures = 0;
+  private openedAt = 0;
+  private nextAttemptAt = 0;
+  private nextRosterAt = 0;
+  private nextSweepAt = 0;
+  private lastSuccessSavedAt = 0;
+  private running = false;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly stopper = new AbortController();
+  private current: EngineStatus = { ...INITIAL_ENGINE_STATUS };
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly o: SyncEngineOptions) {
+    this.tuning = { ...DEFAULT_TUNING, ...o.tuning };
+    this.clock = o.clock ?? (() => new Date());
+    this.backoffFactory = new ExponentialBackoff({
+      generator: fullJitterGenerator,
+      initialDelay: this.tuning.backoffBaseMs,
+      maxDelay: this.tuning.backoffCapMs,
+    });
+    this.resetBreaker();
+    const last = o.db.prepare("SELECT value FROM meta WHERE key = 'sync.last_success'").get() as { value: string } | undefined;
+    this.current.lastSuccessAt = last?.value ?? null;
+  }
+
+  get status(): EngineStatus {
+    return { ...this.current };
+  }
+
+  /** Starts the loop (once). */
+  start(): void {
+    this.loop ??= this.runLoop();
+  }
+
+  /** Stops after the request in flight (cut short) and waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopper.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** New outbox rows: upload soon, unless a backoff is running (then they wait their turn). */
+  nudge(): void {
+    if (this.failures === 0) {
+      this.nextAttemptAt = Math.min(this.nextAttemptAt, Date.now());
+      this.wake?.();
+    }
+  }
+
+  /**
+   * A person asked: try now, whatever the backoff. An open circuit is closed for this one
+   * try; if it fails, it opens again at once.
+   */
+  syncNow(): void {
+    if (this.breaker.state === CircuitState.Open) {
+      this.resetBreaker();
+      this.failures = Math.max(this.failures, this.tuning.breakerThreshold - 1);
+    }
+    this.nextAttemptAt = 0;
+    this.nextRosterAt = 0;
+    this.wake?.();
+  }
+
+  /** One pass: upload everything pending (batch by batch), then pull the roster if due. */
+  async cycle(): Promise<void> {
+    await this.drain();
+    if (this.stopped) return;
+    if (Date.now() >= this.nextRosterAt) {
+      const today = centreDay(this.clock(), this.o.timeZone);
+      for (const day of [today, nextDay(today)]) {
+        if (this.stopped) return;
+        await this.pullDay(day);
+      }
+      this.nextRosterAt = Date.now() + this.o.settings.rosterPullMinutes * 60_000;
+      this.update({ rosterPulledAt: this.clock().toISOString() });
+    }
+    if (Date.now() >= this.nextSweepAt) {
+      sweepAcknowledged(this.o.db, this.clock(), this.o.settings.photoIdRetentionDays, this.o.settings.keepAcknowledgedDays);
+      this.nextSweepAt = Date.now() + SWEEP_EVERY_MS;
+    }
+  }
+
+  /** Uploads batches until nothing is pending; a failure ends the pass (the loop retries later). */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const batch = nextBatch(this.o.db, this.o.settings.batchSize);
+      if (batch.length === 0) return;
+      this.update({ uploading: true });
+      try {
+        const answer = await this.request(
+          (signal) =>
+            this.o.client.push(
+              {
+                deviceId: this.o.deviceId,
+                centreId: this.o.centreId,
+                counterCode: this.o.counterCode,
+                mutations: batch.map(toMutation),
+              },
+              signal,
+            ),
+          () => recordFailedTry(this.o.db, batch, 'no answer'),
+        );
+        let applied;
+        try {
+          applied = applyPushAnswer(
+            this.o.db,
+            this.o.deviceId,
+            batch,
+            answer,
+            this.clock(),
+            this.o.settings.photoIdRetentionDays,
+          );
+        } catch (e) {
+          if (e instanceof AnswerMismatch) {
+            const failure = new PortalFailure('bad_answer', e.message);
+            this.failed(failure);
+            recordFailedTry(this.o.db, batch, failure.message);
+            throw failure;
+          }
+          throw e;
+        }
+        if (applied.rejected > 0)
+          this.o.log.warn({ rejected: applied.rejected }, 'the portal rejected records: they need attention');
+        this.o.onOutboxChanged?.();
+        // an answer that covered none of the batch would send the same batch for ever
+        if (applied.acknowledged + applied.rejected === 0) {
+          const failure = new PortalFailure('bad_answer', 'the portal answered without a result for any record sent');
+          this.failed(failure);
+          throw failure;
+        }
+      } finally {
+        this.update({ uploading: false });
+      }
+    }
+  }
+
+  private async pullDay(day: string): Promise<void> {
+    const result = await pullRoster(
+      this.o.db,
+      this.o.centreId,
+      day,
+      (cursor) => this.request((signal) => this.o.client.rosterPage(this.o.centreId, day, cursor, PAGE_LIMIT, signal)),
+      this.clock,
+    );
+    if (result.mode === 'full' || result.changes > 0) {
+      this.o.log.info({ ...result }, 'roster pulled');
+      this.o.onRosterChanged?.(day);
+    }
+  }
+
+  /**
+   * One request under the policies: the circuit breaker (refuses at once while open) around
+   * a hard deadline. Success resets the backoff; failure plans the next attempt.
+   */
+  private async request<T>(fn: (signal: AbortSignal) => Promise<T>, onFailure?: () => void): Promise<T> {
+    const deadline = timeout(this.o.settings.requestTimeoutSeconds * 1000, TimeoutStrategy.Aggressive);
+    this.update({ lastAttemptAt: this.clock().toISOString() });
+    try {
+      const value = await wrap(this.breaker, deadline).execute(({ signal }) =>
+        fn(AbortSignal.any([signal, this.stopper.signal])),
+      );
+      this.succeeded();
+      return value;
+    } catch (e) {
+      const failure = asFailure(e, this.o.settings.requestTimeoutSeconds);
+      if (!(e instanceof BrokenCircuitError)) onFailure?.();
+      this.failed(failure, e instanceof BrokenCircuitError);
+      throw failure;
+    }
+  }
+
+  private succeeded(): void {
+    const wasFailing = this.failures > 0;
+    this.failures = 0;
+    this.backoff = undefined;
+    this.nextAttemptAt = 0;
+    const at = this.clock().toISOString();
+    if (Date.now() - this.lastSuccessSavedAt >= SAVE_SUCCESS_EVERY_MS) {
+      this.lastSuccessSavedAt = Date.now();
+      this.o.db
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('sync.last_success', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(at);
+    }
+    if (wasFailing) this.o.log.info({}, 'the portal answers again');
+    this.update({ state: 'online', lastSuccessAt: at, lastError: null, nextRetryAt: null });
+  }
+
+  private failed(failure: PortalFailure, circuitOpen = false): void {
+    if (!circuitOpen) this.failures++;
+    this.backoff = this.backoff ? this.backoff.next(undefined) : this.backoffFactory.next();
+    let wait = this.backoff.duration;
+    if (failure.retryAfterMs !== null) wait = Math.max(wait, failure.retryAfterMs);
+    if (this.breaker.state === CircuitState.Open) wait = Math.max(wait, this.openedAt + this.tuning.halfOpenAfterMs - Date.now());
+    this.nextAttemptAt = Date.now() + wait;
+    const lastSuccess = this.current.lastSuccessAt ? Date.parse(this.current.lastSuccessAt) : 0;
+    const recent = this.clock().getTime() - lastSuccess < DEGRADED_WINDOW_MS;
+    const answered = failure.kind !== 'timeout' && failure.kind !== 'network';
+    const state =
+      this.breaker.state === CircuitState.Open ? 'offline' : answered || recent ? ('degraded' as const) : ('offline' as const);
+    if (!circuitOpen) this.o.log.warn({ kind: failure.kind, status: failure.status, waitMs: wait }, failure.message);
+    this.update({
+      state,
+      lastError: { code: failure.kind, message: failure.message },
+      nextRetryAt: new Date(this.clock().getTime() + wait).toISOString(),
+    });
+  }
+
+  private resetBreaker(): void {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: this.tuning.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(this.tuning.breakerThreshold),
+    });
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+      this.o.log.warn({ halfOpenAfterMs: this.tuning.halfOpenAfterMs }, 'circuit open: the portal is not answering');
+    });
+  }
+
+  private update(patch: Partial<EngineStatus>): void {
+    const next = { ...this.current, ...patch };
+    const changed = (Object.keys(patch) as (keyof EngineStatus)[]).some((k) => next[k] !== this.current[k]);
+    this.current = next;
+    if (changed) this.o.onStatus?.(this.status);
+  }
+
+  private async runLoop(): Promise<void> {
+    while (!this.stopped) {
+      // failing: only the planned retry (or a person's "sync now") wakes the loop;
+      // idle: new records, the roster's turn or the periodic check do
+      const wakeAt = this.failures > 0 ? this.nextAttemptAt : Math.min(this.nextAttemptAt, this.nextRosterAt);
+      if (wakeAt > Date.now()) {
+        await this.sleep(wakeAt - Date.now());
+        continue;
+      }
+      this.running = true;
+      try {
+        await this.cycle();
+      } catch (e) {
+        if (!(e instanceof PortalFailure)) {
+          // a local problem (database busy, disk): keep the loop alive and try again later
+          this.o.log.error({ err: String(e) }, 'sync pass failed');
+          this.failed(new PortalFailure('bad_answer', `local error: ${String(e)}`));
+        }
+      } finally {
+        this.running = false;
+      }
+      if (this.failures === 0 && this.nextAttemptAt <= Date.now()) {
+        // idle: wake for new records (nudge), the next roster pull, or a periodic check
+        this.nextAttemptAt = Date.now() + 60_000;
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  /** For tests: whether a pass is running now. */
+  get busy(): boolean {
+    return this.running;
+  }
+}
+
+function asFailure(e: unknown, timeoutSeconds: number): PortalFailure {
+  if (e instanceof PortalFailure) return e;
+  if (e instanceof BrokenCircuitError) return new PortalFailure('unavailable', 'circuit open: waiting before the next try');
+  if (e instanceof TaskCancelledError) return new PortalFailure('timeout', `no answer within ${timeoutSeconds} s`);
+  return new PortalFailure('network', String(e));
+}
+
+function nextDay(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}

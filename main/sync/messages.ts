@@ -1,0 +1,63 @@
+/**
+ * Messages between the main process and the sync worker thread. The worker owns nothing the
+ * main process needs to wait for: it reports, the main process relays to the renderer.
+ */
+import type { Provisioning, SyncState } from '../../common/domain';
+
+/** What the sync engine knows that the database does not: how the portal is answering. */
+export interface EngineStatus {
+  state: Exclude<SyncState, 'not_configured'>;
+  lastSuccessAt: string | null;
+  lastAttemptAt: string | null;
+  nextRetryAt: string | null;
+  lastError: { code: string; message: string } | null;
+  uploading: boolean;
+  rosterPulledAt: string | null;
+}
+
+export const INITIAL_ENGINE_STATUS: EngineStatus = {
+  state: 'offline',
+  lastSuccessAt: null,
+  lastAttemptAt: null,
+  nextRetryAt: null,
+  lastError: null,
+  uploading: false,
+  rosterPulledAt: null,
+};
+
+/** Tuning the tests and benchmarks may change; the product uses the defaults. */
+export interface EngineTuning {
+  /** first backoff step (full jitter: the wait is random in [0, step)) */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** consecutive failures that open the circuit */
+  breakerThreshold: number;
+  /** how long the circuit stays open before one probe is let through */
+  halfOpenAfterMs: number;
+}
+
+export const DEFAULT_TUNING: EngineTuning = {
+  backoffBaseMs: 1000,
+  backoffCapMs: 5 * 60 * 1000,
+  breakerThreshold: 5,
+  halfOpenAfterMs: 30_000,
+};
+
+export interface WorkerSetup {
+  dbFile: string;
+  nativeBinding?: string | undefined;
+  deviceId: string;
+  provisioning: Provisioning;
+  tuning?: Partial<EngineTuning>;
+}
+
+export type ToWorker = { type: 'nudge' } | { type: 'syncNow' } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'status'; status: EngineStatus }
+  /** the outbox changed (acknowledged or rejected rows) */
+  | { type: 'outbox' }
+  /** a day's roster was pulled and changed */
+  | { type: 'roster'; day: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, unknown> }
+  | { type: 'stopped' };

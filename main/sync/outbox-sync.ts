@@ -1,0 +1,158 @@
+/**
+ * The outbox side of sync, on the sync worker's own SQLite connection: picking the next
+ * batch in sequence order and recording the portal's per-item answers. Nothing is deleted
+ * before the portal acknowledges it; a walk-in's full photo-ID number is reduced to its last
+ * four characters once acknowledged (after the configured retention).
+ */
+import type { Mutation, MutationKind, PushResponse } from '../../common/sync-protocol';
+import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
+import type { Db } from '../store/database';
+
+export interface OutboxRow {
+  seq: number;
+  mutation_id: string;
+  kind: MutationKind;
+  record_id: string;
+  payload: string;
+  created_at: string;
+}
+
+/** About 1 MB of payload per batch, whatever the item count. */
+export const BATCH_BYTES = 1024 * 1024;
+
+/** The oldest pending rows, in sequence order: at most `maxItems` and about `maxBytes`. */
+export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES): OutboxRow[] {
+  const rows = db
+    .prepare(
+      "SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+    )
+    .all(Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+  const batch: OutboxRow[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    bytes += r.payload.length + 200;
+    // always at least one row, so one large record cannot stop the queue
+    if (batch.length > 0 && bytes > maxBytes) break;
+    batch.push(r);
+  }
+  return batch;
+}
+
+export function toMutation(r: OutboxRow): Mutation {
+  return {
+    seq: r.seq,
+    mutationId: r.mutation_id,
+    kind: r.kind,
+    recordId: r.record_id,
+    createdAt: r.created_at,
+    payload: JSON.parse(r.payload) as Record<string, unknown>,
+  };
+}
+
+export class AnswerMismatch extends Error {
+  override name = 'AnswerMismatch';
+}
+
+export interface AppliedAnswer {
+  acknowledged: number;
+  rejected: number;
+  /** rows of the batch the answer said nothing about: still pending */
+  unanswered: number;
+}
+
+/**
+ * Records the portal's answer to a batch in one transaction. The answer is checked first
+ * against what was sent (same device, only seqs of this batch, matching mutation IDs, no
+ * repeats): an answer that does not fit changes nothing.
+ */
+export function applyPushAnswer(
+  db: Db,
+  deviceId: string,
+  batch: readonly OutboxRow[],
+  answer: PushResponse,
+  now: Date,
+  photoIdRetentionDays: number,
+): AppliedAnswer {
+  if (answer.deviceId !== deviceId) throw new AnswerMismatch(`answer is for device ${answer.deviceId}, not this counter`);
+  const sent = new Map(batch.map((r) => [r.seq, r]));
+  const seen = new Set<number>();
+  for (const r of answer.results) {
+    const row = sent.get(r.seq);
+    if (!row) throw new AnswerMismatch(`answer names seq ${r.seq}, which was not sent`);
+    if (row.mutation_id !== r.mutationId) throw new AnswerMismatch(`answer for seq ${r.seq} names another mutation`);
+    if (seen.has(r.seq)) throw new AnswerMismatch(`answer names seq ${r.seq} twice`);
+    seen.add(r.seq);
+  }
+  const at = now.toISOString();
+  const ack = db.prepare(
+    "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = ?, duplicate_of = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
+  );
+  const reject = db.prepare(
+    "UPDATE outbox SET state = 'rejected', rejected_at = ?, reject_code = ?, last_error = ? WHERE seq = ? AND state = 'pending'",
+  );
+  let acknowledged = 0;
+  let rejected = 0;
+  db.transaction(() => {
+    for (const r of answer.results) {
+      if (r.status === 'rejected') {
+        rejected += reject.run(at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal', r.seq).changes;
+      } else {
+        acknowledged += ack.run(at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []), r.seq).changes;
+        const row = sent.get(r.seq)!;
+        if (row.kind === 'walkin.registered' && photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
+      }
+    }
+  }).immediate();
+  return { acknowledged, rejected, unanswered: batch.length - seen.size };
+}
+
+/** Counts a failed try against the rows of a batch (for reconciliation), with the reason. */
+export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: string): void {
+  if (batch.length === 0) return;
+  const stmt = db.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'");
+  db.transaction(() => {
+    for (const r of batch) stmt.run(reason.slice(0, 500), r.seq);
+  }).immediate();
+}
+
+/**
+ * Keeps only the last 4 characters of a walk-in's photo-ID number, in the walk-in and in its
+ * outbox rows (the acknowledged one and any earlier rejected ones it corrected).
+ */
+function reducePhotoId(db: Db, walkInId: string, at: string): void {
+  db.prepare(
+    'UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE id = ? AND photo_id_reduced_at IS NULL',
+  ).run(at, walkInId);
+  db.prepare(
+    `UPDATE outbox SET payload = json_set(payload, '$.person.photoIdNumber',
+       'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))
+     WHERE record_id = ? AND kind = 'walkin.registered' AND json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`,
+  ).run(walkInId);
+}
+
+/**
+ * Housekeeping after the portal has the records: reduces photo-ID numbers whose retention
+ * has passed, and removes acknowledged rows older than `keepDays` (never pending or
+ * rejected ones, and never a row another row points to).
+ */
+export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: number, keepDays: number): void {
+  const at = now.toISOString();
+  const reduceBefore = new Date(now.getTime() - photoIdRetentionDays * 86_400_000).toISOString();
+  const dueRows = db
+    .prepare(
+      `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
+        WHERE o.kind = 'walkin.registered' AND o.state = 'acknowledged' AND o.acknowledged_at <= ?
+          AND (w.photo_id_reduced_at IS NULL OR json_extract(o.payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%')
+        LIMIT 1000`,
+    )
+    .all(reduceBefore) as { seq: number; record_id: string }[];
+  const removeBefore = new Date(now.getTime() - keepDays * 86_400_000).toISOString();
+  db.transaction(() => {
+    for (const r of dueRows) reducePhotoId(db, r.record_id, at);
+    db.prepare(
+      `DELETE FROM outbox WHERE state = 'acknowledged' AND acknowledged_at < ?
+         AND seq NOT IN (SELECT corrected_by FROM outbox WHERE corrected_by IS NOT NULL)
+         AND seq NOT IN (SELECT correction_of FROM outbox WHERE correction_of IS NOT NULL)`,
+    ).run(removeBefore);
+  }).immediate();
+}

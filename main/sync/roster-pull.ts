@@ -1,0 +1,182 @@
+/**
+ * Pulling a day's roster from the portal, on the sync worker's connection. The first pull
+ * (or one after the cursor stopped being usable) stages every page into a new roster import
+ * in small transactions and swaps it in with one; later pulls ask only for changes since the
+ * cursor and apply them in one transaction. The roster in use stays whole throughout.
+ */
+import type { RosterEntry } from '../../common/domain';
+import type { RosterChange, RosterPage } from '../../common/sync-protocol';
+import { MAX_ROSTER_PAGE } from '../../common/sync-protocol';
+import { activeRosterImport, deleteRosterEntry, insertRosterEntries, removeImports } from '../services/roster';
+import type { Db } from '../store/database';
+import { PortalFailure } from './portal-client';
+
+/** Fetches one page (the engine wraps each request in its deadline, backoff and circuit breaker). */
+export type FetchPage = (cursor: string | null) => Promise<RosterPage>;
+
+export interface PullResult {
+  day: string;
+  mode: 'full' | 'changes';
+  changes: number;
+  count: number;
+}
+
+/** More changes than this since the cursor: cheaper to pull the day again. */
+const MAX_DELTA = 20_000;
+/** Rows per staging transaction: keeps the write lock short for the main process. */
+const STAGE_ROWS = 1000;
+/** 100,000 rows at the portal's largest page size is 20 pages; this bounds a misbehaving portal. */
+const MAX_PAGES = 2_000;
+
+export const PAGE_LIMIT = MAX_ROSTER_PAGE;
+
+interface CursorRow {
+  day: string;
+  import_id: number;
+  cursor: string;
+}
+
+export async function pullRoster(
+  db: Db,
+  centreId: string,
+  day: string,
+  fetchPage: FetchPage,
+  now: () => Date,
+  yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
+): Promise<PullResult> {
+  const saved = db.prepare('SELECT * FROM roster_cursor WHERE day = ?').get(day) as CursorRow | undefined;
+  const active = activeRosterImport(db, day);
+  if (saved && active && saved.import_id === active.id) {
+    const delta = await pullChanges(db, centreId, day, saved, fetchPage, now);
+    if (delta) return delta;
+  }
+  return pullFull(db, centreId, day, fetchPage, now, yieldNow);
+}
+
+function checkPage(page: RosterPage, centreId: string, day: string): void {
+  if (page.centreId !== centreId || page.date !== day) {
+    throw new PortalFailure('bad_answer', `roster page is for ${page.centreId} ${page.date}, not ${centreId} ${day}`);
+  }
+}
+
+/** Changes since the cursor, applied in one transaction; null when a full pull is needed instead. */
+async function pullChanges(
+  db: Db,
+  centreId: string,
+  day: string,
+  saved: CursorRow,
+  fetchPage: FetchPage,
+  now: () => Date,
+): Promise<PullResult | null> {
+  const changes: RosterChange[] = [];
+  let cursor = saved.cursor;
+  for (let pages = 0; ; pages++) {
+    if (pages >= MAX_PAGES) throw new PortalFailure('bad_answer', `roster changes did not end within ${MAX_PAGES} pages`);
+    let page: RosterPage;
+    try {
+      page = await fetchPage(cursor);
+    } catch (e) {
+      if (e instanceof PortalFailure && e.kind === 'invalid_cursor') return null;
+      throw e;
+    }
+    checkPage(page, centreId, day);
+    if (page.reset) return null;
+    changes.push(...page.changes);
+    if (changes.length > MAX_DELTA) return null;
+    cursor = page.cursor;
+    if (!page.hasMore) break;
+  }
+  const importId = saved.import_id;
+  const count = db
+    .transaction(() => {
+      // the roster may have been replaced (a file import) while the changes were on their way
+      const still = activeRosterImport(db, day);
+      if (!still || still.id !== importId) return null;
+      for (const c of changes) {
+        if (c.op === 'remove') deleteRosterEntry(db, importId, c.refId);
+        else {
+          deleteRosterEntry(db, importId, c.entry.refId);
+          insertRosterEntries(db, importId, [c.entry]);
+        }
+      }
+      const n = (db.prepare('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?').get(importId) as { n: number }).n;
+      db.prepare('UPDATE roster_import SET row_count = ? WHERE id = ?').run(n, importId);
+      db.prepare('UPDATE roster_cursor SET cursor = ?, pulled_at = ? WHERE day = ?').run(cursor, now().toISOString(), day);
+      return n;
+    })
+    .immediate();
+  if (count === null) return null;
+  return { day, mode: 'changes', changes: changes.length, count };
+}
+
+async function pullFull(
+  db: Db,
+  centreId: string,
+  day: string,
+  fetchPage: FetchPage,
+  now: () => Date,
+  yieldNow: () => Promise<void>,
+): Promise<PullResult> {
+  const at = now().toISOString();
+  const importId = Number(
+    db
+      .prepare(
+        "INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, 'portal', 0, 'staging', ?, NULL)",
+      )
+      .run(day, at).lastInsertRowid,
+  );
+  const stage = db.transaction((changes: readonly RosterChange[]) => {
+    const upserts: RosterEntry[] = [];
+    for (const c of changes) {
+      if (c.op === 'remove') deleteRosterEntry(db, importId, c.refId);
+      else {
+        // a booking changed while the pages were read: its newer row wins
+        deleteRosterEntry(db, importId, c.entry.refId);
+        upserts.push(c.entry);
+      }
+    }
+    // a page repeating a ref ID: keep the last
+    const last = new Map(upserts.map((e) => [e.refId, e]));
+    insertRosterEntries(db, importId, [...last.values()]);
+  });
+  let changes = 0;
+  try {
+    let cursor: string | null = null;
+    for (let pages = 0; ; pages++) {
+      if (pages >= MAX_PAGES) throw new PortalFailure('bad_answer', `roster did not end within ${MAX_PAGES} pages`);
+      const page = await fetchPage(cursor);
+      checkPage(page, centreId, day);
+      for (let i = 0; i < page.changes.length; i += STAGE_ROWS) {
+        stage.immediate(page.changes.slice(i, i + STAGE_ROWS));
+        await yieldNow();
+      }
+      changes += page.changes.length;
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+    const count = db
+      .transaction(() => {
+        const n = (db.prepare('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?').get(importId) as { n: number }).n;
+        db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?").run(day);
+        db.prepare("UPDATE roster_import SET status = 'active', row_count = ? WHERE id = ?").run(n, importId);
+        db.prepare(
+          `INSERT INTO roster_cursor (day, import_id, cursor, pulled_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (day) DO UPDATE SET import_id = excluded.import_id, cursor = excluded.cursor, pulled_at = excluded.pulled_at`,
+        ).run(day, importId, cursor, now().toISOString());
+        db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, NULL, 'roster.pulled', ?)").run(
+          at,
+          JSON.stringify({ importId, day, rows: n }),
+        );
+        return n;
+      })
+      .immediate();
+    const superseded = (
+      db.prepare("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?").all(day) as { id: number }[]
+    ).map((r) => r.id);
+    await removeImports(db, superseded);
+    return { day, mode: 'full', changes, count };
+  } catch (e) {
+    await removeImports(db, [importId]);
+    throw e;
+  }
+}

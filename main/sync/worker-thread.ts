@@ -1,0 +1,56 @@
+/**
+ * The sync worker thread: its own SQLite connection and the sync engine. Nothing it does
+ * (a hung portal, a 100,000-row roster) runs on the main process's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase } from '../store/database';
+import { SyncEngine, type SyncLog } from './engine';
+import type { FromWorker, ToWorker, WorkerSetup } from './messages';
+import { PortalClient } from './portal-client';
+
+const port = parentPort;
+if (!port) throw new Error('worker-thread.ts runs as a worker thread');
+const setup = workerData as WorkerSetup;
+const send = (m: FromWorker) => port.postMessage(m);
+
+const log: SyncLog = {
+  info: (data, message) => send({ type: 'log', level: 'info', message, data }),
+  warn: (data, message) => send({ type: 'log', level: 'warn', message, data }),
+  error: (data, message) => send({ type: 'log', level: 'error', message, data }),
+};
+
+const { provisioning: config } = setup;
+if (!config.portal) throw new Error('no portal in the provisioning');
+const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding });
+const engine = new SyncEngine({
+  db,
+  client: new PortalClient({
+    baseUrl: config.portal.url,
+    deviceToken: config.portal.deviceToken,
+    timeoutMs: config.sync.requestTimeoutSeconds * 1000,
+  }),
+  deviceId: setup.deviceId,
+  centreId: config.centre.id,
+  counterCode: config.counter.code,
+  timeZone: config.centre.timeZone,
+  settings: config.sync,
+  log,
+  tuning: setup.tuning,
+  onStatus: (status) => send({ type: 'status', status }),
+  onOutboxChanged: () => send({ type: 'outbox' }),
+  onRosterChanged: (day) => send({ type: 'roster', day }),
+});
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'nudge') engine.nudge();
+  else if (m.type === 'syncNow') engine.syncNow();
+  else if (m.type === 'stop') {
+    void engine.stop().then(() => {
+      db.close();
+      send({ type: 'stopped' });
+      port.close();
+    });
+  }
+});
+send({ type: 'status', status: engine.status });
+engine.start();
