@@ -18,7 +18,7 @@ import { cleanRosters, importRoster, rosterInfo } from './roster';
 import { forgetSearchCache, searchRoster, warmSearch, warmSearchSoon } from './search';
 import { listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
 import { SyncHost, type SyncWorkerFile } from '../sync/host';
-import type { EngineTuning } from '../sync/messages';
+import { INITIAL_ENGINE_STATUS, type EngineTuning } from '../sync/messages';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 import { PrintQueue } from '../printing/print-queue';
 import type { SystemPrinter } from '../printing/types';
@@ -119,7 +119,10 @@ export class CounterBackend {
   private startSync(): void {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
-    const emitStatus = () => this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+    const emitStatus = () => {
+      // the worker may still report while the counter closes
+      if (!this.closed) this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+    };
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
       setup: {
@@ -132,10 +135,12 @@ export class CounterBackend {
       log: this.log,
       onStatus: emitStatus,
       onOutboxChanged: () => {
+        if (this.closed) return;
         emitStatus();
         this.events.emit('event', { type: 'changed', method: 'syncNow' });
       },
       onRosterChanged: (day) => {
+        if (this.closed) return;
         forgetSearchCache(this.db);
         const today = this.today();
         if (today === day) warmSearchSoon(this.db, day);
@@ -150,16 +155,7 @@ export class CounterBackend {
     const counts = outboxCounts(this.db);
     const engine = this.syncHost?.status;
     if (!this.config?.portal || !engine) {
-      return {
-        ...counts,
-        state: 'not_configured',
-        lastSuccessAt: null,
-        lastAttemptAt: null,
-        nextRetryAt: null,
-        lastError: null,
-        uploading: false,
-        rosterPulledAt: null,
-      };
+      return { ...INITIAL_ENGINE_STATUS, ...counts, state: 'not_configured' };
     }
     return { ...engine, ...counts };
   }

@@ -12,7 +12,7 @@ import { verhoeffDigit } from '../../common/rules/verhoeff';
 import { rosterCsv } from '../../main/demo/generate';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend, type BackendOptions } from '../../main/services/backend';
 
 export interface FakeClock {
   (): Date;
@@ -62,14 +62,16 @@ export interface Counter {
   /** calls and expects failure */
   err<M extends MethodName>(method: M, request: RequestOf<M>): Promise<AppError>;
   signIn(who: { loginId: string; pin: string }): Promise<void>;
-  /** closes the backend (idempotent) */
-  close(): void;
+  /** closes the backend (idempotent); settles when its sync worker has stopped */
+  close(): Promise<void>;
   /** closes and removes the folder */
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
-export async function openCounter(dataDir: string, clock: FakeClock): Promise<Counter> {
-  const backend = await CounterBackend.open({ dataDir, clock, log: silentLogger() });
+export type ExtraBackendOptions = Omit<BackendOptions, 'dataDir' | 'clock'>;
+
+export async function openCounter(dataDir: string, clock: FakeClock, extra: ExtraBackendOptions = {}): Promise<Counter> {
+  const backend = await CounterBackend.open({ log: silentLogger(), ...extra, dataDir, clock });
   const dispatch = createDispatcher(backend, { validateResponses: true });
   let closed = false;
   const c: Counter = {
@@ -91,12 +93,14 @@ export async function openCounter(dataDir: string, clock: FakeClock): Promise<Co
     async signIn(who) {
       await c.ok('signIn', { loginId: who.loginId, pin: who.pin });
     },
-    close() {
-      if (!closed) backend.close();
-      closed = true;
+    async close() {
+      if (!closed) {
+        closed = true;
+        await backend.close();
+      }
     },
-    dispose() {
-      c.close();
+    async dispose() {
+      await c.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -112,12 +116,14 @@ export interface SetupOptions {
   roster?: RosterEntry[];
   /** who is signed in at the end (default: the supervisor) */
   signedIn?: 'supervisor' | 'operator' | 'nobody';
+  /** backend options (the sync worker's entry, its timings) */
+  backend?: ExtraBackendOptions;
 }
 
 /** A provisioned counter: supervisor (and optionally an operator), optional roster. */
 export async function setupCounter(options: SetupOptions = {}): Promise<Counter> {
   const clock = fakeClock(options.at ?? MORNING);
-  const c = await openCounter(tempDir(), clock);
+  const c = await openCounter(tempDir(), clock, options.backend);
   await c.ok('provision', {
     provisioning: provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }) as never,
     supervisor: { ...SUPERVISOR },

@@ -1,0 +1,98 @@
+/** The portal's numbered schema migrations, recorded in PRAGMA user_version (same scheme as the counter's). */
+export interface PortalMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const initial = `
+CREATE TABLE device (
+  token_hash TEXT PRIMARY KEY,
+  centre_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+  created_at TEXT NOT NULL
+) STRICT;
+
+-- one row per counter installation: the last sequence number applied for it
+CREATE TABLE device_client (
+  device_id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL REFERENCES device (token_hash),
+  centre_id TEXT NOT NULL,
+  last_applied_seq INTEGER NOT NULL CHECK (last_applied_seq >= 0),
+  updated_at TEXT NOT NULL
+) STRICT;
+
+-- every mutation a device sent under a sequence number, applied or rejected; a rejection is final
+CREATE TABLE mutation_log (
+  device_id TEXT NOT NULL REFERENCES device_client (device_id),
+  seq INTEGER NOT NULL,
+  mutation_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('applied', 'duplicate', 'rejected')),
+  code TEXT,
+  reason TEXT,
+  flags TEXT NOT NULL DEFAULT '[]',
+  duplicate_of TEXT NOT NULL DEFAULT '[]',
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) STRICT;
+
+CREATE TABLE record (
+  record_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('checkin.created', 'walkin.registered')),
+  centre_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  mutation_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  flags TEXT NOT NULL DEFAULT '[]',
+  duplicate_of TEXT NOT NULL DEFAULT '[]',
+  -- walk-ins only: normalized photo ID, for possible-duplicate checks
+  photo_id_type TEXT,
+  photo_id_number TEXT,
+  received_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_centre_day ON record (centre_id, day);
+CREATE INDEX record_photo_id ON record (photo_id_type, photo_id_number) WHERE photo_id_number IS NOT NULL;
+
+CREATE TABLE ticket_event (
+  mutation_id TEXT PRIMARY KEY,
+  ticket_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  centre_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  received_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX ticket_event_ticket ON ticket_event (ticket_id);
+CREATE INDEX ticket_event_centre_day ON ticket_event (centre_id, day);
+
+CREATE TABLE appointment (
+  centre_id TEXT NOT NULL,
+  date TEXT NOT NULL,
+  ref_id TEXT NOT NULL,
+  entry TEXT NOT NULL,
+  photo_id_type TEXT NOT NULL,
+  -- the full number when the booking has one; never sent to counters
+  photo_id_number TEXT,
+  cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),
+  version INTEGER NOT NULL,
+  PRIMARY KEY (centre_id, date, ref_id)
+) STRICT;
+CREATE UNIQUE INDEX appointment_version ON appointment (centre_id, date, version);
+CREATE INDEX appointment_photo_id ON appointment (photo_id_type, photo_id_number) WHERE photo_id_number IS NOT NULL;
+
+-- the global roster change counter: every insert, change or cancel takes the next value
+CREATE TABLE roster_clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+) STRICT;
+INSERT INTO roster_clock (id, version) VALUES (1, 0);
+`;
+
+export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [{ version: 1, name: 'initial', sql: initial }];

@@ -1,0 +1,356 @@
+/**
+ * The reference portal: the sync API counters upload to and pull rosters from (`/v1`), an
+ * admin API for tests and demos (`/admin`, only with an admin token) and, on loopback only,
+ * fault injection. `portal/openapi.yaml` describes `/v1` for other implementations.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { isIsoDay } from '../common/rules/centre-day';
+import {
+  MAX_PUSH_BYTES,
+  MAX_ROSTER_PAGE,
+  SYNC_API_VERSION,
+  pushRequestSchema,
+  type ErrorBody,
+  type RosterPage,
+} from '../common/sync-protocol';
+import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
+import { PortalStats } from './stats';
+import { PortalError, PortalStore, appointmentInputSchema, describeIssues, type Device } from './store';
+
+export interface PortalOptions {
+  /** SQLite file, or ':memory:' */
+  dbFile: string;
+  /** registers the admin API, authorised by this bearer token */
+  adminToken?: string;
+  /** allows fault injection through `/admin/faults` (needs an admin token to be configured) */
+  faults?: boolean;
+  /** more requests than this being handled at once are refused with 503 busy (default 64) */
+  maxInFlight?: number;
+  clock?: () => Date;
+  /** a pino logger; none by default */
+  logger?: FastifyBaseLogger | false;
+}
+
+export interface Portal {
+  app: FastifyInstance;
+  store: PortalStore;
+  stats: PortalStats;
+  /** null unless started with `faults` */
+  faults: FaultInjector | null;
+  /** every route registered (filled in when the app is ready): method and Fastify URL pattern */
+  routes: { method: string; url: string }[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+export const DEFAULT_ROSTER_LIMIT = 1000;
+/** admin bodies carry whole rosters */
+const ADMIN_BODY_LIMIT = 256 * 1024 * 1024;
+
+const cursorSchema = z.object({ c: z.string(), d: z.string(), v: z.number().int().nonnegative() }).strict();
+
+export function encodeCursor(centreId: string, date: string, version: number): string {
+  return Buffer.from(JSON.stringify({ c: centreId, d: date, v: version })).toString('base64url');
+}
+
+/** The version a cursor resumes after; invalid_cursor for a malformed one or one for another roster. */
+export function decodeCursor(cursor: string, centreId: string, date: string): number {
+  const invalid = () =>
+    new PortalError(400, 'invalid_cursor', 'the cursor is not one this portal gave for this roster: start again without one');
+  if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw invalid();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const parsed = cursorSchema.safeParse(value);
+  if (!parsed.success || parsed.data.c !== centreId || parsed.data.d !== date) throw invalid();
+  return parsed.data.v;
+}
+
+function routeOf(path: string): FaultRoute | 'health' | 'admin' | 'outside' {
+  if (path === '/v1/health') return 'health';
+  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  if (!path.startsWith('/v1/')) return 'outside';
+  if (path === '/v1/push') return 'push';
+  if (/^\/v1\/centres\/[^/]+\/roster\/[^/]+$/.test(path)) return 'roster';
+  if (/^\/v1\/centres\/[^/]+\/records\/[^/]+$/.test(path)) return 'records';
+  return 'other';
+}
+
+function bearer(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match ? match[1]! : null;
+}
+
+const sameSecret = (given: string, expected: string) =>
+  timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+
+function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+const parseBody = <T extends z.ZodType>(schema: T, body: unknown): z.output<T> => {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new PortalError(400, 'invalid_request', describeIssues(parsed.error, undefined, 2000));
+  return parsed.data;
+};
+
+/** Builds the portal (not listening): use `app.inject` for in-process calls, or `startPortal` to serve. */
+export function buildPortal(options: PortalOptions): Portal {
+  const clock = options.clock ?? (() => new Date());
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const store = PortalStore.open(options.dbFile);
+  const stats = new PortalStats();
+  const faults = options.faults ? new FaultInjector() : null;
+  const routes: Portal['routes'] = [];
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    // hung and slow requests must not keep the server from closing
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  const hung = new Set<Socket>();
+  const requestFault = new WeakMap<FastifyRequest, FaultRule>();
+  const requestDevice = new WeakMap<FastifyRequest, Device>();
+
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (error instanceof PortalError) return send(reply, error.status, error.body);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(reply, 413, { error: 'too_large', message: `the body is larger than the ${MAX_PUSH_BYTES} bytes allowed` });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return send(reply, 415, { error: 'unsupported_media_type', message: 'send the body as application/json' });
+    }
+    if (error.statusCode === 400)
+      return send(reply, 400, { error: 'invalid_request', message: `the body is not valid JSON: ${error.message}` });
+    req.log.error({ err: error }, 'request failed');
+    return send(reply, 500, { error: 'internal', message: 'the portal failed to handle the request; nothing was applied' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    send(reply, 404, { error: 'not_found', message: `no ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  // Counting, load shedding and faults, before anything else reads the request.
+  app.addHook('onRequest', async (req, reply) => {
+    const route = routeOf(req.url.split('?')[0] ?? '');
+    if (route === 'admin' || route === 'outside') return;
+    stats.started();
+    reply.raw.once('finish', () => stats.answered(reply.statusCode));
+    reply.raw.once('close', () => stats.ended());
+    if (stats.inFlight > maxInFlight) {
+      reply.header('Retry-After', '1');
+      return send(reply, 503, { error: 'busy', message: 'the portal is busy: try again in a moment' });
+    }
+    if (!faults || route === 'health') return;
+    const rule = faults.pick(route);
+    if (!rule) return;
+    const socket = req.raw.socket;
+    switch (rule.fault) {
+      case 'hang':
+        reply.hijack();
+        hung.add(socket);
+        socket.once('close', () => hung.delete(socket));
+        return;
+      case 'slow':
+        await sleep(rule.delayMs);
+        return;
+      case 'http500':
+        return send(reply, 500, { error: 'internal', message: 'the portal failed to handle the request; nothing was applied' });
+      case 'http503':
+        reply.header('Retry-After', String(rule.retryAfterSeconds));
+        return send(reply, 503, { error: 'unavailable', message: 'the portal is unavailable: try again later' });
+      case 'http429':
+        reply.header('Retry-After', String(rule.retryAfterSeconds));
+        return send(reply, 429, { error: 'rate_limited', message: 'too many requests: try again later' });
+      case 'reset':
+        reply.hijack();
+        socket.resetAndDestroy();
+        return;
+      case 'commit_then_drop':
+        if (route === 'push') {
+          requestFault.set(req, rule);
+          return;
+        }
+        reply.hijack();
+        socket.destroy();
+        return;
+    }
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of hung) socket.destroy();
+    hung.clear();
+  });
+
+  app.get('/v1/health', async () => ({ ok: true as const, time: clock().toISOString(), version: SYNC_API_VERSION }));
+
+  void app.register(async (api) => {
+    api.addHook('onRequest', async (req) => {
+      const token = bearer(req);
+      const device = token ? store.deviceByToken(token) : undefined;
+      if (!device) throw new PortalError(401, 'unauthorized', 'a valid device token is required (Authorization: Bearer <token>)');
+      if (device.revoked) throw new PortalError(401, 'unauthorized', 'this device token has been revoked');
+      requestDevice.set(req, device);
+    });
+    const deviceOf = (req: FastifyRequest, centreId: string): Device => {
+      const device = requestDevice.get(req)!;
+      if (centreId !== device.centreId) {
+        throw new PortalError(403, 'wrong_centre', `this device token is for centre ${device.centreId}, not ${centreId}`);
+      }
+      return device;
+    };
+
+    api.post('/v1/push', { bodyLimit: MAX_PUSH_BYTES }, async (req, reply) => {
+      const body = parseBody(pushRequestSchema, req.body);
+      const device = deviceOf(req, body.centreId);
+      stats.pushed(body.mutations.length);
+      const response = store.push(body, {
+        tokenHash: device.tokenHash,
+        now: clock(),
+        ...(faults ? { rejectRecordIds: faults.rejectRecordIds, rejectCode: faults.rejectCode } : {}),
+      });
+      stats.results(response.results);
+      if (requestFault.get(req)?.fault === 'commit_then_drop') {
+        reply.hijack();
+        req.raw.socket.destroy();
+        return reply;
+      }
+      return response;
+    });
+
+    api.get<{ Params: { centreId: string; date: string }; Querystring: { cursor?: string; limit?: string } }>(
+      '/v1/centres/:centreId/roster/:date',
+      async (req): Promise<RosterPage> => {
+        const { centreId, date } = req.params;
+        deviceOf(req, centreId);
+        if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
+        let limit = DEFAULT_ROSTER_LIMIT;
+        if (req.query.limit !== undefined) {
+          if (!/^\d{1,9}$/.test(req.query.limit) || Number(req.query.limit) < 1) {
+            throw new PortalError(400, 'invalid_request', `limit: must be a whole number from 1 to ${MAX_ROSTER_PAGE}`);
+          }
+          limit = Math.min(Number(req.query.limit), MAX_ROSTER_PAGE);
+        }
+        const after = req.query.cursor ? decodeCursor(req.query.cursor, centreId, date) : 0;
+        const rows = store.rosterRows(centreId, date, after, limit);
+        return {
+          centreId,
+          date,
+          changes: rows.changes,
+          cursor: encodeCursor(centreId, date, rows.lastVersion),
+          hasMore: rows.hasMore,
+        };
+      },
+    );
+
+    api.get<{ Params: { centreId: string; date: string } }>('/v1/centres/:centreId/records/:date', async (req) => {
+      const { centreId, date } = req.params;
+      deviceOf(req, centreId);
+      if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
+      return store.records(centreId, date);
+    });
+  });
+
+  if (options.adminToken) {
+    const adminToken = options.adminToken;
+    void app.register(async (admin) => {
+      admin.addHook('onRequest', async (req) => {
+        const token = bearer(req);
+        if (!token || !sameSecret(token, adminToken)) throw new PortalError(401, 'unauthorized', 'the admin token is required');
+      });
+      const centreId = z.string().min(1).max(64);
+      const day = z.string().refine(isIsoDay, 'must be YYYY-MM-DD');
+
+      admin.post('/admin/devices', async (req) => {
+        const body = parseBody(
+          z.object({ token: z.string().min(8).max(200), centreId, label: z.string().max(120).default('') }).strict(),
+          req.body,
+        );
+        store.addDevice(body, clock());
+        return { centreId: body.centreId, label: body.label };
+      });
+      admin.post('/admin/devices/revoke', async (req) => {
+        const body = parseBody(z.object({ token: z.string().min(1).max(200) }).strict(), req.body);
+        return { revoked: store.revokeDevice(body.token) };
+      });
+      admin.get('/admin/clients', async () => ({ clients: store.clients() }));
+      admin.post('/admin/appointments', { bodyLimit: ADMIN_BODY_LIMIT }, async (req) => {
+        const body = parseBody(z.object({ centreId, date: day, entries: z.array(appointmentInputSchema) }).strict(), req.body);
+        return { changed: store.upsertAppointments(body.centreId, body.date, body.entries) };
+      });
+      admin.post('/admin/appointments/cancel', { bodyLimit: ADMIN_BODY_LIMIT }, async (req) => {
+        const body = parseBody(z.object({ centreId, date: day, refIds: z.array(z.string().min(1).max(32)) }).strict(), req.body);
+        return { cancelled: store.cancelAppointments(body.centreId, body.date, body.refIds) };
+      });
+      admin.get('/admin/records', async (req) => {
+        const query = parseBody(z.object({ centreId, date: day }), req.query);
+        return store.adminRecords(query.centreId, query.date);
+      });
+      admin.get('/admin/stats', async () => stats.snapshot());
+      admin.post('/admin/stats/reset', async () => {
+        stats.reset();
+        return stats.snapshot();
+      });
+      if (faults) {
+        admin.get('/admin/faults', async () => faults.current());
+        admin.put('/admin/faults', async (req) => {
+          faults.configure(parseBody(faultConfigSchema, req.body));
+          return faults.current();
+        });
+      }
+    });
+  }
+
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    store,
+    stats,
+    faults,
+    routes,
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          store.close();
+        }
+      })()),
+  };
+}
+
+export interface StartedPortal {
+  url: string;
+  port: number;
+  portal: Portal;
+  close(): Promise<void>;
+}
+
+/** Builds the portal and listens (127.0.0.1 by default; port 0 picks a free one). Fault injection only on loopback. */
+export async function startPortal(options: PortalOptions & { host?: string; port?: number }): Promise<StartedPortal> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.faults && !isLoopbackHost(host)) {
+    throw new Error(`fault injection is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${host}`);
+  }
+  const portal = buildPortal(options);
+  try {
+    await portal.app.listen({ host, port: options.port ?? 0 });
+  } catch (e) {
+    await portal.close();
+    throw e;
+  }
+  const port = (portal.app.server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return { url: `http://${shownHost}:${port}`, port, portal, close: () => portal.close() };
+}

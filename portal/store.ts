@@ -1,0 +1,613 @@
+/**
+ * The portal's SQLite store: devices and their tokens, the per-device sequence numbers and
+ * mutation log that make uploads exactly-once, the records and ticket events received, and
+ * the appointments counters pull as rosters. All SQL of the portal lives here.
+ */
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { rosterEntrySchema, type RosterEntry } from '../common/domain';
+import { isIsoDay } from '../common/rules/centre-day';
+import { normalizePhotoId } from '../common/rules/photo-id';
+import {
+  RECORD_KINDS,
+  checkInPayloadSchema,
+  ticketEventPayloadSchema,
+  walkInPayloadSchema,
+  type ErrorBody,
+  type Mutation,
+  type PortalRecord,
+  type PushRequest,
+  type PushResponse,
+  type PushResult,
+  type RecordsResponse,
+  type RosterChange,
+} from '../common/sync-protocol';
+import { PORTAL_MIGRATIONS, type PortalMigration } from './migrations';
+
+export type PortalDb = Database.Database;
+
+/** An answer the portal gives instead of doing what was asked: an HTTP status and an error body. */
+export class PortalError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly expectedSeq?: number,
+  ) {
+    super(message);
+    this.name = 'PortalError';
+  }
+
+  get body(): ErrorBody {
+    return this.expectedSeq === undefined
+      ? { error: this.code, message: this.message }
+      : { error: this.code, message: this.message, expectedSeq: this.expectedSeq };
+  }
+}
+
+export class PortalSchemaTooNewError extends Error {
+  constructor(fileVersion: number, appVersion: number, file: string) {
+    super(
+      `The portal database ${file} was written by a newer version of the portal (schema ${fileVersion}; ` +
+        `this one knows up to ${appVersion}). Update the portal; the file has not been changed.`,
+    );
+    this.name = 'PortalSchemaTooNewError';
+  }
+}
+
+/**
+ * Opens (creating if needed) the portal's SQLite file like the counter opens its own: WAL with
+ * synchronous=FULL, so an acknowledged push survives power loss; numbered migrations in
+ * user_version; a newer file is refused before anything writes to it.
+ */
+export function openPortalDb(file: string, migrations: readonly PortalMigration[] = PORTAL_MIGRATIONS): PortalDb {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
+  });
+  const db = new Database(file);
+  try {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > migrations.length) throw new PortalSchemaTooNewError(current, migrations.length, file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    for (const m of migrations.slice(current)) {
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export interface Device {
+  tokenHash: string;
+  centreId: string;
+  label: string;
+  revoked: boolean;
+  createdAt: string;
+}
+
+export interface DeviceClient {
+  deviceId: string;
+  centreId: string;
+  lastAppliedSeq: number;
+  updatedAt: string;
+}
+
+/** An appointment as the admin API takes it: a roster entry plus, when the booking has it, the full photo-ID number. */
+export const appointmentInputSchema = rosterEntrySchema.extend({
+  photoIdNumber: z.string().trim().min(4).max(40).nullish(),
+});
+export type AppointmentInput = z.output<typeof appointmentInputSchema>;
+
+export interface PushContext {
+  /** hash of the bearer token the push came with */
+  tokenHash: string;
+  now: Date;
+  /** records the portal is told to refuse (fault injection) and the code to refuse them with */
+  rejectRecordIds?: ReadonlySet<string>;
+  rejectCode?: string;
+}
+
+interface RecordRow {
+  record_id: string;
+  kind: PortalRecord['kind'];
+  centre_id: string;
+  day: string;
+  device_id: string;
+  seq: number;
+  mutation_id: string;
+  payload: string;
+  flags: string;
+  duplicate_of: string;
+  received_at: string;
+}
+
+function toPortalRecord(r: RecordRow): PortalRecord {
+  return {
+    recordId: r.record_id,
+    kind: r.kind,
+    deviceId: r.device_id,
+    seq: r.seq,
+    mutationId: r.mutation_id,
+    day: r.day,
+    receivedAt: r.received_at,
+    flags: JSON.parse(r.flags) as string[],
+  };
+}
+
+export interface AdminRecord extends PortalRecord {
+  centreId: string;
+  payload: Record<string, unknown>;
+  duplicateOf: string[];
+}
+
+export interface AdminEvent {
+  mutationId: string;
+  ticketId: string;
+  kind: string;
+  deviceId: string;
+  seq: number;
+  day: string;
+  receivedAt: string;
+  payload: Record<string, unknown>;
+}
+
+export interface RosterRows {
+  changes: RosterChange[];
+  /** version of the last row returned, or `after` when none */
+  lastVersion: number;
+  hasMore: boolean;
+}
+
+interface LogRow {
+  device_id: string;
+  seq: number;
+  mutation_id: string;
+  status: 'applied' | 'duplicate' | 'rejected';
+  code: string | null;
+  reason: string | null;
+  flags: string;
+  duplicate_of: string;
+}
+
+interface Outcome {
+  status: PushResult['status'];
+  code?: string;
+  reason?: string;
+  flags?: string[];
+  duplicateOf?: string[];
+}
+
+const MAX_DUPLICATE_OF = 20;
+
+/** "field.path: message" for the first few issues of a failed parse, for the person at the counter or a developer. */
+export function describeIssues(error: z.ZodError, prefix?: string, maxLength = 500): string {
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  const text = parts.join('; ') + (error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '');
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+function toResult(m: Mutation, o: Outcome): PushResult {
+  const r: PushResult = { seq: m.seq, mutationId: m.mutationId, status: o.status };
+  if (o.code) r.code = o.code;
+  if (o.reason) r.reason = o.reason;
+  if (o.flags && o.flags.length > 0) r.flags = o.flags as PushResult['flags'];
+  if (o.duplicateOf && o.duplicateOf.length > 0) r.duplicateOf = o.duplicateOf;
+  return r;
+}
+
+/** What a mutation already in the log answers when it is sent again: never `applied` twice. */
+function fromLog(row: LogRow): Outcome {
+  if (row.status === 'rejected') return { status: 'rejected', code: row.code ?? 'rejected', reason: row.reason ?? undefined };
+  return { status: 'duplicate', flags: JSON.parse(row.flags) as string[], duplicateOf: JSON.parse(row.duplicate_of) as string[] };
+}
+
+export class PortalStore {
+  private readonly q;
+
+  constructor(readonly db: PortalDb) {
+    this.q = {
+      deviceByHash: db.prepare<
+        [string],
+        { token_hash: string; centre_id: string; label: string; revoked: number; created_at: string }
+      >('SELECT token_hash, centre_id, label, revoked, created_at FROM device WHERE token_hash = ?'),
+      upsertDevice: db.prepare(
+        `INSERT INTO device (token_hash, centre_id, label, revoked, created_at) VALUES (?, ?, ?, 0, ?)
+         ON CONFLICT (token_hash) DO UPDATE SET centre_id = excluded.centre_id, label = excluded.label, revoked = 0`,
+      ),
+      revokeDevice: db.prepare('UPDATE device SET revoked = 1 WHERE token_hash = ?'),
+      client: db.prepare<[string], { device_id: string; token_hash: string; centre_id: string; last_applied_seq: number }>(
+        'SELECT device_id, token_hash, centre_id, last_applied_seq FROM device_client WHERE device_id = ?',
+      ),
+      insertClient: db.prepare(
+        'INSERT INTO device_client (device_id, token_hash, centre_id, last_applied_seq, updated_at) VALUES (?, ?, ?, 0, ?)',
+      ),
+      advanceClient: db.prepare('UPDATE device_client SET last_applied_seq = ?, updated_at = ? WHERE device_id = ?'),
+      clients: db.prepare<[], { device_id: string; centre_id: string; last_applied_seq: number; updated_at: string }>(
+        'SELECT device_id, centre_id, last_applied_seq, updated_at FROM device_client ORDER BY centre_id, device_id',
+      ),
+      logBySeq: db.prepare<[string, number], LogRow>('SELECT * FROM mutation_log WHERE device_id = ? AND seq = ?'),
+      logByMutation: db.prepare<[string], LogRow>('SELECT * FROM mutation_log WHERE mutation_id = ?'),
+      insertLog: db.prepare(
+        `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, code, reason, flags, duplicate_of, received_at)
+         VALUES (@deviceId, @seq, @mutationId, @kind, @recordId, @status, @code, @reason, @flags, @duplicateOf, @receivedAt)`,
+      ),
+      record: db.prepare<[string], { flags: string; duplicate_of: string }>(
+        'SELECT flags, duplicate_of FROM record WHERE record_id = ?',
+      ),
+      insertRecord: db.prepare(
+        `INSERT INTO record (record_id, kind, centre_id, day, device_id, seq, mutation_id, payload, flags, duplicate_of,
+           photo_id_type, photo_id_number, received_at)
+         VALUES (@recordId, @kind, @centreId, @day, @deviceId, @seq, @mutationId, @payload, @flags, @duplicateOf,
+           @photoIdType, @photoIdNumber, @receivedAt)`,
+      ),
+      walkInsByPhotoId: db.prepare<[string, string, number], { record_id: string }>(
+        'SELECT record_id FROM record WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY received_at, record_id LIMIT ?',
+      ),
+      appointmentsByPhotoId: db.prepare<[string, string, number], { ref_id: string }>(
+        `SELECT ref_id FROM appointment WHERE photo_id_type = ? AND photo_id_number = ? AND cancelled = 0
+         ORDER BY date, ref_id LIMIT ?`,
+      ),
+      booked: db.prepare<[string, string, string], { ref_id: string }>(
+        'SELECT ref_id FROM appointment WHERE centre_id = ? AND date = ? AND ref_id = ? AND cancelled = 0',
+      ),
+      insertEvent: db.prepare(
+        `INSERT INTO ticket_event (mutation_id, ticket_id, kind, payload, centre_id, day, device_id, seq, received_at)
+         VALUES (@mutationId, @ticketId, @kind, @payload, @centreId, @day, @deviceId, @seq, @receivedAt)`,
+      ),
+      recordsOfDay: db.prepare<[string, string], RecordRow>('SELECT * FROM record WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq'),
+      eventCount: db.prepare<[string, string], { n: number }>(
+        'SELECT count(*) AS n FROM ticket_event WHERE centre_id = ? AND day = ?',
+      ),
+      eventsOfDay: db.prepare<
+        [string, string],
+        {
+          mutation_id: string;
+          ticket_id: string;
+          kind: string;
+          payload: string;
+          device_id: string;
+          seq: number;
+          day: string;
+          received_at: string;
+        }
+      >('SELECT * FROM ticket_event WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq'),
+      appointment: db.prepare<[string, string, string], { entry: string; photo_id_number: string | null; cancelled: number }>(
+        'SELECT entry, photo_id_number, cancelled FROM appointment WHERE centre_id = ? AND date = ? AND ref_id = ?',
+      ),
+      tick: db.prepare<[], { version: number }>('UPDATE roster_clock SET version = version + 1 WHERE id = 1 RETURNING version'),
+      upsertAppointment: db.prepare(
+        `INSERT INTO appointment (centre_id, date, ref_id, entry, photo_id_type, photo_id_number, cancelled, version)
+         VALUES (@centreId, @date, @refId, @entry, @photoIdType, @photoIdNumber, 0, @version)
+         ON CONFLICT (centre_id, date, ref_id) DO UPDATE SET entry = excluded.entry, photo_id_type = excluded.photo_id_type,
+           photo_id_number = excluded.photo_id_number, cancelled = 0, version = excluded.version`,
+      ),
+      cancelAppointment: db.prepare(
+        'UPDATE appointment SET cancelled = 1, version = ? WHERE centre_id = ? AND date = ? AND ref_id = ? AND cancelled = 0',
+      ),
+      rosterRows: db.prepare<
+        [string, string, number, number],
+        { ref_id: string; entry: string; cancelled: number; version: number }
+      >(
+        `SELECT ref_id, entry, cancelled, version FROM appointment WHERE centre_id = ? AND date = ? AND version > ?
+         ORDER BY version LIMIT ?`,
+      ),
+    };
+  }
+
+  static open(file: string): PortalStore {
+    return new PortalStore(openPortalDb(file));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- devices ----
+
+  /** Adds a device token for a centre (or moves it, relabels it and lifts a revocation). */
+  addDevice(input: { token: string; centreId: string; label: string }, now: Date): void {
+    this.q.upsertDevice.run(hashToken(input.token), input.centreId, input.label, now.toISOString());
+  }
+
+  /** true when the token was known */
+  revokeDevice(token: string): boolean {
+    return this.q.revokeDevice.run(hashToken(token)).changes > 0;
+  }
+
+  deviceByToken(token: string): Device | undefined {
+    const row = this.q.deviceByHash.get(hashToken(token));
+    return (
+      row && {
+        tokenHash: row.token_hash,
+        centreId: row.centre_id,
+        label: row.label,
+        revoked: row.revoked === 1,
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  clients(): DeviceClient[] {
+    return this.q.clients.all().map((r) => ({
+      deviceId: r.device_id,
+      centreId: r.centre_id,
+      lastAppliedSeq: r.last_applied_seq,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  // ---- push ----
+
+  /**
+   * Applies a batch exactly once, in one IMMEDIATE transaction: each new mutation's effect,
+   * its mutation-log row and the device's `last_applied_seq` commit together or not at all.
+   * Throws PortalError for answers that apply nothing (403 device_token_mismatch, 409 sequence_gap).
+   * The caller has checked the token and that `req.centreId` is the token's centre.
+   */
+  push(req: PushRequest, ctx: PushContext): PushResponse {
+    const now = ctx.now.toISOString();
+    const deviceId = req.deviceId.toLowerCase();
+    return this.db
+      .transaction((): PushResponse => {
+        let client = this.q.client.get(deviceId);
+        if (client && client.token_hash !== ctx.tokenHash) {
+          throw new PortalError(403, 'device_token_mismatch', `device ${deviceId} is registered with another device token`);
+        }
+        if (!client) {
+          this.q.insertClient.run(deviceId, ctx.tokenHash, req.centreId, now);
+          client = { device_id: deviceId, token_hash: ctx.tokenHash, centre_id: req.centreId, last_applied_seq: 0 };
+        }
+        let last = client.last_applied_seq;
+        const first = req.mutations[0]!.seq;
+        req.mutations.forEach((m, i) => {
+          if (m.seq !== first + i) {
+            throw new PortalError(
+              409,
+              'sequence_gap',
+              `mutations must have consecutive sequence numbers: seq ${m.seq} follows ${req.mutations[i - 1]!.seq}`,
+              last + 1,
+            );
+          }
+        });
+        if (first > last + 1) {
+          throw new PortalError(
+            409,
+            'sequence_gap',
+            `expected seq ${last + 1} next, got ${first}: send the missing mutations first`,
+            last + 1,
+          );
+        }
+        const results: PushResult[] = [];
+        for (const m of req.mutations) {
+          if (m.seq <= last) {
+            results.push(toResult(m, this.resent(deviceId, m)));
+            continue;
+          }
+          const earlier = this.q.logByMutation.get(m.mutationId.toLowerCase());
+          if (earlier) {
+            // the same change sent again under a new sequence number (e.g. from a restored backup):
+            // it keeps its first outcome; the new number is used up
+            results.push(toResult(m, fromLog(earlier)));
+          } else {
+            const outcome = this.apply(req, deviceId, m, ctx, now);
+            this.q.insertLog.run({
+              deviceId,
+              seq: m.seq,
+              mutationId: m.mutationId.toLowerCase(),
+              kind: m.kind,
+              recordId: m.recordId.toLowerCase(),
+              status: outcome.status,
+              code: outcome.code ?? null,
+              reason: outcome.reason ?? null,
+              flags: JSON.stringify(outcome.flags ?? []),
+              duplicateOf: JSON.stringify(outcome.duplicateOf ?? []),
+              receivedAt: now,
+            });
+            results.push(toResult(m, outcome));
+          }
+          last = m.seq;
+        }
+        this.q.advanceClient.run(last, now, deviceId);
+        return { deviceId: req.deviceId, lastAppliedSeq: last, results };
+      })
+      .immediate();
+  }
+
+  /** A mutation under a sequence number already used: the same change again, or a different one (never acknowledged). */
+  private resent(deviceId: string, m: Mutation): Outcome {
+    const mutationId = m.mutationId.toLowerCase();
+    const row = this.q.logBySeq.get(deviceId, m.seq) ?? this.q.logByMutation.get(mutationId);
+    if (row && row.mutation_id === mutationId) return fromLog(row);
+    return {
+      status: 'rejected',
+      code: 'sequence_reused',
+      reason: `seq ${m.seq} of this device was already used by another change; this change was not applied`,
+    };
+  }
+
+  private apply(req: PushRequest, deviceId: string, m: Mutation, ctx: PushContext, now: string): Outcome {
+    const recordId = m.recordId.toLowerCase();
+    if (ctx.rejectRecordIds?.has(recordId)) {
+      return { status: 'rejected', code: ctx.rejectCode ?? 'rejected_by_portal', reason: 'the portal refused this record' };
+    }
+    if (!(RECORD_KINDS as readonly string[]).includes(m.kind)) {
+      const parsed = ticketEventPayloadSchema.safeParse(m.payload);
+      if (!parsed.success)
+        return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
+      // applied even when the ticket's record has not arrived: never block other records
+      this.q.insertEvent.run({
+        mutationId: m.mutationId.toLowerCase(),
+        ticketId: parsed.data.ticketId.toLowerCase(),
+        kind: m.kind,
+        payload: JSON.stringify(m.payload),
+        centreId: req.centreId,
+        day: parsed.data.day,
+        deviceId,
+        seq: m.seq,
+        receivedAt: now,
+      });
+      return { status: 'applied' };
+    }
+
+    const walkIn = m.kind === 'walkin.registered';
+    const parsed = (walkIn ? walkInPayloadSchema : checkInPayloadSchema).safeParse(m.payload);
+    if (!parsed.success) return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
+    const idField = walkIn ? 'walkInId' : 'ticketId';
+    const payloadId = String((parsed.data as Record<string, unknown>)[idField]).toLowerCase();
+    if (payloadId !== recordId) {
+      return { status: 'rejected', code: 'invalid_payload', reason: `payload.${idField}: must equal the mutation's recordId` };
+    }
+    const existing = this.q.record.get(recordId);
+    if (existing) {
+      return {
+        status: 'duplicate',
+        flags: JSON.parse(existing.flags) as string[],
+        duplicateOf: JSON.parse(existing.duplicate_of) as string[],
+      };
+    }
+    const day = parsed.data.day;
+    let flags: string[] = [];
+    let duplicateOf: string[] = [];
+    let photoIdType: string | null = null;
+    let photoIdNumber: string | null = null;
+    if (walkIn) {
+      const person = walkInPayloadSchema.parse(m.payload).person;
+      photoIdType = person.photoIdType.trim().toUpperCase();
+      photoIdNumber = normalizePhotoId(person.photoIdNumber);
+      duplicateOf = [
+        ...this.q.walkInsByPhotoId.all(photoIdType, photoIdNumber, MAX_DUPLICATE_OF).map((r) => r.record_id),
+        ...this.q.appointmentsByPhotoId.all(photoIdType, photoIdNumber, MAX_DUPLICATE_OF).map((r) => r.ref_id),
+      ].slice(0, MAX_DUPLICATE_OF);
+      // flagged for a person to look at, never merged
+      if (duplicateOf.length > 0) flags = ['possible_duplicate'];
+    } else {
+      const checkIn = checkInPayloadSchema.parse(m.payload);
+      const refId = checkIn.refId.trim().toUpperCase();
+      if (!checkIn.verified && !this.q.booked.get(req.centreId, day, refId)) {
+        return { status: 'rejected', code: 'not_booked', reason: `ref ID ${refId} has no appointment at this centre on ${day}` };
+      }
+    }
+    this.q.insertRecord.run({
+      recordId,
+      kind: m.kind,
+      centreId: req.centreId,
+      day,
+      deviceId,
+      seq: m.seq,
+      mutationId: m.mutationId.toLowerCase(),
+      payload: JSON.stringify(m.payload),
+      flags: JSON.stringify(flags),
+      duplicateOf: JSON.stringify(duplicateOf),
+      photoIdType,
+      photoIdNumber,
+      receivedAt: now,
+    });
+    return { status: 'applied', flags, duplicateOf };
+  }
+
+  // ---- records ----
+
+  records(centreId: string, date: string): RecordsResponse {
+    const records = this.q.recordsOfDay.all(centreId, date).map(toPortalRecord);
+    return { centreId, date, records, events: this.q.eventCount.get(centreId, date)!.n };
+  }
+
+  /** Everything held for a centre and day, payloads included (admin API and tests). */
+  adminRecords(centreId: string, date: string): { centreId: string; date: string; records: AdminRecord[]; events: AdminEvent[] } {
+    const records = this.q.recordsOfDay.all(centreId, date).map((r): AdminRecord => ({
+      ...toPortalRecord(r),
+      centreId: r.centre_id,
+      duplicateOf: JSON.parse(r.duplicate_of) as string[],
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+    }));
+    const events = this.q.eventsOfDay.all(centreId, date).map((e): AdminEvent => ({
+      mutationId: e.mutation_id,
+      ticketId: e.ticket_id,
+      kind: e.kind,
+      deviceId: e.device_id,
+      seq: e.seq,
+      day: e.day,
+      receivedAt: e.received_at,
+      payload: JSON.parse(e.payload) as Record<string, unknown>,
+    }));
+    return { centreId, date, records, events };
+  }
+
+  // ---- appointments and rosters ----
+
+  /** Adds or changes bookings; each one that changes takes the next roster version. Returns how many changed. */
+  upsertAppointments(centreId: string, date: string, entries: readonly AppointmentInput[]): number {
+    if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', 'date: must be YYYY-MM-DD');
+    return this.db
+      .transaction(() => {
+        let changed = 0;
+        for (const input of entries) {
+          const { photoIdNumber, ...entry } = input;
+          const json = JSON.stringify(entry satisfies RosterEntry);
+          const number = photoIdNumber ? normalizePhotoId(photoIdNumber) : null;
+          const current = this.q.appointment.get(centreId, date, entry.refId);
+          if (current && current.cancelled === 0 && current.entry === json && current.photo_id_number === number) continue;
+          this.q.upsertAppointment.run({
+            centreId,
+            date,
+            refId: entry.refId,
+            entry: json,
+            photoIdType: entry.photoIdType,
+            photoIdNumber: number,
+            version: this.q.tick.get()!.version,
+          });
+          changed++;
+        }
+        return changed;
+      })
+      .immediate();
+  }
+
+  /** Cancels bookings (unknown or already cancelled ones are skipped). Returns how many were cancelled. */
+  cancelAppointments(centreId: string, date: string, refIds: readonly string[]): number {
+    return this.db
+      .transaction(() => {
+        let cancelled = 0;
+        for (const refId of refIds) {
+          const current = this.q.appointment.get(centreId, date, refId.trim().toUpperCase());
+          if (!current || current.cancelled === 1) continue;
+          cancelled += this.q.cancelAppointment.run(
+            this.q.tick.get()!.version,
+            centreId,
+            date,
+            refId.trim().toUpperCase(),
+          ).changes;
+        }
+        return cancelled;
+      })
+      .immediate();
+  }
+
+  /** Roster changes after `after`, in version order: upserts for bookings, removes for cancelled ones. */
+  rosterRows(centreId: string, date: string, after: number, limit: number): RosterRows {
+    const rows = this.q.rosterRows.all(centreId, date, after, limit + 1);
+    const hasMore = rows.length > limit;
+    const page = hasMore ? rows.slice(0, limit) : rows;
+    return {
+      changes: page.map((r): RosterChange =>
+        r.cancelled === 1 ? { op: 'remove', refId: r.ref_id } : { op: 'upsert', entry: JSON.parse(r.entry) as RosterEntry },
+      ),
+      lastVersion: page.length > 0 ? page[page.length - 1]!.version : after,
+      hasMore,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { RosterEntry } from '../../common/domain';
+import type { Mutation, MutationKind, PushRequest } from '../../common/sync-protocol';
+import { aadhaarNumber, prng } from '../../main/demo/generate';
+import { buildPortal, type Portal, type PortalOptions } from '../../portal/server';
+
+export const CENTRE = 'TEST-CENTRE-01';
+export const OTHER_CENTRE = 'TEST-CENTRE-02';
+export const TOKEN = 'test-device-token-centre-01';
+export const OTHER_TOKEN = 'test-device-token-centre-02';
+export const ADMIN = 'test-admin-token';
+export const DAY = '2026-03-10';
+export const NOW = new Date('2026-03-10T04:30:00.000Z');
+
+/** An in-memory portal with one device token for CENTRE and one for OTHER_CENTRE. */
+export function memoryPortal(options: Partial<PortalOptions> = {}): Portal {
+  const portal = buildPortal({ dbFile: ':memory:', adminToken: ADMIN, clock: () => NOW, ...options });
+  portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
+  portal.store.addDevice({ token: OTHER_TOKEN, centreId: OTHER_CENTRE, label: 'counter B1' }, NOW);
+  return portal;
+}
+
+const r = prng(42);
+export const newAadhaar = (): string => aadhaarNumber(r);
+
+export function walkIn(
+  seq: number,
+  o: { recordId?: string; photoIdNumber?: string; photoIdType?: string; mobile?: string } = {},
+): Mutation {
+  const recordId = o.recordId ?? randomUUID();
+  return {
+    seq,
+    mutationId: randomUUID(),
+    kind: 'walkin.registered',
+    recordId,
+    createdAt: NOW.toISOString(),
+    payload: {
+      walkInId: recordId,
+      ticketId: randomUUID(),
+      day: DAY,
+      person: {
+        name: 'Sunita Devi',
+        gender: 'F',
+        birthYear: 1961,
+        mobile: o.mobile ?? '9876543210',
+        photoIdType: o.photoIdType ?? 'AADHAAR',
+        photoIdNumber: o.photoIdNumber ?? newAadhaar(),
+      },
+      dose: 1,
+    },
+  };
+}
+
+export function checkIn(seq: number, o: { refId: string; verified?: boolean; recordId?: string; day?: string }): Mutation {
+  const recordId = o.recordId ?? randomUUID();
+  return {
+    seq,
+    mutationId: randomUUID(),
+    kind: 'checkin.created',
+    recordId,
+    createdAt: NOW.toISOString(),
+    payload: { ticketId: recordId, refId: o.refId, day: o.day ?? DAY, name: 'Ram Prasad', verified: o.verified ?? true },
+  };
+}
+
+export function ticketEvent(seq: number, ticketId: string, kind: MutationKind = 'ticket.called'): Mutation {
+  return {
+    seq,
+    mutationId: randomUUID(),
+    kind,
+    recordId: ticketId,
+    createdAt: NOW.toISOString(),
+    payload: { ticketId, day: DAY, at: NOW.toISOString() },
+  };
+}
+
+export function batch(deviceId: string, mutations: Mutation[], centreId = CENTRE): PushRequest {
+  return { deviceId, centreId, counterCode: 'A1', mutations };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, unknown>;
+}
+
+export async function inject<T = any>(
+  portal: Portal,
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  body?: unknown,
+  token: string | null = TOKEN,
+): Promise<Answer<T>> {
+  const res = await portal.app.inject({
+    method,
+    url,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as T) : (undefined as T), headers: res.headers };
+}
+
+export const push = (portal: Portal, body: unknown, token: string | null = TOKEN) =>
+  inject(portal, 'POST', '/v1/push', body, token);
+
+export function entry(i: number, o: Partial<RosterEntry> = {}): RosterEntry {
+  return {
+    refId: `REF${String(100000 + i)}`,
+    name: 'Geeta Sharma',
+    gender: 'F',
+    birthYear: 1970,
+    mobileLast4: '1234',
+    photoIdType: 'AADHAAR',
+    photoIdLast4: '5678',
+    dose: 1,
+    slotTime: '10:15',
+    ...o,
+  };
+}

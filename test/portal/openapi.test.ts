@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { load } from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  errorBodySchema,
+  healthSchema,
+  mutationSchema,
+  portalRecordSchema,
+  pushRequestSchema,
+  pushResponseSchema,
+  pushResultSchema,
+  recordsResponseSchema,
+  rosterPageSchema,
+} from '../../common/sync-protocol';
+import type { Portal } from '../../portal/server';
+import { memoryPortal } from './helpers';
+
+interface Doc {
+  openapi: string;
+  paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, { $ref?: string; headers?: object }> }>>;
+  components: {
+    schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }>;
+    responses: Record<string, { headers?: Record<string, unknown> }>;
+    securitySchemes: Record<string, { type: string; scheme?: string }>;
+  };
+}
+
+const doc = load(readFileSync(resolve(import.meta.dirname, '../../portal/openapi.yaml'), 'utf8')) as Doc;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+let portal: Portal;
+beforeAll(async () => {
+  portal = memoryPortal({ faults: true });
+  await portal.app.ready();
+});
+afterAll(() => portal.close());
+
+/** the keys a zod object cannot do without */
+function requiredKeys(schema: z.ZodObject): string[] {
+  return Object.entries(schema.shape)
+    .filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success)
+    .map(([k]) => k)
+    .sort();
+}
+
+describe('portal/openapi.yaml', () => {
+  it('is OpenAPI 3.1 with a bearer scheme', () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.components.securitySchemes.deviceToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('documents every /v1 route the portal registers, and no other', () => {
+    const registered = portal.routes
+      .filter((r) => r.url.startsWith('/v1/') && r.method !== 'HEAD')
+      .map((r) => `${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}')}`)
+      .sort();
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) =>
+        Object.keys(ops)
+          .filter((m) => METHODS.includes(m))
+          .map((m) => `${m} ${path}`),
+      )
+      .sort();
+    expect(registered.length).toBeGreaterThan(0);
+    expect(documented).toEqual(registered);
+  });
+
+  it('documents the error statuses and Retry-After', () => {
+    const statuses = new Set(
+      Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((op) => Object.keys(op.responses))),
+    );
+    for (const s of ['400', '401', '403', '409', '413', '429', '503', '500']) expect(statuses, s).toContain(s);
+    expect(doc.components.responses.TooManyRequests!.headers).toHaveProperty('Retry-After');
+    expect(doc.components.responses.Unavailable!.headers).toHaveProperty('Retry-After');
+    // every route but health needs the token
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const op of Object.values(ops)) expect(op.security === undefined, path).toBe(path !== '/v1/health');
+    }
+  });
+
+  it.each([
+    ['PushRequest', pushRequestSchema],
+    ['Mutation', mutationSchema],
+    ['PushResponse', pushResponseSchema],
+    ['PushResult', pushResultSchema],
+    ['RosterPage', rosterPageSchema],
+    ['RecordsResponse', recordsResponseSchema],
+    ['PortalRecord', portalRecordSchema],
+    ['ErrorBody', errorBodySchema],
+    ['Health', healthSchema],
+  ] as const)('schema %s names the same properties and required ones as the zod schema', (name, schema) => {
+    const documented = doc.components.schemas[name]!;
+    expect([...(documented.required ?? [])].sort()).toEqual(requiredKeys(schema as unknown as z.ZodObject));
+    expect(Object.keys(documented.properties ?? {}).sort()).toEqual(Object.keys((schema as unknown as z.ZodObject).shape).sort());
+  });
+});

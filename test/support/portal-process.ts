@@ -1,0 +1,250 @@
+/**
+ * The reference portal for other tests and benchmarks: as a child process (`startPortalProcess`,
+ * which can be killed and restarted on the same port and data folder) or in this process
+ * (`startPortalInProcess`, faster). Both give the same admin surface.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RosterEntry } from '../../common/domain';
+import type { FaultConfigInput } from '../../portal/faults';
+import { startPortal, type StartedPortal } from '../../portal/server';
+import type { PortalStatsSnapshot } from '../../portal/stats';
+import type { AdminEvent, AdminRecord, DeviceClient } from '../../portal/store';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface PortalProcessOptions {
+  /** data folder; a fresh temporary one (removed by `stop()`) when not given */
+  dataDir?: string;
+  /** 0 (default) picks a free port; `restart()` keeps the one first given */
+  port?: number;
+  /** SQLite in memory: nothing survives a restart */
+  memory?: boolean;
+  faults?: boolean;
+  /** a random one when not given (the admin API is always on for these helpers) */
+  adminToken?: string;
+  maxInFlight?: number;
+  demo?: boolean;
+}
+
+export type AppointmentEntry = RosterEntry & { photoIdNumber?: string | null };
+
+export interface PortalAdmin {
+  addDevice(token: string, centreId: string, label?: string): Promise<void>;
+  revoke(token: string): Promise<boolean>;
+  /** upsert; returns how many bookings changed */
+  addAppointments(centreId: string, date: string, entries: readonly AppointmentEntry[]): Promise<number>;
+  /** returns how many were cancelled */
+  cancel(centreId: string, date: string, refIds: readonly string[]): Promise<number>;
+  records(
+    centreId: string,
+    date: string,
+  ): Promise<{ centreId: string; date: string; records: AdminRecord[]; events: AdminEvent[] }>;
+  /** each device installation's last applied sequence number */
+  clients(): Promise<DeviceClient[]>;
+  setFaults(config: FaultConfigInput): Promise<unknown>;
+  stats(): Promise<PortalStatsSnapshot>;
+  resetStats(): Promise<PortalStatsSnapshot>;
+}
+
+export interface PortalHandle {
+  url: string;
+  port: number;
+  adminToken: string;
+  dataDir: string | null;
+  admin: PortalAdmin;
+  /** graceful stop (SIGTERM for a process), waits until it has ended; removes a temporary data folder */
+  stop(): Promise<void>;
+  /** abrupt stop (SIGKILL for a process); keeps the data folder for `restart()` */
+  kill(): Promise<void>;
+  /** stops if running, then starts again on the same port with the same data folder */
+  restart(): Promise<void>;
+}
+
+export class PortalAdminError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`portal admin call failed: ${status} ${body}`);
+  }
+}
+
+function adminClient(base: () => string, token: string): PortalAdmin {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new PortalAdminError(res.status, text);
+    return JSON.parse(text) as T;
+  };
+  return {
+    addDevice: async (t, centreId, label = 'test device') => {
+      await call('POST', '/admin/devices', { token: t, centreId, label });
+    },
+    revoke: async (t) => (await call<{ revoked: boolean }>('POST', '/admin/devices/revoke', { token: t })).revoked,
+    addAppointments: async (centreId, date, entries) =>
+      (await call<{ changed: number }>('POST', '/admin/appointments', { centreId, date, entries })).changed,
+    cancel: async (centreId, date, refIds) =>
+      (await call<{ cancelled: number }>('POST', '/admin/appointments/cancel', { centreId, date, refIds })).cancelled,
+    records: (centreId, date) =>
+      call('GET', `/admin/records?centreId=${encodeURIComponent(centreId)}&date=${encodeURIComponent(date)}`),
+    clients: async () => (await call<{ clients: DeviceClient[] }>('GET', '/admin/clients')).clients,
+    setFaults: (config) => call('PUT', '/admin/faults', config),
+    stats: () => call('GET', '/admin/stats'),
+    resetStats: () => call('POST', '/admin/stats/reset'),
+  };
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((ok, bad) => {
+    const timer = setTimeout(() => bad(new Error(`portal process ${child.pid} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      ok();
+    });
+  });
+}
+
+/** Spawns `node --import tsx portal/cli.ts` and waits (bounded) for its `Portal: URL` line. */
+export async function startPortalProcess(options: PortalProcessOptions = {}): Promise<PortalHandle> {
+  const ownDir = !options.dataDir && !options.memory;
+  const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
+  const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
+  let port = options.port ?? 0;
+  let url = '';
+  let child: ChildProcess | null = null;
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+  const launch = async () => {
+    const args = ['--import', tsx, join(ROOT, 'portal/cli.ts'), '--port', String(port), '--host', '127.0.0.1'];
+    args.push(...(dataDir ? ['--data', dataDir] : ['--memory']), '--admin-token', adminToken);
+    if (options.faults) args.push('--faults');
+    if (options.demo) args.push('--demo');
+    if (options.maxInFlight !== undefined) args.push('--max-in-flight', String(options.maxInFlight));
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stderr!.on('data', (c: Buffer) => {
+      if (stderr.length < 20_000) stderr += c.toString();
+    });
+    url = await new Promise<string>((ok, bad) => {
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        bad(new Error(`portal did not start within ${START_TIMEOUT_MS} ms\n${stderr}`));
+      }, START_TIMEOUT_MS);
+      proc.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        const m = /^Portal: (http:\/\/\S+)$/m.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          ok(m[1]!);
+        }
+      });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        bad(new Error(`portal exited (${code ?? signal}) before listening\n${stderr}`));
+      });
+    });
+    port = Number(new URL(url).port);
+  };
+
+  const end = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    child = null;
+    if (!proc) return;
+    proc.kill(signal);
+    await waitExit(proc, STOP_TIMEOUT_MS);
+  };
+
+  await launch();
+  return {
+    get url() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    adminToken,
+    dataDir,
+    admin: adminClient(() => url, adminToken),
+    stop: async () => {
+      await end('SIGTERM');
+      if (ownDir && dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    kill: () => end('SIGKILL'),
+    restart: async () => {
+      await end('SIGTERM');
+      await launch();
+    },
+  };
+}
+
+/** The same surface with the portal in this process (start/stop in milliseconds). */
+export async function startPortalInProcess(
+  options: PortalProcessOptions = {},
+): Promise<PortalHandle & { started: () => StartedPortal }> {
+  const ownDir = !options.dataDir && !options.memory;
+  const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
+  const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
+  let port = options.port ?? 0;
+  let current: StartedPortal | null = null;
+  let last: StartedPortal | null = null;
+
+  const launch = async () => {
+    current = await startPortal({
+      dbFile: dataDir ? join(dataDir, 'portal.sqlite') : ':memory:',
+      host: '127.0.0.1',
+      port,
+      adminToken,
+      faults: options.faults ?? false,
+      ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+    });
+    last = current;
+    port = current.port;
+    if (options.demo) {
+      const { seedPortalDemo } = await import('../../portal/demo');
+      seedPortalDemo(current.portal.store, new Date());
+    }
+  };
+  const end = async () => {
+    const p = current;
+    current = null;
+    await p?.close();
+  };
+
+  await launch();
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    adminToken,
+    dataDir,
+    admin: adminClient(() => `http://127.0.0.1:${port}`, adminToken),
+    started: () => last!,
+    stop: async () => {
+      await end();
+      if (ownDir && dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    kill: end,
+    restart: async () => {
+      await end();
+      await launch();
+    },
+  };
+}

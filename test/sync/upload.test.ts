@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import {
+  eventually,
+  expectPortalMatches,
+  outboxRows,
+  people,
+  registerWalkIns,
+  settled,
+  status,
+  syncedCounter,
+  type SyncedCounter,
+  walkInIdOf,
+} from './harness';
+
+let portal: PortalHandle;
+const counters: SyncedCounter[] = [];
+
+beforeAll(async () => {
+  portal = await startPortalProcess({ faults: true });
+});
+afterAll(async () => {
+  for (const c of counters) await c.dispose();
+  await portal?.stop();
+});
+
+async function counter(options: Parameters<typeof syncedCounter>[1] = {}) {
+  const c = await syncedCounter(portal, options);
+  counters.push(c);
+  return c;
+}
+
+describe('sync with a real portal process', () => {
+  it('uploads walk-ins, check-ins and ticket events exactly once and says so', async () => {
+    const c = await counter();
+    const roster = people(30, 3);
+    await portal.admin.addAppointments(c.centreId, c.today, roster);
+    // the roster arrives by pull (the first one ran at start, before the bookings); check in people from it
+    await c.ok('syncNow', {});
+    await eventually(() => {
+      if ((c.backend.appState().roster?.count ?? 0) !== 30) throw new Error('roster not pulled yet');
+    });
+    for (const e of roster.slice(0, 5)) await c.ok('checkIn', { refId: e.refId });
+    await registerWalkIns(c, 5);
+    const first = await c.ok('callNext', {});
+    expect(first).not.toBeNull();
+    const s = await settled(c);
+    expect(s.state).toBe('online');
+    expect(s.needsAttention).toBe(0);
+    expect(s.lastSuccessAt).not.toBeNull();
+    const m = await expectPortalMatches(c, portal);
+    expect(m.portalRecords).toEqual(m.localRecords);
+    expect(m.localRecords).toHaveLength(10);
+    expect(m.portalEvents).toEqual(m.localEvents);
+    expect(m.localEvents.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pulls roster changes: new bookings and cancellations, without a file', async () => {
+    const c = await counter();
+    const roster = people(20, 5);
+    await portal.admin.addAppointments(c.centreId, c.today, roster.slice(0, 15));
+    await c.ok('syncNow', {});
+    await eventually(() => expect(c.backend.appState().roster?.count).toBe(15));
+    await portal.admin.addAppointments(c.centreId, c.today, roster.slice(15));
+    await portal.admin.cancel(c.centreId, c.today, [roster[0]!.refId]);
+    await c.ok('syncNow', {});
+    await eventually(() => expect(c.backend.appState().roster?.count).toBe(19));
+    const hit = await c.ok('searchRoster', { query: roster[19]!.refId });
+    expect(hit.map((h) => h.refId)).toContain(roster[19]!.refId);
+    const gone = await c.ok('searchRoster', { query: roster[0]!.refId });
+    expect(gone.map((h) => h.refId)).not.toContain(roster[0]!.refId);
+  });
+
+  it('reduces a walk-in photo-ID number to its last 4 once the portal has it', async () => {
+    const c = await counter();
+    const [t] = await registerWalkIns(c, 1);
+    await settled(c);
+    const w = c.backend.db.prepare('SELECT photo_id_number, photo_id_last4, photo_id_reduced_at FROM walkin').get() as {
+      photo_id_number: string;
+      photo_id_last4: string;
+      photo_id_reduced_at: string | null;
+    };
+    expect(w.photo_id_number).toBe(w.photo_id_last4);
+    expect(w.photo_id_reduced_at).not.toBeNull();
+    const payload = JSON.parse(outboxRows(c).find((r) => r.kind === 'walkin.registered')!.payload);
+    expect(payload.person.photoIdNumber).toBe(`XXXX${w.photo_id_last4}`);
+    // the portal received the full number
+    const rec = (await portal.admin.records(c.centreId, c.today)).records.find((r) => r.recordId === walkInIdOf(c, t!.id));
+    expect(String((rec!.payload.person as { photoIdNumber: string }).photoIdNumber).length).toBeGreaterThan(4);
+  });
+
+  it('keeps the full number for the configured retention', async () => {
+    const c = await counter({ photoIdRetentionDays: 30 });
+    await registerWalkIns(c, 1);
+    await settled(c);
+    const w = c.backend.db.prepare('SELECT photo_id_number, photo_id_last4 FROM walkin').get() as {
+      photo_id_number: string;
+      photo_id_last4: string;
+    };
+    expect(w.photo_id_number.length).toBeGreaterThan(4);
+  });
+
+  it('lists a rejected record as needing attention, uploads the rest, and takes a correction', async () => {
+    const c = await counter();
+    const tickets = await registerWalkIns(c, 3);
+    const rejectedId = walkInIdOf(c, tickets[1]!.id);
+    await portal.admin.setFaults({ rejectRecordIds: [rejectedId], rejectCode: 'invalid_id' });
+    try {
+      await c.ok('syncNow', {});
+      const s = await eventually(() => {
+        const s = status(c);
+        if (s.pending !== 0 || s.needsAttention !== 1) throw new Error(JSON.stringify(s));
+        return s;
+      });
+      expect(s.needsAttention).toBe(1);
+      const [item] = await c.ok('listNeedsAttention', {});
+      expect(item!.recordId).toBe(rejectedId);
+      expect(item!.code).toBe('invalid_id');
+      expect(item!.correctable).toBe('walkin');
+      // the other two are at the portal
+      const before = (await portal.admin.records(c.centreId, c.today)).records.map((r) => r.recordId);
+      expect(before).toContain(walkInIdOf(c, tickets[0]!.id));
+      expect(before).toContain(walkInIdOf(c, tickets[2]!.id));
+      expect(before).not.toContain(rejectedId);
+      await portal.admin.setFaults({});
+      await c.ok('resendRecord', { seq: item!.seq, walkIn: { ...item!.walkIn!, name: 'Corrected Name', gender: 'F' } as never });
+      await settled(c);
+      expect(status(c).needsAttention).toBe(0);
+      expect(await c.ok('listNeedsAttention', {})).toEqual([]);
+      const after = (await portal.admin.records(c.centreId, c.today)).records.filter((r) => r.recordId === rejectedId);
+      expect(after).toHaveLength(1);
+      expect((after[0]!.payload.person as { name: string }).name).toBe('Corrected Name');
+      // a second resend of the same rejection is refused
+      const again = await c.err('resendRecord', { seq: item!.seq });
+      expect(again.code).toBe('CONFLICT');
+    } finally {
+      await portal.admin.setFaults({});
+    }
+  });
+
+  it('reconciles: pending and rejected rows for the day, as CSV too', async () => {
+    const c = await counter();
+    const tickets = await registerWalkIns(c, 2);
+    await portal.admin.setFaults({ rejectRecordIds: [walkInIdOf(c, tickets[0]!.id)] });
+    try {
+      await c.ok('syncNow', {});
+      await eventually(() => expect(status(c).needsAttention).toBe(1));
+      await c.signIn({ loginId: 'super1', pin: '2468' });
+      const view = await c.ok('getReconciliation', { from: c.today, to: c.today });
+      expect(view.totals.rejected).toBe(1);
+      expect(view.rows.find((r) => r.status === 'rejected')!.recordId).toBe(walkInIdOf(c, tickets[0]!.id));
+      const csv = await c.ok('exportReconciliation', { from: c.today, to: c.today });
+      expect(csv.csv.startsWith('\uFEFFday,status,kind')).toBe(true);
+      expect(csv.csv).toContain('rejected_by_portal');
+      expect(csv.fileName).toContain(c.today);
+    } finally {
+      await portal.admin.setFaults({});
+    }
+  });
+});
