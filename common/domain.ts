@@ -468,6 +468,20 @@ export const syncStatusViewSchema = z.object({
 });
 export type SyncStatusView = z.infer<typeof syncStatusViewSchema>;
 
+/** Nothing known yet: no portal set, nothing tried, nothing counted. */
+export const UNKNOWN_SYNC_STATUS: SyncStatusView = {
+  state: 'not_configured',
+  pending: 0,
+  needsAttention: 0,
+  oldestPendingAt: null,
+  lastSuccessAt: null,
+  lastAttemptAt: null,
+  nextRetryAt: null,
+  lastError: null,
+  uploading: false,
+  rosterPulledAt: null,
+};
+
 /** The walk-in's details as they can be corrected before resending. */
 export const walkInCorrectionSchema = walkInFormSchema;
 export const checkInCorrectionSchema = z.object({ refId: refIdSchema, name: nameSchema });
@@ -541,5 +555,19 @@ export type ReconciliationView = z.infer<typeof reconciliationViewSchema>;
 export const dayRangeSchema = z
   .object({ from: isoDaySchema, to: isoDaySchema })
   .strict()
-  .refine((r) => r.from <= r.to, { message: 'range_order', path: ['to'] })
-  .refine((r) => (Date.parse(r.to) - Date.parse(r.from)) / 86_400_000 <= 92, { message: 'range_too_long', path: ['to'] });
+  // the order and length checks only speak when both days are days
+  .refine((r) => r.from <= r.to, { message: 'range_order', path: ['to'], when: bothDays })
+  .refine((r) => (Date.parse(r.to) - Date.parse(r.from)) / 86_400_000 <= 92, {
+    message: 'range_too_long',
+    path: ['to'],
+    when: bothDays,
+  });
+
+function bothDays(payload: { value: unknown }): boolean {
+  const v = payload.value as { from?: unknown; to?: unknown } | null;
+  return typeof v === 'object' && v !== null && isIsoDayString(v.from) && isIsoDayString(v.to);
+}
+
+function isIsoDayString(v: unknown): boolean {
+  return typeof v === 'string' && isIsoDay(v);
+}

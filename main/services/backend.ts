@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../../common/contract';
-import type { AppStateView, Provisioning, SyncStatusView } from '../../common/domain';
+import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncStatusView } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
 import { createLogger, type Logger } from '../logging/logger';
@@ -18,7 +18,7 @@ import { cleanRosters, importRoster, rosterInfo } from './roster';
 import { forgetSearchCache, searchRoster, warmSearch, warmSearchSoon } from './search';
 import { listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
 import { SyncHost, type SyncWorkerFile } from '../sync/host';
-import { INITIAL_ENGINE_STATUS, type EngineTuning } from '../sync/messages';
+import type { EngineTuning } from '../sync/messages';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 import { PrintQueue } from '../printing/print-queue';
 import type { SystemPrinter } from '../printing/types';
@@ -155,7 +155,7 @@ export class CounterBackend {
     const counts = outboxCounts(this.db);
     const engine = this.syncHost?.status;
     if (!this.config?.portal || !engine) {
-      return { ...INITIAL_ENGINE_STATUS, ...counts, state: 'not_configured' };
+      return { ...UNKNOWN_SYNC_STATUS, ...counts };
     }
     return { ...engine, ...counts };
   }

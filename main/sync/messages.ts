@@ -2,7 +2,7 @@
  * Messages between the main process and the sync worker thread. The worker owns nothing the
  * main process needs to wait for: it reports, the main process relays to the renderer.
  */
-import type { Provisioning, SyncState } from '../../common/domain';
+import { UNKNOWN_SYNC_STATUS, type Provisioning, type SyncState } from '../../common/domain';
 
 /** What the sync engine knows that the database does not: how the portal is answering. */
 export interface EngineStatus {
@@ -15,15 +15,11 @@ export interface EngineStatus {
   rosterPulledAt: string | null;
 }
 
-export const INITIAL_ENGINE_STATUS: EngineStatus = {
-  state: 'offline',
-  lastSuccessAt: null,
-  lastAttemptAt: null,
-  nextRetryAt: null,
-  lastError: null,
-  uploading: false,
-  rosterPulledAt: null,
-};
+/** Before the first request: offline until the portal has answered once. */
+export const INITIAL_ENGINE_STATUS: EngineStatus = (({ pending, needsAttention, oldestPendingAt, ...engine }) => ({
+  ...engine,
+  state: 'offline' as const,
+}))(UNKNOWN_SYNC_STATUS);
 
 /** Tuning the tests and benchmarks may change; the product uses the defaults. */
 export interface EngineTuning {

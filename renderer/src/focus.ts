@@ -55,7 +55,8 @@ export function focusFirstInvalid(form: string, order: readonly string[], proble
 
 /**
  * A form's answer from main was a refusal: field problems go next to their fields (focus on
- * the first), the error itself to the form's notice.
+ * the first), the error itself to the form's notice. `prefix`: where the form sits in the
+ * request (e.g. `walkIn.`), taken off main's field paths.
  */
 export function showRefusal(
   error: AppError,
@@ -63,8 +64,9 @@ export function showRefusal(
   order: readonly string[],
   setProblems: (p: FieldProblems) => void,
   setError: (e: AppError) => void,
+  prefix = '',
 ): void {
-  const p = appProblems(error.fields);
+  const p = appProblems(error.fields, prefix);
   if (hasProblems(p)) {
     setProblems(p);
     focusFirstInvalid(form, order, p);

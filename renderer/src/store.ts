@@ -12,14 +12,14 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '../../common/contract';
-import type { AppStateView, PrintJobView, QueueView, TicketView } from '../../common/domain';
+import type { AppStateView, PrintJobView, QueueView, SyncStatusView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
 import { newerView, type PrintJobs } from './printing';
 
-export type Tab = 'checkin' | 'walkin' | 'roster' | 'operators' | 'policy' | 'printer';
-export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin'];
-export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer'];
+export type Tab = 'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'reconciliation';
+export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin', 'attention'];
+export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer', 'reconciliation'];
 
 /** What the queue pane tells the operator after a queue action. */
 export type QueueNotice =
@@ -80,6 +80,8 @@ export interface CounterState {
   slipFromQueue(ticket: TicketView): Promise<boolean>;
   /** A test slip on the saved printer. */
   testPrint(): Promise<Result<PrintJobView>>;
+  /** Uploads now instead of waiting for the next retry; the status bar shows the status it answers. */
+  syncNow(): Promise<Result<SyncStatusView>>;
 }
 
 /** Methods that change stored data, as the contract declares them: after one, everything is refreshed. */
@@ -162,6 +164,12 @@ export const createCounterStore = () =>
       set((s) => ({ printJobs: { ...s.printJobs, [job.id]: newerView(s.printJobs[job.id], job) } }));
     };
 
+    /** The sync status as main told it last (an event, or the answer of Sync now). */
+    const setSync = (sync: SyncStatusView) => {
+      const a = get().appState;
+      if (a) set({ appState: { ...a, sync, outbox: { pending: sync.pending } } });
+    };
+
     const refreshAll = async () => {
       await loadAppState();
       await Promise.all([refreshQueue(), refreshPrintJobs()]);
@@ -204,8 +212,7 @@ export const createCounterStore = () =>
           set((s) => ({ changeSeq: s.changeSeq + 1 }));
           void refreshAll();
         } else if (event.type === 'status') {
-          const a = get().appState;
-          if (a) set({ appState: { ...a, outbox: { pending: event.outboxPending } } });
+          setSync(event.sync);
         } else if (event.type === 'print') {
           if (!get().appState?.operator) return;
           mergeJob(event.job);
@@ -272,6 +279,11 @@ export const createCounterStore = () =>
       testPrint: async () => {
         const r = await get().run('testPrint', {});
         if (r.ok) mergeJob(r.value);
+        return r;
+      },
+      syncNow: async () => {
+        const r = await get().run('syncNow', {});
+        if (r.ok) setSync(r.value);
         return r;
       },
     };

@@ -1,6 +1,15 @@
 import { vi, type Mock } from 'vitest';
 import { METHOD_NAMES, type CounterApi, type CounterEvent, type MethodName } from '../../common/contract';
-import type { AppStateView, PrintJobView, QueueView, TicketView } from '../../common/domain';
+import type {
+  AppStateView,
+  NeedsAttentionItem,
+  PrintJobView,
+  QueueView,
+  ReconciliationRow,
+  ReconciliationView,
+  SyncStatusView,
+  TicketView,
+} from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 
 type Handler = (request: never) => Promise<Result<unknown>>;
@@ -16,6 +25,7 @@ export const fail = (code: AppError['code'], extra: Partial<AppError> = {}): Res
 const EMPTY_LISTS: Partial<Record<MethodName, (request: never) => unknown>> = {
   listPrintJobs: () => ok([]),
   listSystemPrinters: () => ok([]),
+  listNeedsAttention: () => ok([]),
 };
 
 /**
@@ -41,6 +51,29 @@ export function installFakeCounter(answers: Partial<Record<MethodName, (request:
   return api as unknown as FakeCounter;
 }
 
+/** The sync status main reports: online, nothing waiting, unless a test says otherwise. */
+export function syncStatus(over: Partial<SyncStatusView> = {}): SyncStatusView {
+  return {
+    state: 'online',
+    pending: 0,
+    needsAttention: 0,
+    oldestPendingAt: null,
+    lastSuccessAt: '2026-11-25T05:00:00.000Z',
+    lastAttemptAt: '2026-11-25T05:00:00.000Z',
+    nextRetryAt: null,
+    lastError: null,
+    uploading: false,
+    rosterPulledAt: '2026-11-25T05:00:00.000Z',
+    ...over,
+  };
+}
+
+/** The app state with another sync status (and the outbox count that goes with it). */
+export function withSync(over: Partial<SyncStatusView> = {}): AppStateView {
+  const sync = syncStatus(over);
+  return { ...APP_STATE, sync, outbox: { pending: sync.pending } };
+}
+
 export const APP_STATE: AppStateView = {
   provisioned: true,
   today: '2026-11-25',
@@ -57,6 +90,7 @@ export const APP_STATE: AppStateView = {
   },
   roster: { day: '2026-11-25', count: 500, importedAt: '2026-11-25T03:00:00.000Z', source: 'roster.csv', stale: false },
   outbox: { pending: 0 },
+  sync: syncStatus(),
   vaccines: [
     { code: 'COVISHIELD', name: 'Covishield' },
     { code: 'COVAXIN', name: 'Covaxin' },
@@ -146,5 +180,66 @@ export function jobMoved(job: PrintJobView, status: PrintJobView['status'], erro
     errorCode: status === 'failed' ? errorCode : null,
     error: status === 'failed' ? `failed: ${errorCode}` : null,
     finishedAt: done ? new Date(Date.parse(job.requestedAt) + 5000).toISOString() : null,
+  };
+}
+
+/** A record the portal refused; a walk-in unless `over` says otherwise. */
+export function attentionItem(over: Partial<NeedsAttentionItem> = {}): NeedsAttentionItem {
+  return {
+    seq: 41,
+    mutationId: '0190f5d4-0000-7000-8000-000000000041',
+    kind: 'walkin.registered',
+    recordId: '0190f5d5-0000-7000-8000-000000000041',
+    day: '2026-11-25',
+    token: 'A-W007',
+    name: 'Sunita Devi',
+    code: 'invalid_mobile',
+    reason: 'Mobile number is not valid',
+    createdAt: '2026-11-25T04:30:00.000Z',
+    correctable: 'walkin',
+    walkIn: {
+      name: 'Sunita Devi',
+      gender: 'F',
+      birthYear: 1960,
+      mobile: '1234567890',
+      photoIdType: 'AADHAAR',
+      photoIdNumber: '234567890124',
+      comorbidity: false,
+      dose: 1,
+    },
+    checkIn: null,
+    ...over,
+  };
+}
+
+/** One line of the reconciliation report. */
+export function reconciliationRow(over: Partial<ReconciliationRow> = {}): ReconciliationRow {
+  return {
+    day: '2026-11-25',
+    status: 'pending',
+    kind: 'checkin.created',
+    recordId: '0190f5d6-0000-7000-8000-000000000001',
+    seq: 1,
+    token: 'A-P001',
+    name: 'Ram Prasad',
+    code: null,
+    reason: null,
+    duplicateOf: [],
+    createdAt: '2026-11-25T04:00:00.000Z',
+    acknowledgedAt: null,
+    attempts: 0,
+    operatorId: APP_STATE.operator!.id,
+    counterCode: 'A1',
+    ...over,
+  };
+}
+
+export function reconciliationView(over: Partial<ReconciliationView> = {}): ReconciliationView {
+  return {
+    from: '2026-11-25',
+    to: '2026-11-25',
+    rows: [],
+    totals: { pending: 0, rejected: 0, possibleDuplicate: 0, acknowledged: 0 },
+    ...over,
   };
 }

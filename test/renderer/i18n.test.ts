@@ -8,13 +8,16 @@ import { ERROR_CODES } from '../../common/result';
 import {
   GENDERS,
   LANES,
+  RECONCILIATION_STATUSES,
   ROLES,
+  SYNC_STATES,
   TICKET_STATUSES,
   duplicateCandidateSchema,
   printingSettingsSchema,
   printerTargetSchema,
 } from '../../common/domain';
 import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
+import { MUTATION_KINDS } from '../../common/sync-protocol';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -128,6 +131,15 @@ describe('translations', () => {
     }
   });
 
+  it('every reason an upload can fail for has a text', () => {
+    // the sync status's lastError.code is the portal client's failure kind
+    const text = readFileSync(join(root, 'main/sync/portal-client.ts'), 'utf8');
+    const union = /export type PortalFailureKind =([^;]+);/.exec(text)?.[1] ?? '';
+    const kinds = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
+    expect(kinds).toContain('timeout');
+    expect(kinds.filter((k) => !has(`sync.error.${k}`))).toEqual([]);
+  });
+
   it('every value shown from the domain has a label', () => {
     const keys = [
       ...PHOTO_ID_TYPES.map((v) => `photoIdType.${v}`),
@@ -141,6 +153,9 @@ describe('translations', () => {
       ...printerTargetSchema.options.map((o) => `printer.kinds.${o.shape.kind.value}`),
       ...printingSettingsSchema.shape.paper.unwrap().options.map((v) => `printer.papers.${v}`),
       ...printingSettingsSchema.shape.nameOnSlip.unwrap().options.map((v) => `printer.names.${v}`),
+      ...SYNC_STATES.map((v) => `sync.state.${v}`),
+      ...MUTATION_KINDS.map((v) => `sync.kind.${v.replace(/[^a-z0-9]/gi, '_')}`),
+      ...RECONCILIATION_STATUSES.map((v) => `reconciliation.status.${v}`),
     ];
     const reasons =
       readFileSync(join(root, 'common/rules/queue-policy.ts'), 'utf8').match(/type NextReason = ([^;]+);/)?.[1] ?? '';

@@ -3,6 +3,7 @@ import { currentLang, setLang } from '../i18n';
 import { useCounter } from '../store';
 import { focusPrimary } from '../focus';
 import { SlipProblems } from './SlipProblems';
+import { SyncStatus } from './SyncStatus';
 
 /** A calendar day (YYYY-MM-DD) written for people, in the UI language. */
 export function formatDay(day: string, lang: string): string {
@@ -74,9 +75,7 @@ export function StatusBar() {
             ? t('status.rosterStale', { day: roster.day })
             : t('status.roster', { day: roster.day, count: roster.count })}
       </div>
-      <div className={`status-item${app.outbox.pending > 0 ? ' status-pending' : ''}`} data-testid="status-outbox">
-        {app.outbox.pending > 0 ? t('status.outbox', { count: app.outbox.pending }) : t('status.outboxEmpty')}
-      </div>
+      <SyncStatus />
       {app.operator ? <SlipProblems /> : null}
       <div className="status-actions">
         <LanguageToggle />

@@ -6,10 +6,12 @@ import { StatusBar } from '../components/StatusBar';
 import { dialogOpen, focusPrimary } from '../focus';
 import { OPERATOR_TABS, SUPERVISOR_TABS, useCounter, type Tab } from '../store';
 import { CheckIn } from './CheckIn';
+import { NeedsAttention } from './NeedsAttention';
 import { Operators } from './Operators';
 import { PrinterSettings } from './PrinterSettings';
 import { QueuePanel } from './QueuePanel';
 import { QueuePolicy } from './QueuePolicy';
+import { Reconciliation } from './Reconciliation';
 import { RosterImport } from './RosterImport';
 import { WalkIn } from './WalkIn';
 
@@ -105,6 +107,11 @@ export function Counter() {
           <div role="tabpanel" id="tabpanel-walkin" aria-labelledby="tab-walkin" hidden={tab !== 'walkin'}>
             <WalkIn active={tab === 'walkin'} />
           </div>
+          {tab === 'attention' ? (
+            <div role="tabpanel" id="tabpanel-attention" aria-labelledby="tab-attention">
+              <NeedsAttention />
+            </div>
+          ) : null}
           {role === 'supervisor' && SUPERVISOR_TABS.includes(tab) ? (
             <div role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
               {tab === 'roster' ? (
@@ -113,6 +120,8 @@ export function Counter() {
                 <Operators />
               ) : tab === 'printer' ? (
                 <PrinterSettings />
+              ) : tab === 'reconciliation' ? (
+                <Reconciliation />
               ) : (
                 <QueuePolicy />
               )}

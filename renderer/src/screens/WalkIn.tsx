@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { z } from 'zod';
 import {
   DOSES,
   GENDERS,
@@ -74,8 +75,11 @@ function toInput(v: WalkInValues): unknown {
  * checks mobile and photo ID only once every other field parses, so those two rules are
  * also asked directly: the operator hears about a bad Aadhaar as soon as they leave it.
  */
-export function validateWalkIn(v: WalkInValues): { form: WalkInForm | null; problems: FieldProblems } {
-  const parsed = walkInFormSchema.safeParse(toInput(v));
+export function validateWalkIn(
+  v: WalkInValues,
+  schema: z.ZodType<WalkInForm> = walkInFormSchema,
+): { form: WalkInForm | null; problems: FieldProblems } {
+  const parsed = schema.safeParse(toInput(v));
   if (parsed.success) return { form: parsed.data, problems: {} };
   const problems = zodProblems(parsed.error);
   const mobile = mobileError(normalizeMobile(v.mobile));
@@ -83,6 +87,151 @@ export function validateWalkIn(v: WalkInValues): { form: WalkInForm | null; prob
   const photoId = v.photoIdNumber.length <= 40 ? photoIdError(v.photoIdType, normalizePhotoId(v.photoIdNumber)) : null;
   if (!problems.photoIdNumber && photoId) problems.photoIdNumber = { code: photoId };
   return { form: null, problems };
+}
+
+/**
+ * The walk-in fields' values and problems, validated as the operator goes: an error already
+ * shown follows the typing; a field is checked when it is left. Shared by the walk-in form
+ * and the correction of a walk-in the portal refused.
+ */
+export function useWalkInFields(initial: WalkInValues | (() => WalkInValues), onChange?: (f: FieldName) => void) {
+  const [values, setValues] = useState<WalkInValues>(initial);
+  const [problems, setProblems] = useState<FieldProblems>({});
+  const setProblem = (f: FieldName, p: FieldProblem | undefined) => setProblems((prev) => ({ ...prev, [f]: p }));
+
+  const change = <K extends FieldName>(f: K, value: WalkInValues[K]) => {
+    const next = { ...values, [f]: value };
+    setValues(next);
+    onChange?.(f);
+    // an error already shown follows the typing, so it goes away as soon as it is fixed
+    if (problems[f]) setProblem(f, validateWalkIn(next).problems[f]);
+    if (f === 'comorbidity' && problems.birthYear?.code.startsWith('not_eligible')) setProblem('birthYear', undefined);
+    if (f === 'photoIdType' && next.photoIdNumber) setProblem('photoIdNumber', validateWalkIn(next).problems.photoIdNumber);
+  };
+
+  const blur = (f: FieldName) => {
+    const v = values[f];
+    if (typeof v === 'string' && v === '' && !problems[f]) return;
+    if (problems[f]?.code.startsWith('not_eligible')) return;
+    setProblem(f, validateWalkIn(values).problems[f]);
+  };
+
+  return { values, setValues, problems, setProblems, change, blur };
+}
+
+interface WalkInFieldsProps {
+  /** prefix of the element IDs and test IDs (`walkin` → `walkin-name`) */
+  form: string;
+  values: WalkInValues;
+  problems: FieldProblems;
+  change: <K extends FieldName>(f: K, value: WalkInValues[K]) => void;
+  blur: (f: FieldName) => void;
+  nameRef?: RefObject<HTMLInputElement | null>;
+  /** the age behind a "not eligible" on birth year */
+  eligibilityDetail?: string | null;
+}
+
+/** The walk-in's fields, each with its label and its error in English and Hindi. */
+export function WalkInFields({ form, values, problems, change, blur, nameRef, eligibilityDetail }: WalkInFieldsProps) {
+  const { t } = useTranslation();
+  const text = (
+    f: 'name' | 'birthYear' | 'mobile' | 'photoIdNumber',
+    extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {},
+  ) => (
+    <Field
+      form={form}
+      name={f}
+      label={t(`walkin.${f}`)}
+      testId={`${form}-${f}`}
+      problem={problems[f]}
+      hint={f === 'mobile' ? t('walkin.mobileHint') : undefined}
+      detail={f === 'birthYear' ? eligibilityDetail : undefined}
+    >
+      {(c) => (
+        <input
+          {...c}
+          {...extra}
+          ref={f === 'name' ? nameRef : undefined}
+          value={values[f]}
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => change(f, e.target.value)}
+          onBlur={() => blur(f)}
+        />
+      )}
+    </Field>
+  );
+  const knownIdType = (PHOTO_ID_TYPES as readonly string[]).includes(values.photoIdType);
+
+  return (
+    <>
+      {text('name')}
+      <div className="field-row">
+        <Field form={form} name="gender" label={t('walkin.gender')} testId={`${form}-gender`} problem={problems.gender}>
+          {(c) => (
+            <select {...c} value={values.gender} onChange={(e) => change('gender', e.target.value)} onBlur={() => blur('gender')}>
+              <option value="">{t('walkin.genderChoose')}</option>
+              {GENDERS.map((g) => (
+                <option key={g} value={g}>
+                  {t(`genderOption.${g}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {text('birthYear', { inputMode: 'numeric', maxLength: 4 })}
+        {text('mobile', { inputMode: 'tel', maxLength: 16 })}
+      </div>
+      <div className="field-row">
+        <Field
+          form={form}
+          name="photoIdType"
+          label={t('walkin.photoIdType')}
+          testId={`${form}-photoIdType`}
+          problem={problems.photoIdType}
+        >
+          {(c) => (
+            <select {...c} value={values.photoIdType} onChange={(e) => change('photoIdType', e.target.value as PhotoIdType)}>
+              {/* a type the counter does not know (from an older record) stays visible until it is changed */}
+              {knownIdType ? null : <option value={values.photoIdType}>{values.photoIdType}</option>}
+              {PHOTO_ID_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {photoIdLabel(t, type)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {text('photoIdNumber', { maxLength: 40 })}
+      </div>
+      <div className="field-row">
+        <div className={`field field-check${problems.comorbidity ? ' field-invalid' : ''}`}>
+          <label>
+            <input
+              type="checkbox"
+              id={`${form}-comorbidity`}
+              name="comorbidity"
+              data-testid={`${form}-comorbidity`}
+              checked={values.comorbidity}
+              onChange={(e) => change('comorbidity', e.target.checked)}
+            />{' '}
+            {t('walkin.comorbidity')}
+          </label>
+        </div>
+        <Field form={form} name="dose" label={t('walkin.dose')} testId={`${form}-dose`} problem={problems.dose}>
+          {(c) => (
+            <select {...c} value={values.dose} onChange={(e) => change('dose', e.target.value)}>
+              {DOSES.map((d) => (
+                <option key={d} value={String(d)}>
+                  {t('walkin.doseOption', { dose: d })}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+    </>
+  );
 }
 
 function newSubmissionId(): string {
@@ -97,10 +246,11 @@ export function WalkIn({ active }: { active: boolean }) {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
   const issue = useCounter((s) => s.issue);
-  const [values, setValues] = useState<WalkInValues>(EMPTY);
-  const [problems, setProblems] = useState<FieldProblems>({});
   /** age and phase behind a "not eligible" on birth year, shown under that error */
   const [eligibility, setEligibility] = useState<{ age: number; phase: string | null } | null>(null);
+  const { values, setValues, problems, setProblems, change, blur } = useWalkInFields(EMPTY, (f) => {
+    if (f === 'birthYear' || f === 'comorbidity') setEligibility(null);
+  });
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
   const [duplicates, setDuplicates] = useState<{ list: DuplicateCandidate[]; form: WalkInForm } | null>(null);
@@ -110,25 +260,6 @@ export function WalkIn({ active }: { active: boolean }) {
   const nameRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => registerFocusTarget('walkin-name', () => nameRef.current), []);
-
-  const setProblem = (f: FieldName, p: FieldProblem | undefined) => setProblems((prev) => ({ ...prev, [f]: p }));
-
-  const change = <K extends FieldName>(f: K, value: WalkInValues[K]) => {
-    const next = { ...values, [f]: value };
-    setValues(next);
-    if (f === 'birthYear' || f === 'comorbidity') setEligibility(null);
-    // an error already shown follows the typing, so it goes away as soon as it is fixed
-    if (problems[f]) setProblem(f, validateWalkIn(next).problems[f]);
-    if (f === 'comorbidity' && problems.birthYear?.code.startsWith('not_eligible')) setProblem('birthYear', undefined);
-    if (f === 'photoIdType' && next.photoIdNumber) setProblem('photoIdNumber', validateWalkIn(next).problems.photoIdNumber);
-  };
-
-  const blur = (f: FieldName) => {
-    const v = values[f];
-    if (typeof v === 'string' && v === '' && !problems[f]) return;
-    if (problems[f]?.code.startsWith('not_eligible')) return;
-    setProblem(f, validateWalkIn(values).problems[f]);
-  };
 
   const showServerProblems = (err: AppError) => {
     const p = appProblems(err.fields, 'form.');
@@ -233,108 +364,21 @@ export function WalkIn({ active }: { active: boolean }) {
       ? t('walkin.eligibilityAge', { age: eligibility.age, phase: eligibility.phase })
       : t('walkin.eligibilityAgeNoPhase', { age: eligibility.age });
 
-  const text = (
-    f: 'name' | 'birthYear' | 'mobile' | 'photoIdNumber',
-    extra: Partial<React.InputHTMLAttributes<HTMLInputElement>> = {},
-  ) => (
-    <Field
-      form={FORM}
-      name={f}
-      label={t(`walkin.${f}`)}
-      testId={`walkin-${f}`}
-      problem={problems[f]}
-      hint={f === 'mobile' ? t('walkin.mobileHint') : undefined}
-      detail={f === 'birthYear' ? eligibilityDetail : undefined}
-    >
-      {(c) => (
-        <input
-          {...c}
-          {...extra}
-          ref={f === 'name' ? nameRef : undefined}
-          value={values[f]}
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(e) => change(f, e.target.value)}
-          onBlur={() => blur(f)}
-        />
-      )}
-    </Field>
-  );
-
   return (
     <section className="panel walkin" aria-labelledby="walkin-title" hidden={!active}>
       <h2 id="walkin-title" className="visually-hidden">
         {t('walkin.title')}
       </h2>
       <form noValidate onSubmit={(e) => void submit(e)} className="form walkin-form" aria-busy={busy}>
-        {text('name')}
-        <div className="field-row">
-          <Field form={FORM} name="gender" label={t('walkin.gender')} testId="walkin-gender" problem={problems.gender}>
-            {(c) => (
-              <select
-                {...c}
-                value={values.gender}
-                onChange={(e) => change('gender', e.target.value)}
-                onBlur={() => blur('gender')}
-              >
-                <option value="">{t('walkin.genderChoose')}</option>
-                {GENDERS.map((g) => (
-                  <option key={g} value={g}>
-                    {t(`genderOption.${g}`)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          {text('birthYear', { inputMode: 'numeric', maxLength: 4 })}
-          {text('mobile', { inputMode: 'tel', maxLength: 16 })}
-        </div>
-        <div className="field-row">
-          <Field
-            form={FORM}
-            name="photoIdType"
-            label={t('walkin.photoIdType')}
-            testId="walkin-photoIdType"
-            problem={problems.photoIdType}
-          >
-            {(c) => (
-              <select {...c} value={values.photoIdType} onChange={(e) => change('photoIdType', e.target.value as PhotoIdType)}>
-                {PHOTO_ID_TYPES.map((type) => (
-                  <option key={type} value={type}>
-                    {photoIdLabel(t, type)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          {text('photoIdNumber', { maxLength: 40 })}
-        </div>
-        <div className="field-row">
-          <div className={`field field-check${problems.comorbidity ? ' field-invalid' : ''}`}>
-            <label>
-              <input
-                type="checkbox"
-                id={`${FORM}-comorbidity`}
-                name="comorbidity"
-                data-testid="walkin-comorbidity"
-                checked={values.comorbidity}
-                onChange={(e) => change('comorbidity', e.target.checked)}
-              />{' '}
-              {t('walkin.comorbidity')}
-            </label>
-          </div>
-          <Field form={FORM} name="dose" label={t('walkin.dose')} testId="walkin-dose" problem={problems.dose}>
-            {(c) => (
-              <select {...c} value={values.dose} onChange={(e) => change('dose', e.target.value)}>
-                {DOSES.map((d) => (
-                  <option key={d} value={String(d)}>
-                    {t('walkin.doseOption', { dose: d })}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-        </div>
+        <WalkInFields
+          form={FORM}
+          values={values}
+          problems={problems}
+          change={change}
+          blur={blur}
+          nameRef={nameRef}
+          eligibilityDetail={eligibilityDetail}
+        />
         <Notice error={error} />
         <div className="actions">
           <button type="submit" className="primary" data-testid="walkin-submit" disabled={busy}>

@@ -1,0 +1,122 @@
+/**
+ * The fault matrix: each fault the reference portal can inject, alone and mixed, while the
+ * counter keeps registering. When the faults stop and the worker settles, the portal holds
+ * every record of the counter exactly once (by UUID), and the outbox is empty.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultConfigInput } from '../../portal/faults';
+import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { eventually, expectPortalMatches, registerWalkIns, settled, status, syncedCounter, type SyncedCounter } from './harness';
+
+let portal: PortalHandle;
+const counters: SyncedCounter[] = [];
+
+beforeAll(async () => {
+  portal = await startPortalProcess({ faults: true });
+});
+afterAll(async () => {
+  await portal?.admin.setFaults({}).catch(() => undefined);
+  for (const c of counters) await c.dispose();
+  await portal?.stop();
+});
+
+type Rules = NonNullable<FaultConfigInput['rules']>;
+
+const MATRIX: Array<{ name: string; rules: Rules }> = [
+  { name: 'hang (accept, never answer)', rules: [{ fault: 'hang', route: 'push', times: 2 }] },
+  { name: 'slow answers past the deadline', rules: [{ fault: 'slow', route: 'push', delayMs: 2600, times: 2 }] },
+  { name: 'slow answers within the deadline', rules: [{ fault: 'slow', delayMs: 300 }] },
+  { name: '500', rules: [{ fault: 'http500', route: 'push', probability: 0.6 }] },
+  { name: '503 with Retry-After', rules: [{ fault: 'http503', route: 'push', probability: 0.6, retryAfterSeconds: 1 }] },
+  { name: '429 with Retry-After', rules: [{ fault: 'http429', route: 'push', times: 3, retryAfterSeconds: 1 }] },
+  { name: 'connection reset', rules: [{ fault: 'reset', route: 'push', probability: 0.6 }] },
+  { name: 'commit, then drop the answer', rules: [{ fault: 'commit_then_drop', route: 'push', probability: 0.7 }] },
+  {
+    name: 'mixed',
+    rules: [
+      { fault: 'commit_then_drop', route: 'push', probability: 0.3 },
+      { fault: 'http503', probability: 0.2, retryAfterSeconds: 0 },
+      { fault: 'reset', probability: 0.2 },
+      { fault: 'http500', route: 'roster', probability: 0.5 },
+      { fault: 'hang', route: 'push', times: 1 },
+    ],
+  },
+];
+
+describe('fault matrix', () => {
+  for (const [i, { name, rules }] of MATRIX.entries()) {
+    it(`${name}: every record reaches the portal exactly once`, async () => {
+      const c = await syncedCounter(portal);
+      counters.push(c);
+      await settled(c);
+      await portal.admin.setFaults({ rules, seed: 100 + i });
+      try {
+        // records made while the portal misbehaves; batches of one so there are many requests
+        for (let round = 0; round < 4; round++) {
+          await registerWalkIns(c, 3);
+          await c.ok('syncNow', {});
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        // the portal failing never turns a record into a rejection
+        expect(status(c).needsAttention).toBe(0);
+      } finally {
+        await portal.admin.setFaults({});
+      }
+      await c.ok('syncNow', {});
+      const s = await settled(c, 45_000);
+      expect(s.needsAttention).toBe(0);
+      const m = await eventually(async () => {
+        const m = await expectPortalMatches(c, portal);
+        expect(m.portalRecords).toEqual(m.localRecords);
+        return m;
+      });
+      expect(m.localRecords).toHaveLength(12);
+      expect(new Set(m.portalRecords).size).toBe(12);
+      const client = (await portal.admin.clients()).find((x) => x.deviceId === c.backend.deviceId);
+      const maxSeq = (c.backend.db.prepare('SELECT max(seq) AS s FROM outbox').get() as { s: number }).s;
+      expect(client?.lastAppliedSeq).toBe(maxSeq);
+    }, 90_000);
+  }
+
+  it('a portal killed and restarted mid-upload loses nothing and duplicates nothing', async () => {
+    const own = await startPortalProcess({ faults: true });
+    try {
+      const c = await syncedCounter(own);
+      counters.push(c);
+      await registerWalkIns(c, 5);
+      await own.kill();
+      await registerWalkIns(c, 5);
+      await c.ok('syncNow', {});
+      await eventually(() => expect(status(c).lastError).not.toBeNull());
+      expect(status(c).pending).toBeGreaterThan(0);
+      await own.restart();
+      await c.ok('syncNow', {});
+      await settled(c, 45_000);
+      const m = await expectPortalMatches(c, own);
+      expect(m.portalRecords).toEqual(m.localRecords);
+      expect(m.localRecords).toHaveLength(10);
+    } finally {
+      await own.stop();
+    }
+  }, 90_000);
+
+  it('a sync worker killed mid-upload is started again and finishes the job', async () => {
+    const c = await syncedCounter(portal);
+    counters.push(c);
+    await portal.admin.setFaults({ rules: [{ fault: 'slow', route: 'push', delayMs: 400 }] });
+    try {
+      await registerWalkIns(c, 6);
+      await c.ok('syncNow', {});
+      await new Promise((r) => setTimeout(r, 200));
+      await c.backend.sync!.kill();
+    } finally {
+      await portal.admin.setFaults({});
+    }
+    await eventually(() => expect(c.backend.sync!.running).toBe(true), 10_000);
+    await c.ok('syncNow', {});
+    await settled(c, 45_000);
+    const m = await expectPortalMatches(c, portal);
+    expect(m.portalRecords).toEqual(m.localRecords);
+    expect(m.localRecords).toHaveLength(6);
+  }, 60_000);
+});
