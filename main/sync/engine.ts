@@ -78,6 +78,11 @@ export class SyncEngine {
   private readonly stopper = new AbortController();
   private current: EngineStatus = { ...INITIAL_ENGINE_STATUS };
   private loop: Promise<void> | null = null;
+  /** nudges and "sync now" requests so far: one arriving during a pass is not lost */
+  private asked = 0;
+  private rosterAsked = 0;
+  /** failures already counted, so one is never counted twice on its way up */
+  private readonly recorded = new WeakSet<PortalFailure>();
 
   constructor(private readonly o: SyncEngineOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...o.tuning };
@@ -112,6 +117,7 @@ export class SyncEngine {
   /** New outbox rows: upload soon, unless a backoff is running (then they wait their turn). */
   nudge(): void {
     if (this.failures === 0) {
+      this.asked++;
       this.nextAttemptAt = Math.min(this.nextAttemptAt, Date.now());
       this.wake?.();
     }
@@ -126,6 +132,8 @@ export class SyncEngine {
       this.resetBreaker();
       this.failures = Math.max(this.failures, this.tuning.breakerThreshold - 1);
     }
+    this.asked++;
+    this.rosterAsked++;
     this.nextAttemptAt = 0;
     this.nextRosterAt = 0;
     this.wake?.();
@@ -136,12 +144,14 @@ export class SyncEngine {
     await this.drain();
     if (this.stopped) return;
     if (Date.now() >= this.nextRosterAt) {
+      const asked = this.rosterAsked;
       const today = centreDay(this.clock(), this.o.timeZone);
       for (const day of [today, nextDay(today)]) {
         if (this.stopped) return;
         await this.pullDay(day);
       }
-      this.nextRosterAt = Date.now() + this.o.settings.rosterPullMinutes * 60_000;
+      // asked again while pulling: pull again rather than forget the request
+      this.nextRosterAt = this.rosterAsked !== asked ? 0 : Date.now() + this.o.settings.rosterPullMinutes * 60_000;
       this.update({ rosterPulledAt: this.clock().toISOString() });
     }
     if (Date.now() >= this.nextSweepAt) {
@@ -259,6 +269,7 @@ export class SyncEngine {
   }
 
   private failed(failure: PortalFailure, circuitOpen = false): void {
+    this.recorded.add(failure);
     if (!circuitOpen) this.failures++;
     this.backoff = this.backoff ? this.backoff.next(undefined) : this.backoffFactory.next();
     let wait = this.backoff.duration;
@@ -306,6 +317,7 @@ export class SyncEngine {
         continue;
       }
       this.running = true;
+      const asked = this.asked;
       try {
         await this.cycle();
       } catch (e) {
@@ -313,13 +325,17 @@ export class SyncEngine {
           // a local problem (database busy, disk): keep the loop alive and try again later
           this.o.log.error({ err: String(e) }, 'sync pass failed');
           this.failed(new PortalFailure('bad_answer', `local error: ${String(e)}`));
+        } else if (!this.recorded.has(e)) {
+          // found wanting after the request itself went through (e.g. a roster page for another centre)
+          this.failed(e);
         }
       } finally {
         this.running = false;
       }
       if (this.failures === 0 && this.nextAttemptAt <= Date.now()) {
-        // idle: wake for new records (nudge), the next roster pull, or a periodic check
-        this.nextAttemptAt = Date.now() + 60_000;
+        // records or a request that came during the pass: another pass at once; otherwise
+        // idle until new records (nudge), the next roster pull, or a periodic check
+        this.nextAttemptAt = this.asked !== asked ? 0 : Date.now() + 60_000;
       }
     }
   }

@@ -9,6 +9,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { RosterEntry, SyncStatusView } from '../../common/domain';
 import { centreDay } from '../../common/rules/centre-day';
 import { prng, rosterEntries, walkInForm } from '../../main/demo/generate';
+import type { Logger } from '../../main/logging/logger';
 import type { EngineTuning } from '../../main/sync/messages';
 import type { PortalHandle } from '../support/portal-process';
 import { OPERATOR, PROVISIONING, setupCounter, type Counter } from '../store/harness';
@@ -35,12 +36,13 @@ export function walkInIdOf(c: Counter, ticketId: string): string {
 
 /** A set-up counter (operator signed in) whose device token the portal knows. */
 export async function syncedCounter(
-  portal: PortalHandle,
+  portal: Pick<PortalHandle, 'url' | 'admin'>,
   options: {
     timeoutSeconds?: number;
     tuning?: Partial<EngineTuning>;
     photoIdRetentionDays?: number;
     roster?: RosterEntry[];
+    log?: Logger;
   } = {},
 ): Promise<SyncedCounter> {
   const token = `test-device-${randomBytes(12).toString('hex')}`;
@@ -58,7 +60,11 @@ export async function syncedCounter(
         photoIdRetentionDays: options.photoIdRetentionDays ?? 0,
       } as never,
     },
-    backend: { syncWorker: SYNC_WORKER, syncTuning: { ...FAST_TUNING, ...options.tuning } },
+    backend: {
+      syncWorker: SYNC_WORKER,
+      syncTuning: { ...FAST_TUNING, ...options.tuning },
+      ...(options.log ? { log: options.log } : {}),
+    },
   });
   void OPERATOR;
   return Object.assign(c, { token, centreId, today: centreDay(new Date(), 'Asia/Kolkata') });
