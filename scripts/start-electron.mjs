@@ -71,6 +71,10 @@ if (!existsSync(nativeFile)) {
 // `--prepare-only`: stop here (used by the Electron smoke test before it launches the app itself)
 if (process.argv.includes('--prepare-only')) process.exit(0);
 
+// the reference portal beside the demo counter, so records can be seen moving to "uploaded"
+const { startDemoPortal } = await import('./demo-portal.mjs');
+const stopPortal = await startDemoPortal();
+
 const electronBin = join(root, 'node_modules/.bin', process.platform === 'win32' ? 'electron.cmd' : 'electron');
 const child = spawn(electronBin, ['.'], {
   cwd: root,
@@ -82,4 +86,7 @@ const child = spawn(electronBin, ['.'], {
   },
   shell: process.platform === 'win32',
 });
-child.on('exit', (code) => process.exit(code ?? 1));
+child.on('exit', (code) => {
+  stopPortal();
+  process.exit(code ?? 1);
+});
