@@ -314,13 +314,13 @@ export function unwantedRosterImports(db: Db, today: string): number[] {
 }
 
 /** Deletes the rows of imports that are no longer active, in chunks. */
-export async function removeImports(db: Db, ids: number[]): Promise<void> {
+export async function removeImports(db: Db, ids: number[], chunk = STAGE_CHUNK): Promise<void> {
   const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
   const delEntry = db.prepare('DELETE FROM roster_entry WHERE rowid = ?');
   const delFts = db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?');
   for (const id of ids) {
     for (;;) {
-      const rows = pick.all(id, STAGE_CHUNK) as { rowid: number }[];
+      const rows = pick.all(id, chunk) as { rowid: number }[];
       if (rows.length === 0) break;
       db.transaction(() => {
         for (const r of rows) {

@@ -26,9 +26,19 @@ import {
 } from 'cockatiel';
 import type { SyncSettings } from '../../common/domain';
 import { centreDay } from '../../common/rules/centre-day';
+import { removeImports, unwantedRosterImports } from '../services/roster';
 import type { Db } from '../store/database';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
-import { AnswerMismatch, applyPushAnswer, nextBatch, recordFailedTry, sweepAcknowledged, toMutation } from './outbox-sync';
+import {
+  AnswerMismatch,
+  applyPushAnswer,
+  batchFrom,
+  nextBatch,
+  recordFailedTry,
+  sweepAcknowledged,
+  toMutation,
+  type OutboxRow,
+} from './outbox-sync';
 import { PortalFailure, type PortalClient } from './portal-client';
 import { PAGE_LIMIT, pullRoster } from './roster-pull';
 
@@ -80,6 +90,8 @@ export class SyncEngine {
   private loop: Promise<void> | null = null;
   /** nudges and "sync now" requests so far: one arriving during a pass is not lost */
   private asked = 0;
+  /** set by a sequence gap: the portal's expected sequence number */
+  private resendFrom: number | null = null;
   private rosterAsked = 0;
   /** failures already counted, so one is never counted twice on its way up */
   private readonly recorded = new WeakSet<PortalFailure>();
@@ -151,6 +163,8 @@ export class SyncEngine {
         await this.pullDay(day);
       }
       // asked again while pulling: pull again rather than forget the request
+      // rosters of days gone by leave with the day, as they do at start
+      await removeImports(this.o.db, unwantedRosterImports(this.o.db, today), 1000);
       this.nextRosterAt = this.rosterAsked !== asked ? 0 : Date.now() + this.o.settings.rosterPullMinutes * 60_000;
       this.update({ rosterPulledAt: this.clock().toISOString() });
     }
@@ -164,7 +178,7 @@ export class SyncEngine {
   async drain(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const batch = nextBatch(this.o.db, this.o.settings.batchSize);
+      const batch = this.nextBatch();
       if (batch.length === 0) return;
       this.update({ uploading: true });
       try {
@@ -180,7 +194,13 @@ export class SyncEngine {
               signal,
             ),
           () => recordFailedTry(this.o.db, batch, 'no answer'),
-        );
+        ).catch((e: unknown) => {
+          // the portal lacks records it had acknowledged (restored from a backup): send them again
+          if (e instanceof PortalFailure && e.kind === 'sequence_gap' && e.expectedSeq !== null) this.resendFrom = e.expectedSeq;
+          throw e;
+        });
+        const wasResend = this.resendFrom !== null;
+        this.resendFrom = null;
         let applied;
         try {
           applied = applyPushAnswer(
@@ -204,7 +224,7 @@ export class SyncEngine {
           this.o.log.warn({ rejected: applied.rejected }, 'the portal rejected records: they need attention');
         this.o.onOutboxChanged?.();
         // an answer that covered none of the batch would send the same batch for ever
-        if (applied.acknowledged + applied.rejected === 0) {
+        if (answer.results.length === 0 || (!wasResend && applied.acknowledged + applied.rejected === 0)) {
           const failure = new PortalFailure('bad_answer', 'the portal answered without a result for any record sent');
           this.failed(failure);
           throw failure;
@@ -213,6 +233,26 @@ export class SyncEngine {
         this.update({ uploading: false });
       }
     }
+  }
+
+  /** Pending rows in order; or, after a sequence gap, the rows the portal asked for again. */
+  private nextBatch(): OutboxRow[] {
+    if (this.resendFrom !== null) {
+      const again = batchFrom(this.o.db, this.resendFrom, this.o.settings.batchSize);
+      if (again) {
+        this.o.log.warn(
+          { fromSeq: this.resendFrom, count: again.length },
+          'the portal lacks acknowledged records: sending them again',
+        );
+        return again;
+      }
+      this.o.log.error(
+        { fromSeq: this.resendFrom },
+        'the portal lacks records this counter no longer keeps: ask the portal team to restore them',
+      );
+      this.resendFrom = null;
+    }
+    return nextBatch(this.o.db, this.o.settings.batchSize);
   }
 
   private async pullDay(day: string): Promise<void> {

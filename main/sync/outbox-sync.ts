@@ -27,6 +27,27 @@ export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES): Out
       "SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
     )
     .all(Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+  return underBytes(rows, maxBytes);
+}
+
+/**
+ * The rows from `seq` on, whatever their state: what a portal that lost records (restored
+ * from a backup) asks for again. Null when this counter no longer holds row `seq`.
+ */
+export function batchFrom(db: Db, seq: number, maxItems: number, maxBytes = BATCH_BYTES): OutboxRow[] | null {
+  const rows = db
+    .prepare('SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?')
+    .all(seq, Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+  // the portal needs consecutive numbers from `seq`: stop at the first one this counter no longer has
+  const run: OutboxRow[] = [];
+  for (const r of rows) {
+    if (r.seq !== seq + run.length) break;
+    run.push(r);
+  }
+  return run.length > 0 ? underBytes(run, maxBytes) : null;
+}
+
+function underBytes(rows: OutboxRow[], maxBytes: number): OutboxRow[] {
   const batch: OutboxRow[] = [];
   let bytes = 0;
   for (const r of rows) {

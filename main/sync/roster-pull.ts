@@ -21,8 +21,11 @@ export interface PullResult {
   count: number;
 }
 
-/** More changes than this since the cursor: cheaper to pull the day again. */
-const MAX_DELTA = 20_000;
+/**
+ * More changes than this since the cursor: pull the day again (staged in small transactions)
+ * rather than hold the write lock, which the main process may be waiting for, for long.
+ */
+const MAX_DELTA = 2_000;
 /** Rows per staging transaction: keeps the write lock short for the main process. */
 const STAGE_ROWS = 1000;
 /** 100,000 rows at the portal's largest page size is 20 pages; this bounds a misbehaving portal. */
@@ -173,10 +176,10 @@ async function pullFull(
     const superseded = (
       db.prepare("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?").all(day) as { id: number }[]
     ).map((r) => r.id);
-    await removeImports(db, superseded);
+    await removeImports(db, superseded, STAGE_ROWS);
     return { day, mode: 'full', changes, count };
   } catch (e) {
-    await removeImports(db, [importId]);
+    await removeImports(db, [importId], STAGE_ROWS);
     throw e;
   }
 }

@@ -100,6 +100,33 @@ describe('fault matrix', () => {
     }
   }, 90_000);
 
+  it('a portal restored from an older backup is sent again what it lost, and ends up with everything once', async () => {
+    const first = await startPortalProcess();
+    const port = first.port;
+    let second: PortalHandle | null = null;
+    try {
+      const c = await syncedCounter(first);
+      counters.push(c);
+      await registerWalkIns(c, 4);
+      await settled(c);
+      // the portal loses everything (a new, empty data folder on the same address)
+      await first.stop();
+      second = await startPortalProcess({ port });
+      await second.admin.addDevice(c.token, c.centreId);
+      await registerWalkIns(c, 3);
+      await c.ok('syncNow', {});
+      await settled(c, 45_000);
+      const m = await eventually(async () => {
+        const m = await expectPortalMatches(c, second!);
+        expect(m.portalRecords).toEqual(m.localRecords);
+        return m;
+      });
+      expect(m.localRecords).toHaveLength(7);
+    } finally {
+      await second?.stop();
+    }
+  }, 90_000);
+
   it('a sync worker killed mid-upload is started again and finishes the job', async () => {
     const c = await syncedCounter(portal);
     counters.push(c);

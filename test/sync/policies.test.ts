@@ -52,7 +52,7 @@ function dbWithPending(n: number): Db {
     "INSERT INTO outbox (mutation_id, kind, record_id, payload, created_at) VALUES (?, 'ticket.called', ?, ?, ?)",
   );
   for (let i = 0; i < n; i++) insert.run(uuidv7(), uuidv7(), JSON.stringify({ ticketId: uuidv7(), day: at.slice(0, 10) }), at);
-  cleanups.push(() => db.close());
+  cleanups.push(() => void db.close());
   return db;
 }
 
