@@ -4,7 +4,7 @@
  */
 import { app, BrowserWindow, dialog } from 'electron';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
@@ -42,10 +42,12 @@ function electronNativeBinding(): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
-/** The bundled sync worker (electron-vite builds it beside index.js; unpacked from the asar when installed). */
+/**
+ * The bundled sync worker, built beside index.js. Electron reads worker scripts from inside the
+ * asar archive (since Electron 18), so it needs no unpacking; its native SQLite module is unpacked.
+ */
 function syncWorkerFile(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return join(here.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'), 'sync-worker.js');
+  return join(dirname(fileURLToPath(import.meta.url)), 'sync-worker.js');
 }
 
 async function start(): Promise<void> {
