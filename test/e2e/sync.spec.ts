@@ -276,6 +276,7 @@ test('a record the portal refuses shows under "Needs attention" and is corrected
   await expect(name).toBeFocused();
   await expect(name).toHaveValue(first.name);
   await expect(form.getByTestId('correct-walkin-photoIdNumber')).toHaveValue(first.photoIdNumber);
+  await savePicture(page, 'needs-attention.png');
   await page.keyboard.press('End');
   await page.keyboard.type(' Devi');
   await expect(name).toHaveValue(correctedName);
@@ -292,3 +293,9 @@ test('a record the portal refuses shows under "Needs attention" and is corrected
   const corrected = walkInRecords.find((r) => r.recordId === firstId!.toLowerCase());
   expect((corrected?.payload.person as { name: string } | undefined)?.name).toBe(correctedName);
 });
+
+/** A picture of the whole window for the README (docs/screenshots). */
+async function savePicture(page: Page, name: string): Promise<void> {
+  const picture = await page.screenshot({ animations: 'disabled', caret: 'hide' });
+  writeFileSync(resolve(SCREENSHOT, '..', name), picture);
+}
