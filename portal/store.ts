@@ -229,6 +229,7 @@ export class PortalStore {
          ON CONFLICT (token_hash) DO UPDATE SET centre_id = excluded.centre_id, label = excluded.label, revoked = 0`,
       ),
       revokeDevice: db.prepare('UPDATE device SET revoked = 1 WHERE token_hash = ?'),
+      rebindClient: db.prepare('UPDATE device_client SET token_hash = ?, updated_at = ? WHERE device_id = ?'),
       client: db.prepare<[string], { device_id: string; token_hash: string; centre_id: string; last_applied_seq: number }>(
         'SELECT device_id, token_hash, centre_id, last_applied_seq FROM device_client WHERE device_id = ?',
       ),
@@ -365,7 +366,14 @@ export class PortalStore {
       .transaction((): PushResponse => {
         let client = this.q.client.get(deviceId);
         if (client && client.token_hash !== ctx.tokenHash) {
-          throw new PortalError(403, 'device_token_mismatch', `device ${deviceId} is registered with another device token`);
+          // a token rotated by IT: the old one revoked, the new one for the same centre takes the device over
+          const old = this.q.deviceByHash.get(client.token_hash);
+          const rotated = (!old || old.revoked === 1) && client.centre_id === req.centreId;
+          if (!rotated) {
+            throw new PortalError(403, 'device_token_mismatch', `device ${deviceId} is registered with another device token`);
+          }
+          this.q.rebindClient.run(ctx.tokenHash, now, deviceId);
+          client = { ...client, token_hash: ctx.tokenHash };
         }
         if (!client) {
           this.q.insertClient.run(deviceId, ctx.tokenHash, req.centreId, now);
