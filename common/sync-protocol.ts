@@ -117,6 +117,35 @@ export const rosterPageSchema = z
   .strict();
 export type RosterPage = z.infer<typeof rosterPageSchema>;
 
+/**
+ * A roster page as the counter reads it: the page itself must be well formed, but each change
+ * is checked on its own, so one booking the counter cannot take (a new photo-ID type, a
+ * malformed name) is skipped and logged instead of refusing the whole day's roster.
+ */
+export const rosterPageWireSchema = rosterPageSchema.extend({ changes: z.array(z.unknown()).max(MAX_ROSTER_PAGE) });
+
+export interface CheckedRosterPage extends RosterPage {
+  /** changes skipped, with the first one's problem */
+  skipped: number;
+  firstProblem: string | null;
+}
+
+export function checkRosterPage(page: z.infer<typeof rosterPageWireSchema>): CheckedRosterPage {
+  const changes: RosterChange[] = [];
+  let skipped = 0;
+  let firstProblem: string | null = null;
+  page.changes.forEach((raw, i) => {
+    const c = rosterChangeSchema.safeParse(raw);
+    if (c.success) return void changes.push(c.data);
+    skipped++;
+    if (firstProblem === null) {
+      const issue = c.error.issues[0];
+      firstProblem = `change ${i}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+    }
+  });
+  return { ...page, changes, skipped, firstProblem };
+}
+
 /** What the portal holds for a centre and day (reconciliation and tests). */
 export const portalRecordSchema = z
   .object({

@@ -15,7 +15,7 @@ import { outboxCounts, pendingOutboxCount } from './outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';
-import { forgetSearchCache, searchRoster, warmSearch, warmSearchSoon } from './search';
+import { refreshSearchSoon, searchRoster, warmSearch } from './search';
 import { listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
 import { SyncHost, type SyncWorkerFile } from '../sync/host';
 import type { EngineTuning } from '../sync/messages';
@@ -141,9 +141,8 @@ export class CounterBackend {
       },
       onRosterChanged: (day) => {
         if (this.closed) return;
-        forgetSearchCache(this.db);
-        const today = this.today();
-        if (today === day) warmSearchSoon(this.db, day);
+        // tomorrow's roster changing leaves today's search alone
+        if (this.today() === day) refreshSearchSoon(this.db, day);
         this.events.emit('event', { type: 'changed', method: 'importRoster' });
       },
     });

@@ -149,47 +149,69 @@ function closeWords(vocab: readonly string[], word: string, isPrefix: boolean): 
 }
 
 const vocabularies = new WeakMap<Db, { importId: number; words: string[] }>();
+/** a rebuild running in the background, per connection: the import it is for */
+const refreshing = new WeakMap<Db, number>();
 
 /** The distinct words of the roster's names (a few thousand even for a large roster), cached per import. */
 function vocabulary(db: Db, importId: number): string[] {
   const cached = vocabularies.get(db);
   if (cached?.importId === importId) return cached.words;
+  // being rebuilt in the background (a roster just pulled): typo search uses the words it had
+  // until then, rather than hold the event loop to read the whole roster now
+  if (cached && refreshing.get(db) === importId) return cached.words;
   const words = new Set<string>();
   for (const r of db.prepare('SELECT name_norm FROM roster_entry WHERE import_id = ?').iterate(importId) as Iterable<{
     name_norm: string;
   }>) {
-    for (const w of r.name_norm.split(' ')) if ([...w].length >= 3) words.add(w);
+    addWords(words, r.name_norm);
   }
   const entry = { importId, words: [...words] };
   vocabularies.set(db, entry);
   return entry.words;
 }
 
-/** The roster changed in place (changes pulled from the portal): build the vocabulary again. */
-export function forgetSearchCache(db: Db): void {
-  vocabularies.delete(db);
+/** The import whose name vocabulary is built (none: null); for tests of when it is rebuilt. */
+export function builtVocabularyImport(db: Db): number | null {
+  return vocabularies.get(db)?.importId ?? null;
 }
 
+function addWords(words: Set<string>, nameNorm: string): void {
+  for (const w of nameNorm.split(' ')) if ([...w].length >= 3) words.add(w);
+}
+
+/** Time the main process gives one slice of a background rebuild before it answers others again. */
+const SLICE_BUDGET_MS = 4;
+const SLICE_ROWS = 500;
+
 /**
- * Builds the vocabulary in slices between other work, so a pulled 100,000-row roster does not
- * hold the main process's event loop. A search before it is done builds it at once.
+ * Today's roster changed (pulled from the portal): rebuilds the vocabulary in small slices
+ * between other work, so a pulled 100,000-row roster does not hold the main process's event
+ * loop, and swaps it in when done. Searches meanwhile use the words already known.
  */
-export function warmSearchSoon(db: Db, today: string, slice = 5000): void {
+export function refreshSearchSoon(db: Db, today: string): void {
   const imp = activeRosterImport(db, today);
   if (!imp) return;
+  const importId = imp.id;
+  refreshing.set(db, importId);
   const words = new Set<string>();
   const page = db.prepare('SELECT rowid, name_norm FROM roster_entry WHERE import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?');
   let after = 0;
   const step = () => {
-    if (!db.open || vocabularies.get(db)?.importId === imp.id) return;
-    const rows = page.all(imp.id, after, slice) as { rowid: number; name_norm: string }[];
-    for (const r of rows) for (const w of r.name_norm.split(' ')) if ([...w].length >= 3) words.add(w);
-    if (rows.length === slice) {
+    // closed, or a newer refresh took over
+    if (!db.open || refreshing.get(db) !== importId) return;
+    const until = performance.now() + SLICE_BUDGET_MS;
+    for (;;) {
+      const rows = page.all(importId, after, SLICE_ROWS) as { rowid: number; name_norm: string }[];
+      for (const r of rows) addWords(words, r.name_norm);
+      if (rows.length < SLICE_ROWS) {
+        refreshing.delete(db);
+        if (activeRosterImport(db, today)?.id === importId) vocabularies.set(db, { importId, words: [...words] });
+        return;
+      }
       after = rows[rows.length - 1]!.rowid;
-      setImmediate(step);
-    } else if (activeRosterImport(db, today)?.id === imp.id) {
-      vocabularies.set(db, { importId: imp.id, words: [...words] });
+      if (performance.now() >= until) break;
     }
+    setImmediate(step);
   };
   setImmediate(step);
 }

@@ -35,6 +35,7 @@ import {
   batchFrom,
   nextBatch,
   recordFailedTry,
+  resequencePending,
   sweepAcknowledged,
   toMutation,
   type OutboxRow,
@@ -64,6 +65,14 @@ export interface SyncEngineOptions {
   onRosterChanged?: (day: string) => void;
 }
 
+/**
+ * Scheduling uses a monotonic clock: the PC's wall clock can be corrected backwards (NTP, a
+ * hand-set clock) and must not stall uploads for as long as the jump.
+ */
+const mono = (): number => performance.now();
+
+type Route = 'push' | 'roster';
+
 /** Without a success for this long, failing to reach the portal reads as offline, not degraded. */
 const DEGRADED_WINDOW_MS = 5 * 60 * 1000;
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
@@ -75,8 +84,9 @@ export class SyncEngine {
   private readonly clock: () => Date;
   private breaker!: CircuitBreakerPolicy;
   private readonly backoffFactory: ExponentialBackoff<number>;
-  private backoff: IBackoff<unknown> | undefined;
-  private failures = 0;
+  /** uploads and roster pulls back off apart: a roster the counter cannot take must not hold up uploads */
+  private readonly backoff: Record<Route, IBackoff<unknown> | undefined> = { push: undefined, roster: undefined };
+  private readonly failuresOf: Record<Route, number> = { push: 0, roster: 0 };
   private openedAt = 0;
   private nextAttemptAt = 0;
   private nextRosterAt = 0;
@@ -128,9 +138,9 @@ export class SyncEngine {
 
   /** New outbox rows: upload soon, unless a backoff is running (then they wait their turn). */
   nudge(): void {
-    if (this.failures === 0) {
+    if (this.failuresOf.push === 0) {
       this.asked++;
-      this.nextAttemptAt = Math.min(this.nextAttemptAt, Date.now());
+      this.nextAttemptAt = Math.min(this.nextAttemptAt, mono());
       this.wake?.();
     }
   }
@@ -140,10 +150,7 @@ export class SyncEngine {
    * try; if it fails, it opens again at once.
    */
   syncNow(): void {
-    if (this.breaker.state === CircuitState.Open) {
-      this.resetBreaker();
-      this.failures = Math.max(this.failures, this.tuning.breakerThreshold - 1);
-    }
+    if (this.breaker.state === CircuitState.Open) this.resetBreaker();
     this.asked++;
     this.rosterAsked++;
     this.nextAttemptAt = 0;
@@ -151,27 +158,53 @@ export class SyncEngine {
     this.wake?.();
   }
 
-  /** One pass: upload everything pending (batch by batch), then pull the roster if due. */
-  async cycle(): Promise<void> {
-    await this.drain();
-    if (this.stopped) return;
-    if (Date.now() >= this.nextRosterAt) {
-      const asked = this.rosterAsked;
-      const today = centreDay(this.clock(), this.o.timeZone);
+  /**
+   * One pass: upload everything pending (batch by batch), then pull the roster if due. An
+   * upload failure does not stop the roster's turn, nor the other way round; each plans its
+   * own retry. The upload's failure is rethrown at the end.
+   */
+  async cycle(): Promise<boolean> {
+    let uploadFailure: unknown = null;
+    let drained = false;
+    if (mono() >= this.nextAttemptAt) {
+      try {
+        await this.drain();
+        drained = true;
+      } catch (e) {
+        uploadFailure = e;
+      }
+    }
+    if (this.stopped) return drained;
+    if (mono() >= this.nextRosterAt) await this.pullRosters();
+    if (mono() >= this.nextSweepAt) {
+      sweepAcknowledged(this.o.db, this.clock(), this.o.settings.photoIdRetentionDays, this.o.settings.keepAcknowledgedDays);
+      this.nextSweepAt = mono() + SWEEP_EVERY_MS;
+    }
+    if (uploadFailure) throw uploadFailure;
+    return drained;
+  }
+
+  private async pullRosters(): Promise<void> {
+    const asked = this.rosterAsked;
+    const today = centreDay(this.clock(), this.o.timeZone);
+    try {
       for (const day of [today, nextDay(today)]) {
         if (this.stopped) return;
         await this.pullDay(day);
       }
-      // asked again while pulling: pull again rather than forget the request
-      // rosters of days gone by leave with the day, as they do at start
-      await removeImports(this.o.db, unwantedRosterImports(this.o.db, today), 1000);
-      this.nextRosterAt = this.rosterAsked !== asked ? 0 : Date.now() + this.o.settings.rosterPullMinutes * 60_000;
-      this.update({ rosterPulledAt: this.clock().toISOString() });
+    } catch (e) {
+      if (!(e instanceof PortalFailure)) throw e;
+      // planned by failed(); a failure found after the answer (a page for another centre) is counted here
+      if (!this.recorded.has(e)) this.failed(e, 'roster');
+      return;
     }
-    if (Date.now() >= this.nextSweepAt) {
-      sweepAcknowledged(this.o.db, this.clock(), this.o.settings.photoIdRetentionDays, this.o.settings.keepAcknowledgedDays);
-      this.nextSweepAt = Date.now() + SWEEP_EVERY_MS;
-    }
+    this.backoff.roster = undefined;
+    this.failuresOf.roster = 0;
+    // rosters of days gone by leave with the day, as they do at start
+    await removeImports(this.o.db, unwantedRosterImports(this.o.db, today), 1000);
+    // asked again while pulling: pull again rather than forget the request
+    this.nextRosterAt = this.rosterAsked !== asked ? 0 : mono() + this.o.settings.rosterPullMinutes * 60_000;
+    this.update({ rosterPulledAt: this.clock().toISOString() });
   }
 
   /** Uploads batches until nothing is pending; a failure ends the pass (the loop retries later). */
@@ -193,6 +226,7 @@ export class SyncEngine {
               },
               signal,
             ),
+          'push',
           () => recordFailedTry(this.o.db, batch, 'no answer'),
         ).catch((e: unknown) => {
           // the portal lacks records it had acknowledged (restored from a backup): send them again
@@ -214,19 +248,26 @@ export class SyncEngine {
         } catch (e) {
           if (e instanceof AnswerMismatch) {
             const failure = new PortalFailure('bad_answer', e.message);
-            this.failed(failure);
+            this.failed(failure, 'push');
             recordFailedTry(this.o.db, batch, failure.message);
             throw failure;
           }
           throw e;
         }
+        if (applied.reused > 0) {
+          const moved = resequencePending(this.o.db, answer.lastAppliedSeq);
+          this.o.log.warn(
+            { reused: applied.reused, renumbered: moved, portalLastApplied: answer.lastAppliedSeq },
+            'the portal had used these sequence numbers already (this counter was restored from a backup): numbered again',
+          );
+        }
         if (applied.rejected > 0)
           this.o.log.warn({ rejected: applied.rejected }, 'the portal rejected records: they need attention');
         this.o.onOutboxChanged?.();
         // an answer that covered none of the batch would send the same batch for ever
-        if (answer.results.length === 0 || (!wasResend && applied.acknowledged + applied.rejected === 0)) {
+        if (answer.results.length === 0 || (!wasResend && applied.acknowledged + applied.rejected + applied.reused === 0)) {
           const failure = new PortalFailure('bad_answer', 'the portal answered without a result for any record sent');
-          this.failed(failure);
+          this.failed(failure, 'push');
           throw failure;
         }
       } finally {
@@ -260,9 +301,22 @@ export class SyncEngine {
       this.o.db,
       this.o.centreId,
       day,
-      (cursor) => this.request((signal) => this.o.client.rosterPage(this.o.centreId, day, cursor, PAGE_LIMIT, signal)),
+      (cursor) => this.request((signal) => this.o.client.rosterPage(this.o.centreId, day, cursor, PAGE_LIMIT, signal), 'roster'),
       this.clock,
     );
+    if (result.skipped > 0) {
+      this.o.log.warn(
+        { day, skipped: result.skipped, firstProblem: result.firstProblem },
+        'roster bookings the counter cannot take were skipped',
+      );
+    }
+    if (result.kept) {
+      this.o.log.warn(
+        { day, rows: result.count },
+        'the portal has no bookings for the day: the roster in use (from a file) is kept',
+      );
+      return;
+    }
     if (result.mode === 'full' || result.changes > 0) {
       this.o.log.info({ ...result }, 'roster pulled');
       this.o.onRosterChanged?.(day);
@@ -271,33 +325,48 @@ export class SyncEngine {
 
   /**
    * One request under the policies: the circuit breaker (refuses at once while open) around
-   * a hard deadline. Success resets the backoff; failure plans the next attempt.
+   * a hard deadline. An upload's success resets its backoff (a roster pull's, only once the
+   * whole pull has gone through); a failure plans the route's next attempt.
    */
-  private async request<T>(fn: (signal: AbortSignal) => Promise<T>, onFailure?: () => void): Promise<T> {
+  private async request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void): Promise<T> {
+    this.closeBreakerAfterClockJump();
     const deadline = timeout(this.o.settings.requestTimeoutSeconds * 1000, TimeoutStrategy.Aggressive);
     this.update({ lastAttemptAt: this.clock().toISOString() });
     try {
       const value = await wrap(this.breaker, deadline).execute(({ signal }) =>
         fn(AbortSignal.any([signal, this.stopper.signal])),
       );
-      this.succeeded();
+      this.succeeded(route);
       return value;
     } catch (e) {
       const failure = asFailure(e, this.o.settings.requestTimeoutSeconds);
       if (!(e instanceof BrokenCircuitError)) onFailure?.();
-      this.failed(failure, e instanceof BrokenCircuitError);
+      this.failed(failure, route, e instanceof BrokenCircuitError);
       throw failure;
     }
   }
 
-  private succeeded(): void {
-    const wasFailing = this.failures > 0;
-    this.failures = 0;
-    this.backoff = undefined;
-    this.nextAttemptAt = 0;
+  /**
+   * The circuit breaker times its open period with the wall clock: set back an hour, it would
+   * stay open an hour. Past its open period by the monotonic clock, it is closed again.
+   */
+  private closeBreakerAfterClockJump(): void {
+    if (this.breaker.state === CircuitState.Open && mono() - this.openedAt > this.tuning.halfOpenAfterMs + 1000) {
+      this.o.log.warn({}, 'the circuit stayed open past its time (the clock changed): trying again');
+      this.resetBreaker();
+    }
+  }
+
+  private succeeded(route: Route): void {
+    const wasFailing = this.failuresOf.push + this.failuresOf.roster > 0;
+    if (route === 'push') {
+      this.failuresOf.push = 0;
+      this.backoff.push = undefined;
+      this.nextAttemptAt = 0;
+    }
     const at = this.clock().toISOString();
-    if (Date.now() - this.lastSuccessSavedAt >= SAVE_SUCCESS_EVERY_MS) {
-      this.lastSuccessSavedAt = Date.now();
+    if (mono() - this.lastSuccessSavedAt >= SAVE_SUCCESS_EVERY_MS || this.lastSuccessSavedAt === 0) {
+      this.lastSuccessSavedAt = mono();
       this.o.db
         .prepare(
           "INSERT INTO meta (key, value) VALUES ('sync.last_success', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -308,14 +377,23 @@ export class SyncEngine {
     this.update({ state: 'online', lastSuccessAt: at, lastError: null, nextRetryAt: null });
   }
 
-  private failed(failure: PortalFailure, circuitOpen = false): void {
+  private failed(failure: PortalFailure, route: Route, circuitOpen = false): void {
     this.recorded.add(failure);
-    if (!circuitOpen) this.failures++;
-    this.backoff = this.backoff ? this.backoff.next(undefined) : this.backoffFactory.next();
-    let wait = this.backoff.duration;
+    if (!circuitOpen) this.failuresOf[route]++;
+    const b = this.backoff[route];
+    const next = b ? b.next(undefined) : this.backoffFactory.next();
+    this.backoff[route] = next;
+    let wait = next.duration;
     if (failure.retryAfterMs !== null) wait = Math.max(wait, failure.retryAfterMs);
-    if (this.breaker.state === CircuitState.Open) wait = Math.max(wait, this.openedAt + this.tuning.halfOpenAfterMs - Date.now());
-    this.nextAttemptAt = Date.now() + wait;
+    if (this.breaker.state === CircuitState.Open) wait = Math.max(wait, this.openedAt + this.tuning.halfOpenAfterMs - mono());
+    if (route === 'push') this.nextAttemptAt = mono() + wait;
+    else this.nextRosterAt = mono() + wait;
+    if (failure.retryAfterMs !== null) {
+      // the portal asked for quiet: nothing at all goes to it before then
+      const until = mono() + failure.retryAfterMs;
+      this.nextAttemptAt = Math.max(this.nextAttemptAt, until);
+      this.nextRosterAt = Math.max(this.nextRosterAt, until);
+    }
     const lastSuccess = this.current.lastSuccessAt ? Date.parse(this.current.lastSuccessAt) : 0;
     const recent = this.clock().getTime() - lastSuccess < DEGRADED_WINDOW_MS;
     const answered = failure.kind !== 'timeout' && failure.kind !== 'network';
@@ -335,7 +413,7 @@ export class SyncEngine {
       breaker: new ConsecutiveBreaker(this.tuning.breakerThreshold),
     });
     this.breaker.onBreak(() => {
-      this.openedAt = Date.now();
+      this.openedAt = mono();
       this.o.log.warn({ halfOpenAfterMs: this.tuning.halfOpenAfterMs }, 'circuit open: the portal is not answering');
     });
   }
@@ -349,33 +427,35 @@ export class SyncEngine {
 
   private async runLoop(): Promise<void> {
     while (!this.stopped) {
-      // failing: only the planned retry (or a person's "sync now") wakes the loop;
-      // idle: new records, the roster's turn or the periodic check do
-      const wakeAt = this.failures > 0 ? this.nextAttemptAt : Math.min(this.nextAttemptAt, this.nextRosterAt);
-      if (wakeAt > Date.now()) {
-        await this.sleep(wakeAt - Date.now());
+      // the next planned upload (a retry, new records, the periodic check) or roster pull;
+      // "sync now" and, when uploads are not backing off, new records wake the loop early
+      const wakeAt = Math.min(this.nextAttemptAt, this.nextRosterAt);
+      if (wakeAt > mono()) {
+        await this.sleep(wakeAt - mono());
         continue;
       }
       this.running = true;
       const asked = this.asked;
+      let drained = false;
       try {
-        await this.cycle();
+        drained = await this.cycle();
       } catch (e) {
         if (!(e instanceof PortalFailure)) {
           // a local problem (database busy, disk): keep the loop alive and try again later
           this.o.log.error({ err: String(e) }, 'sync pass failed');
-          this.failed(new PortalFailure('bad_answer', `local error: ${String(e)}`));
+          this.failed(new PortalFailure('bad_answer', `local error: ${String(e)}`), 'push');
         } else if (!this.recorded.has(e)) {
-          // found wanting after the request itself went through (e.g. a roster page for another centre)
-          this.failed(e);
+          // found wanting after the request itself went through
+          this.failed(e, 'push');
         }
       } finally {
         this.running = false;
       }
-      if (this.failures === 0 && this.nextAttemptAt <= Date.now()) {
+      // (a retry planned for an upload that did not run in this pass is kept as planned)
+      if (drained && this.nextAttemptAt <= mono()) {
         // records or a request that came during the pass: another pass at once; otherwise
         // idle until new records (nudge), the next roster pull, or a periodic check
-        this.nextAttemptAt = this.asked !== asked ? 0 : Date.now() + 60_000;
+        this.nextAttemptAt = this.asked !== asked ? 0 : mono() + 60_000;
       }
     }
   }

@@ -49,6 +49,14 @@ export class SyncHost {
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = null;
       if (this.stopping) return;
+      // what it last said no longer holds: nothing uploads until it is back
+      this.last = {
+        ...this.last,
+        state: 'offline',
+        uploading: false,
+        lastError: { code: 'worker_stopped', message: `the sync worker stopped (exit ${code}); starting it again` },
+      };
+      this.o.onStatus(this.last);
       // died (a crash, or terminated): records are safe in the outbox; start again after a pause
       this.o.log.warn({ code, restartInMs: this.restartDelay }, 'sync worker stopped; starting it again');
       this.restartTimer = setTimeout(() => {
@@ -100,7 +108,8 @@ export class SyncHost {
     switch (m.type) {
       case 'status':
         this.last = m.status;
-        if (m.status.lastError === null) this.restartDelay = RESTART_MIN_MS;
+        // a worker that gets as far as a successful request is healthy: the next restart is quick again
+        if (m.status.state === 'online') this.restartDelay = RESTART_MIN_MS;
         this.o.onStatus(m.status);
         break;
       case 'outbox':

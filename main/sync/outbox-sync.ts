@@ -51,7 +51,7 @@ function underBytes(rows: OutboxRow[], maxBytes: number): OutboxRow[] {
   const batch: OutboxRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    bytes += r.payload.length + 200;
+    bytes += Buffer.byteLength(r.payload, 'utf8') + 200;
     // always at least one row, so one large record cannot stop the queue
     if (batch.length > 0 && bytes > maxBytes) break;
     batch.push(r);
@@ -79,6 +79,8 @@ export interface AppliedAnswer {
   rejected: number;
   /** rows of the batch the answer said nothing about: still pending */
   unanswered: number;
+  /** rows whose sequence numbers the portal had already used for other changes (left pending) */
+  reused: number;
 }
 
 /**
@@ -113,9 +115,14 @@ export function applyPushAnswer(
   );
   let acknowledged = 0;
   let rejected = 0;
+  let reused = 0;
   db.transaction(() => {
     for (const r of answer.results) {
-      if (r.status === 'rejected') {
+      if (r.status === 'rejected' && r.code === SEQUENCE_REUSED) {
+        // not a verdict on the record: this counter's numbers went back (restored from a
+        // backup); the row stays pending and is numbered again (resequencePending)
+        reused++;
+      } else if (r.status === 'rejected') {
         rejected += reject.run(at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal', r.seq).changes;
       } else {
         acknowledged += ack.run(at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []), r.seq).changes;
@@ -124,7 +131,39 @@ export function applyPushAnswer(
       }
     }
   }).immediate();
-  return { acknowledged, rejected, unanswered: batch.length - seen.size };
+  return { acknowledged, rejected, unanswered: batch.length - seen.size, reused };
+}
+
+export const SEQUENCE_REUSED = 'sequence_reused';
+
+/**
+ * Numbers every pending row again, in order, after both the portal's last applied sequence
+ * number and every number this counter has used: what a counter restored from a backup needs
+ * (the portal already applied other changes under its old numbers). The rows keep their
+ * mutation IDs; rows that point at them (corrections) are updated in the same transaction.
+ */
+export function resequencePending(db: Db, portalLastApplied: number): number {
+  return db
+    .transaction(() => {
+      db.pragma('defer_foreign_keys = ON');
+      const maxLocal = (db.prepare('SELECT max(seq) AS m FROM outbox').get() as { m: number | null }).m ?? 0;
+      const used =
+        (db.prepare("SELECT seq AS s FROM sqlite_sequence WHERE name = 'outbox'").get() as { s: number } | undefined)?.s ?? 0;
+      let next = Math.max(portalLastApplied, maxLocal, used);
+      const pending = db.prepare("SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq").all() as { seq: number }[];
+      const move = db.prepare('UPDATE outbox SET seq = ? WHERE seq = ?');
+      const fixCorrectedBy = db.prepare('UPDATE outbox SET corrected_by = ? WHERE corrected_by = ?');
+      const fixCorrectionOf = db.prepare('UPDATE outbox SET correction_of = ? WHERE correction_of = ?');
+      for (const { seq } of pending) {
+        next++;
+        move.run(next, seq);
+        fixCorrectedBy.run(next, seq);
+        fixCorrectionOf.run(next, seq);
+      }
+      db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'").run(next);
+      return pending.length;
+    })
+    .immediate();
 }
 
 /** Counts a failed try against the rows of a batch (for reconciliation), with the reason. */

@@ -8,10 +8,11 @@ import type { z } from 'zod';
 import {
   errorBodySchema,
   pushResponseSchema,
-  rosterPageSchema,
+  checkRosterPage,
+  rosterPageWireSchema,
+  type CheckedRosterPage,
   type PushRequest,
   type PushResponse,
-  type RosterPage,
 } from '../../common/sync-protocol';
 
 export type PortalFailureKind =
@@ -78,11 +79,17 @@ export class PortalClient {
     return this.call('POST', '/v1/push', pushResponseSchema, JSON.stringify(request), signal);
   }
 
-  rosterPage(centreId: string, day: string, cursor: string | null, limit: number, signal?: AbortSignal): Promise<RosterPage> {
+  async rosterPage(
+    centreId: string,
+    day: string,
+    cursor: string | null,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<CheckedRosterPage> {
     const q = new URLSearchParams({ limit: String(limit) });
     if (cursor) q.set('cursor', cursor);
     const path = `/v1/centres/${encodeURIComponent(centreId)}/roster/${encodeURIComponent(day)}?${q}`;
-    return this.call('GET', path, rosterPageSchema, undefined, signal);
+    return checkRosterPage(await this.call('GET', path, rosterPageWireSchema, undefined, signal));
   }
 
   private async call<S extends z.ZodType>(

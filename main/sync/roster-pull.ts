@@ -5,20 +5,35 @@
  * cursor and apply them in one transaction. The roster in use stays whole throughout.
  */
 import type { RosterEntry } from '../../common/domain';
-import type { RosterChange, RosterPage } from '../../common/sync-protocol';
+import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
 import { MAX_ROSTER_PAGE } from '../../common/sync-protocol';
 import { activeRosterImport, deleteRosterEntry, insertRosterEntries, removeImports } from '../services/roster';
 import type { Db } from '../store/database';
 import { PortalFailure } from './portal-client';
 
 /** Fetches one page (the engine wraps each request in its deadline, backoff and circuit breaker). */
-export type FetchPage = (cursor: string | null) => Promise<RosterPage>;
+export type FetchPage = (cursor: string | null) => Promise<CheckedRosterPage>;
 
 export interface PullResult {
   day: string;
   mode: 'full' | 'changes';
   changes: number;
   count: number;
+  /** the portal had no bookings, so the roster already held (a file's) was kept */
+  kept: boolean;
+  /** bookings the counter could not take (logged by the engine) */
+  skipped: number;
+  firstProblem: string | null;
+}
+
+/** Tallies the skipped changes of the pages of one pull. */
+class Skips {
+  skipped = 0;
+  firstProblem: string | null = null;
+  add(page: CheckedRosterPage): void {
+    this.skipped += page.skipped;
+    this.firstProblem ??= page.firstProblem;
+  }
 }
 
 /**
@@ -56,7 +71,7 @@ export async function pullRoster(
   return pullFull(db, centreId, day, fetchPage, now, yieldNow);
 }
 
-function checkPage(page: RosterPage, centreId: string, day: string): void {
+function checkPage(page: CheckedRosterPage, centreId: string, day: string): void {
   if (page.centreId !== centreId || page.date !== day) {
     throw new PortalFailure('bad_answer', `roster page is for ${page.centreId} ${page.date}, not ${centreId} ${day}`);
   }
@@ -72,12 +87,14 @@ async function pullChanges(
   now: () => Date,
 ): Promise<PullResult | null> {
   const changes: RosterChange[] = [];
+  const skips = new Skips();
   let cursor = saved.cursor;
   for (let pages = 0; ; pages++) {
     if (pages >= MAX_PAGES) throw new PortalFailure('bad_answer', `roster changes did not end within ${MAX_PAGES} pages`);
-    let page: RosterPage;
+    let page: CheckedRosterPage;
     try {
       page = await fetchPage(cursor);
+      skips.add(page);
     } catch (e) {
       if (e instanceof PortalFailure && e.kind === 'invalid_cursor') return null;
       throw e;
@@ -109,7 +126,7 @@ async function pullChanges(
     })
     .immediate();
   if (count === null) return null;
-  return { day, mode: 'changes', changes: changes.length, count };
+  return { day, mode: 'changes', changes: changes.length, count, kept: false, ...skips };
 }
 
 async function pullFull(
@@ -143,11 +160,13 @@ async function pullFull(
     insertRosterEntries(db, importId, [...last.values()]);
   });
   let changes = 0;
+  const skips = new Skips();
   try {
     let cursor: string | null = null;
     for (let pages = 0; ; pages++) {
       if (pages >= MAX_PAGES) throw new PortalFailure('bad_answer', `roster did not end within ${MAX_PAGES} pages`);
       const page = await fetchPage(cursor);
+      skips.add(page);
       checkPage(page, centreId, day);
       for (let i = 0; i < page.changes.length; i += STAGE_ROWS) {
         stage.immediate(page.changes.slice(i, i + STAGE_ROWS));
@@ -157,9 +176,22 @@ async function pullFull(
       cursor = page.cursor;
       if (!page.hasMore) break;
     }
+    let kept: number | null = null;
     const count = db
       .transaction(() => {
         const n = (db.prepare('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?').get(importId) as { n: number }).n;
+        const active = activeRosterImport(db, day);
+        if (n === 0 && active && active.row_count > 0) {
+          // The portal has no bookings for the day (not yet, or a gateway that does not carry
+          // them) while the counter holds a roster (a supervisor's file): keep it, and apply
+          // the portal's later changes to it.
+          kept = active.id;
+          db.prepare(
+            `INSERT INTO roster_cursor (day, import_id, cursor, pulled_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (day) DO UPDATE SET import_id = excluded.import_id, cursor = excluded.cursor, pulled_at = excluded.pulled_at`,
+          ).run(day, active.id, cursor, now().toISOString());
+          return active.row_count;
+        }
         db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?").run(day);
         db.prepare("UPDATE roster_import SET status = 'active', row_count = ? WHERE id = ?").run(n, importId);
         db.prepare(
@@ -176,8 +208,8 @@ async function pullFull(
     const superseded = (
       db.prepare("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?").all(day) as { id: number }[]
     ).map((r) => r.id);
-    await removeImports(db, superseded, STAGE_ROWS);
-    return { day, mode: 'full', changes, count };
+    await removeImports(db, kept === null ? superseded : [importId], STAGE_ROWS);
+    return { day, mode: 'full', changes, count, kept: kept !== null, ...skips };
   } catch (e) {
     await removeImports(db, [importId], STAGE_ROWS);
     throw e;

@@ -3,6 +3,7 @@
  * (a hung portal, a 100,000-row roster) runs on the main process's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { removeImports } from '../services/roster';
 import { openDatabase } from '../store/database';
 import { SyncEngine, type SyncLog } from './engine';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages';
@@ -22,6 +23,11 @@ const log: SyncLog = {
 const { provisioning: config } = setup;
 if (!config.portal) throw new Error('no portal in the provisioning');
 const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding });
+// a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
+const leftovers = (
+  db.prepare("SELECT id FROM roster_import WHERE status = 'staging' AND source = 'portal'").all() as { id: number }[]
+).map((r) => r.id);
+await removeImports(db, leftovers, 1000);
 const engine = new SyncEngine({
   db,
   client: new PortalClient({

@@ -15,6 +15,7 @@ import {
   rosterPageSchema,
 } from '../../common/sync-protocol';
 import type { Portal } from '../../portal/server';
+import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
 import { memoryPortal } from './helpers';
 
 interface Doc {
@@ -94,5 +95,19 @@ describe('portal/openapi.yaml', () => {
     const documented = doc.components.schemas[name]!;
     expect([...(documented.required ?? [])].sort()).toEqual(requiredKeys(schema as unknown as z.ZodObject));
     expect(Object.keys(documented.properties ?? {}).sort()).toEqual(Object.keys((schema as unknown as z.ZodObject).shape).sort());
+  });
+});
+
+describe('the roster entry in portal/openapi.yaml', () => {
+  const entry = (
+    doc as unknown as { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } }
+  ).components.schemas.RosterEntry!.properties;
+  it('lists exactly the photo-ID types a counter takes', () => {
+    expect(entry.photoIdType!.enum).toEqual([...PHOTO_ID_TYPES]);
+  });
+  it('asks for a digit in a reference ID, as the counter does', () => {
+    const re = new RegExp(String(entry.refId!.pattern));
+    expect(re.test('AB1234567')).toBe(true);
+    expect(re.test('ABCDEFGH')).toBe(false);
   });
 });

@@ -137,6 +137,8 @@ describe('translations', () => {
     const union = /export type PortalFailureKind =([^;]+);/.exec(text)?.[1] ?? '';
     const kinds = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
     expect(kinds).toContain('timeout');
+    // and the host's own: the worker thread stopped
+    kinds.push('worker_stopped');
     expect(kinds.filter((k) => !has(`sync.error.${k}`))).toEqual([]);
   });
 

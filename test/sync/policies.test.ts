@@ -4,80 +4,13 @@
  * repeated failures and lets one probe through later. Time bounds here are only lower bounds
  * or generous upper bounds (the machines are shared): they check the rule, not the speed.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { syncSettingsSchema } from '../../common/domain';
-import { openDatabase, type Db } from '../../main/store/database';
-import { SyncEngine } from '../../main/sync/engine';
-import type { EngineTuning } from '../../main/sync/messages';
-import { PortalClient } from '../../main/sync/portal-client';
-import { tempDir } from '../store/harness';
-import { join } from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
 import { eventually } from './harness';
+import { dbWithPending, DEVICE, engineFor, json, runCleanups, scriptedPortal } from './scripted-portal';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  await runCleanups();
 });
-
-async function scriptedPortal(handler: Handler): Promise<{ url: string; hits: number[]; closes: number[] }> {
-  const hits: number[] = [];
-  const closes: number[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(Date.now());
-    req.socket.once('close', () => closes.push(Date.now()));
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, closes };
-}
-
-const DEVICE = uuidv7();
-
-function dbWithPending(n: number): Db {
-  const db = openDatabase(join(tempDir('engine-'), 'counter.db'));
-  const at = new Date().toISOString();
-  const insert = db.prepare(
-    "INSERT INTO outbox (mutation_id, kind, record_id, payload, created_at) VALUES (?, 'ticket.called', ?, ?, ?)",
-  );
-  for (let i = 0; i < n; i++) insert.run(uuidv7(), uuidv7(), JSON.stringify({ ticketId: uuidv7(), day: at.slice(0, 10) }), at);
-  cleanups.push(() => void db.close());
-  return db;
-}
-
-function engineFor(url: string, db: Db, tuning: Partial<EngineTuning>, timeoutSeconds = 2): SyncEngine {
-  const settings = syncSettingsSchema.parse({ requestTimeoutSeconds: timeoutSeconds });
-  const quiet = { info() {}, warn() {}, error() {} };
-  const engine = new SyncEngine({
-    db,
-    client: new PortalClient({ baseUrl: url, deviceToken: 'test-token-0123456789', timeoutMs: timeoutSeconds * 1000 }),
-    deviceId: DEVICE,
-    centreId: 'TEST',
-    counterCode: 'C1',
-    timeZone: 'Asia/Kolkata',
-    settings,
-    log: quiet,
-    tuning,
-  });
-  cleanups.push(() => engine.stop());
-  return engine;
-}
-
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
 
 describe('sync engine policies', () => {
   it('ends a hung request at its deadline, counts it as a timeout and keeps every record', async () => {
@@ -87,7 +20,7 @@ describe('sync engine policies', () => {
     engine.start();
     await eventually(() => expect(engine.status.lastError?.code).toBe('timeout'), 15_000);
     await eventually(() => expect(portal.closes.length).toBe(1), 5_000);
-    const held = portal.closes[0]! - portal.hits[0]!;
+    const held = portal.closes[0]! - portal.hits[0]!.at;
     expect(held).toBeGreaterThanOrEqual(1900);
     expect(held).toBeLessThan(8000);
     expect((db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n).toBe(3);
@@ -104,7 +37,7 @@ describe('sync engine policies', () => {
     const engine = engineFor(portal.url, dbWithPending(1), { backoffBaseMs: 10, backoffCapMs: 20, breakerThreshold: 50 });
     engine.start();
     await eventually(() => expect(portal.hits.length).toBeGreaterThanOrEqual(2), 15_000);
-    expect(portal.hits[1]! - portal.hits[0]!).toBeGreaterThanOrEqual(1900);
+    expect(portal.hits[1]!.at - portal.hits[0]!.at).toBeGreaterThanOrEqual(1900);
     expect(engine.status.lastError?.code).toBe('unavailable');
     expect(engine.status.state).toBe('degraded');
   }, 30_000);
@@ -119,7 +52,7 @@ describe('sync engine policies', () => {
     });
     engine.start();
     await eventually(() => expect(portal.hits.length).toBeGreaterThanOrEqual(5), 20_000);
-    const gaps = portal.hits.slice(1).map((t, i) => t - portal.hits[i]!);
+    const gaps = portal.hits.slice(1).map((h, i) => h.at - portal.hits[i]!.at);
     // the first three retries wait at most the cap (plus scheduling slack)
     for (const g of gaps.slice(0, 3)) expect(g).toBeLessThan(80 + 1000);
     // after the fourth failure the circuit is open: the fifth request is the half-open probe

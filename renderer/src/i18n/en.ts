@@ -400,6 +400,7 @@ export const en = {
       invalid_cursor: 'The roster download had to start over.',
       refused: 'The portal refused the upload: call hospital IT if this stays.',
       bad_answer: 'The portal’s answer could not be read.',
+      worker_stopped: 'The upload process stopped and is being started again; records are safe in the outbox.',
       other: 'Upload failed ({{code}}).',
     },
     kind: {
