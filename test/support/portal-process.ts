@@ -121,7 +121,7 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 export async function startPortalProcess(options: PortalProcessOptions = {}): Promise<PortalHandle> {
   const ownDir = !options.dataDir && !options.memory;
   const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
-  const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
+  const adminToken = options.adminToken ?? randomBytes(18).toString('hex');
   let port = options.port ?? 0;
   let url = '';
   let child: ChildProcess | null = null;
@@ -198,7 +198,7 @@ export async function startPortalInProcess(
 ): Promise<PortalHandle & { started: () => StartedPortal }> {
   const ownDir = !options.dataDir && !options.memory;
   const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
-  const adminToken = options.adminToken ?? randomBytes(18).toString('base64url');
+  const adminToken = options.adminToken ?? randomBytes(18).toString('hex');
   let port = options.port ?? 0;
   let current: StartedPortal | null = null;
   let last: StartedPortal | null = null;
