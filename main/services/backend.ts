@@ -23,6 +23,9 @@ import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
 import { PrintQueue } from '../printing/print-queue';
 import type { SystemPrinter } from '../printing/types';
 
+/** How often, at most, sync status reaches the renderer. */
+const STATUS_EVERY_MS = 100;
+
 export interface BackendOptions {
   /** folder holding counter.db and provisioning.json */
   dataDir: string;
@@ -71,7 +74,8 @@ export class CounterBackend {
     this.handlers = this.makeHandlers();
     // every confirmed change wakes the sync worker, which uploads it unless it is backing off
     this.events.on('event', (e) => {
-      if (e.type === 'changed') this.syncHost?.nudge();
+      // (not for the sync worker's own news: acknowledgements and pulled rosters add no outbox rows)
+      if (e.type === 'changed' && e.method !== 'syncNow' && e.method !== 'importRoster') this.syncHost?.nudge();
     });
     this.printQueue = new PrintQueue({
       db,
@@ -119,9 +123,31 @@ export class CounterBackend {
   private startSync(): void {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
-    const emitStatus = () => {
+    // The worker reports several times a batch; the renderer hears at most every 100 ms (the
+    // latest state), so a long upload does not keep the main process counting the outbox.
+    let timer: NodeJS.Timeout | null = null;
+    let outboxChanged = false;
+    const flush = () => {
+      timer = null;
       // the worker may still report while the counter closes
-      if (!this.closed) this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+      if (this.closed) return;
+      this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+      if (outboxChanged) this.events.emit('event', { type: 'changed', method: 'syncNow' });
+      outboxChanged = false;
+    };
+    let shown: { state: string; error: string | null } | null = null;
+    const emitStatus = () => {
+      // a change of state or of the reason for failing is told at once; the rest (uploading
+      // on and off, counts) at most every 100 ms
+      const s = this.syncHost?.status;
+      const now = s ? { state: s.state, error: s.lastError?.message ?? null } : null;
+      if (now && (now.state !== shown?.state || now.error !== shown?.error)) {
+        shown = now;
+        if (timer) clearTimeout(timer);
+        flush();
+        return;
+      }
+      timer ??= setTimeout(flush, STATUS_EVERY_MS);
     };
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
@@ -135,9 +161,8 @@ export class CounterBackend {
       log: this.log,
       onStatus: emitStatus,
       onOutboxChanged: () => {
-        if (this.closed) return;
+        outboxChanged = true;
         emitStatus();
-        this.events.emit('event', { type: 'changed', method: 'syncNow' });
       },
       onRosterChanged: (day) => {
         if (this.closed) return;

@@ -32,15 +32,18 @@ import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTu
 import {
   AnswerMismatch,
   applyPushAnswer,
+  checkPushAnswer,
   batchFrom,
   nextBatch,
+  BATCH_BYTES,
+  pushBody,
   recordFailedTry,
   resequencePending,
   sweepAcknowledged,
-  toMutation,
   type OutboxRow,
 } from './outbox-sync';
 import { PortalFailure, type PortalClient } from './portal-client';
+import type { PushResponse } from '../../common/sync-protocol';
 import { PAGE_LIMIT, pullRoster } from './roster-pull';
 
 export interface SyncLog {
@@ -72,6 +75,12 @@ export interface SyncEngineOptions {
 const mono = (): number => performance.now();
 
 type Route = 'push' | 'roster';
+
+/** A batch read and serialised, ready to send. */
+interface Prepared {
+  batch: OutboxRow[];
+  body: string;
+}
 
 /** Without a success for this long, failing to reach the portal reads as offline, not degraded. */
 const DEGRADED_WINDOW_MS = 5 * 60 * 1000;
@@ -175,7 +184,13 @@ export class SyncEngine {
       }
     }
     if (this.stopped) return drained;
-    if (mono() >= this.nextRosterAt) await this.pullRosters();
+    // an upload that found the portal unreachable or overloaded says enough about it: the
+    // roster waits for the next try rather than spend another deadline on the same portal
+    const portalDown =
+      uploadFailure instanceof PortalFailure &&
+      (uploadFailure.kind === 'timeout' || uploadFailure.kind === 'network' || uploadFailure.kind === 'unavailable');
+    if (portalDown) this.nextRosterAt = Math.max(this.nextRosterAt, this.nextAttemptAt);
+    else if (mono() >= this.nextRosterAt) await this.pullRosters();
     if (mono() >= this.nextSweepAt) {
       sweepAcknowledged(this.o.db, this.clock(), this.o.settings.photoIdRetentionDays, this.o.settings.keepAcknowledgedDays);
       this.nextSweepAt = mono() + SWEEP_EVERY_MS;
@@ -209,51 +224,48 @@ export class SyncEngine {
 
   /** Uploads batches until nothing is pending; a failure ends the pass (the loop retries later). */
   async drain(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      const batch = this.nextBatch();
-      if (batch.length === 0) return;
-      this.update({ uploading: true });
-      try {
-        const answer = await this.request(
-          (signal) =>
-            this.o.client.push(
-              {
-                deviceId: this.o.deviceId,
-                centreId: this.o.centreId,
-                counterCode: this.o.counterCode,
-                mutations: batch.map(toMutation),
-              },
-              signal,
-            ),
-          'push',
-          () => recordFailedTry(this.o.db, batch, 'no answer'),
-        ).catch((e: unknown) => {
+    let inFlight: { prepared: Prepared; sending: Promise<PushResponse> } | null = null;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        if (!inFlight) {
+          const prepared = this.prepare(this.nextBatch());
+          if (prepared.batch.length === 0) return;
+          inFlight = { prepared, sending: this.send(prepared) };
+        }
+        const batch: OutboxRow[] = inFlight.prepared.batch;
+        // While the portal works on this batch, the next one is read and serialised.
+        const wasResend = this.resendFrom !== null;
+        const upcoming: Prepared | null = wasResend
+          ? null
+          : this.prepare(nextBatch(this.o.db, this.o.settings.batchSize, BATCH_BYTES, batch[batch.length - 1]!.seq));
+        const answer = await inFlight.sending.catch((e: unknown) => {
           // the portal lacks records it had acknowledged (restored from a backup): send them again
           if (e instanceof PortalFailure && e.kind === 'sequence_gap' && e.expectedSeq !== null) this.resendFrom = e.expectedSeq;
           throw e;
         });
-        const wasResend = this.resendFrom !== null;
+        inFlight = null;
         this.resendFrom = null;
-        let applied;
+        let settlesAll: boolean;
         try {
-          applied = applyPushAnswer(
-            this.o.db,
-            this.o.deviceId,
-            batch,
-            answer,
-            this.clock(),
-            this.o.settings.photoIdRetentionDays,
-          );
+          settlesAll = checkPushAnswer(this.o.deviceId, batch, answer).settlesAll;
         } catch (e) {
-          if (e instanceof AnswerMismatch) {
-            const failure = new PortalFailure('bad_answer', e.message);
-            this.failed(failure, 'push');
-            recordFailedTry(this.o.db, batch, failure.message);
-            throw failure;
-          }
-          throw e;
+          throw this.answerMismatch(e, batch);
         }
+        // Every row answered: the next batch goes now (this one's request has ended, so still
+        // one in flight) and this answer is recorded while the portal works on it. A crash in
+        // between only means this batch is sent again and comes back as duplicates.
+        if (settlesAll && upcoming && upcoming.batch.length > 0 && !this.stopped) {
+          inFlight = { prepared: upcoming, sending: this.send(upcoming) };
+        }
+        const applied = applyPushAnswer(
+          this.o.db,
+          this.o.deviceId,
+          batch,
+          answer,
+          this.clock(),
+          this.o.settings.photoIdRetentionDays,
+        );
         if (applied.reused > 0) {
           const moved = resequencePending(this.o.db, answer.lastAppliedSeq);
           this.o.log.warn(
@@ -270,10 +282,34 @@ export class SyncEngine {
           this.failed(failure, 'push');
           throw failure;
         }
-      } finally {
-        this.update({ uploading: false });
       }
+    } finally {
+      // a request still out when the pass ends (stopped, or a local error) is let go quietly
+      const left = inFlight as { sending: Promise<PushResponse> } | null;
+      left?.sending.catch(() => undefined);
+      this.update({ uploading: false });
     }
+  }
+
+  private send(prepared: Prepared): Promise<PushResponse> {
+    this.update({ uploading: true });
+    return this.request(
+      (signal) => this.o.client.push(prepared.body, signal),
+      'push',
+      () => recordFailedTry(this.o.db, prepared.batch, 'no answer'),
+    );
+  }
+
+  private answerMismatch(e: unknown, batch: readonly OutboxRow[]): unknown {
+    if (!(e instanceof AnswerMismatch)) return e;
+    const failure = new PortalFailure('bad_answer', e.message);
+    this.failed(failure, 'push');
+    recordFailedTry(this.o.db, batch, failure.message);
+    return failure;
+  }
+
+  private prepare(batch: OutboxRow[]): Prepared {
+    return { batch, body: batch.length > 0 ? pushBody(this.o.deviceId, this.o.centreId, this.o.counterCode, batch) : '' };
   }
 
   /** Pending rows in order; or, after a sequence gap, the rows the portal asked for again. */

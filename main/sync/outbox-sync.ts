@@ -21,12 +21,12 @@ export interface OutboxRow {
 export const BATCH_BYTES = 1024 * 1024;
 
 /** The oldest pending rows, in sequence order: at most `maxItems` and about `maxBytes`. */
-export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES): OutboxRow[] {
+export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES, afterSeq = 0): OutboxRow[] {
   const rows = db
     .prepare(
-      "SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+      "SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     )
-    .all(Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+    .all(afterSeq, Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
   return underBytes(rows, maxBytes);
 }
 
@@ -59,6 +59,22 @@ function underBytes(rows: OutboxRow[], maxBytes: number): OutboxRow[] {
   return batch;
 }
 
+/**
+ * The push request's body, with each row's payload spliced in as stored (it is the JSON the
+ * change transaction wrote): no parse and re-serialise of every payload on the way out.
+ */
+export function pushBody(deviceId: string, centreId: string, counterCode: string, batch: readonly OutboxRow[]): string {
+  const items = batch.map(
+    (r) =>
+      `{"seq":${r.seq},"mutationId":${JSON.stringify(r.mutation_id)},"kind":${JSON.stringify(r.kind)},` +
+      `"recordId":${JSON.stringify(r.record_id)},"createdAt":${JSON.stringify(r.created_at)},"payload":${r.payload}}`,
+  );
+  return (
+    `{"deviceId":${JSON.stringify(deviceId)},"centreId":${JSON.stringify(centreId)},` +
+    `"counterCode":${JSON.stringify(counterCode)},"mutations":[${items.join(',')}]}`
+  );
+}
+
 export function toMutation(r: OutboxRow): Mutation {
   return {
     seq: r.seq,
@@ -84,6 +100,31 @@ export interface AppliedAnswer {
 }
 
 /**
+ * Checks an answer against the batch sent (same device, only seqs of this batch, matching
+ * mutation IDs, no repeats); `settlesAll`: every row answered, none with a reused number, so
+ * the rows after the batch can go next.
+ */
+export function checkPushAnswer(
+  deviceId: string,
+  batch: readonly OutboxRow[],
+  answer: PushResponse,
+): { seen: Set<number>; sent: Map<number, OutboxRow>; settlesAll: boolean } {
+  if (answer.deviceId !== deviceId) throw new AnswerMismatch(`answer is for device ${answer.deviceId}, not this counter`);
+  const sent = new Map(batch.map((r) => [r.seq, r]));
+  const seen = new Set<number>();
+  let reused = false;
+  for (const r of answer.results) {
+    const row = sent.get(r.seq);
+    if (!row) throw new AnswerMismatch(`answer names seq ${r.seq}, which was not sent`);
+    if (row.mutation_id !== r.mutationId) throw new AnswerMismatch(`answer for seq ${r.seq} names another mutation`);
+    if (seen.has(r.seq)) throw new AnswerMismatch(`answer names seq ${r.seq} twice`);
+    seen.add(r.seq);
+    if (r.status === 'rejected' && r.code === SEQUENCE_REUSED) reused = true;
+  }
+  return { seen, sent, settlesAll: seen.size === batch.length && !reused };
+}
+
+/**
  * Records the portal's answer to a batch in one transaction. The answer is checked first
  * against what was sent (same device, only seqs of this batch, matching mutation IDs, no
  * repeats): an answer that does not fit changes nothing.
@@ -96,16 +137,7 @@ export function applyPushAnswer(
   now: Date,
   photoIdRetentionDays: number,
 ): AppliedAnswer {
-  if (answer.deviceId !== deviceId) throw new AnswerMismatch(`answer is for device ${answer.deviceId}, not this counter`);
-  const sent = new Map(batch.map((r) => [r.seq, r]));
-  const seen = new Set<number>();
-  for (const r of answer.results) {
-    const row = sent.get(r.seq);
-    if (!row) throw new AnswerMismatch(`answer names seq ${r.seq}, which was not sent`);
-    if (row.mutation_id !== r.mutationId) throw new AnswerMismatch(`answer for seq ${r.seq} names another mutation`);
-    if (seen.has(r.seq)) throw new AnswerMismatch(`answer names seq ${r.seq} twice`);
-    seen.add(r.seq);
-  }
+  const { seen, sent } = checkPushAnswer(deviceId, batch, answer);
   const at = now.toISOString();
   const ack = db.prepare(
     "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = ?, duplicate_of = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
@@ -116,7 +148,27 @@ export function applyPushAnswer(
   let acknowledged = 0;
   let rejected = 0;
   let reused = 0;
+  const plain = (r: PushResponse['results'][number]) =>
+    r.status !== 'rejected' && (r.flags ?? []).length === 0 && (r.duplicateOf ?? []).length === 0;
+  const first = batch[0]?.seq ?? 0;
+  const last = batch[batch.length - 1]?.seq ?? 0;
+  // The usual answer: every row of the batch applied or a duplicate, nothing flagged. The
+  // batch is the first pending rows in order, so every pending row from its first to its last
+  // sequence number is in it: one statement acknowledges them all.
+  const wholeAndPlain = seen.size === batch.length && answer.results.every(plain);
   db.transaction(() => {
+    if (wholeAndPlain) {
+      acknowledged = db
+        .prepare(
+          `UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = '[]', duplicate_of = '[]', last_error = NULL
+            WHERE seq BETWEEN ? AND ? AND state = 'pending'`,
+        )
+        .run(at, first, last).changes;
+      if (photoIdRetentionDays === 0) {
+        for (const row of batch) if (row.kind === 'walkin.registered') reducePhotoId(db, row.record_id, at);
+      }
+      return;
+    }
     for (const r of answer.results) {
       if (r.status === 'rejected' && r.code === SEQUENCE_REUSED) {
         // not a verdict on the record: this counter's numbers went back (restored from a

@@ -75,8 +75,9 @@ export class PortalClient {
     this.maxAnswer = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER;
   }
 
-  push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-    return this.call('POST', '/v1/push', pushResponseSchema, JSON.stringify(request), signal);
+  push(request: PushRequest | string, signal?: AbortSignal): Promise<PushResponse> {
+    const body = typeof request === 'string' ? request : JSON.stringify(request);
+    return this.call('POST', '/v1/push', pushResponseSchema, body, signal);
   }
 
   async rosterPage(

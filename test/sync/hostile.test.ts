@@ -192,8 +192,8 @@ describe('hostile or broken portal answers', () => {
     await portal.admin.addAppointments(c.centreId, c.today, entries);
     await c.ok('syncNow', {});
     await eventually(() => expect(c.backend.appState().roster?.count).toBe(12));
-    await portal.admin.addAppointments(c.centreId, c.today, (await import('./harness')).people(3, 22));
     mode = 'wrong_centre';
+    await portal.admin.addAppointments(c.centreId, c.today, (await import('./harness')).people(3, 22));
     try {
       await c.ok('syncNow', {});
       await eventually(() => expect(logs.join('')).toMatch(/roster page is for SOMEONE-ELSE/), 10_000).catch((e) => {
