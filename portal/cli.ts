@@ -1,6 +1,6 @@
 /**
  * `npm run portal -- [--port 8787] [--host 127.0.0.1] [--data .data/portal] [--memory] [--demo]
- * [--faults] [--admin-token T] [--max-in-flight N]`: the reference portal. Prints
+ * [--faults] [--admin-token T] [--max-in-flight N] [--max-event-loop-delay MS]`: the reference portal. Prints
  * `Portal: http://HOST:PORT` once listening (with `--port 0`, the port it got).
  */
 import { mkdirSync } from 'node:fs';
@@ -29,6 +29,8 @@ try {
       faults: { type: 'boolean', default: false },
       'admin-token': { type: 'string' },
       'max-in-flight': { type: 'string', default: String(DEFAULT_MAX_IN_FLIGHT) },
+      /** shed sync requests (503 busy) while the event loop lags more than this (ms; 0: never) */
+      'max-event-loop-delay': { type: 'string', default: '200' },
     },
     strict: true,
   }));
@@ -39,6 +41,9 @@ try {
 const port = Number(values.port);
 if (!/^\d+$/.test(values.port) || port > 65535) fail(`--port must be a port number, not ${values.port}`);
 const maxInFlight = Number(values['max-in-flight']);
+const maxEventLoopDelayMs = Number(values['max-event-loop-delay']);
+if (!/^\d+$/.test(values['max-event-loop-delay']))
+  fail('--max-event-loop-delay must be a whole number of milliseconds (0: never shed)');
 if (!/^\d+$/.test(values['max-in-flight']) || maxInFlight < 1) fail(`--max-in-flight must be a whole number of at least 1`);
 if (values.faults && !isLoopbackHost(values.host)) {
   fail(`--faults is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${values.host}`);
@@ -63,6 +68,7 @@ try {
     host: values.host,
     port,
     maxInFlight,
+    maxEventLoopDelayMs,
     faults: values.faults,
     logger,
     ...(adminToken ? { adminToken } : {}),

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import underPressure, { type FastifyUnderPressureOptions as UnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isIsoDay } from '../common/rules/centre-day';
@@ -30,6 +31,12 @@ export interface PortalOptions {
   faults?: boolean;
   /** more requests than this being handled at once are refused with 503 busy (default 64) */
   maxInFlight?: number;
+  /**
+   * Load shedding by event-loop delay (ms; 0 or absent: off): when requests queue up faster
+   * than the portal applies them, sync requests are refused with 503 busy and Retry-After, so
+   * counters back off instead of timing out and sending again.
+   */
+  maxEventLoopDelayMs?: number;
   clock?: () => Date;
   /** a pino logger; none by default */
   logger?: FastifyBaseLogger | false;
@@ -120,6 +127,23 @@ export function buildPortal(options: PortalOptions): Portal {
   const hung = new Set<Socket>();
   const requestFault = new WeakMap<FastifyRequest, FaultRule>();
   const requestDevice = new WeakMap<FastifyRequest, Device>();
+
+  if (options.maxEventLoopDelayMs) {
+    void app.register(underPressure, {
+      maxEventLoopDelay: options.maxEventLoopDelayMs,
+      sampleInterval: 100,
+      retryAfter: 1,
+      // (the plugin sends what the handler returns; nothing returned lets the request through)
+      pressureHandler: ((req: FastifyRequest, reply: FastifyReply) => {
+        const route = routeOf(req.url.split('?')[0] ?? '');
+        // the admin API and health answer whatever the load
+        if (route === 'admin' || route === 'outside' || route === 'health') return undefined;
+        stats.shed();
+        reply.code(503).header('Retry-After', '1');
+        return { error: 'busy', message: 'the portal is busy: try again in a moment' };
+      }) as unknown as NonNullable<UnderPressureOptions['pressureHandler']>,
+    });
+  }
 
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });

@@ -46,6 +46,13 @@ export class PortalStats {
     this.peak = Math.max(this.peak, this.window.length - this.windowStart);
   }
 
+  /** A request refused at once under load (503 busy): counted as started and answered. */
+  shed(): void {
+    this.started();
+    this.answered(503);
+    this.ended();
+  }
+
   ended(): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
   }

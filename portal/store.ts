@@ -269,7 +269,9 @@ export class PortalStore {
         `INSERT INTO ticket_event (mutation_id, ticket_id, kind, payload, centre_id, day, device_id, seq, received_at)
          VALUES (@mutationId, @ticketId, @kind, @payload, @centreId, @day, @deviceId, @seq, @receivedAt)`,
       ),
-      recordsOfDay: db.prepare<[string, string], RecordRow>('SELECT * FROM record WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq'),
+      recordsOfDay: db.prepare<[string, string], RecordRow>(
+        'SELECT * FROM record WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq',
+      ),
       eventCount: db.prepare<[string, string], { n: number }>(
         'SELECT count(*) AS n FROM ticket_event WHERE centre_id = ? AND day = ?',
       ),
@@ -493,7 +495,7 @@ export class PortalStore {
     let photoIdType: string | null = null;
     let photoIdNumber: string | null = null;
     if (walkIn) {
-      const person = walkInPayloadSchema.parse(m.payload).person;
+      const person = (parsed.data as { person: { photoIdType: string; photoIdNumber: string } }).person;
       photoIdType = person.photoIdType.trim().toUpperCase();
       photoIdNumber = normalizePhotoId(person.photoIdNumber);
       duplicateOf = [
@@ -503,7 +505,7 @@ export class PortalStore {
       // flagged for a person to look at, never merged
       if (duplicateOf.length > 0) flags = ['possible_duplicate'];
     } else {
-      const checkIn = checkInPayloadSchema.parse(m.payload);
+      const checkIn = parsed.data as { refId: string; verified: boolean };
       const refId = checkIn.refId.trim().toUpperCase();
       if (!checkIn.verified && !this.q.booked.get(req.centreId, day, refId)) {
         return { status: 'rejected', code: 'not_booked', reason: `ref ID ${refId} has no appointment at this centre on ${day}` };
