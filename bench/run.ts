@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from './core';
 import * as slip from './slip';
+import * as sync from './sync';
 import { met, type Benchmark, type BenchContext, type Metric } from './stats';
 
 interface BenchModule {
@@ -21,7 +22,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, slip];
+const MODULES: BenchModule[] = [core, slip, sync];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');
