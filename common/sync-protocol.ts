@@ -48,8 +48,10 @@ export const mutationSchema = z
     /** the UUID of the record the mutation creates or changes (walk-in, ticket) */
     recordId: uuid,
     createdAt: isoTime,
-    /** the record's content; its shape per kind is checked by the portal */
-    payload: z.record(z.string(), z.unknown()),
+    /** the record's content, a JSON object; its shape per kind is checked by the portal */
+    payload: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+      message: 'payload must be an object',
+    }),
   })
   .strict();
 export type Mutation = z.infer<typeof mutationSchema>;
@@ -179,38 +181,33 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export const healthSchema = z.object({ ok: z.literal(true), time: isoTime, version: z.string() }).strict();
 
 /**
- * What the portal requires of the two record kinds' payloads (other fields are kept as sent).
+ * What the portal requires of the two record kinds' payloads. Other fields are allowed and
+ * kept as sent (the portal stores the payload itself; the parsed result holds only these).
  * A payload that fails these is rejected with `invalid_payload`: the counter shows it as
  * needing attention, with the reason, for correction.
  */
-export const walkInPayloadSchema = z
-  .object({
-    walkInId: uuid,
-    ticketId: uuid,
-    day: isoDaySchema,
-    person: z
-      .object({
-        name: z.string().min(2).max(80),
-        gender: z.enum(['F', 'M', 'O']),
-        birthYear: z.number().int().min(1900).max(2100),
-        mobile: z.string().regex(/^[6-9]\d{9}$/),
-        photoIdType: z.string().min(2).max(20),
-        photoIdNumber: z.string().min(4).max(40),
-      })
-      .loose(),
-    dose: z.number().int().min(1).max(9),
-  })
-  .loose();
+export const walkInPayloadSchema = z.object({
+  walkInId: uuid,
+  ticketId: uuid,
+  day: isoDaySchema,
+  person: z.object({
+    name: z.string().min(2).max(80),
+    gender: z.enum(['F', 'M', 'O']),
+    birthYear: z.number().int().min(1900).max(2100),
+    mobile: z.string().regex(/^[6-9]\d{9}$/),
+    photoIdType: z.string().min(2).max(20),
+    photoIdNumber: z.string().min(4).max(40),
+  }),
+  dose: z.number().int().min(1).max(9),
+});
 
-export const checkInPayloadSchema = z
-  .object({
-    ticketId: uuid,
-    refId: z.string().min(4).max(32),
-    day: isoDaySchema,
-    name: z.string().min(1).max(80),
-    verified: z.boolean(),
-  })
-  .loose();
+export const checkInPayloadSchema = z.object({
+  ticketId: uuid,
+  refId: z.string().min(4).max(32),
+  day: isoDaySchema,
+  name: z.string().min(1).max(80),
+  verified: z.boolean(),
+});
 
 /** Events on a ticket (called, served, ...) name the ticket they belong to. */
-export const ticketEventPayloadSchema = z.object({ ticketId: uuid, day: isoDaySchema }).loose();
+export const ticketEventPayloadSchema = z.object({ ticketId: uuid, day: isoDaySchema });

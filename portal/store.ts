@@ -244,7 +244,7 @@ export class PortalStore {
       logByMutation: db.prepare<[string], LogRow>('SELECT * FROM mutation_log WHERE mutation_id = ?'),
       insertLog: db.prepare(
         `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, code, reason, flags, duplicate_of, received_at)
-         VALUES (@deviceId, @seq, @mutationId, @kind, @recordId, @status, @code, @reason, @flags, @duplicateOf, @receivedAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       record: db.prepare<[string], { flags: string; duplicate_of: string }>(
         'SELECT flags, duplicate_of FROM record WHERE record_id = ?',
@@ -267,7 +267,7 @@ export class PortalStore {
       ),
       insertEvent: db.prepare(
         `INSERT INTO ticket_event (mutation_id, ticket_id, kind, payload, centre_id, day, device_id, seq, received_at)
-         VALUES (@mutationId, @ticketId, @kind, @payload, @centreId, @day, @deviceId, @seq, @receivedAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       recordsOfDay: db.prepare<[string, string], RecordRow>(
         'SELECT * FROM record WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq',
@@ -414,19 +414,20 @@ export class PortalStore {
             results.push(toResult(m, fromLog(earlier)));
           } else {
             const outcome = this.apply(req, deviceId, m, ctx, now);
-            this.q.insertLog.run({
+            // (positional parameters: this runs for every mutation)
+            this.q.insertLog.run(
               deviceId,
-              seq: m.seq,
-              mutationId: m.mutationId.toLowerCase(),
-              kind: m.kind,
-              recordId: m.recordId.toLowerCase(),
-              status: outcome.status,
-              code: outcome.code ?? null,
-              reason: outcome.reason ?? null,
-              flags: JSON.stringify(outcome.flags ?? []),
-              duplicateOf: JSON.stringify(outcome.duplicateOf ?? []),
-              receivedAt: now,
-            });
+              m.seq,
+              m.mutationId.toLowerCase(),
+              m.kind,
+              m.recordId.toLowerCase(),
+              outcome.status,
+              outcome.code ?? null,
+              outcome.reason ?? null,
+              outcome.flags?.length ? JSON.stringify(outcome.flags) : '[]',
+              outcome.duplicateOf?.length ? JSON.stringify(outcome.duplicateOf) : '[]',
+              now,
+            );
             results.push(toResult(m, outcome));
           }
           last = m.seq;
@@ -459,17 +460,17 @@ export class PortalStore {
       if (!parsed.success)
         return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
       // applied even when the ticket's record has not arrived: never block other records
-      this.q.insertEvent.run({
-        mutationId: m.mutationId.toLowerCase(),
-        ticketId: parsed.data.ticketId.toLowerCase(),
-        kind: m.kind,
-        payload: JSON.stringify(m.payload),
-        centreId: req.centreId,
-        day: parsed.data.day,
+      this.q.insertEvent.run(
+        m.mutationId.toLowerCase(),
+        parsed.data.ticketId.toLowerCase(),
+        m.kind,
+        JSON.stringify(m.payload),
+        req.centreId,
+        parsed.data.day,
         deviceId,
-        seq: m.seq,
-        receivedAt: now,
-      });
+        m.seq,
+        now,
+      );
       return { status: 'applied' };
     }
 

@@ -162,6 +162,12 @@ export class CounterBackend {
       onStatus: emitStatus,
       onOutboxChanged: () => {
         outboxChanged = true;
+        // the last record reaching the portal is told at once ("all uploaded")
+        if (pendingOutboxCount(this.db) === 0) {
+          if (timer) clearTimeout(timer);
+          flush();
+          return;
+        }
         emitStatus();
       },
       onRosterChanged: (day) => {

@@ -20,10 +20,12 @@ export function pendingOutboxCount(db: Db): number {
 
 /** What the status bar needs from the outbox: pending rows, the oldest one's age, rejected rows not yet resent. */
 export function outboxCounts(db: Db): { pending: number; oldestPendingAt: string | null; needsAttention: number } {
-  const p = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state = 'pending'").get() as {
-    n: number;
-    oldest: string | null;
-  };
+  // the oldest pending row is the first by sequence (rows are numbered as they are made): an
+  // index lookup, where min(created_at) would read every pending row
+  const n = (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+  const first = db.prepare("SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1").get() as
+    { created_at: string } | undefined;
+  const p = { n, oldest: first?.created_at ?? null };
   const r = db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL").get() as {
     n: number;
   };

@@ -143,6 +143,7 @@ export class SyncEngine {
     this.stopper.abort();
     this.wake?.();
     await this.loop;
+    this.o.client.close();
   }
 
   /** New outbox rows: upload soon, unless a backoff is running (then they wait their turn). */

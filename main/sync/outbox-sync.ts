@@ -6,6 +6,7 @@
  */
 import type { Mutation, MutationKind, PushResponse } from '../../common/sync-protocol';
 import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database';
 
 export interface OutboxRow {
@@ -15,6 +16,17 @@ export interface OutboxRow {
   record_id: string;
   payload: string;
   created_at: string;
+}
+
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** A statement prepared once per connection (the upload loop runs the same few many times). */
+function prepared(db: Db, sql: string): Statement {
+  let byDb = statements.get(db);
+  if (!byDb) statements.set(db, (byDb = new Map()));
+  let stmt = byDb.get(sql);
+  if (!stmt) byDb.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
 }
 
 /** About 1 MB of payload per batch, whatever the item count. */
@@ -139,10 +151,12 @@ export function applyPushAnswer(
 ): AppliedAnswer {
   const { seen, sent } = checkPushAnswer(deviceId, batch, answer);
   const at = now.toISOString();
-  const ack = db.prepare(
+  const ack = prepared(
+    db,
     "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = ?, duplicate_of = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
   );
-  const reject = db.prepare(
+  const reject = prepared(
+    db,
     "UPDATE outbox SET state = 'rejected', rejected_at = ?, reject_code = ?, last_error = ? WHERE seq = ? AND state = 'pending'",
   );
   let acknowledged = 0;
@@ -164,9 +178,8 @@ export function applyPushAnswer(
             WHERE seq BETWEEN ? AND ? AND state = 'pending'`,
         )
         .run(at, first, last).changes;
-      if (photoIdRetentionDays === 0) {
-        for (const row of batch) if (row.kind === 'walkin.registered') reducePhotoId(db, row.record_id, at);
-      }
+      if (photoIdRetentionDays === 0 && batch.some((r) => r.kind === 'walkin.registered'))
+        reducePhotoIdsOfRange(db, first, last, at);
       return;
     }
     for (const r of answer.results) {
@@ -198,21 +211,21 @@ export function resequencePending(db: Db, portalLastApplied: number): number {
   return db
     .transaction(() => {
       db.pragma('defer_foreign_keys = ON');
-      const maxLocal = (db.prepare('SELECT max(seq) AS m FROM outbox').get() as { m: number | null }).m ?? 0;
+      const maxLocal = (prepared(db, 'SELECT max(seq) AS m FROM outbox').get() as { m: number | null }).m ?? 0;
       const used =
-        (db.prepare("SELECT seq AS s FROM sqlite_sequence WHERE name = 'outbox'").get() as { s: number } | undefined)?.s ?? 0;
+        (prepared(db, "SELECT seq AS s FROM sqlite_sequence WHERE name = 'outbox'").get() as { s: number } | undefined)?.s ?? 0;
       let next = Math.max(portalLastApplied, maxLocal, used);
-      const pending = db.prepare("SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq").all() as { seq: number }[];
-      const move = db.prepare('UPDATE outbox SET seq = ? WHERE seq = ?');
-      const fixCorrectedBy = db.prepare('UPDATE outbox SET corrected_by = ? WHERE corrected_by = ?');
-      const fixCorrectionOf = db.prepare('UPDATE outbox SET correction_of = ? WHERE correction_of = ?');
+      const pending = prepared(db, "SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq").all() as { seq: number }[];
+      const move = prepared(db, 'UPDATE outbox SET seq = ? WHERE seq = ?');
+      const fixCorrectedBy = prepared(db, 'UPDATE outbox SET corrected_by = ? WHERE corrected_by = ?');
+      const fixCorrectionOf = prepared(db, 'UPDATE outbox SET correction_of = ? WHERE correction_of = ?');
       for (const { seq } of pending) {
         next++;
         move.run(next, seq);
         fixCorrectedBy.run(next, seq);
         fixCorrectionOf.run(next, seq);
       }
-      db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'").run(next);
+      prepared(db, "UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'").run(next);
       return pending.length;
     })
     .immediate();
@@ -221,7 +234,7 @@ export function resequencePending(db: Db, portalLastApplied: number): number {
 /** Counts a failed try against the rows of a batch (for reconciliation), with the reason. */
 export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: string): void {
   if (batch.length === 0) return;
-  const stmt = db.prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'");
+  const stmt = prepared(db, "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'");
   db.transaction(() => {
     for (const r of batch) stmt.run(reason.slice(0, 500), r.seq);
   }).immediate();
@@ -232,14 +245,33 @@ export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: str
  * outbox rows (the acknowledged one and any earlier rejected ones it corrected).
  */
 function reducePhotoId(db: Db, walkInId: string, at: string): void {
-  db.prepare(
+  prepared(
+    db,
     'UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE id = ? AND photo_id_reduced_at IS NULL',
   ).run(at, walkInId);
-  db.prepare(
+  prepared(
+    db,
     `UPDATE outbox SET payload = json_set(payload, '$.person.photoIdNumber',
        'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))
      WHERE record_id = ? AND kind = 'walkin.registered' AND json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`,
   ).run(walkInId);
+}
+
+/** reducePhotoId for every walk-in acknowledged in outbox rows `first`..`last`, in two statements. */
+function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string): void {
+  const walkIns =
+    "SELECT record_id FROM outbox WHERE seq BETWEEN ? AND ? AND kind = 'walkin.registered' AND state = 'acknowledged'";
+  prepared(
+    db,
+    `UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE photo_id_reduced_at IS NULL AND id IN (${walkIns})`,
+  ).run(at, first, last);
+  prepared(
+    db,
+    `UPDATE outbox SET payload = json_set(payload, '$.person.photoIdNumber',
+       'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))
+     WHERE kind = 'walkin.registered' AND record_id IN (${walkIns})
+       AND json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`,
+  ).run(first, last);
 }
 
 /**
@@ -261,7 +293,8 @@ export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: numbe
   const removeBefore = new Date(now.getTime() - keepDays * 86_400_000).toISOString();
   db.transaction(() => {
     for (const r of dueRows) reducePhotoId(db, r.record_id, at);
-    db.prepare(
+    prepared(
+      db,
       `DELETE FROM outbox WHERE state = 'acknowledged' AND acknowledged_at < ?
          AND seq NOT IN (SELECT corrected_by FROM outbox WHERE corrected_by IS NOT NULL)
          AND seq NOT IN (SELECT correction_of FROM outbox WHERE correction_of IS NOT NULL)`,

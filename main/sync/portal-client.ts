@@ -4,6 +4,8 @@
  * and checked against the protocol's schemas: a malformed, oversized or hostile answer is a
  * `bad_answer` failure, never data.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { z } from 'zod';
 import {
   errorBodySchema,
@@ -59,20 +61,37 @@ export interface PortalClientOptions {
   timeoutMs: number;
   /** largest answer read; bigger ones are refused as bad answers */
   maxAnswerBytes?: number;
-  fetch?: typeof fetch;
+}
+
+/** An answer as read: status, headers, body text (within the size limit). */
+interface Answer {
+  status: number;
+  header(name: string): string | null;
+  text: string;
 }
 
 const DEFAULT_MAX_ANSWER = 16 * 1024 * 1024;
 
 export class PortalClient {
   private readonly base: string;
-  private readonly fetchFn: typeof fetch;
   private readonly maxAnswer: number;
+  /** one kept-alive connection: requests go one at a time */
+  private readonly agent: http.Agent;
 
   constructor(private readonly options: PortalClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
-    this.fetchFn = options.fetch ?? fetch;
     this.maxAnswer = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER;
+    const url = new URL(this.base);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`portal URL must be http(s): ${this.base}`);
+    this.agent =
+      url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 1 })
+        : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /** Closes the kept-alive connection. */
+  close(): void {
+    this.agent.destroy();
   }
 
   push(request: PushRequest | string, signal?: AbortSignal): Promise<PushResponse> {
@@ -104,16 +123,29 @@ export class PortalClient {
     const signal = outer ? AbortSignal.any([deadline, outer]) : deadline;
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    let text: string;
+    let res: Answer;
     try {
-      res = await this.fetchFn(this.base + path, { method, headers, body, signal, redirect: 'error' });
-      text = await readLimited(res, this.maxAnswer, signal);
+      res = await exchange(new URL(this.base + path), {
+        method,
+        headers,
+        body,
+        signal,
+        agent: this.agent,
+        maxBytes: this.maxAnswer,
+      });
     } catch (e) {
       if (e instanceof PortalFailure) throw e;
       if (deadline.aborted) throw new PortalFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
       if (outer?.aborted) throw new PortalFailure('network', 'stopped');
       throw new PortalFailure('network', describeNetworkError(e));
+    }
+    const text = res.text;
+    if (res.status >= 300 && res.status < 400) {
+      throw new PortalFailure(
+        'network',
+        `redirect refused (status ${res.status} to ${res.header('location') ?? '?'})`,
+        res.status,
+      );
     }
     if (res.status >= 200 && res.status < 300) {
       const parsed = schema.safeParse(parseJson(text, res.status));
@@ -139,35 +171,71 @@ function parseJson(text: string, status: number): unknown {
   }
 }
 
-/** Reads the body, giving up (and cancelling it) past `limit` bytes. */
-async function readLimited(res: Response, limit: number, signal: AbortSignal): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new PortalFailure('bad_answer', `answer of ${declared} bytes is over the ${limit}-byte limit`, res.status);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    if (signal.aborted) {
-      await reader.cancel().catch(() => undefined);
-      throw signal.reason ?? new Error('aborted');
-    }
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new PortalFailure('bad_answer', `answer is over the ${limit}-byte limit`, res.status);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * One HTTP exchange with node:http(s): the request, then the answer read with a size limit.
+ * The signal (the deadline) ends it at any point, the body included.
+ */
+function exchange(
+  url: URL,
+  o: {
+    method: string;
+    headers: Record<string, string>;
+    body: string | undefined;
+    signal: AbortSignal;
+    agent: http.Agent;
+    maxBytes: number;
+  },
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    if (o.signal.aborted) return reject(o.signal.reason ?? new Error('aborted'));
+    const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const req = send(url, { method: o.method, headers, agent: o.agent });
+    const onAbort = () => req.destroy(o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted'));
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    const done = (f: () => void) => {
+      o.signal.removeEventListener('abort', onAbort);
+      f();
+    };
+    req.on('error', (e) => done(() => reject(e)));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      const header = (name: string) => {
+        const v = res.headers[name.toLowerCase()];
+        return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+      };
+      const declared = Number(header('content-length'));
+      if (Number.isFinite(declared) && declared > o.maxBytes) {
+        res.destroy();
+        return done(() =>
+          reject(new PortalFailure('bad_answer', `answer of ${declared} bytes is over the ${o.maxBytes}-byte limit`, status)),
+        );
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > o.maxBytes) {
+          res.destroy();
+          done(() => reject(new PortalFailure('bad_answer', `answer is over the ${o.maxBytes}-byte limit`, status)));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', (e) => done(() => reject(e)));
+      res.on('close', () => {
+        if (!res.complete) done(() => reject(new Error('the answer was cut short')));
+      });
+      res.on('end', () => {
+        if (size > o.maxBytes) return;
+        done(() => resolve({ status, header, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+    });
+    req.end(o.body);
+  });
 }
 
-function failureOf(res: Response, text: string): PortalFailure {
+function failureOf(res: Answer, text: string): PortalFailure {
   let code = '';
   let message = text.slice(0, 200);
   let expectedSeq: number | null = null;
@@ -186,7 +254,7 @@ function failureOf(res: Response, text: string): PortalFailure {
   if (s === 401 || s === 403) return new PortalFailure('unauthorized', words, s);
   if (s === 409 && code === 'sequence_gap') return new PortalFailure('sequence_gap', words, s, null, expectedSeq);
   if (s === 400 && code === 'invalid_cursor') return new PortalFailure('invalid_cursor', words, s);
-  if (s === 429 || s >= 500) return new PortalFailure('unavailable', words, s, retryAfterMs(res.headers.get('retry-after')));
+  if (s === 429 || s >= 500) return new PortalFailure('unavailable', words, s, retryAfterMs(res.header('retry-after')));
   return new PortalFailure('refused', words, s);
 }
 
