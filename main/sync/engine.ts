@@ -258,6 +258,8 @@ export class SyncEngine {
         // between only means this batch is sent again and comes back as duplicates.
         if (settlesAll && upcoming && upcoming.batch.length > 0 && !this.stopped) {
           inFlight = { prepared: upcoming, sending: this.send(upcoming) };
+          // let the request reach the socket before the (synchronous) recording below
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const applied = applyPushAnswer(
           this.o.db,
