@@ -242,6 +242,10 @@ export class PortalStore {
       ),
       logBySeq: db.prepare<[string, number], LogRow>('SELECT * FROM mutation_log WHERE device_id = ? AND seq = ?'),
       logByMutation: db.prepare<[string], LogRow>('SELECT * FROM mutation_log WHERE mutation_id = ?'),
+      // a batch's mutation IDs already logged, in one lookup (a JSON array of IDs)
+      logByMutations: db.prepare<[string], LogRow>(
+        'SELECT * FROM mutation_log WHERE mutation_id IN (SELECT value FROM json_each(?))',
+      ),
       insertLog: db.prepare(
         `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, code, reason, flags, duplicate_of, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -402,18 +406,24 @@ export class PortalStore {
           );
         }
         const results: PushResult[] = [];
+        const fresh = req.mutations.filter((m) => m.seq > last).map((m) => m.mutationId.toLowerCase());
+        // outcomes of mutations logged before, and of those logged by this batch so far
+        const logged = new Map<string, Outcome>(
+          fresh.length > 0 ? this.q.logByMutations.all(JSON.stringify(fresh)).map((row) => [row.mutation_id, fromLog(row)]) : [],
+        );
         for (const m of req.mutations) {
           if (m.seq <= last) {
             results.push(toResult(m, this.resent(deviceId, m)));
             continue;
           }
-          const earlier = this.q.logByMutation.get(m.mutationId.toLowerCase());
+          const earlier = logged.get(m.mutationId.toLowerCase());
           if (earlier) {
             // the same change sent again under a new sequence number (e.g. from a restored backup):
             // it keeps its first outcome; the new number is used up
-            results.push(toResult(m, fromLog(earlier)));
+            results.push(toResult(m, earlier));
           } else {
             const outcome = this.apply(req, deviceId, m, ctx, now);
+            logged.set(m.mutationId.toLowerCase(), outcome.status === 'rejected' ? outcome : { ...outcome, status: 'duplicate' });
             // (positional parameters: this runs for every mutation)
             this.q.insertLog.run(
               deviceId,

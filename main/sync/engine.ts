@@ -233,6 +233,7 @@ export class SyncEngine {
           const prepared = this.prepare(this.nextBatch());
           if (prepared.batch.length === 0) return;
           inFlight = { prepared, sending: this.send(prepared) };
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         const batch: OutboxRow[] = inFlight.prepared.batch;
         // While the portal works on this batch, the next one is read and serialised.
