@@ -297,11 +297,15 @@ export class SyncEngine {
 
   private send(prepared: Prepared): Promise<PushResponse> {
     this.update({ uploading: true });
-    return this.request(
+    const sending = this.request(
       (signal) => this.o.client.push(prepared.body, signal),
       'push',
       () => recordFailedTry(this.o.db, prepared.batch, 'no answer'),
     );
+    // Awaited a moment later (after the request has reached its socket): a refusal can come
+    // before then, and an unhandled rejection would end the worker thread.
+    sending.catch(() => undefined);
+    return sending;
   }
 
   private answerMismatch(e: unknown, batch: readonly OutboxRow[]): unknown {

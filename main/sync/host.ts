@@ -29,6 +29,7 @@ export class SyncHost {
   private restartDelay = RESTART_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
   private last: EngineStatus = { ...INITIAL_ENGINE_STATUS };
+  private exits = 0;
 
   constructor(private readonly o: SyncHostOptions) {}
 
@@ -40,6 +41,11 @@ export class SyncHost {
     return this.worker !== null;
   }
 
+  /** How often the worker ended without being asked to (and was started again). */
+  get unexpectedExits(): number {
+    return this.exits;
+  }
+
   start(): void {
     if (this.worker || this.stopping) return;
     const w = new Worker(this.o.file, { workerData: this.o.setup, execArgv: this.o.execArgv ?? [] });
@@ -49,6 +55,7 @@ export class SyncHost {
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = null;
       if (this.stopping) return;
+      this.exits++;
       // what it last said no longer holds: nothing uploads until it is back
       this.last = {
         ...this.last,

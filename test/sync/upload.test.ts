@@ -158,3 +158,34 @@ describe('sync with a real portal process', () => {
     }
   });
 });
+
+describe('a portal that refuses connections', () => {
+  it('is retried with backoff, shown as offline, and the worker keeps running', async () => {
+    // a port with nothing listening: every connection is refused at once
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const c = await syncedCounter({ url: `http://127.0.0.1:${port}`, admin: portal.admin });
+    counters.push(c);
+    await registerWalkIns(c, 2);
+    await c.ok('syncNow', {});
+    const worker = c.backend.sync!;
+    // several refused tries later the same worker is still there, and says why nothing uploads
+    for (let i = 0; i < 5; i++) {
+      await c.ok('syncNow', {});
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const s = await eventually(() => {
+      const s = status(c);
+      if (s.lastError?.code !== 'network') throw new Error(JSON.stringify(s));
+      return s;
+    });
+    expect(s.pending).toBe(2);
+    expect(s.state).toBe('offline');
+    expect(worker.running).toBe(true);
+    expect(worker.unexpectedExits).toBe(0);
+    expect(s.lastError?.code).not.toBe('worker_stopped');
+  });
+});
