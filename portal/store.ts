@@ -4,7 +4,7 @@
  * the appointments counters pull as rosters. All SQL of the portal lives here.
  */
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { rosterEntrySchema, type RosterEntry } from '../common/domain';
 import { isIsoDay } from '../common/rules/centre-day';
@@ -215,6 +215,10 @@ function fromLog(row: LogRow): Outcome {
   return { status: 'duplicate', flags: JSON.parse(row.flags) as string[], duplicateOf: JSON.parse(row.duplicate_of) as string[] };
 }
 
+/** One mutation-log row's values, in column order. */
+type LogValues = [string, number, string, string, string, string, string | null, string | null, string, string, string];
+const LOG_ROWS_PER_INSERT = 50;
+
 export class PortalStore {
   private readonly q;
 
@@ -245,10 +249,6 @@ export class PortalStore {
       // a batch's mutation IDs already logged, in one lookup (a JSON array of IDs)
       logByMutations: db.prepare<[string], LogRow>(
         'SELECT * FROM mutation_log WHERE mutation_id IN (SELECT value FROM json_each(?))',
-      ),
-      insertLog: db.prepare(
-        `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, code, reason, flags, duplicate_of, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       record: db.prepare<[string], { flags: string; duplicate_of: string }>(
         'SELECT flags, duplicate_of FROM record WHERE record_id = ?',
@@ -411,6 +411,7 @@ export class PortalStore {
         const logged = new Map<string, Outcome>(
           fresh.length > 0 ? this.q.logByMutations.all(JSON.stringify(fresh)).map((row) => [row.mutation_id, fromLog(row)]) : [],
         );
+        const logRows: LogValues[] = [];
         for (const m of req.mutations) {
           if (m.seq <= last) {
             results.push(toResult(m, this.resent(deviceId, m)));
@@ -424,8 +425,7 @@ export class PortalStore {
           } else {
             const outcome = this.apply(req, deviceId, m, ctx, now);
             logged.set(m.mutationId.toLowerCase(), outcome.status === 'rejected' ? outcome : { ...outcome, status: 'duplicate' });
-            // (positional parameters: this runs for every mutation)
-            this.q.insertLog.run(
+            logRows.push([
               deviceId,
               m.seq,
               m.mutationId.toLowerCase(),
@@ -437,15 +437,34 @@ export class PortalStore {
               outcome.flags?.length ? JSON.stringify(outcome.flags) : '[]',
               outcome.duplicateOf?.length ? JSON.stringify(outcome.duplicateOf) : '[]',
               now,
-            );
+            ]);
             results.push(toResult(m, outcome));
           }
           last = m.seq;
         }
+        this.insertLogs(logRows);
         this.q.advanceClient.run(last, now, deviceId);
         return { deviceId: req.deviceId, lastAppliedSeq: last, results };
       })
       .immediate();
+  }
+
+  private readonly logInserts = new Map<number, Statement>();
+
+  /** The batch's mutation-log rows, many to a statement (same transaction as their effects). */
+  private insertLogs(rows: readonly LogValues[]): void {
+    for (let i = 0; i < rows.length; i += LOG_ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + LOG_ROWS_PER_INSERT);
+      let stmt = this.logInserts.get(chunk.length);
+      if (!stmt) {
+        stmt = this.db.prepare(
+          `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, code, reason, flags, duplicate_of, received_at)
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        );
+        this.logInserts.set(chunk.length, stmt);
+      }
+      stmt.run(...chunk.flat());
+    }
   }
 
   /** A mutation under a sequence number already used: the same change again, or a different one (never acknowledged). */
