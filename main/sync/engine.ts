@@ -42,7 +42,7 @@ import {
   sweepAcknowledged,
   type OutboxRow,
 } from './outbox-sync';
-import { PortalFailure, type PortalClient } from './portal-client';
+import { MAX_RETRY_AFTER_MS, PortalFailure, type PortalClient } from './portal-client';
 import type { PushResponse } from '../../common/sync-protocol';
 import { PAGE_LIMIT, pullRoster } from './roster-pull';
 
@@ -428,7 +428,9 @@ export class SyncEngine {
     const next = b ? b.next(undefined) : this.backoffFactory.next();
     this.backoff[route] = next;
     let wait = next.duration;
-    if (failure.retryAfterMs !== null) wait = Math.max(wait, failure.retryAfterMs);
+    // Retry-After is a floor, with the jittered backoff on top: counters told the same
+    // Retry-After at the same moment must not all come back at the same moment
+    if (failure.retryAfterMs !== null) wait = Math.min(failure.retryAfterMs + wait, MAX_RETRY_AFTER_MS);
     if (this.breaker.state === CircuitState.Open) wait = Math.max(wait, this.openedAt + this.tuning.halfOpenAfterMs - mono());
     if (route === 'push') this.nextAttemptAt = mono() + wait;
     else this.nextRosterAt = mono() + wait;

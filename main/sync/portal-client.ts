@@ -258,6 +258,9 @@ function failureOf(res: Answer, text: string): PortalFailure {
   return new PortalFailure('refused', words, s);
 }
 
+/** The longest wait a portal can ask for: a hostile or mistaken value cannot park the counter longer. */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
 /** Retry-After as seconds or an HTTP date; capped at an hour so a hostile value cannot park the counter. */
 export function retryAfterMs(value: string | null, now = Date.now()): number | null {
   if (!value) return null;
@@ -269,7 +272,7 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | n
     if (Number.isNaN(at)) return null;
     ms = at - now;
   }
-  return Math.min(Math.max(ms, 0), 60 * 60 * 1000);
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }
 
 function describeNetworkError(e: unknown): string {
