@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 const DEVICE = uuidv7();
-const TOKEN = 'review-device-token-0123456789';
+const TOKEN = 'restored-device-token-0123456789';
 const CENTRE = 'TEST';
 
 function addEvents(db: Db, n: number): void {
@@ -59,9 +59,9 @@ describe('counter database restored from a backup', () => {
   it('new records written after the restore are uploaded, not rejected as sequence_reused', async () => {
     const portal = await startPortal({ dbFile: ':memory:' });
     cleanups.push(() => portal.close());
-    portal.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'review' }, new Date());
+    portal.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'restored counter' }, new Date());
 
-    const dir = tempDir('review-restore-');
+    const dir = tempDir('restore-');
     const file = join(dir, 'counter.db');
     let db = openDatabase(file);
     addEvents(db, 1);
