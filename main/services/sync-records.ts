@@ -6,12 +6,11 @@
 import { stringify } from 'csv-stringify/sync';
 import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInForm } from '../../common/domain';
 import { DomainError } from '../../common/result';
-import { normalizeName } from '../../common/rules/names';
-import { last4 } from '../../common/rules/photo-id';
 import type { MutationKind } from '../../common/sync-protocol';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
+import { personColumns, personOf, PERSON_SET } from './walk-ins';
 
 interface OutboxRecordRow {
   seq: number;
@@ -150,23 +149,8 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
 function correctWalkIn(ctx: ServiceContext, walkInId: string, payload: Payload, form: WalkInForm): void {
   const { db } = ctx;
   const changed = db
-    .prepare(
-      `UPDATE walkin SET name = ?, name_norm = ?, gender = ?, birth_year = ?, mobile = ?, photo_id_type = ?, photo_id_number = ?,
-         photo_id_last4 = ?, comorbidity = ?, dose = ?, photo_id_reduced_at = NULL WHERE id = ?`,
-    )
-    .run(
-      form.name,
-      normalizeName(form.name),
-      form.gender,
-      form.birthYear,
-      form.mobile,
-      form.photoIdType,
-      form.photoIdNumber,
-      last4(form.photoIdNumber),
-      form.comorbidity ? 1 : 0,
-      form.dose,
-      walkInId,
-    ).changes;
+    .prepare(`UPDATE walkin SET ${PERSON_SET}, photo_id_reduced_at = NULL WHERE id = @walkInId`)
+    .run({ ...personColumns(form), walkInId }).changes;
   if (changed === 0) throw new DomainError('NOT_FOUND', `walk-in ${walkInId} is not on this counter`);
   db.prepare('UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?').run(
     form.name,
@@ -174,16 +158,7 @@ function correctWalkIn(ctx: ServiceContext, walkInId: string, payload: Payload, 
     ctx.clock().toISOString(),
     walkInId,
   );
-  payload.person = {
-    ...payload.person,
-    name: form.name,
-    gender: form.gender,
-    birthYear: form.birthYear,
-    mobile: form.mobile,
-    photoIdType: form.photoIdType,
-    photoIdNumber: form.photoIdNumber,
-    comorbidity: form.comorbidity,
-  };
+  payload.person = { ...payload.person, ...personOf(form) };
   payload.dose = form.dose;
 }
 

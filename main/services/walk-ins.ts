@@ -10,6 +10,41 @@ import { appendOutbox } from './outbox';
 import { activeRosterImport, type RosterEntryRow } from './roster';
 import { getTicketRow, insertTicket, toTicketView, type TicketRow } from './tickets';
 
+/** The person as the outbox payload tells the portal of them. */
+export function personOf(form: WalkInForm) {
+  return {
+    name: form.name,
+    gender: form.gender,
+    birthYear: form.birthYear,
+    mobile: form.mobile,
+    photoIdType: form.photoIdType,
+    photoIdNumber: form.photoIdNumber,
+    comorbidity: form.comorbidity,
+  };
+}
+
+/** The walkin columns a form fills, for the named parameters of PERSON_VALUES (insert) and PERSON_SET (correction). */
+export function personColumns(form: WalkInForm) {
+  return {
+    name: form.name,
+    nameNorm: normalizeName(form.name),
+    gender: form.gender,
+    birthYear: form.birthYear,
+    mobile: form.mobile,
+    photoIdType: form.photoIdType,
+    photoIdNumber: form.photoIdNumber,
+    photoIdLast4: last4(form.photoIdNumber),
+    comorbidity: form.comorbidity ? 1 : 0,
+    dose: form.dose,
+  };
+}
+/** In column order: name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number, photo_id_last4, comorbidity, dose. */
+export const PERSON_VALUES =
+  '@name, @nameNorm, @gender, @birthYear, @mobile, @photoIdType, @photoIdNumber, @photoIdLast4, @comorbidity, @dose';
+export const PERSON_SET =
+  'name = @name, name_norm = @nameNorm, gender = @gender, birth_year = @birthYear, mobile = @mobile, photo_id_type = @photoIdType, ' +
+  'photo_id_number = @photoIdNumber, photo_id_last4 = @photoIdLast4, comorbidity = @comorbidity, dose = @dose';
+
 interface WalkInRow {
   id: string;
   submission_id: string;
@@ -153,27 +188,18 @@ export function registerWalkIn(
       db.prepare(
         `INSERT INTO walkin (id, submission_id, day, name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number,
            photo_id_last4, comorbidity, dose, acknowledged_duplicates, created_at, created_by, counter_code, device_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
+         VALUES (@id, @submissionId, @day, ${PERSON_VALUES}, @acknowledged, @at, @operatorId, @counterCode, @deviceId)`,
+      ).run({
         id,
-        input.submissionId,
+        submissionId: input.submissionId,
         day,
-        form.name,
-        normalizeName(form.name),
-        form.gender,
-        form.birthYear,
-        form.mobile,
-        form.photoIdType,
-        form.photoIdNumber,
-        last4(form.photoIdNumber),
-        form.comorbidity ? 1 : 0,
-        form.dose,
-        JSON.stringify(dups.map((d) => ({ kind: d.kind, id: d.id, reason: d.reason }))),
+        ...personColumns(form),
+        acknowledged: JSON.stringify(dups.map((d) => ({ kind: d.kind, id: d.id, reason: d.reason }))),
         at,
-        ctx.operator.id,
-        config.counter.code,
-        ctx.deviceId,
-      );
+        operatorId: ctx.operator.id,
+        counterCode: config.counter.code,
+        deviceId: ctx.deviceId,
+      });
       const t = insertTicket(
         ctx,
         {
@@ -198,15 +224,7 @@ export function registerWalkIn(
           ticketId: t.id,
           token: t.token,
           day,
-          person: {
-            name: form.name,
-            gender: form.gender,
-            birthYear: form.birthYear,
-            mobile: form.mobile,
-            photoIdType: form.photoIdType,
-            photoIdNumber: form.photoIdNumber,
-            comorbidity: form.comorbidity,
-          },
+          person: personOf(form),
           dose: form.dose,
           possibleDuplicates: dups.map((d) => ({ kind: d.kind, id: d.id, reason: d.reason })),
           at,
