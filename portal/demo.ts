@@ -4,7 +4,7 @@
  * unchanged booking keeps its roster version, so counters pull nothing new.
  */
 import { provisioningSchema } from '../common/domain';
-import { centreDay } from '../common/rules/centre-day';
+import { addDays, centreDay } from '../common/rules/centre-day';
 import { rosterEntries } from '../main/demo/generate';
 import { DEMO_PORTAL, DEMO_PROVISIONING } from '../main/demo/seed';
 import type { PortalStore } from './store';
@@ -15,18 +15,12 @@ export interface DemoSeed {
   appointments: number;
 }
 
-function nextDay(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
-
 export function seedPortalDemo(store: PortalStore, now: Date): DemoSeed {
   const { centre, counter } = provisioningSchema.parse(DEMO_PROVISIONING);
   store.addDevice({ token: DEMO_PORTAL.deviceToken, centreId: centre.id, label: `Demo counter ${counter.code}` }, now);
   const entries = rosterEntries(DEMO_PORTAL.rosterSize, DEMO_PORTAL.rosterSeed);
   const today = centreDay(now, centre.timeZone);
-  const days = [today, nextDay(today)];
+  const days = [today, addDays(today, 1)];
   for (const day of days) store.upsertAppointments(centre.id, day, entries);
   return { centreId: centre.id, days, appointments: entries.length };
 }

@@ -219,6 +219,7 @@ export class CounterBackend {
   appState(): AppStateView {
     const c = this.config;
     const today = this.today();
+    const sync = this.syncStatus();
     return {
       provisioned: this.setUp(),
       today,
@@ -227,8 +228,8 @@ export class CounterBackend {
       deviceId: this.deviceId,
       operator: this.session ? operators.operatorViewOf(this.db, this.session.id) : null,
       roster: today ? rosterInfo(this.db, today) : null,
-      outbox: { pending: pendingOutboxCount(this.db) },
-      sync: this.syncStatus(),
+      outbox: { pending: sync.pending },
+      sync,
       vaccines: c?.vaccines ?? [],
       policy: c?.queuePolicy ?? null,
       printing: c?.printing ?? null,

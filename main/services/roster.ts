@@ -2,7 +2,7 @@ import { parse as parseCsvStream, type Options as CsvOptions } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { isoDaySchema, rosterEntrySchema, type RosterEntry, type RosterInfo } from '../../common/domain';
 import { DomainError } from '../../common/result';
-import { centreDay } from '../../common/rules/centre-day';
+import { addDays, centreDay } from '../../common/rules/centre-day';
 import { normalizeName } from '../../common/rules/names';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
@@ -50,11 +50,7 @@ export function rosterInfo(db: Db, today: string): RosterInfo | null {
 /** Rosters are kept for today and the day before (for reconciliation), and ahead; older ones are removed. */
 const KEEP_PAST_DAYS = 1;
 
-function oldestDayKept(today: string): string {
-  const d = new Date(`${today}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - KEEP_PAST_DAYS);
-  return d.toISOString().slice(0, 10);
-}
+const oldestDayKept = (today: string): string => addDays(today, -KEEP_PAST_DAYS);
 
 /** The CSV columns of a roster file (first line), in any order. */
 export const CSV_COLUMNS = [
@@ -308,11 +304,6 @@ export function deleteRosterEntry(db: Db, importId: number, refId: string): bool
   return true;
 }
 
-/** Imports to remove: superseded ones and rosters of days no longer kept. */
-export function unwantedRosterImports(db: Db, today: string): number[] {
-  return unwantedImports(db, today);
-}
-
 /** Deletes the rows of imports that are no longer active, in chunks. */
 export async function removeImports(db: Db, ids: number[], chunk = STAGE_CHUNK): Promise<void> {
   const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
@@ -334,7 +325,8 @@ export async function removeImports(db: Db, ids: number[], chunk = STAGE_CHUNK):
   }
 }
 
-function unwantedImports(db: Db, today: string): number[] {
+/** Imports to remove: superseded ones and rosters of days no longer kept. */
+export function unwantedImports(db: Db, today: string): number[] {
   return (
     db
       .prepare("SELECT id FROM roster_import WHERE status = 'superseded' OR (status = 'active' AND day < ?)")

@@ -25,8 +25,8 @@ import {
   type IBackoff,
 } from 'cockatiel';
 import type { SyncSettings } from '../../common/domain';
-import { centreDay } from '../../common/rules/centre-day';
-import { removeImports, unwantedRosterImports } from '../services/roster';
+import { addDays, centreDay } from '../../common/rules/centre-day';
+import { removeImports, unwantedImports } from '../services/roster';
 import type { Db } from '../store/database';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
 import {
@@ -101,7 +101,6 @@ export class SyncEngine {
   private nextRosterAt = 0;
   private nextSweepAt = 0;
   private lastSuccessSavedAt = 0;
-  private running = false;
   private stopped = false;
   private wake: (() => void) | null = null;
   private readonly stopper = new AbortController();
@@ -204,7 +203,7 @@ export class SyncEngine {
     const asked = this.rosterAsked;
     const today = centreDay(this.clock(), this.o.timeZone);
     try {
-      for (const day of [today, nextDay(today)]) {
+      for (const day of [today, addDays(today, 1)]) {
         if (this.stopped) return;
         await this.pullDay(day);
       }
@@ -217,7 +216,7 @@ export class SyncEngine {
     this.backoff.roster = undefined;
     this.failuresOf.roster = 0;
     // rosters of days gone by leave with the day, as they do at start
-    await removeImports(this.o.db, unwantedRosterImports(this.o.db, today), 1000);
+    await removeImports(this.o.db, unwantedImports(this.o.db, today), 1000);
     // asked again while pulling: pull again rather than forget the request
     this.nextRosterAt = this.rosterAsked !== asked ? 0 : mono() + this.o.settings.rosterPullMinutes * 60_000;
     this.update({ rosterPulledAt: this.clock().toISOString() });
@@ -480,7 +479,6 @@ export class SyncEngine {
         await this.sleep(wakeAt - mono());
         continue;
       }
-      this.running = true;
       const asked = this.asked;
       let drained = false;
       try {
@@ -494,8 +492,6 @@ export class SyncEngine {
           // found wanting after the request itself went through
           this.failed(e, 'push');
         }
-      } finally {
-        this.running = false;
       }
       // (a retry planned for an upload that did not run in this pass is kept as planned)
       if (drained && this.nextAttemptAt <= mono()) {
@@ -519,11 +515,6 @@ export class SyncEngine {
       };
     });
   }
-
-  /** For tests: whether a pass is running now. */
-  get busy(): boolean {
-    return this.running;
-  }
 }
 
 function asFailure(e: unknown, timeoutSeconds: number): PortalFailure {
@@ -531,10 +522,4 @@ function asFailure(e: unknown, timeoutSeconds: number): PortalFailure {
   if (e instanceof BrokenCircuitError) return new PortalFailure('unavailable', 'circuit open: waiting before the next try');
   if (e instanceof TaskCancelledError) return new PortalFailure('timeout', `no answer within ${timeoutSeconds} s`);
   return new PortalFailure('network', String(e));
-}
-
-function nextDay(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
 }

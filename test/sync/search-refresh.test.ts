@@ -4,6 +4,7 @@
  * does, so the next search never has to read the whole roster on the main process's loop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../common/rules/centre-day';
 import { activeRosterImport } from '../../main/services/roster';
 import { builtVocabularyImport } from '../../main/services/search';
 import { startPortalInProcess, type PortalHandle } from '../support/portal-process';
@@ -18,12 +19,6 @@ afterAll(async () => {
   for (const c of counters) await c.dispose();
   await portal?.stop();
 });
-
-function nextDay(day: string): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
-}
 
 describe('search vocabulary after roster pulls', () => {
   it("is rebuilt in the background for today's roster, and kept when only tomorrow's changes", async () => {
@@ -44,7 +39,7 @@ describe('search vocabulary after roster pulls', () => {
     const hits = await c.ok('searchRoster', { query: typo });
     expect(hits.length).toBeGreaterThan(0);
 
-    const tomorrow = nextDay(today);
+    const tomorrow = addDays(today, 1);
     await portal.admin.addAppointments(c.centreId, tomorrow, people(5, 22));
     await c.ok('syncNow', {});
     await eventually(() => expect(activeRosterImport(c.backend.db, tomorrow)?.row_count).toBe(5), 30_000);
