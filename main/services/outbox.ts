@@ -5,6 +5,24 @@ import type { Db } from '../store/database';
 /** What the portal will be told: the sync protocol's mutation kinds. */
 export type OutboxKind = MutationKind;
 
+/** An outbox row as stored. */
+export interface OutboxEntry {
+  seq: number;
+  mutation_id: string;
+  kind: OutboxKind;
+  record_id: string;
+  payload: string;
+  created_at: string;
+  state: 'pending' | 'acknowledged' | 'rejected';
+  attempts: number;
+  last_error: string | null;
+  acknowledged_at: string | null;
+  reject_code: string | null;
+  portal_flags: string;
+  duplicate_of: string;
+  corrected_by: number | null;
+}
+
 /** Appends one outbox row. Call only inside the transaction that makes the change. */
 export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload: object, at: string): number {
   if (!db.inTransaction) throw new Error('outbox rows are written only inside the change transaction');

@@ -6,28 +6,10 @@
 import { stringify } from 'csv-stringify/sync';
 import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInForm } from '../../common/domain';
 import { DomainError } from '../../common/result';
-import type { MutationKind } from '../../common/sync-protocol';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { appendOutbox } from './outbox';
+import { appendOutbox, type OutboxEntry } from './outbox';
 import { personColumns, personOf, PERSON_SET } from './walk-ins';
-
-interface OutboxRecordRow {
-  seq: number;
-  mutation_id: string;
-  kind: MutationKind;
-  record_id: string;
-  payload: string;
-  created_at: string;
-  state: 'pending' | 'acknowledged' | 'rejected';
-  attempts: number;
-  last_error: string | null;
-  acknowledged_at: string | null;
-  reject_code: string | null;
-  portal_flags: string;
-  duplicate_of: string;
-  corrected_by: number | null;
-}
 
 type Payload = Record<string, unknown> & {
   day?: string;
@@ -52,7 +34,7 @@ function ticketOf(db: Db, p: Payload): { token: string; name: string } | undefin
 export function listNeedsAttention(db: Db): NeedsAttentionItem[] {
   const rows = db
     .prepare("SELECT * FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL ORDER BY seq LIMIT 1000")
-    .all() as OutboxRecordRow[];
+    .all() as OutboxEntry[];
   return rows.map((r) => {
     const p = JSON.parse(r.payload) as Payload;
     const t = ticketOf(db, p);
@@ -104,7 +86,7 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
   const { db } = ctx;
   return db
     .transaction(() => {
-      const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(input.seq) as OutboxRecordRow | undefined;
+      const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(input.seq) as OutboxEntry | undefined;
       if (!row) throw new DomainError('NOT_FOUND', `no outbox record ${input.seq}`);
       if (row.state !== 'rejected') throw new DomainError('CONFLICT', `record ${input.seq} was not rejected (${row.state})`);
       if (row.corrected_by !== null) {
@@ -202,7 +184,7 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
                OR (state = 'acknowledged' AND portal_flags LIKE '%possible_duplicate%'))
         ORDER BY seq`,
     )
-    .all(from, to) as OutboxRecordRow[];
+    .all(from, to) as OutboxEntry[];
   const acknowledged = (
     db
       .prepare("SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?")

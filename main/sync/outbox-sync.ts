@@ -4,19 +4,14 @@
  * before the portal acknowledges it; a walk-in's full photo-ID number is reduced to its last
  * four characters once acknowledged (after the configured retention).
  */
-import type { Mutation, MutationKind, PushResponse } from '../../common/sync-protocol';
+import type { Mutation, PushResponse } from '../../common/sync-protocol';
 import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
 import type { Statement } from 'better-sqlite3';
+import type { OutboxEntry } from '../services/outbox';
 import type { Db } from '../store/database';
 
-export interface OutboxRow {
-  seq: number;
-  mutation_id: string;
-  kind: MutationKind;
-  record_id: string;
-  payload: string;
-  created_at: string;
-}
+/** What a push sends of an outbox row. */
+export type OutboxRow = Pick<OutboxEntry, 'seq' | 'mutation_id' | 'kind' | 'record_id' | 'payload' | 'created_at'>;
 
 const statements = new WeakMap<Db, Map<string, Statement>>();
 
