@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPortalProcess, type PortalHandle } from '../support/portal-process';
 import {
   eventually,
@@ -19,6 +19,9 @@ const counters: SyncedCounter[] = [];
 beforeAll(async () => {
   portal = await startPortalProcess({ faults: true });
 });
+afterEach(async () => {
+  await portal?.admin.setFaults({});
+});
 afterAll(async () => {
   for (const c of counters) await c.dispose();
   await portal?.stop();
@@ -28,6 +31,14 @@ async function counter(options: Parameters<typeof syncedCounter>[1] = {}) {
   const c = await syncedCounter(portal, options);
   counters.push(c);
   return c;
+}
+
+/**
+ * The portal answers 503 to every push until the next `setFaults`. A registration nudges the
+ * worker at once, so without this a record could be uploaded before its refusal is set up.
+ */
+async function holdUploads(): Promise<void> {
+  await portal.admin.setFaults({ rules: [{ fault: 'http503', route: 'push', retryAfterSeconds: 0 }] });
 }
 
 describe('sync with a real portal process', () => {
@@ -102,6 +113,7 @@ describe('sync with a real portal process', () => {
 
   it('lists a rejected record as needing attention, uploads the rest, and takes a correction', async () => {
     const c = await counter();
+    await holdUploads();
     const tickets = await registerWalkIns(c, 3);
     const rejectedId = walkInIdOf(c, tickets[1]!.id);
     await portal.admin.setFaults({ rejectRecordIds: [rejectedId], rejectCode: 'invalid_id' });
@@ -140,6 +152,7 @@ describe('sync with a real portal process', () => {
 
   it('reconciles: pending and rejected rows for the day, as CSV too', async () => {
     const c = await counter();
+    await holdUploads();
     const tickets = await registerWalkIns(c, 2);
     await portal.admin.setFaults({ rejectRecordIds: [walkInIdOf(c, tickets[0]!.id)] });
     try {
