@@ -64,7 +64,8 @@ describe('check-in search', () => {
     expect(token.dataset.token).toBe('A-P001');
     expect(token.textContent).toBe('A-P001 — priority lane');
     expect(counter.checkIn).toHaveBeenCalledWith({ refId: '10000002222' });
-    expect(search().value).toBe('');
+    // cleared when the call returns to the screen, which may be just after the token shows
+    await waitFor(() => expect(search().value).toBe(''));
     await waitFor(() => expect(document.activeElement).toBe(search()));
   });
 
