@@ -446,12 +446,15 @@ export type AppStateView = z.infer<typeof appStateViewSchema>;
 
 // ---- Sync with the portal ----
 
-export const SYNC_STATES = ['online', 'degraded', 'offline', 'not_configured'] as const;
+export const SYNC_STATES = ['connecting', 'online', 'degraded', 'offline', 'not_configured'] as const;
 export type SyncState = (typeof SYNC_STATES)[number];
 
 /** Whether the counter's records have reached the portal, for the status bar. */
 export const syncStatusViewSchema = z.object({
-  /** online: the last request went through; degraded: failing, still trying; offline: the circuit is open or never reached */
+  /**
+   * connecting: the first request since start has not ended yet; online: the last request went
+   * through; degraded: failing, still trying; offline: the circuit is open or never reached
+   */
   state: z.enum(SYNC_STATES),
   /** outbox rows not yet acknowledged by the portal (records needing attention not included) */
   pending: z.number().int().nonnegative(),

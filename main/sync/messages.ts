@@ -15,10 +15,10 @@ export interface EngineStatus {
   rosterPulledAt: string | null;
 }
 
-/** Before the first request: offline until the portal has answered once. */
+/** Before the first request has ended: neither online nor offline yet. */
 export const INITIAL_ENGINE_STATUS: EngineStatus = (({ pending, needsAttention, oldestPendingAt, ...engine }) => ({
   ...engine,
-  state: 'offline' as const,
+  state: 'connecting' as const,
 }))(UNKNOWN_SYNC_STATUS);
 
 /** Tuning the tests and benchmarks may change; the product uses the defaults. */

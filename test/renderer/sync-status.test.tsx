@@ -18,6 +18,7 @@ describe('status bar: upload to the portal', () => {
   it('shows each state in words with its own mark', () => {
     installFakeCounter();
     const words = {
+      connecting: 'Connecting to portal…',
       online: 'Portal online',
       degraded: 'Portal limited',
       offline: 'Portal offline',

@@ -7,7 +7,13 @@ import { ATTENTION_TITLE_ID, ageOf, durationText, syncErrorText, syncFromOutbox,
 import { Notice } from './Notice';
 
 /** A different shape for each state, so it reads without colour too. */
-const MARK: Record<SyncState, string> = { online: '●', degraded: '▲', offline: '✕', not_configured: '–' };
+const MARK: Record<SyncState, string> = {
+  connecting: '○',
+  online: '●',
+  degraded: '▲',
+  offline: '✕',
+  not_configured: '–',
+};
 /** How long an error of Sync now stays in the bar. */
 const ERROR_MS = 15_000;
 

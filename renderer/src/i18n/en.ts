@@ -374,6 +374,7 @@ export const en = {
   sync: {
     label: 'Upload to the portal',
     state: {
+      connecting: 'Connecting to portal…',
       online: 'Portal online',
       degraded: 'Portal limited',
       offline: 'Portal offline',

@@ -372,6 +372,7 @@ export const hi: Messages = {
   sync: {
     label: 'पोर्टल पर अपलोड',
     state: {
+      connecting: 'पोर्टल से जुड़ रहा है…',
       online: 'पोर्टल ऑनलाइन',
       degraded: 'पोर्टल सीमित',
       offline: 'पोर्टल ऑफ़लाइन',
