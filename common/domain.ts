@@ -17,11 +17,14 @@ export const DOSES = [1, 2, 3] as const;
 export const uuidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'invalid');
 export const isoDaySchema = z.string().refine(isIsoDay, 'date_format');
 
+/** The longest name a counter takes (and so the portal must take): the walk-in form, the roster, a provisional check-in. */
+export const NAME_MAX_LENGTH = 100;
+
 const nameSchema = z
   .string({ error: 'required' })
   .trim()
   .min(1, 'required')
-  .max(100, 'too_long')
+  .max(NAME_MAX_LENGTH, 'too_long')
   // one message per field: each check below stays quiet when an earlier one already failed
   .refine((s) => s.length !== 1, 'name_too_short')
   // letters and marks of any script (with the joiners some Devanagari spellings need), spaces, . ' -

@@ -10,7 +10,7 @@
  * the mutation's effect, so a resent batch is acknowledged as `duplicate` and a gap is refused.
  */
 import { z } from 'zod';
-import { isoDaySchema, rosterEntrySchema } from './domain';
+import { isoDaySchema, NAME_MAX_LENGTH, rosterEntrySchema } from './domain';
 
 export const SYNC_API_VERSION = 'v1';
 
@@ -191,7 +191,7 @@ export const walkInPayloadSchema = z.object({
   ticketId: uuid,
   day: isoDaySchema,
   person: z.object({
-    name: z.string().min(2).max(80),
+    name: z.string().min(2).max(NAME_MAX_LENGTH),
     gender: z.enum(['F', 'M', 'O']),
     birthYear: z.number().int().min(1900).max(2100),
     mobile: z.string().regex(/^[6-9]\d{9}$/),
@@ -205,7 +205,7 @@ export const checkInPayloadSchema = z.object({
   ticketId: uuid,
   refId: z.string().min(4).max(32),
   day: isoDaySchema,
-  name: z.string().min(1).max(80),
+  name: z.string().min(1).max(NAME_MAX_LENGTH),
   verified: z.boolean(),
 });
 

@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TicketView } from '../../common/domain';
 import {
+  checkInPayloadSchema,
+  MAX_PUSH_BYTES,
+  MAX_PUSH_ITEMS,
+  pushRequestSchema,
+  ticketEventPayloadSchema,
+  walkInPayloadSchema,
+} from '../../common/sync-protocol';
+import { pushBody, type OutboxRow as BatchRow } from '../../main/sync/outbox-sync';
+import {
   breakOutbox,
   outboxCount,
   rosterEntry,
@@ -80,6 +89,46 @@ describe('the outbox', () => {
     }
     expect(new Set(outboxRows(c).map((r) => r.mutation_id)).size).toBe(steps.length);
     expect(c.backend.appState().outbox.pending).toBe(steps.length);
+  });
+
+  it('rows written from the longest values the counter takes are taken by the portal, and a full batch of them fits one push', async () => {
+    // every free-text field at its longest, in Devanagari (3 bytes a letter)
+    const longName = 'क'.repeat(100);
+    const longRef = 'R'.repeat(19) + '9';
+    const long = await setupCounter({ roster: [rosterEntry(longRef, { name: longName })] });
+    try {
+      const p = await long.ok('checkIn', { refId: longRef });
+      await long.ok('checkInProvisional', { refId: 'P'.repeat(19) + '1', name: longName });
+      const w = await long.ok('registerWalkIn', {
+        submissionId: SUBMISSION(1),
+        form: walkInForm(1, { name: longName, photoIdType: 'MGNREGA_JOB_CARD', photoIdNumber: `UP${'1'.repeat(28)}` }),
+        acknowledgedDuplicates: [],
+      });
+      await long.ok('callTicket', { ticketId: p.id });
+      await long.ok('serveTicket', { ticketId: p.id, vaccine: 'COVISHIELD', lotNumber: `A${'9'.repeat(19)}`, dose: 1 });
+      await long.ok('cancelTicket', { ticketId: w.id, reason: 'र'.repeat(200) });
+
+      const rows = outboxRows(long);
+      for (const r of rows) {
+        const payload = JSON.parse(r.payload) as unknown;
+        const schema =
+          r.kind === 'walkin.registered'
+            ? walkInPayloadSchema
+            : r.kind === 'checkin.created'
+              ? checkInPayloadSchema
+              : ticketEventPayloadSchema;
+        const parsed = schema.safeParse(payload);
+        expect(parsed.success, `${r.kind}: ${parsed.error?.message}`).toBe(true);
+      }
+      // the longest row, MAX_PUSH_ITEMS times over, as the sync worker would send it
+      const longest = rows.reduce((a, b) => (Buffer.byteLength(b.payload) > Buffer.byteLength(a.payload) ? b : a));
+      const batch = Array.from({ length: MAX_PUSH_ITEMS }, (_, i) => ({ ...longest, seq: i + 1 }) as BatchRow);
+      const body = pushBody(long.backend.deviceId, 'CENTRE-0001-LONG-ID', 'C1-LONG', batch);
+      expect(Buffer.byteLength(body)).toBeLessThan(MAX_PUSH_BYTES);
+      expect(pushRequestSchema.safeParse(JSON.parse(body)).success).toBe(true);
+    } finally {
+      long.dispose();
+    }
   });
 
   it('gets no row from refused or read-only calls', async () => {
