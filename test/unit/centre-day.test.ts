@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { centreDay, centreMinuteOfDay, centreTime, isIsoDay, isValidTimeZone } from '../../common/rules/centre-day';
 
@@ -41,5 +42,31 @@ describe("the centre's day", () => {
     expect(isIsoDay('2021-3-5')).toBe(false);
     expect(isIsoDay('05-03-2021')).toBe(false);
     expect(isIsoDay('2021-03-05T00:00')).toBe(false);
+    expect(isIsoDay('1900-02-29')).toBe(false);
+    expect(isIsoDay('2000-02-29')).toBe(true);
+    expect(isIsoDay('2021-04-31')).toBe(false);
+    expect(isIsoDay('2021-00-10')).toBe(false);
+    expect(isIsoDay('2021-01-00')).toBe(false);
+  });
+
+  it('agrees with the calendar for any year, month and day numbers', () => {
+    // the calendar's answer: the day survives a round trip through a UTC date
+    const calendar = (s: string) => {
+      const d = new Date(`${s}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        (y, m, d) => {
+          const s = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+          expect(isIsoDay(s)).toBe(calendar(s));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
