@@ -35,6 +35,7 @@ export const METHOD_NAMES = [
   'syncNow',
   'listNeedsAttention',
   'resendRecord',
+  'dismissRecord',
   'getReconciliation',
   'exportReconciliation',
 ] as const;

@@ -29,6 +29,7 @@ import {
   needsAttentionItemSchema,
   walkInCorrectionSchema,
   checkInCorrectionSchema,
+  dismissReasonSchema,
   reconciliationViewSchema,
   dayRangeSchema,
 } from './domain';
@@ -224,7 +225,17 @@ export const contract = {
     'operator',
     true,
   ),
-  /** Pending, rejected and possible-duplicate records for a day range (the centre's days). */
+  /**
+   * A supervisor dismisses a rejected record instead of resending it, with a reason: it leaves
+   * "needs attention" and stays in the reconciliation as dismissed. Nothing is sent.
+   */
+  dismissRecord: method(
+    z.object({ seq: z.number().int().positive(), reason: dismissReasonSchema }).strict(),
+    z.object({ seq: z.number().int() }),
+    'supervisor',
+    true,
+  ),
+  /** Pending, rejected, dismissed and possible-duplicate records for a day range (the centre's days). */
   getReconciliation: method(dayRangeSchema, reconciliationViewSchema, 'supervisor', false),
   /** The same as CSV (UTF-8 with BOM, so spreadsheet programs read Hindi names). */
   exportReconciliation: method(dayRangeSchema, z.object({ fileName: z.string(), csv: z.string() }), 'supervisor', false),

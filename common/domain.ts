@@ -488,6 +488,9 @@ export const UNKNOWN_SYNC_STATUS: SyncStatusView = {
   rosterPulledAt: null,
 };
 
+/** Why a supervisor dismisses a rejected record instead of resending it (kept in the reconciliation). */
+export const dismissReasonSchema = z.string({ error: 'required' }).trim().min(1, 'required').max(200, 'too_long');
+
 /** The walk-in's details as they can be corrected before resending. */
 export const walkInCorrectionSchema = walkInFormSchema;
 export const checkInCorrectionSchema = z.object({ refId: refIdSchema, name: nameSchema });
@@ -522,7 +525,7 @@ export const needsAttentionItemSchema = z.object({
 });
 export type NeedsAttentionItem = z.infer<typeof needsAttentionItemSchema>;
 
-export const RECONCILIATION_STATUSES = ['pending', 'rejected', 'possible_duplicate'] as const;
+export const RECONCILIATION_STATUSES = ['pending', 'rejected', 'dismissed', 'possible_duplicate'] as const;
 
 /** One line of the supervisor's reconciliation: a record not (yet) cleanly with the portal. */
 export const reconciliationRowSchema = z.object({
@@ -541,6 +544,8 @@ export const reconciliationRowSchema = z.object({
   attempts: z.number().int(),
   operatorId: z.string().nullable(),
   counterCode: z.string().nullable(),
+  /** a rejected record a supervisor dismissed instead of resending: when, who (login ID) and why */
+  dismissal: z.object({ at: z.string(), by: z.string().nullable(), reason: z.string() }).nullable(),
 });
 export type ReconciliationRow = z.infer<typeof reconciliationRowSchema>;
 
@@ -551,6 +556,7 @@ export const reconciliationViewSchema = z.object({
   totals: z.object({
     pending: z.number().int(),
     rejected: z.number().int(),
+    dismissed: z.number().int(),
     possibleDuplicate: z.number().int(),
     acknowledged: z.number().int(),
   }),

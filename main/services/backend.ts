@@ -16,7 +16,7 @@ import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';
 import { refreshSearchSoon, searchRoster, warmSearch } from './search';
-import { listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
+import { dismissRecord, listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
 import { SyncHost, type SyncWorkerFile } from '../sync/host';
 import type { EngineTuning } from '../sync/messages';
 import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
@@ -367,6 +367,7 @@ export class CounterBackend {
       },
       listNeedsAttention: () => listNeedsAttention(this.db),
       resendRecord: (r) => resendRecord(this.context(), r),
+      dismissRecord: (r) => dismissRecord(this.context(), r),
       getReconciliation: (r) => reconciliation(this.db, r.from, r.to),
       exportReconciliation: (r) => reconciliationCsv(reconciliation(this.db, r.from, r.to), this.config!.centre.id),
     };

@@ -21,7 +21,13 @@ export interface OutboxEntry {
   portal_flags: string;
   duplicate_of: string;
   corrected_by: number | null;
+  dismissed_at: string | null;
+  dismissed_by: string | null;
+  dismiss_reason: string | null;
 }
+
+/** Rejected rows neither resent nor dismissed: what "needs attention" lists (an SQL condition on outbox). */
+export const NEEDS_ATTENTION = "state = 'rejected' AND corrected_by IS NULL AND dismissed_at IS NULL";
 
 /** Appends one outbox row. Call only inside the transaction that makes the change. */
 export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload: object, at: string): number {
@@ -44,8 +50,6 @@ export function outboxCounts(db: Db): { pending: number; oldestPendingAt: string
   const first = db.prepare("SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1").get() as
     { created_at: string } | undefined;
   const p = { n, oldest: first?.created_at ?? null };
-  const r = db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL").get() as {
-    n: number;
-  };
+  const r = db.prepare(`SELECT count(*) AS n FROM outbox WHERE ${NEEDS_ATTENTION}`).get() as { n: number };
   return { pending: p.n, oldestPendingAt: p.oldest, needsAttention: r.n };
 }

@@ -8,7 +8,8 @@ import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInF
 import { DomainError } from '../../common/result';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { appendOutbox, type OutboxEntry } from './outbox';
+import { reducePhotoId } from '../sync/outbox-sync';
+import { appendOutbox, NEEDS_ATTENTION, type OutboxEntry } from './outbox';
 import { personColumns, personOf, PERSON_SET } from './walk-ins';
 
 type Payload = Record<string, unknown> & {
@@ -32,9 +33,7 @@ function ticketOf(db: Db, p: Payload): { token: string; name: string } | undefin
 
 /** Rejected records not yet resent, oldest first. */
 export function listNeedsAttention(db: Db): NeedsAttentionItem[] {
-  const rows = db
-    .prepare("SELECT * FROM outbox WHERE state = 'rejected' AND corrected_by IS NULL ORDER BY seq LIMIT 1000")
-    .all() as OutboxEntry[];
+  const rows = db.prepare(`SELECT * FROM outbox WHERE ${NEEDS_ATTENTION} ORDER BY seq LIMIT 1000`).all() as OutboxEntry[];
   return rows.map((r) => {
     const p = JSON.parse(r.payload) as Payload;
     const t = ticketOf(db, p);
@@ -86,12 +85,7 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
   const { db } = ctx;
   return db
     .transaction(() => {
-      const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(input.seq) as OutboxEntry | undefined;
-      if (!row) throw new DomainError('NOT_FOUND', `no outbox record ${input.seq}`);
-      if (row.state !== 'rejected') throw new DomainError('CONFLICT', `record ${input.seq} was not rejected (${row.state})`);
-      if (row.corrected_by !== null) {
-        throw new DomainError('CONFLICT', `record ${input.seq} was already resent`, { details: { seq: row.corrected_by } });
-      }
+      const row = needingAttention(db, input.seq);
       const at = ctx.clock().toISOString();
       const payload = JSON.parse(row.payload) as Payload;
       if (input.walkIn && row.kind !== 'walkin.registered') {
@@ -124,6 +118,49 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
         }),
       );
       return { seq };
+    })
+    .immediate();
+}
+
+/** The outbox row `seq`, if it still needs attention: rejected, and neither resent nor dismissed. */
+function needingAttention(db: Db, seq: number): OutboxEntry {
+  const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(seq) as OutboxEntry | undefined;
+  if (!row) throw new DomainError('NOT_FOUND', `no outbox record ${seq}`);
+  if (row.state !== 'rejected') throw new DomainError('CONFLICT', `record ${seq} was not rejected (${row.state})`);
+  if (row.corrected_by !== null) {
+    throw new DomainError('CONFLICT', `record ${row.seq} was already resent`, { details: { seq: row.corrected_by } });
+  }
+  if (row.dismissed_at !== null) {
+    throw new DomainError('CONFLICT', `record ${row.seq} was dismissed`, { details: { seq: row.seq } });
+  }
+  return row;
+}
+
+/**
+ * A supervisor dismisses a rejected record instead of resending it: nothing goes to the
+ * portal, the row stays rejected (and in the reconciliation, as dismissed, with who and why),
+ * and the audit log has it. A walk-in's full photo-ID number, no longer to be sent, is
+ * reduced to its last 4 as after an upload (now, or after the configured retention).
+ */
+export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason: string }): { seq: number } {
+  const { db } = ctx;
+  return db
+    .transaction(() => {
+      const row = needingAttention(db, input.seq);
+      const at = ctx.clock().toISOString();
+      db.prepare('UPDATE outbox SET dismissed_at = ?, dismissed_by = ?, dismiss_reason = ? WHERE seq = ?').run(
+        at,
+        ctx.operator.id,
+        input.reason,
+        row.seq,
+      );
+      if (row.kind === 'walkin.registered' && ctx.config.sync.photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
+      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'outbox.dismissed', ?)").run(
+        at,
+        ctx.operator.id,
+        JSON.stringify({ seq: row.seq, kind: row.kind, recordId: row.record_id, code: row.reject_code, reason: input.reason }),
+      );
+      return { seq: row.seq };
     })
     .immediate();
 }
@@ -172,19 +209,20 @@ function correctCheckIn(ctx: ServiceContext, ticketId: string, payload: Payload,
 
 /**
  * Reconciliation for the centre's days `from`..`to`: every record still pending, rejected
- * and not resent, or acknowledged with the portal's possible-duplicate flag.
+ * and not resent (dismissed or not), or acknowledged with the portal's possible-duplicate flag.
  */
 export function reconciliation(db: Db, from: string, to: string): ReconciliationView {
   const rows = db
     .prepare(
-      `SELECT * FROM outbox
+      `SELECT outbox.*, operator.login_id AS dismissed_by_login FROM outbox
+         LEFT JOIN operator ON operator.id = outbox.dismissed_by
         WHERE json_extract(payload, '$.day') BETWEEN ? AND ?
           AND (state = 'pending'
                OR (state = 'rejected' AND corrected_by IS NULL)
                OR (state = 'acknowledged' AND portal_flags LIKE '%possible_duplicate%'))
         ORDER BY seq`,
     )
-    .all(from, to) as OutboxEntry[];
+    .all(from, to) as (OutboxEntry & { dismissed_by_login: string | null })[];
   const acknowledged = (
     db
       .prepare("SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?")
@@ -193,7 +231,14 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
   const out: ReconciliationRow[] = rows.map((r) => {
     const p = JSON.parse(r.payload) as Payload;
     const t = ticketOf(db, p);
-    const status = r.state === 'pending' ? 'pending' : r.state === 'rejected' ? 'rejected' : 'possible_duplicate';
+    const status =
+      r.state === 'pending'
+        ? 'pending'
+        : r.state === 'rejected'
+          ? r.dismissed_at !== null
+            ? 'dismissed'
+            : 'rejected'
+          : 'possible_duplicate';
     return {
       day: str(p.day),
       status,
@@ -202,7 +247,12 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
       seq: r.seq,
       token: t?.token ?? str(p.token),
       name: t?.name ?? str(p.person?.name) ?? str(p.name),
-      code: status === 'rejected' ? r.reject_code : status === 'pending' && r.last_error ? 'not_yet_uploaded' : null,
+      code:
+        status === 'rejected' || status === 'dismissed'
+          ? r.reject_code
+          : status === 'pending' && r.last_error
+            ? 'not_yet_uploaded'
+            : null,
       reason: r.last_error,
       duplicateOf: JSON.parse(r.duplicate_of) as string[],
       createdAt: r.created_at,
@@ -210,6 +260,10 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
       attempts: r.attempts,
       operatorId: str(p.operatorId),
       counterCode: str(p.counterCode),
+      dismissal:
+        r.dismissed_at !== null
+          ? { at: r.dismissed_at, by: r.dismissed_by_login ?? r.dismissed_by, reason: r.dismiss_reason ?? '' }
+          : null,
     };
   });
   const count = (s: ReconciliationRow['status']) => out.filter((r) => r.status === s).length;
@@ -220,6 +274,7 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
     totals: {
       pending: count('pending'),
       rejected: count('rejected'),
+      dismissed: count('dismissed'),
       possibleDuplicate: count('possible_duplicate'),
       acknowledged,
     },
@@ -249,6 +304,9 @@ export const RECONCILIATION_CSV_COLUMNS = [
   'attempts',
   'counter',
   'operator_id',
+  'dismissed_at',
+  'dismissed_by',
+  'dismiss_reason',
 ] as const;
 
 /** The reconciliation as CSV: UTF-8 with a byte-order mark, so spreadsheet programs read Hindi names. */
@@ -270,6 +328,9 @@ export function reconciliationCsv(view: ReconciliationView, centreId: string): {
       r.attempts,
       r.counterCode,
       r.operatorId,
+      r.dismissal?.at ?? null,
+      r.dismissal?.by ?? null,
+      r.dismissal?.reason ?? null,
     ].map(cell),
   );
   const csv =

@@ -239,7 +239,7 @@ export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: str
  * Keeps only the last 4 characters of a walk-in's photo-ID number, in the walk-in and in its
  * outbox rows (the acknowledged one and any earlier rejected ones it corrected).
  */
-function reducePhotoId(db: Db, walkInId: string, at: string): void {
+export function reducePhotoId(db: Db, walkInId: string, at: string): void {
   prepared(
     db,
     'UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE id = ? AND photo_id_reduced_at IS NULL',
@@ -271,7 +271,7 @@ function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string):
 
 /**
  * Housekeeping after the portal has the records: reduces photo-ID numbers whose retention
- * has passed, and removes acknowledged rows older than `keepDays` (never pending or
+ * has passed (after the upload, or after a supervisor dismissed the rejected walk-in), and removes acknowledged rows older than `keepDays` (never pending or
  * rejected ones, and never a row another row points to).
  */
 export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: number, keepDays: number): void {
@@ -280,11 +280,12 @@ export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: numbe
   const dueRows = db
     .prepare(
       `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
-        WHERE o.kind = 'walkin.registered' AND o.state = 'acknowledged' AND o.acknowledged_at <= ?
+        WHERE o.kind = 'walkin.registered'
+          AND ((o.state = 'acknowledged' AND o.acknowledged_at <= ?) OR (o.state = 'rejected' AND o.dismissed_at <= ?))
           AND (w.photo_id_reduced_at IS NULL OR json_extract(o.payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%')
         LIMIT 1000`,
     )
-    .all(reduceBefore) as { seq: number; record_id: string }[];
+    .all(reduceBefore, reduceBefore) as { seq: number; record_id: string }[];
   const removeBefore = new Date(now.getTime() - keepDays * 86_400_000).toISOString();
   db.transaction(() => {
     for (const r of dueRows) reducePhotoId(db, r.record_id, at);

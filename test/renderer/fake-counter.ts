@@ -230,6 +230,7 @@ export function reconciliationRow(over: Partial<ReconciliationRow> = {}): Reconc
     attempts: 0,
     operatorId: APP_STATE.operator!.id,
     counterCode: 'A1',
+    dismissal: null,
     ...over,
   };
 }
@@ -239,7 +240,7 @@ export function reconciliationView(over: Partial<ReconciliationView> = {}): Reco
     from: '2026-11-25',
     to: '2026-11-25',
     rows: [],
-    totals: { pending: 0, rejected: 0, possibleDuplicate: 0, acknowledged: 0 },
+    totals: { pending: 0, rejected: 0, dismissed: 0, possibleDuplicate: 0, acknowledged: 0 },
     ...over,
   };
 }

@@ -218,6 +218,55 @@ describe('needs attention', () => {
     expect(counter.listNeedsAttention.mock.calls.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a supervisor dismisses a record with a reason, required next to the field in both languages', async () => {
+    let list = [attentionItem(), CHECK_IN];
+    const counter = installFakeCounter({
+      getAppState: () => ok(APP_STATE),
+      listNeedsAttention: () => ok(list),
+      dismissRecord: (r: { seq: number }) => {
+        list = list.filter((i) => i.seq !== r.seq);
+        return ok({ seq: r.seq });
+      },
+    });
+    render(<NeedsAttention />);
+    await screen.findAllByTestId('attention-item');
+    fireEvent.click(within(item(52)).getByTestId('attention-dismiss'));
+    const form = await screen.findByTestId('dismiss-form');
+    expect(form.textContent).toContain('Dismiss A-P012: do not upload it');
+    await waitFor(() => expect(document.activeElement).toBe(within(form).getByTestId('dismiss-record-reason')));
+
+    fireEvent.change(within(form).getByTestId('dismiss-record-reason'), { target: { value: '   ' } });
+    fireEvent.click(within(form).getByTestId('dismiss-submit'));
+    const error = await within(form).findByTestId('error-reason');
+    expect(error.dataset.code).toBe('required');
+    expect(error.querySelector('[lang="en"]')?.textContent).toBeTruthy();
+    expect(error.querySelector('[lang="hi"]')?.textContent).toBeTruthy();
+    expect(counter.dismissRecord).not.toHaveBeenCalled();
+
+    fireEvent.change(within(form).getByTestId('dismiss-record-reason'), { target: { value: ' test entry ' } });
+    expect(within(form).queryByTestId('error-reason')).toBeNull();
+    fireEvent.click(within(form).getByTestId('dismiss-submit'));
+    await waitFor(() => expect(counter.dismissRecord).toHaveBeenCalledWith({ seq: 52, reason: 'test entry' }));
+    await waitFor(() => expect(screen.getAllByTestId('attention-item').map((r) => r.dataset.seq)).toEqual(['41']));
+    expect(screen.getByTestId('action-message').textContent).toBe('A-P012 dismissed: it will not be uploaded.');
+    expect(counter.resendRecord).not.toHaveBeenCalled();
+  });
+
+  it('Esc leaves the dismissal without sending; an operator is not offered it', async () => {
+    const counter = counterWith([attentionItem()]);
+    render(<NeedsAttention />);
+    await screen.findAllByTestId('attention-item');
+    fireEvent.click(within(item(41)).getByTestId('attention-dismiss'));
+    const form = await screen.findByTestId('dismiss-form');
+    fireEvent.keyDown(within(form).getByTestId('dismiss-record-reason'), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('dismiss-form')).toBeNull());
+    expect(counter.dismissRecord).not.toHaveBeenCalled();
+
+    act(() => useCounter.setState({ appState: { ...APP_STATE, operator: { ...APP_STATE.operator!, role: 'operator' } } }));
+    expect(within(item(41)).queryByTestId('attention-dismiss')).toBeNull();
+    expect(within(item(41)).getByTestId('attention-open')).toBeTruthy();
+  });
+
   it('reads the list again when main says something changed', async () => {
     let list = [attentionItem()];
     const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), listNeedsAttention: () => ok(list) });

@@ -23,6 +23,16 @@ const VIEW = reconciliationView({
       attempts: 1,
     }),
     reconciliationRow({
+      seq: 6,
+      status: 'dismissed',
+      kind: 'checkin.created',
+      token: 'A-P009',
+      code: 'not_booked',
+      reason: 'ref ID TEST000001 has no appointment',
+      attempts: 1,
+      dismissal: { at: '2026-11-25T06:00:00.000Z', by: 'super1', reason: 'test entry' },
+    }),
+    reconciliationRow({
       seq: 5,
       status: 'possible_duplicate',
       kind: 'walkin.registered',
@@ -31,7 +41,7 @@ const VIEW = reconciliationView({
       acknowledgedAt: '2026-11-25T05:00:00.000Z',
     }),
   ],
-  totals: { pending: 1, rejected: 1, possibleDuplicate: 1, acknowledged: 40 },
+  totals: { pending: 1, rejected: 1, dismissed: 1, possibleDuplicate: 1, acknowledged: 40 },
 });
 
 const set = (f: 'from' | 'to', value: string) => fireEvent.change(screen.getByTestId(`recon-${f}`), { target: { value } });
@@ -48,6 +58,7 @@ describe('reconciliation report', () => {
     expect(rows.map((r) => [r.dataset.status, r.dataset.token])).toEqual([
       ['pending', 'A-P001'],
       ['rejected', 'A-W002'],
+      ['dismissed', 'A-P009'],
       ['possible_duplicate', 'A-W003'],
     ]);
     const cells = (r: HTMLElement) => [...r.querySelectorAll('td')].map((td) => td.textContent);
@@ -64,6 +75,7 @@ describe('reconciliation report', () => {
       '—',
       '2',
       'A1',
+      '—',
     ]);
     expect(cells(rows[1]!)).toEqual(
       expect.arrayContaining([
@@ -75,13 +87,17 @@ describe('reconciliation report', () => {
       ]),
     );
     expect(cells(rows[2]!)).toEqual(
+      expect.arrayContaining(['Refused, dismissed by a supervisor', 'not_booked', 'super1: test entry']),
+    );
+    expect(cells(rows[3]!)).toEqual(
       expect.arrayContaining(['Possible duplicate', 'W-1001, W-1002', expect.stringMatching(/10:30/)]),
     );
 
     const totals = screen.getByTestId('recon-totals');
     expect(totals.dataset.pending).toBe('1');
     expect(totals.dataset.acknowledged).toBe('40');
-    expect(totals.textContent).toBe('Waiting to upload 1 · Refused 1 · Possible duplicates 1 · Uploaded 40');
+    expect(totals.dataset.dismissed).toBe('1');
+    expect(totals.textContent).toBe('Waiting to upload 1 · Refused 1 · Dismissed 1 · Possible duplicates 1 · Uploaded 40');
   });
 
   it('in Hindi', async () => {
@@ -92,6 +108,7 @@ describe('reconciliation report', () => {
     expect(screen.getByText('मिलान रिपोर्ट')).toBeTruthy();
     expect(screen.getByTestId('recon-export').textContent).toBe('CSV निर्यात करें');
     expect(screen.getByTestId('recon-table').textContent).toContain('पोर्टल ने अस्वीकार किया');
+    expect(screen.getByTestId('recon-table').textContent).toContain('अस्वीकृत, सुपरवाइज़र ने ख़ारिज किया');
   });
 
   it('checks the day range next to the field, in English and Hindi, before asking main', async () => {

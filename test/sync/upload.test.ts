@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../support/portal-process';
 import {
   eventually,
@@ -31,6 +32,23 @@ async function counter(options: Parameters<typeof syncedCounter>[1] = {}) {
   const c = await syncedCounter(portal, options);
   counters.push(c);
   return c;
+}
+
+/** Two walk-ins, the first refused by the portal as `test_entry`; waits until it needs attention. */
+async function firstWalkInRejected(c: SyncedCounter) {
+  await holdUploads();
+  const tickets = await registerWalkIns(c, 2);
+  const rejectedId = walkInIdOf(c, tickets[0]!.id);
+  await portal.admin.setFaults({ rejectRecordIds: [rejectedId], rejectCode: 'test_entry' });
+  await c.ok('syncNow', {});
+  await eventually(() => {
+    const s = status(c);
+    if (s.pending !== 0 || s.needsAttention !== 1) throw new Error(JSON.stringify(s));
+  });
+  await portal.admin.setFaults({});
+  const [item] = await c.ok('listNeedsAttention', {});
+  expect(item!.recordId).toBe(rejectedId);
+  return { item: item!, tickets, rejectedId };
 }
 
 /**
@@ -169,6 +187,74 @@ describe('sync with a real portal process', () => {
     } finally {
       await portal.admin.setFaults({});
     }
+  });
+
+  it('a supervisor dismisses a rejected record: it leaves needs attention, is never sent, and the reconciliation says who and why', async () => {
+    const c = await counter({ photoIdRetentionDays: 0 });
+    const { item, tickets, rejectedId } = await firstWalkInRejected(c);
+
+    // an operator may not dismiss; a reason is required
+    expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'test entry' })).code).toBe('FORBIDDEN');
+    await c.signIn({ loginId: 'super1', pin: '2468' });
+    const blank = await c.err('dismissRecord', { seq: item!.seq, reason: '   ' });
+    expect(blank.code).toBe('VALIDATION');
+    expect(blank.fields).toEqual([expect.objectContaining({ field: 'reason', code: 'required' })]);
+    expect((await c.err('dismissRecord', { seq: 999_999, reason: 'x' })).code).toBe('NOT_FOUND');
+
+    expect(await c.ok('dismissRecord', { seq: item!.seq, reason: 'test entry' })).toEqual({ seq: item!.seq });
+    expect(await c.ok('listNeedsAttention', {})).toEqual([]);
+    expect(status(c).needsAttention).toBe(0);
+    // once only, and no resend after it
+    expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'again' })).code).toBe('CONFLICT');
+    expect((await c.err('resendRecord', { seq: item!.seq })).code).toBe('CONFLICT');
+    // the full photo-ID number, no longer to be sent, is kept as its last 4 only
+    const w = c.backend.db.prepare('SELECT photo_id_number, photo_id_last4 FROM walkin WHERE id = ?').get(rejectedId) as {
+      photo_id_number: string;
+      photo_id_last4: string;
+    };
+    expect(w.photo_id_number).toBe(w.photo_id_last4);
+    const audit = c.backend.db.prepare("SELECT detail FROM audit_log WHERE action = 'outbox.dismissed'").all() as {
+      detail: string;
+    }[];
+    expect(audit.map((a) => JSON.parse(a.detail))).toEqual([
+      expect.objectContaining({ seq: item!.seq, recordId: rejectedId, code: 'test_entry', reason: 'test entry' }),
+    ]);
+
+    const view = await c.ok('getReconciliation', { from: c.today, to: c.today });
+    expect(view.totals).toMatchObject({ rejected: 0, dismissed: 1, pending: 0 });
+    const row = view.rows.find((r) => r.recordId === rejectedId)!;
+    expect(row.status).toBe('dismissed');
+    expect(row.code).toBe('test_entry');
+    expect(row.dismissal).toMatchObject({ by: 'super1', reason: 'test entry' });
+    const csv = await c.ok('exportReconciliation', { from: c.today, to: c.today });
+    expect(csv.csv).toMatch(/dismissed_at,dismissed_by,dismiss_reason\r\n/);
+    expect(csv.csv).toContain('super1,test entry');
+
+    // more records keep uploading, and the portal never gets the dismissed one
+    await registerWalkIns(c, 1);
+    await settled(c);
+    const atPortal = (await portal.admin.records(c.centreId, c.today)).records.map((r) => r.recordId);
+    expect(atPortal).toContain(walkInIdOf(c, tickets[1]!.id));
+    expect(atPortal).not.toContain(rejectedId);
+  });
+
+  it('a dismissed walk-in keeps its full photo-ID number for the configured retention, then only the last 4', async () => {
+    const c = await counter({ photoIdRetentionDays: 30 });
+    const { item, rejectedId } = await firstWalkInRejected(c);
+    await c.signIn({ loginId: 'super1', pin: '2468' });
+    await c.ok('dismissRecord', { seq: item.seq, reason: 'duplicate entry' });
+    const number = () =>
+      (c.backend.db.prepare('SELECT photo_id_number FROM walkin WHERE id = ?').get(rejectedId) as { photo_id_number: string })
+        .photo_id_number;
+    const full = number();
+    expect(full.length).toBeGreaterThan(4);
+    const day = 86_400_000;
+    sweepAcknowledged(c.backend.db, new Date(Date.now() + 29 * day), 30, 90);
+    expect(number()).toBe(full);
+    sweepAcknowledged(c.backend.db, new Date(Date.now() + 31 * day), 30, 90);
+    expect(number()).toBe(full.slice(-4));
+    const payload = JSON.parse(outboxRows(c).find((r) => r.seq === item.seq)!.payload);
+    expect(payload.person.photoIdNumber).toBe(`XXXX${full.slice(-4)}`);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as m001 from './001-initial';
 import * as m002 from './002-print-jobs';
 import * as m003 from './003-sync';
+import * as m004 from './004-dismissed';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -13,4 +14,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: m001.sql },
   { version: 2, name: 'print-jobs', sql: m002.sql },
   { version: 3, name: 'sync', sql: m003.sql },
+  { version: 4, name: 'dismissed', sql: m004.sql },
 ];

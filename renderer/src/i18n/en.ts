@@ -442,11 +442,19 @@ export const en = {
     resent: '{{token}} will be uploaded again.',
     resentNoToken: 'The record will be uploaded again.',
     gone: 'This record was already dealt with, here or at another counter; the list has been refreshed.',
+    dismiss: 'Dismiss…',
+    dismissTitle: 'Dismiss {{token}}: do not upload it',
+    dismissIntro:
+      'Only when this record must not reach the portal (a test entry, or the portal has it another way). Nothing is sent; the record stays in the reconciliation report as dismissed, with your reason.',
+    dismissReason: 'Reason for dismissing',
+    dismissSubmit: 'Dismiss, do not upload',
+    dismissed: '{{token}} dismissed: it will not be uploaded.',
+    dismissedNoToken: 'Record dismissed: it will not be uploaded.',
   },
   reconciliation: {
     title: 'Reconciliation report',
     intro:
-      'Records of the chosen days that are not cleanly with the portal: waiting to upload, refused, or possible duplicates. Days are the centre’s days.',
+      'Records of the chosen days that are not cleanly with the portal: waiting to upload, refused (and whether a supervisor dismissed them), or possible duplicates. Days are the centre’s days.',
     from: 'From day',
     to: 'To day',
     dayHint: 'YYYY-MM-DD',
@@ -457,7 +465,7 @@ export const en = {
     exported: 'Saved {{file}}.',
     empty: 'Nothing to reconcile for these days: every record is uploaded.',
     totals:
-      'Waiting to upload {{pending}} · Refused {{rejected}} · Possible duplicates {{possibleDuplicate}} · Uploaded {{acknowledged}}',
+      'Waiting to upload {{pending}} · Refused {{rejected}} · Dismissed {{dismissed}} · Possible duplicates {{possibleDuplicate}} · Uploaded {{acknowledged}}',
     never: '—',
     col: {
       day: 'Day',
@@ -472,10 +480,13 @@ export const en = {
       acknowledged: 'Acknowledged',
       attempts: 'Attempts',
       counter: 'Counter',
+      dismissal: 'Dismissed',
     },
+    dismissedBy: '{{by}}: {{reason}}',
     status: {
       pending: 'Waiting to upload',
       rejected: 'Refused by the portal',
+      dismissed: 'Refused, dismissed by a supervisor',
       possible_duplicate: 'Possible duplicate',
     },
   },

@@ -2,7 +2,13 @@ import { useCallback, useEffect, useRef, useState, type FormEvent, type Keyboard
 import { useTranslation } from 'react-i18next';
 import type { z } from 'zod';
 import type { RequestOf } from '../../../common/contract';
-import { GENDERS, checkInCorrectionSchema, walkInCorrectionSchema, type NeedsAttentionItem } from '../../../common/domain';
+import {
+  GENDERS,
+  checkInCorrectionSchema,
+  dismissReasonSchema,
+  walkInCorrectionSchema,
+  type NeedsAttentionItem,
+} from '../../../common/domain';
 import type { AppError, Result } from '../../../common/result';
 import { PHOTO_ID_TYPES, type PhotoIdType } from '../../../common/rules/photo-id';
 import { call } from '../api';
@@ -240,6 +246,94 @@ function ResendAsIs({ item, resend, onCancel }: CorrectionProps) {
   );
 }
 
+const DISMISS_FORM = 'dismiss-record';
+
+/** A supervisor closes a rejected record without uploading it, with a reason (kept in the reconciliation). */
+function Dismissal({
+  item,
+  dismiss,
+  onCancel,
+}: {
+  item: NeedsAttentionItem;
+  dismiss: (reason: string) => Promise<Outcome>;
+  onCancel: () => void;
+}) {
+  const { t } = useTranslation();
+  const [reason, setReason] = useState('');
+  const [problems, setProblems] = useState<FieldProblems>({});
+  const [error, setError] = useState<AppError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const reasonRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => reasonRef.current?.focus(), []);
+
+  const check = (v: string): FieldProblems => {
+    const parsed = dismissReasonSchema.safeParse(v);
+    return parsed.success ? {} : { reason: { code: parsed.error.issues[0]?.message ?? 'required' } };
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setError(null);
+    const p = check(reason);
+    setProblems(p);
+    if (p.reason) {
+      reasonRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    const r = await dismiss(reason.trim());
+    setBusy(false);
+    if (r.kind === 'refused') showRefusal(r.error, DISMISS_FORM, ['reason'], setProblems, setError);
+  };
+
+  return (
+    <form
+      noValidate
+      className="form inline-form correction"
+      data-testid="dismiss-form"
+      aria-labelledby={`${DISMISS_FORM}-title`}
+      aria-busy={busy}
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={escapeCancels(onCancel)}
+    >
+      <h3 id={`${DISMISS_FORM}-title`}>{t('attention.dismissTitle', { token: item.token ?? '' })}</h3>
+      <p className="intro">{t('attention.dismissIntro')}</p>
+      <Field
+        form={DISMISS_FORM}
+        name="reason"
+        label={t('attention.dismissReason')}
+        testId={`${DISMISS_FORM}-reason`}
+        problem={problems.reason}
+      >
+        {(c) => (
+          <input
+            {...c}
+            ref={reasonRef}
+            value={reason}
+            maxLength={200}
+            autoComplete="off"
+            onChange={(e) => {
+              setReason(e.target.value);
+              if (problems.reason) setProblems(check(e.target.value));
+            }}
+          />
+        )}
+      </Field>
+      <Notice error={error} testId="dismiss-error" />
+      <div className="actions">
+        <button type="submit" className="warning" data-testid="dismiss-submit" disabled={busy}>
+          {busy ? t('attention.sending') : t('attention.dismissSubmit')} <Kbd>Enter</Kbd>
+        </button>
+        <button type="button" data-testid="dismiss-cancel" onClick={onCancel}>
+          {t('common.cancel')} <Kbd>Esc</Kbd>
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function Correction(props: CorrectionProps) {
   const { item } = props;
   if (item.correctable === 'walkin') return <WalkInCorrection {...props} />;
@@ -249,7 +343,8 @@ function Correction(props: CorrectionProps) {
 
 /**
  * Records the portal refused, for every operator: why, and a way to correct the walk-in or
- * check-in details and resend, or to resend as it is. An item leaves the list once resent.
+ * check-in details and resend, or to resend as it is; a supervisor may instead dismiss one
+ * that must not be uploaded. An item leaves the list once resent or dismissed.
  */
 export function NeedsAttention() {
   const { t } = useTranslation();
@@ -257,8 +352,9 @@ export function NeedsAttention() {
   const needsAttention = useCounter((s) => s.appState?.sync?.needsAttention);
   const timeZone = useCounter((s) => s.appState?.centre?.timeZone);
   const run = useCounter((s) => s.run);
+  const supervisor = useCounter((s) => s.appState?.operator?.role === 'supervisor');
   const [list, setList] = useState<NeedsAttentionItem[] | null>(null);
-  const [open, setOpen] = useState<number | null>(null);
+  const [open, setOpen] = useState<{ seq: number; mode: 'correct' | 'dismiss' } | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [gone, setGone] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -288,16 +384,13 @@ export function NeedsAttention() {
     focusItem(seq);
   };
 
-  const resend = async (item: NeedsAttentionItem, request: RequestOf<'resendRecord'>): Promise<Outcome> => {
-    setMessage(null);
-    setError(null);
-    setGone(false);
-    const r: Result<{ seq: number }> = await run('resendRecord', request);
+  /** Main's answer to a resend or a dismissal, for the list and the form that asked. */
+  const settle = (item: NeedsAttentionItem, r: Result<{ seq: number }>, done: string): Outcome => {
     if (r.ok) {
       const rest = (list ?? []).filter((i) => i.seq !== item.seq);
       setList(rest);
       setOpen(null);
-      setMessage(item.token ? t('attention.resent', { token: item.token }) : t('attention.resentNoToken'));
+      setMessage(done);
       // the cursor goes on to the next record, or to the heading when none is left
       focusItem(rest.find((i) => i.seq > item.seq)?.seq ?? rest[rest.length - 1]?.seq ?? null);
       void load();
@@ -312,6 +405,30 @@ export function NeedsAttention() {
       return { kind: 'gone', error: r.error };
     }
     return { kind: 'refused', error: r.error };
+  };
+
+  const openAs = (seq: number, mode: 'correct' | 'dismiss') => {
+    setMessage(null);
+    setError(null);
+    setOpen({ seq, mode });
+  };
+
+  const begin = () => {
+    setMessage(null);
+    setError(null);
+    setGone(false);
+  };
+
+  const resend = async (item: NeedsAttentionItem, request: RequestOf<'resendRecord'>): Promise<Outcome> => {
+    begin();
+    const r = await run('resendRecord', request);
+    return settle(item, r, item.token ? t('attention.resent', { token: item.token }) : t('attention.resentNoToken'));
+  };
+
+  const dismiss = async (item: NeedsAttentionItem, reason: string): Promise<Outcome> => {
+    begin();
+    const r = await run('dismissRecord', { seq: item.seq, reason });
+    return settle(item, r, item.token ? t('attention.dismissed', { token: item.token }) : t('attention.dismissedNoToken'));
   };
 
   const lang = currentLang();
@@ -354,22 +471,32 @@ export function NeedsAttention() {
                 <span className="visually-hidden">{t('attention.reason')}: </span>
                 {item.reason} <span className="muted">({t('attention.code', { code: item.code })})</span>
               </div>
-              {open === item.seq ? (
+              {open?.seq === item.seq && open.mode === 'correct' ? (
                 <Correction item={item} resend={(request) => resend(item, request)} onCancel={() => close(item.seq)} />
+              ) : open?.seq === item.seq && open.mode === 'dismiss' ? (
+                <Dismissal item={item} dismiss={(reason) => dismiss(item, reason)} onCancel={() => close(item.seq)} />
               ) : (
-                <button
-                  type="button"
-                  className="primary"
-                  data-testid="attention-open"
-                  data-seq={item.seq}
-                  onClick={() => {
-                    setMessage(null);
-                    setError(null);
-                    setOpen(item.seq);
-                  }}
-                >
-                  {item.correctable === 'none' ? t('attention.resend') : t('attention.correct')}
-                </button>
+                <div className="actions">
+                  <button
+                    type="button"
+                    className="primary"
+                    data-testid="attention-open"
+                    data-seq={item.seq}
+                    onClick={() => openAs(item.seq, 'correct')}
+                  >
+                    {item.correctable === 'none' ? t('attention.resend') : t('attention.correct')}
+                  </button>
+                  {supervisor ? (
+                    <button
+                      type="button"
+                      data-testid="attention-dismiss"
+                      data-seq={item.seq}
+                      onClick={() => openAs(item.seq, 'dismiss')}
+                    >
+                      {t('attention.dismiss')}
+                    </button>
+                  ) : null}
+                </div>
               )}
             </li>
           ))}

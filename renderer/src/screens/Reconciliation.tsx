@@ -167,6 +167,7 @@ export function Reconciliation() {
             data-to={view.to}
             data-pending={view.totals.pending}
             data-rejected={view.totals.rejected}
+            data-dismissed={view.totals.dismissed}
             data-possible-duplicate={view.totals.possibleDuplicate}
             data-acknowledged={view.totals.acknowledged}
           >
@@ -193,6 +194,7 @@ export function Reconciliation() {
                     <th>{t('reconciliation.col.acknowledged')}</th>
                     <th>{t('reconciliation.col.attempts')}</th>
                     <th>{t('reconciliation.col.counter')}</th>
+                    <th>{t('reconciliation.col.dismissal')}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -217,6 +219,11 @@ export function Reconciliation() {
                       <td>{row.acknowledgedAt ? whenText(row.acknowledgedAt, lang, now, timeZone) : never}</td>
                       <td>{row.attempts}</td>
                       <td>{row.counterCode ?? never}</td>
+                      <td data-testid="recon-dismissal">
+                        {row.dismissal
+                          ? t('reconciliation.dismissedBy', { by: row.dismissal.by ?? never, reason: row.dismissal.reason })
+                          : never}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
