@@ -401,6 +401,14 @@ export const rosterInfoSchema = z.object({
 });
 export type RosterInfo = z.infer<typeof rosterInfoSchema>;
 
+/**
+ * Whether a ticket's records have reached the portal: its check-in or walk-in record and the
+ * events on it (called, served, ...). `attention`: one was refused and waits for correction;
+ * `waiting`: one is still in the outbox; `dismissed`: a refused one was dismissed by a supervisor.
+ */
+export const UPLOAD_STATES = ['uploaded', 'waiting', 'attention', 'dismissed'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
 export const queueViewSchema = z.object({
   day: z.string(),
   waiting: z.object({ priority: z.array(ticketViewSchema), walkin: z.array(ticketViewSchema) }),
@@ -414,6 +422,8 @@ export const queueViewSchema = z.object({
   oldestWaitMinutes: z.object({ priority: z.number().nullable(), walkin: z.number().nullable() }),
   policy: queuePolicySchema,
   now: isoTime,
+  /** upload state of each ticket listed above, by ticket ID */
+  uploads: z.record(z.string(), z.enum(UPLOAD_STATES)),
 });
 export type QueueView = z.infer<typeof queueViewSchema>;
 

@@ -27,7 +27,9 @@ export interface OutboxEntry {
 }
 
 /** Rejected rows neither resent nor dismissed: what "needs attention" lists (an SQL condition on outbox). */
-export const NEEDS_ATTENTION = "state = 'rejected' AND corrected_by IS NULL AND dismissed_at IS NULL";
+export const NEEDS_ATTENTION_OF = (table: string): string =>
+  `${table}.state = 'rejected' AND ${table}.corrected_by IS NULL AND ${table}.dismissed_at IS NULL`;
+export const NEEDS_ATTENTION = NEEDS_ATTENTION_OF('outbox');
 
 /** Appends one outbox row. Call only inside the transaction that makes the change. */
 export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload: object, at: string): number {

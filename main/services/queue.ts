@@ -1,9 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { QueueView, TicketView } from '../../common/domain';
+import type { QueueView, TicketView, UploadState } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
 import { decideNext, type WaitingTicket } from '../../common/rules/queue-policy';
+import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
+import { NEEDS_ATTENTION_OF } from './outbox';
 import { toTicketView, transition, type TicketRow } from './tickets';
 
 const RECENT = 15;
@@ -72,6 +74,7 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
   const waitMinutes = (rows: TicketRow[]) =>
     rows[0] ? Math.max(0, Math.floor((now.getTime() - Date.parse(rows[0].queued_at)) / 60_000)) : null;
   const nextRow = decision ? [...priority, ...walkin].find((r) => r.id === decision.ticketId) : undefined;
+  const listed = [...priority, ...walkin, ...called, ...recent];
   return {
     day,
     waiting: { priority: priority.map(toTicketView), walkin: walkin.map(toTicketView) },
@@ -85,7 +88,33 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
     oldestWaitMinutes: { priority: waitMinutes(priority), walkin: waitMinutes(walkin) },
     policy: config.queuePolicy,
     now: now.toISOString(),
+    uploads: uploadStates(db, listed),
   };
+}
+
+/**
+ * Whether each ticket's outbox rows (its check-in or walk-in record, and its events) have
+ * reached the portal: one indexed lookup per ticket, in one statement. A refusal waiting for
+ * correction comes first, then anything still waiting to upload.
+ */
+export function uploadStates(db: Db, tickets: readonly Pick<TicketRow, 'id'>[]): Record<string, UploadState> {
+  if (tickets.length === 0) return {};
+  const rows = db
+    .prepare(
+      `SELECT t.id AS id,
+              coalesce(max(${NEEDS_ATTENTION_OF('o')}), 0) AS attention,
+              coalesce(max(o.state = 'pending'), 0) AS waiting,
+              coalesce(max(o.dismissed_at IS NOT NULL AND o.corrected_by IS NULL), 0) AS dismissed
+         FROM ticket t LEFT JOIN outbox o ON o.record_id IN (t.id, t.walkin_id)
+        WHERE t.id IN (SELECT value FROM json_each(?))
+        GROUP BY t.id`,
+    )
+    .all(JSON.stringify(tickets.map((t) => t.id))) as { id: string; attention: number; waiting: number; dismissed: number }[];
+  const out: Record<string, UploadState> = {};
+  for (const r of rows) {
+    out[r.id] = r.attention ? 'attention' : r.waiting ? 'waiting' : r.dismissed ? 'dismissed' : 'uploaded';
+  }
+  return out;
 }
 
 /** Calls whoever the policy says is next. Decided and called in one transaction, so two quick presses call two people, never one twice. */

@@ -148,6 +148,7 @@ export function queueView(over: Partial<QueueView> = {}): QueueView {
     oldestWaitMinutes: { priority: null, walkin: null },
     policy: APP_STATE.policy!,
     now: '2026-11-25T04:10:00.000Z',
+    uploads: {},
     ...over,
   };
 }

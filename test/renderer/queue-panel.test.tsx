@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { QueuePanel } from '../../renderer/src/screens/QueuePanel';
 import { useCounter } from '../../renderer/src/store';
 import { installFakeCounter, ok, queueView, ticket } from './fake-counter';
@@ -94,6 +94,55 @@ describe('queue panel', () => {
     expect(counter.serveTicket).toHaveBeenCalledWith({ ticketId: c1.id, vaccine: 'COVISHIELD', lotNumber: '4121Z005', dose: 2 });
     // the next serve starts from the same vial
     expect(useCounter.getState().lastServe).toEqual({ vaccine: 'COVISHIELD', lotNumber: '4121Z005' });
+  });
+
+  it('marks each ticket with its upload state: words for anything not uploaded, a quiet tick otherwise', async () => {
+    const served = ticket({ token: 'A-P009', status: 'served', name: 'Served Person' });
+    installFakeCounter({
+      getQueue: () =>
+        ok({
+          ...QUEUE,
+          recent: [served],
+          uploads: {
+            [p1.id]: 'uploaded',
+            [p2.id]: 'waiting',
+            [w1.id]: 'attention',
+            [c1.id]: 'uploaded',
+            [served.id]: 'dismissed',
+          },
+        }),
+    });
+    render(<QueuePanel />);
+    await screen.findByTestId('lane-priority');
+    const mark = (testId: string, token: string) =>
+      within(screen.getAllByTestId(testId).find((el) => el.dataset.token === token)!).getByTestId('upload-mark');
+    expect(mark('waiting-ticket', 'A-P001').dataset.state).toBe('uploaded');
+    expect(mark('waiting-ticket', 'A-P001').querySelector('.visually-hidden')?.textContent).toBe(' uploaded');
+    expect(mark('waiting-ticket', 'A-P002').textContent).toBe('↑ not uploaded yet');
+    expect(mark('waiting-ticket', 'A-W001').textContent).toBe('! refused by the portal');
+    expect(mark('called-ticket', 'A-P000').dataset.state).toBe('uploaded');
+    expect(mark('recent-ticket', 'A-P009').textContent).toBe('– not uploaded (dismissed)');
+    // each state its own shape, so it reads without colour
+    const shapes = new Set(screen.getAllByTestId('upload-mark').map((m) => m.querySelector('[aria-hidden]')!.textContent));
+    expect(shapes.size).toBe(4);
+  });
+
+  it('reads the queue again, at most once a second, while uploads move', async () => {
+    const counter = installFakeCounter({ getQueue: () => ok(QUEUE) });
+    render(<QueuePanel />);
+    await screen.findByTestId('lane-priority');
+    const before = counter.getQueue.mock.calls.length;
+    const sync = useCounter.getState().appState!.sync!;
+    // five status reports within a second: one read of the queue
+    for (let pending = 5; pending > 0; pending--) {
+      act(() => useCounter.getState().handleEvent({ type: 'status', sync: { ...sync, pending } }));
+    }
+    await waitFor(() => expect(counter.getQueue.mock.calls.length).toBe(before + 1), { timeout: 3000 });
+    // a report that moves nothing reads nothing
+    await new Promise((r) => setTimeout(r, 1200));
+    act(() => useCounter.getState().handleEvent({ type: 'status', sync: { ...sync, pending: 1, uploading: true } }));
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(counter.getQueue.mock.calls.length).toBe(before + 1);
   });
 
   it('refreshes the queue when the counter says something changed', async () => {

@@ -131,6 +131,20 @@ describe('the outbox', () => {
     }
   });
 
+  it("marks each ticket in the queue by its outbox rows: the record's and its events'", async () => {
+    const uploads = async () => (await c.ok('getQueue', {})).uploads;
+    const acknowledgeAll = () => c.backend.db.prepare("UPDATE outbox SET state = 'acknowledged' WHERE state = 'pending'").run();
+    const p = await c.ok('checkIn', { refId: 'REF000001' });
+    const w = await c.ok('registerWalkIn', { submissionId: SUBMISSION(3), form: walkInForm(3), acknowledgedDuplicates: [] });
+    expect(await uploads()).toEqual({ [p.id]: 'waiting', [w.id]: 'waiting' });
+    acknowledgeAll();
+    expect(await uploads()).toEqual({ [p.id]: 'uploaded', [w.id]: 'uploaded' });
+    // a new event on the ticket waits to upload again; the walk-in's record (keyed by its walk-in ID) counts too
+    await c.ok('callTicket', { ticketId: p.id });
+    c.backend.db.prepare("UPDATE outbox SET state = 'rejected', reject_code = 'x' WHERE kind = 'walkin.registered'").run();
+    expect(await uploads()).toEqual({ [p.id]: 'waiting', [w.id]: 'attention' });
+  });
+
   it('gets no row from refused or read-only calls', async () => {
     const t = await c.ok('checkIn', { refId: 'REF000001' });
     const n = outboxCount(c);

@@ -38,6 +38,9 @@ async function counter(options: Parameters<typeof syncedCounter>[1] = {}) {
 async function firstWalkInRejected(c: SyncedCounter) {
   await holdUploads();
   const tickets = await registerWalkIns(c, 2);
+  const uploads = async () => (await c.ok('getQueue', {})).uploads;
+  // the queue marks each ticket: nothing has gone yet
+  expect(await uploads()).toEqual({ [tickets[0]!.id]: 'waiting', [tickets[1]!.id]: 'waiting' });
   const rejectedId = walkInIdOf(c, tickets[0]!.id);
   await portal.admin.setFaults({ rejectRecordIds: [rejectedId], rejectCode: 'test_entry' });
   await c.ok('syncNow', {});
@@ -48,7 +51,8 @@ async function firstWalkInRejected(c: SyncedCounter) {
   await portal.admin.setFaults({});
   const [item] = await c.ok('listNeedsAttention', {});
   expect(item!.recordId).toBe(rejectedId);
-  return { item: item!, tickets, rejectedId };
+  expect(await uploads()).toEqual({ [tickets[0]!.id]: 'attention', [tickets[1]!.id]: 'uploaded' });
+  return { item: item!, tickets, rejectedId, uploads };
 }
 
 /**
@@ -191,7 +195,7 @@ describe('sync with a real portal process', () => {
 
   it('a supervisor dismisses a rejected record: it leaves needs attention, is never sent, and the reconciliation says who and why', async () => {
     const c = await counter({ photoIdRetentionDays: 0 });
-    const { item, tickets, rejectedId } = await firstWalkInRejected(c);
+    const { item, tickets, rejectedId, uploads } = await firstWalkInRejected(c);
 
     // an operator may not dismiss; a reason is required
     expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'test entry' })).code).toBe('FORBIDDEN');
@@ -204,6 +208,7 @@ describe('sync with a real portal process', () => {
     expect(await c.ok('dismissRecord', { seq: item!.seq, reason: 'test entry' })).toEqual({ seq: item!.seq });
     expect(await c.ok('listNeedsAttention', {})).toEqual([]);
     expect(status(c).needsAttention).toBe(0);
+    expect((await uploads())[tickets[0]!.id]).toBe('dismissed');
     // once only, and no resend after it
     expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'again' })).code).toBe('CONFLICT');
     expect((await c.err('resendRecord', { seq: item!.seq })).code).toBe('CONFLICT');

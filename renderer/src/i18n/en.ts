@@ -251,6 +251,12 @@ export const en = {
     slipPrinting: 'Printing slip…',
     slipAnnounce: 'Slip for {{token}} sent to the printer',
     badgeSlipFailed: 'slip not printed',
+    upload: {
+      uploaded: 'uploaded',
+      waiting: 'not uploaded yet',
+      attention: 'refused by the portal',
+      dismissed: 'not uploaded (dismissed)',
+    },
   },
   serve: {
     title: 'Record vaccination for {{token}}',

@@ -250,6 +250,12 @@ export const hi: Messages = {
     slipPrinting: 'पर्ची छप रही है…',
     slipAnnounce: '{{token}} की पर्ची प्रिंटर को भेजी गई',
     badgeSlipFailed: 'पर्ची नहीं छपी',
+    upload: {
+      uploaded: 'अपलोड हुआ',
+      waiting: 'अभी अपलोड नहीं हुआ',
+      attention: 'पोर्टल ने अस्वीकार किया',
+      dismissed: 'अपलोड नहीं (ख़ारिज)',
+    },
   },
   serve: {
     title: '{{token}} का टीकाकरण दर्ज करें',

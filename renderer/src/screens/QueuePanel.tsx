@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { LaneName, QueueView, TicketView } from '../../../common/domain';
+import type { LaneName, QueueView, TicketView, UploadState } from '../../../common/domain';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { tDynamic } from '../i18n';
@@ -17,11 +17,32 @@ function waitMinutes(queue: QueueView, ticket: TicketView): number {
   return Number.isFinite(ms) ? Math.max(0, Math.floor(ms / 60_000)) : 0;
 }
 
+/** A different shape for each upload state, so it reads without colour too. */
+const UPLOAD_MARK: Record<UploadState, string> = { uploaded: '✓', waiting: '↑', attention: '!', dismissed: '–' };
+
+/**
+ * Whether this ticket's records have reached the portal. "Uploaded" is a quiet tick (its words
+ * for screen readers); anything else says so in words.
+ */
+function UploadMark({ ticket }: { ticket: TicketView }) {
+  const { t } = useTranslation();
+  const state = useCounter((s) => s.queue?.uploads[ticket.id]);
+  if (!state) return null;
+  const words = t(`queue.upload.${state}`);
+  return (
+    <span className={`upload-mark upload-${state}`} data-testid="upload-mark" data-state={state} title={words}>
+      <span aria-hidden="true">{UPLOAD_MARK[state]}</span>
+      <span className={state === 'uploaded' ? 'visually-hidden' : undefined}> {words}</span>
+    </span>
+  );
+}
+
 function Badges({ ticket }: { ticket: TicketView }) {
   const { t } = useTranslation();
   const slip = useCounter((s) => latestJobFor(s.printJobs, ticket.id));
   return (
     <>
+      <UploadMark ticket={ticket} />
       {!ticket.verified ? <span className="badge badge-unverified">{t('queue.badgeUnverified')}</span> : null}
       {ticket.late ? <span className="badge badge-late">{t('queue.badgeLate')}</span> : null}
       {ticket.recallCount > 0 ? <span className="badge">{t('queue.badgeRecalled', { count: ticket.recallCount })}</span> : null}
@@ -312,6 +333,7 @@ export function QueuePanel() {
                   <span className="token">{ticket.token}</span>
                   <span className="ticket-name">{ticket.name}</span>
                   <span className={`badge badge-${ticket.status}`}>{t(`ticketStatus.${ticket.status}`)}</span>
+                  <UploadMark ticket={ticket} />
                   {ticket.status === 'no_show' ? (
                     <button type="button" data-testid="requeue-button" onClick={() => after(requeueTicket(ticket.id))}>
                       {t('queue.requeue')}
