@@ -36,6 +36,7 @@ export const METHOD_NAMES = [
   'listNeedsAttention',
   'resendRecord',
   'dismissRecord',
+  'closeDay',
   'getReconciliation',
   'exportReconciliation',
 ] as const;

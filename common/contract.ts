@@ -30,6 +30,7 @@ import {
   walkInCorrectionSchema,
   checkInCorrectionSchema,
   dismissReasonSchema,
+  isoDaySchema,
   reconciliationViewSchema,
   dayRangeSchema,
 } from './domain';
@@ -232,6 +233,16 @@ export const contract = {
   dismissRecord: method(
     z.object({ seq: z.number().int().positive(), reason: dismissReasonSchema }).strict(),
     z.object({ seq: z.number().int() }),
+    'supervisor',
+    true,
+  ),
+  /**
+   * Closes a day that is over: every ticket of it still waiting or called is cancelled as not
+   * finished by the end of the day (one ticket.cancelled row each, so the portal learns it).
+   */
+  closeDay: method(
+    z.object({ day: isoDaySchema }).strict(),
+    z.object({ day: z.string(), closed: z.number().int() }),
     'supervisor',
     true,
   ),

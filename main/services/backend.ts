@@ -368,8 +368,10 @@ export class CounterBackend {
       listNeedsAttention: () => listNeedsAttention(this.db),
       resendRecord: (r) => resendRecord(this.context(), r),
       dismissRecord: (r) => dismissRecord(this.context(), r),
-      getReconciliation: (r) => reconciliation(this.db, r.from, r.to),
-      exportReconciliation: (r) => reconciliationCsv(reconciliation(this.db, r.from, r.to), this.config!.centre.id),
+      closeDay: (r) => queue.closeDay(this.context(), r.day),
+      getReconciliation: (r) => reconciliation(this.db, r.from, r.to, this.today()!),
+      exportReconciliation: (r) =>
+        reconciliationCsv(reconciliation(this.db, r.from, r.to, this.today()!), this.config!.centre.id),
     };
   }
 }

@@ -138,6 +138,38 @@ export const requeueTicket = (ctx: ServiceContext, id: string): TicketView => to
 export const cancelTicket = (ctx: ServiceContext, id: string, reason: string): TicketView =>
   toTicketView(transition(ctx, id, 'cancel', { reason }));
 
+/** The cancel reason of tickets a supervisor closed with their day (sent to the portal as it is). */
+export const END_OF_DAY_REASON = 'end_of_day';
+
+/**
+ * Closes a day that is over: every ticket of it still waiting or called is cancelled as not
+ * finished by the end of the day, each with its own event and outbox row, all in one
+ * transaction, with an audit row. Today cannot be closed: its queue is still open.
+ */
+export function closeDay(ctx: ServiceContext, day: string): { day: string; closed: number } {
+  const { db } = ctx;
+  const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
+  if (day >= today) {
+    throw new DomainError('VALIDATION', `${day} is not over yet (today is ${today})`, {
+      fields: [{ field: 'day', code: 'day_not_over' }],
+    });
+  }
+  return db
+    .transaction(() => {
+      const open = db
+        .prepare("SELECT id FROM ticket WHERE day = ? AND status IN ('waiting', 'called') ORDER BY lane, seq")
+        .all(day) as { id: string }[];
+      for (const t of open) transition(ctx, t.id, 'cancel', { reason: END_OF_DAY_REASON, endOfDay: true });
+      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'day.closed', ?)").run(
+        ctx.clock().toISOString(),
+        ctx.operator.id,
+        JSON.stringify({ day, closed: open.length }),
+      );
+      return { day, closed: open.length };
+    })
+    .immediate();
+}
+
 /** Serves a called ticket and records the vaccination the portal needs, in the same transaction. */
 export function serveTicket(
   ctx: ServiceContext,

@@ -211,7 +211,7 @@ function correctCheckIn(ctx: ServiceContext, ticketId: string, payload: Payload,
  * Reconciliation for the centre's days `from`..`to`: every record still pending, rejected
  * and not resent (dismissed or not), or acknowledged with the portal's possible-duplicate flag.
  */
-export function reconciliation(db: Db, from: string, to: string): ReconciliationView {
+export function reconciliation(db: Db, from: string, to: string, today: string): ReconciliationView {
   const rows = db
     .prepare(
       `SELECT outbox.*, operator.login_id AS dismissed_by_login FROM outbox
@@ -267,9 +267,17 @@ export function reconciliation(db: Db, from: string, to: string): Reconciliation
     };
   });
   const count = (s: ReconciliationRow['status']) => out.filter((r) => r.status === s).length;
+  const openTickets = db
+    .prepare(
+      `SELECT day, count(*) AS count FROM ticket
+        WHERE day BETWEEN ? AND ? AND day < ? AND status IN ('waiting', 'called')
+        GROUP BY day ORDER BY day`,
+    )
+    .all(from, to, today) as { day: string; count: number }[];
   return {
     from,
     to,
+    openTickets,
     rows: out,
     totals: {
       pending: count('pending'),

@@ -242,6 +242,7 @@ export function reconciliationView(over: Partial<ReconciliationView> = {}): Reco
     to: '2026-11-25',
     rows: [],
     totals: { pending: 0, rejected: 0, dismissed: 0, possibleDuplicate: 0, acknowledged: 0 },
+    openTickets: [],
     ...over,
   };
 }

@@ -100,6 +100,34 @@ describe('reconciliation report', () => {
     expect(totals.textContent).toBe('Waiting to upload 1 · Refused 1 · Dismissed 1 · Possible duplicates 1 · Uploaded 40');
   });
 
+  it('offers to close a past day with tickets never finished, after a second press, and reads the report again', async () => {
+    let open = [{ day: '2026-11-24', count: 3 }];
+    const counter = installFakeCounter({
+      getReconciliation: () => ok(reconciliationView({ from: '2026-11-24', to: '2026-11-25', openTickets: open })),
+      closeDay: (r: { day: string }) => {
+        open = [];
+        return ok({ day: r.day, closed: 3 });
+      },
+    });
+    render(<Reconciliation />);
+    const notice = await screen.findByTestId('recon-open-day');
+    expect(notice.dataset.day).toBe('2026-11-24');
+    expect(notice.textContent).toContain('2026-11-24: 3 tickets were never finished (still waiting or called).');
+    fireEvent.click(within(notice).getByTestId('recon-close-day'));
+    expect(counter.closeDay).not.toHaveBeenCalled();
+    expect(notice.textContent).toContain('Cancel these 3 tickets as not finished by the end of the day?');
+    await waitFor(() => expect(document.activeElement).toBe(within(notice).getByTestId('recon-close-confirm')));
+    // "keep open" backs out without closing
+    fireEvent.click(within(notice).getByTestId('recon-close-keep'));
+    expect(within(notice).queryByTestId('recon-close-confirm')).toBeNull();
+    fireEvent.click(within(notice).getByTestId('recon-close-day'));
+    fireEvent.click(within(notice).getByTestId('recon-close-confirm'));
+    await waitFor(() => expect(counter.closeDay).toHaveBeenCalledWith({ day: '2026-11-24' }));
+    await waitFor(() => expect(screen.queryByTestId('recon-open-day')).toBeNull());
+    expect(screen.getByTestId('action-message').textContent).toBe('2026-11-24 closed: 3 tickets cancelled as not finished.');
+    expect(counter.getReconciliation).toHaveBeenLastCalledWith({ from: '2026-11-24', to: '2026-11-25' });
+  });
+
   it('in Hindi', async () => {
     installFakeCounter({ getReconciliation: () => ok(VIEW) });
     act(() => setLang('hi'));

@@ -75,6 +75,7 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   listNeedsAttention: {},
   resendRecord: { seq: 1, checkIn: { refId: 'ABC123456', name: 'Someone' } },
   dismissRecord: { seq: 1, reason: 'test entry' },
+  closeDay: { day: '2021-04-09' },
   getReconciliation: { from: '2026-11-01', to: '2026-11-25' },
   exportReconciliation: { from: '2026-11-25', to: '2026-11-25' },
 };

@@ -40,6 +40,64 @@ function checkRange(values: Range): { range: Range | null; problems: FieldProble
 }
 
 /** Supervisor: the records of some days that are not cleanly with the portal, and the same as CSV. */
+/**
+ * A past day with tickets still waiting or called: the supervisor closes it (after a second
+ * press), and they are cancelled as not finished by the end of the day.
+ */
+function OpenDay({ day, count, onClosed }: { day: string; count: number; onClosed: (closed: number) => void }) {
+  const { t } = useTranslation();
+  const run = useCounter((s) => s.run);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+  }, [confirming]);
+
+  const close = async () => {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    const r = await run('closeDay', { day });
+    setBusy(false);
+    if (r.ok) {
+      setConfirming(false);
+      onClosed(r.value.closed);
+    } else setError(r.error);
+  };
+
+  return (
+    <div className="notice notice-warning recon-open-day" data-testid="recon-open-day" data-day={day} data-count={count}>
+      <p>{t('reconciliation.openTickets', { day, count })}</p>
+      {confirming ? (
+        <div className="actions">
+          <span>{t('reconciliation.closeConfirm', { day, count })}</span>
+          <button
+            ref={confirmRef}
+            type="button"
+            className="warning"
+            data-testid="recon-close-confirm"
+            disabled={busy}
+            onClick={() => void close()}
+          >
+            {t('reconciliation.closeDay', { day })}
+          </button>
+          <button type="button" data-testid="recon-close-keep" onClick={() => setConfirming(false)}>
+            {t('reconciliation.keepOpen')}
+          </button>
+        </div>
+      ) : (
+        <button type="button" data-testid="recon-close-day" onClick={() => setConfirming(true)}>
+          {t('reconciliation.closeDay', { day })}…
+        </button>
+      )}
+      <Notice error={error} testId="recon-close-error" />
+    </div>
+  );
+}
+
 export function Reconciliation() {
   const { t } = useTranslation();
   const today = useCounter((s) => s.appState?.today) ?? localToday();
@@ -173,6 +231,17 @@ export function Reconciliation() {
           >
             {t('reconciliation.totals', view.totals)}
           </p>
+          {view.openTickets.map((o) => (
+            <OpenDay
+              key={o.day}
+              day={o.day}
+              count={o.count}
+              onClosed={(closed) => {
+                setMessage(t('reconciliation.closed', { day: o.day, count: closed }));
+                void show({ from: view.from, to: view.to });
+              }}
+            />
+          ))}
           {view.rows.length === 0 ? (
             <p className="empty" data-testid="recon-empty">
               {t('reconciliation.empty')}
