@@ -84,9 +84,6 @@ export interface CounterState {
   syncNow(): Promise<Result<SyncStatusView>>;
 }
 
-/** How often, at most, the queue is read again while uploads move (its per-ticket upload marks). */
-export const UPLOAD_MARKS_EVERY_MS = 1000;
-
 /** Methods that change stored data, as the contract declares them: after one, everything is refreshed. */
 const MUTATING = new Set<MethodName>(METHOD_NAMES.filter((m) => contract[m].mutates));
 
@@ -168,20 +165,9 @@ export const createCounterStore = () =>
     };
 
     /** The sync status as main told it last (an event, or the answer of Sync now). */
-    /** the queue's upload marks follow the outbox: read again at most once a second while it changes */
-    let uploadsTimer: ReturnType<typeof setTimeout> | null = null;
     const setSync = (sync: SyncStatusView) => {
       const a = get().appState;
-      if (!a) return;
-      const before = a.sync;
-      set({ appState: { ...a, sync, outbox: { pending: sync.pending } } });
-      const moved = !before || before.pending !== sync.pending || before.needsAttention !== sync.needsAttention;
-      if (moved && get().queue && !uploadsTimer) {
-        uploadsTimer = setTimeout(() => {
-          uploadsTimer = null;
-          void refreshQueue();
-        }, UPLOAD_MARKS_EVERY_MS);
-      }
+      if (a) set({ appState: { ...a, sync, outbox: { pending: sync.pending } } });
     };
 
     const refreshAll = async () => {

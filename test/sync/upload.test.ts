@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CounterEvent } from '../../common/contract';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../support/portal-process';
 import {
@@ -86,6 +87,20 @@ describe('sync with a real portal process', () => {
     expect(m.localRecords).toHaveLength(10);
     expect(m.portalEvents).toEqual(m.localEvents);
     expect(m.localEvents.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("tells the renderer when uploads are recorded, so the queue's upload marks follow", async () => {
+    const c = await counter();
+    await holdUploads();
+    const [t] = await registerWalkIns(c, 1);
+    expect((await c.ok('getQueue', {})).uploads[t!.id]).toBe('waiting');
+    const events: CounterEvent[] = [];
+    c.backend.events.on('event', (e) => events.push(e));
+    await portal.admin.setFaults({});
+    await c.ok('syncNow', {});
+    // the worker's answer reaches main, which says the outbox changed (the renderer then reads the queue again)
+    await eventually(() => expect(events).toContainEqual({ type: 'changed', method: 'syncNow' }));
+    expect((await c.ok('getQueue', {})).uploads[t!.id]).toBe('uploaded');
   });
 
   it('pulls roster changes: new bookings and cancellations, without a file', async () => {
