@@ -570,7 +570,7 @@ export const reconciliationViewSchema = z.object({
     possibleDuplicate: z.number().int(),
     acknowledged: z.number().int(),
   }),
-  /** days of the range before today with tickets still waiting or called: a supervisor closes them */
+  /** past days (the last 92, whatever the range) with tickets still waiting or called: a supervisor closes them */
   openTickets: z.array(z.object({ day: z.string(), count: z.number().int() })),
 });
 export type ReconciliationView = z.infer<typeof reconciliationViewSchema>;

@@ -4,6 +4,7 @@
  * flagged as a possible duplicate. The uploading itself happens in the sync worker.
  */
 import { stringify } from 'csv-stringify/sync';
+import { addDays } from '../../common/rules/centre-day';
 import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInForm } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import type { Db } from '../store/database';
@@ -207,6 +208,9 @@ function correctCheckIn(ctx: ServiceContext, ticketId: string, payload: Payload,
   payload.name = c.name;
 }
 
+/** How far back the reconciliation looks for days left with tickets waiting or called. */
+const OPEN_DAYS_LOOKBACK = 92;
+
 /**
  * Reconciliation for the centre's days `from`..`to`: every record still pending, rejected
  * and not resent (dismissed or not), or acknowledged with the portal's possible-duplicate flag.
@@ -267,13 +271,14 @@ export function reconciliation(db: Db, from: string, to: string, today: string):
     };
   });
   const count = (s: ReconciliationRow['status']) => out.filter((r) => r.status === s).length;
+  // whatever range is shown: a supervisor opening today's report learns that yesterday was left open
   const openTickets = db
     .prepare(
       `SELECT day, count(*) AS count FROM ticket
-        WHERE day BETWEEN ? AND ? AND day < ? AND status IN ('waiting', 'called')
+        WHERE day >= ? AND day < ? AND status IN ('waiting', 'called')
         GROUP BY day ORDER BY day`,
     )
-    .all(from, to, today) as { day: string; count: number }[];
+    .all(addDays(today, -OPEN_DAYS_LOOKBACK), today) as { day: string; count: number }[];
   return {
     from,
     to,

@@ -39,7 +39,9 @@ describe('closing a day', () => {
 
     c.clock.advance(24 * 3600_000);
     await c.signIn(SUPERVISOR);
-    const before = await c.ok('getReconciliation', { from: DAY, to: DAY });
+    // shown with today's report too: the morning after, yesterday was left open
+    const today = c.backend.today()!;
+    const before = await c.ok('getReconciliation', { from: today, to: today });
     expect(before.openTickets).toEqual([{ day: DAY, count: 3 }]);
     const outboxBefore = (c.backend.db.prepare('SELECT max(seq) AS n FROM outbox').get() as { n: number }).n;
 
