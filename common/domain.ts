@@ -232,7 +232,7 @@ export type PrintingSettings = z.output<typeof printingSettingsSchema>;
 /** The provisioning file: who this counter is and the rules it follows. Written by hospital IT or the first-run screen. */
 /** How the counter talks to the portal; every field has a default that suits a counter. */
 export const syncSettingsSchema = z.object({
-  /** days a walk-in's full photo-ID number is kept after the portal acknowledges it (0: reduced to the last 4 at once) */
+  /** days a walk-in's full photo-ID number is kept after the portal acknowledges it, or after its refused record is dismissed (0: reduced to the last 4 at once) */
   photoIdRetentionDays: z.number().int().min(0).max(90).default(0),
   /** how often the roster is pulled while the portal answers */
   rosterPullMinutes: z.number().int().min(1).max(120).default(5),

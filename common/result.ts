@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'ROSTER_REJECTED',
   'BUSY',
   'CONFLICT', // the record is no longer in the state the request assumed (e.g. already resent)
+  'NOT_DISMISSIBLE', // a refused record that must be corrected and resent, not dismissed; details.why says why
   'SYNC_NOT_CONFIGURED', // no portal in the provisioning: records stay in the outbox
   'INTERNAL',
 ] as const;

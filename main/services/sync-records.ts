@@ -138,6 +138,28 @@ function needingAttention(db: Db, seq: number): OutboxEntry {
 }
 
 /**
+ * A vaccination is never dismissed, nor the record of a person who was vaccinated: those are
+ * corrected and resent. The record of a ticket still open (waiting, called, no-show) is
+ * dismissed only once the ticket is cancelled, so no later event of it goes to the portal.
+ */
+function mayBeDismissed(db: Db, row: OutboxEntry): void {
+  const refuse = (why: 'vaccination' | 'served' | 'open', message: string, token?: string) => {
+    throw new DomainError('NOT_DISMISSIBLE', message, { details: { why, ...(token ? { token } : {}) } });
+  };
+  if (row.kind === 'vaccination.recorded') refuse('vaccination', 'a vaccination cannot be dismissed: correct and resend it');
+  if (row.kind !== 'walkin.registered' && row.kind !== 'checkin.created') return;
+  const ticket = db
+    .prepare('SELECT token, status FROM ticket WHERE id = ? OR walkin_id = ?')
+    .get(row.record_id, row.record_id) as { token: string; status: string } | undefined;
+  if (ticket?.status === 'served') {
+    refuse('served', `${ticket.token} was vaccinated: correct the record and resend it`, ticket.token);
+  }
+  if (ticket && ['waiting', 'called', 'no_show'].includes(ticket.status)) {
+    refuse('open', `${ticket.token} is still ${ticket.status}: cancel the ticket first`, ticket.token);
+  }
+}
+
+/**
  * A supervisor dismisses a rejected record instead of resending it: nothing goes to the
  * portal, the row stays rejected (and in the reconciliation, as dismissed, with who and why),
  * and the audit log has it. A walk-in's full photo-ID number, no longer to be sent, is
@@ -148,6 +170,7 @@ export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason:
   return db
     .transaction(() => {
       const row = needingAttention(db, input.seq);
+      mayBeDismissed(db, row);
       const at = ctx.clock().toISOString();
       db.prepare('UPDATE outbox SET dismissed_at = ?, dismissed_by = ?, dismiss_reason = ? WHERE seq = ?').run(
         at,

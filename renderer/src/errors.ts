@@ -70,6 +70,8 @@ export function describeError(t: TFunction, error: AppError, lang = 'en', timeZo
       });
     case 'ACCOUNT_LOCKED':
       return typeof d.until === 'string' ? t('signIn.lockedUntil', { time: timeOf(d.until, lang, timeZone) }) : base();
+    case 'NOT_DISMISSIBLE':
+      return tDynamic(t, `errors.notDismissible.${str(d.why)}`, 'errors.code.NOT_DISMISSIBLE', { token: str(d.token) });
     case 'NOT_FOUND':
       if (d.queueEmpty) return t('errors.queueEmpty');
       if (typeof d.refId === 'string') return t('errors.notInRoster', { refId: d.refId });

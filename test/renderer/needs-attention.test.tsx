@@ -261,10 +261,35 @@ describe('needs attention', () => {
     fireEvent.keyDown(within(form).getByTestId('dismiss-record-reason'), { key: 'Escape' });
     await waitFor(() => expect(screen.queryByTestId('dismiss-form')).toBeNull());
     expect(counter.dismissRecord).not.toHaveBeenCalled();
+    // the cursor is back on the button that opened it
+    await waitFor(() => expect(document.activeElement).toBe(within(item(41)).getByTestId('attention-dismiss')));
 
     act(() => useCounter.setState({ appState: { ...APP_STATE, operator: { ...APP_STATE.operator!, role: 'operator' } } }));
     expect(within(item(41)).queryByTestId('attention-dismiss')).toBeNull();
     expect(within(item(41)).getByTestId('attention-open')).toBeTruthy();
+  });
+
+  it("says why main refuses a dismissal, in the screen's language; a vaccination is not offered it", async () => {
+    const vaccination = attentionItem({ seq: 70, kind: 'vaccination.recorded', token: 'A-P030', correctable: 'none', walkIn: null });
+    installFakeCounter({
+      getAppState: () => ok(APP_STATE),
+      listNeedsAttention: () => ok([CHECK_IN, vaccination]),
+      dismissRecord: () => fail('NOT_DISMISSIBLE', { details: { why: 'open', token: 'A-P012' } }),
+    });
+    render(<NeedsAttention />);
+    await screen.findAllByTestId('attention-item');
+    expect(within(item(70)).queryByTestId('attention-dismiss')).toBeNull();
+    fireEvent.click(within(item(52)).getByTestId('attention-dismiss'));
+    const form = await screen.findByTestId('dismiss-form');
+    fireEvent.change(within(form).getByTestId('dismiss-record-reason'), { target: { value: 'test entry' } });
+    fireEvent.click(within(form).getByTestId('dismiss-submit'));
+    const error = await within(form).findByTestId('dismiss-error');
+    expect(error.dataset.code).toBe('NOT_DISMISSIBLE');
+    expect(error.textContent).toBe('A-P012 is still in the queue: cancel the ticket first, then dismiss its record.');
+    // the item stays, the form stays open
+    expect(screen.getAllByTestId('attention-item')).toHaveLength(2);
+    act(() => setLang('hi'));
+    expect(within(form).getByTestId('dismiss-error').textContent).toContain('पहले टिकट रद्द करें');
   });
 
   it('reads the list again when main says something changed', async () => {

@@ -117,14 +117,23 @@ describe('reconciliation report', () => {
     expect(counter.closeDay).not.toHaveBeenCalled();
     expect(notice.textContent).toContain('Cancel these 3 tickets as not finished by the end of the day?');
     await waitFor(() => expect(document.activeElement).toBe(within(notice).getByTestId('recon-close-confirm')));
-    // "keep open" backs out without closing
+    // the question is read with the focused button
+    const confirm = within(notice).getByTestId('recon-close-confirm');
+    expect(document.getElementById(confirm.getAttribute('aria-describedby')!)?.textContent).toContain('Cancel these 3');
+    // "keep open" (or Esc) backs out without closing, the cursor back where it was
     fireEvent.click(within(notice).getByTestId('recon-close-keep'));
     expect(within(notice).queryByTestId('recon-close-confirm')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(within(notice).getByTestId('recon-close-day')));
+    fireEvent.click(within(notice).getByTestId('recon-close-day'));
+    fireEvent.keyDown(within(notice).getByTestId('recon-close-confirm'), { key: 'Escape' });
+    await waitFor(() => expect(document.activeElement).toBe(within(notice).getByTestId('recon-close-day')));
+    expect(counter.closeDay).not.toHaveBeenCalled();
     fireEvent.click(within(notice).getByTestId('recon-close-day'));
     fireEvent.click(within(notice).getByTestId('recon-close-confirm'));
     await waitFor(() => expect(counter.closeDay).toHaveBeenCalledWith({ day: '2026-11-24' }));
     await waitFor(() => expect(screen.queryByTestId('recon-open-day')).toBeNull());
     expect(screen.getByTestId('action-message').textContent).toBe('2026-11-24 closed: 3 tickets cancelled as not finished.');
+    expect(document.activeElement).toBe(screen.getByText('Reconciliation report'));
     expect(counter.getReconciliation).toHaveBeenLastCalledWith({ from: '2026-11-24', to: '2026-11-25' });
   });
 

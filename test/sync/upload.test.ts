@@ -219,10 +219,18 @@ describe('sync with a real portal process', () => {
     expect(blank.code).toBe('VALIDATION');
     expect(blank.fields).toEqual([expect.objectContaining({ field: 'reason', code: 'required' })]);
     expect((await c.err('dismissRecord', { seq: 999_999, reason: 'x' })).code).toBe('NOT_FOUND');
+    // the ticket is still in the queue: cancelled first, so nothing more of it goes to the portal
+    expect(await c.err('dismissRecord', { seq: item!.seq, reason: 'test entry' })).toMatchObject({
+      code: 'NOT_DISMISSIBLE',
+      details: { why: 'open', token: tickets[0]!.token },
+    });
+    await c.ok('cancelTicket', { ticketId: tickets[0]!.id, reason: 'test entry' });
 
     expect(await c.ok('dismissRecord', { seq: item!.seq, reason: 'test entry' })).toEqual({ seq: item!.seq });
     expect(await c.ok('listNeedsAttention', {})).toEqual([]);
     expect(status(c).needsAttention).toBe(0);
+    // its cancellation uploads; then the ticket is marked dismissed
+    await settled(c);
     expect((await uploads())[tickets[0]!.id]).toBe('dismissed');
     // once only, and no resend after it
     expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'again' })).code).toBe('CONFLICT');
@@ -260,8 +268,9 @@ describe('sync with a real portal process', () => {
 
   it('a dismissed walk-in keeps its full photo-ID number for the configured retention, then only the last 4', async () => {
     const c = await counter({ photoIdRetentionDays: 30 });
-    const { item, rejectedId } = await firstWalkInRejected(c);
+    const { item, tickets, rejectedId } = await firstWalkInRejected(c);
     await c.signIn({ loginId: 'super1', pin: '2468' });
+    await c.ok('cancelTicket', { ticketId: tickets[0]!.id, reason: 'duplicate entry' });
     await c.ok('dismissRecord', { seq: item.seq, reason: 'duplicate entry' });
     const number = () =>
       (c.backend.db.prepare('SELECT photo_id_number FROM walkin WHERE id = ?').get(rejectedId) as { photo_id_number: string })

@@ -324,7 +324,7 @@ function Dismissal({
       <Notice error={error} testId="dismiss-error" />
       <div className="actions">
         <button type="submit" className="warning" data-testid="dismiss-submit" disabled={busy}>
-          {busy ? t('attention.sending') : t('attention.dismissSubmit')} <Kbd>Enter</Kbd>
+          {busy ? t('attention.dismissing') : t('attention.dismissSubmit')} <Kbd>Enter</Kbd>
         </button>
         <button type="button" data-testid="dismiss-cancel" onClick={onCancel}>
           {t('common.cancel')} <Kbd>Esc</Kbd>
@@ -371,17 +371,18 @@ export function NeedsAttention() {
     void load();
   }, [load, changeSeq, needsAttention]);
 
-  const focusItem = (seq: number | null) => {
+  /** Puts the cursor on an item's button (the one that opened its form, when backing out of it). */
+  const focusItem = (seq: number | null, button: 'attention-open' | 'attention-dismiss' = 'attention-open') => {
     setTimeout(() => {
-      const buttons = [...(listRef.current?.querySelectorAll<HTMLElement>('[data-testid="attention-open"]') ?? [])];
+      const buttons = [...(listRef.current?.querySelectorAll<HTMLElement>(`[data-testid="${button}"]`) ?? [])];
       const target = buttons.find((b) => b.dataset.seq === String(seq)) ?? buttons[0];
       (target ?? document.getElementById(ATTENTION_TITLE_ID))?.focus();
     }, 0);
   };
 
-  const close = (seq: number) => {
+  const close = (seq: number, mode: 'correct' | 'dismiss') => {
     setOpen(null);
-    focusItem(seq);
+    focusItem(seq, mode === 'dismiss' ? 'attention-dismiss' : 'attention-open');
   };
 
   /** Main's answer to a resend or a dismissal, for the list and the form that asked. */
@@ -472,9 +473,9 @@ export function NeedsAttention() {
                 {item.reason} <span className="muted">({t('attention.code', { code: item.code })})</span>
               </div>
               {open?.seq === item.seq && open.mode === 'correct' ? (
-                <Correction item={item} resend={(request) => resend(item, request)} onCancel={() => close(item.seq)} />
+                <Correction item={item} resend={(request) => resend(item, request)} onCancel={() => close(item.seq, 'correct')} />
               ) : open?.seq === item.seq && open.mode === 'dismiss' ? (
-                <Dismissal item={item} dismiss={(reason) => dismiss(item, reason)} onCancel={() => close(item.seq)} />
+                <Dismissal item={item} dismiss={(reason) => dismiss(item, reason)} onCancel={() => close(item.seq, 'dismiss')} />
               ) : (
                 <div className="actions">
                   <button
@@ -486,7 +487,7 @@ export function NeedsAttention() {
                   >
                     {item.correctable === 'none' ? t('attention.resend') : t('attention.correct')}
                   </button>
-                  {supervisor ? (
+                  {supervisor && item.kind !== 'vaccination.recorded' ? (
                     <button
                       type="button"
                       data-testid="attention-dismiss"

@@ -39,7 +39,6 @@ function checkRange(values: Range): { range: Range | null; problems: FieldProble
   return { range: null, problems: p };
 }
 
-/** Supervisor: the records of some days that are not cleanly with the portal, and the same as CSV. */
 /**
  * A past day with tickets still waiting or called: the supervisor closes it (after a second
  * press), and they are cancelled as not finished by the end of the day.
@@ -51,10 +50,21 @@ function OpenDay({ day, count, onClosed }: { day: string; count: number; onClose
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const askRef = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  const questionId = `recon-close-question-${day}`;
 
+  // the cursor goes to the confirmation, and back to the button that asked for it
   useEffect(() => {
-    if (confirming) confirmRef.current?.focus();
+    if (confirming) {
+      asked.current = true;
+      confirmRef.current?.focus();
+    } else if (asked.current) askRef.current?.focus();
   }, [confirming]);
+
+  const keepOpen = () => {
+    if (!busy) setConfirming(false);
+  };
 
   const close = async () => {
     if (busy) return;
@@ -72,24 +82,33 @@ function OpenDay({ day, count, onClosed }: { day: string; count: number; onClose
     <div className="notice notice-warning recon-open-day" data-testid="recon-open-day" data-day={day} data-count={count}>
       <p>{t('reconciliation.openTickets', { day, count })}</p>
       {confirming ? (
-        <div className="actions">
-          <span>{t('reconciliation.closeConfirm', { day, count })}</span>
+        <div
+          className="actions"
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            e.preventDefault();
+            e.stopPropagation();
+            keepOpen();
+          }}
+        >
+          <span id={questionId}>{t('reconciliation.closeConfirm', { day, count })}</span>
           <button
             ref={confirmRef}
             type="button"
             className="warning"
             data-testid="recon-close-confirm"
+            aria-describedby={questionId}
             disabled={busy}
             onClick={() => void close()}
           >
             {t('reconciliation.closeDay', { day })}
           </button>
-          <button type="button" data-testid="recon-close-keep" onClick={() => setConfirming(false)}>
-            {t('reconciliation.keepOpen')}
+          <button type="button" data-testid="recon-close-keep" disabled={busy} onClick={keepOpen}>
+            {t('reconciliation.keepOpen')} <Kbd>Esc</Kbd>
           </button>
         </div>
       ) : (
-        <button type="button" data-testid="recon-close-day" onClick={() => setConfirming(true)}>
+        <button ref={askRef} type="button" data-testid="recon-close-day" onClick={() => setConfirming(true)}>
           {t('reconciliation.closeDay', { day })}…
         </button>
       )}
@@ -98,6 +117,7 @@ function OpenDay({ day, count, onClosed }: { day: string; count: number; onClose
   );
 }
 
+/** Supervisor: the records of some days that are not cleanly with the portal, and the same as CSV. */
 export function Reconciliation() {
   const { t } = useTranslation();
   const today = useCounter((s) => s.appState?.today) ?? localToday();
@@ -199,7 +219,9 @@ export function Reconciliation() {
 
   return (
     <section className="panel reconciliation" aria-labelledby="recon-title" data-testid="recon-panel">
-      <h2 id="recon-title">{t('reconciliation.title')}</h2>
+      <h2 id="recon-title" tabIndex={-1}>
+        {t('reconciliation.title')}
+      </h2>
       <p className="intro">{t('reconciliation.intro')}</p>
       <form noValidate className="form" onSubmit={submit} aria-busy={busy !== null}>
         <div className="field-row">
@@ -238,6 +260,8 @@ export function Reconciliation() {
               count={o.count}
               onClosed={(closed) => {
                 setMessage(t('reconciliation.closed', { day: o.day, count: closed }));
+                // the notice goes away: the cursor goes to the report's heading
+                document.getElementById('recon-title')?.focus();
                 void show({ from: view.from, to: view.to });
               }}
             />
