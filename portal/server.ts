@@ -309,6 +309,15 @@ export function buildPortal(options: PortalOptions): Portal {
         return { revoked: store.revokeDevice(body.token) };
       });
       admin.get('/admin/clients', async () => ({ clients: store.clients() }));
+      admin.post('/admin/clients/accept-lost', async (req) => {
+        const body = parseBody(
+          z.object({ deviceId: z.uuid(), lastAppliedSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict(),
+          req.body,
+        );
+        const moved = store.acceptLostRecords(body.deviceId, body.lastAppliedSeq, clock());
+        req.log.warn(moved, 'records lost by this portal accepted: the device sequence moved forward');
+        return moved;
+      });
       admin.post('/admin/appointments', { bodyLimit: ADMIN_BODY_LIMIT }, async (req) => {
         const body = parseBody(z.object({ centreId, date: day, entries: z.array(appointmentInputSchema) }).strict(), req.body);
         return { changed: store.upsertAppointments(body.centreId, body.date, body.entries) };

@@ -357,6 +357,30 @@ export class PortalStore {
     }));
   }
 
+  /**
+   * Hospital IT accepts that this portal lost a device's records up to `lastAppliedSeq` (it was
+   * restored from a backup older than the counter keeps uploaded rows): the device's sequence
+   * moves forward so its later records are taken. Never backwards: that would take records twice.
+   */
+  acceptLostRecords(deviceId: string, lastAppliedSeq: number, now: Date): { deviceId: string; from: number; to: number } {
+    const id = deviceId.toLowerCase();
+    return this.db
+      .transaction(() => {
+        const client = this.q.client.get(id);
+        if (!client) throw new PortalError(404, 'unknown_device', `no device ${id} has pushed to this portal`);
+        if (lastAppliedSeq <= client.last_applied_seq) {
+          throw new PortalError(
+            409,
+            'not_ahead',
+            `device ${id} is already at seq ${client.last_applied_seq}: the sequence only moves forward`,
+          );
+        }
+        this.q.advanceClient.run(lastAppliedSeq, now.toISOString(), id);
+        return { deviceId: id, from: client.last_applied_seq, to: lastAppliedSeq };
+      })
+      .immediate();
+  }
+
   // ---- push ----
 
   /**
@@ -368,6 +392,9 @@ export class PortalStore {
   push(req: PushRequest, ctx: PushContext): PushResponse {
     const now = ctx.now.toISOString();
     const deviceId = req.deviceId.toLowerCase();
+    // A new device is remembered even when its first push is refused (a sequence gap after this
+    // portal was restored from a backup): IT can then see it and accept the records lost.
+    if (!this.q.client.get(deviceId)) this.q.insertClient.run(deviceId, ctx.tokenHash, req.centreId, now);
     return this.db
       .transaction((): PushResponse => {
         let client = this.q.client.get(deviceId);

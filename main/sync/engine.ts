@@ -241,8 +241,12 @@ export class SyncEngine {
           ? null
           : this.prepare(nextBatch(this.o.db, this.o.settings.batchSize, BATCH_BYTES, batch[batch.length - 1]!.seq));
         const answer = await inFlight.sending.catch((e: unknown) => {
-          // the portal lacks records it had acknowledged (restored from a backup): send them again
-          if (e instanceof PortalFailure && e.kind === 'sequence_gap' && e.expectedSeq !== null) this.resendFrom = e.expectedSeq;
+          // the portal lacks records it had acknowledged (restored from a backup): send them again,
+          // or, when this counter no longer keeps them, say that only hospital IT can settle it
+          if (e instanceof PortalFailure && e.kind === 'sequence_gap' && e.expectedSeq !== null) {
+            if (this.keeps(e.expectedSeq)) this.resendFrom = e.expectedSeq;
+            else throw this.recordsLost(e.expectedSeq);
+          }
           throw e;
         });
         inFlight = null;
@@ -319,6 +323,27 @@ export class SyncEngine {
     return { batch, body: batch.length > 0 ? pushBody(this.o.deviceId, this.o.centreId, this.o.counterCode, batch) : '' };
   }
 
+  private keeps(seq: number): boolean {
+    return this.o.db.prepare('SELECT 1 FROM outbox WHERE seq = ?').get(seq) !== undefined;
+  }
+
+  /**
+   * The portal lost acknowledged records that this counter has since removed: no retry can
+   * mend it. The status says so, with what hospital IT needs to accept the loss at the portal.
+   */
+  private recordsLost(from: number): PortalFailure {
+    const kept = this.o.db.prepare('SELECT min(seq) AS seq FROM outbox WHERE seq > ?').get(from) as { seq: number | null };
+    const upTo = (kept.seq ?? from + 1) - 1;
+    const failure = new PortalFailure(
+      'records_lost',
+      `the portal lacks records ${from}-${upTo} of this counter, uploaded before and no longer kept here: ` +
+        `restore the portal from a newer backup, or accept the loss for device ${this.o.deviceId} up to seq ${upTo}`,
+    );
+    this.o.log.error({ fromSeq: from, upTo, deviceId: this.o.deviceId }, failure.message);
+    this.update({ lastError: { code: failure.kind, message: failure.message } });
+    return failure;
+  }
+
   /** Pending rows in order; or, after a sequence gap, the rows the portal asked for again. */
   private nextBatch(): OutboxRow[] {
     if (this.resendFrom !== null) {
@@ -330,10 +355,8 @@ export class SyncEngine {
         );
         return again;
       }
-      this.o.log.error(
-        { fromSeq: this.resendFrom },
-        'the portal lacks records this counter no longer keeps: ask the portal team to restore them',
-      );
+      // removed since the portal asked for them (the sweep ran in between): said at the next answer
+      this.o.log.error({ fromSeq: this.resendFrom }, 'the portal lacks records this counter no longer keeps');
       this.resendFrom = null;
     }
     return nextBatch(this.o.db, this.o.settings.batchSize);

@@ -33,7 +33,9 @@ export type PortalFailureKind =
   /** the portal refused the request itself (400, 413): a counter-side defect, logged */
   | 'refused'
   /** an answer that is not what the protocol says */
-  | 'bad_answer';
+  | 'bad_answer'
+  /** the portal lacks acknowledged records this counter no longer keeps: hospital IT must act */
+  | 'records_lost';
 
 export class PortalFailure extends Error {
   constructor(

@@ -9,6 +9,7 @@ import {
 } from '../../common/sync-protocol';
 import type { Portal } from '../../portal/server';
 import {
+  ADMIN,
   CENTRE,
   DAY,
   OTHER_CENTRE,
@@ -84,6 +85,24 @@ describe('push: exactly once', () => {
     const res = await push(portal, batch(device, [walkIn(2)]));
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ error: 'sequence_gap', expectedSeq: 1 });
+  });
+
+  it('IT accepts records this portal lost: the device sequence moves forward (never back), admin token only', async () => {
+    const accept = (deviceId: string, lastAppliedSeq: number, token: string | null = ADMIN) =>
+      inject(portal, 'POST', '/admin/clients/accept-lost', { deviceId, lastAppliedSeq }, token);
+    expect((await accept(device, 5)).status).toBe(404); // never seen
+    // a first push after a restore from an older backup: refused, but the device is now known
+    expect((await push(portal, batch(device, [walkIn(6)]))).status).toBe(409);
+    expect(lastSeq()).toBe(0);
+    expect((await accept(device, 5, TOKEN)).status).toBe(401); // a device token is not the admin's
+    const res = await accept(device, 5);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ deviceId: device, from: 0, to: 5 });
+    expect((await accept(device, 5)).status).toBe(409);
+    expect((await accept(device, 4)).body).toMatchObject({ error: 'not_ahead' });
+    expect((await accept(device, 0)).status).toBe(400);
+    expect((await pushOk(batch(device, [walkIn(6)]))).lastAppliedSeq).toBe(6);
+    expect(records()).toHaveLength(1);
   });
 
   it('refuses non-consecutive sequence numbers in a batch with 409, applying nothing', async () => {

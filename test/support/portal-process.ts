@@ -48,6 +48,8 @@ export interface PortalAdmin {
   ): Promise<{ centreId: string; date: string; records: AdminRecord[]; events: AdminEvent[] }>;
   /** each device installation's last applied sequence number */
   clients(): Promise<DeviceClient[]>;
+  /** IT accepts that the portal lost a device's records up to `lastAppliedSeq` */
+  acceptLost(deviceId: string, lastAppliedSeq: number): Promise<{ deviceId: string; from: number; to: number }>;
   setFaults(config: FaultConfigInput): Promise<unknown>;
   stats(): Promise<PortalStatsSnapshot>;
   resetStats(): Promise<PortalStatsSnapshot>;
@@ -100,6 +102,7 @@ function adminClient(base: () => string, token: string): PortalAdmin {
     records: (centreId, date) =>
       call('GET', `/admin/records?centreId=${encodeURIComponent(centreId)}&date=${encodeURIComponent(date)}`),
     clients: async () => (await call<{ clients: DeviceClient[] }>('GET', '/admin/clients')).clients,
+    acceptLost: (deviceId, lastAppliedSeq) => call('POST', '/admin/clients/accept-lost', { deviceId, lastAppliedSeq }),
     setFaults: (config) => call('PUT', '/admin/faults', config),
     stats: () => call('GET', '/admin/stats'),
     resetStats: () => call('POST', '/admin/stats/reset'),

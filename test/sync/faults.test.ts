@@ -5,8 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../portal/faults';
+import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../support/portal-process';
-import { eventually, expectPortalMatches, registerWalkIns, settled, status, syncedCounter, type SyncedCounter } from './harness';
+import {
+  eventually,
+  expectPortalMatches,
+  outboxRows,
+  registerWalkIns,
+  settled,
+  status,
+  syncedCounter,
+  type SyncedCounter,
+} from './harness';
 
 let portal: PortalHandle;
 const counters: SyncedCounter[] = [];
@@ -122,6 +132,54 @@ describe('fault matrix', () => {
         return m;
       });
       expect(m.localRecords).toHaveLength(7);
+    } finally {
+      await second?.stop();
+    }
+  }, 90_000);
+
+  it('a portal that lost records the counter no longer keeps: the status says so until IT accepts the loss, then all new records go', async () => {
+    const first = await startPortalProcess();
+    const port = first.port;
+    let second: PortalHandle | null = null;
+    try {
+      const c = await syncedCounter(first);
+      counters.push(c);
+      await registerWalkIns(c, 4);
+      await settled(c);
+      // weeks later the counter has removed its acknowledged rows...
+      sweepAcknowledged(c.backend.db, new Date(Date.now() + 40 * 86_400_000), 0, 30);
+      expect(outboxRows(c)).toEqual([]);
+      // ...when the portal is restored from a backup that has none of them
+      await first.stop();
+      second = await startPortalProcess({ port });
+      await second.admin.addDevice(c.token, c.centreId);
+      await registerWalkIns(c, 3);
+      await c.ok('syncNow', {});
+      const s = await eventually(() => {
+        const s = status(c);
+        if (s.lastError?.code !== 'records_lost') throw new Error(JSON.stringify(s));
+        return s;
+      });
+      expect(s.lastError!.message).toContain(`accept the loss for device ${c.backend.deviceId} up to seq 4`);
+      expect(s.pending).toBe(3);
+      expect((await second.admin.records(c.centreId, c.today)).records).toEqual([]);
+
+      // hospital IT accepts the loss at the portal: the sequence moves forward, never back
+      await expect(second.admin.acceptLost(c.backend.deviceId, 0)).rejects.toThrow();
+      // the device is known to the portal once it has pushed (its refused pushes count)
+      await eventually(async () => expect((await second!.admin.clients()).map((d) => d.deviceId)).toContain(c.backend.deviceId));
+      expect(await second.admin.acceptLost(c.backend.deviceId, 4)).toMatchObject({ from: 0, to: 4 });
+      await expect(second.admin.acceptLost(c.backend.deviceId, 3)).rejects.toThrow(/409|not_ahead/);
+      await c.ok('syncNow', {});
+      const after = await settled(c, 45_000);
+      expect(after.lastError).toBeNull();
+      const held = (await second.admin.records(c.centreId, c.today)).records.map((r) => r.recordId).sort();
+      const local = outboxRows(c)
+        .filter((r) => r.kind === 'walkin.registered')
+        .map((r) => r.record_id)
+        .sort();
+      expect(held).toEqual(local);
+      expect(held).toHaveLength(3);
     } finally {
       await second?.stop();
     }

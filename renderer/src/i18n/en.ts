@@ -407,6 +407,8 @@ export const en = {
       invalid_cursor: 'The roster download had to start over.',
       refused: 'The portal refused the upload: call hospital IT if this stays.',
       bad_answer: 'The portal’s answer could not be read.',
+      records_lost:
+        'The portal has lost records this counter uploaded earlier and no longer keeps. Nothing new uploads until hospital IT restores the portal or accepts the loss (details in the log).',
       worker_stopped: 'The upload process stopped and is being started again; records are safe in the outbox.',
       other: 'Upload failed ({{code}}).',
     },
