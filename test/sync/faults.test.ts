@@ -110,19 +110,29 @@ describe('fault matrix', () => {
     }
   }, 90_000);
 
-  it('a portal restored from an older backup is sent again what it lost, and ends up with everything once', async () => {
+  /**
+   * A counter uploads 4 walk-ins to a portal that is then replaced by an empty one on the same
+   * address (restored from a backup without them); `meanwhile` runs in between.
+   */
+  async function portalRestoredEmpty(meanwhile: (c: SyncedCounter) => void = () => undefined) {
     const first = await startPortalProcess();
-    const port = first.port;
+    const c = await syncedCounter(first);
+    counters.push(c);
+    await registerWalkIns(c, 4);
+    await settled(c);
+    meanwhile(c);
+    await first.stop();
+    const second = await startPortalProcess({ port: first.port });
+    await second.admin.addDevice(c.token, c.centreId);
+    return { c, second };
+  }
+
+  it('a portal restored from an older backup is sent again what it lost, and ends up with everything once', async () => {
     let second: PortalHandle | null = null;
     try {
-      const c = await syncedCounter(first);
-      counters.push(c);
-      await registerWalkIns(c, 4);
-      await settled(c);
-      // the portal loses everything (a new, empty data folder on the same address)
-      await first.stop();
-      second = await startPortalProcess({ port });
-      await second.admin.addDevice(c.token, c.centreId);
+      const restored = await portalRestoredEmpty();
+      second = restored.second;
+      const c = restored.c;
       await registerWalkIns(c, 3);
       await c.ok('syncNow', {});
       await settled(c, 45_000);
@@ -138,21 +148,16 @@ describe('fault matrix', () => {
   }, 90_000);
 
   it('a portal that lost records the counter no longer keeps: the status says so until IT accepts the loss, then all new records go', async () => {
-    const first = await startPortalProcess();
-    const port = first.port;
     let second: PortalHandle | null = null;
     try {
-      const c = await syncedCounter(first);
-      counters.push(c);
-      await registerWalkIns(c, 4);
-      await settled(c);
-      // weeks later the counter has removed its acknowledged rows...
-      sweepAcknowledged(c.backend.db, new Date(Date.now() + 40 * 86_400_000), 0, 30);
-      expect(outboxRows(c)).toEqual([]);
-      // ...when the portal is restored from a backup that has none of them
-      await first.stop();
-      second = await startPortalProcess({ port });
-      await second.admin.addDevice(c.token, c.centreId);
+      // weeks later the counter has removed its acknowledged rows, when the portal is restored
+      // from a backup that has none of them
+      const restored = await portalRestoredEmpty((c) => {
+        sweepAcknowledged(c.backend.db, new Date(Date.now() + 40 * 86_400_000), 0, 30);
+        expect(outboxRows(c)).toEqual([]);
+      });
+      second = restored.second;
+      const c = restored.c;
       await registerWalkIns(c, 3);
       await c.ok('syncNow', {});
       const s = await eventually(() => {
