@@ -225,6 +225,8 @@ test('a record the portal refuses shows under "Needs attention" and is corrected
   await expect(dupes.getByTestId('duplicates-cancel')).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(dupes).toHaveCount(0);
+  // the form takes the cursor back to its first field (a moment after the panel closes)
+  await expect(walkIn.getByTestId('walkin-name')).toBeFocused();
   // the second person's own number, and register
   const idField = walkIn.getByTestId('walkin-photoIdNumber');
   await idField.focus();
