@@ -95,4 +95,13 @@ CREATE TABLE roster_clock (
 INSERT INTO roster_clock (id, version) VALUES (1, 0);
 `;
 
-export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [{ version: 1, name: 'initial', sql: initial }];
+/**
+ * 2: no query reads ticket events by ticket, and that index cost every pushed event a write
+ * at a scattered place in it (ticket IDs are older than the events on them).
+ */
+const dropEventTicketIndex = `DROP INDEX ticket_event_ticket;`;
+
+export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'drop-event-ticket-index', sql: dropEventTicketIndex },
+];
