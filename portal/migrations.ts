@@ -101,7 +101,19 @@ INSERT INTO roster_clock (id, version) VALUES (1, 0);
  */
 const dropEventTicketIndex = `DROP INDEX ticket_event_ticket;`;
 
+/**
+ * 3: an applied mutation is remembered by its effect alone (the record or the ticket event,
+ * found by device and sequence number); the mutation log keeps the outcomes that left no
+ * effect (rejected, duplicate). One row and its indexes fewer per applied mutation. Applied
+ * outcomes logged before stay in the log and are still found there first.
+ */
+const appliedByEffect = `
+CREATE UNIQUE INDEX record_device_seq ON record (device_id, seq);
+CREATE UNIQUE INDEX ticket_event_device_seq ON ticket_event (device_id, seq);
+`;
+
 export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drop-event-ticket-index', sql: dropEventTicketIndex },
+  { version: 3, name: 'applied-by-effect', sql: appliedByEffect },
 ];

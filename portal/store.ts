@@ -253,6 +253,16 @@ export class PortalStore {
       record: db.prepare<[string], { flags: string; duplicate_of: string }>(
         'SELECT flags, duplicate_of FROM record WHERE record_id = ?',
       ),
+      // what an applied mutation left, by device and sequence number (applied outcomes are not logged)
+      recordBySeq: db.prepare<[string, number], { mutation_id: string; flags: string; duplicate_of: string }>(
+        'SELECT mutation_id, flags, duplicate_of FROM record WHERE device_id = ? AND seq = ?',
+      ),
+      eventBySeq: db.prepare<[string, number], { mutation_id: string }>(
+        'SELECT mutation_id FROM ticket_event WHERE device_id = ? AND seq = ?',
+      ),
+      eventByMutation: db.prepare<[string], { mutation_id: string }>(
+        'SELECT mutation_id FROM ticket_event WHERE mutation_id = ?',
+      ),
       insertRecord: db.prepare(
         `INSERT INTO record (record_id, kind, centre_id, day, device_id, seq, mutation_id, payload, flags, duplicate_of,
            photo_id_type, photo_id_number, received_at)
@@ -271,7 +281,7 @@ export class PortalStore {
       ),
       insertEvent: db.prepare(
         `INSERT INTO ticket_event (mutation_id, ticket_id, kind, payload, centre_id, day, device_id, seq, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mutation_id) DO NOTHING`,
       ),
       recordsOfDay: db.prepare<[string, string], RecordRow>(
         'SELECT * FROM record WHERE centre_id = ? AND day = ? ORDER BY received_at, device_id, seq',
@@ -452,19 +462,21 @@ export class PortalStore {
           } else {
             const outcome = this.apply(req, deviceId, m, ctx, now);
             logged.set(m.mutationId.toLowerCase(), outcome.status === 'rejected' ? outcome : { ...outcome, status: 'duplicate' });
-            logRows.push([
-              deviceId,
-              m.seq,
-              m.mutationId.toLowerCase(),
-              m.kind,
-              m.recordId.toLowerCase(),
-              outcome.status,
-              outcome.code ?? null,
-              outcome.reason ?? null,
-              outcome.flags?.length ? JSON.stringify(outcome.flags) : '[]',
-              outcome.duplicateOf?.length ? JSON.stringify(outcome.duplicateOf) : '[]',
-              now,
-            ]);
+            // an applied mutation is remembered by its effect (found by device and seq); the rest here
+            if (outcome.status !== 'applied')
+              logRows.push([
+                deviceId,
+                m.seq,
+                m.mutationId.toLowerCase(),
+                m.kind,
+                m.recordId.toLowerCase(),
+                outcome.status,
+                outcome.code ?? null,
+                outcome.reason ?? null,
+                outcome.flags?.length ? JSON.stringify(outcome.flags) : '[]',
+                outcome.duplicateOf?.length ? JSON.stringify(outcome.duplicateOf) : '[]',
+                now,
+              ]);
             results.push(toResult(m, outcome));
           }
           last = m.seq;
@@ -494,29 +506,51 @@ export class PortalStore {
     }
   }
 
-  /** A mutation under a sequence number already used: the same change again, or a different one (never acknowledged). */
+  /**
+   * A mutation under a sequence number already used: the same change again (its first outcome,
+   * from the log or from the effect it left), or a different one (never acknowledged).
+   */
   private resent(deviceId: string, m: Mutation): Outcome {
     const mutationId = m.mutationId.toLowerCase();
-    const row = this.q.logBySeq.get(deviceId, m.seq) ?? this.q.logByMutation.get(mutationId);
-    if (row && row.mutation_id === mutationId) return fromLog(row);
-    return {
+    const reused: Outcome = {
       status: 'rejected',
       code: 'sequence_reused',
       reason: `seq ${m.seq} of this device was already used by another change; this change was not applied`,
     };
+    const log = this.q.logBySeq.get(deviceId, m.seq);
+    if (log) return log.mutation_id === mutationId ? fromLog(log) : reused;
+    const record = this.q.recordBySeq.get(deviceId, m.seq);
+    if (record) {
+      if (record.mutation_id !== mutationId) return reused;
+      return {
+        status: 'duplicate',
+        flags: JSON.parse(record.flags) as string[],
+        duplicateOf: JSON.parse(record.duplicate_of) as string[],
+      };
+    }
+    const event = this.q.eventBySeq.get(deviceId, m.seq);
+    if (event) return event.mutation_id === mutationId ? { status: 'duplicate' } : reused;
+    const elsewhere = this.q.logByMutation.get(mutationId);
+    return elsewhere ? fromLog(elsewhere) : reused;
   }
 
   private apply(req: PushRequest, deviceId: string, m: Mutation, ctx: PushContext, now: string): Outcome {
     const recordId = m.recordId.toLowerCase();
+    const walkIn = m.kind === 'walkin.registered';
+    const isRecord = (RECORD_KINDS as readonly string[]).includes(m.kind);
     if (ctx.rejectRecordIds?.has(recordId)) {
-      return { status: 'rejected', code: ctx.rejectCode ?? 'rejected_by_portal', reason: 'the portal refused this record' };
+      // what this portal has already taken stays taken (the same change sent again under a new seq)
+      const had = isRecord ? this.q.record.get(recordId) : this.q.eventByMutation.get(m.mutationId.toLowerCase());
+      if (!had)
+        return { status: 'rejected', code: ctx.rejectCode ?? 'rejected_by_portal', reason: 'the portal refused this record' };
     }
-    if (!(RECORD_KINDS as readonly string[]).includes(m.kind)) {
+    if (!isRecord) {
       const parsed = ticketEventPayloadSchema.safeParse(m.payload);
       if (!parsed.success)
         return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
-      // applied even when the ticket's record has not arrived: never block other records
-      this.q.insertEvent.run(
+      // applied even when the ticket's record has not arrived: never block other records; the
+      // same change already taken under another seq (from a restored counter) is a duplicate
+      const { changes } = this.q.insertEvent.run(
         m.mutationId.toLowerCase(),
         parsed.data.ticketId.toLowerCase(),
         m.kind,
@@ -527,10 +561,9 @@ export class PortalStore {
         m.seq,
         now,
       );
-      return { status: 'applied' };
+      return changes === 0 ? { status: 'duplicate' } : { status: 'applied' };
     }
 
-    const walkIn = m.kind === 'walkin.registered';
     const parsed = (walkIn ? walkInPayloadSchema : checkInPayloadSchema).safeParse(m.payload);
     if (!parsed.success) return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
     const idField = walkIn ? 'walkInId' : 'ticketId';

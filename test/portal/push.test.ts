@@ -7,6 +7,7 @@ import {
   recordsResponseSchema,
   type PushResponse,
 } from '../../common/sync-protocol';
+import { faultConfigSchema } from '../../portal/faults';
 import type { Portal } from '../../portal/server';
 import {
   ADMIN,
@@ -21,6 +22,7 @@ import {
   inject,
   memoryPortal,
   newAadhaar,
+  NOW,
   push,
   ticketEvent,
   walkIn,
@@ -122,6 +124,73 @@ describe('push: exactly once', () => {
     const res = await pushOk(batch(device, [other]));
     expect(res.results[0]).toMatchObject({ seq: 1, mutationId: other.mutationId, status: 'rejected', code: 'sequence_reused' });
     expect(records().map((r) => r.recordId)).toEqual([first.recordId]);
+  });
+
+  it('remembers applied changes by what they left: resent events and flagged records answer duplicate, once each', async () => {
+    const ticket = randomUUID();
+    const aadhaar = newAadhaar();
+    const first = walkIn(1, { photoIdNumber: aadhaar });
+    const flagged = walkIn(2, { photoIdNumber: aadhaar });
+    const called = ticketEvent(3, ticket);
+    const served = ticketEvent(4, ticket, 'vaccination.recorded');
+    const applied = await pushOk(batch(device, [first, flagged, called, served]));
+    expect(applied.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect(applied.results[1]!.flags).toEqual(['possible_duplicate']);
+    // applied changes leave no log row: the record or the event is the memory of them
+    expect(portal.store.db.prepare('SELECT count(*) AS n FROM mutation_log').get()).toEqual({ n: 0 });
+    // the same batch again (an answer lost on the way): each is a duplicate, with its flags
+    const again = await pushOk(batch(device, [first, flagged, called, served]));
+    expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    expect(again.results[1]).toMatchObject({ flags: ['possible_duplicate'], duplicateOf: [first.recordId.toLowerCase()] });
+    // the same events under new seqs (a counter restored from a backup): duplicates, logged as such
+    const renumbered = await pushOk(batch(device, [{ ...called, seq: 5 }, { ...served, seq: 6 }]));
+    expect(renumbered.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
+    expect(renumbered.lastAppliedSeq).toBe(6);
+    const resend = await pushOk(batch(device, [{ ...called, seq: 5 }]));
+    expect(resend.results[0]).toMatchObject({ seq: 5, status: 'duplicate' });
+    // another change under an applied event's seq is refused
+    const other = await pushOk(batch(device, [ticketEvent(3, ticket)]));
+    expect(other.results[0]).toMatchObject({ status: 'rejected', code: 'sequence_reused' });
+    expect(portal.store.adminRecords(CENTRE, DAY).events).toHaveLength(2);
+    expect(records()).toHaveLength(2);
+  });
+
+  it('still finds applied outcomes that an earlier version logged', async () => {
+    const ticket = randomUUID();
+    const event = ticketEvent(1, ticket);
+    await pushOk(batch(device, [event]));
+    // as the log looked before applied changes were remembered by their effect alone
+    portal.store.db.prepare('DELETE FROM ticket_event').run();
+    portal.store.db
+      .prepare(
+        `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, received_at)
+         VALUES (?, 1, ?, 'ticket.called', ?, 'applied', ?)`,
+      )
+      .run(device, event.mutationId, ticket, NOW.toISOString());
+    const res = await pushOk(batch(device, [event]));
+    expect(res.results[0]).toMatchObject({ seq: 1, status: 'duplicate' });
+    const other = await pushOk(batch(device, [ticketEvent(1, ticket)]));
+    expect(other.results[0]).toMatchObject({ status: 'rejected', code: 'sequence_reused' });
+  });
+
+  it('a refusal set up after a change was taken does not turn its resend into a rejection', async () => {
+    const faulty = memoryPortal({ faults: true });
+    try {
+      const ticket = randomUUID();
+      const record = walkIn(1);
+      const event = ticketEvent(2, ticket);
+      const ok = await push(faulty, batch(device, [record, event]));
+      expect(ok.status).toBe(200);
+      faulty.faults!.configure(faultConfigSchema.parse({ rejectRecordIds: [record.recordId, ticket] }));
+      const res = await push(faulty, batch(device, [{ ...record, seq: 3 }, { ...event, seq: 4 }]));
+      expect(res.status).toBe(200);
+      expect(pushResponseSchema.parse(res.body).results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
+      // something new for a refused record is refused
+      const fresh = await push(faulty, batch(device, [ticketEvent(5, ticket)]));
+      expect(pushResponseSchema.parse(fresh.body).results[0]).toMatchObject({ status: 'rejected', code: 'rejected_by_portal' });
+    } finally {
+      await faulty.close();
+    }
   });
 
   it('keeps a record exactly once when it comes again under a new seq (restored backup)', async () => {
