@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { GENDERS, provisionalCheckInSchema } from '../../../common/domain';
+import { provisionalCheckInSchema } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
+import { GenderOptions } from '../components/ChoiceOptions';
 import { Dialog } from '../components/Dialog';
 import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
@@ -115,12 +116,7 @@ export function ProvisionalDialog({ refId: initialRefId, onClose }: { refId: str
           >
             {(c) => (
               <select {...c} value={gender} onChange={(e) => (setGender(e.target.value), edited('gender'))}>
-                <option value="">{t('checkin.genderUnknown')}</option>
-                {GENDERS.map((g) => (
-                  <option key={g} value={g}>
-                    {t(`genderOption.${g}`)}
-                  </option>
-                ))}
+                <GenderOptions none={t('checkin.genderUnknown')} />
               </select>
             )}
           </Field>

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { contract } from '../../../common/contract';
-import { DOSES, type TicketView } from '../../../common/domain';
+import type { TicketView } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
+import { DoseOptions } from '../components/ChoiceOptions';
 import { Dialog } from '../components/Dialog';
 import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
@@ -93,11 +94,7 @@ export function ServeDialog({ ticket, onClose }: { ticket: TicketView; onClose: 
         <Field form={FORM} name="dose" label={t('serve.dose')} testId="serve-dose" problem={problems.dose}>
           {(c) => (
             <select {...c} value={dose} onChange={(e) => setDose(e.target.value)}>
-              {DOSES.map((d) => (
-                <option key={d} value={String(d)}>
-                  {t('walkin.doseOption', { dose: d })}
-                </option>
-              ))}
+              <DoseOptions />
             </select>
           )}
         </Field>

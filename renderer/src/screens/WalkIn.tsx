@@ -1,17 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { z } from 'zod';
-import {
-  DOSES,
-  GENDERS,
-  duplicateCandidateSchema,
-  walkInFormSchema,
-  type DuplicateCandidate,
-  type WalkInForm,
-} from '../../../common/domain';
+import { duplicateCandidateSchema, walkInFormSchema, type DuplicateCandidate, type WalkInForm } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
 import { mobileError, normalizeMobile } from '../../../common/rules/mobile';
 import { PHOTO_ID_TYPES, normalizePhotoId, photoIdError, type PhotoIdType } from '../../../common/rules/photo-id';
+import { DoseOptions, GenderOptions } from '../components/ChoiceOptions';
 import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
@@ -170,12 +164,7 @@ export function WalkInFields({ form, values, problems, change, blur, nameRef, el
         <Field form={form} name="gender" label={t('walkin.gender')} testId={`${form}-gender`} problem={problems.gender}>
           {(c) => (
             <select {...c} value={values.gender} onChange={(e) => change('gender', e.target.value)} onBlur={() => blur('gender')}>
-              <option value="">{t('walkin.genderChoose')}</option>
-              {GENDERS.map((g) => (
-                <option key={g} value={g}>
-                  {t(`genderOption.${g}`)}
-                </option>
-              ))}
+              <GenderOptions none={t('walkin.genderChoose')} />
             </select>
           )}
         </Field>
@@ -221,11 +210,7 @@ export function WalkInFields({ form, values, problems, change, blur, nameRef, el
         <Field form={form} name="dose" label={t('walkin.dose')} testId={`${form}-dose`} problem={problems.dose}>
           {(c) => (
             <select {...c} value={values.dose} onChange={(e) => change('dose', e.target.value)}>
-              {DOSES.map((d) => (
-                <option key={d} value={String(d)}>
-                  {t('walkin.doseOption', { dose: d })}
-                </option>
-              ))}
+              <DoseOptions />
             </select>
           )}
         </Field>
