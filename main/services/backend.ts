@@ -11,7 +11,7 @@ import { openDatabase, type Db } from '../store/database';
 import { checkIn, checkInProvisional } from './check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './context';
 import * as operators from './operators';
-import { outboxCounts, pendingOutboxCount } from './outbox';
+import { hasPendingOutbox, outboxCounts } from './outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';
@@ -163,7 +163,7 @@ export class CounterBackend {
       onOutboxChanged: () => {
         outboxChanged = true;
         // the last record reaching the portal is told at once ("all uploaded")
-        if (pendingOutboxCount(this.db) === 0) {
+        if (!hasPendingOutbox(this.db)) {
           if (timer) clearTimeout(timer);
           flush();
           return;

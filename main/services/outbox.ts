@@ -40,6 +40,11 @@ export function appendOutbox(db: Db, kind: OutboxKind, recordId: string, payload
   return Number(lastInsertRowid);
 }
 
+/** Whether anything waits to upload: one index lookup, where counting reads every pending row. */
+export function hasPendingOutbox(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1").get() !== undefined;
+}
+
 export function pendingOutboxCount(db: Db): number {
   return (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
 }
