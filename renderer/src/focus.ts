@@ -2,6 +2,7 @@
  * Where the operator's cursor goes back to. Screens register their main field by name; after
  * an action anything can send the focus there without holding a ref to it.
  */
+import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
 import type { AppError } from '../../common/result';
 import { appProblems, hasProblems, type FieldProblems } from './errors';
 import { useCounter } from './store';
@@ -73,3 +74,11 @@ export function showRefusal(
   }
   setError(error);
 }
+
+/** A key handler: Esc backs out (`onCancel`) and goes no further up; other keys pass. */
+export const escapeCancels = (onCancel: () => void) => (e: ReactKeyboardEvent) => {
+  if (e.key !== 'Escape') return;
+  e.preventDefault();
+  e.stopPropagation();
+  onCancel();
+};

@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AppError } from '../../../common/result';
 import { timeOf } from '../errors';
-import { focusPrimary } from '../focus';
+import { escapeCancels, focusPrimary } from '../focus';
 import { currentLang } from '../i18n';
 import { printErrorText, slipProblems } from '../printing';
 import { useCounter } from '../store';
@@ -68,13 +68,7 @@ export function SlipProblems() {
     if (!r.ok) setError(r.error);
   };
 
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      e.stopPropagation();
-      close();
-    }
-  };
+  const onKeyDown = escapeCancels(close);
 
   if (problems.length === 0 && !open) return null;
   const lang = currentLang();

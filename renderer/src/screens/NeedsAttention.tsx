@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { z } from 'zod';
 import type { RequestOf } from '../../../common/contract';
@@ -16,7 +16,7 @@ import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { zodProblems, type FieldProblems } from '../errors';
-import { focusFirstInvalid, showRefusal } from '../focus';
+import { escapeCancels, focusFirstInvalid, showRefusal } from '../focus';
 import { currentLang } from '../i18n';
 import { useCounter } from '../store';
 import { ATTENTION_TITLE_ID, recordKindText, whenText } from '../sync';
@@ -49,14 +49,6 @@ interface CorrectionProps {
   resend: (request: RequestOf<'resendRecord'>) => Promise<Outcome>;
   onCancel: () => void;
 }
-
-/** Esc leaves a correction form without sending anything. */
-const escapeCancels = (onCancel: () => void) => (e: KeyboardEvent) => {
-  if (e.key !== 'Escape') return;
-  e.preventDefault();
-  e.stopPropagation();
-  onCancel();
-};
 
 function FormActions({ busy, submit, onCancel }: { busy: boolean; submit: string; onCancel: () => void }) {
   const { t } = useTranslation();

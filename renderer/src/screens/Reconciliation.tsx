@@ -7,7 +7,7 @@ import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { downloadText, withBom } from '../download';
 import { zodProblems, type FieldProblems } from '../errors';
-import { focusFirstInvalid, showRefusal } from '../focus';
+import { escapeCancels, focusFirstInvalid, showRefusal } from '../focus';
 import { currentLang } from '../i18n';
 import { useCounter } from '../store';
 import { recordKindText, whenText } from '../sync';
@@ -82,15 +82,7 @@ function OpenDay({ day, count, onClosed }: { day: string; count: number; onClose
     <div className="notice notice-warning recon-open-day" data-testid="recon-open-day" data-day={day} data-count={count}>
       <p>{t('reconciliation.openTickets', { day, count })}</p>
       {confirming ? (
-        <div
-          className="actions"
-          onKeyDown={(e) => {
-            if (e.key !== 'Escape') return;
-            e.preventDefault();
-            e.stopPropagation();
-            keepOpen();
-          }}
-        >
+        <div className="actions" onKeyDown={escapeCancels(keepOpen)}>
           <span id={questionId}>{t('reconciliation.closeConfirm', { day, count })}</span>
           <button
             ref={confirmRef}
