@@ -30,7 +30,6 @@ import { prng, rosterCsv, rosterEntries, walkInForm } from '../main/demo/generat
 import { DEMO_PROVISIONING, DEMO_USERS } from '../main/demo/seed';
 import { createDispatcher } from '../main/ipc/dispatcher';
 import type { Logger } from '../main/logging/logger';
-import { silentLogger } from '../main/logging/logger';
 import { CounterBackend } from '../main/services/backend';
 import { pendingOutboxCount } from '../main/services/outbox';
 import { openDatabase, type Db } from '../main/store/database';
