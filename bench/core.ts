@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  */
 import { randomUUID } from 'node:crypto';
 import type { RosterEntry, TicketView } from '../common/domain';
-import { prng, rosterCsv, rosterEntries, walkInForm } from '../main/demo/generate';
+import { prng, rosterCsv, rosterEntries, walkInForm } from '../common/demo/people';
 import { openBenchCounter, unwrap, type BenchCounter } from './counter';
 import { latencyMetrics, median, round, timeEach, timeOnce, type Benchmark, type BenchContext } from './stats';
 

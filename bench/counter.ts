@@ -3,7 +3,7 @@
  * its own, signed in as the supervisor (who may do everything an operator may), no roster yet.
  */
 import { provisioningSchema } from '../common/domain';
-import { DEMO_PROVISIONING, DEMO_USERS } from '../main/demo/seed';
+import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher, type Dispatch } from '../main/ipc/dispatcher';
 import { silentLogger } from '../main/logging/logger';
 import { CounterBackend } from '../main/services/backend';

@@ -6,7 +6,7 @@
 import { encodeSlipEscPos } from '../main/printing/escpos';
 import { renderSlipRaster } from '../main/printing/slip-raster';
 import { demoSlip } from '../main/printing/slip-text';
-import { prng, personName } from '../main/demo/generate';
+import { prng, personName } from '../common/demo/people';
 import { qrPayloadFor, type PaperSize, type SlipData } from '../main/printing/types';
 import { percentile, round, summarize, timeEach, timeOnce, type Benchmark, type Metric } from './stats';
 

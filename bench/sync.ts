@@ -1,7 +1,7 @@
 /**
  * Sync with the reference portal, over loopback, on the product's path: the counter's real
  * backend and sync worker thread (main/sync/dev-worker.mjs) uploading to the portal as a child
- * process (test/support/portal-process.ts), so counter and portal do not share a CPU thread.
+ * process (portal/process.ts), so counter and portal do not share a CPU thread.
  *
  *   sync_raw_loopback_10k  the floor: the same 10,000 payloads in the same 200-item batches,
  *                          posted one after another by a bare node:http client to a bare
@@ -26,8 +26,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import type { CounterEvent } from '../common/contract';
 import { provisioningSchema, syncSettingsSchema, type ProvisioningInput, type SyncStatusView } from '../common/domain';
-import { prng, rosterCsv, rosterEntries, walkInForm } from '../main/demo/generate';
-import { DEMO_PROVISIONING, DEMO_USERS } from '../main/demo/seed';
+import { prng, rosterCsv, rosterEntries, walkInForm } from '../common/demo/people';
+import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher } from '../main/ipc/dispatcher';
 import type { Logger } from '../main/logging/logger';
 import { CounterBackend } from '../main/services/backend';
@@ -38,7 +38,7 @@ import type { SyncWorkerFile } from '../main/sync/host';
 import type { EngineTuning } from '../main/sync/messages';
 import { toMutation, type OutboxRow } from '../main/sync/outbox-sync';
 import { PortalClient } from '../main/sync/portal-client';
-import { startPortalProcess, type PortalHandle, type PortalProcessOptions } from '../test/support/portal-process';
+import { startPortalProcess, type PortalHandle, type PortalProcessOptions } from '../portal/process';
 import { middayClock, openBenchCounter, unwrap, type BenchCounter } from './counter';
 import { latencyMetrics, median, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
 

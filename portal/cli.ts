@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { DEMO_PORTAL } from '../main/demo/seed';
+import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { isLoopbackHost } from './faults';
 import { DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';

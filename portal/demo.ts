@@ -5,8 +5,8 @@
  */
 import { provisioningSchema } from '../common/domain';
 import { addDays, centreDay } from '../common/rules/centre-day';
-import { rosterEntries } from '../main/demo/generate';
-import { DEMO_PORTAL, DEMO_PROVISIONING } from '../main/demo/seed';
+import { rosterEntries } from '../common/demo/people';
+import { DEMO_PORTAL, DEMO_PROVISIONING } from '../common/demo/counter';
 import type { PortalStore } from './store';
 
 export interface DemoSeed {

@@ -4,7 +4,7 @@
  * shown to survive each. Probabilities draw from a seeded generator: a run can be repeated.
  */
 import { z } from 'zod';
-import { prng } from '../main/demo/generate';
+import { prng } from '../common/demo/people';
 
 export const FAULT_KINDS = ['hang', 'slow', 'http500', 'http503', 'http429', 'reset', 'commit_then_drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

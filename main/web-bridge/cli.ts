@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_PORTAL, seedDemo } from '../demo/seed';
+import { DEMO_PORTAL } from '../../common/demo/counter';
+import { seedDemo } from '../demo/seed';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../services/backend';
 import { startWebBridge } from './server';

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rosterEntries } from '../../main/demo/generate';
+import { rosterEntries } from '../../common/demo/people';
 import { seedDemo } from '../../main/demo/seed';
 import { silentLogger } from '../../main/logging/logger';
 import { CounterBackend } from '../../main/services/backend';

@@ -16,8 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WalkInFormInput } from '../../common/domain';
-import { prng, walkInForm } from '../../main/demo/generate';
-import { DEMO_USERS } from '../../main/demo/seed';
+import { prng, walkInForm } from '../../common/demo/people';
+import { DEMO_USERS } from '../../common/demo/counter';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
 import { CounterBackend } from '../../main/services/backend';

@@ -3,7 +3,7 @@
  * check in an online registrant, register walk-ins (one refused field, one possible
  * duplicate), call and serve the next token, and switch the screen to Hindi.
  */
-import { rosterCsv, rosterEntries } from '../../main/demo/generate';
+import { rosterCsv, rosterEntries } from '../../common/demo/people';
 import type { RosterEntry } from '../../common/domain';
 import { en } from '../../renderer/src/i18n/en';
 import { hi } from '../../renderer/src/i18n/hi';

@@ -4,7 +4,7 @@
  * printer that stops answering never holds up a token, and its failed slip is listed and
  * reprinted once the printer is back.
  */
-import { rosterEntries } from '../../main/demo/generate';
+import { rosterEntries } from '../../common/demo/people';
 import { en } from '../../renderer/src/i18n/en';
 import { decodeEscPos } from '../support/escpos-decode';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';

@@ -2,7 +2,7 @@
  * Roster import by the supervisor: a file with one bad row is refused whole, with the row's
  * line number, and the roster in use stays; the corrected file then replaces it.
  */
-import { rosterCsv, rosterEntries } from '../../main/demo/generate';
+import { rosterCsv, rosterEntries } from '../../common/demo/people';
 import { en } from '../../renderer/src/i18n/en';
 import { DEMO, expect, test } from './fixtures';
 import { centreToday, openCounter, searchFor, signIn, writeTempFile } from './helpers';

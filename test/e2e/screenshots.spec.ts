@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page, TestInfo } from '@playwright/test';
-import { rosterEntries } from '../../main/demo/generate';
+import { rosterEntries } from '../../common/demo/people';
 import { hi } from '../../renderer/src/i18n/hi';
 import { DEMO, expect, test } from './fixtures';
 import { aadhaarPair, openCounter, searchFor, selectHit, signIn, walkInPanel } from './helpers';

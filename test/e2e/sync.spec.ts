@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { WalkInFormInput } from '../../common/domain';
-import { aadhaarNumber, personName, prng, rosterEntries } from '../../main/demo/generate';
-import { DEMO_PROVISIONING } from '../../main/demo/seed';
+import { aadhaarNumber, personName, prng, rosterEntries } from '../../common/demo/people';
+import { DEMO_PROVISIONING } from '../../common/demo/counter';
 import { en } from '../../renderer/src/i18n/en';
-import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { DEMO, expect, test } from './fixtures';
 import { centreToday, checkInByRefId, openCounter, signIn, walkInPanel } from './helpers';
 

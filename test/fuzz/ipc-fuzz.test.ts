@@ -17,8 +17,9 @@ import { contract, METHOD_NAMES, type MethodName, type RequestOf } from '../../c
 import type { SearchHit, TicketView } from '../../common/domain';
 import { ERROR_CODES, type Result } from '../../common/result';
 import { normalizeName } from '../../common/rules/names';
-import { prng, rosterCsv, rosterEntries, rosterJson, walkInForm } from '../../main/demo/generate';
-import { DEMO_PROVISIONING, DEMO_USERS, seedDemo } from '../../main/demo/seed';
+import { prng, rosterCsv, rosterEntries, rosterJson, walkInForm } from '../../common/demo/people';
+import { DEMO_PROVISIONING, DEMO_USERS } from '../../common/demo/counter';
+import { seedDemo } from '../../main/demo/seed';
 import { createDispatcher, type Dispatch } from '../../main/ipc/dispatcher';
 import { CounterBackend } from '../../main/services/backend';
 

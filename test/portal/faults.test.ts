@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorBodySchema, pushResponseSchema } from '../../common/sync-protocol';
 import { startPortal } from '../../portal/server';
-import { PortalAdminError, startPortalInProcess, startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { PortalAdminError, startPortalInProcess, startPortalProcess, type PortalHandle } from '../../portal/process';
 import { CENTRE, DAY, TOKEN, batch, walkIn } from './helpers';
 
 type Handle = Awaited<ReturnType<typeof startPortalInProcess>>;

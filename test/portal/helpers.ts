@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RosterEntry } from '../../common/domain';
 import type { Mutation, MutationKind, PushRequest } from '../../common/sync-protocol';
-import { aadhaarNumber, prng } from '../../main/demo/generate';
+import { aadhaarNumber, prng } from '../../common/demo/people';
 import { buildPortal, type Portal, type PortalOptions } from '../../portal/server';
 
 export const CENTRE = 'TEST-CENTRE-01';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ROSTER_PAGE, errorBodySchema, rosterPageSchema, type RosterPage } from '../../common/sync-protocol';
-import { rosterEntries } from '../../main/demo/generate';
-import { DEMO_PORTAL, DEMO_PROVISIONING } from '../../main/demo/seed';
+import { rosterEntries } from '../../common/demo/people';
+import { DEMO_PORTAL, DEMO_PROVISIONING } from '../../common/demo/counter';
 import { seedPortalDemo } from '../../portal/demo';
 import { encodeCursor, type Portal } from '../../portal/server';
 import { CENTRE, DAY, OTHER_CENTRE, entry, inject, memoryPortal } from './helpers';

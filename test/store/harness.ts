@@ -9,7 +9,7 @@ import type { MethodName, RequestOf, ResponseOf } from '../../common/contract';
 import { provisioningSchema, type ProvisioningInput, type RosterEntry, type WalkInFormInput } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { verhoeffDigit } from '../../common/rules/verhoeff';
-import { rosterCsv } from '../../main/demo/generate';
+import { rosterCsv } from '../../common/demo/people';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
 import { CounterBackend, type BackendOptions } from '../../main/services/backend';

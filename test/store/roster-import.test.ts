@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rosterCsv, rosterJson } from '../../main/demo/generate';
+import { rosterCsv, rosterJson } from '../../common/demo/people';
 import { count, importRosterCsv, openCounter, rosterEntry, setupCounter, SUPERVISOR, type Counter } from './harness';
 
 let c: Counter;

@@ -28,9 +28,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RosterEntry, WalkInFormInput } from '../../common/domain';
 import { RECORD_KINDS } from '../../common/sync-protocol';
-import { prng, rosterCsv, rosterEntries, walkInForm } from '../../main/demo/generate';
+import { prng, rosterCsv, rosterEntries, walkInForm } from '../../common/demo/people';
 import { FAULT_KINDS, type FaultConfigInput } from '../../portal/faults';
-import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { PROVISIONING, setupCounter, tempDir } from '../store/harness';
 import { eventually } from './harness';
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../portal/faults';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
-import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import {
   eventually,
   expectPortalMatches,

@@ -8,10 +8,10 @@ import { resolve } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import type { RosterEntry, SyncStatusView } from '../../common/domain';
 import { centreDay } from '../../common/rules/centre-day';
-import { prng, rosterEntries, walkInForm } from '../../main/demo/generate';
+import { prng, rosterEntries, walkInForm } from '../../common/demo/people';
 import type { Logger } from '../../main/logging/logger';
 import type { EngineTuning } from '../../main/sync/messages';
-import type { PortalHandle } from '../support/portal-process';
+import type { PortalHandle } from '../../portal/process';
 import { OPERATOR, PROVISIONING, setupCounter, type Counter } from '../store/harness';
 
 export const SYNC_WORKER = { file: resolve(import.meta.dirname, '../../main/sync/dev-worker.mjs') };

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import {
   eventually,
   expectPortalMatches,

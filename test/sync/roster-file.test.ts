@@ -3,7 +3,7 @@
  * portal that has no bookings for the day; the portal's later bookings are added to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPortalInProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
 
 let portal: PortalHandle;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterEvent } from '../../common/contract';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
-import { startPortalProcess, type PortalHandle } from '../support/portal-process';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import {
   eventually,
   expectPortalMatches,

@@ -2,8 +2,8 @@
  * Deterministic demo people: a day roster of any size and valid walk-in forms. Used by the
  * demo data, the tests and the benchmarks (same seed, same people).
  */
-import { verhoeffDigit } from '../../common/rules/verhoeff';
-import type { RosterEntry, WalkInFormInput } from '../../common/domain';
+import { verhoeffDigit } from '../rules/verhoeff';
+import type { RosterEntry, WalkInFormInput } from '../domain';
 
 const FIRST_F = [
   'Sunita',

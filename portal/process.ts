@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RosterEntry } from '../../common/domain';
-import type { FaultConfigInput } from '../../portal/faults';
-import { startPortal, type StartedPortal } from '../../portal/server';
-import type { PortalStatsSnapshot } from '../../portal/stats';
-import type { AdminEvent, AdminRecord, DeviceClient } from '../../portal/store';
+import type { RosterEntry } from '../common/domain';
+import type { FaultConfigInput } from './faults';
+import { startPortal, type StartedPortal } from './server';
+import type { PortalStatsSnapshot } from './stats';
+import type { AdminEvent, AdminRecord, DeviceClient } from './store';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '..');
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -218,7 +218,7 @@ export async function startPortalInProcess(
     last = current;
     port = current.port;
     if (options.demo) {
-      const { seedPortalDemo } = await import('../../portal/demo');
+      const { seedPortalDemo } = await import('./demo');
       seedPortalDemo(current.portal.store, new Date());
     }
   };
