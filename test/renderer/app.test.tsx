@@ -112,4 +112,15 @@ describe('screens follow the counter state', () => {
     expect(localStorage.getItem('counter.lang')).toBe('hi');
     expect(screen.getByTestId('status-centre').textContent).toContain('सीएचसी अलीगंज');
   });
+
+  it('the counter page has one level-one heading naming the counter and the centre, in the UI language', async () => {
+    installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(queueView()) });
+    render(<App />);
+    await screen.findByTestId('status-bar');
+    const headings = screen.getAllByRole('heading', { level: 1 });
+    expect(headings).toHaveLength(1);
+    expect(headings[0]!.textContent).toBe(`Registration counter ${APP_STATE.counter!.code}, CHC Aliganj, Lucknow`);
+    fireEvent.click(screen.getByTestId('lang-toggle'));
+    await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toContain('सीएचसी अलीगंज'));
+  });
 });

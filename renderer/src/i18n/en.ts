@@ -5,6 +5,8 @@
 export const en = {
   app: {
     title: 'Registration counter',
+    /** the counter page's one level-one heading (read by screen readers; the status bar shows the same) */
+    counterHeading: 'Registration counter {{code}}, {{centre}}',
     loading: 'Starting the counter…',
     startFailed: 'The counter could not start.',
     retry: 'Try again',

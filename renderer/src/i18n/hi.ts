@@ -4,6 +4,7 @@ import type { Messages } from './en';
 export const hi: Messages = {
   app: {
     title: 'पंजीकरण काउंटर',
+    counterHeading: 'पंजीकरण काउंटर {{code}}, {{centre}}',
     loading: 'काउंटर शुरू हो रहा है…',
     startFailed: 'काउंटर शुरू नहीं हो सका।',
     retry: 'फिर से कोशिश करें',

@@ -21,10 +21,12 @@ const REFRESH_MS = 30_000;
 
 /** The signed-in counter: status bar, tasks on the left, the queue on the right. */
 export function Counter() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const tab = useCounter((s) => s.tab);
   const setTab = useCounter((s) => s.setTab);
   const role = useCounter((s) => s.appState?.operator?.role);
+  const centre = useCounter((s) => s.appState?.centre);
+  const counterCode = useCounter((s) => s.appState?.counter?.code ?? '');
   const tabs = role === 'supervisor' ? [...OPERATOR_TABS, ...SUPERVISOR_TABS] : OPERATOR_TABS;
   const refreshAll = useCounter((s) => s.refreshAll);
   const tabRefs = useRef(new Map<Tab, HTMLButtonElement>());
@@ -60,6 +62,8 @@ export function Counter() {
     focusPrimary();
   }, [tab]);
 
+  const centreName = i18n.language === 'hi' && centre?.nameHi ? centre.nameHi : (centre?.name ?? '');
+
   const onTabKey = (e: ReactKeyboardEvent) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
     e.preventDefault();
@@ -73,6 +77,10 @@ export function Counter() {
 
   return (
     <div className="counter">
+      {/* the page's one level-one heading: the status bar shows the same words in its own layout */}
+      <h1 className="visually-hidden" data-testid="counter-title">
+        {t('app.counterHeading', { code: counterCode, centre: centreName })}
+      </h1>
       <StatusBar />
       <div className="counter-body">
         <main className="work">
