@@ -6,26 +6,27 @@ import type { Logger } from '../logging/logger';
 import type { Clock } from '../services/context';
 import { getTicketRow, recordEvent } from '../services/tickets';
 import type { Db } from '../store/database';
+import {
+  failedPrintJobsOfDay,
+  failInterruptedPrintJobs,
+  getPrintJob,
+  hasPrintedSlip,
+  hasQueuedPrintJob,
+  insertPrintJob,
+  nextQueuedPrintJob,
+  printJobsOfDay,
+  setPrintJobStatus,
+  type PrintJobKind,
+  type PrintJobRow,
+  type PrintJobStatus,
+  type PrintJobWithToken,
+} from '../store/print-jobs';
 import { encodeSlipEscPos } from './escpos';
 import { renderSlipHtml } from './slip-html';
 import { renderSlipRaster } from './slip-raster';
 import { sampleSlip, slipDataFor } from './slip-data';
 import { transportFor } from './transports';
 import { PrintError, type SlipData, type SystemPrinter } from './types';
-
-interface PrintJobRow {
-  id: string;
-  ticket_id: string | null;
-  kind: 'print' | 'reprint' | 'test';
-  status: 'queued' | 'printing' | 'printed' | 'failed';
-  printer: string;
-  paper: string;
-  error_code: string | null;
-  error: string | null;
-  requested_at: string;
-  requested_by: string;
-  finished_at: string | null;
-}
 
 export interface PrintQueueDeps {
   db: Db;
@@ -68,13 +69,7 @@ export class PrintQueue {
 
   /** Jobs cut short by a crash or a closed app are failed at start, not printed again unasked. */
   recoverInterrupted(): void {
-    const at = this.deps.clock().toISOString();
-    this.deps.db
-      .prepare(
-        `UPDATE print_job SET status = 'failed', error_code = 'interrupted', error = 'the app closed before this slip printed', finished_at = ?
-         WHERE status IN ('queued', 'printing')`,
-      )
-      .run(at);
+    failInterruptedPrintJobs(this.deps.db, this.deps.clock().toISOString());
   }
 
   /** Asks for the slip of a ticket: a first print, or a reprint (marked on the slip) when one printed before. */
@@ -85,10 +80,7 @@ export class PrintQueue {
       .transaction(() => {
         const ticket = getTicketRow(db, ticketId);
         if (!ticket) throw new DomainError('NOT_FOUND', `no ticket ${ticketId}`);
-        const printedBefore = db
-          .prepare("SELECT 1 FROM print_job WHERE ticket_id = ? AND status = 'printed' AND kind IN ('print', 'reprint')")
-          .get(ticketId);
-        const kind = printedBefore ? 'reprint' : 'print';
+        const kind = hasPrintedSlip(db, ticketId) ? 'reprint' : 'print';
         const at = this.deps.clock().toISOString();
         if (kind === 'reprint') recordEvent(db, ticketId, 'slip_reprint', ticket.status, ticket.status, at, operatorId, {});
         return this.insertJob(ticketId, kind, config, operatorId, at);
@@ -112,30 +104,12 @@ export class PrintQueue {
    */
   list(day: string, timeZone: string, options: { failedOnly: boolean }): PrintJobView[] {
     const { db } = this.deps;
-    if (options.failedOnly) {
-      const rows = db
-        .prepare(
-          `SELECT j.*, t.token FROM print_job j JOIN ticket t ON t.id = j.ticket_id
-           WHERE t.day = ? AND j.status = 'failed'
-             AND j.id = (SELECT j2.id FROM print_job j2 WHERE j2.ticket_id = j.ticket_id ORDER BY j2.requested_at DESC, j2.id DESC LIMIT 1)
-           ORDER BY j.requested_at DESC, j.id DESC`,
-        )
-        .all(day) as Array<PrintJobRow & { token: string | null }>;
-      return rows.map((r) => toView(r, r.token));
-    }
-    const rows = db
-      .prepare(
-        `SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id
-         WHERE t.day = ? OR (j.ticket_id IS NULL AND j.requested_at >= ?)
-         ORDER BY j.requested_at DESC, j.id DESC LIMIT 200`,
-      )
-      .all(day, new Date(Date.parse(`${day}T00:00:00Z`) - 14 * 3600_000).toISOString()) as Array<
-      PrintJobRow & { token: string | null }
-    >;
+    if (options.failedOnly) return failedPrintJobsOfDay(db, day).map(toView);
+    const rows = printJobsOfDay(db, day, new Date(Date.parse(`${day}T00:00:00Z`) - 14 * 3600_000).toISOString());
     // test prints carry no ticket: keep those made on the centre's day
     return rows
       .filter((r) => r.ticket_id !== null || centreDay(new Date(r.requested_at), timeZone) === day)
-      .map((r) => toView(r, r.token));
+      .map(toView);
   }
 
   /**
@@ -164,28 +138,30 @@ export class PrintQueue {
 
   private insertJob(
     ticketId: string | null,
-    kind: PrintJobRow['kind'],
+    kind: PrintJobKind,
     config: Provisioning,
     operatorId: string,
     at: string,
   ): PrintJobView {
     const id = uuidv7();
-    this.deps.db
-      .prepare(
-        `INSERT INTO print_job (id, ticket_id, kind, status, printer, paper, requested_at, requested_by)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
-      )
-      .run(id, ticketId, kind, describePrinter(config.printing.printer), config.printing.paper, at, operatorId);
+    insertPrintJob(this.deps.db, {
+      id,
+      ticketId,
+      kind,
+      printer: describePrinter(config.printing.printer),
+      paper: config.printing.paper,
+      requestedAt: at,
+      requestedBy: operatorId,
+    });
     const view = this.view(id);
     this.deps.onJob(view);
     return view;
   }
 
   private view(id: string): PrintJobView {
-    const r = this.deps.db
-      .prepare('SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id WHERE j.id = ?')
-      .get(id) as PrintJobRow & { token: string | null };
-    return toView(r, r.token);
+    const r = getPrintJob(this.deps.db, id);
+    if (!r) throw new Error(`no print job ${id}`);
+    return toView(r);
   }
 
   private kick(): void {
@@ -198,31 +174,22 @@ export class PrintQueue {
       .finally(() => {
         this.running = null;
         // a job asked for while the last one finished is not left waiting
-        if (
-          !this.stopped &&
-          this.deps.db.open &&
-          this.deps.db.prepare("SELECT 1 FROM print_job WHERE status = 'queued' LIMIT 1").get()
-        )
-          this.kick();
+        if (!this.stopped && this.deps.db.open && hasQueuedPrintJob(this.deps.db)) this.kick();
       });
   }
 
   private async drain(): Promise<void> {
     while (!this.stopped && this.deps.db.open) {
-      const next = this.deps.db
-        .prepare("SELECT * FROM print_job WHERE status = 'queued' ORDER BY requested_at, id LIMIT 1")
-        .get() as PrintJobRow | undefined;
+      const next = nextQueuedPrintJob(this.deps.db);
       if (!next) return;
       await this.run(next);
     }
   }
 
-  private setStatus(id: string, status: PrintJobRow['status'], error?: { code: string; message: string }): void {
+  private setStatus(id: string, status: PrintJobStatus, error?: { code: string; message: string }): void {
     if (this.stopped || !this.deps.db.open) return;
     const finished = status === 'printed' || status === 'failed' ? this.deps.clock().toISOString() : null;
-    this.deps.db
-      .prepare('UPDATE print_job SET status = ?, error_code = ?, error = ?, finished_at = ? WHERE id = ?')
-      .run(status, error?.code ?? null, error?.message ?? null, finished, id);
+    setPrintJobStatus(this.deps.db, id, status, error ?? null, finished);
     this.deps.onJob(this.view(id));
   }
 
@@ -293,11 +260,11 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
-function toView(r: PrintJobRow, token: string | null): PrintJobView {
+function toView(r: PrintJobWithToken): PrintJobView {
   return {
     id: r.id,
     ticketId: r.ticket_id,
-    token,
+    token: r.token,
     kind: r.kind,
     status: r.status,
     printer: r.printer,

@@ -1,5 +1,6 @@
 import type { PrintingSettings, Provisioning } from '../../common/domain';
 import type { Db } from '../store/database';
+import { lastVaccinationTimes, operatorLoginOf, priorityWaitingCount, waitingAheadInLane } from '../store/slip-view';
 import type { TicketRow } from '../services/tickets';
 import { qrPayloadFor, type SlipData } from './types';
 
@@ -40,14 +41,7 @@ export function centreDateTime(iso: string, timeZone: string): string {
  * enough of them, else the configured figure.
  */
 export function minutesPerPerson(db: Db, day: string, fallback: number): number {
-  const times = (
-    db
-      .prepare(
-        `SELECT v.vaccinated_at AS at FROM vaccination v JOIN ticket t ON t.id = v.ticket_id
-         WHERE t.day = ? ORDER BY v.vaccinated_at DESC LIMIT 11`,
-      )
-      .all(day) as { at: string }[]
-  ).map((r) => Date.parse(r.at));
+  const times = lastVaccinationTimes(db, day, 11).map((at) => Date.parse(at));
   if (times.length < 4) return fallback;
   const gaps = times
     .slice(1)
@@ -63,25 +57,16 @@ export function minutesPerPerson(db: Db, day: string, fallback: number): number 
  * a walk-in, the priority tickets the policy calls first).
  */
 function standing(db: Db, t: TicketRow, policy: Provisioning['queuePolicy']): { place: number; before: number } {
-  const inLane = (
-    db
-      .prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = ? AND status = 'waiting' AND queue_pos < ?")
-      .get(t.day, t.lane, t.queue_pos) as { n: number }
-  ).n;
+  const inLane = waitingAheadInLane(db, t.day, t.lane, t.queue_pos);
   if (t.lane === 'priority') return { place: inLane + 1, before: inLane };
-  const priorityWaiting = (
-    db.prepare("SELECT count(*) AS n FROM ticket WHERE day = ? AND lane = 'priority' AND status = 'waiting'").get(t.day) as {
-      n: number;
-    }
-  ).n;
+  const priorityWaiting = priorityWaitingCount(db, t.day);
   const beforeMe =
     policy.mode === 'strict' ? priorityWaiting : Math.min(priorityWaiting, (inLane + 1) * policy.priorityPerWalkIn);
   return { place: inLane + 1, before: inLane + beforeMe };
 }
 
 export function slipDataFor(db: Db, config: Provisioning, ticket: TicketRow, reprint: boolean): SlipData {
-  const operator = db.prepare('SELECT login_id FROM operator WHERE id = ?').get(ticket.created_by) as
-    { login_id: string } | undefined;
+  const operatorCode = operatorLoginOf(db, ticket.created_by) ?? '';
   const at = ticket.status === 'waiting' ? standing(db, ticket, config.queuePolicy) : null;
   const perPerson = minutesPerPerson(db, ticket.day, config.printing.minutesPerPerson);
   return {
@@ -94,7 +79,7 @@ export function slipDataFor(db: Db, config: Provisioning, ticket: TicketRow, rep
     placeInLane: at?.place ?? null,
     estimatedWaitMinutes: at === null ? null : Math.round(at.before * perPerson),
     counterCode: ticket.counter_code,
-    operatorCode: operator?.login_id ?? '',
+    operatorCode,
     verified: ticket.verified === 1,
     reprint,
     qrPayload: qrPayloadFor(ticket.id, ticket.token),
