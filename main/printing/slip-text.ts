@@ -33,12 +33,6 @@ export function laneText(lane: SlipData['lane']): { title: Bilingual; note: Bili
     : { title: SLIP_TEXT.walkinLane, note: null };
 }
 
-/** The lane as one line per language: `Priority lane (online registration)`. */
-export function laneLine(lane: SlipData['lane']): Bilingual {
-  const { title, note } = laneText(lane);
-  return note ? { en: `${title.en} (${note.en})`, hi: `${title.hi} (${note.hi})` } : title;
-}
-
 /** "about 35 min" / "लगभग 35 मिनट"; under a minute reads "less than 1 min". */
 export function waitText(minutes: number): Bilingual {
   const m = Math.round(minutes);
