@@ -28,8 +28,15 @@ export interface EngineTuning {
   backoffCapMs: number;
   /** consecutive failures that open the circuit */
   breakerThreshold: number;
-  /** how long the circuit stays open before one probe is let through */
+  /** how long the circuit stays open before one upload is let through to try */
   halfOpenAfterMs: number;
+  /**
+   * While uploads get no answer (a timeout, the network), a cheap request asks the portal
+   * this often whether it answers again, and an upload still out is raced by it
+   */
+  probeEveryMs: number;
+  /** the probe's own deadline */
+  probeTimeoutMs: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -37,6 +44,8 @@ export const DEFAULT_TUNING: EngineTuning = {
   backoffCapMs: 5 * 60 * 1000,
   breakerThreshold: 5,
   halfOpenAfterMs: 30_000,
+  probeEveryMs: 2000,
+  probeTimeoutMs: 2000,
 };
 
 export interface WorkerSetup {

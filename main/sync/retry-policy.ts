@@ -1,0 +1,226 @@
+/**
+ * When the sync engine may ask the portal again: exponential backoff with full jitter per
+ * route (1 s base, 5 min cap), the portal's Retry-After as a floor, and a circuit breaker
+ * that stops all requests after repeated failures until its half-open time lets one upload
+ * through to try. Uploads and roster pulls back off apart (a roster the counter cannot take
+ * must not hold up uploads) but share the circuit: it is the same portal.
+ *
+ * While uploads get no answer at all (a timeout, the network) the portal may be hanging; a
+ * cheap probe then asks every few seconds whether it answers again, so uploads resume within
+ * seconds of its return rather than at the end of a deadline and an open circuit.
+ *
+ * All timing is on the injected clock (monotonic): a wall clock set back cannot stall it.
+ */
+import { ExponentialBackoff, noJitterGenerator, type GeneratorFn, type IBackoff } from 'cockatiel';
+import type { Clock } from './clock';
+import type { EngineTuning } from './messages';
+import { MAX_RETRY_AFTER_MS, type PortalFailureKind } from './portal-client';
+
+export type Route = 'push' | 'roster';
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface RetryPolicyOptions {
+  tuning: EngineTuning;
+  clock: Clock;
+  /** [0, 1), for the jitter; Math.random by default */
+  random?: () => number;
+  /** the circuit has just opened */
+  onOpen?: () => void;
+}
+
+/** What of a failure the policy reads. */
+export interface FailureFacts {
+  kind: PortalFailureKind;
+  retryAfterMs: number | null;
+}
+
+/** No answer at all: what a hanging or unreachable portal gives. */
+export const gotNoAnswer = (kind: PortalFailureKind): boolean => kind === 'timeout' || kind === 'network';
+
+export class RetryPolicy {
+  private state: CircuitState = 'closed';
+  /** failed requests in a row, whatever the route: what opens the circuit */
+  private consecutive = 0;
+  private openedAt = 0;
+  /** half-open: the one request let through is out */
+  private trialOut = false;
+  private readonly backoffFactory: ExponentialBackoff<number>;
+  private readonly backoff: Record<Route, IBackoff<unknown> | undefined> = { push: undefined, roster: undefined };
+  private readonly failures: Record<Route, number> = { push: 0, roster: 0 };
+  private readonly due: Record<Route, number> = { push: 0, roster: 0 };
+  /** the portal's Retry-After: nothing at all goes to it before then */
+  private quietUntil = 0;
+  /** the last upload got no answer: probe the portal until one does */
+  private hung = false;
+  private probeFailed = false;
+  private nextProbeAt = 0;
+
+  constructor(private readonly o: RetryPolicyOptions) {
+    const random = o.random ?? Math.random;
+    // cockatiel's full jitter, with the random source injectable
+    const fullJitter: GeneratorFn<number> = (attempts, options) => {
+      const [delay, next] = noJitterGenerator(attempts, options);
+      return [Math.floor(random() * delay), next];
+    };
+    this.backoffFactory = new ExponentialBackoff({
+      generator: fullJitter,
+      initialDelay: o.tuning.backoffBaseMs,
+      maxDelay: o.tuning.backoffCapMs,
+    });
+  }
+
+  get circuit(): CircuitState {
+    return this.state;
+  }
+
+  /** Failures of the route since its last success (a refusal by the open circuit does not count). */
+  failuresOf(route: Route): number {
+    return this.failures[route];
+  }
+
+  /** When the route's next attempt is planned (monotonic ms). */
+  dueAt(route: Route): number {
+    return this.due[route];
+  }
+
+  setDue(route: Route, at: number): void {
+    this.due[route] = at;
+  }
+
+  /**
+   * May a request go now? Not while the circuit is open before its half-open time, nor
+   * while the one request half-open lets through is out.
+   */
+  admit(): boolean {
+    if (this.state === 'open') {
+      if (this.o.clock.now() - this.openedAt < this.o.tuning.halfOpenAfterMs) return false;
+      this.state = 'half_open';
+      this.trialOut = false;
+    }
+    if (this.state === 'half_open') {
+      if (this.trialOut) return false;
+      this.trialOut = true;
+    }
+    return true;
+  }
+
+  /** A request got its answer: the circuit closes; an upload's backoff starts again. */
+  answered(route: Route): void {
+    this.consecutive = 0;
+    this.state = 'closed';
+    this.trialOut = false;
+    if (route === 'push') {
+      this.failures.push = 0;
+      this.backoff.push = undefined;
+      this.due.push = 0;
+      this.hung = false;
+      this.probeFailed = false;
+    }
+  }
+
+  /** A whole roster pull went through (each page's answer alone does not reset its backoff). */
+  rosterPulled(): void {
+    this.backoff.roster = undefined;
+    this.failures.roster = 0;
+  }
+
+  /** A request failed: counts toward opening the circuit; the half-open trial failing opens it again. */
+  requestFailed(): void {
+    this.consecutive++;
+    if (this.state === 'half_open' || (this.state === 'closed' && this.consecutive >= this.o.tuning.breakerThreshold)) {
+      this.state = 'open';
+      this.openedAt = this.o.clock.now();
+      this.trialOut = false;
+      this.o.onOpen?.();
+    }
+  }
+
+  /** A request given up before its end, neither answered nor failed: half-open may let another through. */
+  released(): void {
+    if (this.state === 'half_open') this.trialOut = false;
+  }
+
+  /**
+   * Plans the route's next attempt after a failure and returns the wait (ms): the backoff's
+   * next step, with the portal's Retry-After as a floor under it (jitter on top: counters
+   * told the same Retry-After must not all come back at the same moment), and never before
+   * the circuit's half-open time. `refused`: the open circuit refused it (not counted).
+   */
+  retryAfterFailure(route: Route, failure: FailureFacts, refused = false): number {
+    const now = this.o.clock.now();
+    if (!refused) this.failures[route]++;
+    if (route === 'push' && !refused) this.hung = gotNoAnswer(failure.kind);
+    const b = this.backoff[route];
+    const next = b ? b.next(undefined) : this.backoffFactory.next();
+    this.backoff[route] = next;
+    let wait = next.duration;
+    if (failure.retryAfterMs !== null) wait = Math.min(failure.retryAfterMs + wait, MAX_RETRY_AFTER_MS);
+    if (this.state === 'open') wait = Math.max(wait, this.openedAt + this.o.tuning.halfOpenAfterMs - now);
+    this.due[route] = now + wait;
+    if (failure.retryAfterMs !== null) {
+      this.quietUntil = Math.max(this.quietUntil, now + failure.retryAfterMs);
+      this.due.push = Math.max(this.due.push, this.quietUntil);
+      this.due.roster = Math.max(this.due.roster, this.quietUntil);
+    }
+    return wait;
+  }
+
+  /** "Sync now": an open circuit lets one request through at once; if it fails, it opens again. */
+  trialNow(): void {
+    if (this.state !== 'open') return;
+    this.state = 'half_open';
+    this.trialOut = false;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // probing a portal that may be hanging
+
+  /** Uploads get no answer and the portal asked for no quiet: it is probed. */
+  get probing(): boolean {
+    return this.hung;
+  }
+
+  /** When the next probe may go (monotonic ms); Infinity when nothing is probed. */
+  probeDueAt(): number {
+    return this.hung ? Math.max(this.nextProbeAt, this.quietUntil) : Infinity;
+  }
+
+  probeStarted(): void {
+    this.nextProbeAt = this.o.clock.now() + this.o.tuning.probeEveryMs;
+  }
+
+  /**
+   * A probe's outcome. An answer after a probe that got none means the portal is back: the
+   * circuit lets an upload through at once and the upload is due now. (An answer from the
+   * start says nothing new: the portal answers probes while uploads hang, and the usual
+   * backoff and half-open time hold.) Returns whether the portal is back.
+   */
+  probeEnded(answered: boolean): boolean {
+    if (!answered) {
+      this.probeFailed = true;
+      return false;
+    }
+    const back = this.probeFailed;
+    this.probeFailed = false;
+    if (back) {
+      if (this.state === 'open') {
+        this.state = 'half_open';
+        this.trialOut = false;
+      }
+      this.due.push = Math.min(this.due.push, this.o.clock.now());
+    }
+    return back;
+  }
+
+  /**
+   * An upload that hung was given up because a probe answered meanwhile: it goes again at
+   * once, not raced this time (a portal slow on uploads but quick on probes is not cut short
+   * again and again). Not counted as a failure.
+   */
+  supersede(): void {
+    this.released();
+    this.hung = false;
+    this.probeFailed = false;
+    this.due.push = this.o.clock.now();
+  }
+}
