@@ -4,7 +4,7 @@ import { centreDay, centreMinuteOfDay } from '../../common/rules/centre-day';
 import { laneForCheckIn } from '../../common/rules/queue-policy';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
-import { activeRosterImport, type RosterEntryRow } from './roster';
+import { activeRosterImport, type RosterEntryRow } from '../store/roster';
 import { insertTicket, toTicketView, type TicketRow } from './tickets';
 
 function existingTicket(ctx: ServiceContext, day: string, refId: string): TicketRow | undefined {

@@ -2,55 +2,28 @@ import { parse as parseCsvStream, type Options as CsvOptions } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { isoDaySchema, rosterEntrySchema, type RosterEntry, type RosterInfo } from '../../common/domain';
 import { DomainError } from '../../common/result';
-import { addDays, centreDay } from '../../common/rules/centre-day';
-import { normalizeName } from '../../common/rules/names';
+import { centreDay } from '../../common/rules/centre-day';
+import { insertAudit } from '../store/audit';
 import type { Db } from '../store/database';
+import {
+  activateImport,
+  activeRosterImport,
+  insertRosterEntries,
+  insertStagingImport,
+  newestActiveRosterImport,
+  oldestDayKept,
+  removeImports,
+  stagingImportIds,
+  unwantedImports,
+} from '../store/roster';
 import type { ServiceContext } from './context';
-
-export interface RosterImportRow {
-  id: number;
-  day: string;
-  source: string;
-  row_count: number;
-  status: 'staging' | 'active' | 'superseded';
-  imported_at: string;
-}
-
-export interface RosterEntryRow {
-  rowid: number;
-  import_id: number;
-  ref_id: string;
-  ref_last4: string;
-  name: string;
-  name_norm: string;
-  gender: 'F' | 'M' | 'O';
-  birth_year: number;
-  mobile_last4: string;
-  photo_id_type: string;
-  photo_id_last4: string;
-  dose: number;
-  slot_time: string | null;
-}
-
-/** The roster in force for `day`: one per day, so tomorrow's can be imported ahead of time. */
-export function activeRosterImport(db: Db, day: string): RosterImportRow | undefined {
-  return db.prepare("SELECT * FROM roster_import WHERE status = 'active' AND day = ?").get(day) as RosterImportRow | undefined;
-}
 
 /** Today's roster, or else the newest one held (then `stale`: it cannot verify today's registrants). */
 export function rosterInfo(db: Db, today: string): RosterInfo | null {
-  const imp =
-    activeRosterImport(db, today) ??
-    (db.prepare("SELECT * FROM roster_import WHERE status = 'active' ORDER BY day DESC LIMIT 1").get() as
-      RosterImportRow | undefined);
+  const imp = activeRosterImport(db, today) ?? newestActiveRosterImport(db);
   if (!imp) return null;
   return { day: imp.day, count: imp.row_count, importedAt: imp.imported_at, source: imp.source, stale: imp.day !== today };
 }
-
-/** Rosters are kept for today and the day before (for reconciliation), and ahead; older ones are removed. */
-const KEEP_PAST_DAYS = 1;
-
-const oldestDayKept = (today: string): string => addDays(today, -KEEP_PAST_DAYS);
 
 /** The CSV columns of a roster file (first line), in any order. */
 export const CSV_COLUMNS = [
@@ -236,13 +209,13 @@ export async function importRoster(
     );
   }
   const at = ctx.clock().toISOString();
-  const importId = Number(
-    db
-      .prepare(
-        "INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, 'staging', ?, ?)",
-      )
-      .run(parsed.day, input.fileName, parsed.entries.length, at, ctx.operatorId).lastInsertRowid,
-  );
+  const importId = insertStagingImport(db, {
+    day: parsed.day,
+    source: input.fileName,
+    rowCount: parsed.entries.length,
+    importedAt: at,
+    importedBy: ctx.operatorId,
+  });
   try {
     const stageChunk = db.transaction((chunk: RosterEntry[]) => insertRosterEntries(db, importId, chunk));
     for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
@@ -250,13 +223,13 @@ export async function importRoster(
       await yieldToEventLoop();
     }
     db.transaction(() => {
-      db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?").run(parsed.day);
-      db.prepare("UPDATE roster_import SET status = 'active' WHERE id = ?").run(importId);
-      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'roster.imported', ?)").run(
+      activateImport(db, importId, parsed.day, parsed.entries.length);
+      insertAudit(db, {
         at,
-        ctx.operatorId,
-        JSON.stringify({ importId, day: parsed.day, rows: parsed.entries.length, source: input.fileName }),
-      );
+        operatorId: ctx.operatorId,
+        action: 'roster.imported',
+        detail: { importId, day: parsed.day, rows: parsed.entries.length, source: input.fileName },
+      });
     }).immediate();
   } catch (e) {
     await removeImports(db, [importId]);
@@ -266,81 +239,14 @@ export async function importRoster(
   return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
 }
 
-/** Adds entries to a (staging) import, with their name index rows. Call inside a transaction. */
-export function insertRosterEntries(db: Db, importId: number, entries: readonly RosterEntry[]): void {
-  const insertEntry = db.prepare(
-    `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
-       photo_id_type, photo_id_last4, dose, slot_time)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertFts = db.prepare('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)');
-  for (const e of entries) {
-    const norm = normalizeName(e.name);
-    const { lastInsertRowid } = insertEntry.run(
-      importId,
-      e.refId,
-      e.refId.slice(-4),
-      e.name,
-      norm,
-      e.gender,
-      e.birthYear,
-      e.mobileLast4,
-      e.photoIdType,
-      e.photoIdLast4,
-      e.dose,
-      e.slotTime,
-    );
-    insertFts.run(lastInsertRowid, norm);
-  }
-}
-
-/** Removes one booking from an import, with its name index row. Call inside a transaction. */
-export function deleteRosterEntry(db: Db, importId: number, refId: string): boolean {
-  const row = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(importId, refId) as
-    { rowid: number } | undefined;
-  if (!row) return false;
-  db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?').run(row.rowid);
-  db.prepare('DELETE FROM roster_entry WHERE rowid = ?').run(row.rowid);
-  return true;
-}
-
-/** Deletes the rows of imports that are no longer active, in chunks. */
-export async function removeImports(db: Db, ids: number[], chunk = STAGE_CHUNK): Promise<void> {
-  const pick = db.prepare('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?');
-  const delEntry = db.prepare('DELETE FROM roster_entry WHERE rowid = ?');
-  const delFts = db.prepare('DELETE FROM roster_name_fts WHERE rowid = ?');
-  for (const id of ids) {
-    for (;;) {
-      const rows = pick.all(id, chunk) as { rowid: number }[];
-      if (rows.length === 0) break;
-      db.transaction(() => {
-        for (const r of rows) {
-          delFts.run(r.rowid);
-          delEntry.run(r.rowid);
-        }
-      }).immediate();
-      await yieldToEventLoop();
-    }
-    db.prepare('DELETE FROM roster_import WHERE id = ?').run(id);
-  }
-}
-
-/** Imports to remove: superseded ones and rosters of days no longer kept. */
-export function unwantedImports(db: Db, today: string): number[] {
-  return (
-    db
-      .prepare("SELECT id FROM roster_import WHERE status = 'superseded' OR (status = 'active' AND day < ?)")
-      .all(oldestDayKept(today)) as { id: number }[]
-  ).map((r) => r.id);
-}
-
 /**
  * At start: removes leftovers of an import that was interrupted (app killed mid-import),
  * superseded rosters and rosters of past days.
  */
 export async function cleanRosters(db: Db, today: string | null): Promise<void> {
-  const staging = (db.prepare("SELECT id FROM roster_import WHERE status = 'staging'").all() as { id: number }[]).map(
-    (r) => r.id,
-  );
+  const staging = stagingImportIds(db);
   await removeImports(db, today ? [...staging, ...unwantedImports(db, today)] : staging);
 }
+
+// The sync engine's older import of these (until its import line names main/store/roster).
+export { removeImports, unwantedImports } from '../store/roster';

@@ -1,8 +1,18 @@
-import type { SearchHit, TicketStatus } from '../../common/domain';
+import type { SearchHit } from '../../common/domain';
 import { distance } from 'fastest-levenshtein';
 import { editDistance, normalizeName } from '../../common/rules/names';
 import type { Db } from '../store/database';
-import { activeRosterImport, type RosterEntryRow } from './roster';
+import { activeRosterImport, type RosterEntryRow } from '../store/roster';
+import {
+  entriesMatchingNames,
+  entriesOfLast4,
+  entriesOfNameStart,
+  entriesOfRef,
+  entriesOfRefPrefix,
+  namesOf,
+  namesPage,
+  searchTicketOfRef,
+} from '../store/roster-search';
 
 const LIMIT = 20;
 
@@ -28,38 +38,20 @@ export function searchRoster(db: Db, rawQuery: string, today: string): SearchHit
   };
   const compact = query.toUpperCase().replace(/[\s-]/g, '');
   if (/^[A-Z0-9]*\d[A-Z0-9]*$/.test(compact) && !/^[A-Z]+$/.test(compact)) {
-    const byId = db
-      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?')
-      .all(imp.id, compact) as RosterEntryRow[];
+    const byId = entriesOfRef(db, imp.id, compact);
     add(byId, 'ref_id', 100);
     if (compact.length === 4) {
-      add(stmt(db, 'ref_last4').all(imp.id, compact, LIMIT) as RosterEntryRow[], 'ref_last4', 80);
-      add(stmt(db, 'mobile_last4').all(imp.id, compact, LIMIT) as RosterEntryRow[], 'mobile_last4', 70);
-      add(stmt(db, 'photo_id_last4').all(imp.id, compact, LIMIT) as RosterEntryRow[], 'photo_id_last4', 60);
+      add(entriesOfLast4(db, imp.id, 'ref_last4', compact, LIMIT), 'ref_last4', 80);
+      add(entriesOfLast4(db, imp.id, 'mobile_last4', compact, LIMIT), 'mobile_last4', 70);
+      add(entriesOfLast4(db, imp.id, 'photo_id_last4', compact, LIMIT), 'photo_id_last4', 60);
     } else if (compact.length > 4 && byId.length === 0) {
-      const prefix = db
-        .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?')
-        .all(imp.id, compact, compact, LIMIT) as RosterEntryRow[];
-      add(prefix, 'ref_id', 90);
+      add(entriesOfRefPrefix(db, imp.id, compact, LIMIT), 'ref_id', 90);
     }
   } else {
     searchNames(db, imp.id, query, add);
   }
   const ranked = [...found.values()].sort((a, b) => b.score - a.score || a.row.name.localeCompare(b.row.name)).slice(0, LIMIT);
   return withTickets(db, today, ranked);
-}
-
-type Stmt = import('better-sqlite3').Statement<unknown[]>;
-const stmts = new WeakMap<Db, Map<string, Stmt>>();
-function stmt(db: Db, column: 'ref_last4' | 'mobile_last4' | 'photo_id_last4'): Stmt {
-  let m = stmts.get(db);
-  if (!m) stmts.set(db, (m = new Map()));
-  let s = m.get(column);
-  if (!s) {
-    s = db.prepare<unknown[]>(`SELECT * FROM roster_entry WHERE import_id = ? AND ${column} = ? LIMIT ?`);
-    m.set(column, s);
-  }
-  return s;
 }
 
 function searchNames(
@@ -76,9 +68,7 @@ function searchNames(
     return (fuzzy ? 0 : 10) + starts + 10 * wordsScore(words, r.name_norm);
   };
   // Names that start with the query (indexed): the best matches, and the only ones for 1-2 letters.
-  const starting = db
-    .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || char(1114111) LIMIT ?')
-    .all(importId, q, q, LIMIT) as RosterEntryRow[];
+  const starting = entriesOfNameStart(db, importId, q, LIMIT);
   for (const r of starting) add([r], 'name', scoreOf(r, false));
   const long = words.filter((w) => [...w].length >= 3);
   if (long.length === 0) return;
@@ -117,14 +107,7 @@ function wordsScore(queryWords: readonly string[], nameNorm: string): number {
 
 /** Names containing, for every group, at least one of its words. */
 function matchNames(db: Db, importId: number, groups: string[][]): RosterEntryRow[] {
-  const quote = (w: string) => `"${w.replace(/"/g, '""')}"`;
-  const match = groups.map((g) => `(${g.map(quote).join(' OR ')})`).join(' AND ');
-  return db
-    .prepare(
-      `SELECT e.* FROM roster_name_fts f JOIN roster_entry e ON e.rowid = f.rowid
-       WHERE roster_name_fts MATCH ? AND e.import_id = ? LIMIT 100`,
-    )
-    .all(match, importId) as RosterEntryRow[];
+  return entriesMatchingNames(db, importId, groups, 100);
 }
 
 const MAX_ALTERNATIVES = 8;
@@ -160,11 +143,7 @@ function vocabulary(db: Db, importId: number): string[] {
   // until then, rather than hold the event loop to read the whole roster now
   if (cached && refreshing.get(db) === importId) return cached.words;
   const words = new Set<string>();
-  for (const r of db.prepare('SELECT name_norm FROM roster_entry WHERE import_id = ?').iterate(importId) as Iterable<{
-    name_norm: string;
-  }>) {
-    addWords(words, r.name_norm);
-  }
+  for (const r of namesOf(db, importId)) addWords(words, r.name_norm);
   const entry = { importId, words: [...words] };
   vocabularies.set(db, entry);
   return entry.words;
@@ -194,14 +173,13 @@ export function refreshSearchSoon(db: Db, today: string): void {
   const importId = imp.id;
   refreshing.set(db, importId);
   const words = new Set<string>();
-  const page = db.prepare('SELECT rowid, name_norm FROM roster_entry WHERE import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?');
   let after = 0;
   const step = () => {
     // closed, or a newer refresh took over
     if (!db.open || refreshing.get(db) !== importId) return;
     const until = performance.now() + SLICE_BUDGET_MS;
     for (;;) {
-      const rows = page.all(importId, after, SLICE_ROWS) as { rowid: number; name_norm: string }[];
+      const rows = namesPage(db, importId, after, SLICE_ROWS);
       for (const r of rows) addWords(words, r.name_norm);
       if (rows.length < SLICE_ROWS) {
         refreshing.delete(db);
@@ -223,9 +201,8 @@ export function warmSearch(db: Db, today: string): void {
 }
 
 function withTickets(db: Db, today: string, ranked: Matched[]): SearchHit[] {
-  const ticketOf = db.prepare("SELECT id, token, status FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'");
   return ranked.map(({ row, matchedOn }) => {
-    const t = ticketOf.get(today, row.ref_id) as { id: string; token: string; status: TicketStatus } | undefined;
+    const t = searchTicketOfRef(db, today, row.ref_id);
     return {
       refId: row.ref_id,
       name: row.name,

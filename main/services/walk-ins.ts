@@ -7,7 +7,7 @@ import { nameSimilarity, normalizeName, SIMILAR_NAME_THRESHOLD } from '../../com
 import { last4 } from '../../common/rules/photo-id';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
-import { activeRosterImport, type RosterEntryRow } from './roster';
+import { activeRosterImport, type RosterEntryRow } from '../store/roster';
 import { getTicketRow, insertTicket, toTicketView, type TicketRow } from './tickets';
 
 /** The person as the outbox payload tells the portal of them. */

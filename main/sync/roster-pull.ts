@@ -7,8 +7,23 @@
 import type { RosterEntry } from '../../common/domain';
 import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
 import { MAX_ROSTER_PAGE } from '../../common/sync-protocol';
-import { activeRosterImport, deleteRosterEntry, insertRosterEntries, removeImports } from '../services/roster';
+import { insertAudit } from '../store/audit';
 import type { Db } from '../store/database';
+import {
+  activateImport,
+  activeRosterImport,
+  countRosterEntries,
+  advanceRosterCursor,
+  deleteRosterEntry,
+  insertRosterEntries,
+  insertStagingImport,
+  removeImports,
+  rosterCursor,
+  saveRosterCursor,
+  setImportRowCount,
+  supersededImportIds,
+  type RosterCursorRow,
+} from '../store/roster';
 import { PortalFailure } from './portal-client';
 
 /** Fetches one page (the engine wraps each request in its deadline, backoff and circuit breaker). */
@@ -48,12 +63,6 @@ const MAX_PAGES = 2_000;
 
 export const PAGE_LIMIT = MAX_ROSTER_PAGE;
 
-interface CursorRow {
-  day: string;
-  import_id: number;
-  cursor: string;
-}
-
 export async function pullRoster(
   db: Db,
   centreId: string,
@@ -62,7 +71,7 @@ export async function pullRoster(
   now: () => Date,
   yieldNow: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
 ): Promise<PullResult> {
-  const saved = db.prepare('SELECT * FROM roster_cursor WHERE day = ?').get(day) as CursorRow | undefined;
+  const saved = rosterCursor(db, day);
   const active = activeRosterImport(db, day);
   if (saved && active && saved.import_id === active.id) {
     const delta = await pullChanges(db, centreId, day, saved, fetchPage, now);
@@ -82,7 +91,7 @@ async function pullChanges(
   db: Db,
   centreId: string,
   day: string,
-  saved: CursorRow,
+  saved: RosterCursorRow,
   fetchPage: FetchPage,
   now: () => Date,
 ): Promise<PullResult | null> {
@@ -119,9 +128,9 @@ async function pullChanges(
           insertRosterEntries(db, importId, [c.entry]);
         }
       }
-      const n = (db.prepare('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?').get(importId) as { n: number }).n;
-      db.prepare('UPDATE roster_import SET row_count = ? WHERE id = ?').run(n, importId);
-      db.prepare('UPDATE roster_cursor SET cursor = ?, pulled_at = ? WHERE day = ?').run(cursor, now().toISOString(), day);
+      const n = countRosterEntries(db, importId);
+      setImportRowCount(db, importId, n);
+      advanceRosterCursor(db, day, cursor, now().toISOString());
       return n;
     })
     .immediate();
@@ -138,13 +147,7 @@ async function pullFull(
   yieldNow: () => Promise<void>,
 ): Promise<PullResult> {
   const at = now().toISOString();
-  const importId = Number(
-    db
-      .prepare(
-        "INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, 'portal', 0, 'staging', ?, NULL)",
-      )
-      .run(day, at).lastInsertRowid,
-  );
+  const importId = insertStagingImport(db, { day, source: 'portal', rowCount: 0, importedAt: at, importedBy: null });
   const stage = db.transaction((changes: readonly RosterChange[]) => {
     const upserts: RosterEntry[] = [];
     for (const c of changes) {
@@ -179,35 +182,23 @@ async function pullFull(
     let kept: number | null = null;
     const count = db
       .transaction(() => {
-        const n = (db.prepare('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?').get(importId) as { n: number }).n;
+        const n = countRosterEntries(db, importId);
         const active = activeRosterImport(db, day);
         if (n === 0 && active && active.row_count > 0) {
           // The portal has no bookings for the day (not yet, or a gateway that does not carry
           // them) while the counter holds a roster (a supervisor's file): keep it, and apply
           // the portal's later changes to it.
           kept = active.id;
-          db.prepare(
-            `INSERT INTO roster_cursor (day, import_id, cursor, pulled_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (day) DO UPDATE SET import_id = excluded.import_id, cursor = excluded.cursor, pulled_at = excluded.pulled_at`,
-          ).run(day, active.id, cursor, now().toISOString());
+          saveRosterCursor(db, { day, importId: active.id, cursor, pulledAt: now().toISOString() });
           return active.row_count;
         }
-        db.prepare("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?").run(day);
-        db.prepare("UPDATE roster_import SET status = 'active', row_count = ? WHERE id = ?").run(n, importId);
-        db.prepare(
-          `INSERT INTO roster_cursor (day, import_id, cursor, pulled_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (day) DO UPDATE SET import_id = excluded.import_id, cursor = excluded.cursor, pulled_at = excluded.pulled_at`,
-        ).run(day, importId, cursor, now().toISOString());
-        db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, NULL, 'roster.pulled', ?)").run(
-          at,
-          JSON.stringify({ importId, day, rows: n }),
-        );
+        activateImport(db, importId, day, n);
+        saveRosterCursor(db, { day, importId, cursor, pulledAt: now().toISOString() });
+        insertAudit(db, { at, operatorId: null, action: 'roster.pulled', detail: { importId, day, rows: n } });
         return n;
       })
       .immediate();
-    const superseded = (
-      db.prepare("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?").all(day) as { id: number }[]
-    ).map((r) => r.id);
+    const superseded = supersededImportIds(db, day);
     await removeImports(db, kept === null ? superseded : [importId], STAGE_ROWS);
     return { day, mode: 'full', changes, count, kept: kept !== null, ...skips };
   } catch (e) {

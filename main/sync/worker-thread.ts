@@ -3,7 +3,7 @@
  * (a hung portal, a 100,000-row roster) runs on the main process's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { removeImports } from '../services/roster';
+import { removeImports } from '../store/roster';
 import { openDatabase } from '../store/database';
 import { SyncEngine, type SyncLog } from './engine';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages';

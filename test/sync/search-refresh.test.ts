@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../common/rules/centre-day';
-import { activeRosterImport } from '../../main/services/roster';
+import { activeRosterImport } from '../../main/store/roster';
 import { builtVocabularyImport } from '../../main/services/search';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';

@@ -1,0 +1,252 @@
+/**
+ * The day rosters: imports (one active per day, new ones staged beside it), their entries with
+ * the trigram index of names, and the portal's roster cursor per day. The name search's reads
+ * are in roster-search.ts.
+ */
+import type { RosterEntry } from '../../common/domain';
+import { addDays } from '../../common/rules/centre-day';
+import { normalizeName } from '../../common/rules/names';
+import type { Db } from './database';
+import { preparedOnce } from './prepared';
+
+export interface RosterImportRow {
+  id: number;
+  day: string;
+  source: string;
+  row_count: number;
+  status: 'staging' | 'active' | 'superseded';
+  imported_at: string;
+}
+
+export interface RosterEntryRow {
+  rowid: number;
+  import_id: number;
+  ref_id: string;
+  ref_last4: string;
+  name: string;
+  name_norm: string;
+  gender: 'F' | 'M' | 'O';
+  birth_year: number;
+  mobile_last4: string;
+  photo_id_type: string;
+  photo_id_last4: string;
+  dose: number;
+  slot_time: string | null;
+}
+
+/** The portal's opaque cursor for a day's roster, and the import it was applied to. */
+export interface RosterCursorRow {
+  day: string;
+  import_id: number;
+  cursor: string;
+  pulled_at: string;
+}
+
+type Id = { id: number };
+
+const statements = preparedOnce((db) => ({
+  activeOfDay: db.prepare<[string], RosterImportRow>("SELECT * FROM roster_import WHERE status = 'active' AND day = ?"),
+  newestActive: db.prepare<[], RosterImportRow>("SELECT * FROM roster_import WHERE status = 'active' ORDER BY day DESC LIMIT 1"),
+  insertStaging: db.prepare<[string, string, number, string, string | null]>(
+    "INSERT INTO roster_import (day, source, row_count, status, imported_at, imported_by) VALUES (?, ?, ?, 'staging', ?, ?)",
+  ),
+  supersedeActive: db.prepare<[string]>("UPDATE roster_import SET status = 'superseded' WHERE status = 'active' AND day = ?"),
+  activate: db.prepare<[number, number]>("UPDATE roster_import SET status = 'active', row_count = ? WHERE id = ?"),
+  setRowCount: db.prepare<[number, number]>('UPDATE roster_import SET row_count = ? WHERE id = ?'),
+  unwanted: db.prepare<[string], Id>(
+    "SELECT id FROM roster_import WHERE status = 'superseded' OR (status = 'active' AND day < ?)",
+  ),
+  staging: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging'"),
+  stagingPortal: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging' AND source = 'portal'"),
+  supersededOfDay: db.prepare<[string], Id>("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?"),
+  deleteImport: db.prepare<[number]>('DELETE FROM roster_import WHERE id = ?'),
+
+  insertEntry: db.prepare<
+    [number, string, string, string, string, string, number, string, string, string, number, string | null]
+  >(
+    `INSERT INTO roster_entry (import_id, ref_id, ref_last4, name, name_norm, gender, birth_year, mobile_last4,
+       photo_id_type, photo_id_last4, dose, slot_time)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+  insertName: db.prepare<[number | bigint, string]>('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)'),
+  entryOfRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
+  rowidOfRef: db.prepare<[number, string], { rowid: number }>(
+    'SELECT rowid FROM roster_entry WHERE import_id = ? AND ref_id = ?',
+  ),
+  someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?'),
+  deleteName: db.prepare<[number]>('DELETE FROM roster_name_fts WHERE rowid = ?'),
+  deleteEntry: db.prepare<[number]>('DELETE FROM roster_entry WHERE rowid = ?'),
+  countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?'),
+  entriesOfPhotoId: db.prepare<[number, string, string, number], RosterEntryRow>(
+    'SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT ?',
+  ),
+  entriesOfMobileLast4: db.prepare<[number, string, number], RosterEntryRow>(
+    'SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT ?',
+  ),
+
+  cursorOfDay: db.prepare<[string], RosterCursorRow>('SELECT * FROM roster_cursor WHERE day = ?'),
+  saveCursor: db.prepare<[string, number, string, string]>(
+    `INSERT INTO roster_cursor (day, import_id, cursor, pulled_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (day) DO UPDATE SET import_id = excluded.import_id, cursor = excluded.cursor, pulled_at = excluded.pulled_at`,
+  ),
+  advanceCursor: db.prepare<[string, string, string]>('UPDATE roster_cursor SET cursor = ?, pulled_at = ? WHERE day = ?'),
+}));
+
+const ids = (rows: Id[]): number[] => rows.map((r) => r.id);
+
+// ---- imports ----
+
+/** The roster in force for `day`: one per day, so tomorrow's can be imported ahead of time. */
+export function activeRosterImport(db: Db, day: string): RosterImportRow | undefined {
+  return statements(db).activeOfDay.get(day);
+}
+
+/** The active roster of the latest day held, whatever the day. */
+export function newestActiveRosterImport(db: Db): RosterImportRow | undefined {
+  return statements(db).newestActive.get();
+}
+
+/** A new import, staged beside the active one until it is swapped in; its id. */
+export function insertStagingImport(
+  db: Db,
+  imp: { day: string; source: string; rowCount: number; importedAt: string; importedBy: string | null },
+): number {
+  return Number(
+    statements(db).insertStaging.run(imp.day, imp.source, imp.rowCount, imp.importedAt, imp.importedBy).lastInsertRowid,
+  );
+}
+
+/** Makes a staged import the day's roster (the one it replaces becomes superseded). Call inside a transaction. */
+export function activateImport(db: Db, importId: number, day: string, rowCount: number): void {
+  const s = statements(db);
+  s.supersedeActive.run(day);
+  s.activate.run(rowCount, importId);
+}
+
+export function setImportRowCount(db: Db, importId: number, rowCount: number): void {
+  statements(db).setRowCount.run(rowCount, importId);
+}
+
+/** Rosters are kept for today and the day before (for reconciliation), and ahead; older ones are removed. */
+const KEEP_PAST_DAYS = 1;
+
+export const oldestDayKept = (today: string): string => addDays(today, -KEEP_PAST_DAYS);
+
+/** Imports to remove: superseded ones and rosters of days no longer kept. */
+export function unwantedImports(db: Db, today: string): number[] {
+  return ids(statements(db).unwanted.all(oldestDayKept(today)));
+}
+
+/** Imports still staging: left by an import or a pull that was cut short. */
+export function stagingImportIds(db: Db): number[] {
+  return ids(statements(db).staging.all());
+}
+
+/** Imports still staging from a roster pull (a file import's are not the sync worker's to remove). */
+export function stagingPortalImportIds(db: Db): number[] {
+  return ids(statements(db).stagingPortal.all());
+}
+
+export function supersededImportIds(db: Db, day: string): number[] {
+  return ids(statements(db).supersededOfDay.all(day));
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** Rows deleted per transaction when imports are removed. */
+const REMOVE_CHUNK = 5000;
+
+/** Deletes imports with their entries and name index rows, in chunks with a yield between them. */
+export async function removeImports(db: Db, importIds: readonly number[], chunk = REMOVE_CHUNK): Promise<void> {
+  const s = statements(db);
+  for (const id of importIds) {
+    for (;;) {
+      const rows = s.someRowids.all(id, chunk);
+      if (rows.length === 0) break;
+      db.transaction(() => {
+        for (const r of rows) {
+          s.deleteName.run(r.rowid);
+          s.deleteEntry.run(r.rowid);
+        }
+      }).immediate();
+      await yieldToEventLoop();
+    }
+    s.deleteImport.run(id);
+  }
+}
+
+// ---- entries ----
+
+/** Adds entries to a (staging) import, with their name index rows. Call inside a transaction. */
+export function insertRosterEntries(db: Db, importId: number, entries: readonly RosterEntry[]): void {
+  const s = statements(db);
+  for (const e of entries) {
+    const norm = normalizeName(e.name);
+    const { lastInsertRowid } = s.insertEntry.run(
+      importId,
+      e.refId,
+      e.refId.slice(-4),
+      e.name,
+      norm,
+      e.gender,
+      e.birthYear,
+      e.mobileLast4,
+      e.photoIdType,
+      e.photoIdLast4,
+      e.dose,
+      e.slotTime,
+    );
+    s.insertName.run(lastInsertRowid, norm);
+  }
+}
+
+/** Removes one booking from an import, with its name index row. Call inside a transaction. */
+export function deleteRosterEntry(db: Db, importId: number, refId: string): boolean {
+  const s = statements(db);
+  const row = s.rowidOfRef.get(importId, refId);
+  if (!row) return false;
+  s.deleteName.run(row.rowid);
+  s.deleteEntry.run(row.rowid);
+  return true;
+}
+
+export function countRosterEntries(db: Db, importId: number): number {
+  return statements(db).countEntries.get(importId)!.n;
+}
+
+/** The booking with this reference ID in an import. */
+export function rosterEntryOfRef(db: Db, importId: number, refId: string): RosterEntryRow | undefined {
+  return statements(db).entryOfRef.get(importId, refId);
+}
+
+/** Bookings whose photo ID has this type and last 4 (walk-in duplicate checks). */
+export function rosterEntriesOfPhotoId(
+  db: Db,
+  importId: number,
+  photoIdType: string,
+  photoIdLast4: string,
+  limit: number,
+): RosterEntryRow[] {
+  return statements(db).entriesOfPhotoId.all(importId, photoIdLast4, photoIdType, limit);
+}
+
+/** Bookings whose mobile number ends in these 4 digits. */
+export function rosterEntriesOfMobileLast4(db: Db, importId: number, mobileLast4: string, limit: number): RosterEntryRow[] {
+  return statements(db).entriesOfMobileLast4.all(importId, mobileLast4, limit);
+}
+
+// ---- the portal's cursor ----
+
+export function rosterCursor(db: Db, day: string): RosterCursorRow | undefined {
+  return statements(db).cursorOfDay.get(day);
+}
+
+/** Records the cursor a full pull ended at, and the import it was applied to. */
+export function saveRosterCursor(db: Db, c: { day: string; importId: number; cursor: string; pulledAt: string }): void {
+  statements(db).saveCursor.run(c.day, c.importId, c.cursor, c.pulledAt);
+}
+
+/** Moves the day's cursor on after changes were applied to its import. */
+export function advanceRosterCursor(db: Db, day: string, cursor: string, pulledAt: string): void {
+  statements(db).advanceCursor.run(cursor, pulledAt, day);
+}
