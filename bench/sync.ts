@@ -11,6 +11,7 @@
  *                          nothing pending; compared with the raw floor
  *   sync_pull_lag_p99_ms   the main event loop while the worker pulls a 100,000-row roster
  *   sync_hung_ipc_p99_ms   IPC round trips while every portal request hangs; each hung request's end
+ *   sync_resume_after_hang_s  the portal's return from a hang to the first record acknowledged
  *   sync_storm             200 counters (in-process SyncEngines, own SQLite files) with 500 rows
  *                          each, started at once against one portal that sheds load (503 busy)
  *
@@ -31,7 +32,7 @@ import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher } from '../main/ipc/dispatcher';
 import type { Logger } from '../main/logging/logger';
 import { CounterBackend } from '../main/services/backend';
-import { pendingOutboxCount } from '../main/services/outbox';
+import { pendingOutboxCount } from '../main/store/outbox';
 import { openDatabase, type Db } from '../main/store/database';
 import { SyncEngine, type SyncLog } from '../main/sync/engine';
 import type { SyncWorkerFile } from '../main/sync/host';
@@ -68,6 +69,7 @@ const TARGET = {
   hungIpcP99Ms: 20,
   /** a hung request ends at its deadline: allow half a second for the abort and the message to arrive */
   hungEndMs: HUNG_TIMEOUT_S * 1000 + 500,
+  resumeAfterHangSeconds: 10,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -828,6 +830,105 @@ const hungIpc: Benchmark = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// sync_resume_after_hang_s
+
+/** When, in a hang, the portal comes back: each is one run. */
+const RESUME_PHASES = [
+  { name: 'an upload attempt started 1 s before', key: 'attempt' },
+  { name: 'the circuit open for 5 s', key: 'open' },
+  { name: "the circuit's half-open upload started 1 s before", key: 'half-open' },
+] as const;
+const RESUME_RUN_BOUND_MS = 150_000;
+
+const resumeAfterHang: Benchmark = {
+  name: 'sync_resume_after_hang_s',
+  description: `uploads after the portal comes back from a hang (every request hangs, then none): the return to the first record acknowledged; ${RESUME_PHASES.length} runs, the return at a different point of the counter's retries each (product deadline and half-open time; circuit after 2 failures)`,
+  async run(ctx) {
+    const portal = await startPortalChild({ dataDir: ctx.tempDir('resume-portal'), faults: true });
+    let counter: SyncedCounter | null = null;
+    try {
+      const token = `bench-resume-${randomBytes(12).toString('hex')}`;
+      const centreId = provisioningSchema.parse(DEMO_PROVISIONING).centre.id;
+      await portal.admin.addDevice(token, centreId, 'bench resume');
+      // product deadline (15 s), backoff and half-open time (30 s); the circuit opens after 2
+      // failures rather than 5 so a run reaches it in 30 s, not 75
+      counter = await openSyncedCounter(ctx.tempDir('resume-counter'), { url: portal.url, token }, { tuning: { breakerThreshold: 2 } });
+      const c = counter;
+      const r = prng(83);
+      const walkIn = async () => {
+        const form = walkInForm(r);
+        const preview = unwrap<{ duplicates: { id: string }[] }>('previewWalkIn', await c.dispatch('previewWalkIn', { form }));
+        unwrap(
+          'registerWalkIn',
+          await c.dispatch('registerWalkIn', {
+            submissionId: randomUUID(),
+            form,
+            acknowledgedDuplicates: preview.duplicates.map((d) => d.id),
+          }),
+        );
+      };
+      const settledOnline = (what: string) =>
+        waitFor(what, () => c.status().pending === 0 && c.status().state === 'online', 120_000, 20);
+      await walkIn();
+      await settledOnline('the first walk-in to upload');
+
+      const seconds: number[] = [];
+      const notes: string[] = [];
+      for (const phase of RESUME_PHASES) {
+        const started = performance.now();
+        await portal.admin.setFaults({ rules: [{ fault: 'hang' }] });
+        const linesBefore = c.lines.length;
+        const attempts: string[] = [];
+        const attemptsSeen = () => {
+          const at = c.status().lastAttemptAt;
+          if (at && at !== attempts.at(-1)) attempts.push(at);
+          return attempts.length;
+        };
+        const opened = () => c.lines.slice(linesBefore).some((l) => String(l.msg).startsWith('circuit open'));
+        await walkIn();
+        attemptsSeen();
+        const first = attempts.length;
+        if (phase.key === 'attempt') {
+          await waitFor('a second attempt during the hang', () => attemptsSeen() >= first + 2, RESUME_RUN_BOUND_MS, 10);
+          await sleep(1000);
+        } else if (phase.key === 'open') {
+          await waitFor('the circuit to open', () => (attemptsSeen(), opened()), RESUME_RUN_BOUND_MS, 10);
+          await sleep(5000);
+        } else {
+          await waitFor('the circuit to open', () => (attemptsSeen(), opened()), RESUME_RUN_BOUND_MS, 10);
+          const before = attemptsSeen();
+          await waitFor('the half-open upload', () => attemptsSeen() > before, RESUME_RUN_BOUND_MS, 10);
+          await sleep(1000);
+        }
+        const pending = c.status().pending;
+        if (pending === 0) throw new Error(`sync_resume_after_hang_s: nothing pending during the hang (${phase.name})`);
+        await portal.admin.setFaults({});
+        const back = performance.now();
+        await waitFor(`uploads to resume (${phase.name})`, () => c.status().pending < pending, RESUME_RUN_BOUND_MS, 10);
+        const s = (performance.now() - back) / 1000;
+        seconds.push(s);
+        notes.push(`${phase.name}: ${s.toFixed(1)} s (hang ${((back - started) / 1000).toFixed(0)} s, ${attempts.length - first + 1} upload attempts)`);
+        ctx.progress(`resume after hang, ${phase.name}: ${s.toFixed(2)} s`);
+        await settledOnline('the counter to settle after the hang');
+      }
+      const sum = summarize(seconds);
+      return [
+        {
+          metric: 'sync_resume_after_hang_s',
+          value: round(sum.max, 1),
+          unit: 's',
+          target: { max: TARGET.resumeAfterHangSeconds },
+          note: `slowest of ${seconds.length} runs, the portal's return (faults off) to the first record acknowledged: ${notes.join('; ')}`,
+        },
+      ];
+    } finally {
+      await counter?.backend.close();
+      await portal.stop();
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // sync_storm
 
 /** The engines' failures, by kind (timeout, unavailable, ...), counted across all counters. */
@@ -981,7 +1082,7 @@ const storm: Benchmark = {
   },
 };
 
-export const benchmarks: Benchmark[] = [rawLoopback, drain, pullLag, hungIpc, storm];
+export const benchmarks: Benchmark[] = [rawLoopback, drain, pullLag, hungIpc, resumeAfterHang, storm];
 
 export function cleanup(): void {
   template = null;

@@ -11,7 +11,7 @@ import { openDatabase, type Db } from '../store/database';
 import { checkIn, checkInProvisional } from './check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './context';
 import * as operators from './operators';
-import { hasPendingOutbox, outboxCounts } from './outbox';
+import { hasPendingOutbox, outboxCounts } from '../store/outbox';
 import { loadProvisioning, saveProvisioning } from './provisioning';
 import * as queue from './queue';
 import { cleanRosters, importRoster, rosterInfo } from './roster';

@@ -5,7 +5,7 @@ import { centreDay } from '../../common/rules/centre-day';
 import { decideNext, type WaitingTicket } from '../../common/rules/queue-policy';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { NEEDS_ATTENTION_OF } from './outbox';
+import { NEEDS_ATTENTION_OF } from '../store/outbox';
 import { toTicketView, transition, type TicketRow } from './tickets';
 
 const RECENT = 15;

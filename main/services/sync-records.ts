@@ -9,8 +9,9 @@ import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInF
 import { DomainError } from '../../common/result';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { reducePhotoId } from '../sync/outbox-sync';
-import { appendOutbox, NEEDS_ATTENTION, type OutboxEntry } from './outbox';
+import { reducePhotoId } from '../store/outbox';
+import { NEEDS_ATTENTION, type OutboxEntry } from '../store/outbox';
+import { appendOutbox } from './outbox';
 import { personColumns, personOf, PERSON_SET } from './walk-ins';
 
 type Payload = Record<string, unknown> & {

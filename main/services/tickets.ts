@@ -3,7 +3,8 @@ import type { LaneName, TicketStatus, TicketView } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
 import type { Db } from '../store/database';
-import { appendOutbox, type OutboxKind } from './outbox';
+import type { OutboxKind } from '../store/outbox';
+import { appendOutbox } from './outbox';
 import type { ServiceContext } from './context';
 
 export interface TicketRow {

@@ -26,8 +26,10 @@ import {
 } from 'cockatiel';
 import type { SyncSettings } from '../../common/domain';
 import { addDays, centreDay } from '../../common/rules/centre-day';
-import { removeImports, unwantedImports } from '../services/roster';
+import { removeImports, unwantedImports } from '../store/roster';
 import type { Db } from '../store/database';
+import { getMeta, setMeta } from '../store/meta';
+import { firstOutboxSeqAfter, hasOutboxRow } from '../store/outbox';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
 import {
   AnswerMismatch,
@@ -123,8 +125,7 @@ export class SyncEngine {
       maxDelay: this.tuning.backoffCapMs,
     });
     this.resetBreaker();
-    const last = o.db.prepare("SELECT value FROM meta WHERE key = 'sync.last_success'").get() as { value: string } | undefined;
-    this.current.lastSuccessAt = last?.value ?? null;
+    this.current.lastSuccessAt = getMeta(o.db, 'sync.last_success');
   }
 
   get status(): EngineStatus {
@@ -324,7 +325,7 @@ export class SyncEngine {
   }
 
   private keeps(seq: number): boolean {
-    return this.o.db.prepare('SELECT 1 FROM outbox WHERE seq = ?').get(seq) !== undefined;
+    return hasOutboxRow(this.o.db, seq);
   }
 
   /**
@@ -332,8 +333,7 @@ export class SyncEngine {
    * mend it. The status says so, with what hospital IT needs to accept the loss at the portal.
    */
   private recordsLost(from: number): PortalFailure {
-    const kept = this.o.db.prepare('SELECT min(seq) AS seq FROM outbox WHERE seq > ?').get(from) as { seq: number | null };
-    const upTo = (kept.seq ?? from + 1) - 1;
+    const upTo = (firstOutboxSeqAfter(this.o.db, from) ?? from + 1) - 1;
     const failure = new PortalFailure(
       'records_lost',
       `the portal lacks records ${from}-${upTo} of this counter, uploaded before and no longer kept here: ` +
@@ -433,11 +433,7 @@ export class SyncEngine {
     const at = this.clock().toISOString();
     if (mono() - this.lastSuccessSavedAt >= SAVE_SUCCESS_EVERY_MS || this.lastSuccessSavedAt === 0) {
       this.lastSuccessSavedAt = mono();
-      this.o.db
-        .prepare(
-          "INSERT INTO meta (key, value) VALUES ('sync.last_success', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .run(at);
+      setMeta(this.o.db, 'sync.last_success', at);
     }
     if (wasFailing) this.o.log.info({}, 'the portal answers again');
     this.update({ state: 'online', lastSuccessAt: at, lastError: null, nextRetryAt: null });

@@ -6,34 +6,33 @@
  */
 import type { Mutation, PushResponse } from '../../common/sync-protocol';
 import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
-import type { Statement } from 'better-sqlite3';
-import type { OutboxEntry } from '../services/outbox';
 import type { Db } from '../store/database';
+import {
+  acknowledgeOutboxRange,
+  acknowledgeOutboxRow,
+  addOutboxFailedTry,
+  deleteAcknowledgedBefore,
+  dueForPhotoIdReduction,
+  outboxFrom,
+  outboxSeqHighWater,
+  pendingOutboxAfter,
+  pendingOutboxSeqs,
+  reducePhotoId,
+  reducePhotoIdsOfRange,
+  rejectOutboxRow,
+  renumberOutboxRow,
+  setOutboxSeqUsed,
+  type OutboxRow,
+} from '../store/outbox';
 
-/** What a push sends of an outbox row. */
-export type OutboxRow = Pick<OutboxEntry, 'seq' | 'mutation_id' | 'kind' | 'record_id' | 'payload' | 'created_at'>;
-
-const statements = new WeakMap<Db, Map<string, Statement>>();
-
-/** A statement prepared once per connection (the upload loop runs the same few many times). */
-function prepared(db: Db, sql: string): Statement {
-  let byDb = statements.get(db);
-  if (!byDb) statements.set(db, (byDb = new Map()));
-  let stmt = byDb.get(sql);
-  if (!stmt) byDb.set(sql, (stmt = db.prepare(sql)));
-  return stmt;
-}
+export type { OutboxRow } from '../store/outbox';
 
 /** About 1 MB of payload per batch, whatever the item count. */
 export const BATCH_BYTES = 1024 * 1024;
 
 /** The oldest pending rows, in sequence order: at most `maxItems` and about `maxBytes`. */
 export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES, afterSeq = 0): OutboxRow[] {
-  const rows = db
-    .prepare(
-      "SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-    )
-    .all(afterSeq, Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+  const rows = pendingOutboxAfter(db, afterSeq, Math.min(maxItems, MAX_PUSH_ITEMS));
   return underBytes(rows, maxBytes);
 }
 
@@ -42,9 +41,7 @@ export function nextBatch(db: Db, maxItems: number, maxBytes = BATCH_BYTES, afte
  * from a backup) asks for again. Null when this counter no longer holds row `seq`.
  */
 export function batchFrom(db: Db, seq: number, maxItems: number, maxBytes = BATCH_BYTES): OutboxRow[] | null {
-  const rows = db
-    .prepare('SELECT seq, mutation_id, kind, record_id, payload, created_at FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?')
-    .all(seq, Math.min(maxItems, MAX_PUSH_ITEMS)) as OutboxRow[];
+  const rows = outboxFrom(db, seq, Math.min(maxItems, MAX_PUSH_ITEMS));
   // the portal needs consecutive numbers from `seq`: stop at the first one this counter no longer has
   const run: OutboxRow[] = [];
   for (const r of rows) {
@@ -146,14 +143,6 @@ export function applyPushAnswer(
 ): AppliedAnswer {
   const { seen, sent } = checkPushAnswer(deviceId, batch, answer);
   const at = now.toISOString();
-  const ack = prepared(
-    db,
-    "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = ?, duplicate_of = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
-  );
-  const reject = prepared(
-    db,
-    "UPDATE outbox SET state = 'rejected', rejected_at = ?, reject_code = ?, last_error = ? WHERE seq = ? AND state = 'pending'",
-  );
   let acknowledged = 0;
   let rejected = 0;
   let reused = 0;
@@ -167,12 +156,7 @@ export function applyPushAnswer(
   const wholeAndPlain = seen.size === batch.length && answer.results.every(plain);
   db.transaction(() => {
     if (wholeAndPlain) {
-      acknowledged = db
-        .prepare(
-          `UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = '[]', duplicate_of = '[]', last_error = NULL
-            WHERE seq BETWEEN ? AND ? AND state = 'pending'`,
-        )
-        .run(at, first, last).changes;
+      acknowledged = acknowledgeOutboxRange(db, first, last, at);
       if (photoIdRetentionDays === 0 && batch.some((r) => r.kind === 'walkin.registered'))
         reducePhotoIdsOfRange(db, first, last, at);
       return;
@@ -183,9 +167,9 @@ export function applyPushAnswer(
         // backup); the row stays pending and is numbered again (resequencePending)
         reused++;
       } else if (r.status === 'rejected') {
-        rejected += reject.run(at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal', r.seq).changes;
+        rejected += rejectOutboxRow(db, r.seq, at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal');
       } else {
-        acknowledged += ack.run(at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []), r.seq).changes;
+        acknowledged += acknowledgeOutboxRow(db, r.seq, at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []));
         const row = sent.get(r.seq)!;
         if (row.kind === 'walkin.registered' && photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
       }
@@ -206,21 +190,11 @@ export function resequencePending(db: Db, portalLastApplied: number): number {
   return db
     .transaction(() => {
       db.pragma('defer_foreign_keys = ON');
-      const maxLocal = (prepared(db, 'SELECT max(seq) AS m FROM outbox').get() as { m: number | null }).m ?? 0;
-      const used =
-        (prepared(db, "SELECT seq AS s FROM sqlite_sequence WHERE name = 'outbox'").get() as { s: number } | undefined)?.s ?? 0;
-      let next = Math.max(portalLastApplied, maxLocal, used);
-      const pending = prepared(db, "SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq").all() as { seq: number }[];
-      const move = prepared(db, 'UPDATE outbox SET seq = ? WHERE seq = ?');
-      const fixCorrectedBy = prepared(db, 'UPDATE outbox SET corrected_by = ? WHERE corrected_by = ?');
-      const fixCorrectionOf = prepared(db, 'UPDATE outbox SET correction_of = ? WHERE correction_of = ?');
-      for (const { seq } of pending) {
-        next++;
-        move.run(next, seq);
-        fixCorrectedBy.run(next, seq);
-        fixCorrectionOf.run(next, seq);
-      }
-      prepared(db, "UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'").run(next);
+      const { held, used } = outboxSeqHighWater(db);
+      let next = Math.max(portalLastApplied, held, used);
+      const pending = pendingOutboxSeqs(db);
+      for (const seq of pending) renumberOutboxRow(db, seq, ++next);
+      setOutboxSeqUsed(db, next);
       return pending.length;
     })
     .immediate();
@@ -229,44 +203,10 @@ export function resequencePending(db: Db, portalLastApplied: number): number {
 /** Counts a failed try against the rows of a batch (for reconciliation), with the reason. */
 export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: string): void {
   if (batch.length === 0) return;
-  const stmt = prepared(db, "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'");
+  const why = reason.slice(0, 500);
   db.transaction(() => {
-    for (const r of batch) stmt.run(reason.slice(0, 500), r.seq);
+    for (const r of batch) addOutboxFailedTry(db, r.seq, why);
   }).immediate();
-}
-
-/**
- * Keeps only the last 4 characters of a walk-in's photo-ID number, in the walk-in and in its
- * outbox rows (the acknowledged one and any earlier rejected ones it corrected).
- */
-export function reducePhotoId(db: Db, walkInId: string, at: string): void {
-  prepared(
-    db,
-    'UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE id = ? AND photo_id_reduced_at IS NULL',
-  ).run(at, walkInId);
-  prepared(
-    db,
-    `UPDATE outbox SET payload = json_set(payload, '$.person.photoIdNumber',
-       'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))
-     WHERE record_id = ? AND kind = 'walkin.registered' AND json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`,
-  ).run(walkInId);
-}
-
-/** reducePhotoId for every walk-in acknowledged in outbox rows `first`..`last`, in two statements. */
-function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string): void {
-  const walkIns =
-    "SELECT record_id FROM outbox WHERE seq BETWEEN ? AND ? AND kind = 'walkin.registered' AND state = 'acknowledged'";
-  prepared(
-    db,
-    `UPDATE walkin SET photo_id_number = photo_id_last4, photo_id_reduced_at = ? WHERE photo_id_reduced_at IS NULL AND id IN (${walkIns})`,
-  ).run(at, first, last);
-  prepared(
-    db,
-    `UPDATE outbox SET payload = json_set(payload, '$.person.photoIdNumber',
-       'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))
-     WHERE kind = 'walkin.registered' AND record_id IN (${walkIns})
-       AND json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`,
-  ).run(first, last);
 }
 
 /**
@@ -277,23 +217,10 @@ function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string):
 export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: number, keepDays: number): void {
   const at = now.toISOString();
   const reduceBefore = new Date(now.getTime() - photoIdRetentionDays * 86_400_000).toISOString();
-  const dueRows = db
-    .prepare(
-      `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
-        WHERE o.kind = 'walkin.registered'
-          AND ((o.state = 'acknowledged' AND o.acknowledged_at <= ?) OR (o.state = 'rejected' AND o.dismissed_at <= ?))
-          AND (w.photo_id_reduced_at IS NULL OR json_extract(o.payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%')
-        LIMIT 1000`,
-    )
-    .all(reduceBefore, reduceBefore) as { seq: number; record_id: string }[];
+  const dueRows = dueForPhotoIdReduction(db, reduceBefore, 1000);
   const removeBefore = new Date(now.getTime() - keepDays * 86_400_000).toISOString();
   db.transaction(() => {
     for (const r of dueRows) reducePhotoId(db, r.record_id, at);
-    prepared(
-      db,
-      `DELETE FROM outbox WHERE state = 'acknowledged' AND acknowledged_at < ?
-         AND seq NOT IN (SELECT corrected_by FROM outbox WHERE corrected_by IS NOT NULL)
-         AND seq NOT IN (SELECT correction_of FROM outbox WHERE correction_of IS NOT NULL)`,
-    ).run(removeBefore);
+    deleteAcknowledgedBefore(db, removeBefore);
   }).immediate();
 }
