@@ -24,6 +24,8 @@ export const realClock: Clock = {
   date: () => new Date(),
   schedule(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
+    // a wait alone does not keep the process (or the worker thread) alive: its owner does
+    t.unref?.();
     return () => clearTimeout(t);
   },
 };

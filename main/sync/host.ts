@@ -1,9 +1,15 @@
 /**
  * The main process's handle on the sync worker: starts it, relays what it reports, and
  * starts it again if it dies. Holds no lock and never waits on the portal.
+ *
+ * The worker reports several times a batch; `onUpdate` hears at most every 100 ms (the
+ * latest state), so a long upload does not keep the main process counting the outbox. A
+ * change of state or of the reason for failing, and the last record reaching the portal
+ * ("all uploaded"), are told at once.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logging/logger';
+import { realClock, type Cancel, type Clock } from './clock';
 import { INITIAL_ENGINE_STATUS, type EngineStatus, type FromWorker, type ToWorker, type WorkerSetup } from './messages';
 
 export interface SyncWorkerFile {
@@ -12,26 +18,50 @@ export interface SyncWorkerFile {
   execArgv?: string[];
 }
 
+/** What the worker said since the last update, throttled. */
+export interface SyncUpdate {
+  /** the worker's latest status */
+  status: EngineStatus;
+  /** records were acknowledged or rejected since the last update */
+  outboxChanged: boolean;
+}
+
 export interface SyncHostOptions extends SyncWorkerFile {
   setup: WorkerSetup;
   log: Logger;
-  onStatus: (status: EngineStatus) => void;
-  onOutboxChanged: () => void;
+  /** the throttled view: what the wiring passes on to the renderer */
+  onUpdate?: (update: SyncUpdate) => void;
+  /** each status the worker reports, unthrottled */
+  onStatus?: (status: EngineStatus) => void;
+  /** each time the worker changed the outbox, unthrottled */
+  onOutboxChanged?: () => void;
   onRosterChanged: (day: string) => void;
+  /** the most often `onUpdate` is called (100 ms) */
+  updateEveryMs?: number;
+  /** the throttle's and the restarts' time: the real clock unless a test passes its own */
+  clock?: Clock;
 }
 
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 60_000;
+const UPDATE_EVERY_MS = 100;
 
 export class SyncHost {
   private worker: Worker | null = null;
   private stopping = false;
   private restartDelay = RESTART_MIN_MS;
-  private restartTimer: NodeJS.Timeout | null = null;
+  private restartTimer: Cancel | null = null;
   private last: EngineStatus = { ...INITIAL_ENGINE_STATUS };
   private exits = 0;
+  private readonly clock: Clock;
+  /** the throttle: an update waiting to go, and what it will say */
+  private updateTimer: Cancel | null = null;
+  private outboxChanged = false;
+  private shown: { state: string; error: string | null } | null = null;
 
-  constructor(private readonly o: SyncHostOptions) {}
+  constructor(private readonly o: SyncHostOptions) {
+    this.clock = o.clock ?? realClock;
+  }
 
   get status(): EngineStatus {
     return this.last;
@@ -63,14 +93,13 @@ export class SyncHost {
         uploading: false,
         lastError: { code: 'worker_stopped', message: `the sync worker stopped (exit ${code}); starting it again` },
       };
-      this.o.onStatus(this.last);
+      this.statusChanged(this.last);
       // died (a crash, or terminated): records are safe in the outbox; start again after a pause
       this.o.log.warn({ code, restartInMs: this.restartDelay }, 'sync worker stopped; starting it again');
-      this.restartTimer = setTimeout(() => {
+      this.restartTimer = this.clock.schedule(this.restartDelay, () => {
         this.restartTimer = null;
         this.start();
-      }, this.restartDelay);
-      this.restartTimer.unref?.();
+      });
       this.restartDelay = Math.min(this.restartDelay * 2, RESTART_MAX_MS);
     });
   }
@@ -81,7 +110,7 @@ export class SyncHost {
 
   syncNow(): void {
     if (!this.worker && !this.stopping) {
-      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer?.();
       this.restartTimer = null;
       this.start();
     }
@@ -96,7 +125,9 @@ export class SyncHost {
   /** Asks the worker to finish (the request in flight is cut short), waiting at most `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer?.();
+    this.updateTimer?.();
+    this.updateTimer = null;
     const w = this.worker;
     if (!w) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
@@ -117,10 +148,14 @@ export class SyncHost {
         this.last = m.status;
         // a worker that gets as far as a successful request is healthy: the next restart is quick again
         if (m.status.state === 'online') this.restartDelay = RESTART_MIN_MS;
-        this.o.onStatus(m.status);
+        this.statusChanged(m.status);
         break;
       case 'outbox':
-        this.o.onOutboxChanged();
+        this.o.onOutboxChanged?.();
+        this.outboxChanged = true;
+        // the last record reaching the portal is told at once ("all uploaded")
+        if (m.allUploaded) this.flushUpdate();
+        else this.updateSoon();
         break;
       case 'roster':
         this.o.onRosterChanged(m.day);
@@ -131,5 +166,30 @@ export class SyncHost {
       case 'stopped':
         break;
     }
+  }
+
+  private statusChanged(status: EngineStatus): void {
+    this.o.onStatus?.(status);
+    // a change of state or of the reason for failing is told at once; the rest (uploading
+    // on and off, times) at most every 100 ms
+    const now = { state: status.state, error: status.lastError?.message ?? null };
+    if (now.state !== this.shown?.state || now.error !== this.shown?.error) {
+      this.shown = now;
+      this.flushUpdate();
+    } else this.updateSoon();
+  }
+
+  private updateSoon(): void {
+    if (!this.o.onUpdate || this.updateTimer || this.stopping) return;
+    this.updateTimer = this.clock.schedule(this.o.updateEveryMs ?? UPDATE_EVERY_MS, () => this.flushUpdate());
+  }
+
+  private flushUpdate(): void {
+    this.updateTimer?.();
+    this.updateTimer = null;
+    if (!this.o.onUpdate || this.stopping) return;
+    const outboxChanged = this.outboxChanged;
+    this.outboxChanged = false;
+    this.o.onUpdate({ status: this.last, outboxChanged });
   }
 }

@@ -60,8 +60,8 @@ export type ToWorker = { type: 'nudge' } | { type: 'syncNow' } | { type: 'stop' 
 
 export type FromWorker =
   | { type: 'status'; status: EngineStatus }
-  /** the outbox changed (acknowledged or rejected rows) */
-  | { type: 'outbox' }
+  /** the outbox changed (acknowledged or rejected rows); `allUploaded`: nothing is pending now */
+  | { type: 'outbox'; allUploaded?: boolean }
   /** a day's roster was pulled and changed */
   | { type: 'roster'; day: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, unknown> }

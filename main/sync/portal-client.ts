@@ -59,8 +59,11 @@ export class PortalFailure extends Error {
 export interface PortalClientOptions {
   baseUrl: string;
   deviceToken: string;
-  /** hard deadline of one request, body included */
-  timeoutMs: number;
+  /**
+   * hard deadline of one request, body included; the sync engine sets its own on its clock
+   * and gives none here
+   */
+  timeoutMs?: number;
   /** largest answer read; bigger ones are refused as bad answers */
   maxAnswerBytes?: number;
 }
@@ -79,6 +82,8 @@ export class PortalClient {
   private readonly maxAnswer: number;
   /** one kept-alive connection: requests go one at a time */
   private readonly agent: http.Agent;
+  /** probes go on a connection of their own each: not behind a hung upload, not on its dead socket */
+  private readonly probeAgent: http.Agent;
 
   constructor(private readonly options: PortalClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -89,11 +94,37 @@ export class PortalClient {
       url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, maxSockets: 1 })
         : new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.probeAgent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
   }
 
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
+    this.probeAgent.destroy();
+  }
+
+  /**
+   * Asks whether the portal answers, cheaply: the first entry of a day's roster, on a new
+   * connection. Any answer counts, a refusal or a 503 included (the portal is there); only
+   * no answer (the signal ended it, the network) rejects. It is a request of the sync API
+   * itself, not a bare health check: a portal whose API hangs while its health page answers
+   * is not taken for back.
+   */
+  async probe(centreId: string, day: string, signal: AbortSignal): Promise<void> {
+    const path = `/v1/centres/${encodeURIComponent(centreId)}/roster/${encodeURIComponent(day)}?limit=1`;
+    try {
+      await exchange(new URL(this.base + path), {
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' },
+        body: undefined,
+        signal,
+        agent: this.probeAgent,
+        maxBytes: 64 * 1024,
+      });
+    } catch (e) {
+      if (e instanceof PortalFailure && e.kind === 'bad_answer') return; // an answer all the same
+      throw new PortalFailure('network', describeNetworkError(e));
+    }
   }
 
   push(request: PushRequest | string, signal?: AbortSignal): Promise<PushResponse> {
@@ -121,8 +152,9 @@ export class PortalClient {
     body: string | undefined,
     outer?: AbortSignal,
   ): Promise<z.output<S>> {
-    const deadline = AbortSignal.timeout(this.options.timeoutMs);
-    const signal = outer ? AbortSignal.any([deadline, outer]) : deadline;
+    const deadline = this.options.timeoutMs === undefined ? null : AbortSignal.timeout(this.options.timeoutMs);
+    const signals = [deadline, outer].filter((s): s is AbortSignal => s !== null && s !== undefined);
+    const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Answer;
@@ -137,8 +169,11 @@ export class PortalClient {
       });
     } catch (e) {
       if (e instanceof PortalFailure) throw e;
-      if (deadline.aborted) throw new PortalFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
-      if (outer?.aborted) throw new PortalFailure('network', 'stopped');
+      if (deadline?.aborted) throw new PortalFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
+      if (outer?.aborted) {
+        // the caller's deadline says why it ended
+        throw outer.reason instanceof PortalFailure ? outer.reason : new PortalFailure('network', 'stopped');
+      }
       throw new PortalFailure('network', describeNetworkError(e));
     }
     const text = res.text;

@@ -3,8 +3,9 @@
  * (a hung portal, a 100,000-row roster) runs on the main process's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { removeImports } from '../store/roster';
 import { openDatabase } from '../store/database';
+import { hasPendingOutbox } from '../store/outbox';
+import { removeImports, stagingPortalImportIds } from '../store/roster';
 import { SyncEngine, type SyncLog } from './engine';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages';
 import { PortalClient } from './portal-client';
@@ -24,17 +25,11 @@ const { provisioning: config } = setup;
 if (!config.portal) throw new Error('no portal in the provisioning');
 const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding });
 // a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
-const leftovers = (
-  db.prepare("SELECT id FROM roster_import WHERE status = 'staging' AND source = 'portal'").all() as { id: number }[]
-).map((r) => r.id);
-await removeImports(db, leftovers, 1000);
+await removeImports(db, stagingPortalImportIds(db), 1000);
 const engine = new SyncEngine({
   db,
-  client: new PortalClient({
-    baseUrl: config.portal.url,
-    deviceToken: config.portal.deviceToken,
-    timeoutMs: config.sync.requestTimeoutSeconds * 1000,
-  }),
+  // the engine sets each request's deadline (requestTimeoutSeconds) on its clock
+  client: new PortalClient({ baseUrl: config.portal.url, deviceToken: config.portal.deviceToken }),
   deviceId: setup.deviceId,
   centreId: config.centre.id,
   counterCode: config.counter.code,
@@ -43,7 +38,7 @@ const engine = new SyncEngine({
   log,
   tuning: setup.tuning,
   onStatus: (status) => send({ type: 'status', status }),
-  onOutboxChanged: () => send({ type: 'outbox' }),
+  onOutboxChanged: () => send({ type: 'outbox', allUploaded: !hasPendingOutbox(db) }),
   onRosterChanged: (day) => send({ type: 'roster', day }),
 });
 

@@ -68,6 +68,15 @@ export class ManualClock implements Clock {
     await settle();
   }
 
+  /** Advances by `ms` in steps of `stepMs`, with an I/O turn after each. */
+  async advanceBy(ms: number, { stepMs = 10 } = {}): Promise<void> {
+    const end = this.t + ms;
+    while (this.t < end) {
+      await this.advance(Math.min(stepMs, end - this.t));
+      await ioTurn();
+    }
+  }
+
   /**
    * Advances in steps of `stepMs` (with an I/O turn after each) until `done()` holds; throws
    * when it does not within `maxMs` of clock time. Returns the clock time it took.

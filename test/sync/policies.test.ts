@@ -1,90 +1,190 @@
 /**
- * The sync engine's policies against a scripted portal on loopback: the hard deadline ends a
- * hung request, Retry-After is honoured, backoff stays under its cap, the circuit opens after
- * repeated failures and lets one probe through later. Time bounds here are only lower bounds
- * or generous upper bounds (the machines are shared): they check the rule, not the speed.
+ * The sync engine's policies against a scripted portal on loopback, on a clock the test
+ * moves: the hard deadline ends a hung request, Retry-After is honoured, backoff stays under
+ * its cap, the circuit opens after repeated failures and lets one upload through later, and
+ * uploads resume within seconds of a hung portal's return. Times asserted are the clock's,
+ * exact to the step the test moves it by; only the requests themselves take real time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './harness';
-import { dbWithPending, DEVICE, engineFor, json, runCleanups, scriptedPortal } from './scripted-portal';
+import { ioTurn, ManualClock } from './manual-clock';
+import { dbWithPending, DEVICE, engineFor, json, pendingIn, pushes, runCleanups, scriptedPortal } from './scripted-portal';
 
 afterEach(async () => {
   await runCleanups();
 });
 
+/**
+ * A portal that hangs (takes requests, never answers; what it took stays unanswered after it
+ * is back, as a dead connection would) until `up` is set, then acknowledges every upload and
+ * answers roster pulls with an empty page.
+ */
+function hangingPortal(clock: ManualClock) {
+  const state = { up: false };
+  const portal = scriptedPortal((req, res, body) => {
+    if (!state.up) return;
+    const url = req.url ?? '';
+    if (url.startsWith('/v1/push')) {
+      const sent = JSON.parse(body) as { mutations: { seq: number; mutationId: string }[] };
+      return json(res, 200, {
+        deviceId: DEVICE,
+        lastAppliedSeq: sent.mutations.at(-1)!.seq,
+        results: sent.mutations.map((m) => ({ seq: m.seq, mutationId: m.mutationId, status: 'applied' })),
+      });
+    }
+    const day = decodeURIComponent(/roster\/([^/?]+)/.exec(url)?.[1] ?? '2026-01-01');
+    json(res, 200, { centreId: 'TEST', date: day, changes: [], cursor: 'c1', hasMore: false });
+  }, clock);
+  return { state, portal };
+}
+
 describe('sync engine policies', () => {
   it('ends a hung request at its deadline, counts it as a timeout and keeps every record', async () => {
-    const portal = await scriptedPortal(() => undefined); // accepts, never answers
+    const clock = new ManualClock();
+    const portal = await scriptedPortal(() => undefined, clock); // accepts, never answers
     const db = dbWithPending(3);
-    const engine = engineFor(portal.url, db, { backoffBaseMs: 60_000, backoffCapMs: 60_000 }, 2);
+    const engine = engineFor(portal.url, db, { clock, tuning: { backoffBaseMs: 60_000, backoffCapMs: 60_000 }, timeoutSeconds: 2 });
     engine.start();
     // neither online nor offline before the first request has ended
     expect(engine.status.state).toBe('connecting');
-    await eventually(() => expect(engine.status.lastError?.code).toBe('timeout'), 15_000);
-    await eventually(() => expect(portal.closes.length).toBe(1), 5_000);
-    const held = portal.closes[0]! - portal.hits[0]!.at;
-    expect(held).toBeGreaterThanOrEqual(1900);
-    expect(held).toBeLessThan(8000);
-    expect((db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n).toBe(3);
+    await eventually(() => expect(pushes(portal)).toHaveLength(1), 5_000);
+    await clock.advance(1999);
+    await ioTurn(20);
+    expect(portal.closes).toEqual([]);
+    expect(engine.status.lastError).toBeNull();
+    await clock.advance(1);
+    await eventually(() => expect(portal.closes.filter((c) => c.url.startsWith('/v1/push'))).toHaveLength(1), 5_000);
+    expect(portal.closes[0]!.at - pushes(portal)[0]!.at).toBe(2000);
+    expect(engine.status.lastError?.code).toBe('timeout');
+    expect(pendingIn(db)).toBe(3);
     expect(engine.status.state).toBe('offline');
-  }, 30_000);
+  });
 
   it("waits at least the portal's Retry-After before trying again", async () => {
+    const clock = new ManualClock();
     let n = 0;
     const portal = await scriptedPortal((req, res) => {
       n++;
       if (n === 1) return json(res, 429, { error: 'rate_limited', message: 'slow down' }, { 'retry-after': '2' });
       json(res, 503, { error: 'busy', message: 'still busy' }, { 'retry-after': '0' });
+    }, clock);
+    const engine = engineFor(portal.url, dbWithPending(1), {
+      clock,
+      tuning: { backoffBaseMs: 10, backoffCapMs: 20, breakerThreshold: 50 },
     });
-    const engine = engineFor(portal.url, dbWithPending(1), { backoffBaseMs: 10, backoffCapMs: 20, breakerThreshold: 50 });
     engine.start();
-    await eventually(() => expect(portal.hits.length).toBeGreaterThanOrEqual(2), 15_000);
-    expect(portal.hits[1]!.at - portal.hits[0]!.at).toBeGreaterThanOrEqual(1900);
+    await eventually(() => expect(engine.status.lastError?.code).toBe('unavailable'), 5_000);
+    await clock.advanceUntil(() => portal.hits.length >= 2, { stepMs: 10, maxMs: 10_000 });
+    const gap = portal.hits[1]!.at - portal.hits[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(2000);
+    expect(gap).toBeLessThanOrEqual(2000 + 10 + 10); // the jitter (under the 10 ms base) and one step
     expect(engine.status.lastError?.code).toBe('unavailable');
     expect(engine.status.state).toBe('degraded');
-  }, 30_000);
+  });
 
-  it('backs off with full jitter under the cap, then opens the circuit and lets a single probe through', async () => {
-    const portal = await scriptedPortal((_req, res) => json(res, 500, { error: 'internal', message: 'boom' }));
+  it('backs off with full jitter under the cap, then opens the circuit and lets a single upload through', async () => {
+    const clock = new ManualClock();
+    const portal = await scriptedPortal((_req, res) => json(res, 500, { error: 'internal', message: 'boom' }), clock);
     const engine = engineFor(portal.url, dbWithPending(1), {
-      backoffBaseMs: 20,
-      backoffCapMs: 80,
-      breakerThreshold: 4,
-      halfOpenAfterMs: 1500,
+      clock,
+      tuning: { backoffBaseMs: 20, backoffCapMs: 80, breakerThreshold: 4, halfOpenAfterMs: 1500 },
     });
     engine.start();
-    await eventually(() => expect(portal.hits.length).toBeGreaterThanOrEqual(5), 20_000);
+    await clock.advanceUntil(() => portal.hits.length >= 6, { stepMs: 5, maxMs: 10_000 });
     const gaps = portal.hits.slice(1).map((h, i) => h.at - portal.hits[i]!.at);
-    // the first three retries wait at most the cap (plus scheduling slack)
-    for (const g of gaps.slice(0, 3)) expect(g).toBeLessThan(80 + 1000);
-    // after the fourth failure the circuit is open: the fifth request is the half-open probe
-    expect(gaps[3]!).toBeGreaterThanOrEqual(1400);
+    // the first three retries wait under their step (20, 40, 80 ms), plus one clock step
+    expect(gaps[0]!).toBeLessThan(20 + 5);
+    expect(gaps[1]!).toBeLessThan(40 + 5);
+    expect(gaps[2]!).toBeLessThan(80 + 5);
+    // after the fourth failure the circuit is open: the fifth request is the one let through at
+    // the half-open time, and it failing opens the circuit again for as long
+    expect(gaps[3]!).toBeGreaterThanOrEqual(1500);
+    expect(gaps[3]!).toBeLessThan(1500 + 80 + 5);
+    expect(gaps[4]!).toBeGreaterThanOrEqual(1500);
     expect(engine.status.state).toBe('offline');
-  }, 30_000);
+  });
 
   it('"sync now" tries at once even while the circuit is open', async () => {
+    const clock = new ManualClock();
     let fail = true;
-    const portal = await scriptedPortal((req, res) => {
+    const portal = await scriptedPortal((_req, res) => {
       if (fail) return json(res, 503, { error: 'busy', message: 'busy' });
       json(res, 200, { deviceId: DEVICE, lastAppliedSeq: 1, results: [] });
-    });
+    }, clock);
     const engine = engineFor(portal.url, dbWithPending(1), {
-      backoffBaseMs: 10,
-      backoffCapMs: 20,
-      breakerThreshold: 2,
-      halfOpenAfterMs: 60_000,
+      clock,
+      tuning: { backoffBaseMs: 10, backoffCapMs: 20, breakerThreshold: 2, halfOpenAfterMs: 60_000 },
     });
     engine.start();
-    await eventually(() => {
-      expect(portal.hits.length).toBe(2);
-      expect(engine.status.lastError?.code).toBe('unavailable');
-      expect(engine.status.state).toBe('offline');
-    }, 10_000);
+    await clock.advanceUntil(() => portal.hits.length === 2 && engine.status.state === 'offline', { stepMs: 5, maxMs: 5_000 });
+    expect(engine.status.lastError?.code).toBe('unavailable');
     const before = portal.hits.length;
-    await new Promise((r) => setTimeout(r, 300));
+    await clock.advanceBy(30_000, { stepMs: 1000 });
     expect(portal.hits.length).toBe(before); // open: nothing is sent
     fail = false;
     engine.syncNow();
     await eventually(() => expect(portal.hits.length).toBeGreaterThan(before), 5_000);
-  }, 30_000);
+  });
+});
+
+describe('uploads after a hung portal comes back', () => {
+  it('an upload out when the portal comes back is ended by a probe that answers, and sent again at once: resumed within seconds, not at its deadline', async () => {
+    const clock = new ManualClock();
+    const { state, portal: started } = hangingPortal(clock);
+    const portal = await started;
+    const db = dbWithPending(2);
+    // the product's timing: a 15 s deadline, 1 s backoff base, probes every 2 s with a 2 s deadline
+    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
+    engine.start();
+    await eventually(() => expect(pushes(portal)).toHaveLength(1), 5_000);
+    // the first upload runs to its deadline; the second goes after the backoff
+    await clock.advanceUntil(() => pushes(portal).length === 2, { stepMs: 50, maxMs: 20_000 });
+    await clock.advanceBy(1000, { stepMs: 50 });
+    state.up = true;
+    const took = await clock.advanceUntil(() => pendingIn(db) === 0, { stepMs: 50, maxMs: 30_000 });
+    // the next probe (every 2 s) answers and the upload goes again: not the 14 s left of its deadline
+    expect(took).toBeLessThanOrEqual(2000 + 100);
+    expect(engine.status.state).toBe('online');
+    // the upload that hung was let go
+    expect(portal.closes.some((c) => c.url.startsWith('/v1/push'))).toBe(true);
+  });
+
+  it('with the circuit open, a probe answering again lets uploads through at once, not at the end of the half-open time', async () => {
+    const clock = new ManualClock();
+    const { state, portal: started } = hangingPortal(clock);
+    const portal = await started;
+    const db = dbWithPending(2);
+    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15, tuning: { breakerThreshold: 2 } });
+    engine.start();
+    await clock.advanceUntil(() => engine.status.state === 'offline' && pushes(portal).length === 2 && !engine.status.uploading, {
+      stepMs: 50,
+      maxMs: 60_000,
+    });
+    await clock.advanceBy(5000, { stepMs: 50 });
+    const probes = portal.hits.filter((h) => h.url.includes('limit=1'));
+    expect(probes.length).toBeGreaterThanOrEqual(2); // probed all along, every 2 s
+    expect(pushes(portal)).toHaveLength(2); // and no upload through the open circuit
+    state.up = true;
+    const took = await clock.advanceUntil(() => pendingIn(db) === 0, { stepMs: 50, maxMs: 60_000 });
+    expect(took).toBeLessThanOrEqual(4000 + 100); // a probe out when it came back ends at its 2 s deadline; the next answers
+  });
+
+  it('a portal that answers probes while uploads hang is not asked in a loop: an upload is cut short once, the next runs to its deadline', async () => {
+    const clock = new ManualClock();
+    const portal = await scriptedPortal((req, res) => {
+      if (req.url?.startsWith('/v1/push')) return; // uploads hang
+      json(res, 200, { centreId: 'TEST', date: '2026-01-01', changes: [], cursor: 'c1', hasMore: false });
+    }, clock);
+    const db = dbWithPending(1);
+    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15, tuning: { breakerThreshold: 50 } });
+    engine.start();
+    await eventually(() => expect(pushes(portal)).toHaveLength(1), 5_000);
+    await clock.advanceBy(120_000, { stepMs: 250 });
+    // uploads in 120 s: at most one raced (cut short after ~2 s) for each that ran its 15 s
+    // deadline, and the backoff between: far from one every few seconds
+    const n = pushes(portal).length;
+    expect(n).toBeGreaterThanOrEqual(4);
+    expect(n).toBeLessThanOrEqual(2 * Math.ceil(120 / 15));
+    expect(pendingIn(db)).toBe(1);
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * A portal scripted by the test, on loopback, and a sync engine run in-process against it:
  * for the engine's policies and schedule, where a real portal could not misbehave on cue.
+ * With a manual clock, the engine's waits and deadlines pass when the test moves the clock,
+ * and the portal stamps each request with that clock.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,12 +10,13 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { syncSettingsSchema } from '../../common/domain';
 import { openDatabase, type Db } from '../../main/store/database';
+import type { Clock } from '../../main/sync/clock';
 import { SyncEngine } from '../../main/sync/engine';
 import type { EngineTuning } from '../../main/sync/messages';
 import { PortalClient } from '../../main/sync/portal-client';
 import { tempDir } from '../store/harness';
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 /** For `afterEach`: stops the engines and servers and closes the databases made by the test. */
@@ -25,18 +28,23 @@ export interface ScriptedPortal {
   url: string;
   /** every request: when it arrived and its path */
   hits: { at: number; url: string }[];
-  /** when each request's connection closed */
-  closes: number[];
+  /** when each request's connection closed, and the request's path */
+  closes: { at: number; url: string }[];
 }
 
-export async function scriptedPortal(handler: Handler): Promise<ScriptedPortal> {
+/** Uploads among the requests (not roster pulls, not probes). */
+export const pushes = (p: ScriptedPortal) => p.hits.filter((h) => h.url.startsWith('/v1/push'));
+
+export async function scriptedPortal(handler: Handler, clock: Pick<Clock, 'now'> = { now: Date.now }): Promise<ScriptedPortal> {
   const hits: ScriptedPortal['hits'] = [];
-  const closes: number[] = [];
+  const closes: ScriptedPortal['closes'] = [];
   const server: Server = createServer((req, res) => {
-    hits.push({ at: Date.now(), url: req.url ?? '' });
-    req.socket.once('close', () => closes.push(Date.now()));
-    req.resume();
-    req.on('end', () => handler(req, res));
+    const url = req.url ?? '';
+    hits.push({ at: clock.now(), url });
+    req.socket.once('close', () => closes.push({ at: clock.now(), url }));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8')));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(
@@ -64,12 +72,22 @@ export function dbWithPending(n: number): Db {
   return db;
 }
 
-export function engineFor(url: string, db: Db, tuning: Partial<EngineTuning> = {}, timeoutSeconds = 2): SyncEngine {
+/** Pending rows in the outbox. */
+export const pendingIn = (db: Db) =>
+  (db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n;
+
+export function engineFor(
+  url: string,
+  db: Db,
+  { tuning = {}, timeoutSeconds = 2, clock }: { tuning?: Partial<EngineTuning>; timeoutSeconds?: number; clock?: Clock } = {},
+): SyncEngine {
   const settings = syncSettingsSchema.parse({ requestTimeoutSeconds: timeoutSeconds });
   const quiet = { info() {}, warn() {}, error() {} };
   const engine = new SyncEngine({
     db,
-    client: new PortalClient({ baseUrl: url, deviceToken: 'test-token-0123456789', timeoutMs: timeoutSeconds * 1000 }),
+    // the engine's deadline (on its clock) is the only one
+    client: new PortalClient({ baseUrl: url, deviceToken: 'test-token-0123456789' }),
+    ...(clock ? { clock } : {}),
     deviceId: DEVICE,
     centreId: CENTRE,
     counterCode: 'C1',
