@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.mjs';
 
-// Debian's Chromium where it is installed (CI installs it with apt-get); otherwise the
-// browser Playwright downloads on machines that can reach its servers.
-const chromium = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+// $CHROMIUM_PATH, else a system Chromium (CI installs Debian's), else Playwright's own browser.
+const chromium = findChromium().path;
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -21,15 +20,7 @@ export default defineConfig({
     timezoneId: 'Asia/Kolkata',
     launchOptions: {
       ...(chromium ? { executablePath: chromium } : {}),
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-features=Translate',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
 });

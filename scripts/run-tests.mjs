@@ -1,10 +1,13 @@
-// `npm test`: every suite in turn (type check, vitest, end-to-end in Chromium), each run to
-// the end even when an earlier one fails, then one summary line over all of them:
+// `npm test`: every suite in turn (type check, lint, vitest, end-to-end in Chromium), each run
+// to the end even when an earlier one fails, then one summary line over all of them:
 // `N passed, N failed, N skipped`. Exits non-zero if anything failed or a suite could not run.
+// `npm run test:fast` (`--fast`): vitest without the slow suites (see vitest.config.ts), for
+// the edit loop; the type check, the lint and the end-to-end tests are left to `npm test`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findChromium } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, 'test-results');
@@ -13,24 +16,36 @@ const bin = (name) => join(root, 'node_modules/.bin', name);
 const run = (cmd, args, env = {}) =>
   spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
+const fast = process.argv.includes('--fast');
 const suites = [];
 
-// 1. type check: one check, passed or failed
-{
+// 1. type check: one check, passed or failed (tsc -b: one project per process)
+if (!fast) {
   const status = run(bin('tsc'), ['--noEmit', '-p', '.']);
   suites.push({ name: 'typecheck', passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1, skipped: 0, ran: true });
 }
 
-// 2. vitest: unit, store, property, crash, fuzz, shell, bridge, renderer component tests
+// 2. lint: the folder boundaries, SQL only in main/store, no cycles in main (eslint), one format (prettier)
+if (!fast) {
+  const eslint = run(bin('eslint'), ['.']);
+  suites.push({ name: 'eslint', passed: eslint === 0 ? 1 : 0, failed: eslint === 0 ? 0 : 1, skipped: 0, ran: true });
+  const prettier = run(bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+  suites.push({ name: 'prettier', passed: prettier === 0 ? 1 : 0, failed: prettier === 0 ? 0 : 1, skipped: 0, ran: true });
+}
+
+// 3. vitest: unit, store, property, crash, fuzz, shell, bridge, renderer component tests
 {
   const report = join(results, 'vitest.json');
   rmSync(report, { force: true });
-  const status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    ...(fast ? { TEST_TIER: 'fast' } : {}),
+  });
   suites.push(readVitest(report, status));
 }
 
-// 3. end-to-end: build the app, then Playwright drives the renderer in Chromium
-{
+// 4. end-to-end: build the app, then Playwright drives the renderer in Chromium. Without a
+// system Chromium, Playwright's own is installed first (where its download can be reached).
+if (!fast && ensureChromium()) {
   const report = join(results, 'e2e-results.json');
   rmSync(report, { force: true });
   const built = run('npm', ['run', 'build', '--silent']);
@@ -39,6 +54,16 @@ const suites = [];
     const status = run(bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: report });
     suites.push(readPlaywright(report, status));
   }
+}
+
+function ensureChromium() {
+  if (findChromium().source !== 'none') return true;
+  console.log("No Chromium found ($CHROMIUM_PATH, /usr/bin/chromium, Playwright's own): installing Playwright's Chromium");
+  if (run(bin('playwright'), ['install', 'chromium']) === 0 && findChromium().source !== 'none') return true;
+  const note = "no Chromium: install Debian's (apt-get install chromium) or set CHROMIUM_PATH";
+  console.error(`e2e: ${note}`);
+  suites.push({ name: 'e2e', passed: 0, failed: 1, skipped: 0, ran: false, note });
+  return false;
 }
 
 let passed = 0;

@@ -19,7 +19,7 @@ export type PhotoIdType = (typeof PHOTO_ID_TYPES)[number];
 
 /** Uppercase; drop spaces, dots and dashes, which people type as separators. */
 export function normalizePhotoId(raw: string): string {
-  return raw.toUpperCase().replace(/[\s.\-]/g, '');
+  return raw.toUpperCase().replace(/[\s.-]/g, '');
 }
 
 /** An i18n error code (below `errors.field.`) for a normalized ID number, or null when it is valid. */
