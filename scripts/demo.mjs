@@ -1,17 +1,33 @@
-// `npm run demo`: the demo counter in a browser (web bridge) with the reference portal beside
-// it, both on 127.0.0.1. Ctrl+C stops both.
-import { spawn } from 'node:child_process';
+// `npm run demo -- [--port N] [--data DIR] [--portal URL] [--no-build]`: the demo counter in a
+// browser (web bridge) with the reference portal beside it, both on 127.0.0.1. Ctrl+C, or any
+// stop signal to this process, stops both; if this process is killed outright, the web bridge
+// sees its parent go (the IPC channel closes) and stops too, so no port is left held.
+// With --portal, the demo counter uploads there and no reference portal is started.
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoPortal } from './demo-portal.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stopPortal = await startDemoPortal();
-const web = spawn('npm', ['run', 'web', '--silent', '--', '--demo', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
-const stop = () => web.kill('SIGTERM');
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-web.on('exit', (code) => {
+const args = process.argv.slice(2).filter((a) => a !== '--no-build');
+if (!process.argv.includes('--no-build')) {
+  const built = spawnSync('npm', ['run', 'build:renderer', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+const stopPortal = args.includes('--portal') ? () => undefined : await startDemoPortal();
+// the web bridge is this process's own child (not behind npm and a shell), so a signal reaches it
+const web = spawn(process.execPath, ['--import', 'tsx', join(root, 'main/web-bridge/cli.ts'), '--demo', ...args], {
+  cwd: root,
+  stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+});
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  if (web.exitCode === null) web.kill('SIGTERM');
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stop);
+web.on('exit', (code, signal) => {
   stopPortal();
-  process.exit(code ?? 0);
+  process.exit(code ?? (signal ? 1 : 0));
 });

@@ -1,7 +1,7 @@
 /**
- * `npm run web -- [--port N] [--data DIR] [--demo]`: the counter in a browser, for machines
- * without an Electron binary and for the end-to-end tests. Same services, same SQLite file
- * layout as the desktop app. Listens on 127.0.0.1 only and prints the URL it serves.
+ * `npm run web -- [--port N] [--data DIR] [--demo [--portal URL]]`: the counter in a browser,
+ * for machines without an Electron binary and for the end-to-end tests. Same services, same
+ * SQLite file layout as the desktop app. Listens on 127.0.0.1 only and prints the URL it serves.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +24,13 @@ const { values } = parseArgs({
   strict: true,
 });
 
+if (values.portal !== undefined && !values.demo) {
+  console.error(
+    '--portal sets the portal of the demo counter and goes with --demo; a counter set up by its ' +
+      'provisioning.json uploads to the portal.url written there',
+  );
+  process.exit(2);
+}
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port must be a port number, not ${values.port}`);
@@ -57,10 +64,14 @@ const bridge = await startWebBridge({
 });
 console.log(`Counter web bridge: ${bridge.url}`);
 
+let stopping = false;
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   await bridge.close();
   await backend.close();
   process.exit(0);
 };
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
+// started by `npm run demo` with an IPC channel: when that process goes, however it went, stop too
+if (process.send) process.on('disconnect', () => void stop());

@@ -1,0 +1,98 @@
+// `npm run demo` and `npm run web` as processes: how they start, refuse and stop. Runs after
+// `npm run build` (the e2e tier), since the demo serves the built page.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+// a loopback port with nothing on it: the demo counter's uploads just wait in the outbox
+const NO_PORTAL = 'http://127.0.0.1:9/';
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), ok(true)));
+    socket.once('error', () => ok(false));
+    socket.once('timeout', () => (socket.destroy(), ok(false)));
+  });
+}
+
+async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await what()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return what();
+}
+
+/** Starts `scripts/demo.mjs` on its own data folder and waits for the bridge's URL. */
+async function startDemo(dataDir: string): Promise<{ demo: ChildProcess; port: number }> {
+  const demo = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'scripts/demo.mjs'),
+      '--no-build',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      '--portal',
+      NO_PORTAL,
+      '--demo-roster',
+      '20',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  demo.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const port = await new Promise<number>((ok, bad) => {
+    let out = '';
+    const timer = setTimeout(() => bad(new Error(`demo did not start in 45 s\n${err}`)), 45_000);
+    demo.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Counter web bridge: http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(Number(m[1]));
+      }
+    });
+    demo.once('exit', (code) => (clearTimeout(timer), bad(new Error(`demo exited with ${code}\n${err}`))));
+  });
+  return { demo, port };
+}
+
+for (const signal of ['SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
+  test(`npm run demo stopped by ${signal} sent to its own process leaves no web bridge holding its port`, async () => {
+    test.setTimeout(90_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'counter-demo-'));
+    try {
+      const { demo, port } = await startDemo(dataDir);
+      expect(await portAnswers(port)).toBe(true);
+      demo.kill(signal);
+      expect(await until(async () => !(await portAnswers(port)), 15_000)).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('npm run web refuses --portal without --demo, saying where a provisioned counter takes its portal from', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'counter-web-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'main/web-bridge/cli.ts'), '--port', '0', '--data', dataDir, '--portal', NO_PORTAL],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--portal');
+    expect(r.stderr).toContain('provisioning.json');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
