@@ -82,18 +82,14 @@ export default tseslint.config(
             ...['./main', './portal', './renderer', './test', './bench', './scripts'].map((f) =>
               zone('./preload', f, 'The preload is the contract over a transport and nothing else.'),
             ),
-            zone('./preload', './common', 'The preload bundles only the method names and the API factory.', [
-              './contract-methods.ts',
-              './api-client.ts',
-              './contract.ts',
-              './result.ts',
-            ]),
             ...['./main', './preload', './renderer', './test', './bench', './scripts'].map((f) =>
               zone('./portal', f, 'The reference portal shares only common/ with the counter.'),
             ),
             ...everyFolderBut('./test').map((f) => zone(f, './test', 'Nothing imports the tests.')),
             ...everyFolderBut('./bench').map((f) => zone(f, './bench', 'Nothing imports the benchmarks.')),
-            ...everyFolderBut('./scripts').map((f) => zone(f, './scripts', 'Nothing imports the scripts.')),
+            ...['./common', './main', './portal', './preload', './renderer'].map((f) =>
+              zone(f, './scripts', 'The product does not import the development scripts.'),
+            ),
             ...mainLayerZones,
             zone('./main', './renderer', 'main does not import the page.'),
             zone('./main', './preload', 'main does not import the preload.'),
@@ -161,7 +157,7 @@ export default tseslint.config(
   },
   {
     // the page: browser globals, no Node
-    files: ['renderer/**/*.{ts,tsx}', 'preload/web-bridge.ts'],
+    files: ['renderer/**/*.{ts,tsx}', 'preload/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {
@@ -179,9 +175,22 @@ export default tseslint.config(
     },
   },
   {
-    files: ['preload/index.ts'],
+    // the preload bundles the method names and the API factory; types of common/ are erased
+    files: ['preload/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { paths: nodeBuiltins('A sandboxed preload has no Node APIs.') }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins('A sandboxed preload has no Node APIs.'),
+          patterns: [
+            {
+              group: ['**/common/**', '!**/common/contract-methods', '!**/common/api-client'],
+              allowTypeImports: true,
+              message: 'The preload is the contract over a transport: only the method names and the API factory.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
