@@ -15,7 +15,8 @@ import {
 import type { AppStateView, PrintJobView, QueueView, SyncStatusView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
-import { newerView, type PrintJobs } from './printing';
+import { newerView, printerConfigured, type PrintJobs } from './printing';
+import { coalesced, publishCounterEvent } from './refresh';
 
 export type Tab = 'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'reconciliation';
 export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin', 'attention'];
@@ -39,8 +40,6 @@ export interface CounterState {
   /** the last token given out at this counter, shown big until the next one */
   issued: TicketView | null;
   queueNotice: QueueNotice | null;
-  /** bumped on every `changed` event, for views that hold their own lists (operators) */
-  changeSeq: number;
   /** vaccine and lot of the last serve: a vial serves several people in a row */
   lastServe: { vaccine: string; lotNumber: string } | null;
   /** login ID to prefill on the sign-in screen (after first-run setup) */
@@ -84,31 +83,18 @@ export interface CounterState {
   syncNow(): Promise<Result<SyncStatusView>>;
 }
 
-/** Methods that change stored data, as the contract declares them: after one, everything is refreshed. */
+/** Methods that change stored data, as the contract declares them: after one, what it may have changed is read again. */
 const MUTATING = new Set<MethodName>(METHOD_NAMES.filter((m) => contract[m].mutates));
-
-/** Runs `task` now, or once more after the run in flight: many triggers, at most two calls. */
-function coalesced(task: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let again = false;
-  const start = (): Promise<void> => {
-    running = task().finally(() => {
-      running = null;
-      if (again) {
-        again = false;
-        void start();
-      }
-    });
-    return running;
-  };
-  return () => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    return start();
-  };
-}
+/** Changes that move no ticket: the queue is not read again after them. */
+const QUEUE_UNTOUCHED = new Set<MethodName>([
+  'addOperator',
+  'setOperatorDisabled',
+  'resetOperatorPin',
+  'importRoster',
+  'updatePrintingSettings',
+  'testPrint',
+  'printSlip',
+]);
 
 export const createCounterStore = () =>
   create<CounterState>()((set, get) => {
@@ -140,7 +126,8 @@ export const createCounterStore = () =>
     /** the centre day the known print jobs belong to: a new day starts with none */
     let printJobsDay: string | null = null;
     const refreshPrintJobs = coalesced(async () => {
-      if (!get().appState?.operator) return;
+      // no printer, no jobs: nothing to read until one is set up (the settings' change reads them)
+      if (!get().appState?.operator || !printerConfigured(get().appState?.printing)) return;
       const day = get().appState?.today ?? null;
       // failures of the whole day, and the latest jobs (reprints that printed since)
       const [failed, recent] = await Promise.all([
@@ -175,6 +162,22 @@ export const createCounterStore = () =>
       await Promise.all([refreshQueue(), refreshPrintJobs()]);
     };
 
+    /**
+     * Reads again only what a change can have moved. The sync worker's acknowledgements
+     * (`syncNow`) move upload marks only: their status event already carried the sync status.
+     * A roster pulled or imported moves no ticket. Print jobs follow their own events.
+     */
+    const refreshAfter = async (method: MethodName): Promise<void> => {
+      if (method === 'signIn' || method === 'signOut' || method === 'provision') return refreshAll();
+      if (method === 'syncNow') return refreshQueue();
+      // a new printer setting decides whether there are print jobs to read
+      const app = loadAppState().then(() => (method === 'updatePrintingSettings' ? refreshPrintJobs() : undefined));
+      await Promise.all([app, QUEUE_UNTOUCHED.has(method) ? undefined : refreshQueue()]);
+    };
+
+    /** Counts main's `changed` events by method: a call answered after its own event needs no second read. */
+    const changedSeen = new Map<MethodName, number>();
+
     const queueAction = async <M extends 'callNext' | 'callTicket' | 'recallTicket' | 'markNoShow' | 'requeueTicket'>(
       method: M,
       request: RequestOf<M>,
@@ -193,7 +196,6 @@ export const createCounterStore = () =>
       tab: 'checkin',
       issued: null,
       queueNotice: null,
-      changeSeq: 0,
       lastServe: null,
       signInHint: null,
       printJobs: {},
@@ -208,9 +210,10 @@ export const createCounterStore = () =>
       refreshAll,
       refreshPrintJobs,
       handleEvent: (event) => {
+        publishCounterEvent(event);
         if (event.type === 'changed') {
-          set((s) => ({ changeSeq: s.changeSeq + 1 }));
-          void refreshAll();
+          changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
+          void refreshAfter(event.method);
         } else if (event.type === 'status') {
           setSync(event.sync);
         } else if (event.type === 'print') {
@@ -225,11 +228,13 @@ export const createCounterStore = () =>
       setSignInHint: (loginId) => set({ signInHint: loginId }),
 
       run: async (method, request) => {
+        const seenBefore = changedSeen.get(method) ?? 0;
         const r = await call(method, request);
         if (r.ok) {
           // sign-in and sign-out change the screen: wait for the new state before answering
           if (method === 'signIn' || method === 'signOut') await refreshAll();
-          else if (MUTATING.has(method)) void refreshAll();
+          // main's `changed` event for this call, when it came first, has already asked
+          else if (MUTATING.has(method) && (changedSeen.get(method) ?? 0) === seenBefore) void refreshAfter(method);
         } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
           void loadAppState();
         } else if (r.error.code === 'INVALID_TRANSITION') {

@@ -1,16 +1,17 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SearchHit } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
-import { call } from '../api';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { photoIdLabel } from '../labels';
 import { registerFocusTarget } from '../focus';
+import { changedBy, useCounterQuery } from '../query';
 import { useCounter } from '../store';
 import { ProvisionalDialog } from './ProvisionalDialog';
 
 const DEBOUNCE_MS = 120;
+const NO_HITS: SearchHit[] = [];
 /** What a reference ID looks like (refIdSchema): offer a provisional check-in for it. */
 // a reference ID has digits: a long one-word name ("shanti") is a name, not an ID
 const REF_ID_LIKE = /^(?=.*\d)[A-Za-z0-9]{6,20}$/;
@@ -103,14 +104,10 @@ export function CheckIn({ active }: { active: boolean }) {
   const { t } = useTranslation();
   const issue = useCounter((s) => s.issue);
   const [query, setQuery] = useState('');
-  const [hits, setHits] = useState<SearchHit[]>([]);
-  /** the query whose results are on screen */
-  const [shownFor, setShownFor] = useState('');
   const [selected, setSelected] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const [provisional, setProvisional] = useState<string | null>(null);
-  const seq = useRef(0);
   const busyRef = useRef(false);
   const inputRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLUListElement>(null);
@@ -118,34 +115,22 @@ export function CheckIn({ active }: { active: boolean }) {
   useEffect(() => registerFocusTarget('search', () => inputRef.current), []);
 
   const q = query.trim();
-  const current = shownFor === q;
+  // results as the operator types (a moment after the last key); a check-in elsewhere or a new
+  // roster changes them
+  const results = useCounterQuery('searchRoster', q ? { query: q } : null, {
+    debounceMs: DEBOUNCE_MS,
+    reloadOn: changedBy('importRoster', 'checkIn', 'checkInProvisional'),
+  });
+  const hits: SearchHit[] = results.data ?? NO_HITS;
+  /** the query whose results are on screen */
+  const shownFor = results.request?.query ?? '';
+  const current = results.current;
 
-  /** Searches now; answers that arrive after a newer search started are dropped. */
-  const search = useCallback(async (text: string): Promise<SearchHit[] | null> => {
-    const mine = ++seq.current;
-    const r = await call('searchRoster', { query: text });
-    if (mine !== seq.current) return null;
-    if (r.ok) {
-      setHits(r.value);
-      setShownFor(text);
-      setSelected(0);
-      return r.value;
-    }
-    setError(r.error);
-    if (r.error.code === 'NOT_SIGNED_IN') void useCounter.getState().loadAppState();
-    return null;
-  }, []);
-
+  // new results start with the first hit selected
+  useEffect(() => setSelected(0), [results.data]);
   useEffect(() => {
-    if (!q) {
-      seq.current++;
-      setHits([]);
-      setShownFor('');
-      return;
-    }
-    const timer = setTimeout(() => void search(q), DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [q, search]);
+    if (results.error) setError(results.error);
+  }, [results.error]);
 
   // keep the selected hit in view while moving with the arrows
   useEffect(() => {
@@ -165,8 +150,6 @@ export function CheckIn({ active }: { active: boolean }) {
     setBusy(false);
     if (r.ok) {
       setQuery('');
-      setHits([]);
-      setShownFor('');
     } else {
       setError(r.error);
     }
@@ -200,8 +183,8 @@ export function CheckIn({ active }: { active: boolean }) {
       }
       // Enter before the results caught up with the typing: only a whole reference ID is
       // safe to check in straight away; anything else shows its results first.
-      const fresh = await search(q);
-      const exact = fresh && exactHit(fresh, q);
+      const fresh = await results.reload();
+      const exact = fresh?.ok ? exactHit(fresh.value, q) : undefined;
       if (exact) await checkIn(exact);
     }
   };

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { contract } from '../../../common/contract';
 import { ROLES, type OperatorView, type Role } from '../../../common/domain';
@@ -8,10 +8,12 @@ import { FieldError } from '../components/FieldError';
 import { Notice } from '../components/Notice';
 import { appProblems, hasProblems, timeOf, zodProblems, type FieldProblems } from '../errors';
 import { focusFirstInvalid } from '../focus';
+import { changedBy, useCounterQuery } from '../query';
 import { useCounter } from '../store';
-import { call } from '../api';
 
 const ADD_FORM = 'addop';
+/** the changes that move the list of operators */
+const OPERATOR_CHANGES = ['addOperator', 'setOperatorDisabled', 'resetOperatorPin'] as const;
 const ADD_ORDER = ['loginId', 'name', 'role', 'pin', 'pinConfirm'] as const;
 
 function ResetPin({ operator, onDone }: { operator: OperatorView; onDone: (message: string | null) => void }) {
@@ -157,23 +159,14 @@ export function Operators() {
   const { t, i18n } = useTranslation();
   const me = useCounter((s) => s.appState?.operator?.id);
   const timeZone = useCounter((s) => s.appState?.centre?.timeZone);
-  const changeSeq = useCounter((s) => s.changeSeq);
   const run = useCounter((s) => s.run);
-  const [list, setList] = useState<OperatorView[] | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
+  const operators = useCounterQuery('listOperators', {}, { reloadOn: changedBy(...OPERATOR_CHANGES) });
+  const list = operators.data;
+  const [actionError, setError] = useState<AppError | null>(null);
+  const error = actionError ?? operators.error;
   const [message, setMessage] = useState<string | null>(null);
   const [rowProblem, setRowProblem] = useState<{ id: string; code: string } | null>(null);
   const [resetting, setResetting] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    const r = await call('listOperators', {});
-    if (r.ok) setList(r.value);
-    else setError(r.error);
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load, changeSeq]);
 
   const toggle = async (op: OperatorView) => {
     setRowProblem(null);

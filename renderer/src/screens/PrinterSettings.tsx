@@ -2,13 +2,13 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { printingSettingsSchema, type PrinterTarget, type PrintingSettings } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
-import { call } from '../api';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { appProblems, hasProblems, zodProblems, type FieldProblems } from '../errors';
 import { focusFirstInvalid } from '../focus';
 import { tDynamic } from '../i18n';
 import { printErrorText } from '../printing';
+import { never, useCounterQuery } from '../query';
 import { useCounter } from '../store';
 
 const FORM = 'printer';
@@ -123,19 +123,11 @@ export function PrinterSettings() {
   const [error, setError] = useState<AppError | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [systemPrinters, setSystemPrinters] = useState<SystemPrinter[] | null>(null);
+  // the operating system's printers, read once (a failure leaves the name to be typed)
+  const printers = useCounterQuery('listSystemPrinters', {}, { reloadOn: never });
+  const systemPrinters: SystemPrinter[] | null = printers.data ?? (printers.error ? [] : null);
   const [testJobId, setTestJobId] = useState<string | null>(null);
   const testJob = useCounter((s) => (testJobId ? (s.printJobs[testJobId] ?? null) : null));
-
-  useEffect(() => {
-    let live = true;
-    void call('listSystemPrinters', {}).then((r) => {
-      if (live) setSystemPrinters(r.ok ? r.value : []);
-    });
-    return () => {
-      live = false;
-    };
-  }, []);
 
   // settings saved elsewhere show up here, unless the supervisor is in the middle of a change
   useEffect(() => {
