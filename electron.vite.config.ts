@@ -13,6 +13,8 @@ export default defineConfig({
           index: resolve(__dirname, 'main/electron/index.ts'),
           // the sync worker thread: its own entry, loaded by main/sync/host.ts
           'sync-worker': resolve(__dirname, 'main/sync/worker-thread.ts'),
+          // the slip worker thread (drawing and encoding slips): loaded by main/printing/slip-renderer.ts
+          'slip-worker': resolve(__dirname, 'main/printing/slip-worker-thread.ts'),
         },
       },
     },

@@ -1,8 +1,15 @@
 /**
  * Token slips for ESC/POS thermal printers: drawing the slip (fonts, Hindi shaping, QR code) and
  * encoding it as printer bytes, from a ticket's slip data to the job ready to send. Each sample
- * is a different ticket (token, QR payload), as at a counter.
+ * is a different ticket (token, QR payload), as at a counter. And the counter printing slips on
+ * its own as walk-ins are registered: how long the main process's event loop is held meanwhile.
  */
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { PrintJobView, TicketView } from '../common/domain';
+import { walkInForm } from '../common/demo/people';
+import { openBenchCounter, unwrap } from './counter';
 import { encodeSlipEscPos } from '../main/printing/escpos';
 import { renderSlipRaster } from '../main/printing/slip-raster';
 import { demoSlip } from '../main/printing/slip-text';
@@ -76,4 +83,131 @@ function slipBenchmark(paper: PaperSize): Benchmark {
   };
 }
 
-export const benchmarks: Benchmark[] = [slipBenchmark('80mm'), slipBenchmark('58mm')];
+const AUTO_PRINT_SLIPS = 50;
+const AUTO_PRINT_WARMUP = 3;
+/** A walk-in registered every this many milliseconds: a busy counter, faster than any operator. */
+const AUTO_PRINT_EVERY_MS = 60;
+/** From issue 8: printing must not hold the counter's main loop. */
+const TARGET_MAIN_HOLD_MS = 5;
+
+/** A network ESC/POS printer that takes every job: reads to the end of the stream, then closes. */
+async function sinkPrinter(): Promise<{ port: number; jobs: () => number; close: () => Promise<void> }> {
+  let jobs = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('data', () => {});
+    s.on('end', () => {
+      jobs++;
+      s.end();
+    });
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    jobs: () => jobs,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => ok());
+      }),
+  };
+}
+
+const autoPrint: Benchmark = {
+  name: 'slip-autoprint',
+  description: `${AUTO_PRINT_SLIPS} walk-ins, one every ${AUTO_PRINT_EVERY_MS} ms, each slip printed automatically to a network ESC/POS printer (80 mm): the main loop's longest hold, and each slip's printing time; the same walk-ins with printing on demand as the floor`,
+  async run(ctx) {
+    const printer = await sinkPrinter();
+    const counter = await openBenchCounter(ctx.tempDir('slip-autoprint'));
+    try {
+      const settings = (autoPrint: boolean) => ({
+        printer: { kind: 'escpos-tcp', host: '127.0.0.1', port: printer.port },
+        paper: '80mm',
+        autoPrint,
+        nameOnSlip: 'first',
+        minutesPerPerson: 3,
+        timeoutSeconds: 10,
+        statusCheck: false,
+      });
+      const queued = new Map<string, number>();
+      const printing = new Map<string, number>();
+      const printTimes: number[] = [];
+      const askedToPrinted: number[] = [];
+      const failed: PrintJobView[] = [];
+      counter.backend.events.on('event', (e) => {
+        if (e.type !== 'print') return;
+        const now = performance.now();
+        if (e.job.status === 'queued') queued.set(e.job.id, now);
+        else if (e.job.status === 'printing') printing.set(e.job.id, now);
+        else if (e.job.status === 'printed') {
+          printTimes.push(now - printing.get(e.job.id)!);
+          askedToPrinted.push(now - queued.get(e.job.id)!);
+        } else if (e.job.status === 'failed') failed.push(e.job);
+      });
+      const r = prng(31);
+      const registerOne = async () =>
+        unwrap<TicketView>(
+          'registerWalkIn',
+          await counter.dispatch('registerWalkIn', {
+            submissionId: randomUUID(),
+            form: walkInForm(r),
+            acknowledgedDuplicates: [],
+          }),
+        );
+      /** The main loop's delays while `count` walk-ins are registered at the counter's pace and their slips (if any) print. */
+      const holds = async (count: number) => {
+        const delay = monitorEventLoopDelay({ resolution: 1 });
+        delay.enable();
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++) {
+          await registerOne();
+          await new Promise((ok) => setTimeout(ok, AUTO_PRINT_EVERY_MS));
+        }
+        await counter.backend.printQueue.idle();
+        delay.disable();
+        return { maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, wallMs: performance.now() - t0 };
+      };
+      unwrap('updatePrintingSettings', await counter.dispatch('updatePrintingSettings', settings(false)));
+      ctx.progress(`slip autoprint: ${AUTO_PRINT_SLIPS} walk-ins without printing (the floor)`);
+      const floor = await holds(AUTO_PRINT_SLIPS);
+      unwrap('updatePrintingSettings', await counter.dispatch('updatePrintingSettings', settings(true)));
+      // the first slips of the process load the fonts (and start whatever draws them): not counted
+      for (let i = 0; i < AUTO_PRINT_WARMUP; i++) await registerOne();
+      await counter.backend.printQueue.idle();
+      printTimes.length = 0;
+      askedToPrinted.length = 0;
+      ctx.progress(`slip autoprint: ${AUTO_PRINT_SLIPS} walk-ins printed automatically, after ${AUTO_PRINT_WARMUP} warm-up`);
+      const run = await holds(AUTO_PRINT_SLIPS);
+      if (failed.length > 0) throw new Error(`${failed.length} slips failed: ${failed[0]!.errorCode} ${failed[0]!.error}`);
+      if (printTimes.length !== AUTO_PRINT_SLIPS) throw new Error(`${printTimes.length} of ${AUTO_PRINT_SLIPS} slips printed`);
+      const s = summarize(printTimes);
+      const waited = summarize(askedToPrinted);
+      const ms = (x: number) => `${x.toFixed(1)} ms`;
+      const note =
+        `${AUTO_PRINT_SLIPS} slips in ${(run.wallMs / 1000).toFixed(1)} s; loop delay p99 ${ms(run.p99Ms)} ` +
+        `(monitorEventLoopDelay, 1 ms); same walk-ins without printing: max ${ms(floor.maxMs)}, p99 ${ms(floor.p99Ms)}`;
+      const perSlip = `job printing to printer done (drawn, encoded, sent); asked to done p50 ${ms(waited.p50)}, p99 ${ms(waited.p99)}`;
+      return [
+        {
+          metric: 'slip_autoprint_main_hold_max_ms',
+          value: round(run.maxMs, 1),
+          unit: 'ms',
+          target: { max: TARGET_MAIN_HOLD_MS },
+          note,
+        },
+        { metric: 'slip_autoprint_per_slip_p50_ms', value: round(s.p50, 1), unit: 'ms', note: perSlip },
+        { metric: 'slip_autoprint_per_slip_p99_ms', value: round(s.p99, 1), unit: 'ms', note: perSlip },
+      ];
+    } finally {
+      await counter.backend.printQueue.idle();
+      await counter.close();
+      await printer.close();
+    }
+  },
+};
+
+export const benchmarks: Benchmark[] = [slipBenchmark('80mm'), slipBenchmark('58mm'), autoPrint];

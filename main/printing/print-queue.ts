@@ -4,7 +4,7 @@ import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
 import type { Logger } from '../logging/logger';
 import type { Clock } from '../services/context';
-import { getTicketRow, recordEvent } from '../services/tickets';
+import { getTicketRow, recordEvent } from '../store/tickets';
 import type { Db } from '../store/database';
 import {
   failedPrintJobsOfDay,
@@ -21,10 +21,8 @@ import {
   type PrintJobStatus,
   type PrintJobWithToken,
 } from '../store/print-jobs';
-import { encodeSlipEscPos } from './escpos';
-import { renderSlipHtml } from './slip-html';
-import { renderSlipRaster } from './slip-raster';
 import { sampleSlip, slipDataFor } from './slip-data';
+import { SlipRenderer } from './slip-renderer';
 import { transportFor } from './transports';
 import { PrintError, type SlipData, type SystemPrinter } from './types';
 
@@ -37,6 +35,8 @@ export interface PrintQueueDeps {
   system?: SystemPrinter | undefined;
   /** told every time a job changes */
   onJob: (job: PrintJobView) => void;
+  /** draws and encodes slips off the main event loop; a worker thread of its own by default */
+  renderer?: SlipRenderer | undefined;
 }
 
 function describePrinter(p: Provisioning['printing']['printer']): string {
@@ -64,8 +64,11 @@ export class PrintQueue {
   private running: Promise<void> | null = null;
   private stopped = false;
   private pendingSlips = new Map<string, SlipData>();
+  readonly renderer: SlipRenderer;
 
-  constructor(private readonly deps: PrintQueueDeps) {}
+  constructor(private readonly deps: PrintQueueDeps) {
+    this.renderer = deps.renderer ?? new SlipRenderer({ log: deps.log });
+  }
 
   /** Jobs cut short by a crash or a closed app are failed at start, not printed again unasked. */
   recoverInterrupted(): void {
@@ -107,9 +110,7 @@ export class PrintQueue {
     if (options.failedOnly) return failedPrintJobsOfDay(db, day).map(toView);
     const rows = printJobsOfDay(db, day, new Date(Date.parse(`${day}T00:00:00Z`) - 14 * 3600_000).toISOString());
     // test prints carry no ticket: keep those made on the centre's day
-    return rows
-      .filter((r) => r.ticket_id !== null || centreDay(new Date(r.requested_at), timeZone) === day)
-      .map(toView);
+    return rows.filter((r) => r.ticket_id !== null || centreDay(new Date(r.requested_at), timeZone) === day).map(toView);
   }
 
   /**
@@ -118,6 +119,7 @@ export class PrintQueue {
    */
   stop(): void {
     this.stopped = true;
+    void this.renderer.close();
   }
 
   /** Resolves when no job is queued or printing (tests, shutdown). */
@@ -166,7 +168,7 @@ export class PrintQueue {
 
   private kick(): void {
     if (this.running || this.stopped) return;
-    // start after the current call has answered: rendering a slip takes tens of milliseconds
+    // start after the current call has answered: the job's reads and the printer's socket run here
     this.running = new Promise<void>((next) => setImmediate(next))
       .then(() => this.drain())
       // nothing here may end the process: the counter goes on without slips
@@ -237,13 +239,11 @@ export class PrintQueue {
       if (!this.deps.system) {
         throw new PrintError('printer_unreachable', "the operating system's printers can be used only from the desktop app");
       }
-      await withDeadline(
-        this.deps.system.print(renderSlipHtml(slip, paper), { deviceName: printer.deviceName, paper, timeoutMs }),
-        timeoutMs + 2000,
-      );
+      const html = await this.renderer.html(slip, paper);
+      await withDeadline(this.deps.system.print(html, { deviceName: printer.deviceName, paper, timeoutMs }), timeoutMs + 2000);
       return;
     }
-    const bytes = encodeSlipEscPos(renderSlipRaster(slip, paper), paper);
+    const bytes = await this.renderer.escPos(slip, paper);
     await withDeadline(transportFor(printer).send(bytes, { timeoutMs, statusCheck }), timeoutMs + 2000);
   }
 }

@@ -1,7 +1,7 @@
 import type { PrintingSettings, Provisioning } from '../../common/domain';
 import type { Db } from '../store/database';
 import { lastVaccinationTimes, operatorLoginOf, priorityWaitingCount, waitingAheadInLane } from '../store/slip-view';
-import type { TicketRow } from '../services/tickets';
+import type { TicketRow } from '../store/tickets';
 import { qrPayloadFor, type SlipData } from './types';
 
 /** How much of the name a slip shows: a slip is left on benches and in bins. */

@@ -50,15 +50,11 @@ const statements = preparedOnce((db) => ({
     `UPDATE print_job SET status = 'failed', error_code = 'interrupted', error = 'the app closed before this slip printed', finished_at = ?
      WHERE status IN ('queued', 'printing')`,
   ),
-  nextQueued: db.prepare<[], PrintJobRow>(
-    "SELECT * FROM print_job WHERE status = 'queued' ORDER BY requested_at, id LIMIT 1",
-  ),
+  nextQueued: db.prepare<[], PrintJobRow>("SELECT * FROM print_job WHERE status = 'queued' ORDER BY requested_at, id LIMIT 1"),
   anyQueued: db.prepare<[], 1>("SELECT 1 FROM print_job WHERE status = 'queued' LIMIT 1").pluck(),
   anyForTicket: db.prepare<[string], 1>('SELECT 1 FROM print_job WHERE ticket_id = ?').pluck(),
   printedForTicket: db
-    .prepare<[string], 1>(
-      "SELECT 1 FROM print_job WHERE ticket_id = ? AND status = 'printed' AND kind IN ('print', 'reprint')",
-    )
+    .prepare<[string], 1>("SELECT 1 FROM print_job WHERE ticket_id = ? AND status = 'printed' AND kind IN ('print', 'reprint')")
     .pluck(),
   failedLatestOfDay: db.prepare<[string], PrintJobWithToken>(
     `SELECT j.*, t.token FROM print_job j JOIN ticket t ON t.id = j.ticket_id
