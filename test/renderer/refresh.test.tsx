@@ -1,0 +1,125 @@
+// @vitest-environment jsdom
+/**
+ * How the page reads again after main's events: one request in flight and one waiting per
+ * list however many events arrive, and only what an event can have changed.
+ */
+import { describe, expect, it } from 'vitest';
+import { act, render, screen, waitFor } from '@testing-library/react';
+import type { OperatorView } from '../../common/domain';
+import { useCounterQuery } from '../../renderer/src/query';
+import { coalesced } from '../../renderer/src/refresh';
+import { useCounter } from '../../renderer/src/store';
+import { APP_STATE, installFakeCounter, ok, queueView, syncStatus } from './fake-counter';
+import { useRendererTestSetup } from './setup';
+
+useRendererTestSetup();
+
+/** A promise the test settles by hand. */
+function gate<T>() {
+  let open!: (v: T) => void;
+  const promise = new Promise<T>((ok) => (open = ok));
+  return { promise, open };
+}
+
+describe('coalesced', () => {
+  it('runs once now and once more after it, however many triggers come while it runs', async () => {
+    const gates: { open(v: number): void }[] = [];
+    let runs = 0;
+    const trigger = coalesced(() => {
+      runs++;
+      const g = gate<number>();
+      gates.push(g);
+      return g.promise;
+    });
+    const first = trigger();
+    const later = Array.from({ length: 20 }, () => trigger());
+    expect(runs).toBe(1);
+    gates[0]!.open(1);
+    expect(await first).toBe(1);
+    await waitFor(() => expect(runs).toBe(2));
+    gates[1]!.open(2);
+    // every trigger that came during the first run is answered by the second
+    expect(await Promise.all(later)).toEqual(Array(20).fill(2));
+    expect(runs).toBe(2);
+  });
+});
+
+function OperatorList() {
+  const q = useCounterQuery('listOperators', {});
+  return <p data-testid="operators-count">{q.data ? q.data.length : 'loading'}</p>;
+}
+
+describe('useCounterQuery', () => {
+  it('reads again on main’s changed events, at most one request in flight and one waiting for a burst', async () => {
+    const answers: ReturnType<typeof gate<OperatorView[]>>[] = [];
+    const counter = installFakeCounter({
+      listOperators: () => {
+        const g = gate<OperatorView[]>();
+        answers.push(g);
+        return g.promise.then(ok);
+      },
+    });
+    render(<OperatorList />);
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(1));
+    answers[0]!.open([]);
+    await waitFor(() => expect(screen.getByTestId('operators-count').textContent).toBe('0'));
+
+    // fifty acknowledgements in a row: one read starts, one waits behind it
+    act(() => {
+      for (let i = 0; i < 50; i++) useCounter.getState().handleEvent({ type: 'changed', method: 'syncNow' });
+    });
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(2));
+    answers[1]!.open([APP_STATE.operator as OperatorView]);
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(3));
+    answers[2]!.open([APP_STATE.operator as OperatorView, APP_STATE.operator as OperatorView]);
+    await waitFor(() => expect(screen.getByTestId('operators-count').textContent).toBe('2'));
+    expect(counter.listOperators).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('the store reads only what an event can have changed', () => {
+  it('an upload acknowledgement reads the queue (its upload marks) and neither the app state nor the print jobs', async () => {
+    const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(queueView()) });
+    act(() => {
+      useCounter.getState().handleEvent({ type: 'status', sync: syncStatus({ pending: 3 }) });
+      for (let i = 0; i < 10; i++) useCounter.getState().handleEvent({ type: 'changed', method: 'syncNow' });
+    });
+    await waitFor(() => expect(counter.getQueue).toHaveBeenCalled());
+    expect(counter.getQueue.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(counter.getAppState).not.toHaveBeenCalled();
+    expect(counter.listPrintJobs).not.toHaveBeenCalled();
+    // the status event itself carried the sync status
+    expect(useCounter.getState().appState?.sync?.pending).toBe(3);
+  });
+
+  it('reads no print jobs when no printer is set up', async () => {
+    const noPrinter = { ...APP_STATE, printing: { ...APP_STATE.printing!, printer: { kind: 'none' as const } } };
+    useCounter.setState({ appState: noPrinter });
+    const counter = installFakeCounter({ getAppState: () => ok(noPrinter), getQueue: () => ok(queueView()) });
+    await act(() => useCounter.getState().refreshAll());
+    act(() => useCounter.getState().handleEvent({ type: 'changed', method: 'updatePrintingSettings' }));
+    await waitFor(() => expect(counter.getAppState.mock.calls.length).toBeGreaterThanOrEqual(2));
+    expect(counter.getQueue).toHaveBeenCalledTimes(1);
+    expect(counter.listPrintJobs).not.toHaveBeenCalled();
+  });
+
+  it('an action answered after its own changed event reads the queue once, not twice', async () => {
+    let counter: ReturnType<typeof installFakeCounter>;
+    counter = installFakeCounter({
+      getAppState: () => ok(APP_STATE),
+      getQueue: () => ok(queueView()),
+      // main tells `changed` before it answers, as the dispatcher does
+      callNext: () => {
+        counter.emit({ type: 'changed', method: 'callNext' });
+        return ok(queueView().called[0] ?? null);
+      },
+    });
+    useCounter.setState({ appState: APP_STATE });
+    const off = window.counter.onEvent(useCounter.getState().handleEvent);
+    await act(() => useCounter.getState().run('callNext', {}));
+    await waitFor(() => expect(counter.getQueue).toHaveBeenCalledTimes(1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counter.getQueue).toHaveBeenCalledTimes(1);
+    off();
+  });
+});
