@@ -7,8 +7,10 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PrintError, type PrintErrorCode } from '../../main/printing/types';
 import { StatusReplyReader, isStatusReply, parsePaperStatus, parsePrinterStatus } from '../../main/printing/escpos-status';
-import { cupsTransport, deviceTransport, tcpTransport, transportFor } from '../../main/printing/transports';
+import { cupsTransport, deviceTransport, tcpTransport, transportFor, type TransportTimers } from '../../main/printing/transports';
+import { CLOSE_GRACE_MS } from '../../main/printing/transports/tcp';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
+import { ManualTimers, settle, tracked, until } from './manual-timers';
 
 /**
  * A slip-sized job: ESC @, a line of text, a 576-dot GS v 0 raster block, feed and cut. With
@@ -43,12 +45,6 @@ async function printError(attempt: Promise<unknown>): Promise<PrintError> {
     return error as PrintError;
   }
   throw new Error('expected the send to fail');
-}
-
-async function timed<T>(attempt: Promise<T>): Promise<{ result: T; ms: number }> {
-  const start = performance.now();
-  const result = await attempt;
-  return { result, ms: performance.now() - start };
 }
 
 function sameBytes(actual: Uint8Array | undefined, expected: Uint8Array): boolean {
@@ -95,7 +91,7 @@ describe('tcp transport', () => {
     await printer.close();
   });
 
-  const transport = () => tcpTransport({ host: printer.host, port: printer.port });
+  const transport = (timers?: TransportTimers) => tcpTransport({ host: printer.host, port: printer.port }, { timers });
 
   it('delivers a job byte for byte, with status checked before and after', async () => {
     await transport().send(job, { timeoutMs: 1500, statusCheck: true });
@@ -151,21 +147,31 @@ describe('tcp transport', () => {
     expect(sameBytes((await printer.waitForJobs(1, 1000))[0], job)).toBe(true);
   });
 
-  it('gives up on a printer that accepts and then hangs, by the deadline, and drops the connection', async () => {
+  it('gives up on a printer that accepts and then hangs, at the deadline and not before, and drops the connection', async () => {
     await printer.setMode('hang');
-    const { result: error, ms } = await timed(printError(transport().send(job, { timeoutMs: 800, statusCheck: true })));
+    const timers = new ManualTimers();
+    const send = tracked(printError(transport(timers).send(job, { timeoutMs: 800, statusCheck: true })));
+    await until(() => printer.bytesReceived > 0, 'the status request to reach the printer');
+    expect(timers.pending).toEqual([800]);
+    await timers.advance(799);
+    expect(send.settled).toBe(false);
+    await timers.advance(1);
+    const error = await send.promise;
     expect(error.code).toBe('printer_timeout');
-    expect(ms).toBeGreaterThanOrEqual(750);
-    expect(ms).toBeLessThan(800 + 400);
+    expect(error.message).toContain('did not answer the status request within 800 ms');
     await printer.waitForIdle(1000); // the printer saw the connection close
     expect(printer.openConnections).toBe(0);
   });
 
-  it('times out on a hanging printer without status check too', async () => {
+  it('times out on a hanging printer without status check too, at the deadline and not before', async () => {
     await printer.setMode('hang');
-    const { result: error, ms } = await timed(printError(transport().send(job, { timeoutMs: 800, statusCheck: false })));
-    expect(error.code).toBe('printer_timeout');
-    expect(ms).toBeLessThan(800 + 400);
+    const timers = new ManualTimers();
+    const send = tracked(printError(transport(timers).send(job, { timeoutMs: 800, statusCheck: false })));
+    await until(() => printer.bytesReceived > 0, 'the job to reach the printer');
+    await timers.advance(799);
+    expect(send.settled).toBe(false);
+    await timers.advance(1);
+    expect((await send.promise).code).toBe('printer_timeout');
     await printer.waitForIdle(1000);
   });
 
@@ -178,10 +184,13 @@ describe('tcp transport', () => {
 
   it('reports a refused connection at once, and prints again once the printer is back', async () => {
     await printer.setMode('refuse');
-    const { result: error, ms } = await timed(printError(transport().send(job, { timeoutMs: 1500, statusCheck: true })));
+    const timers = new ManualTimers();
+    const error = await printError(transport(timers).send(job, { timeoutMs: 1500, statusCheck: true }));
     expect(error.code).toBe('printer_unreachable');
     expect(error.message).toContain('ECONNREFUSED');
-    expect(ms).toBeLessThan(500);
+    // without waiting for the deadline: none of the transport's time passed, and its deadline is gone
+    expect(timers.now).toBe(0);
+    expect(timers.pending).toEqual([]);
 
     await printer.setMode('normal');
     await transport().send(job, { timeoutMs: 1500, statusCheck: true });
@@ -227,6 +236,7 @@ async function startScriptedPrinter(
   options: { skipRaster?: boolean; neverClose?: boolean } = {},
 ) {
   const sockets = new Set<net.Socket>();
+  let requests = 0;
   const server = net.createServer({ allowHalfOpen: options.neverClose === true }, (socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
@@ -239,8 +249,9 @@ async function startScriptedPrinter(
         const [a, b, c] = seen.slice(-3);
         if (a === 0x1d && b === 0x76 && c === 0x30) inRaster = true;
         if (a === 0x1d && b === 0x56 && c === 0x42) inRaster = false;
-        if (a === 0x10 && b === 0x04 && c !== undefined && c >= 1 && c <= 4 && !(options.skipRaster && inRaster)) {
-          socket.write(Uint8Array.from(reply(c, index++)));
+        if (a === 0x10 && b === 0x04 && c !== undefined && c >= 1 && c <= 4) {
+          requests += 1;
+          if (!(options.skipRaster && inRaster)) socket.write(Uint8Array.from(reply(c, index++)));
         }
       }
     });
@@ -250,6 +261,8 @@ async function startScriptedPrinter(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    /** DLE EOT requests seen so far on all connections, answered or not */
+    requests: () => requests,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -276,10 +289,19 @@ describe('tcp transport against scripted replies', () => {
   it('times out when only noise comes back', async () => {
     const scripted = await startScriptedPrinter(() => [0x14, 0x00, 0x00, 0x0f]);
     close = scripted.close;
-    const error = await printError(
-      tcpTransport({ host: '127.0.0.1', port: scripted.port }).send(job, { timeoutMs: 600, statusCheck: true }),
+    const timers = new ManualTimers();
+    const send = tracked(
+      printError(
+        tcpTransport({ host: '127.0.0.1', port: scripted.port }, { timers }).send(job, { timeoutMs: 600, statusCheck: true }),
+      ),
     );
+    await until(() => scripted.requests() >= 1, 'the status request to reach the printer');
+    await settle();
+    expect(send.settled).toBe(false);
+    await timers.advance(600);
+    const error = await send.promise;
     expect(error.code).toBe('printer_timeout');
+    expect(error.message).toContain('did not answer the status request within 600 ms');
   });
 
   it('reports paper running out during the job', async () => {
@@ -297,10 +319,23 @@ describe('tcp transport against scripted replies', () => {
     // answers before the job and the request inside the raster, then nothing
     const scripted = await startScriptedPrinter((n, index) => (index < 3 ? [n === 4 ? 0x12 : 0x16] : []));
     close = scripted.close;
-    const error = await printError(
-      tcpTransport({ host: '127.0.0.1', port: scripted.port }).send(withStatusRequest, { timeoutMs: 800, statusCheck: true }),
+    const timers = new ManualTimers();
+    const send = tracked(
+      printError(
+        tcpTransport({ host: '127.0.0.1', port: scripted.port }, { timers }).send(withStatusRequest, {
+          timeoutMs: 800,
+          statusCheck: true,
+        }),
+      ),
     );
+    // two before the job, the one inside the raster, and the two after it (see TcpJob.ask)
+    await until(() => scripted.requests() >= 5, 'the status requests after the job');
+    await settle();
+    expect(send.settled).toBe(false);
+    await timers.advance(800);
+    const error = await send.promise;
     expect(error.code).toBe('printer_timeout');
+    expect(error.message).toContain('stopped answering during the job');
   });
 
   it('prints on a printer that does not answer DLE EOT bytes inside the raster', async () => {
@@ -327,13 +362,21 @@ describe('tcp transport against scripted replies', () => {
     }
   });
 
-  it('does not wait long for a printer that confirmed the job but keeps the connection open', async () => {
+  it('waits only a short grace, not the deadline, for a printer that confirmed the job but keeps the connection open', async () => {
     const scripted = await startScriptedPrinter((n) => [n === 4 ? 0x12 : 0x16], { neverClose: true });
     close = scripted.close;
-    const { ms } = await timed(
-      tcpTransport({ host: '127.0.0.1', port: scripted.port }).send(job, { timeoutMs: 1500, statusCheck: true }),
+    const timers = new ManualTimers();
+    const send = tracked(
+      tcpTransport({ host: '127.0.0.1', port: scripted.port }, { timers }).send(job, { timeoutMs: 1500, statusCheck: true }),
     );
-    expect(ms).toBeLessThan(500 + 300);
+    await until(() => timers.pending.length === 2, 'the job to be confirmed');
+    expect(timers.pending).toEqual([CLOSE_GRACE_MS, 1500]);
+    expect(CLOSE_GRACE_MS).toBeLessThan(1500);
+    await timers.advance(CLOSE_GRACE_MS - 1);
+    expect(send.settled).toBe(false);
+    await timers.advance(1);
+    await send.promise;
+    expect(timers.pending).toEqual([]);
   });
 
   it('reports a printer going offline during the job', async () => {
@@ -377,14 +420,17 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
     expect(sameBytes(await readFile(notAPrinter), content)).toBe(true);
   });
 
-  it('fails clearly on a missing device, without creating it', async () => {
-    const { result: error, ms } = await timed(
-      printError(deviceTransport({ path: '/nonexistent/dir/lp0' }).send(job, { timeoutMs: 1500, statusCheck: false })),
+  it('fails clearly on a missing device, at once and without creating it', async () => {
+    const timers = new ManualTimers();
+    const error = await printError(
+      deviceTransport({ path: '/nonexistent/dir/lp0' }, { timers }).send(job, { timeoutMs: 1500, statusCheck: false }),
     );
     expect(error.code).toBe('printer_unreachable');
     expect(error.message).toContain('/nonexistent/dir/lp0');
     expect(error.message).toContain('ENOENT');
-    expect(ms).toBeLessThan(500);
+    // without waiting for the deadline
+    expect(timers.now).toBe(0);
+    expect(timers.pending).toEqual([]);
 
     const missing = path.join(dir, 'lp9');
     expect((await printError(deviceTransport({ path: missing }).send(job, { timeoutMs: 1500, statusCheck: false }))).code).toBe(
@@ -397,15 +443,22 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
     // a FIFO with no reader blocks the writer's open, as a stuck printer blocks a write
     const fifo = path.join(dir, 'stuck');
     execFileSync('mkfifo', [fifo]);
-    const transport = deviceTransport({ path: fifo });
+    const timers = new ManualTimers();
+    const transport = deviceTransport({ path: fifo }, { timers });
 
-    const { result: first, ms } = await timed(printError(transport.send(job, { timeoutMs: 600, statusCheck: false })));
-    expect(first.code).toBe('printer_timeout');
-    expect(ms).toBeLessThan(600 + 400);
+    const first = tracked(printError(transport.send(job, { timeoutMs: 600, statusCheck: false })));
+    await timers.advance(599);
+    expect(first.settled).toBe(false);
+    await timers.advance(1);
+    expect((await first.promise).code).toBe('printer_timeout');
+    expect((await first.promise).message).toContain('did not take the job within 600 ms');
 
-    const second = await printError(transport.send(job, { timeoutMs: 300, statusCheck: false }));
-    expect(second.code).toBe('printer_timeout');
-    expect(second.message).toContain('earlier job');
+    const second = tracked(printError(transport.send(job, { timeoutMs: 300, statusCheck: false })));
+    await timers.advance(299);
+    expect(second.settled).toBe(false);
+    await timers.advance(1);
+    expect((await second.promise).code).toBe('printer_timeout');
+    expect((await second.promise).message).toContain('earlier job');
 
     // a reader releases the blocked open; the abandoned job writes nothing
     const drained = await readFifo(fifo, () => undefined);
@@ -492,14 +545,22 @@ describe.skipIf(process.platform === 'win32')('cups transport', () => {
     expect(error.message).not.toMatch(/\n/);
   });
 
-  it('stops a stuck lp at the deadline', async () => {
-    const { result: error, ms } = await timed(
+  it('stops a stuck lp at the deadline and not before', async () => {
+    const timers = new ManualTimers();
+    const send = tracked(
       printError(
-        cupsTransport({ queue: 'Thermal' }, { lpCommand: lpIn('sleeps') }).send(job, { timeoutMs: 700, statusCheck: true }),
+        cupsTransport({ queue: 'Thermal' }, { lpCommand: lpIn('sleeps'), timers }).send(job, {
+          timeoutMs: 700,
+          statusCheck: true,
+        }),
       ),
     );
+    await timers.advance(699);
+    expect(send.settled).toBe(false);
+    await timers.advance(1);
+    const error = await send.promise;
     expect(error.code).toBe('printer_timeout');
-    expect(ms).toBeLessThan(700 + 500);
+    expect(error.message).toContain('lp did not finish within 700 ms');
   });
 
   it('says to install the CUPS client when lp is missing', async () => {

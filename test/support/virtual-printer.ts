@@ -40,6 +40,8 @@ export interface VirtualPrinter {
   readonly mode: VirtualPrinterMode;
   /** connections the client has not closed yet */
   readonly openConnections: number;
+  /** bytes that reached the printer, in every mode (a hanging printer receives, it just does not answer) */
+  readonly bytesReceived: number;
   setMode(mode: VirtualPrinterMode): Promise<void>;
   /** resolves with the jobs once there are at least `n`; rejects after `timeoutMs` */
   waitForJobs(n: number, timeoutMs: number): Promise<Uint8Array[]>;
@@ -82,6 +84,7 @@ export async function startVirtualPrinter(options: VirtualPrinterOptions = {}): 
   const statusRequests: number[] = [];
   const sockets = new Set<net.Socket>();
   let openConnections = 0;
+  let bytesReceived = 0;
   const watchers = new Set<() => void>();
   const changed = () => {
     for (const watch of [...watchers]) watch();
@@ -104,6 +107,7 @@ export async function startVirtualPrinter(options: VirtualPrinterOptions = {}): 
     let cut = false;
 
     socket.on('data', (chunk: Buffer) => {
+      bytesReceived += chunk.length;
       if (mode === 'hang' || cut) return;
       chunks.push(chunk);
       for (const byte of chunk) {
@@ -184,6 +188,9 @@ export async function startVirtualPrinter(options: VirtualPrinterOptions = {}): 
     },
     get openConnections() {
       return openConnections;
+    },
+    get bytesReceived() {
+      return bytesReceived;
     },
     async setMode(next) {
       mode = next;

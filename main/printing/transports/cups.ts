@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PrintError, type ByteTransport } from '../types';
+import { realTimers, type TransportTimers } from './timers';
 
 /**
  * Raw ESC/POS through a CUPS queue (Linux, macOS): `lp -d <queue> -o raw` with the job on its
@@ -17,6 +18,8 @@ export interface CupsTarget {
 export interface CupsTransportOptions {
   /** the `lp` program to run (default: `lp` from PATH) */
   lpCommand?: string;
+  /** the deadline runs on these (the real timers by default) */
+  timers?: TransportTimers;
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9_\-.]{1,127}$/;
@@ -43,19 +46,26 @@ export function cupsTransport(target: CupsTarget, options: CupsTransportOptions 
           new PrintError('printer_not_configured', `${describe}: the print timeout must be a positive number of milliseconds`),
         );
       }
-      return runLp(lp, target.queue, describe, job, timeoutMs);
+      return runLp(lp, target.queue, describe, job, timeoutMs, options.timers ?? realTimers);
     },
   };
 }
 
-function runLp(lp: string, queue: string, describe: string, job: Uint8Array, timeoutMs: number): Promise<void> {
+function runLp(
+  lp: string,
+  queue: string,
+  describe: string,
+  job: Uint8Array,
+  timeoutMs: number,
+  timers: TransportTimers,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let cancelDeadline = () => {};
     const finish = (error?: PrintError) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelDeadline();
       if (error) reject(error);
       else resolve();
     };
@@ -68,7 +78,7 @@ function runLp(lp: string, queue: string, describe: string, job: Uint8Array, tim
       return finish(new PrintError('driver_error', `${describe}: could not run '${lp}' (${code})`));
     }
 
-    timer = setTimeout(() => {
+    cancelDeadline = timers.after(timeoutMs, () => {
       child.kill('SIGKILL');
       finish(
         new PrintError(
@@ -76,7 +86,7 @@ function runLp(lp: string, queue: string, describe: string, job: Uint8Array, tim
           `${describe}: lp did not finish within ${timeoutMs} ms: is the CUPS scheduler running?`,
         ),
       );
-    }, timeoutMs);
+    });
 
     let stderr = '';
     child.stderr?.setEncoding('utf8');

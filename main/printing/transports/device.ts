@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { PrintError, type ByteTransport } from '../types';
+import { realTimers, type TransportTimers } from './timers';
 
 /**
  * Raw ESC/POS written to a printer device: a USB printer (`/dev/usb/lp0`), a serial or
@@ -32,7 +33,12 @@ const OPEN_FLAGS = constants.O_WRONLY | (constants.O_NOCTTY ?? 0);
 /** the last send started for each device path, settled once it is really over */
 const inFlight = new Map<string, Promise<void>>();
 
-export function deviceTransport(target: DeviceTarget): ByteTransport {
+export interface DeviceTransportOptions {
+  /** the deadline runs on these (the real timers by default) */
+  timers?: TransportTimers;
+}
+
+export function deviceTransport(target: DeviceTarget, options: DeviceTransportOptions = {}): ByteTransport {
   const describe = `device ${target.path}`;
   return {
     describe,
@@ -45,17 +51,23 @@ export function deviceTransport(target: DeviceTarget): ByteTransport {
           new PrintError('printer_not_configured', `${describe}: the print timeout must be a positive number of milliseconds`),
         );
       }
-      return sendToDevice(target.path, describe, job, timeoutMs);
+      return sendToDevice(target.path, describe, job, timeoutMs, options.timers ?? realTimers);
     },
   };
 }
 
-async function sendToDevice(path: string, describe: string, job: Uint8Array, timeoutMs: number): Promise<void> {
+async function sendToDevice(
+  path: string,
+  describe: string,
+  job: Uint8Array,
+  timeoutMs: number,
+  timers: TransportTimers,
+): Promise<void> {
   let timedOut = false;
   let waitingForPrevious = false;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelDeadline = () => {};
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancelDeadline = timers.after(timeoutMs, () => {
       timedOut = true;
       reject(
         new PrintError(
@@ -65,7 +77,7 @@ async function sendToDevice(path: string, describe: string, job: Uint8Array, tim
             : `${describe}: did not take the job within ${timeoutMs} ms: is the printer on, with paper?`,
         ),
       );
-    }, timeoutMs);
+    });
   });
 
   const previous = inFlight.get(path);
@@ -89,7 +101,7 @@ async function sendToDevice(path: string, describe: string, job: Uint8Array, tim
   try {
     await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
+    cancelDeadline();
   }
 }
 

@@ -1,10 +1,11 @@
 import { PrintError, type ByteTransport } from '../types';
 import { cupsTransport, type CupsTransportOptions } from './cups';
-import { deviceTransport } from './device';
+import { deviceTransport, type DeviceTransportOptions } from './device';
 import { tcpTransport, type TcpTransportOptions } from './tcp';
 
 export { cupsTransport, isValidCupsQueueName, type CupsTarget, type CupsTransportOptions } from './cups';
-export { deviceTransport, type DeviceTarget } from './device';
+export { deviceTransport, type DeviceTarget, type DeviceTransportOptions } from './device';
+export { realTimers, type TransportTimers } from './timers';
 export { tcpTransport, type TcpTarget, type TcpTransportOptions, type TransportWarning } from './tcp';
 
 /** Where raw ESC/POS bytes go, as configured for a counter. */
@@ -13,14 +14,14 @@ export type RawPrinterTarget =
   | { kind: 'escpos-device'; path: string }
   | { kind: 'escpos-cups'; queue: string };
 
-export type TransportOptions = TcpTransportOptions & CupsTransportOptions;
+export type TransportOptions = TcpTransportOptions & CupsTransportOptions & DeviceTransportOptions;
 
 export function transportFor(target: RawPrinterTarget, options: TransportOptions = {}): ByteTransport {
   switch (target.kind) {
     case 'escpos-tcp':
       return tcpTransport({ host: target.host, port: target.port }, options);
     case 'escpos-device':
-      return deviceTransport({ path: target.path });
+      return deviceTransport({ path: target.path }, options);
     case 'escpos-cups':
       return cupsTransport({ queue: target.queue }, options);
     default: {

@@ -9,6 +9,7 @@ import {
   statusRequest,
   type StatusRequest,
 } from '../escpos-status';
+import { realTimers, type TransportTimers } from './timers';
 
 /**
  * Raw ESC/POS over TCP ("port 9100", "raw", "JetDirect"), the way network thermal printers take
@@ -39,6 +40,8 @@ export interface TransportWarning {
 
 export interface TcpTransportOptions {
   onWarning?: (warning: TransportWarning) => void;
+  /** the job's deadline and the close grace run on these (the real timers by default) */
+  timers?: TransportTimers;
 }
 
 export function tcpTransport(target: TcpTarget, options: TcpTransportOptions = {}): ByteTransport {
@@ -83,7 +86,7 @@ const CONNECT_ERRORS: Record<string, string> = {
 };
 
 /** how long a printer that confirmed the job gets to close the connection before it is dropped */
-const CLOSE_GRACE_MS = 500;
+export const CLOSE_GRACE_MS = 500;
 
 type Phase = 'connecting' | 'checking' | 'writing' | 'confirming' | 'closing';
 
@@ -130,7 +133,8 @@ class TcpJob {
   }
 
   async run(job: Uint8Array, statusCheck: boolean): Promise<void> {
-    const deadline = setTimeout(() => this.onDeadline(), this.timeoutMs);
+    const timers = this.options.timers ?? realTimers;
+    const cancelDeadline = timers.after(this.timeoutMs, () => this.onDeadline());
     try {
       await this.race(this.connect());
       this.socket.setNoDelay(true);
@@ -166,13 +170,13 @@ class TcpJob {
       this.socket.end();
       if (this.confirmed) {
         // the printer has answered after the whole job: do not wait long for it to close its side
-        const grace = setTimeout(() => this.peerClosed(), CLOSE_GRACE_MS);
-        await this.race(this.closed).finally(() => clearTimeout(grace));
+        const cancelGrace = timers.after(CLOSE_GRACE_MS, () => this.peerClosed());
+        await this.race(this.closed).finally(cancelGrace);
       } else {
         await this.race(this.closed);
       }
     } finally {
-      clearTimeout(deadline);
+      cancelDeadline();
       this.socket.destroy();
     }
   }
