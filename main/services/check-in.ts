@@ -4,16 +4,12 @@ import { centreDay, centreMinuteOfDay } from '../../common/rules/centre-day';
 import { laneForCheckIn } from '../../common/rules/queue-policy';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
-import { activeRosterImport, type RosterEntryRow } from '../store/roster';
-import { insertTicket, toTicketView, type TicketRow } from './tickets';
-
-function existingTicket(ctx: ServiceContext, day: string, refId: string): TicketRow | undefined {
-  return ctx.db.prepare("SELECT * FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'").get(day, refId) as
-    TicketRow | undefined;
-}
+import { activeRosterImport, rosterEntryOfRef } from '../store/roster';
+import { activeTicketOfRef, type TicketRow } from '../store/tickets';
+import { insertTicket, toTicketView } from './tickets';
 
 function refuseIfCheckedIn(ctx: ServiceContext, day: string, refId: string): void {
-  const t = existingTicket(ctx, day, refId);
+  const t = activeTicketOfRef(ctx.db, day, refId);
   if (t) {
     throw new DomainError('ALREADY_CHECKED_IN', `${refId} already has token ${t.token} today`, {
       details: { token: t.token, ticketId: t.id, status: t.status },
@@ -35,10 +31,7 @@ export function checkIn(ctx: ServiceContext, refId: string): TicketView {
       const now = ctx.clock();
       const day = centreDay(now, config.centre.timeZone);
       const imp = activeRosterImport(db, day);
-      const entry = imp
-        ? (db.prepare('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(imp.id, refId) as
-            RosterEntryRow | undefined)
-        : undefined;
+      const entry = imp ? rosterEntryOfRef(db, imp.id, refId) : undefined;
       if (!entry) {
         throw new DomainError('NOT_FOUND', `${refId} is not in today's roster`, {
           details: { refId, rosterForToday: imp !== undefined },
@@ -81,7 +74,7 @@ export function checkInProvisional(ctx: ServiceContext, input: ProvisionalCheckI
       refuseIfCheckedIn(ctx, day, input.refId);
       const imp = activeRosterImport(db, day);
       if (imp) {
-        const inRoster = db.prepare('SELECT 1 FROM roster_entry WHERE import_id = ? AND ref_id = ?').get(imp.id, input.refId);
+        const inRoster = rosterEntryOfRef(db, imp.id, input.refId);
         // Found after all: check in as verified instead of leaving a needless flag.
         if (inRoster) return checkIn(ctx, input.refId);
       }

@@ -5,16 +5,22 @@ import { centreDay } from '../../common/rules/centre-day';
 import { decideNext, type WaitingTicket } from '../../common/rules/queue-policy';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { NEEDS_ATTENTION_OF } from '../store/outbox';
-import { toTicketView, transition, type TicketRow } from './tickets';
+import { insertAudit } from '../store/audit';
+import {
+  calledTickets,
+  callsOfLaneSince,
+  finishedCounts,
+  insertVaccination,
+  lastCallOfLane,
+  openTicketIds,
+  recentlyFinishedTickets,
+  ticketUploadFlags,
+  waitingTickets,
+  type TicketRow,
+} from '../store/tickets';
+import { toTicketView, transition } from './tickets';
 
 const RECENT = 15;
-
-function waitingRows(ctx: Pick<ServiceContext, 'db'>, day: string, lane: 'priority' | 'walkin'): TicketRow[] {
-  return ctx.db
-    .prepare("SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queue_pos")
-    .all(day, lane) as TicketRow[];
-}
 
 const toWaiting = (r: TicketRow): WaitingTicket => ({ id: r.id, lane: r.lane, queuedAt: Date.parse(r.queued_at) });
 
@@ -25,24 +31,14 @@ function priorityCallsWhileWalkInWaited(
   oldestWalkIn: TicketRow | undefined,
 ): number {
   if (!oldestWalkIn) return 0;
-  const lastWalkInCall = ctx.db
-    .prepare(
-      "SELECT max(at) AS at FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id WHERE t.day = ? AND t.lane = 'walkin' AND e.action = 'call'",
-    )
-    .get(day) as { at: string | null };
-  const since = [oldestWalkIn.queued_at, lastWalkInCall.at ?? ''].sort().at(-1)!;
-  return (
-    ctx.db
-      .prepare(
-        "SELECT count(*) AS n FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id WHERE t.day = ? AND t.lane = 'priority' AND e.action = 'call' AND e.at >= ?",
-      )
-      .get(day, since) as { n: number }
-  ).n;
+  const lastWalkInCall = lastCallOfLane(ctx.db, day, 'walkin');
+  const since = [oldestWalkIn.queued_at, lastWalkInCall ?? ''].sort().at(-1)!;
+  return callsOfLaneSince(ctx.db, day, 'priority', since);
 }
 
 function decide(ctx: Pick<ServiceContext, 'db' | 'config'>, day: string, now: Date) {
-  const priority = waitingRows(ctx, day, 'priority');
-  const walkin = waitingRows(ctx, day, 'walkin');
+  const priority = waitingTickets(ctx.db, day, 'priority');
+  const walkin = waitingTickets(ctx.db, day, 'walkin');
   const decision = decideNext(
     { priority: priority.map(toWaiting), walkin: walkin.map(toWaiting) },
     { priorityCallsWhileWalkInWaited: priorityCallsWhileWalkInWaited(ctx, day, walkin[0]) },
@@ -57,20 +53,8 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
   const now = ctx.clock();
   const day = centreDay(now, config.centre.timeZone);
   const { priority, walkin, decision } = decide(ctx, day, now);
-  const called = db
-    .prepare("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC")
-    .all(day) as TicketRow[];
-  const recent = db
-    .prepare(
-      "SELECT * FROM ticket WHERE day = ? AND status IN ('served', 'no_show', 'cancelled') ORDER BY finished_at DESC LIMIT ?",
-    )
-    .all(day, RECENT) as TicketRow[];
-  const counts = db
-    .prepare(
-      `SELECT sum(status = 'served') AS served, sum(status = 'no_show') AS noShow, sum(status = 'cancelled') AS cancelled
-       FROM ticket WHERE day = ?`,
-    )
-    .get(day) as { served: number | null; noShow: number | null; cancelled: number | null };
+  const called = calledTickets(db, day);
+  const recent = recentlyFinishedTickets(db, day, RECENT);
   const waitMinutes = (rows: TicketRow[]) =>
     rows[0] ? Math.max(0, Math.floor((now.getTime() - Date.parse(rows[0].queued_at)) / 60_000)) : null;
   const nextRow = decision ? [...priority, ...walkin].find((r) => r.id === decision.ticketId) : undefined;
@@ -84,7 +68,7 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
       decision && nextRow
         ? { ticketId: decision.ticketId, token: nextRow.token, lane: decision.lane, reason: decision.reason }
         : null,
-    counts: { served: counts.served ?? 0, noShow: counts.noShow ?? 0, cancelled: counts.cancelled ?? 0 },
+    counts: finishedCounts(db, day),
     oldestWaitMinutes: { priority: waitMinutes(priority), walkin: waitMinutes(walkin) },
     policy: config.queuePolicy,
     now: now.toISOString(),
@@ -99,17 +83,10 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
  */
 export function uploadStates(db: Db, tickets: readonly Pick<TicketRow, 'id'>[]): Record<string, UploadState> {
   if (tickets.length === 0) return {};
-  const rows = db
-    .prepare(
-      `SELECT t.id AS id,
-              coalesce(max(${NEEDS_ATTENTION_OF('o')}), 0) AS attention,
-              coalesce(max(o.state = 'pending'), 0) AS waiting,
-              coalesce(max(o.dismissed_at IS NOT NULL AND o.corrected_by IS NULL), 0) AS dismissed
-         FROM ticket t LEFT JOIN outbox o ON o.record_id IN (t.id, t.walkin_id)
-        WHERE t.id IN (SELECT value FROM json_each(?))
-        GROUP BY t.id`,
-    )
-    .all(JSON.stringify(tickets.map((t) => t.id))) as { id: string; attention: number; waiting: number; dismissed: number }[];
+  const rows = ticketUploadFlags(
+    db,
+    tickets.map((t) => t.id),
+  );
   const out: Record<string, UploadState> = {};
   for (const r of rows) {
     out[r.id] = r.attention ? 'attention' : r.waiting ? 'waiting' : r.dismissed ? 'dismissed' : 'uploaded';
@@ -156,15 +133,14 @@ export function closeDay(ctx: ServiceContext, day: string): { day: string; close
   }
   return db
     .transaction(() => {
-      const open = db
-        .prepare("SELECT id FROM ticket WHERE day = ? AND status IN ('waiting', 'called') ORDER BY lane, seq")
-        .all(day) as { id: string }[];
-      for (const t of open) transition(ctx, t.id, 'cancel', { reason: END_OF_DAY_REASON, endOfDay: true });
-      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'day.closed', ?)").run(
-        ctx.clock().toISOString(),
-        ctx.operator.id,
-        JSON.stringify({ day, closed: open.length }),
-      );
+      const open = openTicketIds(db, day);
+      for (const id of open) transition(ctx, id, 'cancel', { reason: END_OF_DAY_REASON, endOfDay: true });
+      insertAudit(db, {
+        at: ctx.clock().toISOString(),
+        operatorId: ctx.operator.id,
+        action: 'day.closed',
+        detail: { day, closed: open.length },
+      });
       return { day, closed: open.length };
     })
     .immediate();
@@ -183,22 +159,17 @@ export function serveTicket(
   return toTicketView(
     transition(ctx, input.ticketId, 'serve', {}, (_row, at) => {
       const id = uuidv7();
-      ctx.db
-        .prepare(
-          `INSERT INTO vaccination (id, ticket_id, vaccine, lot_number, dose, vaccinated_at, vaccinated_by, counter_code, device_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          input.ticketId,
-          input.vaccine,
-          input.lotNumber,
-          input.dose,
-          at,
-          ctx.operator.id,
-          ctx.config.counter.code,
-          ctx.deviceId,
-        );
+      insertVaccination(ctx.db, {
+        id,
+        ticketId: input.ticketId,
+        vaccine: input.vaccine,
+        lotNumber: input.lotNumber,
+        dose: input.dose,
+        at,
+        operatorId: ctx.operator.id,
+        counterCode: ctx.config.counter.code,
+        deviceId: ctx.deviceId,
+      });
       return { vaccinationId: id, vaccine: input.vaccine, lotNumber: input.lotNumber, dose: input.dose };
     }),
   );

@@ -9,10 +9,28 @@ import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInF
 import { DomainError } from '../../common/result';
 import type { Db } from '../store/database';
 import type { ServiceContext } from './context';
-import { reducePhotoId } from '../store/outbox';
-import { NEEDS_ATTENTION, type OutboxEntry } from '../store/outbox';
+import { insertAudit } from '../store/audit';
+import {
+  acknowledgedCountOfDays,
+  dismissOutboxRow,
+  getOutboxRow,
+  linkCorrection,
+  needsAttentionRows,
+  reconciliationRows,
+  reducePhotoId,
+  type OutboxEntry,
+} from '../store/outbox';
+import {
+  getTicketRow,
+  openTicketsByDay,
+  otherActiveTokenOfRef,
+  setTicketRefAndName,
+  setWalkInTicketNameAndDose,
+  ticketOfRecord,
+} from '../store/tickets';
+import { correctWalkInPerson } from '../store/walk-ins';
 import { appendOutbox } from './outbox';
-import { personColumns, personOf, PERSON_SET } from './walk-ins';
+import { personColumns, personOf } from './walk-ins';
 
 type Payload = Record<string, unknown> & {
   day?: string;
@@ -28,14 +46,12 @@ type Payload = Record<string, unknown> & {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function ticketOf(db: Db, p: Payload): { token: string; name: string } | undefined {
-  return typeof p.ticketId === 'string'
-    ? (db.prepare('SELECT token, name FROM ticket WHERE id = ?').get(p.ticketId) as { token: string; name: string } | undefined)
-    : undefined;
+  return typeof p.ticketId === 'string' ? getTicketRow(db, p.ticketId) : undefined;
 }
 
 /** Rejected records not yet resent, oldest first. */
 export function listNeedsAttention(db: Db): NeedsAttentionItem[] {
-  const rows = db.prepare(`SELECT * FROM outbox WHERE ${NEEDS_ATTENTION} ORDER BY seq LIMIT 1000`).all() as OutboxEntry[];
+  const rows = needsAttentionRows(db, 1000);
   return rows.map((r) => {
     const p = JSON.parse(r.payload) as Payload;
     const t = ticketOf(db, p);
@@ -106,19 +122,19 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
       payload.resentAt = at;
       payload.resentBy = ctx.operator.id;
       const seq = appendOutbox(db, row.kind, row.record_id, payload, at);
-      db.prepare('UPDATE outbox SET correction_of = ? WHERE seq = ?').run(row.seq, seq);
-      db.prepare('UPDATE outbox SET corrected_by = ? WHERE seq = ?').run(seq, row.seq);
-      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'outbox.resent', ?)").run(
+      linkCorrection(db, row.seq, seq);
+      insertAudit(db, {
         at,
-        ctx.operator.id,
-        JSON.stringify({
+        operatorId: ctx.operator.id,
+        action: 'outbox.resent',
+        detail: {
           rejectedSeq: row.seq,
           seq,
           kind: row.kind,
           recordId: row.record_id,
           corrected: Boolean(input.walkIn ?? input.checkIn),
-        }),
-      );
+        },
+      });
       return { seq };
     })
     .immediate();
@@ -126,7 +142,7 @@ export function resendRecord(ctx: ServiceContext, input: ResendInput): { seq: nu
 
 /** The outbox row `seq`, if it still needs attention: rejected, and neither resent nor dismissed. */
 function needingAttention(db: Db, seq: number): OutboxEntry {
-  const row = db.prepare('SELECT * FROM outbox WHERE seq = ?').get(seq) as OutboxEntry | undefined;
+  const row = getOutboxRow(db, seq);
   if (!row) throw new DomainError('NOT_FOUND', `no outbox record ${seq}`);
   if (row.state !== 'rejected') throw new DomainError('CONFLICT', `record ${seq} was not rejected (${row.state})`);
   if (row.corrected_by !== null) {
@@ -149,9 +165,7 @@ function mayBeDismissed(db: Db, row: OutboxEntry): void {
   };
   if (row.kind === 'vaccination.recorded') refuse('vaccination', 'a vaccination cannot be dismissed: correct and resend it');
   if (row.kind !== 'walkin.registered' && row.kind !== 'checkin.created') return;
-  const ticket = db
-    .prepare('SELECT token, status FROM ticket WHERE id = ? OR walkin_id = ?')
-    .get(row.record_id, row.record_id) as { token: string; status: string } | undefined;
+  const ticket = ticketOfRecord(db, row.record_id);
   if (ticket?.status === 'served') {
     refuse('served', `${ticket.token} was vaccinated: correct the record and resend it`, ticket.token);
   }
@@ -173,18 +187,14 @@ export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason:
       const row = needingAttention(db, input.seq);
       mayBeDismissed(db, row);
       const at = ctx.clock().toISOString();
-      db.prepare('UPDATE outbox SET dismissed_at = ?, dismissed_by = ?, dismiss_reason = ? WHERE seq = ?').run(
-        at,
-        ctx.operator.id,
-        input.reason,
-        row.seq,
-      );
+      dismissOutboxRow(db, row.seq, at, ctx.operator.id, input.reason);
       if (row.kind === 'walkin.registered' && ctx.config.sync.photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
-      db.prepare("INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, 'outbox.dismissed', ?)").run(
+      insertAudit(db, {
         at,
-        ctx.operator.id,
-        JSON.stringify({ seq: row.seq, kind: row.kind, recordId: row.record_id, code: row.reject_code, reason: input.reason }),
-      );
+        operatorId: ctx.operator.id,
+        action: 'outbox.dismissed',
+        detail: { seq: row.seq, kind: row.kind, recordId: row.record_id, code: row.reject_code, reason: input.reason },
+      });
       return { seq: row.seq };
     })
     .immediate();
@@ -192,42 +202,27 @@ export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason:
 
 function correctWalkIn(ctx: ServiceContext, walkInId: string, payload: Payload, form: WalkInForm): void {
   const { db } = ctx;
-  const changed = db
-    .prepare(`UPDATE walkin SET ${PERSON_SET}, photo_id_reduced_at = NULL WHERE id = @walkInId`)
-    .run({ ...personColumns(form), walkInId }).changes;
-  if (changed === 0) throw new DomainError('NOT_FOUND', `walk-in ${walkInId} is not on this counter`);
-  db.prepare('UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?').run(
-    form.name,
-    form.dose,
-    ctx.clock().toISOString(),
-    walkInId,
-  );
+  if (!correctWalkInPerson(db, walkInId, personColumns(form)))
+    throw new DomainError('NOT_FOUND', `walk-in ${walkInId} is not on this counter`);
+  setWalkInTicketNameAndDose(db, walkInId, form.name, form.dose, ctx.clock().toISOString());
   payload.person = { ...payload.person, ...personOf(form) };
   payload.dose = form.dose;
 }
 
 function correctCheckIn(ctx: ServiceContext, ticketId: string, payload: Payload, c: { refId: string; name: string }): void {
   const { db } = ctx;
-  const t = db.prepare('SELECT day, ref_id FROM ticket WHERE id = ?').get(ticketId) as
-    { day: string; ref_id: string | null } | undefined;
+  const t = getTicketRow(db, ticketId);
   if (!t) throw new DomainError('NOT_FOUND', `ticket ${ticketId} is not on this counter`);
   if (c.refId !== t.ref_id) {
-    const other = db
-      .prepare("SELECT token FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled' AND id <> ?")
-      .get(t.day, c.refId, ticketId) as { token: string } | undefined;
-    if (other) {
-      throw new DomainError('ALREADY_CHECKED_IN', `${c.refId} is already checked in as ${other.token}`, {
+    const other = otherActiveTokenOfRef(db, t.day, c.refId, ticketId);
+    if (other !== null) {
+      throw new DomainError('ALREADY_CHECKED_IN', `${c.refId} is already checked in as ${other}`, {
         fields: [{ field: 'refId', code: 'already_checked_in' }],
-        details: { token: other.token },
+        details: { token: other },
       });
     }
   }
-  db.prepare('UPDATE ticket SET ref_id = ?, name = ?, updated_at = ? WHERE id = ?').run(
-    c.refId,
-    c.name,
-    ctx.clock().toISOString(),
-    ticketId,
-  );
+  setTicketRefAndName(db, ticketId, c.refId, c.name, ctx.clock().toISOString());
   payload.refId = c.refId;
   payload.name = c.name;
 }
@@ -240,22 +235,8 @@ const OPEN_DAYS_LOOKBACK = 92;
  * and not resent (dismissed or not), or acknowledged with the portal's possible-duplicate flag.
  */
 export function reconciliation(db: Db, from: string, to: string, today: string): ReconciliationView {
-  const rows = db
-    .prepare(
-      `SELECT outbox.*, operator.login_id AS dismissed_by_login FROM outbox
-         LEFT JOIN operator ON operator.id = outbox.dismissed_by
-        WHERE json_extract(payload, '$.day') BETWEEN ? AND ?
-          AND (state = 'pending'
-               OR (state = 'rejected' AND corrected_by IS NULL)
-               OR (state = 'acknowledged' AND portal_flags LIKE '%possible_duplicate%'))
-        ORDER BY seq`,
-    )
-    .all(from, to) as (OutboxEntry & { dismissed_by_login: string | null })[];
-  const acknowledged = (
-    db
-      .prepare("SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?")
-      .get(from, to) as { n: number }
-  ).n;
+  const rows = reconciliationRows(db, from, to);
+  const acknowledged = acknowledgedCountOfDays(db, from, to);
   const out: ReconciliationRow[] = rows.map((r) => {
     const p = JSON.parse(r.payload) as Payload;
     const t = ticketOf(db, p);
@@ -296,13 +277,7 @@ export function reconciliation(db: Db, from: string, to: string, today: string):
   });
   const count = (s: ReconciliationRow['status']) => out.filter((r) => r.status === s).length;
   // whatever range is shown: a supervisor opening today's report learns that yesterday was left open
-  const openTickets = db
-    .prepare(
-      `SELECT day, count(*) AS count FROM ticket
-        WHERE day >= ? AND day < ? AND status IN ('waiting', 'called')
-        GROUP BY day ORDER BY day`,
-    )
-    .all(addDays(today, -OPEN_DAYS_LOOKBACK), today) as { day: string; count: number }[];
+  const openTickets = openTicketsByDay(db, addDays(today, -OPEN_DAYS_LOOKBACK), today);
   return {
     from,
     to,

@@ -2,38 +2,20 @@ import { v7 as uuidv7 } from 'uuid';
 import type { LaneName, TicketStatus, TicketView } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { centreDay } from '../../common/rules/centre-day';
-import type { Db } from '../store/database';
 import type { OutboxKind } from '../store/outbox';
+import {
+  applyTicketAction,
+  getTicketRow,
+  insertTicketRow,
+  nextTokenSeq,
+  recordEvent,
+  type TicketAction,
+  type TicketRow,
+} from '../store/tickets';
 import { appendOutbox } from './outbox';
 import type { ServiceContext } from './context';
 
-export interface TicketRow {
-  id: string;
-  day: string;
-  token: string;
-  lane: LaneName;
-  seq: number;
-  source: 'online' | 'provisional' | 'walkin';
-  ref_id: string | null;
-  walkin_id: string | null;
-  name: string;
-  dose: number | null;
-  verified: number;
-  late: number;
-  status: TicketStatus;
-  queued_at: string;
-  queue_pos: number;
-  called_at: string | null;
-  finished_at: string | null;
-  recall_count: number;
-  requeue_count: number;
-  cancel_reason: string | null;
-  created_at: string;
-  created_by: string;
-  counter_code: string;
-  device_id: string;
-  updated_at: string;
-}
+export type { TicketAction } from '../store/tickets';
 
 export function toTicketView(r: TicketRow): TicketView {
   return {
@@ -56,10 +38,6 @@ export function toTicketView(r: TicketRow): TicketView {
   };
 }
 
-export function getTicketRow(db: Db, id: string): TicketRow | undefined {
-  return db.prepare('SELECT * FROM ticket WHERE id = ?').get(id) as TicketRow | undefined;
-}
-
 /**
  * Next token of a lane for the day, e.g. `A-P017`. Runs inside the ticket's own transaction:
  * a number is used up only if the ticket that carries it is committed, and the counter row
@@ -68,15 +46,9 @@ export function getTicketRow(db: Db, id: string): TicketRow | undefined {
 export function allocateToken(ctx: ServiceContext, day: string, lane: LaneName): { token: string; seq: number } {
   const { db, config } = ctx;
   if (!db.inTransaction) throw new Error('tokens are allocated only inside the ticket transaction');
-  const row = db
-    .prepare(
-      `INSERT INTO token_sequence (day, lane, last_seq) VALUES (?, ?, 1)
-       ON CONFLICT (day, lane) DO UPDATE SET last_seq = last_seq + 1
-       RETURNING last_seq`,
-    )
-    .get(day, lane) as { last_seq: number };
+  const seq = nextTokenSeq(db, day, lane);
   const letter = lane === 'priority' ? config.lanes.priorityLetter : config.lanes.walkInLetter;
-  return { token: formatToken(config.counter.tokenPrefix, letter, row.last_seq), seq: row.last_seq };
+  return { token: formatToken(config.counter.tokenPrefix, letter, seq), seq };
 }
 
 export function formatToken(prefix: string, laneLetter: string, seq: number): string {
@@ -95,20 +67,12 @@ export interface NewTicket {
   late: boolean;
 }
 
-/** The next place in the day's queue (both lanes share the counter; each lane keeps its own order). */
-const NEXT_QUEUE_POS = '(SELECT coalesce(max(queue_pos), 0) + 1 FROM ticket WHERE day = @day)';
-
 /** Inserts a waiting ticket with its token and first event. Call inside a transaction. */
 export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): TicketRow {
   const { db, config, operator, deviceId } = ctx;
   const { token, seq } = allocateToken(ctx, t.day, t.lane);
   const id = uuidv7();
-  db.prepare(
-    `INSERT INTO ticket (id, day, token, lane, seq, source, ref_id, walkin_id, name, dose, verified, late, status,
-       queued_at, queue_pos, created_at, created_by, counter_code, device_id, updated_at)
-     VALUES (@id, @day, @token, @lane, @seq, @source, @refId, @walkinId, @name, @dose, @verified, @late, 'waiting',
-       @at, ${NEXT_QUEUE_POS}, @at, @operatorId, @counterCode, @deviceId, @at)`,
-  ).run({
+  insertTicketRow(db, {
     id,
     day: t.day,
     token,
@@ -130,21 +94,6 @@ export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): Tic
   return getTicketRow(db, id)!;
 }
 
-export function recordEvent(
-  db: Db,
-  ticketId: string,
-  action: string,
-  from: TicketStatus | null,
-  to: TicketStatus,
-  at: string,
-  operatorId: string,
-  detail: object,
-): void {
-  db.prepare(
-    'INSERT INTO ticket_event (ticket_id, action, from_status, to_status, at, operator_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  ).run(ticketId, action, from, to, at, operatorId, JSON.stringify(detail));
-}
-
 /** Ticket actions and the states each may start from. */
 export const TRANSITIONS = {
   call: { from: ['waiting'], to: 'called', outbox: 'ticket.called' },
@@ -153,8 +102,7 @@ export const TRANSITIONS = {
   requeue: { from: ['no_show'], to: 'waiting', outbox: 'ticket.requeued' },
   cancel: { from: ['waiting', 'called', 'no_show'], to: 'cancelled', outbox: 'ticket.cancelled' },
   serve: { from: ['called'], to: 'served', outbox: 'vaccination.recorded' },
-} as const satisfies Record<string, { from: readonly TicketStatus[]; to: TicketStatus; outbox: OutboxKind }>;
-export type TicketAction = keyof typeof TRANSITIONS;
+} as const satisfies Record<TicketAction, { from: readonly TicketStatus[]; to: TicketStatus; outbox: OutboxKind }>;
 
 /**
  * Moves a ticket from one state to the next, with its event and outbox row, in one
@@ -185,20 +133,7 @@ export function transition(
         });
       }
       const at = ctx.clock().toISOString();
-      const sets: string[] = ['status = @to', 'updated_at = @at'];
-      if (action === 'call') sets.push('called_at = @at');
-      if (action === 'recall') sets.push('recall_count = recall_count + 1', 'called_at = @at');
-      if (action === 'no_show' || action === 'serve' || action === 'cancel') sets.push('finished_at = @at');
-      if (action === 'requeue')
-        sets.push(
-          'requeue_count = requeue_count + 1',
-          'queued_at = @at',
-          `queue_pos = ${NEXT_QUEUE_POS}`,
-          'called_at = NULL',
-          'finished_at = NULL',
-        );
-      if (action === 'cancel') sets.push('cancel_reason = @reason');
-      db.prepare(`UPDATE ticket SET ${sets.join(', ')} WHERE id = @id`).run({
+      applyTicketAction(db, action, {
         id: ticketId,
         day: row.day,
         to: rule.to,

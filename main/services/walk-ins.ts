@@ -7,8 +7,18 @@ import { nameSimilarity, normalizeName, SIMILAR_NAME_THRESHOLD } from '../../com
 import { last4 } from '../../common/rules/photo-id';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
-import { activeRosterImport, type RosterEntryRow } from '../store/roster';
-import { getTicketRow, insertTicket, toTicketView, type TicketRow } from './tickets';
+import { activeRosterImport, rosterEntriesOfMobileLast4, rosterEntriesOfPhotoId } from '../store/roster';
+import { activeTicketOfRef, activeTokenOfWalkIn, getTicketRow, ticketOfWalkIn } from '../store/tickets';
+import {
+  insertWalkIn,
+  walkInOfSubmission,
+  walkInsOfDayWithMobile,
+  walkInsWithPhotoId,
+  walkInsWithReducedPhotoId,
+  type WalkInPersonColumns,
+  type WalkInRow,
+} from '../store/walk-ins';
+import { insertTicket, toTicketView } from './tickets';
 
 /** The person as the outbox payload tells the portal of them. */
 export function personOf(form: WalkInForm) {
@@ -23,8 +33,8 @@ export function personOf(form: WalkInForm) {
   };
 }
 
-/** The walkin columns a form fills, for the named parameters of PERSON_VALUES (insert) and PERSON_SET (correction). */
-export function personColumns(form: WalkInForm) {
+/** The walkin columns a form fills. */
+export function personColumns(form: WalkInForm): WalkInPersonColumns {
   return {
     name: form.name,
     nameNorm: normalizeName(form.name),
@@ -38,36 +48,22 @@ export function personColumns(form: WalkInForm) {
     dose: form.dose,
   };
 }
-/** In column order: name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number, photo_id_last4, comorbidity, dose. */
-export const PERSON_VALUES =
-  '@name, @nameNorm, @gender, @birthYear, @mobile, @photoIdType, @photoIdNumber, @photoIdLast4, @comorbidity, @dose';
-export const PERSON_SET =
-  'name = @name, name_norm = @nameNorm, gender = @gender, birth_year = @birthYear, mobile = @mobile, photo_id_type = @photoIdType, ' +
-  'photo_id_number = @photoIdNumber, photo_id_last4 = @photoIdLast4, comorbidity = @comorbidity, dose = @dose';
-
-interface WalkInRow {
-  id: string;
-  submission_id: string;
-  day: string;
-  name: string;
-  name_norm: string;
-  birth_year: number;
-  mobile: string;
-  photo_id_type: string;
-  photo_id_number: string;
-}
 
 /**
  * Possible duplicates of a walk-in: the same photo-ID number (today's walk-ins, any day's
  * walk-ins kept locally, or the roster's type + last 4), or the same mobile with a similar
- * name and the same birth year (±1). Shown to the operator, who decides.
+ * name and the same birth year (±1). Shown to the operator, who decides. The walk-in saved
+ * by the same submission (`submissionId`: the form sent again after its answer was lost) is
+ * that person's own registration, not a duplicate: it is left out.
  */
-export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'>, form: WalkInForm): DuplicateCandidate[] {
+export function findDuplicates(
+  ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'>,
+  form: WalkInForm,
+  submissionId?: string,
+): DuplicateCandidate[] {
   const { db, config } = ctx;
   const day = centreDay(ctx.clock(), config.centre.timeZone);
   const out = new Map<string, DuplicateCandidate>();
-  const tokenOfWalkIn = db.prepare("SELECT token FROM ticket WHERE walkin_id = ? AND status <> 'cancelled'");
-  const tokenOfRef = db.prepare("SELECT token FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'");
   /** The first reason found for a person is the one shown. */
   const add = (
     kind: DuplicateCandidate['kind'],
@@ -78,50 +74,71 @@ export function findDuplicates(ctx: Pick<ServiceContext, 'db' | 'clock' | 'confi
   ) => {
     const key = `${kind}:${id}`;
     if (out.has(key)) return;
-    const ticket = (kind === 'walkin' ? tokenOfWalkIn.get(id) : tokenOfRef.get(day, id)) as { token: string } | undefined;
-    out.set(key, { kind, id, name, birthYear, reason, token: ticket?.token ?? null });
+    const token = kind === 'walkin' ? activeTokenOfWalkIn(db, id) : (activeTicketOfRef(db, day, id)?.token ?? null);
+    out.set(key, { kind, id, name, birthYear, reason, token });
   };
-  const similarPerson = (name: string, birthYear: number) =>
-    Math.abs(birthYear - form.birthYear) <= 1 && nameSimilarity(name, form.name) >= SIMILAR_NAME_THRESHOLD;
+  const addWalkIn = (w: WalkInRow, reason: DuplicateCandidate['reason']) => {
+    if (w.submission_id !== submissionId) add('walkin', w.id, w.name, w.birth_year, reason);
+  };
+  const similarName = (name: string) => nameSimilarity(name, form.name) >= SIMILAR_NAME_THRESHOLD;
+  const similarPerson = (name: string, birthYear: number) => Math.abs(birthYear - form.birthYear) <= 1 && similarName(name);
+  const idLast4 = last4(form.photoIdNumber);
 
-  const sameId = db
-    .prepare('SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY created_at DESC LIMIT 10')
-    .all(form.photoIdType, form.photoIdNumber) as WalkInRow[];
-  for (const w of sameId) add('walkin', w.id, w.name, w.birth_year, 'same_photo_id');
+  for (const w of walkInsWithPhotoId(db, form.photoIdType, form.photoIdNumber, 10)) addWalkIn(w, 'same_photo_id');
   // walk-ins the portal has acknowledged keep only the last 4 of the number: like the roster,
   // type + last 4 counts with a similar name or the same birth year
-  const reduced = db
-    .prepare(
-      'SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_last4 = ? AND photo_id_reduced_at IS NOT NULL ORDER BY created_at DESC LIMIT 50',
-    )
-    .all(form.photoIdType, last4(form.photoIdNumber)) as WalkInRow[];
-  for (const w of reduced)
-    if (nameSimilarity(w.name, form.name) >= SIMILAR_NAME_THRESHOLD || w.birth_year === form.birthYear)
-      add('walkin', w.id, w.name, w.birth_year, 'same_photo_id');
-  const sameMobile = db
-    .prepare('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT 50')
-    .all(day, form.mobile) as WalkInRow[];
-  for (const w of sameMobile)
-    if (similarPerson(w.name, w.birth_year)) add('walkin', w.id, w.name, w.birth_year, 'same_mobile_similar_name');
+  for (const w of walkInsWithReducedPhotoId(db, form.photoIdType, idLast4, 50))
+    if (w.birth_year === form.birthYear || similarName(w.name)) addWalkIn(w, 'same_photo_id');
+  for (const w of walkInsOfDayWithMobile(db, day, form.mobile, 50))
+    if (similarPerson(w.name, w.birth_year)) addWalkIn(w, 'same_mobile_similar_name');
 
   const imp = activeRosterImport(db, day);
   if (imp) {
-    const rosterId = db
-      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT 50')
-      .all(imp.id, last4(form.photoIdNumber), form.photoIdType) as RosterEntryRow[];
-    for (const r of rosterId) {
-      // Type + last 4 alone is weak across a big roster: ask for a similar name or the same birth year too.
-      if (nameSimilarity(r.name, form.name) >= SIMILAR_NAME_THRESHOLD || r.birth_year === form.birthYear) {
-        add('roster', r.ref_id, r.name, r.birth_year, 'same_photo_id');
-      }
-    }
-    const rosterMobile = db
-      .prepare('SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT 200')
-      .all(imp.id, form.mobile.slice(-4)) as RosterEntryRow[];
-    for (const r of rosterMobile)
+    // Type + last 4 alone is weak across a big roster: ask for a similar name or the same birth year too.
+    for (const r of rosterEntriesOfPhotoId(db, imp.id, form.photoIdType, idLast4, 50))
+      if (r.birth_year === form.birthYear || similarName(r.name)) add('roster', r.ref_id, r.name, r.birth_year, 'same_photo_id');
+    for (const r of rosterEntriesOfMobileLast4(db, imp.id, form.mobile.slice(-4), 200))
       if (similarPerson(r.name, r.birth_year)) add('roster', r.ref_id, r.name, r.birth_year, 'same_mobile_similar_name');
   }
   return [...out.values()];
+}
+
+/** The ticket a submission already made: what a form sent again after its answer was lost is told. */
+export interface AlreadyRegistered {
+  walkInId: string;
+  ticketId: string;
+  token: string;
+  status: TicketView['status'];
+}
+
+/** The ticket the walk-in of this submission was given, or null when the submission was not saved. */
+export function alreadyRegistered(db: ServiceContext['db'], submissionId: string | undefined): AlreadyRegistered | null {
+  if (submissionId === undefined) return null;
+  const w = walkInOfSubmission(db, submissionId);
+  const t = w ? ticketOfWalkIn(db, w.id) : undefined;
+  return w && t ? { walkInId: w.id, ticketId: t.id, token: t.token, status: t.status } : null;
+}
+
+/**
+ * What the walk-in form is told before it registers: eligibility and possible duplicates,
+ * and, for a submission already saved (its answer was lost), the ticket it made
+ * ("already registered: token X") instead of the person's own record as a duplicate.
+ */
+export function previewWalkIn(
+  ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'>,
+  form: WalkInForm,
+  submissionId?: string,
+): {
+  duplicates: DuplicateCandidate[];
+  eligibility: { eligible: boolean; age: number; reason: string | null; phase: string | null };
+  alreadyRegistered: AlreadyRegistered | null;
+} {
+  const e = eligibilityOf(ctx, form);
+  return {
+    duplicates: findDuplicates(ctx, form, submissionId),
+    eligibility: { eligible: e.eligible, age: e.age, reason: e.reason, phase: e.phase?.label ?? null },
+    alreadyRegistered: alreadyRegistered(ctx.db, submissionId),
+  };
 }
 
 export function eligibilityOf(ctx: Pick<ServiceContext, 'clock' | 'config'>, form: WalkInForm): EligibilityDecision {
@@ -143,10 +160,9 @@ export function registerWalkIn(
   const { form } = input;
   return db
     .transaction(() => {
-      const prior = db.prepare('SELECT * FROM walkin WHERE submission_id = ?').get(input.submissionId) as
-        (WalkInRow & { gender: string; comorbidity: number; dose: number; photo_id_reduced_at: string | null }) | undefined;
+      const prior = walkInOfSubmission(db, input.submissionId);
       if (prior) {
-        const t = db.prepare('SELECT * FROM ticket WHERE walkin_id = ?').get(prior.id) as TicketRow;
+        const t = ticketOfWalkIn(db, prior.id)!;
         const same =
           prior.name === form.name &&
           prior.gender === form.gender &&
@@ -176,7 +192,7 @@ export function registerWalkIn(
           details: { age: elig.age, phase: elig.phase?.label ?? null },
         });
       }
-      const dups = findDuplicates(ctx, form);
+      const dups = findDuplicates(ctx, form, input.submissionId);
       const unseen = dups.filter((d) => !input.acknowledgedDuplicates.includes(d.id));
       if (unseen.length > 0) {
         throw new DomainError('DUPLICATE_SUSPECTED', `${unseen.length} possible duplicate(s)`, { details: { duplicates: dups } });
@@ -185,11 +201,7 @@ export function registerWalkIn(
       const at = now.toISOString();
       const day = centreDay(now, config.centre.timeZone);
       const id = uuidv7();
-      db.prepare(
-        `INSERT INTO walkin (id, submission_id, day, name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number,
-           photo_id_last4, comorbidity, dose, acknowledged_duplicates, created_at, created_by, counter_code, device_id)
-         VALUES (@id, @submissionId, @day, ${PERSON_VALUES}, @acknowledged, @at, @operatorId, @counterCode, @deviceId)`,
-      ).run({
+      insertWalkIn(db, {
         id,
         submissionId: input.submissionId,
         day,

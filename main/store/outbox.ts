@@ -42,6 +42,9 @@ export interface NewOutboxRow {
   createdAt: string;
 }
 
+/** An outbox row of the reconciliation, with the login of whoever dismissed it. */
+export type ReconciliationOutboxRow = OutboxEntry & { dismissed_by_login: string | null };
+
 /** Rejected rows neither resent nor dismissed: what "needs attention" lists (an SQL condition on outbox). */
 export const NEEDS_ATTENTION_OF = (table: string): string =>
   `${table}.state = 'rejected' AND ${table}.corrected_by IS NULL AND ${table}.dismissed_at IS NULL`;
@@ -68,6 +71,24 @@ const statements = preparedOnce((db) => ({
   needsAttentionCount: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${NEEDS_ATTENTION}`),
   needsAttention: db.prepare<[number], OutboxEntry>(`SELECT * FROM outbox WHERE ${NEEDS_ATTENTION} ORDER BY seq LIMIT ?`),
   has: db.prepare<[number], { one: 1 }>('SELECT 1 AS one FROM outbox WHERE seq = ?'),
+  bySeq: db.prepare<[number], OutboxEntry>('SELECT * FROM outbox WHERE seq = ?'),
+  link: db.prepare<[number, number]>('UPDATE outbox SET correction_of = ? WHERE seq = ?'),
+  linkBack: db.prepare<[number, number]>('UPDATE outbox SET corrected_by = ? WHERE seq = ?'),
+  dismiss: db.prepare<[string, string, string, number]>(
+    'UPDATE outbox SET dismissed_at = ?, dismissed_by = ?, dismiss_reason = ? WHERE seq = ?',
+  ),
+  reconciliation: db.prepare<[string, string], ReconciliationOutboxRow>(
+    `SELECT outbox.*, operator.login_id AS dismissed_by_login FROM outbox
+       LEFT JOIN operator ON operator.id = outbox.dismissed_by
+      WHERE json_extract(payload, '$.day') BETWEEN ? AND ?
+        AND (state = 'pending'
+             OR (state = 'rejected' AND corrected_by IS NULL)
+             OR (state = 'acknowledged' AND portal_flags LIKE '%possible_duplicate%'))
+      ORDER BY seq`,
+  ),
+  acknowledgedOfDays: db.prepare<[string, string], { n: number }>(
+    "SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?",
+  ),
   firstAfter: db.prepare<[number], { seq: number | null }>('SELECT min(seq) AS seq FROM outbox WHERE seq > ?'),
   pendingAfter: db.prepare<[number, number], OutboxRow>(
     `SELECT ${PUSH_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
@@ -150,6 +171,35 @@ export function outboxCounts(db: Db): { pending: number; oldestPendingAt: string
 /** Rejected rows neither resent nor dismissed, oldest first. */
 export function needsAttentionRows(db: Db, limit: number): OutboxEntry[] {
   return statements(db).needsAttention.all(limit);
+}
+
+export function getOutboxRow(db: Db, seq: number): OutboxEntry | undefined {
+  return statements(db).bySeq.get(seq);
+}
+
+/** Row `correction` replaces the rejected row `rejected`: each points at the other. */
+export function linkCorrection(db: Db, rejected: number, correction: number): void {
+  const s = statements(db);
+  s.link.run(rejected, correction);
+  s.linkBack.run(correction, rejected);
+}
+
+/** A supervisor's dismissal of a rejected row: who, when and why. */
+export function dismissOutboxRow(db: Db, seq: number, at: string, operatorId: string, reason: string): void {
+  statements(db).dismiss.run(at, operatorId, reason, seq);
+}
+
+/**
+ * The rows of the centre's days `from`..`to` a reconciliation shows: pending, rejected and
+ * not resent (dismissed or not), or acknowledged with the portal's possible-duplicate flag.
+ */
+export function reconciliationRows(db: Db, from: string, to: string): ReconciliationOutboxRow[] {
+  return statements(db).reconciliation.all(from, to);
+}
+
+/** Acknowledged rows of the centre's days `from`..`to`. */
+export function acknowledgedCountOfDays(db: Db, from: string, to: string): number {
+  return statements(db).acknowledgedOfDays.get(from, to)!.n;
 }
 
 /** Whether this counter still holds row `seq`. */
