@@ -17,6 +17,7 @@ import {
   unwantedImports,
 } from '../store/roster';
 import type { ServiceContext } from './context';
+import { refreshSearch } from './search';
 
 /** Today's roster, or else the newest one held (then `stale`: it cannot verify today's registrants). */
 export function rosterInfo(db: Db, today: string): RosterInfo | null {
@@ -235,7 +236,10 @@ export async function importRoster(
     await removeImports(db, [importId]);
     throw e;
   }
+  // today's roster: its name index is built in slices while the replaced roster is removed
+  const indexed = parsed.day === today ? refreshSearch(db, today) : Promise.resolve();
   await removeImports(db, unwantedImports(db, today));
+  await indexed;
   return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
 }
 

@@ -38,12 +38,15 @@ const statements = preparedOnce((db) => {
       `SELECT e.* FROM roster_name_fts f JOIN roster_entry e ON e.rowid = f.rowid
        WHERE roster_name_fts MATCH ? AND e.import_id = ? LIMIT ?`,
     ),
-    names: db.prepare<[number], { name_norm: string }>('SELECT name_norm FROM roster_entry WHERE import_id = ?'),
-    ticketOfRef: db.prepare<[string, string], SearchTicketRow>(
-      "SELECT id, token, status FROM ticket WHERE day = ? AND ref_id = ? AND status <> 'cancelled'",
+    byRowids: db.prepare<[string], RosterEntryRow>('SELECT * FROM roster_entry WHERE rowid IN (SELECT value FROM json_each(?))'),
+    dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
+    ticketsOfRefs: db.prepare<[string, string], SearchTicketRow & { ref_id: string }>(
+      `SELECT ref_id, id, token, status FROM ticket
+       WHERE day = ? AND ref_id IN (SELECT value FROM json_each(?)) AND status <> 'cancelled'`,
     ),
-    namesPage: db.prepare<[number, number, number], { rowid: number; name_norm: string }>(
-      'SELECT rowid, name_norm FROM roster_entry WHERE import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
+    // in rowid order along the table itself (`+import_id`: not by an index on import_id, which would sort the import)
+    namesPage: db.prepare<[number, number, number], NamesRow>(
+      'SELECT rowid, name, name_norm FROM roster_entry WHERE +import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
     ),
   };
 });
@@ -74,17 +77,33 @@ export function entriesMatchingNames(db: Db, importId: number, groups: readonly 
   return statements(db).byNameMatch.all(match, importId, limit);
 }
 
-/** Every normalized name of an import. */
-export function namesOf(db: Db, importId: number): IterableIterator<{ name_norm: string }> {
-  return statements(db).names.iterate(importId);
+export interface NamesRow {
+  rowid: number;
+  name: string;
+  name_norm: string;
 }
 
-/** A page of an import's normalized names, in rowid order after `afterRowid`. */
-export function namesPage(db: Db, importId: number, afterRowid: number, limit: number): { rowid: number; name_norm: string }[] {
+/** A page of an import's names, in rowid order after `afterRowid`. */
+export function namesPage(db: Db, importId: number, afterRowid: number, limit: number): NamesRow[] {
   return statements(db).namesPage.all(importId, afterRowid, limit);
 }
 
-/** The registrant's ticket of the day that a search hit shows (a cancelled one is not). */
-export function searchTicketOfRef(db: Db, day: string, refId: string): SearchTicketRow | undefined {
-  return statements(db).ticketOfRef.get(day, refId);
+/** The bookings with these rowids (those still held), in no particular order. */
+export function rosterEntriesOfRowids(db: Db, rowids: readonly number[]): RosterEntryRow[] {
+  return statements(db).byRowids.all(JSON.stringify(rowids));
+}
+
+/** Moves on whenever another connection (the sync worker) commits a change to the file. */
+export function dataVersion(db: Db): number {
+  return statements(db).dataVersion.get()!.data_version;
+}
+
+/** The tickets of the day (not cancelled) of these registrants, by reference ID: what search hits show. */
+export function searchTicketsOfRefs(db: Db, day: string, refIds: readonly string[]): Map<string, SearchTicketRow> {
+  const out = new Map<string, SearchTicketRow>();
+  if (refIds.length === 0) return out;
+  for (const t of statements(db).ticketsOfRefs.all(day, JSON.stringify(refIds))) {
+    out.set(t.ref_id, { id: t.id, token: t.token, status: t.status });
+  }
+  return out;
 }

@@ -1,12 +1,19 @@
 /**
- * Name search after roster pulls: the typo-tolerant search's vocabulary of today's roster is
- * rebuilt in the background when today's roster changes, and left alone when only tomorrow's
- * does, so the next search never has to read the whole roster on the main process's loop.
+ * Name search after roster pulls: the name index of today's roster is rebuilt in the
+ * background when today's roster changes, and left alone when only tomorrow's does, so the
+ * next search never has to read the whole roster on the main process's loop; and a booking
+ * the portal adds to or removes from the roster in use shows in the search at once.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
+import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
+import { builtVocabularyImport, refreshSearch } from '../../main/services/search';
+import { openDatabase } from '../../main/store/database';
 import { activeRosterImport } from '../../main/store/roster';
-import { builtVocabularyImport } from '../../main/services/search';
+import { pullRoster } from '../../main/sync/roster-pull';
+import { rosterEntry, setupCounter } from '../store/harness';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
 
@@ -45,4 +52,60 @@ describe('search vocabulary after roster pulls', () => {
     await eventually(() => expect(activeRosterImport(c.backend.db, tomorrow)?.row_count).toBe(5), 30_000);
     expect(builtVocabularyImport(c.backend.db)).toBe(todayImport);
   }, 120_000);
+});
+
+describe('name search and the changes the sync worker applies', () => {
+  it('a booking added to or cancelled from the roster in use shows at once, before the main process hears of it', async () => {
+    const c = await setupCounter();
+    const worker = openDatabase(join(c.dataDir, 'counter.db'));
+    try {
+      const day = c.backend.today()!;
+      const page = (changes: RosterChange[], cursor: string): CheckedRosterPage => ({
+        centreId: 'C1',
+        date: day,
+        changes,
+        cursor,
+        hasMore: false,
+        skipped: 0,
+        firstProblem: null,
+      });
+      const booked = Array.from({ length: 300 }, (_, i) =>
+        rosterEntry(`REF${String(i).padStart(6, '0')}`, { name: `Asha ${i % 2 ? 'Verma' : 'Yadav'} Devi` }),
+      );
+      const cancelled = rosterEntry('REF900001', { name: 'Kamla Quillon' });
+      const added = rosterEntry('REF900002', { name: 'Zora Quuxley' });
+      const upsert = (entry: RosterEntry): RosterChange => ({ op: 'upsert', entry });
+      const now = () => new Date();
+      // the first pull, on the sync worker's connection
+      await pullRoster(worker, 'C1', day, async () => page([...booked, cancelled].map(upsert), 'c1'), now);
+      await refreshSearch(c.backend.db, day);
+      const importId = activeRosterImport(c.backend.db, day)!.id;
+      expect(builtVocabularyImport(c.backend.db)).toBe(importId);
+      const refsFor = async (query: string) => (await c.ok('searchRoster', { query })).map((h) => h.refId);
+      expect(await refsFor('quillon')).toEqual(['REF900001']);
+      expect(await refsFor('quuxley')).toEqual([]);
+
+      // changes since the cursor, applied to the same import; nothing tells the main process
+      const result = await pullRoster(
+        worker,
+        'C1',
+        day,
+        async () => page([upsert(added), { op: 'remove', refId: cancelled.refId }], 'c2'),
+        now,
+      );
+      expect(result).toMatchObject({ mode: 'changes', changes: 2 });
+      expect(activeRosterImport(c.backend.db, day)!.id).toBe(importId);
+      expect(await refsFor('quuxley')).toEqual(['REF900002']);
+      expect(await refsFor('quillon')).toEqual([]);
+      // the same once the name index is rebuilt
+      await refreshSearch(c.backend.db, day);
+      expect(builtVocabularyImport(c.backend.db)).toBe(importId);
+      expect(await refsFor('quuxley')).toEqual(['REF900002']);
+      expect(await refsFor('quxley')).toEqual(['REF900002']);
+      expect(await refsFor('quillon')).toEqual([]);
+    } finally {
+      worker.close();
+      await c.dispose();
+    }
+  });
 });
