@@ -137,4 +137,39 @@ describe('queue panel', () => {
     useCounter.getState().handleEvent({ type: 'changed', method: 'checkIn' });
     await waitFor(() => expect(counter.getQueue.mock.calls.length).toBeGreaterThan(before));
   });
+
+  it('a long lane draws its first ten and a count of the rest; "show all" draws only the rows in view', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      ticket({ token: `A-W${String(i + 1).padStart(4, '0')}`, lane: 'walkin', source: 'walkin', name: `Walk-in ${i + 1}` }),
+    );
+    installFakeCounter({
+      getQueue: () => ok({ ...QUEUE, waiting: { priority: [p1], walkin: many }, oldestWaitMinutes: { priority: 1, walkin: 90 } }),
+    });
+    render(<QueuePanel />);
+    const lane = await screen.findByTestId('lane-walkin');
+    await waitFor(() => expect(within(lane).getAllByTestId('waiting-ticket')).toHaveLength(10));
+    expect(within(lane).getByTestId('lane-count').dataset.count).toBe('1000');
+    expect(within(lane).getByTestId('lane-more').textContent).toContain('990 more');
+
+    fireEvent.click(within(lane).getByTestId('lane-show-all'));
+    const box = within(lane).getByTestId('lane-all');
+    const drawn = () => within(box).getAllByTestId('waiting-ticket');
+    // the rows in view and a few around them, not a thousand
+    expect(drawn().length).toBeLessThanOrEqual(30);
+    expect(drawn()[0]!.dataset.token).toBe('A-W0001');
+    expect(drawn()[0]!.getAttribute('aria-setsize')).toBe('1000');
+    // scrolled to the end: the last ones are drawn, the first ones are not
+    box.scrollTop = 999 * 36;
+    fireEvent.scroll(box);
+    await waitFor(() => expect(drawn().at(-1)!.dataset.token).toBe('A-W1000'));
+    expect(drawn().some((r) => r.dataset.token === 'A-W0001')).toBe(false);
+    expect(drawn().length).toBeLessThanOrEqual(30);
+    // a row opened in the box shows its actions under it
+    fireEvent.click(within(drawn().at(-1)!).getByRole('button'));
+    expect(within(lane).getByTestId('lane-selected').dataset.token).toBe('A-W1000');
+    expect(within(within(lane).getByTestId('lane-selected')).getByTestId('call-this-token')).toBeTruthy();
+
+    fireEvent.click(within(lane).getByTestId('lane-show-all'));
+    await waitFor(() => expect(within(lane).getAllByTestId('waiting-ticket')).toHaveLength(10));
+  });
 });

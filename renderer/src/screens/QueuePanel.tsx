@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { LaneName, QueueView, TicketView, UploadState } from '../../../common/domain';
 import { Kbd } from '../components/Kbd';
@@ -70,26 +70,157 @@ function SlipButton({ ticket, onPrint, withKey }: { ticket: TicketView; onPrint:
   );
 }
 
-function Lane({
-  lane,
-  queue,
-  expanded,
-  onToggle,
-  onCall,
-  onCancel,
-  onPrint,
-}: {
-  lane: LaneName;
-  queue: QueueView;
-  expanded: string | null;
+/** Waiting tickets drawn in a lane before "show all": the operator calls from the head of the lane. */
+const LANE_FIRST = 10;
+/** "Show all" draws rows of one height in a scrolling box, only those in view (and a few around). */
+const ROW_PX = 36;
+const VIEW_ROWS = 10;
+const OVERSCAN = 6;
+
+interface RowActions {
   onToggle: (id: string) => void;
   onCall: (t: TicketView) => void;
   onCancel: (t: TicketView) => void;
   onPrint: (t: TicketView) => void;
+}
+
+/** What a waiting row shows: a new answer from main with the same values draws nothing again. */
+const sameWaiting = (a: TicketView, b: TicketView) =>
+  a === b ||
+  (a.id === b.id &&
+    a.token === b.token &&
+    a.name === b.name &&
+    a.verified === b.verified &&
+    a.late === b.late &&
+    a.recallCount === b.recallCount &&
+    a.status === b.status);
+
+function TicketActions({ ticket, onCall, onCancel, onPrint }: { ticket: TicketView } & Omit<RowActions, 'onToggle'>) {
+  const { t } = useTranslation();
+  return (
+    <div className="ticket-actions">
+      <button type="button" className="primary" data-testid="call-this-token" onClick={() => onCall(ticket)}>
+        {t('queue.callThis')}
+      </button>
+      <button type="button" data-testid="cancel-button" onClick={() => onCancel(ticket)}>
+        {t('queue.cancel')}
+      </button>
+      <SlipButton ticket={ticket} onPrint={onPrint} />
+    </div>
+  );
+}
+
+interface WaitingRowProps extends RowActions {
+  ticket: TicketView;
+  isNext: boolean;
+  open: boolean;
+  waitMin: number;
+  /** in the scrolling list: its place (px from the top) and its number in the lane; the actions show under the list */
+  at?: { top: number; index: number; size: number };
+}
+
+const WaitingRow = memo(
+  function WaitingRow({ ticket, isNext, open, waitMin, at, ...actions }: WaitingRowProps) {
+    const { t } = useTranslation();
+    return (
+      <li
+        className={`ticket${isNext ? ' ticket-next' : ''}${at ? ' ticket-fixed' : ''}`}
+        data-testid="waiting-ticket"
+        data-token={ticket.token}
+        data-ticket-id={ticket.id}
+        style={at ? { top: at.top, height: ROW_PX } : undefined}
+        aria-setsize={at?.size}
+        aria-posinset={at ? at.index + 1 : undefined}
+      >
+        <button type="button" className="ticket-row" aria-expanded={open} onClick={() => actions.onToggle(ticket.id)}>
+          <span className="token">{ticket.token}</span>
+          <span className="ticket-name">{ticket.name}</span>
+          <Badges ticket={ticket} />
+          <span className="wait">{t('queue.wait', { count: waitMin })}</span>
+        </button>
+        {open && !at ? <TicketActions ticket={ticket} {...actions} /> : null}
+      </li>
+    );
+  },
+  (a, b) =>
+    sameWaiting(a.ticket, b.ticket) &&
+    a.isNext === b.isNext &&
+    a.open === b.open &&
+    a.waitMin === b.waitMin &&
+    a.at?.top === b.at?.top &&
+    a.at?.size === b.at?.size &&
+    a.onToggle === b.onToggle &&
+    a.onCall === b.onCall &&
+    a.onCancel === b.onCancel &&
+    a.onPrint === b.onPrint,
+);
+
+/** Everyone waiting in a lane, in a box that draws only the rows in view: its cost does not grow with the lane. */
+function AllWaiting({
+  lane,
+  queue,
+  expanded,
+  actions,
+}: {
+  lane: LaneName;
+  queue: QueueView;
+  expanded: string | null;
+  actions: RowActions;
 }) {
   const { t } = useTranslation();
   const waiting = queue.waiting[lane];
+  const [scrollTop, setScrollTop] = useState(0);
+  const first = Math.max(0, Math.floor(scrollTop / ROW_PX) - OVERSCAN);
+  const last = Math.min(waiting.length, Math.ceil(scrollTop / ROW_PX) + VIEW_ROWS + OVERSCAN);
+  const open = expanded ? waiting.find((w) => w.id === expanded) : undefined;
+  return (
+    <>
+      <div
+        className="lane-scroll"
+        data-testid="lane-all"
+        style={{ maxHeight: VIEW_ROWS * ROW_PX }}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
+        <ol className="tickets tickets-fixed" aria-label={t('queue.allWaiting')} style={{ height: waiting.length * ROW_PX }}>
+          {waiting.slice(first, last).map((ticket, i) => (
+            <WaitingRow
+              key={ticket.id}
+              ticket={ticket}
+              isNext={queue.next?.ticketId === ticket.id}
+              open={expanded === ticket.id}
+              waitMin={waitMinutes(queue, ticket)}
+              at={{ top: (first + i) * ROW_PX, index: first + i, size: waiting.length }}
+              {...actions}
+            />
+          ))}
+        </ol>
+      </div>
+      {open ? (
+        <div className="lane-selected" data-testid="lane-selected" data-token={open.token}>
+          <span className="token">{open.token}</span> <span className="ticket-name">{open.name}</span>
+          <TicketActions ticket={open} {...actions} />
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function Lane({
+  lane,
+  queue,
+  expanded,
+  actions,
+}: {
+  lane: LaneName;
+  queue: QueueView;
+  expanded: string | null;
+  actions: RowActions;
+}) {
+  const { t } = useTranslation();
+  const [all, setAll] = useState(false);
+  const waiting = queue.waiting[lane];
   const oldest = queue.oldestWaitMinutes[lane];
+  const more = waiting.length - LANE_FIRST;
   return (
     <section className={`lane lane-${lane}`} data-testid={`lane-${lane}`} aria-labelledby={`lane-${lane}-title`}>
       <header className="lane-head">
@@ -102,39 +233,30 @@ function Lane({
         </div>
       </header>
       {waiting.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
-      <ol className="tickets">
-        {waiting.map((ticket) => {
-          const isNext = queue.next?.ticketId === ticket.id;
-          const open = expanded === ticket.id;
-          return (
-            <li
+      {all && more > 0 ? (
+        <AllWaiting lane={lane} queue={queue} expanded={expanded} actions={actions} />
+      ) : (
+        <ol className="tickets">
+          {waiting.slice(0, LANE_FIRST).map((ticket) => (
+            <WaitingRow
               key={ticket.id}
-              className={`ticket${isNext ? ' ticket-next' : ''}`}
-              data-testid="waiting-ticket"
-              data-token={ticket.token}
-              data-ticket-id={ticket.id}
-            >
-              <button type="button" className="ticket-row" aria-expanded={open} onClick={() => onToggle(ticket.id)}>
-                <span className="token">{ticket.token}</span>
-                <span className="ticket-name">{ticket.name}</span>
-                <Badges ticket={ticket} />
-                <span className="wait">{t('queue.wait', { count: waitMinutes(queue, ticket) })}</span>
-              </button>
-              {open ? (
-                <div className="ticket-actions">
-                  <button type="button" className="primary" data-testid="call-this-token" onClick={() => onCall(ticket)}>
-                    {t('queue.callThis')}
-                  </button>
-                  <button type="button" data-testid="cancel-button" onClick={() => onCancel(ticket)}>
-                    {t('queue.cancel')}
-                  </button>
-                  <SlipButton ticket={ticket} onPrint={onPrint} />
-                </div>
-              ) : null}
-            </li>
-          );
-        })}
-      </ol>
+              ticket={ticket}
+              isNext={queue.next?.ticketId === ticket.id}
+              open={expanded === ticket.id}
+              waitMin={waitMinutes(queue, ticket)}
+              {...actions}
+            />
+          ))}
+        </ol>
+      )}
+      {more > 0 ? (
+        <div className="lane-more">
+          {all ? null : <span data-testid="lane-more">{t('queue.moreWaiting', { count: more })} </span>}
+          <button type="button" data-testid="lane-show-all" aria-expanded={all} onClick={() => setAll((a) => !a)}>
+            {all ? t('queue.showFirst', { count: LANE_FIRST }) : t('queue.showAll', { count: waiting.length })}
+          </button>
+        </div>
+      ) : null}
     </section>
   );
 }
@@ -212,7 +334,26 @@ export function QueuePanel() {
     return () => window.removeEventListener('keydown', onKey);
   }, [called, callNext, recallTicket, markNoShow, requestSlip, configured]);
 
-  const after = (p: Promise<unknown>) => void p.then(() => focusPrimary());
+  const after = useCallback((p: Promise<unknown>) => void p.then(() => focusPrimary()), []);
+  // one set of row actions for the whole screen's life: rows that did not change are not drawn again
+  const actions: RowActions = useMemo(
+    () => ({
+      onToggle: (id) => setExpanded((cur) => (cur === id ? null : id)),
+      onCall: (ticket) => {
+        setExpanded(null);
+        after(callTicket(ticket.id));
+      },
+      onCancel: (ticket) => {
+        setExpanded(null);
+        setCancelling(ticket);
+      },
+      onPrint: (ticket) => {
+        setExpanded(null);
+        after(requestSlip(ticket));
+      },
+    }),
+    [after, callTicket, requestSlip],
+  );
 
   return (
     <aside className="queue-panel" aria-labelledby="queue-title">
@@ -256,25 +397,7 @@ export function QueuePanel() {
         <>
           <div className="lanes">
             {(['priority', 'walkin'] as const).map((lane) => (
-              <Lane
-                key={lane}
-                lane={lane}
-                queue={queue}
-                expanded={expanded}
-                onToggle={(id) => setExpanded((cur) => (cur === id ? null : id))}
-                onCall={(ticket) => {
-                  setExpanded(null);
-                  after(callTicket(ticket.id));
-                }}
-                onCancel={(ticket) => {
-                  setExpanded(null);
-                  setCancelling(ticket);
-                }}
-                onPrint={(ticket) => {
-                  setExpanded(null);
-                  after(requestSlip(ticket));
-                }}
-              />
+              <Lane key={lane} lane={lane} queue={queue} expanded={expanded} actions={actions} />
             ))}
           </div>
           <section className="called" aria-labelledby="called-title">
