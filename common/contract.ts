@@ -57,6 +57,8 @@ const method = <Req extends z.ZodType, Res extends z.ZodType>(
 
 const empty = z.object({}).strict();
 const ticketRef = z.object({ ticketId: uuidSchema }).strict();
+/** An operator's name as people see it (the supervisor set up at first run, and every one added later). */
+const operatorNameSchema = z.string().trim().min(2, 'name_too_short').max(80, 'too_long');
 /** A roster file is read in the renderer and handed over whole; 64 MiB covers ~500k rows of CSV. */
 export const MAX_ROSTER_BYTES = 64 * 1024 * 1024;
 
@@ -69,7 +71,7 @@ export const contract = {
         supervisor: z
           .object({
             loginId: loginIdSchema,
-            name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'),
+            name: operatorNameSchema,
             pin: pinSchema,
           })
           .strict(),
@@ -87,7 +89,7 @@ export const contract = {
     z
       .object({
         loginId: loginIdSchema,
-        name: z.string().trim().min(2, 'name_too_short').max(80, 'too_long'),
+        name: operatorNameSchema,
         role: z.enum(ROLES),
         pin: pinSchema,
       })

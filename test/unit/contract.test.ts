@@ -151,6 +151,25 @@ describe('the contract', () => {
   });
 });
 
+describe('operator names', () => {
+  const codes = (m: 'provision' | 'addOperator', name: string): string[] => {
+    const base = m === 'provision' ? VALID.provision : VALID.addOperator;
+    const request =
+      m === 'provision' ? { ...VALID.provision, supervisor: { ...VALID.provision.supervisor, name } } : { ...base, name };
+    const r = contract[m].request.safeParse(request);
+    return r.success ? [] : r.error.issues.map((i) => i.message);
+  };
+
+  it('the first supervisor and every operator added later follow one rule, with the same codes', () => {
+    for (const m of ['provision', 'addOperator'] as const) {
+      expect(codes(m, 'Ravi Kumar')).toEqual([]);
+      expect(codes(m, '  R  ')).toEqual(['name_too_short']);
+      expect(codes(m, 'x'.repeat(81))).toEqual(['too_long']);
+      expect(codes(m, ` ${'x'.repeat(80)} `)).toEqual([]);
+    }
+  });
+});
+
 describe('walk-in form validation', () => {
   const issuesOf = (input: Partial<Record<keyof WalkInFormInput, unknown>>) => {
     const r = walkInFormSchema.safeParse({ ...form, ...input });
