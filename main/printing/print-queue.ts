@@ -22,7 +22,7 @@ import {
   type PrintJobWithToken,
 } from '../store/print-jobs';
 import { sampleSlip, slipDataFor } from './slip-data';
-import { SlipRenderer } from './slip-renderer';
+import { sharedSlipRenderer, type SlipRenderer } from './slip-renderer';
 import { transportFor } from './transports';
 import { PrintError, type SlipData, type SystemPrinter } from './types';
 
@@ -35,7 +35,7 @@ export interface PrintQueueDeps {
   system?: SystemPrinter | undefined;
   /** told every time a job changes */
   onJob: (job: PrintJobView) => void;
-  /** draws and encodes slips off the main event loop; a worker thread of its own by default */
+  /** draws and encodes slips off the main event loop; the process's slip worker by default */
   renderer?: SlipRenderer | undefined;
 }
 
@@ -67,7 +67,7 @@ export class PrintQueue {
   readonly renderer: SlipRenderer;
 
   constructor(private readonly deps: PrintQueueDeps) {
-    this.renderer = deps.renderer ?? new SlipRenderer({ log: deps.log });
+    this.renderer = deps.renderer ?? sharedSlipRenderer(this.deps.log);
   }
 
   /** Jobs cut short by a crash or a closed app are failed at start, not printed again unasked. */
@@ -119,7 +119,6 @@ export class PrintQueue {
    */
   stop(): void {
     this.stopped = true;
-    void this.renderer.close();
   }
 
   /** Resolves when no job is queued or printing (tests, shutdown). */

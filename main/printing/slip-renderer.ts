@@ -181,3 +181,15 @@ export class SlipRenderer {
     }
   }
 }
+
+let shared: SlipRenderer | null = null;
+
+/**
+ * The process's slip renderer, made on first use: one worker serves every print queue of the
+ * process (the app has one; tests and benchmarks open many counters one after the other). Its
+ * worker does not keep the process alive while it has no slip to draw.
+ */
+export function sharedSlipRenderer(log?: Logger): SlipRenderer {
+  shared ??= new SlipRenderer({ log });
+  return shared;
+}
