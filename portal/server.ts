@@ -6,7 +6,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import underPressure, { type FastifyUnderPressureOptions as UnderPressureOptions } from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isIsoDay } from '../common/rules/centre-day';
@@ -19,6 +18,7 @@ import {
   type RosterPage,
 } from '../common/sync-protocol';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
+import { LoopDelay } from './loop-delay';
 import { PortalStats } from './stats';
 import { PortalError, PortalStore, appointmentInputSchema, describeIssues, type Device } from './store';
 
@@ -128,22 +128,9 @@ export function buildPortal(options: PortalOptions): Portal {
   const requestFault = new WeakMap<FastifyRequest, FaultRule>();
   const requestDevice = new WeakMap<FastifyRequest, Device>();
 
-  if (options.maxEventLoopDelayMs) {
-    void app.register(underPressure, {
-      maxEventLoopDelay: options.maxEventLoopDelayMs,
-      sampleInterval: 100,
-      retryAfter: 1,
-      // (the plugin sends what the handler returns; nothing returned lets the request through)
-      pressureHandler: ((req: FastifyRequest, reply: FastifyReply) => {
-        const route = routeOf(req.url.split('?')[0] ?? '');
-        // the admin API and health answer whatever the load
-        if (route === 'admin' || route === 'outside' || route === 'health') return undefined;
-        stats.shed();
-        reply.code(503).header('Retry-After', '1');
-        return { error: 'busy', message: 'the portal is busy: try again in a moment' };
-      }) as unknown as NonNullable<UnderPressureOptions['pressureHandler']>,
-    });
-  }
+  const maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 0;
+  const loopDelay = maxEventLoopDelayMs > 0 ? new LoopDelay() : null;
+  if (loopDelay) app.addHook('onClose', async () => loopDelay.stop());
 
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -177,7 +164,14 @@ export function buildPortal(options: PortalOptions): Portal {
       reply.header('Retry-After', '1');
       return send(reply, 503, { error: 'busy', message: 'the portal is busy: try again in a moment' });
     }
-    if (!faults || route === 'health') return;
+    // health answers whatever the load (and the admin API, above)
+    if (route === 'health') return;
+    if (loopDelay && loopDelay.ms > maxEventLoopDelayMs) {
+      stats.shed();
+      reply.header('Retry-After', '1');
+      return send(reply, 503, { error: 'busy', message: 'the portal is busy: try again in a moment' });
+    }
+    if (!faults) return;
     const rule = faults.pick(route);
     if (!rule) return;
     const socket = req.raw.socket;
