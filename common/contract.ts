@@ -33,6 +33,7 @@ import {
   isoDaySchema,
   reconciliationViewSchema,
   dayRangeSchema,
+  TICKET_STATUSES,
 } from './domain';
 import type { Result } from './result';
 import type { PrintJobView, SyncStatusView } from './domain';
@@ -129,8 +130,15 @@ export const contract = {
   checkIn: method(z.object({ refId: refIdSchema }).strict(), ticketViewSchema, 'operator', true),
   checkInProvisional: method(provisionalCheckInSchema.strict(), ticketViewSchema, 'operator', true),
   previewWalkIn: method(
-    z.object({ form: walkInFormSchema }).strict(),
+    z
+      .object({
+        form: walkInFormSchema,
+        /** the form's registerWalkIn submission: one already saved (its answer lost) is told as such */
+        submissionId: uuidSchema.optional(),
+      })
+      .strict(),
     z.object({
+      /** other people who may be this one (never the registration of this same submission) */
       duplicates: z.array(duplicateCandidateSchema),
       eligibility: z.object({
         eligible: z.boolean(),
@@ -138,6 +146,11 @@ export const contract = {
         reason: z.string().nullable(),
         phase: z.string().nullable(),
       }),
+      /** this submission was already registered (the answer was lost): the ticket it was given */
+      alreadyRegistered: z
+        .object({ walkInId: z.string(), ticketId: z.string(), token: z.string(), status: z.enum(TICKET_STATUSES) })
+        .nullable()
+        .optional(),
     }),
     'operator',
     false,

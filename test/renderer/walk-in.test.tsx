@@ -176,4 +176,41 @@ describe('walk-in form', () => {
     expect((await screen.findByTestId('error-mobile')).dataset.code).toBe('mobile_format');
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('walkin-mobile')));
   });
+
+  it('a form sent again after its answer was lost says "already registered: token X", in both languages, and registers nothing twice', async () => {
+    const saved = new Set<string>();
+    const counter = installFakeCounter({
+      // main saved the first registration, but its answer never reached the page
+      previewWalkIn: (r: { submissionId?: string }) =>
+        ok({
+          duplicates: [],
+          eligibility: { eligible: true, age: 66, reason: null, phase: '18+' },
+          alreadyRegistered:
+            r.submissionId && saved.has(r.submissionId)
+              ? { walkInId: 'w1', ticketId: 'ticket-1', token: 'A-W012', status: 'waiting' }
+              : null,
+        }),
+      registerWalkIn: (r: { submissionId: string }) => {
+        saved.add(r.submissionId);
+        return fail('INTERNAL', { message: 'the counter service did not answer', details: { transport: true } });
+      },
+    });
+    renderWalkIn();
+    fillValid();
+    fireEvent.click(screen.getByTestId('walkin-submit'));
+    await screen.findByTestId('action-error');
+    fireEvent.click(screen.getByTestId('walkin-submit'));
+
+    const notice = await screen.findByTestId('walkin-already-registered');
+    expect(notice.textContent).toMatch(/^Already registered: token A-W012/);
+    expect(screen.queryByTestId('duplicates-panel')).toBeNull();
+    expect(counter.registerWalkIn).toHaveBeenCalledTimes(1);
+    const previews = counter.previewWalkIn.mock.calls.map(([r]) => (r as { submissionId: string }).submissionId);
+    expect(previews[1]).toBe((counter.registerWalkIn.mock.calls[0]![0] as { submissionId: string }).submissionId);
+    // the form is free for the next person
+    await waitFor(() => expect((screen.getByTestId('walkin-name') as HTMLInputElement).value).toBe(''));
+
+    act(() => setLang('hi'));
+    expect(screen.getByTestId('walkin-already-registered').textContent).toMatch(/^पहले से पंजीकृत: टोकन A-W012/);
+  });
 });

@@ -170,6 +170,21 @@ describe('operator names', () => {
   });
 });
 
+describe('a walk-in form sent again', () => {
+  it('the preview takes the form’s submission and may answer with the ticket it was already given', () => {
+    const submissionId = TICKET;
+    expect(contract.previewWalkIn.request.safeParse({ form, submissionId }).success).toBe(true);
+    expect(contract.previewWalkIn.request.safeParse({ form, submissionId: 'not-a-uuid' }).success).toBe(false);
+    const answer = {
+      duplicates: [],
+      eligibility: { eligible: true, age: 75, reason: null, phase: null },
+      alreadyRegistered: { walkInId: TICKET, ticketId: TICKET, token: 'A-W012', status: 'waiting' },
+    };
+    expect(contract.previewWalkIn.response.parse(answer).alreadyRegistered?.token).toBe('A-W012');
+    expect(contract.previewWalkIn.response.safeParse({ ...answer, alreadyRegistered: null }).success).toBe(true);
+  });
+});
+
 describe('walk-in form validation', () => {
   const issuesOf = (input: Partial<Record<keyof WalkInFormInput, unknown>>) => {
     const r = walkInFormSchema.safeParse({ ...form, ...input });

@@ -176,6 +176,7 @@ export const en = {
     provisionalSubmit: 'Check in unverified',
   },
   walkin: {
+    alreadyRegistered: 'Already registered: token {{token}}. This form had been sent before; the person keeps that token.',
     title: 'Register a walk-in',
     name: 'Name',
     gender: 'Gender',

@@ -174,6 +174,7 @@ export const hi: Messages = {
     provisionalSubmit: 'असत्यापित चेक-इन करें',
   },
   walkin: {
+    alreadyRegistered: 'पहले से पंजीकृत: टोकन {{token}}। यह फ़ॉर्म पहले भेजा जा चुका था; व्यक्ति का वही टोकन रहेगा।',
     title: 'वॉक-इन पंजीकरण',
     name: 'नाम',
     gender: 'लिंग',

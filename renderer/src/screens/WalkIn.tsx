@@ -30,6 +30,8 @@ export function WalkIn({ active }: { active: boolean }) {
     if (f === 'birthYear' || f === 'comorbidity') setEligibility(null);
   });
   const [error, setError] = useState<AppError | null>(null);
+  /** the token this form's submission was already given (a form sent again after its answer was lost) */
+  const [already, setAlready] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [duplicates, setDuplicates] = useState<{ list: DuplicateCandidate[]; form: WalkInForm } | null>(null);
   // one per form fill: a second Enter or a retry after a lost answer returns the same ticket
@@ -54,15 +56,21 @@ export function WalkIn({ active }: { active: boolean }) {
     }
   };
 
+  /** An empty form with a new submission, the cursor in its first field. */
+  const nextPerson = () => {
+    submissionId.current = newSubmissionId();
+    setValues(EMPTY_WALK_IN);
+    setProblems({});
+    setEligibility(null);
+    setDuplicates(null);
+    setTimeout(() => nameRef.current?.focus(), 0);
+  };
+
   const register = async (form: WalkInForm, acknowledged: string[]) => {
+    setAlready(null);
     const r = await issue('registerWalkIn', { submissionId: submissionId.current, form, acknowledgedDuplicates: acknowledged });
     if (r.ok) {
-      submissionId.current = newSubmissionId();
-      setValues(EMPTY_WALK_IN);
-      setProblems({});
-      setEligibility(null);
-      setDuplicates(null);
-      setTimeout(() => nameRef.current?.focus(), 0);
+      nextPerson();
       return;
     }
     setDuplicates(null);
@@ -81,6 +89,7 @@ export function WalkIn({ active }: { active: boolean }) {
     e?.preventDefault();
     if (busyRef.current) return;
     setError(null);
+    setAlready(null);
     const { form, problems: p } = validateWalkIn(values);
     setProblems(p);
     setEligibility(null);
@@ -91,13 +100,19 @@ export function WalkIn({ active }: { active: boolean }) {
     busyRef.current = true;
     setBusy(true);
     try {
-      const preview = await run('previewWalkIn', { form });
+      const preview = await run('previewWalkIn', { form, submissionId: submissionId.current });
       if (!preview.ok) {
         showServerProblems(preview.error);
         setError(preview.error);
         return;
       }
-      const { eligibility: verdict, duplicates: found } = preview.value;
+      const { eligibility: verdict, duplicates: found, alreadyRegistered } = preview.value;
+      if (alreadyRegistered) {
+        // sent again after its answer was lost: the person has their token, the form is done
+        setAlready(alreadyRegistered.token);
+        nextPerson();
+        return;
+      }
       if (!verdict.eligible) {
         const problem = { code: verdict.reason ?? 'not_eligible_age' };
         setProblems({ birthYear: problem });
@@ -157,7 +172,11 @@ export function WalkIn({ active }: { active: boolean }) {
           nameRef={nameRef}
           eligibilityDetail={eligibilityDetail}
         />
-        <Notice error={error} />
+        <Notice
+          error={error}
+          message={already ? t('walkin.alreadyRegistered', { token: already }) : null}
+          messageTestId="walkin-already-registered"
+        />
         <div className="actions">
           <button type="submit" className="primary" data-testid="walkin-submit" disabled={busy}>
             {busy ? t('walkin.checking') : t('walkin.submit')} <Kbd>Enter</Kbd>
