@@ -216,7 +216,9 @@ export class SyncEngine implements SyncContext {
     try {
       return await Promise.race([
         sending,
-        new Promise<never>((_, reject) => race.signal.addEventListener('abort', () => reject(race.signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          race.signal.addEventListener('abort', () => reject(race.signal.reason), { once: true }),
+        ),
       ]);
     } finally {
       done.abort();
@@ -261,8 +263,7 @@ export class SyncEngine implements SyncContext {
     const lastSuccess = this.current.lastSuccessAt ? Date.parse(this.current.lastSuccessAt) : 0;
     const recent = this.clock.date().getTime() - lastSuccess < DEGRADED_WINDOW_MS;
     const answered = !gotNoAnswer(failure.kind);
-    const state =
-      this.policy.circuit === 'open' ? 'offline' : answered || recent ? ('degraded' as const) : ('offline' as const);
+    const state = this.policy.circuit === 'open' ? 'offline' : answered || recent ? ('degraded' as const) : ('offline' as const);
     if (!refused) this.o.log.warn({ kind: failure.kind, status: failure.status, waitMs: wait }, failure.message);
     this.update({
       state,

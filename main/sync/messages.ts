@@ -16,7 +16,7 @@ export interface EngineStatus {
 }
 
 /** Before the first request has ended: neither online nor offline yet. */
-export const INITIAL_ENGINE_STATUS: EngineStatus = (({ pending, needsAttention, oldestPendingAt, ...engine }) => ({
+export const INITIAL_ENGINE_STATUS: EngineStatus = (({ pending: _p, needsAttention: _n, oldestPendingAt: _o, ...engine }) => ({
   ...engine,
   state: 'connecting' as const,
 }))(UNKNOWN_SYNC_STATUS);

@@ -58,7 +58,10 @@ export class RosterPuller {
       () => clock.date(),
     );
     if (result.skipped > 0) {
-      o.log.warn({ day, skipped: result.skipped, firstProblem: result.firstProblem }, 'roster bookings the counter cannot take were skipped');
+      o.log.warn(
+        { day, skipped: result.skipped, firstProblem: result.firstProblem },
+        'roster bookings the counter cannot take were skipped',
+      );
     }
     if (result.kept) {
       o.log.warn({ day, rows: result.count }, 'the portal has no bookings for the day: the roster in use (from a file) is kept');

@@ -44,7 +44,7 @@ export class Uploader {
       for (;;) {
         if (this.ctx.stopped) return;
         if (!inFlight) {
-          const prepared = this.prepare(this.nextBatch());
+          const prepared = this.serialise(this.nextBatch());
           if (prepared.batch.length === 0) return;
           inFlight = { prepared, sending: this.send(prepared) };
           await nextTurn();
@@ -54,7 +54,7 @@ export class Uploader {
         const wasResend = this.resendFrom !== null;
         const upcoming: Prepared | null = wasResend
           ? null
-          : this.prepare(nextBatch(o.db, o.settings.batchSize, BATCH_BYTES, batch[batch.length - 1]!.seq));
+          : this.serialise(nextBatch(o.db, o.settings.batchSize, BATCH_BYTES, batch[batch.length - 1]!.seq));
         const answer = await inFlight.sending.catch((e: unknown) => {
           // the portal lacks records it had acknowledged (restored from a backup): send them again,
           // or, when this counter no longer keeps them, say that only hospital IT can settle it
@@ -126,7 +126,7 @@ export class Uploader {
     return failure;
   }
 
-  private prepare(batch: OutboxRow[]): Prepared {
+  private serialise(batch: OutboxRow[]): Prepared {
     const { o } = this.ctx;
     return { batch, body: batch.length > 0 ? pushBody(o.deviceId, o.centreId, o.counterCode, batch) : '' };
   }
@@ -154,7 +154,10 @@ export class Uploader {
     if (this.resendFrom !== null) {
       const again = batchFrom(o.db, this.resendFrom, o.settings.batchSize);
       if (again) {
-        o.log.warn({ fromSeq: this.resendFrom, count: again.length }, 'the portal lacks acknowledged records: sending them again');
+        o.log.warn(
+          { fromSeq: this.resendFrom, count: again.length },
+          'the portal lacks acknowledged records: sending them again',
+        );
         return again;
       }
       // removed since the portal asked for them (the sweep ran in between): said at the next answer

@@ -90,9 +90,13 @@ describe('sync engine schedule', () => {
     clock.setWall(new Date(clock.date().getTime() - 3_600_000));
     fail = false;
     // backoff is at most 400 ms: the record is acknowledged at the next retry, not an hour later
-    const took = await clock.advanceUntil(() => pendingIn(db) === 0, { stepMs: 20, maxMs: 6_000 }).catch((e: Error) => {
-      throw new Error(`${e.message} ${JSON.stringify(engine.status)} hits=${portal.hits.map((h) => h.url.slice(0, 12)).join(',')}`);
-    });
+    const took = await clock
+      .advanceUntil(() => pendingIn(db) === 0, { stepMs: 20, maxMs: 6_000 })
+      .catch((e: Error) => {
+        throw new Error(
+          `${e.message} ${JSON.stringify(engine.status)} hits=${portal.hits.map((h) => h.url.slice(0, 12)).join(',')}`,
+        );
+      });
     expect(took).toBeLessThanOrEqual(400 + 20);
   });
 });

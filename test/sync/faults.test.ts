@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfigInput } from '../../portal/faults';
+import { DEFAULT_TUNING } from '../../main/sync/messages';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import {
@@ -87,6 +88,37 @@ describe('fault matrix', () => {
       expect(client?.lastAppliedSeq).toBe(maxSeq);
     }, 90_000);
   }
+
+  it('after the portal comes back from a hang, uploads resume within 10 s: the upload out at its return does not run to its 15 s deadline', async () => {
+    // the product's timing: a 15 s deadline, probes every 2 s
+    const c = await syncedCounter(portal, { timeoutSeconds: 15, tuning: DEFAULT_TUNING });
+    counters.push(c);
+    // the worker's first pass (the roster) has ended: the hang begins with uploads
+    await eventually(() => expect(status(c).rosterPulledAt).not.toBeNull());
+    await settled(c);
+    const attempts = [status(c).lastAttemptAt];
+    const attemptsSeen = () => {
+      const at = status(c).lastAttemptAt;
+      if (at !== attempts.at(-1)) attempts.push(at);
+      return attempts.length - 1;
+    };
+    await portal.admin.setFaults({ rules: [{ fault: 'hang' }] });
+    let back: number;
+    try {
+      await registerWalkIns(c, 2);
+      // the first upload runs to its deadline; the second is out when the portal comes back
+      await eventually(() => expect(attemptsSeen()).toBeGreaterThanOrEqual(2), 40_000);
+      expect(status(c).lastError?.code).toBe('timeout');
+      expect(status(c).pending).toBeGreaterThan(0);
+    } finally {
+      await portal.admin.setFaults({});
+      back = Date.now();
+    }
+    await settled(c, 30_000);
+    expect(Date.now() - back).toBeLessThan(10_000);
+    const m = await expectPortalMatches(c, portal);
+    expect(m.portalRecords).toEqual(m.localRecords);
+  }, 90_000);
 
   it('a portal killed and restarted mid-upload loses nothing and duplicates nothing', async () => {
     const own = await startPortalProcess({ faults: true });

@@ -43,7 +43,11 @@ describe('sync engine policies', () => {
     const clock = new ManualClock();
     const portal = await scriptedPortal(() => undefined, clock); // accepts, never answers
     const db = dbWithPending(3);
-    const engine = engineFor(portal.url, db, { clock, tuning: { backoffBaseMs: 60_000, backoffCapMs: 60_000 }, timeoutSeconds: 2 });
+    const engine = engineFor(portal.url, db, {
+      clock,
+      tuning: { backoffBaseMs: 60_000, backoffCapMs: 60_000 },
+      timeoutSeconds: 2,
+    });
     engine.start();
     // neither online nor offline before the first request has ended
     expect(engine.status.state).toBe('connecting');

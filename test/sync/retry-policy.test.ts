@@ -212,7 +212,14 @@ describe('clock helpers', () => {
 
   it('an answer before the deadline clears its timer', async () => {
     const clock = new ManualClock();
-    expect(await withDeadline(clock, 2000, async () => 'ok', () => new Error('late'))).toBe('ok');
+    expect(
+      await withDeadline(
+        clock,
+        2000,
+        async () => 'ok',
+        () => new Error('late'),
+      ),
+    ).toBe('ok');
     expect(clock.nextAt()).toBeNull();
   });
 
