@@ -6,7 +6,7 @@ import { provisioningSchema } from '../common/domain';
 import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher, type Dispatch } from '../main/ipc/dispatcher';
 import { silentLogger } from '../main/logging/logger';
-import { CounterBackend } from '../main/services/backend';
+import { CounterBackend } from '../main/counter';
 
 export interface BenchCounter {
   backend: CounterBackend;

@@ -31,7 +31,7 @@ import { prng, rosterCsv, rosterEntries, walkInForm } from '../common/demo/peopl
 import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher } from '../main/ipc/dispatcher';
 import type { Logger } from '../main/logging/logger';
-import { CounterBackend } from '../main/services/backend';
+import { CounterBackend } from '../main/counter';
 import { pendingOutboxCount } from '../main/store/outbox';
 import { openDatabase, type Db } from '../main/store/database';
 import { SyncEngine, type SyncLog } from '../main/sync/engine';

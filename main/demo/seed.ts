@@ -1,4 +1,4 @@
-import type { CounterBackend } from '../services/backend';
+import type { CounterBackend } from '../counter';
 import { provisioningSchema } from '../../common/domain';
 import { DEMO_PORTAL, DEMO_PROVISIONING, DEMO_USERS } from '../../common/demo/counter';
 import { rosterCsv, rosterEntries } from '../../common/demo/people';

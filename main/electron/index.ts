@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
 import { createLogger } from '../logging/logger';
-import { CounterBackend } from '../services/backend';
+import { CounterBackend } from '../counter';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
 import { startUpdater } from './updater';

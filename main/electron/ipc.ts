@@ -6,7 +6,7 @@ import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES } from '../../common/contract';
 import { fail } from '../../common/result';
 import type { Dispatch } from '../ipc/dispatcher';
-import type { CounterBackend } from '../services/backend';
+import type { CounterBackend } from '../counter';
 import { isAppUrl } from './security';
 
 export function isTrustedSender(event: IpcMainInvokeEvent, window: BrowserWindow | null, appUrl: string): boolean {

@@ -1,6 +1,6 @@
 import { contract, METHOD_NAMES, type MethodName } from '../../common/contract';
 import { DomainError, fail, ok, type FieldError, type Result } from '../../common/result';
-import type { CounterBackend } from '../services/backend';
+import type { CounterBackend } from '../counter';
 import type { z } from 'zod';
 
 export interface DispatcherOptions {

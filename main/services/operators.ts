@@ -3,8 +3,24 @@ import { promisify } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import type { OperatorView, Role } from '../../common/domain';
 import { DomainError } from '../../common/result';
+import { insertAudit } from '../store/audit';
 import type { Db } from '../store/database';
+import {
+  allOperators,
+  clearSignInFailures,
+  insertOperatorRow,
+  lockOperator,
+  operatorById,
+  operatorByLogin,
+  otherActiveSupervisorCount,
+  setFailedAttempts,
+  setOperatorDisabledRow,
+  setOperatorPin,
+  type OperatorRow,
+} from '../store/operators';
 import type { Clock, SignedInOperator } from './context';
+
+export { operatorCount } from '../store/operators';
 
 const scrypt = promisify(scryptCb) as (pin: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>;
 // N=2^15, r=8: ~50 ms here, in libuv's pool (never on the event loop). A 4-8 digit PIN is weak
@@ -30,17 +46,6 @@ export async function verifyPin(pin: string, stored: string): Promise<boolean> {
   return timingSafeEqual(actual, expected);
 }
 
-interface OperatorRow {
-  id: string;
-  login_id: string;
-  name: string;
-  role: Role;
-  pin_hash: string;
-  failed_attempts: number;
-  locked_until: string | null;
-  disabled: number;
-}
-
 export const toOperatorView = (r: OperatorRow): OperatorView => ({
   id: r.id,
   loginId: r.login_id,
@@ -50,14 +55,8 @@ export const toOperatorView = (r: OperatorRow): OperatorView => ({
   lockedUntil: r.locked_until,
 });
 
-const audit = (db: Db, at: string, operatorId: string | null, action: string, detail: object) =>
-  db
-    .prepare('INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, ?, ?)')
-    .run(at, operatorId, action, JSON.stringify(detail));
-
-export function operatorCount(db: Db): number {
-  return (db.prepare('SELECT count(*) AS n FROM operator').get() as { n: number }).n;
-}
+const audit = (db: Db, at: string, operatorId: string | null, action: string, detail: Record<string, unknown>) =>
+  insertAudit(db, { at, operatorId, action, detail });
 
 export async function addOperator(
   db: Db,
@@ -77,26 +76,24 @@ export function insertOperator(
   input: { loginId: string; name: string; role: Role },
   pinHash: string,
 ): OperatorView {
-  if (db.prepare('SELECT 1 FROM operator WHERE login_id = ?').get(input.loginId)) {
+  if (operatorByLogin(db, input.loginId)) {
     throw new DomainError('VALIDATION', `login ID ${input.loginId} is taken`, {
       fields: [{ field: 'loginId', code: 'login_id_taken' }],
     });
   }
   const at = clock().toISOString();
   const id = uuidv7();
-  db.prepare(
-    `INSERT INTO operator (id, login_id, name, role, pin_hash, created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, input.loginId, input.name, input.role, pinHash, at, by, at);
+  insertOperatorRow(db, { id, loginId: input.loginId, name: input.name, role: input.role, pinHash, at, by });
   audit(db, at, by, 'operator.added', { operatorId: id, loginId: input.loginId, role: input.role });
-  return toOperatorView(db.prepare('SELECT * FROM operator WHERE id = ?').get(id) as OperatorRow);
+  return toOperatorView(operatorById(db, id)!);
 }
 
 export function listOperators(db: Db): OperatorView[] {
-  return (db.prepare('SELECT * FROM operator ORDER BY role DESC, login_id').all() as OperatorRow[]).map(toOperatorView);
+  return allOperators(db).map(toOperatorView);
 }
 
 function getOperator(db: Db, id: string): OperatorRow {
-  const row = db.prepare('SELECT * FROM operator WHERE id = ?').get(id) as OperatorRow | undefined;
+  const row = operatorById(db, id);
   if (!row) throw new DomainError('NOT_FOUND', `no operator ${id}`);
   return row;
 }
@@ -111,17 +108,14 @@ export function setOperatorDisabled(db: Db, clock: Clock, by: SignedInOperator, 
         });
       }
       if (disabled && row.role === 'supervisor') {
-        const others = db
-          .prepare("SELECT count(*) AS n FROM operator WHERE role = 'supervisor' AND disabled = 0 AND id <> ?")
-          .get(id) as { n: number };
-        if (others.n === 0) {
+        if (otherActiveSupervisorCount(db, id) === 0) {
           throw new DomainError('VALIDATION', 'the last supervisor cannot be disabled', {
             fields: [{ field: 'operatorId', code: 'last_supervisor' }],
           });
         }
       }
       const at = clock().toISOString();
-      db.prepare('UPDATE operator SET disabled = ?, updated_at = ? WHERE id = ?').run(disabled ? 1 : 0, at, id);
+      setOperatorDisabledRow(db, id, disabled, at);
       audit(db, at, by.id, disabled ? 'operator.disabled' : 'operator.enabled', { operatorId: id });
       return toOperatorView(getOperator(db, id));
     })
@@ -140,11 +134,7 @@ export async function resetOperatorPin(
   return db
     .transaction(() => {
       const at = clock().toISOString();
-      db.prepare('UPDATE operator SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?').run(
-        pinHash,
-        at,
-        id,
-      );
+      setOperatorPin(db, id, pinHash, at);
       audit(db, at, by.id, 'operator.pin_reset', { operatorId: id });
       return toOperatorView(getOperator(db, id));
     })
@@ -163,7 +153,7 @@ export async function signIn(
   loginId: string,
   pin: string,
 ): Promise<SignedInOperator> {
-  const row = db.prepare('SELECT * FROM operator WHERE login_id = ?').get(loginId) as OperatorRow | undefined;
+  const row = operatorByLogin(db, loginId);
   const now = clock();
   if (!row) {
     await hashPin(pin); // same time as a real check: do not reveal which IDs exist
@@ -180,19 +170,14 @@ export async function signIn(
   if (!good) {
     const locked = db
       .transaction(() => {
-        const cur = db.prepare('SELECT failed_attempts FROM operator WHERE id = ?').get(row.id) as { failed_attempts: number };
-        const attempts = cur.failed_attempts + 1;
+        const attempts = operatorById(db, row.id)!.failed_attempts + 1;
         if (attempts >= policy.maxPinAttempts) {
           const until = new Date(clock().getTime() + policy.lockMinutes * 60_000).toISOString();
-          db.prepare('UPDATE operator SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE id = ?').run(
-            until,
-            at,
-            row.id,
-          );
+          lockOperator(db, row.id, until, at);
           audit(db, at, row.id, 'operator.locked', { until });
           return until;
         }
-        db.prepare('UPDATE operator SET failed_attempts = ?, updated_at = ? WHERE id = ?').run(attempts, at, row.id);
+        setFailedAttempts(db, row.id, attempts, at);
         return null;
       })
       .immediate();
@@ -200,7 +185,7 @@ export async function signIn(
     throw new DomainError('BAD_CREDENTIALS', 'wrong login ID or PIN');
   }
   db.transaction(() => {
-    db.prepare('UPDATE operator SET failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?').run(at, row.id);
+    clearSignInFailures(db, row.id, at);
     audit(db, at, row.id, 'operator.signed_in', {});
   }).immediate();
   return { id: row.id, loginId: row.login_id, name: row.name, role: row.role };

@@ -46,7 +46,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    migrate(db, migrations, file);
+    migrate(db, migrations);
   } catch (e) {
     db.close();
     throw e;
@@ -59,9 +59,9 @@ function refuseNewer(db: Db, latest: number, file: string): void {
   if (current > latest) throw new SchemaTooNewError(current, latest, file);
 }
 
-function migrate(db: Db, migrations: readonly Migration[], file: string): void {
+/** Runs the migrations the file has not had yet, each in its own transaction. openDatabase has refused a newer file. */
+function migrate(db: Db, migrations: readonly Migration[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  refuseNewer(db, migrations.length, file);
   for (const m of migrations.slice(current)) {
     db.transaction(() => {
       db.exec(m.sql);

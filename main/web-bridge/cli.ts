@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DEMO_PORTAL } from '../../common/demo/counter';
 import { seedDemo } from '../demo/seed';
 import { createLogger } from '../logging/logger';
-import { CounterBackend } from '../services/backend';
+import { CounterBackend } from '../counter';
 import { startWebBridge } from './server';
 
 const { values } = parseArgs({

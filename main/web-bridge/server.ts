@@ -6,7 +6,7 @@ import { MAX_ROSTER_BYTES } from '../../common/contract';
 import { fail } from '../../common/result';
 import { createDispatcher } from '../ipc/dispatcher';
 import { CONTENT_SECURITY_POLICY } from '../security/csp';
-import type { CounterBackend } from '../services/backend';
+import type { CounterBackend } from '../counter';
 
 export interface WebBridgeOptions {
   backend: CounterBackend;

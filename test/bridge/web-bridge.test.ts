@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rosterEntries } from '../../common/demo/people';
 import { seedDemo } from '../../main/demo/seed';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend } from '../../main/counter';
 import { startWebBridge, type WebBridge } from '../../main/web-bridge/server';
 
 let dir: string;

@@ -20,7 +20,7 @@ import { prng, walkInForm } from '../../common/demo/people';
 import { DEMO_USERS } from '../../common/demo/counter';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend } from '../../main/counter';
 
 export interface Retry {
   walkIn?: { submissionId: string; form: WalkInFormInput };

@@ -18,7 +18,7 @@ import { prng } from '../../common/demo/people';
 import { DEMO_PROVISIONING } from '../../common/demo/counter';
 import { seedDemo } from '../../main/demo/seed';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend } from '../../main/counter';
 import { formatToken } from '../../main/services/tickets';
 import type { Retry } from './child';
 

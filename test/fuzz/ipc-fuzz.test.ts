@@ -21,7 +21,7 @@ import { prng, rosterCsv, rosterEntries, rosterJson, walkInForm } from '../../co
 import { DEMO_PROVISIONING, DEMO_USERS } from '../../common/demo/counter';
 import { seedDemo } from '../../main/demo/seed';
 import { createDispatcher, type Dispatch } from '../../main/ipc/dispatcher';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend } from '../../main/counter';
 
 // ---------------------------------------------------------------- the counter under test
 

@@ -12,7 +12,7 @@ import { verhoeffDigit } from '../../common/rules/verhoeff';
 import { rosterCsv } from '../../common/demo/people';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend, type BackendOptions } from '../../main/services/backend';
+import { CounterBackend, type BackendOptions } from '../../main/counter';
 
 export interface FakeClock {
   (): Date;

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { walkInFormSchema } from '../../common/domain';
+import { findDuplicates, previewWalkIn } from '../../main/services/walk-ins';
 import { aadhaar, count, rosterEntry, setupCounter, storeSnapshot, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
@@ -220,6 +222,52 @@ describe('walk-in registration', () => {
     expect(count(c, 'SELECT count(*) AS n FROM walkin')).toBe(1);
     expect(count(c, 'SELECT count(*) AS n FROM ticket')).toBe(1);
     expect(count(c, 'SELECT count(*) AS n FROM outbox')).toBe(1);
+  });
+
+  describe('a form sent again after its answer was lost (same submission)', () => {
+    const resent = () => walkInFormSchema.parse(walkInForm(1));
+
+    it('is told "already registered" with its token, not shown its own registration as a possible duplicate', async () => {
+      c = await setupCounter();
+      const saved = await c.ok('registerWalkIn', {
+        submissionId: SUBMISSION(1),
+        form: walkInForm(1),
+        acknowledgedDuplicates: [],
+      });
+      const before = storeSnapshot(c);
+      const preview = previewWalkIn(c.backend.context(), resent(), SUBMISSION(1));
+      expect(preview.duplicates).toEqual([]);
+      expect(preview.alreadyRegistered).toEqual({
+        walkInId: walkinIdOf(saved.id),
+        ticketId: saved.id,
+        token: 'A-W001',
+        status: 'waiting',
+      });
+      expect(findDuplicates(c.backend.context(), resent(), SUBMISSION(1))).toEqual([]);
+      expect(storeSnapshot(c)).toEqual(before);
+      // and sent again, it gets the ticket it already made
+      const again = await c.ok('registerWalkIn', {
+        submissionId: SUBMISSION(1),
+        form: walkInForm(1),
+        acknowledgedDuplicates: [],
+      });
+      expect(again).toEqual(saved);
+    });
+
+    it('another form with the same person still finds the saved walk-in as a possible duplicate', async () => {
+      c = await setupCounter();
+      const saved = await c.ok('registerWalkIn', {
+        submissionId: SUBMISSION(1),
+        form: walkInForm(1),
+        acknowledgedDuplicates: [],
+      });
+      const preview = previewWalkIn(c.backend.context(), resent(), SUBMISSION(2));
+      expect(preview.alreadyRegistered).toBeNull();
+      expect(preview.duplicates).toMatchObject([
+        { kind: 'walkin', id: walkinIdOf(saved.id), reason: 'same_photo_id', token: 'A-W001' },
+      ]);
+      expect(previewWalkIn(c.backend.context(), resent()).duplicates).toHaveLength(1);
+    });
   });
 
   it('the same submissionId with edited details is refused with the saved token; nothing changes', async () => {

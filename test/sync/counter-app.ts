@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import type { WalkInFormInput } from '../../common/domain';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend } from '../../main/services/backend';
+import { CounterBackend } from '../../main/counter';
 import type { EngineTuning } from '../../main/sync/messages';
 
 const [dataDir, tuningArg] = process.argv.slice(2);

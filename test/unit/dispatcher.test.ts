@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { METHOD_NAMES, type CounterEvent } from '../../common/contract';
 import { DomainError } from '../../common/result';
 import { createDispatcher } from '../../main/ipc/dispatcher';
-import type { CounterBackend } from '../../main/services/backend';
+import type { CounterBackend } from '../../main/counter';
 
 const TICKET = '0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b';
 

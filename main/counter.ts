@@ -2,29 +2,29 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../../common/contract';
-import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncStatusView } from '../../common/domain';
-import { DomainError } from '../../common/result';
-import { centreDay } from '../../common/rules/centre-day';
-import { createLogger, type Logger } from '../logging/logger';
-import { openDatabase, type Db } from '../store/database';
-import { checkIn, checkInProvisional } from './check-in';
-import type { Clock, ServiceContext, SignedInOperator } from './context';
-import * as operators from './operators';
-import { hasPendingOutbox, outboxCounts } from '../store/outbox';
-import { loadProvisioning, saveProvisioning } from './provisioning';
-import * as queue from './queue';
-import { cleanRosters, importRoster, rosterInfo } from './roster';
-import { refreshSearchSoon, searchRoster, warmSearch } from './search';
-import { dismissRecord, listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './sync-records';
-import { SyncHost, type SyncWorkerFile } from '../sync/host';
-import type { EngineTuning } from '../sync/messages';
-import { eligibilityOf, findDuplicates, registerWalkIn } from './walk-ins';
-import { PrintQueue } from '../printing/print-queue';
-import type { SystemPrinter } from '../printing/types';
-
-/** How often, at most, sync status reaches the renderer. */
-const STATUS_EVERY_MS = 100;
+import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../common/contract';
+import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncStatusView } from '../common/domain';
+import { DomainError } from '../common/result';
+import { centreDay } from '../common/rules/centre-day';
+import { createLogger, type Logger } from './logging/logger';
+import { openDatabase, type Db } from './store/database';
+import { checkIn, checkInProvisional } from './services/check-in';
+import type { Clock, ServiceContext, SignedInOperator } from './services/context';
+import * as operators from './services/operators';
+import { insertAudit } from './store/audit';
+import { getMeta, setMeta } from './store/meta';
+import { outboxCounts } from './store/outbox';
+import { hasPrintJob } from './store/print-jobs';
+import { loadProvisioning, saveProvisioning } from './services/provisioning';
+import * as queue from './services/queue';
+import { cleanRosters, importRoster, rosterInfo } from './services/roster';
+import { refreshSearchSoon, searchRoster, warmSearch } from './services/search';
+import { dismissRecord, listNeedsAttention, reconciliation, reconciliationCsv, resendRecord } from './services/sync-records';
+import { SyncHost, type SyncWorkerFile } from './sync/host';
+import type { EngineTuning } from './sync/messages';
+import { previewWalkIn, registerWalkIn } from './services/walk-ins';
+import { PrintQueue } from './printing/print-queue';
+import type { SystemPrinter } from './printing/types';
 
 export interface BackendOptions {
   /** folder holding counter.db and provisioning.json */
@@ -123,32 +123,6 @@ export class CounterBackend {
   private startSync(): void {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
-    // The worker reports several times a batch; the renderer hears at most every 100 ms (the
-    // latest state), so a long upload does not keep the main process counting the outbox.
-    let timer: NodeJS.Timeout | null = null;
-    let outboxChanged = false;
-    const flush = () => {
-      timer = null;
-      // the worker may still report while the counter closes
-      if (this.closed) return;
-      this.events.emit('event', { type: 'status', sync: this.syncStatus() });
-      if (outboxChanged) this.events.emit('event', { type: 'changed', method: 'syncNow' });
-      outboxChanged = false;
-    };
-    let shown: { state: string; error: string | null } | null = null;
-    const emitStatus = () => {
-      // a change of state or of the reason for failing is told at once; the rest (uploading
-      // on and off, counts) at most every 100 ms
-      const s = this.syncHost?.status;
-      const now = s ? { state: s.state, error: s.lastError?.message ?? null } : null;
-      if (now && (now.state !== shown?.state || now.error !== shown?.error)) {
-        shown = now;
-        if (timer) clearTimeout(timer);
-        flush();
-        return;
-      }
-      timer ??= setTimeout(flush, STATUS_EVERY_MS);
-    };
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
       setup: {
@@ -159,16 +133,13 @@ export class CounterBackend {
         tuning: this.options.syncTuning,
       },
       log: this.log,
-      onStatus: emitStatus,
-      onOutboxChanged: () => {
-        outboxChanged = true;
-        // the last record reaching the portal is told at once ("all uploaded")
-        if (!hasPendingOutbox(this.db)) {
-          if (timer) clearTimeout(timer);
-          flush();
-          return;
-        }
-        emitStatus();
+      // the worker reports several times a batch; the host passes on at most one update every
+      // 100 ms (and a change of state, or "all uploaded", at once)
+      onUpdate: ({ outboxChanged }) => {
+        // the worker may still report while the counter closes
+        if (this.closed) return;
+        this.events.emit('event', { type: 'status', sync: this.syncStatus() });
+        if (outboxChanged) this.events.emit('event', { type: 'changed', method: 'syncNow' });
       },
       onRosterChanged: (day) => {
         if (this.closed) return;
@@ -277,20 +248,17 @@ export class CounterBackend {
     if (!printing?.autoPrint || printing.printer.kind === 'none' || !this.session) return ticket;
     try {
       // a repeated submission returns its earlier ticket: that one has its slip already
-      const asked = this.db.prepare('SELECT 1 FROM print_job WHERE ticket_id = ?').get(ticket.id);
-      if (!asked) this.printQueue.requestSlip(ticket.id, this.session.id);
+      if (!hasPrintJob(this.db, ticket.id)) this.printQueue.requestSlip(ticket.id, this.session.id);
     } catch (e) {
       this.log.error({ err: e, ticketId: ticket.id }, 'could not queue the slip');
     }
     return ticket;
   }
 
-  private saveConfig(next: Provisioning, action: string, detail: object): AppStateView {
+  private saveConfig(next: Provisioning, action: string, detail: Record<string, unknown>): AppStateView {
     saveProvisioning(this.provisioningFile, next);
     this.config = next;
-    this.db
-      .prepare('INSERT INTO audit_log (at, operator_id, action, detail) VALUES (?, ?, ?, ?)')
-      .run(this.clock().toISOString(), this.session?.id ?? null, action, JSON.stringify(detail));
+    insertAudit(this.db, { at: this.clock().toISOString(), operatorId: this.session?.id ?? null, action, detail });
     return this.appState();
   }
 
@@ -334,14 +302,7 @@ export class CounterBackend {
       searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
       checkIn: (r) => this.autoPrint(checkIn(this.context(), r.refId)),
       checkInProvisional: (r) => this.autoPrint(checkInProvisional(this.context(), r)),
-      previewWalkIn: (r) => {
-        const ctx = this.context();
-        const e = eligibilityOf(ctx, r.form);
-        return {
-          duplicates: findDuplicates(ctx, r.form),
-          eligibility: { eligible: e.eligible, age: e.age, reason: e.reason, phase: e.phase?.label ?? null },
-        };
-      },
+      previewWalkIn: (r) => previewWalkIn(this.context(), r.form, submissionOf(r)),
       registerWalkIn: (r) => this.autoPrint(registerWalkIn(this.context(), r)),
       getQueue: () => queue.getQueue(this.context()),
       callNext: () => queue.callNext(this.context()),
@@ -378,9 +339,17 @@ export class CounterBackend {
 
 /** A device ID made once per database (UUID v7) and kept in it: it names this counter's records and outbox sequence. */
 function ensureDeviceId(db: Db): string {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'device_id'").get() as { value: string } | undefined;
-  if (row) return row.value;
+  const known = getMeta(db, 'device_id');
+  if (known !== null) return known;
   const id = uuidv7();
-  db.prepare("INSERT INTO meta (key, value) VALUES ('device_id', ?)").run(id);
+  setMeta(db, 'device_id', id);
   return id;
+}
+
+/**
+ * The walk-in form's submission ID when the page sends it with a preview (the form sent again
+ * after its answer was lost): the preview then names the ticket it already made.
+ */
+function submissionOf(request: object): string | undefined {
+  return 'submissionId' in request && typeof request.submissionId === 'string' ? request.submissionId : undefined;
 }
