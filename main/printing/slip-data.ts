@@ -24,16 +24,24 @@ export function nameForSlip(name: string, rule: PrintingSettings['nameOnSlip']):
   }
 }
 
+/** One formatter per time zone: making one costs more than the rest of a slip's data. */
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function centreDateTime(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: '2-digit',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(iso));
+  let format = dateTimeFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      day: '2-digit',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    dateTimeFormats.set(timeZone, format);
+  }
+  return format.format(new Date(iso));
 }
 
 /**
