@@ -233,8 +233,12 @@ export const createCounterStore = () =>
         if (r.ok) {
           // sign-in and sign-out change the screen: wait for the new state before answering
           if (method === 'signIn' || method === 'signOut') await refreshAll();
-          // main's `changed` event for this call, when it came first, has already asked
-          else if (MUTATING.has(method) && (changedSeen.get(method) ?? 0) === seenBefore) void refreshAfter(method);
+          // main's `changed` event for this call, when it came first, has already asked; when
+          // it has not come yet, the screens' lists hear of this change now
+          else if (MUTATING.has(method) && (changedSeen.get(method) ?? 0) === seenBefore) {
+            publishCounterEvent({ type: 'changed', method });
+            void refreshAfter(method);
+          }
         } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
           void loadAppState();
         } else if (r.error.code === 'INVALID_TRANSITION') {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { dayRangeSchema, type ReconciliationView } from '../../../common/domain';
+import { dayRangeSchema } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
 import { Field } from '../components/Field';
 import { Kbd } from '../components/Kbd';
@@ -9,6 +9,7 @@ import { downloadText, withBom } from '../download';
 import { zodProblems, type FieldProblems } from '../errors';
 import { escapeCancels, focusFirstInvalid, showRefusal } from '../focus';
 import { currentLang } from '../i18n';
+import { changedBy, useCounterQuery } from '../query';
 import { useCounter } from '../store';
 import { recordKindText, whenText } from '../sync';
 
@@ -119,8 +120,14 @@ export function Reconciliation() {
   const [problems, setProblems] = useState<FieldProblems>({});
   const [error, setError] = useState<AppError | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const [view, setView] = useState<ReconciliationView | null>(null);
-  const [busy, setBusy] = useState<'show' | 'export' | null>(null);
+  /** the range whose report is asked for (today's at once); a record resent, dismissed or a day closed reads it again */
+  const [shown, setShown] = useState<Range>({ from: today, to: today });
+  const report = useCounterQuery('getReconciliation', shown, {
+    reloadOn: changedBy('closeDay', 'dismissRecord', 'resendRecord'),
+  });
+  const view = report.data;
+  const [exporting, setExporting] = useState(false);
+  const busy: 'show' | 'export' | null = exporting ? 'export' : report.current || report.error ? null : 'show';
   const busyRef = useRef(false);
 
   const set = (f: keyof Range, v: string) => {
@@ -138,28 +145,23 @@ export function Reconciliation() {
     return range;
   };
 
-  const show = async (range: Range) => {
-    busyRef.current = true;
-    setBusy('show');
-    setError(null);
-    const r = await run('getReconciliation', range);
-    busyRef.current = false;
-    setBusy(null);
-    if (r.ok) setView(r.value);
-    else showRefusal(r.error, FORM, ORDER, setProblems, setError);
-  };
-
-  // today's report at once
+  // main's refusal of a range goes next to its field
   useEffect(() => {
-    void show({ from: today, to: today });
-  }, []);
+    if (report.error) showRefusal(report.error, FORM, ORDER, setProblems, setError);
+  }, [report.error]);
+
+  const show = (range: Range) => {
+    setError(null);
+    if (range.from === shown.from && range.to === shown.to) void report.reload();
+    else setShown(range);
+  };
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (busyRef.current) return;
+    if (busyRef.current || busy) return;
     setMessage(null);
     const range = validated();
-    if (range) void show(range);
+    if (range) show(range);
   };
 
   const exportCsv = async () => {
@@ -168,11 +170,11 @@ export function Reconciliation() {
     const range = validated();
     if (!range) return;
     busyRef.current = true;
-    setBusy('export');
+    setExporting(true);
     setError(null);
     const r = await run('exportReconciliation', range);
     busyRef.current = false;
-    setBusy(null);
+    setExporting(false);
     if (!r.ok) {
       showRefusal(r.error, FORM, ORDER, setProblems, setError);
       return;
@@ -254,7 +256,7 @@ export function Reconciliation() {
                 setMessage(t('reconciliation.closed', { day: o.day, count: closed }));
                 // the notice goes away: the cursor goes to the report's heading
                 document.getElementById('recon-title')?.focus();
-                void show({ from: view.from, to: view.to });
+                show({ from: view.from, to: view.to });
               }}
             />
           ))}
