@@ -148,24 +148,24 @@ export class SyncEngine implements SyncContext {
     }
     this.update({ lastAttemptAt: this.clock.date().toISOString() });
     const seconds = this.o.settings.requestTimeoutSeconds;
-    // an upload while uploads get no answer: probes race it, and one answering ends it
-    const race = route === 'push' && this.policy.probing ? new AbortController() : null;
+    // probes race a request out for long: one answering after one got none ends it
+    const race = new AbortController();
     try {
       const sending = withDeadline(
         this.clock,
         seconds * 1000,
-        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, ...(race ? [race.signal] : [])])),
+        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal])),
         () => new PortalFailure('timeout', `no answer within ${seconds} s`),
       );
-      const value = race ? await this.raced(sending, race) : await sending;
+      const value = await this.raced(sending, race);
       this.succeeded(route);
       return value;
     } catch (e) {
-      if (race?.signal.aborted && race.signal.reason === e && e instanceof PortalFailure) {
+      if (race.signal.aborted && race.signal.reason === e && e instanceof PortalFailure) {
         // given up for a portal that answers again: it goes again at once, not counted
         this.planned.add(e);
-        this.policy.supersede();
-        this.o.log.info({}, 'the portal answers again: the upload that got no answer is sent again');
+        this.policy.supersede(route);
+        this.o.log.info({ route }, 'the portal answers again: the request that got no answer is sent again');
         throw e;
       }
       const failure = asFailure(e);
@@ -192,27 +192,28 @@ export class SyncEngine implements SyncContext {
   }
 
   /**
-   * Waits for `sending`, probing the portal every few seconds meanwhile: a probe that answers
-   * while this upload still has none ends the upload (its connection may be dead: a portal
-   * back from a hang does not answer what it was sent before), to be sent again at once.
+   * Waits for `sending`; once it has been out for a probe's interval, probes the portal every
+   * few seconds. A probe that answers after one got none (the portal hung and is back) ends
+   * the request: its connection may be dead, and it is sent again at once rather than left
+   * to its deadline. A probe answering from the start changes nothing (a slow portal, or one
+   * whose uploads hang while it answers probes).
    */
   private async raced<T>(sending: Promise<T>, race: AbortController): Promise<T> {
     const done = new AbortController();
-    // the first probe once this upload has been out for a probe's interval: a quick answer needs none
     const firstAt = this.clock.now() + this.tuning.probeEveryMs;
-    const racing = (async () => {
+    const racing = async () => {
       while (!done.signal.aborted && !this.stopped) {
-        await sleep(this.clock, Math.max(firstAt, this.policy.probeDueAt()) - this.clock.now(), done.signal);
+        await sleep(this.clock, Math.max(firstAt, this.policy.probeAllowedAt()) - this.clock.now(), done.signal);
         if (done.signal.aborted || this.stopped) return;
         const answered = await this.probe();
         if (done.signal.aborted) return;
-        if (answered) {
-          race.abort(new PortalFailure('network', 'the portal answers again while this upload had no answer'));
+        if (this.policy.probeEnded(answered)) {
+          race.abort(new PortalFailure('network', 'the portal answers again while this request had no answer'));
           return;
         }
-        this.policy.probeEnded(false);
       }
-    })();
+    };
+    void racing();
     try {
       return await Promise.race([
         sending,
@@ -222,7 +223,6 @@ export class SyncEngine implements SyncContext {
       ]);
     } finally {
       done.abort();
-      void racing;
     }
   }
 

@@ -175,14 +175,19 @@ export class RetryPolicy {
   // ---------------------------------------------------------------------------------------
   // probing a portal that may be hanging
 
-  /** Uploads get no answer and the portal asked for no quiet: it is probed. */
+  /** Uploads get no answer: while they wait for their retry, the portal is probed. */
   get probing(): boolean {
     return this.hung;
   }
 
-  /** When the next probe may go (monotonic ms); Infinity when nothing is probed. */
+  /** When the next probe may go (monotonic ms), whatever asks: not before a Retry-After. */
+  probeAllowedAt(): number {
+    return Math.max(this.nextProbeAt, this.quietUntil);
+  }
+
+  /** When the waiting engine probes next (monotonic ms); Infinity when uploads are not failing so. */
   probeDueAt(): number {
-    return this.hung ? Math.max(this.nextProbeAt, this.quietUntil) : Infinity;
+    return this.hung ? this.probeAllowedAt() : Infinity;
   }
 
   probeStarted(): void {
@@ -191,9 +196,10 @@ export class RetryPolicy {
 
   /**
    * A probe's outcome. An answer after a probe that got none means the portal is back: the
-   * circuit lets an upload through at once and the upload is due now. (An answer from the
-   * start says nothing new: the portal answers probes while uploads hang, and the usual
-   * backoff and half-open time hold.) Returns whether the portal is back.
+   * circuit lets an upload through at once and the upload is due now (and a request still
+   * out is to be ended and sent again). An answer from the start says nothing new: the portal
+   * answers probes while its uploads hang, or is only slow, and the usual deadline, backoff
+   * and half-open time hold. Returns whether the portal is back.
    */
   probeEnded(answered: boolean): boolean {
     if (!answered) {
@@ -213,14 +219,13 @@ export class RetryPolicy {
   }
 
   /**
-   * An upload that hung was given up because a probe answered meanwhile: it goes again at
-   * once, not raced this time (a portal slow on uploads but quick on probes is not cut short
-   * again and again). Not counted as a failure.
+   * A request out when the portal came back was given up (its connection may be dead: a
+   * portal back from a hang does not answer what it took before): it goes again at once. Not
+   * counted as a failure.
    */
-  supersede(): void {
+  supersede(route: Route): void {
     this.released();
-    this.hung = false;
     this.probeFailed = false;
-    this.due.push = this.o.clock.now();
+    this.due[route] = this.o.clock.now();
   }
 }

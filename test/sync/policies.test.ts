@@ -173,7 +173,7 @@ describe('uploads after a hung portal comes back', () => {
     expect(took).toBeLessThanOrEqual(4000 + 100); // a probe out when it came back ends at its 2 s deadline; the next answers
   });
 
-  it('a portal that answers probes while uploads hang is not asked in a loop: an upload is cut short once, the next runs to its deadline', async () => {
+  it('a portal that answers probes while its uploads hang is not asked in a loop: each upload runs to its deadline', async () => {
     const clock = new ManualClock();
     const portal = await scriptedPortal((req, res) => {
       if (req.url?.startsWith('/v1/push')) return; // uploads hang
@@ -184,11 +184,27 @@ describe('uploads after a hung portal comes back', () => {
     engine.start();
     await eventually(() => expect(pushes(portal)).toHaveLength(1), 5_000);
     await clock.advanceBy(120_000, { stepMs: 250 });
-    // uploads in 120 s: at most one raced (cut short after ~2 s) for each that ran its 15 s
-    // deadline, and the backoff between: far from one every few seconds
-    const n = pushes(portal).length;
-    expect(n).toBeGreaterThanOrEqual(4);
-    expect(n).toBeLessThanOrEqual(2 * Math.ceil(120 / 15));
+    // probes answered all along: that says nothing about the uploads, which keep their deadline and backoff
+    const sent = pushes(portal);
+    const ended = portal.closes.filter((c) => c.url.startsWith('/v1/push'));
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    expect(sent.length).toBeLessThanOrEqual(Math.ceil(120 / 15));
+    for (const [i, c] of ended.entries()) expect(c.at - sent[i]!.at).toBeGreaterThanOrEqual(15_000);
     expect(pendingIn(db)).toBe(1);
+  });
+
+  it('a roster pull out when a hung portal comes back is ended and pulled again at once', async () => {
+    const clock = new ManualClock();
+    const { state, portal: started } = hangingPortal(clock);
+    const portal = await started;
+    const db = dbWithPending(0);
+    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
+    engine.start();
+    await eventually(() => expect(portal.hits.filter((h) => h.url.includes('/roster/'))).toHaveLength(1), 5_000);
+    // probes from 2 s on get no answer; the portal is back at 5 s
+    await clock.advanceBy(5000, { stepMs: 50 });
+    state.up = true;
+    const took = await clock.advanceUntil(() => engine.status.rosterPulledAt !== null, { stepMs: 50, maxMs: 30_000 });
+    expect(took).toBeLessThanOrEqual(2000 + 100);
   });
 });

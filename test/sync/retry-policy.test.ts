@@ -177,18 +177,17 @@ describe('retry policy', () => {
     expect(p.admit()).toBe(false);
   });
 
-  it('an upload given up because a probe answered goes again at once, uncounted and not raced again', () => {
+  it('a request given up because the portal is back goes again at once, uncounted; the next answer is news no more', () => {
     const { p } = policy(() => 0.5);
     p.requestFailed();
-    p.retryAfterFailure('push', timeout);
-    p.requestFailed();
-    p.retryAfterFailure('push', timeout);
-    expect(p.probing).toBe(true);
-    p.supersede();
-    expect(p.probing).toBe(false);
-    expect(p.failuresOf('push')).toBe(2);
-    expect(p.dueAt('push')).toBe(0);
+    p.retryAfterFailure('roster', timeout);
+    expect(p.dueAt('roster')).toBe(500);
+    expect(p.probeEnded(false)).toBe(false);
+    p.supersede('roster');
+    expect(p.dueAt('roster')).toBe(0);
+    expect(p.failuresOf('roster')).toBe(1);
     expect(p.circuit).toBe('closed');
+    expect(p.probeEnded(true)).toBe(false);
   });
 });
 
