@@ -62,6 +62,8 @@ const ticketRef = z.object({ ticketId: uuidSchema }).strict();
 const operatorNameSchema = z.string().trim().min(2, 'name_too_short').max(80, 'too_long');
 /** A roster file is read in the renderer and handed over whole; 64 MiB covers ~500k rows of CSV. */
 export const MAX_ROSTER_BYTES = 64 * 1024 * 1024;
+/** The most waiting tickets of a lane a limited queue answer may be asked to list. */
+export const MAX_WAITING_LIMIT = 500;
 
 export const contract = {
   getAppState: method(empty, appStateViewSchema, 'public', false),
@@ -170,7 +172,19 @@ export const contract = {
     true,
   ),
 
-  getQueue: method(empty, queueViewSchema, 'operator', false),
+  /**
+   * The queue. `waitingLimit`: at most this many waiting tickets of each lane, from its head
+   * (what the page draws), with `waitingCount` saying how many wait; without it, all of them.
+   */
+  getQueue: method(
+    z.object({ waitingLimit: z.number().int().min(1).max(MAX_WAITING_LIMIT).optional() }).strict(),
+    queueViewSchema.extend({
+      /** how many wait in each lane: more than `waiting` lists when a limit was asked for */
+      waitingCount: z.object({ priority: z.number().int().min(0), walkin: z.number().int().min(0) }).optional(),
+    }),
+    'operator',
+    false,
+  ),
   callNext: method(empty, ticketViewSchema, 'operator', true),
   callTicket: method(ticketRef, ticketViewSchema, 'operator', true),
   recallTicket: method(ticketRef, ticketViewSchema, 'operator', true),

@@ -12,11 +12,24 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '../../common/contract';
-import type { AppStateView, PrintJobView, QueueView, SyncStatusView, TicketView } from '../../common/domain';
+import type { AppStateView, LaneName, PrintJobView, SyncStatusView, TicketView } from '../../common/domain';
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
 import { newerView, printerConfigured, type PrintJobs } from './printing';
 import { coalesced, publishCounterEvent } from './refresh';
+
+/** The queue as main answers it: the head of each lane (all of a lane the operator opened) and the counts. */
+export type QueueAnswer = ResponseOf<'getQueue'>;
+
+/**
+ * Waiting tickets of each lane the page asks for: what it draws (the first ten) and a margin, so
+ * that calls in a row never leave a lane short before the next answer. A longer lane costs nothing more.
+ */
+export const QUEUE_WINDOW = 50;
+
+/** How many wait in a lane: main's count when it listed only the head of the lane. */
+export const waitingCount = (queue: QueueAnswer, lane: LaneName): number =>
+  queue.waitingCount?.[lane] ?? queue.waiting[lane].length;
 
 export type Tab = 'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'reconciliation';
 export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin', 'attention'];
@@ -35,7 +48,9 @@ export interface CounterState {
   appState: AppStateView | null;
   /** getAppState itself failed: nothing else can be shown */
   startError: AppError | null;
-  queue: QueueView | null;
+  queue: QueueAnswer | null;
+  /** lanes the operator asked to see in full ("show all"): only then is all of a lane read */
+  laneOpen: Record<LaneName, boolean>;
   tab: Tab;
   /** the last token given out at this counter, shown big until the next one */
   issued: TicketView | null;
@@ -48,6 +63,8 @@ export interface CounterState {
   printJobs: PrintJobs;
 
   setTab(tab: Tab): void;
+  /** Shows all of a lane, or only its head again; the queue is read again to match. */
+  setLaneOpen(lane: LaneName, open: boolean): void;
   loadAppState(): Promise<void>;
   refreshQueue(): Promise<void>;
   refreshAll(): Promise<void>;
@@ -118,7 +135,8 @@ export const createCounterStore = () =>
 
     const refreshQueue = coalesced(async () => {
       if (!get().appState?.operator) return;
-      const r = await call('getQueue', {});
+      const open = get().laneOpen;
+      const r = await call('getQueue', open.priority || open.walkin ? {} : { waitingLimit: QUEUE_WINDOW });
       if (r.ok) set({ queue: r.value });
       else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
     });
@@ -193,6 +211,7 @@ export const createCounterStore = () =>
       appState: null,
       startError: null,
       queue: null,
+      laneOpen: { priority: false, walkin: false },
       tab: 'checkin',
       issued: null,
       queueNotice: null,
@@ -204,6 +223,10 @@ export const createCounterStore = () =>
         const role = get().appState?.operator?.role;
         if (SUPERVISOR_TABS.includes(tab) && role !== 'supervisor') return;
         set({ tab });
+      },
+      setLaneOpen: (lane, open) => {
+        set((s) => ({ laneOpen: { ...s.laneOpen, [lane]: open } }));
+        void refreshQueue();
       },
       loadAppState,
       refreshQueue,

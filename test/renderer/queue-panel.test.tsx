@@ -172,4 +172,29 @@ describe('queue panel', () => {
     fireEvent.click(within(lane).getByTestId('lane-show-all'));
     await waitFor(() => expect(within(lane).getAllByTestId('waiting-ticket')).toHaveLength(10));
   });
+
+  it('reads only the head of each lane with the counts; all of a lane only while the operator shows it all', async () => {
+    const head = Array.from({ length: 50 }, (_, i) =>
+      ticket({ token: `A-W${String(i + 1).padStart(4, '0')}`, lane: 'walkin', source: 'walkin' }),
+    );
+    const counter = installFakeCounter({
+      getQueue: (r: { waitingLimit?: number }) =>
+        ok({
+          ...QUEUE,
+          waiting: { priority: [p1], walkin: r.waitingLimit ? head.slice(0, r.waitingLimit) : head },
+          waitingCount: { priority: 1, walkin: 1000 },
+        }),
+    });
+    render(<QueuePanel />);
+    const lane = await screen.findByTestId('lane-walkin');
+    await waitFor(() => expect(within(lane).getByTestId('lane-count').dataset.count).toBe('1000'));
+    expect(counter.getQueue).toHaveBeenLastCalledWith({ waitingLimit: 50 });
+    expect(within(lane).getByTestId('lane-more').textContent).toContain('990 more');
+    expect(within(lane).getByTestId('lane-show-all').textContent).toContain('Show all 1000');
+
+    fireEvent.click(within(lane).getByTestId('lane-show-all'));
+    await waitFor(() => expect(counter.getQueue).toHaveBeenLastCalledWith({}));
+    fireEvent.click(within(lane).getByTestId('lane-show-all'));
+    await waitFor(() => expect(counter.getQueue).toHaveBeenLastCalledWith({ waitingLimit: 50 }));
+  });
 });

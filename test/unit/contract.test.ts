@@ -185,6 +185,18 @@ describe('a walk-in form sent again', () => {
   });
 });
 
+describe('the queue with a limit', () => {
+  it('asks for the head of each lane, or all of it; the answer may say how many wait', () => {
+    expect(contract.getQueue.request.safeParse({}).success).toBe(true);
+    expect(contract.getQueue.request.safeParse({ waitingLimit: 50 }).success).toBe(true);
+    expect(contract.getQueue.request.safeParse({ waitingLimit: 0 }).success).toBe(false);
+    expect(contract.getQueue.request.safeParse({ waitingLimit: 501 }).success).toBe(false);
+    const shape = contract.getQueue.response.shape;
+    expect(shape.waitingCount.safeParse({ priority: 400, walkin: 600 }).success).toBe(true);
+    expect(shape.waitingCount.safeParse(undefined).success).toBe(true);
+  });
+});
+
 describe('walk-in form validation', () => {
   const issuesOf = (input: Partial<Record<keyof WalkInFormInput, unknown>>) => {
     const r = walkInFormSchema.safeParse({ ...form, ...input });

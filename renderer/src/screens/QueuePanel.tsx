@@ -1,18 +1,18 @@
 import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { LaneName, QueueView, TicketView, UploadState } from '../../../common/domain';
+import type { LaneName, TicketView, UploadState } from '../../../common/domain';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { tDynamic } from '../i18n';
 import { dialogOpen, focusPrimary, isTypingTarget } from '../focus';
 import { latestJobFor, printerConfigured } from '../printing';
-import { useCounter, type QueueNotice } from '../store';
+import { useCounter, waitingCount, type QueueAnswer, type QueueNotice } from '../store';
 import { CancelDialog } from './CancelDialog';
 import { ServeDialog } from './ServeDialog';
 
 const NOTICE_MS = 15_000;
 
-function waitMinutes(queue: QueueView, ticket: TicketView): number {
+function waitMinutes(queue: QueueAnswer, ticket: TicketView): number {
   const ms = Date.parse(queue.now) - Date.parse(ticket.queuedAt);
   return Number.isFinite(ms) ? Math.max(0, Math.floor(ms / 60_000)) : 0;
 }
@@ -163,7 +163,7 @@ function AllWaiting({
   actions,
 }: {
   lane: LaneName;
-  queue: QueueView;
+  queue: QueueAnswer;
   expanded: string | null;
   actions: RowActions;
 }) {
@@ -212,27 +212,29 @@ function Lane({
   actions,
 }: {
   lane: LaneName;
-  queue: QueueView;
+  queue: QueueAnswer;
   expanded: string | null;
   actions: RowActions;
 }) {
   const { t } = useTranslation();
-  const [all, setAll] = useState(false);
+  const all = useCounter((s) => s.laneOpen[lane]);
+  const setLaneOpen = useCounter((s) => s.setLaneOpen);
   const waiting = queue.waiting[lane];
+  const count = waitingCount(queue, lane);
   const oldest = queue.oldestWaitMinutes[lane];
-  const more = waiting.length - LANE_FIRST;
+  const more = count - LANE_FIRST;
   return (
     <section className={`lane lane-${lane}`} data-testid={`lane-${lane}`} aria-labelledby={`lane-${lane}-title`}>
       <header className="lane-head">
         <h3 id={`lane-${lane}-title`}>{t(`lanes.${lane}`)}</h3>
         <div className="lane-stats">
-          <span data-testid="lane-count" data-count={waiting.length}>
-            {t('queue.waiting', { count: waiting.length })}
+          <span data-testid="lane-count" data-count={count}>
+            {t('queue.waiting', { count })}
           </span>
           {oldest !== null ? <span> · {t('queue.oldest', { count: Math.floor(oldest) })}</span> : null}
         </div>
       </header>
-      {waiting.length === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
+      {count === 0 ? <p className="empty">{t('queue.empty')}</p> : null}
       {all && more > 0 ? (
         <AllWaiting lane={lane} queue={queue} expanded={expanded} actions={actions} />
       ) : (
@@ -252,8 +254,8 @@ function Lane({
       {more > 0 ? (
         <div className="lane-more">
           {all ? null : <span data-testid="lane-more">{t('queue.moreWaiting', { count: more })} </span>}
-          <button type="button" data-testid="lane-show-all" aria-expanded={all} onClick={() => setAll((a) => !a)}>
-            {all ? t('queue.showFirst', { count: LANE_FIRST }) : t('queue.showAll', { count: waiting.length })}
+          <button type="button" data-testid="lane-show-all" aria-expanded={all} onClick={() => setLaneOpen(lane, !all)}>
+            {all ? t('queue.showFirst', { count: LANE_FIRST }) : t('queue.showAll', { count })}
           </button>
         </div>
       ) : null}
