@@ -163,15 +163,32 @@ export async function removeImports(db: Db, importIds: readonly number[], chunk 
     for (;;) {
       const rows = s.someRowids.all(id, chunk);
       if (rows.length === 0) break;
-      db.transaction(() => {
+      bulkImmediate(db, () => {
         for (const r of rows) {
           s.deleteName.run(r.rowid);
           s.deleteEntry.run(r.rowid);
         }
-      }).immediate();
+      });
       await yieldToEventLoop();
     }
     s.deleteImport.run(id);
+  }
+}
+
+/**
+ * Runs one transaction of bulk roster work: staging rows of an import not active yet, or
+ * removing those of one no longer active. Neither counts for anything on its own: the swap
+ * commits with the connection's full durability (and so makes the staged rows durable too),
+ * and an import cut short or left to remove is removed at the next start anyway. So these
+ * commits need not wait for the disk; other transactions keep their durability.
+ */
+export function bulkImmediate<T>(db: Db, stage: () => T): T {
+  const durability = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return db.transaction(stage).immediate();
+  } finally {
+    db.pragma(`synchronous = ${durability}`);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   rosterCursor,
   saveRosterCursor,
   setImportRowCount,
+  bulkImmediate,
   supersededImportIds,
   type RosterCursorRow,
 } from '../store/roster';
@@ -148,7 +149,7 @@ async function pullFull(
 ): Promise<PullResult> {
   const at = now().toISOString();
   const importId = insertStagingImport(db, { day, source: 'portal', rowCount: 0, importedAt: at, importedBy: null });
-  const stage = db.transaction((changes: readonly RosterChange[]) => {
+  const stage = (changes: readonly RosterChange[]) => {
     const upserts: RosterEntry[] = [];
     for (const c of changes) {
       if (c.op === 'remove') deleteRosterEntry(db, importId, c.refId);
@@ -161,7 +162,7 @@ async function pullFull(
     // a page repeating a ref ID: keep the last
     const last = new Map(upserts.map((e) => [e.refId, e]));
     insertRosterEntries(db, importId, [...last.values()]);
-  });
+  };
   let changes = 0;
   const skips = new Skips();
   try {
@@ -172,7 +173,8 @@ async function pullFull(
       skips.add(page);
       checkPage(page, centreId, day);
       for (let i = 0; i < page.changes.length; i += STAGE_ROWS) {
-        stage.immediate(page.changes.slice(i, i + STAGE_ROWS));
+        const part = page.changes.slice(i, i + STAGE_ROWS);
+        bulkImmediate(db, () => stage(part));
         await yieldNow();
       }
       changes += page.changes.length;
