@@ -9,11 +9,13 @@ import type { PrintJobView } from '../../common/domain';
 import { silentLogger } from '../../main/logging/logger';
 import { encodeSlipEscPos } from '../../main/printing/escpos';
 import { PrintQueue } from '../../main/printing/print-queue';
+import { slipDataFor } from '../../main/printing/slip-data';
 import { renderSlipHtml } from '../../main/printing/slip-html';
 import { renderSlipRaster } from '../../main/printing/slip-raster';
 import { SlipRenderer } from '../../main/printing/slip-renderer';
 import { demoSlip } from '../../main/printing/slip-text';
 import { PrintError, type PaperSize, type SlipData } from '../../main/printing/types';
+import { getTicketRow } from '../../main/store/tickets';
 import { rosterEntry, setupCounter, type Counter } from '../store/harness';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
 
@@ -146,5 +148,48 @@ describe('the print queue with a slip worker that dies', () => {
     });
     expect(last(j2.id)).toMatchObject({ status: 'printed' });
     expect(await printer.waitForJobs(1, 5000)).toHaveLength(1);
+  });
+});
+
+describe('the print queue on an operating-system printer', () => {
+  it("hands the printer the slip's HTML drawn by the slip worker, as the main thread would draw it", async () => {
+    const c = await setupCounter({ roster: [rosterEntry('REF0000000001', { name: 'Sunita Devi' })] });
+    closers.push(() => c.dispose());
+    const printed: Array<{ html: string; deviceName: string; paper: PaperSize }> = [];
+    const events: PrintJobView[] = [];
+    const provisioning = c.backend.provisioning!;
+    const config = {
+      ...provisioning,
+      printing: {
+        ...provisioning.printing,
+        printer: { kind: 'system' as const, deviceName: 'Front desk' },
+        paper: 'a5' as const,
+      },
+    };
+    const queue = new PrintQueue({
+      db: c.backend.db,
+      clock: () => c.clock(),
+      log: silentLogger(),
+      config: () => config,
+      system: {
+        list: async () => [],
+        print: async (html, options) => {
+          printed.push({ html, deviceName: options.deviceName, paper: options.paper });
+        },
+      },
+      onJob: (j) => events.push(j),
+      renderer: renderer(),
+    });
+    closers.push(() => queue.stop());
+    const operatorId = (await c.ok('getAppState', {})).operator!.id;
+    const ticket = await c.ok('checkIn', { refId: 'REF0000000001' });
+    const job = queue.requestSlip(ticket.id, operatorId);
+    await queue.idle();
+    expect([...events].reverse().find((e) => e.id === job.id)).toMatchObject({ status: 'printed' });
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatchObject({ deviceName: 'Front desk', paper: 'a5' });
+    const slip = slipDataFor(c.backend.db, config, getTicketRow(c.backend.db, ticket.id)!, false);
+    expect(printed[0]!.html).toBe(renderSlipHtml(slip, 'a5'));
+    expect(printed[0]!.html).toContain(ticket.token);
   });
 });
