@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import * as core from './core';
 import * as slip from './slip';
 import * as sync from './sync';
+import * as uiRush from './ui-rush';
 import { met, type Benchmark, type BenchContext, type Metric } from './stats';
 
 interface BenchModule {
@@ -22,7 +23,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, slip, sync];
+const MODULES: BenchModule[] = [core, slip, sync, uiRush];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');

@@ -9,7 +9,10 @@ import { useCounter } from './store';
 /** The screens follow the counter's state: set up → signed in → working. */
 export function App() {
   const { t } = useTranslation();
-  const app = useCounter((s) => s.appState);
+  // only which screen to show: a new sync status (ten a second while uploading) must not draw the whole counter again
+  const screen = useCounter((s) =>
+    !s.appState ? null : !s.appState.provisioned ? 'firstrun' : !s.appState.operator ? 'signin' : 'counter',
+  );
   const startError = useCounter((s) => s.startError);
   const loadAppState = useCounter((s) => s.loadAppState);
   const handleEvent = useCounter((s) => s.handleEvent);
@@ -20,7 +23,7 @@ export function App() {
     return () => off?.();
   }, [loadAppState, handleEvent]);
 
-  if (!app) {
+  if (!screen) {
     return (
       <main className="screen screen-narrow" aria-busy={!startError}>
         <h1>{t('app.title')}</h1>
@@ -38,7 +41,7 @@ export function App() {
       </main>
     );
   }
-  if (!app.provisioned) return <FirstRun />;
-  if (!app.operator) return <SignIn />;
+  if (screen === 'firstrun') return <FirstRun />;
+  if (screen === 'signin') return <SignIn />;
   return <Counter />;
 }

@@ -43,11 +43,27 @@ export const hasProblems = (p: FieldProblems): boolean => Object.values(p).some(
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * One date formatter per locale and options, made once: making one costs far more than using
+ * it, and the status bar formats its times on every sync status.
+ */
+export function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, options);
+    formats.set(key, f);
+  }
+  return f;
+}
+
 /** Time of day of an ISO instant, for "locked until". */
 export function timeOf(iso: string, lang: string, timeZone?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
+  return dateFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
     hour: '2-digit',
     minute: '2-digit',
     ...(timeZone ? { timeZone } : {}),

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'react';
 import type { TFunction } from 'i18next';
 import { UNKNOWN_SYNC_STATUS, type SyncStatusView } from '../../common/domain';
-import { timeOf } from './errors';
+import { dateFormat, timeOf } from './errors';
 import { tDynamic } from './i18n';
 
 /** The heading of the needs-attention screen: where the status bar's link puts the cursor. */
@@ -43,7 +43,7 @@ export function ageOf(t: TFunction, iso: string | null, now: number): string | n
 }
 
 const dayKey = (ms: number, timeZone?: string) =>
-  new Intl.DateTimeFormat('en-CA', {
+  dateFormat('en-CA', {
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
@@ -56,7 +56,7 @@ export function whenText(iso: string, lang: string, now: number, timeZone?: stri
   if (Number.isNaN(at)) return iso;
   const time = timeOf(iso, lang, timeZone);
   if (dayKey(at, timeZone) === dayKey(now, timeZone)) return time;
-  const date = new Intl.DateTimeFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
+  const date = dateFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
     day: 'numeric',
     month: 'short',
     ...(timeZone ? { timeZone } : {}),

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { currentLang, setLang } from '../i18n';
 import { useCounter } from '../store';
+import { dateFormat } from '../errors';
 import { focusPrimary } from '../focus';
 import { SlipProblems } from './SlipProblems';
 import { SyncStatus } from './SyncStatus';
@@ -9,7 +10,7 @@ import { SyncStatus } from './SyncStatus';
 export function formatDay(day: string, lang: string): string {
   const d = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return day;
-  return new Intl.DateTimeFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
+  return dateFormat(lang === 'hi' ? 'hi-IN' : 'en-IN', {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
