@@ -78,10 +78,9 @@ describe('print queue', () => {
   it('a hung printer fails the slip with a reason, never the check-in, and the reprint after it says REPRINT only if one printed', async () => {
     await usePrinter({ timeoutSeconds: 2 });
     await printer.setMode('hang');
-    const started = performance.now();
     const t = await c.ok('checkIn', { refId: 'REF0000000002' });
-    // the answer does not wait for the printer
-    expect(performance.now() - started).toBeLessThan(1000);
+    // the answer does not wait for the printer: the ticket is back while its slip is still on its way
+    expect(['queued', 'printing']).toContain(jobsOf(t.id).at(-1)!.status);
     expect(count(c, 'SELECT count(*) AS n FROM ticket WHERE id = ?', t.id)).toBe(1);
     const failed = await settled(jobsOf(t.id)[0]!.id);
     expect(failed).toMatchObject({ status: 'failed', errorCode: 'printer_timeout' });
