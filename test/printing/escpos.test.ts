@@ -1,10 +1,9 @@
-import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
 import jsQR from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { encodeSlipEscPos, FEED_BEFORE_CUT_LINES } from '../../main/printing/escpos';
 import { renderSlipRaster } from '../../main/printing/slip-raster';
 import { demoSlip } from '../../main/printing/slip-text';
-import { PrintError, RASTER_WIDTH, type PaperSize, type SlipRaster } from '../../main/printing/types';
+import { PrintError, RASTER_WIDTH, type SlipRaster } from '../../main/printing/types';
 import { blackRatio, decodeEscPos, findStatusRequests } from '../support/escpos-decode';
 
 const bytes = (...parts: Array<number[] | Uint8Array>) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
@@ -75,72 +74,6 @@ describe('slip job round trip (encode, then decode as a printer would)', () => {
     expect(error).toBeInstanceOf(PrintError);
     expect((error as PrintError).code).toBe('driver_error');
   });
-});
-
-/**
- * The job as @point-of-sale/receipt-printer-encoder writes it, the way the counter encoded
- * slips before it packed the dots itself: the reference its bytes must equal.
- */
-function referenceJob(raster: SlipRaster, paper: '80mm' | '58mm'): Uint8Array {
-  const encoder = new ReceiptPrinterEncoder({
-    language: 'esc-pos',
-    imageMode: 'raster',
-    columns: { '80mm': 48, '58mm': 32 }[paper],
-    feedBeforeCut: FEED_BEFORE_CUT_LINES,
-    newline: '\n',
-  });
-  const image = { data: raster.rgba, width: raster.width, height: raster.height };
-  const job = encoder.initialize().image(image, raster.width, raster.height, 'threshold', 128).cut('partial').encode();
-  let end = job.length;
-  while (end > 0 && (job[end - 1] === 0x0a || job[end - 1] === 0x0d)) end--;
-  return job.slice(0, end);
-}
-
-/** Grey, coloured and see-through pixels, which a drawn slip does not have but the threshold must treat alike. */
-function noiseRaster(paper: PaperSize, height: number, seed: number): SlipRaster {
-  const width = RASTER_WIDTH[paper];
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  let x = seed;
-  for (let i = 0; i < rgba.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    rgba[i] = (x >>> 16) & 0xff;
-  }
-  // the first row: every grey from black to white, opaque (the threshold's edge among them)
-  for (let i = 0; i < width; i++) rgba.set([i % 256, i % 256, i % 256, 255], i * 4);
-  // some fully opaque and some fully transparent pixels too
-  for (let i = 4 * width + 3; i < rgba.length; i += 4 * 7) rgba[i] = 255;
-  for (let i = 4 * width + 3 + 4 * 3; i < rgba.length; i += 4 * 11) rgba[i] = 0;
-  return { width, height, rgba };
-}
-
-const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-describe('the slip job is byte for byte what the receipt printer encoder writes', () => {
-  for (const paper of ['80mm', '58mm'] as const) {
-    it(`${paper}: drawn slips of both lanes, reprinted and unverified, Hindi names`, () => {
-      for (const slip of [
-        demoSlip(),
-        demoSlip({ lane: 'walkin', token: 'A-W042', name: 'राम प्रसाद', verified: false, placeInLane: null }),
-        demoSlip({ reprint: true, name: null, estimatedWaitMinutes: 0 }),
-      ]) {
-        const raster = renderSlipRaster(slip, paper);
-        expect(same(encodeSlipEscPos(raster, paper), referenceJob(raster, paper))).toBe(true);
-      }
-    });
-
-    it(`${paper}: grey, coloured and transparent pixels, and heights on and off the 255-row bands`, () => {
-      for (const [height, seed] of [
-        [8, 1],
-        [248, 2],
-        [256, 3],
-        [512, 4],
-        [1024, 5],
-      ] as const) {
-        const raster = noiseRaster(paper, height, seed);
-        expect(same(encodeSlipEscPos(raster, paper), referenceJob(raster, paper))).toBe(true);
-      }
-    });
-  }
 });
 
 describe('decodeEscPos', () => {
