@@ -64,9 +64,11 @@ describe('fault matrix', () => {
       try {
         // records made while the portal misbehaves; batches of one so there are many requests
         for (let round = 0; round < 4; round++) {
+          const before = status(c).lastAttemptAt;
           await registerWalkIns(c, 3);
           await c.ok('syncNow', {});
-          await new Promise((r) => setTimeout(r, 150));
+          // the counter has tried since (a hung request first runs to its deadline)
+          await eventually(() => expect(status(c).lastAttemptAt).not.toBe(before), 20_000);
         }
         // the portal failing never turns a record into a rejection
         expect(status(c).needsAttention).toBe(0);
@@ -229,7 +231,7 @@ describe('fault matrix', () => {
     try {
       await registerWalkIns(c, 6);
       await c.ok('syncNow', {});
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually(() => expect(status(c).uploading).toBe(true), 10_000, 5);
       await c.backend.sync!.kill();
     } finally {
       await portal.admin.setFaults({});

@@ -302,8 +302,9 @@ describe('a portal that refuses connections', () => {
     const worker = c.backend.sync!;
     // several refused tries later the same worker is still there, and says why nothing uploads
     for (let i = 0; i < 5; i++) {
+      const before = status(c).lastAttemptAt;
       await c.ok('syncNow', {});
-      await new Promise((r) => setTimeout(r, 150));
+      await eventually(() => expect(status(c).lastAttemptAt).not.toBe(before), 10_000);
     }
     const s = await eventually(() => {
       const s = status(c);
