@@ -35,8 +35,8 @@ const MAIN_LAYERS = [
   ['./main/store'],
   ['./main/services'],
   ['./main/sync', './main/printing'],
-  ['./main/ipc'],
   ['./main/counter.ts'],
+  ['./main/ipc'],
   ['./main/demo'],
   ['./main/web-bridge', './main/electron'],
 ];
@@ -53,7 +53,16 @@ const everyFolderBut = (folder) =>
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'out/**', 'dist/**', '.data/**', '.native/**', 'test-results/**', 'playwright-report/**'],
+    ignores: [
+      'node_modules/**',
+      '.tsbuild/**',
+      'out/**',
+      'dist/**',
+      '.data/**',
+      '.native/**',
+      'test-results/**',
+      'playwright-report/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -199,6 +208,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Playwright's fixtures take their dependencies as a destructured object, `{}` when none
+      'no-empty-pattern': ['error', { allowObjectPatternsAsParameters: true }],
     },
   },
 );
