@@ -18,11 +18,41 @@ export function hasThreeLetters(word: string): boolean {
   return word.length >= 6 || (word.length >= 3 && [...word].length >= 3);
 }
 
+/**
+ * Strings kept as UTF-8 in one growing buffer rather than as 100,000 string objects: the
+ * garbage collector then has little to copy or mark while an index is built and held.
+ */
+class TextColumn {
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private ends = new Int32Array(1 << 12);
+  private used = 0;
+  private count = 0;
+
+  push(s: string): void {
+    if (this.used + s.length * 3 > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + s.length * 3));
+      this.bytes.copy(bigger, 0, 0, this.used);
+      this.bytes = bigger;
+    }
+    if (this.count === this.ends.length) {
+      const bigger = new Int32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    this.used += this.bytes.write(s, this.used, 'utf8');
+    this.ends[this.count++] = this.used;
+  }
+
+  get(i: number): string {
+    return this.bytes.toString('utf8', i === 0 ? 0 : this.ends[i - 1], this.ends[i]);
+  }
+}
+
 export class NameIndex {
   /** booking rowids in roster order (ascending); a booking's position is its index here */
-  readonly rowids: number[] = [];
-  readonly names: string[] = [];
-  readonly norms: string[] = [];
+  private readonly rowids: number[] = [];
+  private readonly names = new TextColumn();
+  private readonly norms = new TextColumn();
   /** word -> positions of the bookings whose name holds it, ascending; keys in roster order of first use */
   private readonly postings = new Map<string, number[]>();
   private wordList: string[] | null = null;
@@ -48,6 +78,19 @@ export class NameIndex {
       if (list === undefined) this.postings.set(w, [pos]);
       else if (list[list.length - 1] !== pos) list.push(pos);
     }
+  }
+
+  /** The booking at a position: its rowid, its name and its normalized name. */
+  rowid(pos: number): number {
+    return this.rowids[pos]!;
+  }
+
+  name(pos: number): string {
+    return this.names.get(pos);
+  }
+
+  norm(pos: number): string {
+    return this.norms.get(pos);
   }
 
   /** The distinct words of the names (three letters or more), in roster order of first use. */

@@ -113,7 +113,7 @@ function searchNames(db: Db, imp: RosterImportRow, query: string, today: string,
   const matchNames = (groups: string[][]): Found[] => {
     const positions = index?.match(groups, MATCH_LIMIT);
     if (!index || !positions) return entriesMatchingNames(db, importId, groups, MATCH_LIMIT).map(ofRow);
-    return positions.map((p) => ({ rowid: index.rowids[p]!, name: index.names[p]!, nameNorm: index.norms[p]!, row: null }));
+    return positions.map((p) => ({ rowid: index.rowid(p), name: index.name(p), nameNorm: index.norm(p), row: null }));
   };
   // Substring: every word of the query somewhere in the name, short words checked after.
   const sub = matchNames(long.map((w) => [w]));
