@@ -351,6 +351,3 @@ export async function cleanRosters(db: Db, today: string | null): Promise<void> 
   const staging = stagingImportIds(db);
   await removeImports(db, today ? [...staging, ...unwantedImports(db, today)] : staging);
 }
-
-// The sync engine's older import of these (until its import line names main/store/roster).
-export { removeImports, unwantedImports } from '../store/roster';
