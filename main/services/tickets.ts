@@ -72,7 +72,7 @@ export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): Tic
   const { db, config, operator, deviceId } = ctx;
   const { token, seq } = allocateToken(ctx, t.day, t.lane);
   const id = uuidv7();
-  insertTicketRow(db, {
+  const row = insertTicketRow(db, {
     id,
     day: t.day,
     token,
@@ -91,7 +91,7 @@ export function insertTicket(ctx: ServiceContext, t: NewTicket, at: string): Tic
     deviceId,
   });
   recordEvent(db, id, 'issued', null, 'waiting', at, operator.id, {});
-  return getTicketRow(db, id)!;
+  return row;
 }
 
 /** Ticket actions and the states each may start from. */

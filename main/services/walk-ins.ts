@@ -8,7 +8,8 @@ import { last4 } from '../../common/rules/photo-id';
 import type { ServiceContext } from './context';
 import { appendOutbox } from './outbox';
 import { activeRosterImport, rosterEntriesOfMobileLast4, rosterEntriesOfPhotoId } from '../store/roster';
-import { activeTicketOfRef, activeTokenOfWalkIn, getTicketRow, ticketOfWalkIn } from '../store/tickets';
+import type { Db } from '../store/database';
+import { activeTicketOfRef, activeTokenOfWalkIn, ticketOfWalkIn } from '../store/tickets';
 import {
   insertWalkIn,
   walkInOfSubmission,
@@ -61,8 +62,11 @@ export function findDuplicates(
   form: WalkInForm,
   submissionId?: string,
 ): DuplicateCandidate[] {
-  const { db, config } = ctx;
-  const day = centreDay(ctx.clock(), config.centre.timeZone);
+  return duplicatesOn(ctx.db, centreDay(ctx.clock(), ctx.config.centre.timeZone), form, submissionId);
+}
+
+/** findDuplicates on the centre's day `day`. */
+function duplicatesOn(db: Db, day: string, form: WalkInForm, submissionId: string | undefined): DuplicateCandidate[] {
   const out = new Map<string, DuplicateCandidate>();
   /** The first reason found for a person is the one shown. */
   const add = (
@@ -112,7 +116,7 @@ export interface AlreadyRegistered {
 }
 
 /** The ticket the walk-in of this submission was given, or null when the submission was not saved. */
-export function alreadyRegistered(db: ServiceContext['db'], submissionId: string | undefined): AlreadyRegistered | null {
+export function alreadyRegistered(db: Db, submissionId: string | undefined): AlreadyRegistered | null {
   if (submissionId === undefined) return null;
   const w = walkInOfSubmission(db, submissionId);
   const t = w ? ticketOfWalkIn(db, w.id) : undefined;
@@ -133,17 +137,21 @@ export function previewWalkIn(
   eligibility: { eligible: boolean; age: number; reason: string | null; phase: string | null };
   alreadyRegistered: AlreadyRegistered | null;
 } {
-  const e = eligibilityOf(ctx, form);
+  const day = centreDay(ctx.clock(), ctx.config.centre.timeZone);
+  const e = eligibilityOn(ctx.config, day, form);
   return {
-    duplicates: findDuplicates(ctx, form, submissionId),
+    duplicates: duplicatesOn(ctx.db, day, form, submissionId),
     eligibility: { eligible: e.eligible, age: e.age, reason: e.reason, phase: e.phase?.label ?? null },
     alreadyRegistered: alreadyRegistered(ctx.db, submissionId),
   };
 }
 
 export function eligibilityOf(ctx: Pick<ServiceContext, 'clock' | 'config'>, form: WalkInForm): EligibilityDecision {
-  const day = centreDay(ctx.clock(), ctx.config.centre.timeZone);
-  return decideEligibility(ctx.config.eligibility, day, { birthYear: form.birthYear, comorbidity: form.comorbidity });
+  return eligibilityOn(ctx.config, centreDay(ctx.clock(), ctx.config.centre.timeZone), form);
+}
+
+function eligibilityOn(config: ServiceContext['config'], day: string, form: WalkInForm): EligibilityDecision {
+  return decideEligibility(config.eligibility, day, { birthYear: form.birthYear, comorbidity: form.comorbidity });
 }
 
 /**
@@ -185,21 +193,21 @@ export function registerWalkIn(
           },
         );
       }
-      const elig = eligibilityOf(ctx, form);
+      const now = ctx.clock();
+      const at = now.toISOString();
+      const day = centreDay(now, config.centre.timeZone);
+      const elig = eligibilityOn(config, day, form);
       if (!elig.eligible) {
         throw new DomainError('NOT_ELIGIBLE', `not eligible: ${elig.reason}`, {
           fields: [{ field: 'birthYear', code: elig.reason ?? 'not_eligible_age' }],
           details: { age: elig.age, phase: elig.phase?.label ?? null },
         });
       }
-      const dups = findDuplicates(ctx, form, input.submissionId);
+      const dups = duplicatesOn(db, day, form, input.submissionId);
       const unseen = dups.filter((d) => !input.acknowledgedDuplicates.includes(d.id));
       if (unseen.length > 0) {
         throw new DomainError('DUPLICATE_SUSPECTED', `${unseen.length} possible duplicate(s)`, { details: { duplicates: dups } });
       }
-      const now = ctx.clock();
-      const at = now.toISOString();
-      const day = centreDay(now, config.centre.timeZone);
       const id = uuidv7();
       insertWalkIn(db, {
         id,
@@ -246,7 +254,7 @@ export function registerWalkIn(
         },
         at,
       );
-      return toTicketView(getTicketRow(db, t.id)!);
+      return toTicketView(t);
     })
     .immediate();
 }

@@ -128,11 +128,12 @@ const statements = preparedOnce((db) => {
        ON CONFLICT (day, lane) DO UPDATE SET last_seq = last_seq + 1
        RETURNING last_seq`,
     ),
-    insert: db.prepare<Omit<NewTicketRow, 'verified' | 'late'> & { verified: number; late: number }>(
+    insert: db.prepare<NewTicketRow, TicketRow>(
       `INSERT INTO ticket (id, day, token, lane, seq, source, ref_id, walkin_id, name, dose, verified, late, status,
          queued_at, queue_pos, created_at, created_by, counter_code, device_id, updated_at)
        VALUES (@id, @day, @token, @lane, @seq, @source, @refId, @walkinId, @name, @dose, @verified, @late, 'waiting',
-         @at, ${NEXT_QUEUE_POS}, @at, @operatorId, @counterCode, @deviceId, @at)`,
+         @at, ${NEXT_QUEUE_POS}, @at, @operatorId, @counterCode, @deviceId, @at)
+       RETURNING *`,
     ),
     event: db.prepare<[string, string, TicketStatus | null, TicketStatus, string, string, string]>(
       'INSERT INTO ticket_event (ticket_id, action, from_status, to_status, at, operator_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -226,9 +227,9 @@ export function nextTokenSeq(db: Db, day: string, lane: LaneName): number {
   return statements(db).nextTokenSeq.get(day, lane)!.last_seq;
 }
 
-/** Inserts a waiting ticket at the end of its day's queue. */
-export function insertTicketRow(db: Db, t: NewTicketRow): void {
-  statements(db).insert.run(t);
+/** Inserts a waiting ticket at the end of its day's queue; the row as stored. */
+export function insertTicketRow(db: Db, t: NewTicketRow): TicketRow {
+  return statements(db).insert.get(t)!;
 }
 
 export function recordEvent(

@@ -2,6 +2,7 @@ import * as m001 from './001-initial';
 import * as m002 from './002-print-jobs';
 import * as m003 from './003-sync';
 import * as m004 from './004-dismissed';
+import * as m005 from './005-walk-in-lookups';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'print-jobs', sql: m002.sql },
   { version: 3, name: 'sync', sql: m003.sql },
   { version: 4, name: 'dismissed', sql: m004.sql },
+  { version: 5, name: 'walk-in-lookups', sql: m005.sql },
 ];
