@@ -143,7 +143,12 @@ describe('push: exactly once', () => {
     expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
     expect(again.results[1]).toMatchObject({ flags: ['possible_duplicate'], duplicateOf: [first.recordId.toLowerCase()] });
     // the same events under new seqs (a counter restored from a backup): duplicates, logged as such
-    const renumbered = await pushOk(batch(device, [{ ...called, seq: 5 }, { ...served, seq: 6 }]));
+    const renumbered = await pushOk(
+      batch(device, [
+        { ...called, seq: 5 },
+        { ...served, seq: 6 },
+      ]),
+    );
     expect(renumbered.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
     expect(renumbered.lastAppliedSeq).toBe(6);
     const resend = await pushOk(batch(device, [{ ...called, seq: 5 }]));
@@ -182,7 +187,13 @@ describe('push: exactly once', () => {
       const ok = await push(faulty, batch(device, [record, event]));
       expect(ok.status).toBe(200);
       faulty.faults!.configure(faultConfigSchema.parse({ rejectRecordIds: [record.recordId, ticket] }));
-      const res = await push(faulty, batch(device, [{ ...record, seq: 3 }, { ...event, seq: 4 }]));
+      const res = await push(
+        faulty,
+        batch(device, [
+          { ...record, seq: 3 },
+          { ...event, seq: 4 },
+        ]),
+      );
       expect(res.status).toBe(200);
       expect(pushResponseSchema.parse(res.body).results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
       // something new for a refused record is refused
