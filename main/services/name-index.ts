@@ -18,6 +18,8 @@ export function hasThreeLetters(word: string): boolean {
   return word.length >= 6 || (word.length >= 3 && [...word].length >= 3);
 }
 
+const encoder = new TextEncoder();
+
 /**
  * Strings kept as UTF-8 in one growing buffer rather than as 100,000 string objects: the
  * garbage collector then has little to copy or mark while an index is built and held.
@@ -39,7 +41,7 @@ class TextColumn {
       bigger.set(this.ends);
       this.ends = bigger;
     }
-    this.used += this.bytes.write(s, this.used, 'utf8');
+    this.used += encoder.encodeInto(s, this.bytes.subarray(this.used)).written;
     this.ends[this.count++] = this.used;
   }
 
@@ -64,7 +66,7 @@ export class NameIndex {
   constructor(
     readonly importId: number,
     /** what the roster looked like when the build began (see search.ts) */
-    readonly stamp: string,
+    public stamp: string,
   ) {}
 
   add(rowid: number, name: string, nameNorm: string): void {

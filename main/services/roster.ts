@@ -22,11 +22,12 @@ import {
   oldestDayKept,
   removeImports,
   bulkImmediate,
+  checkpointLessOften,
   stagingImportIds,
   unwantedImports,
 } from '../store/roster';
 import type { ServiceContext } from './context';
-import { refreshSearch } from './search';
+import { nameIndexOfImport } from './search';
 
 /** Today's roster, or else the newest one held (then `stale`: it cannot verify today's registrants). */
 export function rosterInfo(db: Db, today: string): RosterInfo | null {
@@ -317,11 +318,18 @@ export async function importRoster(
     importedAt: at,
     importedBy: ctx.operatorId,
   });
+  // today's roster: its name index for the search is filled as the rows are staged
+  const names = parsed.day === today ? nameIndexOfImport(db, importId) : null;
   try {
-    for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
-      const chunk = parsed.entries.slice(i, i + STAGE_CHUNK);
-      bulkImmediate(db, () => insertRosterEntries(db, importId, chunk));
-      await yieldToEventLoop();
+    const restore = checkpointLessOften(db);
+    try {
+      for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
+        const chunk = parsed.entries.slice(i, i + STAGE_CHUNK);
+        bulkImmediate(db, () => insertRosterEntries(db, importId, chunk, names?.add));
+        await yieldToEventLoop();
+      }
+    } finally {
+      restore();
     }
     db.transaction(() => {
       activateImport(db, importId, parsed.day, parsed.entries.length);
@@ -336,10 +344,8 @@ export async function importRoster(
     await removeImports(db, [importId]);
     throw e;
   }
-  // today's roster: its name index is built in slices while the replaced roster is removed
-  const indexed = parsed.day === today ? refreshSearch(db, today) : Promise.resolve();
+  names?.finish(today);
   await removeImports(db, unwantedImports(db, today));
-  await indexed;
   return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
 }
 

@@ -297,6 +297,29 @@ export function refreshSearch(db: Db, today: string): Promise<void> {
   return done;
 }
 
+/**
+ * The name index of an import being staged, filled from the rows as they are added (no need
+ * to read them back): `finish` puts it in use once the import is today's roster.
+ */
+export function nameIndexOfImport(
+  db: Db,
+  importId: number,
+): { add: (rowid: number, name: string, nameNorm: string) => void; finish: (today: string) => void } {
+  // read before the rows are added: a change committed meanwhile shows as a newer stamp
+  const version = dataVersion(db);
+  const index = new NameIndex(importId, '');
+  return {
+    add: (rowid, name, nameNorm) => index.add(rowid, name, nameNorm),
+    finish(today) {
+      const imp = activeRosterImport(db, today);
+      if (imp?.id !== importId) return;
+      index.stamp = stampOf(db, imp);
+      if (building.get(db)?.importId === importId) building.delete(db);
+      install(db, index, version, today);
+    },
+  };
+}
+
 /** Today's roster changed (pulled from the portal): rebuilds the name index in the background. */
 export function refreshSearchSoon(db: Db, today: string): void {
   void refreshSearch(db, today);
