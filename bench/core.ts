@@ -16,8 +16,8 @@ const SEARCH_SAMPLES = 4000;
 const REGISTRATION_SAMPLES = 1500;
 const WARMUP = 200;
 
-/** Targets from the counter's requirements. */
-const TARGET = { importSeconds: 3, searchP99Ms: 5, registrationP99Ms: 5 };
+/** The counter's limits (issue 8): search p99 for every kind of query, import, registration p99. */
+const TARGET = { importSeconds: 1.5, searchP99Ms: 2, registrationP99Ms: 2 };
 
 /**
  * The counter with the 100k roster, made by the import benchmark's last run and shared by the
@@ -186,7 +186,7 @@ const search: Benchmark = {
     const metrics = latencyMetrics('search', times, TARGET.searchP99Ms);
     for (const [kind] of MIX) {
       const ts = byKind.get(kind)!;
-      const perKind = latencyMetrics(`search_${kind}`, ts);
+      const perKind = latencyMetrics(`search_${kind}`, ts, TARGET.searchP99Ms);
       const none = empty.get(kind) ?? 0;
       for (const m of perKind) m.note = `${m.note}; ${none} of ${ts.length} found nothing`;
       metrics.push(...perKind);
