@@ -36,7 +36,7 @@ import {
   TICKET_STATUSES,
 } from './domain';
 import type { Result } from './result';
-import type { PrintJobView, SyncStatusView } from './domain';
+import type { PrintJobView, SyncStatusView, UploadState } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 
 export type Access = 'public' | 'operator' | 'supervisor';
@@ -294,7 +294,12 @@ export type CounterEvent =
   /** the sync status changed (upload, failure, retry planned, roster pulled) */
   | { type: 'status'; sync: SyncStatusView }
   /** a print job moved on (queued, printing, printed, failed) */
-  | { type: 'print'; job: PrintJobView };
+  | { type: 'print'; job: PrintJobView }
+  /**
+   * the upload state of these tickets changed (the portal acknowledged or refused their
+   * records): what the queue's upload marks need, without reading the queue again
+   */
+  | { type: 'uploads'; uploads: Record<string, UploadState> };
 
 /** `window.counter`: the only door from the page to the counter. */
 export type CounterApi = {

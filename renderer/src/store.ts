@@ -237,6 +237,9 @@ export const createCounterStore = () =>
         if (event.type === 'changed') {
           changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
           void refreshAfter(event.method);
+        } else if (event.type === 'uploads') {
+          // only the marks that moved: each mark reads its own ticket's state
+          set((s) => (s.queue ? { queue: { ...s.queue, uploads: { ...s.queue.uploads, ...event.uploads } } } : {}));
         } else if (event.type === 'status') {
           setSync(event.sync);
         } else if (event.type === 'print') {

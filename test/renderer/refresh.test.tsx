@@ -9,7 +9,7 @@ import type { OperatorView } from '../../common/domain';
 import { useCounterQuery } from '../../renderer/src/query';
 import { coalesced } from '../../renderer/src/refresh';
 import { useCounter } from '../../renderer/src/store';
-import { APP_STATE, installFakeCounter, ok, queueView, syncStatus } from './fake-counter';
+import { APP_STATE, installFakeCounter, ok, queueView, syncStatus, ticket } from './fake-counter';
 import { useRendererTestSetup } from './setup';
 
 useRendererTestSetup();
@@ -121,5 +121,19 @@ describe('the store reads only what an event can have changed', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(counter.getQueue).toHaveBeenCalledTimes(1);
     off();
+  });
+
+  it('an uploads event moves the upload marks it names without reading the queue', async () => {
+    const a = ticket();
+    const b = ticket({ lane: 'walkin', source: 'walkin' });
+    const base = queueView({ waiting: { priority: [a], walkin: [b] }, uploads: { [a.id]: 'waiting', [b.id]: 'waiting' } });
+    const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(base) });
+    await act(() => useCounter.getState().refreshQueue());
+    const reads = counter.getQueue.mock.calls.length;
+    act(() => useCounter.getState().handleEvent({ type: 'uploads', uploads: { [a.id]: 'uploaded' } }));
+    expect(useCounter.getState().queue?.uploads).toEqual({ [a.id]: 'uploaded', [b.id]: 'waiting' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counter.getQueue.mock.calls.length).toBe(reads);
+    expect(counter.getAppState).not.toHaveBeenCalled();
   });
 });
