@@ -202,7 +202,7 @@ export class SyncEngine implements SyncContext {
     const done = new AbortController();
     const firstAt = this.clock.now() + this.tuning.probeEveryMs;
     const racing = async () => {
-      while (!done.signal.aborted && !this.stopped) {
+      while (!done.signal.aborted && !this.stopped && this.policy.racing) {
         await sleep(this.clock, Math.max(firstAt, this.policy.probeAllowedAt()) - this.clock.now(), done.signal);
         if (done.signal.aborted || this.stopped) return;
         const answered = await this.probe();

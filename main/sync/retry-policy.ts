@@ -17,6 +17,9 @@ import type { EngineTuning } from './messages';
 import { MAX_RETRY_AFTER_MS, type PortalFailureKind } from './portal-client';
 
 export type Route = 'push' | 'roster';
+
+/** Probes in a row without an answer before the portal counts as silent. */
+const SILENT_AFTER_PROBES = 2;
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface RetryPolicyOptions {
@@ -52,7 +55,10 @@ export class RetryPolicy {
   private quietUntil = 0;
   /** the last upload got no answer: probe the portal until one does */
   private hung = false;
-  private probeFailed = false;
+  /** probes in a row that got no answer: two say the portal is silent (one late answer on a busy machine does not) */
+  private probesUnanswered = 0;
+  /** a request was given up for a portal back: no other is, until one is answered */
+  private gaveUp = false;
   private nextProbeAt = 0;
 
   constructor(private readonly o: RetryPolicyOptions) {
@@ -107,6 +113,7 @@ export class RetryPolicy {
   /** A request got its answer: the circuit closes; an upload's backoff starts again. */
   answered(route: Route): void {
     this.consecutive = 0;
+    this.gaveUp = false;
     this.state = 'closed';
     this.trialOut = false;
     if (route === 'push') {
@@ -114,7 +121,7 @@ export class RetryPolicy {
       this.backoff.push = undefined;
       this.due.push = 0;
       this.hung = false;
-      this.probeFailed = false;
+      this.probesUnanswered = 0;
     }
   }
 
@@ -195,7 +202,7 @@ export class RetryPolicy {
   }
 
   /**
-   * A probe's outcome. An answer after a probe that got none means the portal is back: the
+   * A probe's outcome. An answer after probes that got none means the portal is back: the
    * circuit lets an upload through at once and the upload is due now (and a request still
    * out is to be ended and sent again). An answer from the start says nothing new: the portal
    * answers probes while its uploads hang, or is only slow, and the usual deadline, backoff
@@ -203,11 +210,11 @@ export class RetryPolicy {
    */
   probeEnded(answered: boolean): boolean {
     if (!answered) {
-      this.probeFailed = true;
+      this.probesUnanswered++;
       return false;
     }
-    const back = this.probeFailed;
-    this.probeFailed = false;
+    const back = this.probesUnanswered >= SILENT_AFTER_PROBES;
+    this.probesUnanswered = 0;
     if (back) {
       if (this.state === 'open') {
         this.state = 'half_open';
@@ -219,13 +226,23 @@ export class RetryPolicy {
   }
 
   /**
+   * May probes race a request out now? Not after one was given up, until a request is
+   * answered: a portal taken for back wrongly (a machine too busy to read its answers in
+   * time) costs at most one request sent twice.
+   */
+  get racing(): boolean {
+    return !this.gaveUp;
+  }
+
+  /**
    * A request out when the portal came back was given up (its connection may be dead: a
    * portal back from a hang does not answer what it took before): it goes again at once. Not
    * counted as a failure.
    */
   supersede(route: Route): void {
     this.released();
-    this.probeFailed = false;
+    this.probesUnanswered = 0;
+    this.gaveUp = true;
     this.due[route] = this.o.clock.now();
   }
 }

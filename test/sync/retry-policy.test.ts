@@ -157,12 +157,22 @@ describe('retry policy', () => {
     expect(p.dueAt('push')).toBe(30_000);
     await clock.advance(4000);
     expect(p.probeEnded(false)).toBe(false);
+    expect(p.probeEnded(false)).toBe(false);
     expect(p.admit()).toBe(false);
     await clock.advance(2000);
     expect(p.probeEnded(true)).toBe(true);
     expect(p.dueAt('push')).toBe(6000);
     expect(p.admit()).toBe(true);
     expect(p.admit()).toBe(false);
+  });
+
+  it('one probe without an answer is not silence (a busy machine can read an answer late)', () => {
+    const { p } = policy(() => 0.5);
+    expect(p.probeEnded(false)).toBe(false);
+    expect(p.probeEnded(true)).toBe(false);
+    expect(p.probeEnded(false)).toBe(false);
+    expect(p.probeEnded(false)).toBe(false);
+    expect(p.probeEnded(true)).toBe(true);
   });
 
   it('a probe that answers from the start changes nothing: a portal that answers probes while uploads hang keeps its backoff', async () => {
@@ -177,17 +187,22 @@ describe('retry policy', () => {
     expect(p.admit()).toBe(false);
   });
 
-  it('a request given up because the portal is back goes again at once, uncounted; the next answer is news no more', () => {
+  it('a request given up because the portal is back goes again at once, uncounted, and no other is given up until one is answered', () => {
     const { p } = policy(() => 0.5);
     p.requestFailed();
     p.retryAfterFailure('roster', timeout);
     expect(p.dueAt('roster')).toBe(500);
     expect(p.probeEnded(false)).toBe(false);
+    expect(p.racing).toBe(true);
     p.supersede('roster');
     expect(p.dueAt('roster')).toBe(0);
     expect(p.failuresOf('roster')).toBe(1);
     expect(p.circuit).toBe('closed');
     expect(p.probeEnded(true)).toBe(false);
+    // one request given up per episode: no more races until a request is answered
+    expect(p.racing).toBe(false);
+    p.answered('roster');
+    expect(p.racing).toBe(true);
   });
 });
 
