@@ -3,7 +3,6 @@ import { provisioningSchema } from '../../common/domain';
 import { DEMO_PORTAL, DEMO_PROVISIONING, DEMO_USERS } from '../../common/demo/counter';
 import { rosterCsv, rosterEntries } from '../../common/demo/people';
 
-
 /**
  * Sets up an empty data folder as the demo counter: provisioning, a supervisor, an operator
  * and today's roster of `rosterSize` people. Does nothing to a folder that is already set up.

@@ -69,3 +69,8 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
     }).immediate();
   }
 }
+
+/** Foreign keys checked at the commit of the current transaction, not at each statement (renumbering rows that point at each other). */
+export function deferForeignKeys(db: Db): void {
+  db.pragma('defer_foreign_keys = ON');
+}

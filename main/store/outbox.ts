@@ -250,7 +250,9 @@ export function outboxSeqHighWater(db: Db): { held: number; used: number } {
 
 /** Sequence numbers of the pending rows, in order. */
 export function pendingOutboxSeqs(db: Db): number[] {
-  return statements(db).pendingSeqs.all().map((r) => r.seq);
+  return statements(db)
+    .pendingSeqs.all()
+    .map((r) => r.seq);
 }
 
 /** Gives row `from` the number `to`, with the rows that point at it (corrections). Needs deferred foreign keys. */

@@ -107,7 +107,9 @@ interface ActionParams {
 
 const statements = preparedOnce((db) => {
   const action = (a: TicketAction) =>
-    db.prepare<ActionParams>(`UPDATE ticket SET ${['status = @to', 'updated_at = @at', ...ACTION_SETS[a]].join(', ')} WHERE id = @id`);
+    db.prepare<ActionParams>(
+      `UPDATE ticket SET ${['status = @to', 'updated_at = @at', ...ACTION_SETS[a]].join(', ')} WHERE id = @id`,
+    );
   return {
     byId: db.prepare<[string], TicketRow>('SELECT * FROM ticket WHERE id = ?'),
     ofWalkIn: db.prepare<[string], TicketRow>('SELECT * FROM ticket WHERE walkin_id = ?'),
@@ -251,17 +253,7 @@ export function applyTicketAction(db: Db, action: TicketAction, p: ActionParams)
 }
 
 export function insertVaccination(db: Db, v: NewVaccinationRow): void {
-  statements(db).vaccination.run(
-    v.id,
-    v.ticketId,
-    v.vaccine,
-    v.lotNumber,
-    v.dose,
-    v.at,
-    v.operatorId,
-    v.counterCode,
-    v.deviceId,
-  );
+  statements(db).vaccination.run(v.id, v.ticketId, v.vaccine, v.lotNumber, v.dose, v.at, v.operatorId, v.counterCode, v.deviceId);
 }
 
 /** A lane's waiting tickets of the day, in queue order. */
@@ -286,7 +278,9 @@ export function finishedCounts(db: Db, day: string): { served: number; noShow: n
 
 /** The day's tickets still waiting or called, by lane and number. */
 export function openTicketIds(db: Db, day: string): string[] {
-  return statements(db).open.all(day).map((r) => r.id);
+  return statements(db)
+    .open.all(day)
+    .map((r) => r.id);
 }
 
 /** Days from `from` up to (not including) `before` left with tickets waiting or called. */

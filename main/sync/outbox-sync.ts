@@ -6,7 +6,7 @@
  */
 import type { Mutation, PushResponse } from '../../common/sync-protocol';
 import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
-import type { Db } from '../store/database';
+import { deferForeignKeys, type Db } from '../store/database';
 import {
   acknowledgeOutboxRange,
   acknowledgeOutboxRow,
@@ -189,7 +189,7 @@ export const SEQUENCE_REUSED = 'sequence_reused';
 export function resequencePending(db: Db, portalLastApplied: number): number {
   return db
     .transaction(() => {
-      db.pragma('defer_foreign_keys = ON');
+      deferForeignKeys(db);
       const { held, used } = outboxSeqHighWater(db);
       let next = Math.max(portalLastApplied, held, used);
       const pending = pendingOutboxSeqs(db);
