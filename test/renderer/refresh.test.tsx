@@ -9,7 +9,7 @@ import type { OperatorView } from '../../common/domain';
 import { useCounterQuery } from '../../renderer/src/query';
 import { coalesced } from '../../renderer/src/refresh';
 import { useCounter } from '../../renderer/src/store';
-import { APP_STATE, installFakeCounter, ok, queueView, syncStatus, ticket } from './fake-counter';
+import { APP_STATE, installFakeCounter, ok, queueView, syncStatus, ticket, type FakeCounter } from './fake-counter';
 import { useRendererTestSetup } from './setup';
 
 useRendererTestSetup();
@@ -104,8 +104,7 @@ describe('the store reads only what an event can have changed', () => {
   });
 
   it('an action answered after its own changed event reads the queue once, not twice', async () => {
-    let counter: ReturnType<typeof installFakeCounter>;
-    counter = installFakeCounter({
+    const counter: FakeCounter = installFakeCounter({
       getAppState: () => ok(APP_STATE),
       getQueue: () => ok(queueView()),
       // main tells `changed` before it answers, as the dispatcher does

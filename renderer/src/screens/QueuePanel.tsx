@@ -11,6 +11,7 @@ import { CancelDialog } from './CancelDialog';
 import { ServeDialog } from './ServeDialog';
 
 const NOTICE_MS = 15_000;
+const NO_TICKETS: TicketView[] = [];
 
 function waitMinutes(queue: QueueAnswer, ticket: TicketView): number {
   const ms = Date.parse(queue.now) - Date.parse(ticket.queuedAt);
@@ -306,7 +307,7 @@ export function QueuePanel() {
     return () => clearTimeout(timer);
   }, [notice, clearQueueNotice]);
 
-  const called = queue?.called ?? [];
+  const called = queue?.called ?? NO_TICKETS;
   const next = queue?.next ?? null;
 
   // F4 anywhere; R, N, S on the focused called ticket (or the latest one) when not typing
