@@ -22,7 +22,6 @@ import {
   oldestDayKept,
   removeImports,
   bulkImmediate,
-  checkpointLessOften,
   stagingImportIds,
   unwantedImports,
 } from '../store/roster';
@@ -321,15 +320,10 @@ export async function importRoster(
   // today's roster: its name index for the search is filled as the rows are staged
   const names = parsed.day === today ? nameIndexOfImport(db, importId) : null;
   try {
-    const restore = checkpointLessOften(db);
-    try {
-      for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
-        const chunk = parsed.entries.slice(i, i + STAGE_CHUNK);
-        bulkImmediate(db, () => insertRosterEntries(db, importId, chunk, names?.add));
-        await yieldToEventLoop();
-      }
-    } finally {
-      restore();
+    for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
+      const chunk = parsed.entries.slice(i, i + STAGE_CHUNK);
+      bulkImmediate(db, () => insertRosterEntries(db, importId, chunk, names?.add));
+      await yieldToEventLoop();
     }
     db.transaction(() => {
       activateImport(db, importId, parsed.day, parsed.entries.length);

@@ -192,22 +192,6 @@ export function bulkImmediate<T>(db: Db, stage: () => T): T {
   }
 }
 
-/** WAL pages between checkpoints while a roster is staged (SQLite's default is 1,000). */
-const STAGING_CHECKPOINT_PAGES = 10_000;
-
-/**
- * While a roster is staged: checkpoint the write-ahead log every 10,000 pages rather than
- * every 1,000. Each staging commit rewrites most pages of the entry indexes; copied back less
- * often, each page is copied once for several commits. Returns the function that restores.
- */
-export function checkpointLessOften(db: Db): () => void {
-  const pages = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-  db.pragma(`wal_autocheckpoint = ${Math.max(pages, STAGING_CHECKPOINT_PAGES)}`);
-  return () => {
-    if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
-  };
-}
-
 // ---- entries ----
 
 /** Tells each booking added, with its rowid and normalized name. */

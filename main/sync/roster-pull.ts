@@ -22,7 +22,6 @@ import {
   saveRosterCursor,
   setImportRowCount,
   bulkImmediate,
-  checkpointLessOften,
   supersededImportIds,
   type RosterCursorRow,
 } from '../store/roster';
@@ -166,7 +165,6 @@ async function pullFull(
   };
   let changes = 0;
   const skips = new Skips();
-  const restore = checkpointLessOften(db);
   try {
     let cursor: string | null = null;
     for (let pages = 0; ; pages++) {
@@ -183,7 +181,6 @@ async function pullFull(
       cursor = page.cursor;
       if (!page.hasMore) break;
     }
-    restore();
     let kept: number | null = null;
     const count = db
       .transaction(() => {
@@ -207,7 +204,6 @@ async function pullFull(
     await removeImports(db, kept === null ? superseded : [importId], STAGE_ROWS);
     return { day, mode: 'full', changes, count, kept: kept !== null, ...skips };
   } catch (e) {
-    restore();
     await removeImports(db, [importId], STAGE_ROWS);
     throw e;
   }
