@@ -386,8 +386,18 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       await profiler.send('Profiler.start');
     }
     const started = performance.now();
+    // the same counter asked straight, not through the page: what the machine and the bridge cost under the same load
+    const direct: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       await round1(true);
+      for (const [method, request] of [
+        ['getAppState', {}],
+        ['getQueue', { waitingLimit: 50 }],
+      ] as const) {
+        const t0 = performance.now();
+        await bridge.rpc(method, request);
+        direct.push(performance.now() - t0);
+      }
       if (i % 10 === 9) ctx.progress(`ui_rush: ${i + 1} of ${ROUNDS} rounds`);
     }
     const seconds = (performance.now() - started) / 1000;
@@ -425,6 +435,13 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
         note: 'the renderer’s longest task while the actions ran (PerformanceObserver longtask)',
       },
     ];
+    const d = summarize(direct);
+    metrics.push({
+      metric: 'ui_rush_bridge_call_p50_ms',
+      value: round(d.p50, 1),
+      unit: 'ms',
+      note: `getAppState and getQueue sent straight to the bridge between the actions: ${d.n} calls, p99 ${d.p99.toFixed(1)} ms`,
+    });
     for (const a of ACTIONS) {
       metrics.push(...latencyMetrics(`ui_rush_${a}`, times[a]).map((m) => ({ ...m, value: round(m.value, 1) })));
     }

@@ -270,7 +270,13 @@ describe('needs attention', () => {
   });
 
   it("says why main refuses a dismissal, in the screen's language; a vaccination is not offered it", async () => {
-    const vaccination = attentionItem({ seq: 70, kind: 'vaccination.recorded', token: 'A-P030', correctable: 'none', walkIn: null });
+    const vaccination = attentionItem({
+      seq: 70,
+      kind: 'vaccination.recorded',
+      token: 'A-P030',
+      correctable: 'none',
+      walkIn: null,
+    });
     installFakeCounter({
       getAppState: () => ok(APP_STATE),
       listNeedsAttention: () => ok([CHECK_IN, vaccination]),
