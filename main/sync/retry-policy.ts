@@ -59,6 +59,8 @@ export class RetryPolicy {
   private probesUnanswered = 0;
   /** a request was given up for a portal back: no other is, until one is answered */
   private gaveUp = false;
+  /** the portal said it is busy (a 5xx, 429) since its last answer: slow is not hung */
+  private busy = false;
   private nextProbeAt = 0;
 
   constructor(private readonly o: RetryPolicyOptions) {
@@ -114,6 +116,7 @@ export class RetryPolicy {
   answered(route: Route): void {
     this.consecutive = 0;
     this.gaveUp = false;
+    this.busy = false;
     this.state = 'closed';
     this.trialOut = false;
     if (route === 'push') {
@@ -157,6 +160,7 @@ export class RetryPolicy {
     const now = this.o.clock.now();
     if (!refused) this.failures[route]++;
     if (route === 'push' && !refused) this.hung = gotNoAnswer(failure.kind);
+    if (failure.kind === 'unavailable' && !refused) this.busy = true;
     const b = this.backoff[route];
     const next = b ? b.next(undefined) : this.backoffFactory.next();
     this.backoff[route] = next;
@@ -228,10 +232,11 @@ export class RetryPolicy {
   /**
    * May probes race a request out now? Not after one was given up, until a request is
    * answered: a portal taken for back wrongly (a machine too busy to read its answers in
-   * time) costs at most one request sent twice.
+   * time) costs at most one request sent twice. Nor while the portal says it is busy: its
+   * requests are slow, not hung, and probes would only add to its load.
    */
   get racing(): boolean {
-    return !this.gaveUp;
+    return !this.gaveUp && !this.busy;
   }
 
   /**

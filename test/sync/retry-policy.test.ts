@@ -175,6 +175,20 @@ describe('retry policy', () => {
     expect(p.probeEnded(true)).toBe(true);
   });
 
+  it('no probes race requests while the portal says it is busy, until it answers', () => {
+    const { p } = policy(() => 0.5, { breakerThreshold: 100 });
+    expect(p.racing).toBe(true);
+    p.retryAfterFailure('push', { kind: 'unavailable', retryAfterMs: 1000 });
+    expect(p.racing).toBe(false);
+    p.retryAfterFailure('push', timeout);
+    expect(p.racing).toBe(false);
+    p.answered('push');
+    expect(p.racing).toBe(true);
+    // the open circuit's refusal says nothing about the portal
+    p.retryAfterFailure('push', unavailable, true);
+    expect(p.racing).toBe(true);
+  });
+
   it('a probe that answers from the start changes nothing: a portal that answers probes while uploads hang keeps its backoff', async () => {
     const { clock, p } = policy(() => 0.5);
     for (let i = 0; i < 3; i++) {
