@@ -302,9 +302,9 @@ export class CounterBackend {
       searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
       checkIn: (r) => this.autoPrint(checkIn(this.context(), r.refId)),
       checkInProvisional: (r) => this.autoPrint(checkInProvisional(this.context(), r)),
-      previewWalkIn: (r) => previewWalkIn(this.context(), r.form, submissionOf(r)),
+      previewWalkIn: (r) => previewWalkIn(this.context(), r.form, r.submissionId),
       registerWalkIn: (r) => this.autoPrint(registerWalkIn(this.context(), r)),
-      getQueue: () => queue.getQueue(this.context()),
+      getQueue: (r) => queue.getQueue(this.context(), r.waitingLimit),
       callNext: () => queue.callNext(this.context()),
       callTicket: (r) => queue.callTicket(this.context(), r.ticketId),
       recallTicket: (r) => queue.recallTicket(this.context(), r.ticketId),
@@ -344,12 +344,4 @@ function ensureDeviceId(db: Db): string {
   const id = uuidv7();
   setMeta(db, 'device_id', id);
   return id;
-}
-
-/**
- * The walk-in form's submission ID when the page sends it with a preview (the form sent again
- * after its answer was lost): the preview then names the ticket it already made.
- */
-function submissionOf(request: object): string | undefined {
-  return 'submissionId' in request && typeof request.submissionId === 'string' ? request.submissionId : undefined;
 }

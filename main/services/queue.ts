@@ -15,6 +15,7 @@ import {
   openTicketIds,
   recentlyFinishedTickets,
   ticketUploadFlags,
+  waitingCounts,
   waitingTickets,
   type TicketRow,
 } from '../store/tickets';
@@ -36,9 +37,13 @@ function priorityCallsWhileWalkInWaited(
   return callsOfLaneSince(ctx.db, day, 'priority', since);
 }
 
-function decide(ctx: Pick<ServiceContext, 'db' | 'config'>, day: string, now: Date) {
-  const priority = waitingTickets(ctx.db, day, 'priority');
-  const walkin = waitingTickets(ctx.db, day, 'walkin');
+/**
+ * Who is next, with the waiting tickets read for it: the policy looks at each lane's head
+ * only, so `limit` (at least 1) bounds what is read; without it, every waiting ticket.
+ */
+function decide(ctx: Pick<ServiceContext, 'db' | 'config'>, day: string, now: Date, limit?: number) {
+  const priority = waitingTickets(ctx.db, day, 'priority', limit);
+  const walkin = waitingTickets(ctx.db, day, 'walkin', limit);
   const decision = decideNext(
     { priority: priority.map(toWaiting), walkin: walkin.map(toWaiting) },
     { priorityCallsWhileWalkInWaited: priorityCallsWhileWalkInWaited(ctx, day, walkin[0]) },
@@ -48,11 +53,18 @@ function decide(ctx: Pick<ServiceContext, 'db' | 'config'>, day: string, now: Da
   return { priority, walkin, decision };
 }
 
-export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): QueueView {
+/**
+ * The day's queue as the page shows it. With `waitingLimit`, each lane lists only its first
+ * tickets (the page draws the head of a long lane) and `waitingCount` says how many wait.
+ */
+export function getQueue(
+  ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>,
+  waitingLimit?: number,
+): QueueView & { waitingCount: { priority: number; walkin: number } } {
   const { db, config } = ctx;
   const now = ctx.clock();
   const day = centreDay(now, config.centre.timeZone);
-  const { priority, walkin, decision } = decide(ctx, day, now);
+  const { priority, walkin, decision } = decide(ctx, day, now, waitingLimit);
   const called = calledTickets(db, day);
   const recent = recentlyFinishedTickets(db, day, RECENT);
   const waitMinutes = (rows: TicketRow[]) =>
@@ -73,6 +85,7 @@ export function getQueue(ctx: Pick<ServiceContext, 'db' | 'config' | 'clock'>): 
     policy: config.queuePolicy,
     now: now.toISOString(),
     uploads: uploadStates(db, listed),
+    waitingCount: waitingLimit === undefined ? { priority: priority.length, walkin: walkin.length } : waitingCounts(db, day),
   };
 }
 
@@ -100,7 +113,7 @@ export function callNext(ctx: ServiceContext): TicketView {
     .transaction(() => {
       const now = ctx.clock();
       const day = centreDay(now, ctx.config.centre.timeZone);
-      const { decision } = decide(ctx, day, now);
+      const { decision } = decide(ctx, day, now, 1);
       if (!decision) throw new DomainError('NOT_FOUND', 'nobody is waiting', { details: { queueEmpty: true } });
       return toTicketView(transition(ctx, decision.ticketId, 'call', { reason: decision.reason }));
     })

@@ -152,8 +152,11 @@ const statements = preparedOnce((db) => {
       `INSERT INTO vaccination (id, ticket_id, vaccine, lot_number, dose, vaccinated_at, vaccinated_by, counter_code, device_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    waiting: db.prepare<[string, LaneName], TicketRow>(
-      "SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queue_pos",
+    waiting: db.prepare<[string, LaneName, number], TicketRow>(
+      "SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queue_pos LIMIT ?",
+    ),
+    waitingCounts: db.prepare<[string], { lane: LaneName; n: number }>(
+      "SELECT lane, count(*) AS n FROM ticket WHERE day = ? AND status = 'waiting' GROUP BY lane",
     ),
     called: db.prepare<[string], TicketRow>("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC"),
     recent: db.prepare<[string, number], TicketRow>(
@@ -256,9 +259,17 @@ export function insertVaccination(db: Db, v: NewVaccinationRow): void {
   statements(db).vaccination.run(v.id, v.ticketId, v.vaccine, v.lotNumber, v.dose, v.at, v.operatorId, v.counterCode, v.deviceId);
 }
 
-/** A lane's waiting tickets of the day, in queue order. */
-export function waitingTickets(db: Db, day: string, lane: LaneName): TicketRow[] {
-  return statements(db).waiting.all(day, lane);
+/** A lane's waiting tickets of the day, in queue order: the first `limit`, or all. */
+export function waitingTickets(db: Db, day: string, lane: LaneName, limit?: number): TicketRow[] {
+  // a negative LIMIT is no limit
+  return statements(db).waiting.all(day, lane, limit ?? -1);
+}
+
+/** How many wait in each lane that day. */
+export function waitingCounts(db: Db, day: string): Record<LaneName, number> {
+  const out: Record<LaneName, number> = { priority: 0, walkin: 0 };
+  for (const r of statements(db).waitingCounts.all(day)) out[r.lane] = r.n;
+  return out;
 }
 
 /** The day's called tickets, last called first. */

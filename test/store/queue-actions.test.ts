@@ -67,6 +67,23 @@ describe('queue actions', () => {
     expect((await c.ok('callNext', {})).id).toBe(q.next!.ticketId);
   });
 
+  it('with a waiting limit, each lane lists its first tickets and counts them all; next and the oldest wait are unchanged', async () => {
+    c = await setupCounter({ roster });
+    const w = [await walkIn(), await walkIn(), await walkIn()];
+    const p = [await priority(1), await priority(2)];
+    c.clock.advance(10 * MIN);
+    const all = await c.ok('getQueue', {});
+    const head = await c.ok('getQueue', { waitingLimit: 1 });
+    expect(head.waiting.priority.map((t) => t.id)).toEqual([p[0]!.id]);
+    expect(head.waiting.walkin.map((t) => t.id)).toEqual([w[0]!.id]);
+    expect(head.waitingCount).toEqual({ priority: 2, walkin: 3 });
+    expect(all.waitingCount).toEqual({ priority: 2, walkin: 3 });
+    expect(all.waiting.walkin.map((t) => t.id)).toEqual(w.map((t) => t.id));
+    expect(head.next).toEqual(all.next);
+    expect(head.oldestWaitMinutes).toEqual(all.oldestWaitMinutes);
+    expect(Object.keys(head.uploads).sort()).toEqual([p[0]!.id, w[0]!.id].sort());
+  });
+
   it('call specific: any waiting ticket can be called out of turn', async () => {
     c = await setupCounter({ roster });
     await priority(1);

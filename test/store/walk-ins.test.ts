@@ -235,7 +235,8 @@ describe('walk-in registration', () => {
         acknowledgedDuplicates: [],
       });
       const before = storeSnapshot(c);
-      const preview = previewWalkIn(c.backend.context(), resent(), SUBMISSION(1));
+      // what the page asks before registering again: the preview, with the form's submission
+      const preview = await c.ok('previewWalkIn', { form: walkInForm(1), submissionId: SUBMISSION(1) });
       expect(preview.duplicates).toEqual([]);
       expect(preview.alreadyRegistered).toEqual({
         walkInId: walkinIdOf(saved.id),
