@@ -29,12 +29,8 @@ export interface SyncUpdate {
 export interface SyncHostOptions extends SyncWorkerFile {
   setup: WorkerSetup;
   log: Logger;
-  /** the throttled view: what the wiring passes on to the renderer */
-  onUpdate?: (update: SyncUpdate) => void;
-  /** each status the worker reports, unthrottled */
-  onStatus?: (status: EngineStatus) => void;
-  /** each time the worker changed the outbox, unthrottled */
-  onOutboxChanged?: () => void;
+  /** what the worker said, at most every 100 ms: what the wiring passes on to the renderer */
+  onUpdate: (update: SyncUpdate) => void;
   onRosterChanged: (day: string) => void;
   /** the most often `onUpdate` is called (100 ms) */
   updateEveryMs?: number;
@@ -151,7 +147,6 @@ export class SyncHost {
         this.statusChanged(m.status);
         break;
       case 'outbox':
-        this.o.onOutboxChanged?.();
         this.outboxChanged = true;
         // the last record reaching the portal is told at once ("all uploaded")
         if (m.allUploaded) this.flushUpdate();
@@ -169,7 +164,6 @@ export class SyncHost {
   }
 
   private statusChanged(status: EngineStatus): void {
-    this.o.onStatus?.(status);
     // a change of state or of the reason for failing is told at once; the rest (uploading
     // on and off, times) at most every 100 ms
     const now = { state: status.state, error: status.lastError?.message ?? null };
@@ -180,14 +174,14 @@ export class SyncHost {
   }
 
   private updateSoon(): void {
-    if (!this.o.onUpdate || this.updateTimer || this.stopping) return;
+    if (this.updateTimer || this.stopping) return;
     this.updateTimer = this.clock.schedule(this.o.updateEveryMs ?? UPDATE_EVERY_MS, () => this.flushUpdate());
   }
 
   private flushUpdate(): void {
     this.updateTimer?.();
     this.updateTimer = null;
-    if (!this.o.onUpdate || this.stopping) return;
+    if (this.stopping) return;
     const outboxChanged = this.outboxChanged;
     this.outboxChanged = false;
     this.o.onUpdate({ status: this.last, outboxChanged });
