@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { PHOTO_ID_TYPES, normalizePhotoId, photoIdError } from './rules/photo-id';
 import { mobileError, normalizeMobile } from './rules/mobile';
 import { isIsoDay, isValidTimeZone } from './rules/centre-day';
+import { devicePathError, printerHostError } from './rules/printer-target';
+import { portalUrlError } from './rules/portal-url';
 
 export const LANES = ['priority', 'walkin'] as const;
 export const TICKET_STATUSES = ['waiting', 'called', 'served', 'no_show', 'cancelled'] as const;
@@ -194,9 +196,29 @@ export const printerTargetSchema = z.discriminatedUnion('kind', [
         .max(253, 'too_long')
         .regex(/^[A-Za-z0-9.\-:]+$/, 'printer_host_format'),
       port: wholeNumber('port_range', 1, () => 65535).default(9100),
+      /**
+       * A supervisor confirmed a printer outside this PC and the local network (the slips cross
+       * other networks). Without it, only loopback, private and link-local addresses are used.
+       */
+      allowPublicHost: z.boolean().optional(),
+    })
+    .strict()
+    .superRefine((t, ctx) => {
+      const problem = printerHostError(t.host, t.allowPublicHost === true);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['host'], message: problem });
+    }),
+  z
+    .object({
+      kind: z.literal('escpos-device'),
+      /** `/dev/usb/lp*`, `/dev/tty*`, `COMn`, `\\.\COMn` or `\\localhost\<share>`: never a file or another host's share */
+      path: z
+        .string()
+        .trim()
+        .min(1, 'required')
+        .max(260, 'too_long')
+        .refine((p) => p.length === 0 || p.length > 260 || devicePathError(p) === null, 'printer_device_path'),
     })
     .strict(),
-  z.object({ kind: z.literal('escpos-device'), path: z.string().trim().min(1, 'required').max(260, 'too_long') }).strict(),
   z
     .object({
       kind: z.literal('escpos-cups'),
@@ -313,7 +335,13 @@ export const provisioningSchema = z.object({
     })
     .default({ maxPinAttempts: 5, lockMinutes: 5 }),
   printing: printingSettingsSchema.default(printingSettingsSchema.parse({})),
-  portal: z.object({ url: z.url(), deviceToken: z.string().min(16).max(200) }).optional(),
+  /** https, or http to this PC only: the device token and full ID numbers travel to this address */
+  portal: z
+    .object({
+      url: z.url().refine((u) => portalUrlError(u) === null, 'portal_url_https'),
+      deviceToken: z.string().min(16).max(200),
+    })
+    .optional(),
   sync: syncSettingsSchema.default(syncSettingsSchema.parse({})),
 });
 export type Provisioning = z.output<typeof provisioningSchema>;

@@ -54,6 +54,7 @@ export interface SlipRaster {
 /** Why a print failed, in words the counter can act on; `code` is translated in the renderer. */
 export type PrintErrorCode =
   | 'printer_not_configured'
+  | 'printer_not_allowed' // a device path or network address the counter may not send slips to
   | 'printer_unreachable' // refused, no route, unknown host, no such device or queue
   | 'printer_timeout' // accepted, then did not answer or take the job in time
   | 'printer_disconnected' // closed the connection mid-job

@@ -1,13 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PrintError, type PrintErrorCode } from '../../main/printing/types';
 import { StatusReplyReader, isStatusReply, parsePaperStatus, parsePrinterStatus } from '../../main/printing/escpos-status';
-import { cupsTransport, deviceTransport, tcpTransport, transportFor, type TransportTimers } from '../../main/printing/transports';
+import {
+  cupsTransport,
+  deviceTransport,
+  tcpTransport,
+  transportFor,
+  type DeviceAccess,
+  type TransportTimers,
+} from '../../main/printing/transports';
 import { CLOSE_GRACE_MS } from '../../main/printing/transports/tcp';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
 import { ManualTimers, settle, tracked, until } from './manual-timers';
@@ -389,6 +396,29 @@ describe('tcp transport against scripted replies', () => {
   });
 });
 
+/**
+ * The file system with printer paths standing for files of the test's own: `devices` maps a
+ * printer path (`/dev/usb/lp0`) to the file that plays it. A FIFO plays the printer's character
+ * device (it blocks a writer as a stuck printer does); a regular file stays a regular file.
+ */
+function standIns(devices: Record<string, string>): DeviceAccess {
+  const actual = (p: string) => devices[p] ?? p;
+  return {
+    platform: 'linux',
+    async lstat(p) {
+      const entry = await lstat(actual(p));
+      return {
+        isCharacterDevice: () => entry.isCharacterDevice() || entry.isFIFO(),
+        isSymbolicLink: () => entry.isSymbolicLink(),
+        isFile: () => entry.isFile(),
+        isDirectory: () => entry.isDirectory(),
+      };
+    },
+    realpath: (p) => realpath(actual(p)),
+    open: (p, flags) => open(actual(p), flags),
+  };
+}
+
 describe.skipIf(process.platform === 'win32')('device transport', () => {
   let dir: string;
   const job = fakeJob(40_000);
@@ -403,8 +433,8 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
     // a FIFO stands in for the printer's character device (a regular file is refused, below)
     const device = path.join(dir, 'lp0');
     execFileSync('mkfifo', [device]);
-    const transport = deviceTransport({ path: device });
-    expect(transport.describe).toBe(`device ${device}`);
+    const transport = deviceTransport({ path: '/dev/usb/lp0' }, { deviceAccess: standIns({ '/dev/usb/lp0': device }) });
+    expect(transport.describe).toBe('device /dev/usb/lp0');
     const reading = readFifo(device, () => undefined);
     await transport.send(job, { timeoutMs: 1500, statusCheck: true });
     expect(sameBytes(await reading, job)).toBe(true);
@@ -414,28 +444,49 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
     const notAPrinter = path.join(dir, 'counter.db');
     const content = Buffer.from('SQLite format 3\0 and every confirmed record');
     await writeFile(notAPrinter, content);
-    const error = await printError(deviceTransport({ path: notAPrinter }).send(job, { timeoutMs: 1500, statusCheck: false }));
+    const deviceAccess = standIns({ '/dev/usb/lp0': notAPrinter });
+    const error = await printError(
+      deviceTransport({ path: '/dev/usb/lp0' }, { deviceAccess }).send(job, { timeoutMs: 1500, statusCheck: false }),
+    );
     expect(error.code).toBe('printer_unreachable');
     expect(error.message).toContain('not a printer device');
+    expect(sameBytes(await readFile(notAPrinter), content)).toBe(true);
+
+    // nor into a file put in the device's place after it was checked: what was opened is checked too
+    const swapped: DeviceAccess = { ...deviceAccess, lstat: () => lstat('/dev/null') };
+    const late = await printError(
+      deviceTransport({ path: '/dev/usb/lp0' }, { deviceAccess: swapped }).send(job, { timeoutMs: 1500, statusCheck: false }),
+    );
+    expect(late.code).toBe('printer_unreachable');
+    expect(late.message).toContain('not a printer device');
     expect(sameBytes(await readFile(notAPrinter), content)).toBe(true);
   });
 
   it('fails clearly on a missing device, at once and without creating it', async () => {
     const timers = new ManualTimers();
+    const nowhere = standIns({ '/dev/usb/lp0': '/nonexistent/dir/lp0' });
     const error = await printError(
-      deviceTransport({ path: '/nonexistent/dir/lp0' }, { timers }).send(job, { timeoutMs: 1500, statusCheck: false }),
+      deviceTransport({ path: '/dev/usb/lp0' }, { timers, deviceAccess: nowhere }).send(job, {
+        timeoutMs: 1500,
+        statusCheck: false,
+      }),
     );
     expect(error.code).toBe('printer_unreachable');
-    expect(error.message).toContain('/nonexistent/dir/lp0');
+    expect(error.message).toContain('/dev/usb/lp0');
     expect(error.message).toContain('ENOENT');
     // without waiting for the deadline
     expect(timers.now).toBe(0);
     expect(timers.pending).toEqual([]);
 
     const missing = path.join(dir, 'lp9');
-    expect((await printError(deviceTransport({ path: missing }).send(job, { timeoutMs: 1500, statusCheck: false }))).code).toBe(
-      'printer_unreachable',
-    );
+    const deviceAccess = standIns({ '/dev/usb/lp9': missing });
+    expect(
+      (
+        await printError(
+          deviceTransport({ path: '/dev/usb/lp9' }, { deviceAccess }).send(job, { timeoutMs: 1500, statusCheck: false }),
+        )
+      ).code,
+    ).toBe('printer_unreachable');
     expect(existsSync(missing)).toBe(false);
   });
 
@@ -444,9 +495,14 @@ describe.skipIf(process.platform === 'win32')('device transport', () => {
     const fifo = path.join(dir, 'stuck');
     execFileSync('mkfifo', [fifo]);
     const timers = new ManualTimers();
-    const transport = deviceTransport({ path: fifo }, { timers });
+    const stuck = standIns({ '/dev/usb/lp1': fifo });
+    let opens = 0;
+    const deviceAccess: DeviceAccess = { ...stuck, open: (p, flags) => (opens++, stuck.open(p, flags)) };
+    const transport = deviceTransport({ path: '/dev/usb/lp1' }, { timers, deviceAccess });
 
     const first = tracked(printError(transport.send(job, { timeoutMs: 600, statusCheck: false })));
+    // the device was checked and its open is under way (and blocked) before the deadline passes
+    await until(() => opens === 1, 'the device to be opened');
     await timers.advance(599);
     expect(first.settled).toBe(false);
     await timers.advance(1);

@@ -4,13 +4,20 @@ import { deviceTransport, type DeviceTransportOptions } from './device';
 import { tcpTransport, type TcpTransportOptions } from './tcp';
 
 export { cupsTransport, isValidCupsQueueName, type CupsTarget, type CupsTransportOptions } from './cups';
-export { deviceTransport, type DeviceTarget, type DeviceTransportOptions } from './device';
+export {
+  deviceTransport,
+  fileSystemDeviceAccess,
+  type DeviceAccess,
+  type DeviceEntry,
+  type DeviceTarget,
+  type DeviceTransportOptions,
+} from './device';
 export { realTimers, type TransportTimers } from './timers';
-export { tcpTransport, type TcpTarget, type TcpTransportOptions, type TransportWarning } from './tcp';
+export { tcpTransport, type HostLookup, type TcpTarget, type TcpTransportOptions, type TransportWarning } from './tcp';
 
 /** Where raw ESC/POS bytes go, as configured for a counter. */
 export type RawPrinterTarget =
-  | { kind: 'escpos-tcp'; host: string; port: number }
+  | { kind: 'escpos-tcp'; host: string; port: number; allowPublicHost?: boolean | undefined }
   | { kind: 'escpos-device'; path: string }
   | { kind: 'escpos-cups'; queue: string };
 
@@ -19,7 +26,7 @@ export type TransportOptions = TcpTransportOptions & CupsTransportOptions & Devi
 export function transportFor(target: RawPrinterTarget, options: TransportOptions = {}): ByteTransport {
   switch (target.kind) {
     case 'escpos-tcp':
-      return tcpTransport({ host: target.host, port: target.port }, options);
+      return tcpTransport({ host: target.host, port: target.port, allowPublicHost: target.allowPublicHost }, options);
     case 'escpos-device':
       return deviceTransport({ path: target.path }, options);
     case 'escpos-cups':

@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import { isLocalNetworkAddress } from '../../../common/rules/printer-target';
 import { PrintError, type ByteTransport } from '../types';
 import {
   STATUS_REQUEST,
@@ -15,6 +17,11 @@ import { realTimers, type TransportTimers } from './timers';
  * Raw ESC/POS over TCP ("port 9100", "raw", "JetDirect"), the way network thermal printers take
  * jobs: connect, write the bytes, close.
  *
+ * Slips go to this PC and the local network only: the host is resolved first, every address it
+ * has must be a loopback, private or link-local one (see common/rules/printer-target.ts) unless
+ * a supervisor confirmed the printer (`allowPublicHost`), and the connection goes to the address
+ * checked, not to the name again (which could resolve elsewhere the second time).
+ *
  * With `statusCheck`, the printer is asked for its real-time status (DLE EOT 1 and 4) before the
  * job, so an offline printer or an empty roll is reported instead of swallowing the slip, and
  * asked again (DLE EOT 1) after the job: a printer that accepts the connection and then stops
@@ -30,7 +37,14 @@ import { realTimers, type TransportTimers } from './timers';
 export interface TcpTarget {
   host: string;
   port: number;
+  /** a supervisor confirmed this printer outside this PC and the local network */
+  allowPublicHost?: boolean | undefined;
 }
+
+/** Every address of a host name, as the system's resolver gives them. */
+export type HostLookup = (host: string) => Promise<Array<{ address: string }>>;
+
+const systemLookup: HostLookup = (host) => lookup(host, { all: true });
 
 /** Something worth logging that does not stop the print. */
 export interface TransportWarning {
@@ -42,6 +56,8 @@ export interface TcpTransportOptions {
   onWarning?: (warning: TransportWarning) => void;
   /** the job's deadline and the close grace run on these (the real timers by default) */
   timers?: TransportTimers;
+  /** resolves printer host names (the system's resolver by default) */
+  lookup?: HostLookup;
 }
 
 export function tcpTransport(target: TcpTarget, options: TcpTransportOptions = {}): ByteTransport {
@@ -136,7 +152,8 @@ class TcpJob {
     const timers = this.options.timers ?? realTimers;
     const cancelDeadline = timers.after(this.timeoutMs, () => this.onDeadline());
     try {
-      await this.race(this.connect());
+      const address = await this.race(this.checkedAddress());
+      await this.race(this.connect(address));
       this.socket.setNoDelay(true);
 
       this.phase = 'checking';
@@ -181,10 +198,36 @@ class TcpJob {
     }
   }
 
-  private connect(): Promise<void> {
+  /** The address to connect to, once every address of the host is one slips may go to. */
+  private async checkedAddress(): Promise<string> {
+    const { host, allowPublicHost } = this.target;
+    let addresses: string[];
+    if (net.isIP(host) !== 0) {
+      addresses = [host];
+    } else {
+      try {
+        addresses = (await (this.options.lookup ?? systemLookup)(host)).map((a) => a.address);
+      } catch (error) {
+        const code = errorCode(error);
+        throw this.error('printer_unreachable', `${CONNECT_ERRORS[code] ?? 'could not look up the printer host name'} (${code})`);
+      }
+    }
+    const first = addresses[0];
+    if (first === undefined) throw this.error('printer_unreachable', `${CONNECT_ERRORS.ENOTFOUND} (no address)`);
+    const outside = addresses.filter((a) => !isLocalNetworkAddress(a));
+    if (outside.length > 0 && allowPublicHost !== true) {
+      throw this.error(
+        'printer_not_allowed',
+        `${outside.join(', ')} is outside this PC and the local network: slips go there only when a supervisor confirms this printer`,
+      );
+    }
+    return first;
+  }
+
+  private connect(address: string): Promise<void> {
     return new Promise((resolve) => {
       this.socket.once('connect', () => resolve());
-      this.socket.connect({ host: this.target.host, port: this.target.port });
+      this.socket.connect({ host: address, port: this.target.port });
     });
   }
 
