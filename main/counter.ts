@@ -15,6 +15,7 @@ import { insertAudit } from './store/audit';
 import { getMeta, setMeta } from './store/meta';
 import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
+import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
 import * as queue from './services/queue';
 import { cleanRosters, importRoster, rosterInfo } from './services/roster';
@@ -60,6 +61,8 @@ export class CounterBackend {
   private signInChain: Promise<unknown> = Promise.resolve();
   private syncHost: SyncHost | null = null;
   private closed = false;
+  /** the highest outbox row the portal had answered when the page last heard of upload marks */
+  private settledUpTo = 0;
 
   private constructor(
     readonly db: Db,
@@ -123,6 +126,7 @@ export class CounterBackend {
   private startSync(): void {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
+    this.settledUpTo = settledOutboxHighWater(this.db);
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
       setup: {
@@ -139,7 +143,10 @@ export class CounterBackend {
         // the worker may still report while the counter closes
         if (this.closed) return;
         this.events.emit('event', { type: 'status', sync: this.syncStatus() });
-        if (outboxChanged) this.events.emit('event', { type: 'changed', method: 'syncNow' });
+        if (outboxChanged) {
+          this.emitUploads();
+          this.events.emit('event', { type: 'changed', method: 'syncNow' });
+        }
       },
       onRosterChanged: (day) => {
         if (this.closed) return;
@@ -149,6 +156,20 @@ export class CounterBackend {
       },
     });
     this.syncHost.start();
+  }
+
+  /** The upload marks that moved since the last look (the tickets whose rows the portal answered). */
+  private emitUploads(): void {
+    const { ticketIds, upTo } = ticketsSettledAfter(this.db, this.settledUpTo);
+    this.settledUpTo = upTo;
+    if (ticketIds.length > 0)
+      this.events.emit('event', {
+        type: 'uploads',
+        uploads: queue.uploadStates(
+          this.db,
+          ticketIds.map((id) => ({ id })),
+        ),
+      });
   }
 
   /** Whether the records have reached the portal: the outbox's counts with the worker's view of the portal. */

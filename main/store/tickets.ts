@@ -189,6 +189,14 @@ const statements = preparedOnce((db) => {
         WHERE t.id IN (SELECT value FROM json_each(?))
         GROUP BY t.id`,
     ),
+    settledAfter: db.prepare<[number, number], { id: string; seq: number }>(
+      `SELECT t.id AS id, o.seq AS seq FROM outbox o JOIN ticket t ON t.id = o.record_id OR t.walkin_id = o.record_id
+        WHERE (o.state = 'acknowledged' AND o.seq > ?) OR (o.state = 'rejected' AND o.seq > ?)`,
+    ),
+    settledHighWater: db.prepare<[], { seq: number | null }>(
+      `SELECT max(coalesce((SELECT max(seq) FROM outbox WHERE state = 'acknowledged'), 0),
+                  coalesce((SELECT max(seq) FROM outbox WHERE state = 'rejected'), 0)) AS seq`,
+    ),
     setNameDoseOfWalkIn: db.prepare<[string, number, string, string]>(
       'UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?',
     ),
@@ -312,6 +320,25 @@ export function callsOfLaneSince(db: Db, day: string, lane: LaneName, since: str
 /** Per ticket, whether its outbox rows (its record's and its events') need attention, wait, or were dismissed. */
 export function ticketUploadFlags(db: Db, ticketIds: readonly string[]): TicketUploadFlags[] {
   return statements(db).uploadFlags.all(JSON.stringify(ticketIds));
+}
+
+/**
+ * The tickets with outbox rows acknowledged or rejected after row `seq` (whose upload marks
+ * may have moved), and the highest such row: where the next look starts.
+ */
+export function ticketsSettledAfter(db: Db, seq: number): { ticketIds: string[]; upTo: number } {
+  const ids = new Set<string>();
+  let upTo = seq;
+  for (const r of statements(db).settledAfter.all(seq, seq)) {
+    ids.add(r.id);
+    if (r.seq > upTo) upTo = r.seq;
+  }
+  return { ticketIds: [...ids], upTo };
+}
+
+/** The highest outbox row acknowledged or rejected so far (0 when none). */
+export function settledOutboxHighWater(db: Db): number {
+  return statements(db).settledHighWater.get()?.seq ?? 0;
 }
 
 /** A corrected walk-in's name and dose on its ticket. */

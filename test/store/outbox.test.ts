@@ -8,6 +8,8 @@ import {
   ticketEventPayloadSchema,
   walkInPayloadSchema,
 } from '../../common/sync-protocol';
+import { acknowledgeOutboxRow, rejectOutboxRow } from '../../main/store/outbox';
+import { settledOutboxHighWater, ticketsSettledAfter } from '../../main/store/tickets';
 import { pushBody, type OutboxRow as BatchRow } from '../../main/sync/outbox-sync';
 import {
   breakOutbox,
@@ -143,6 +145,22 @@ describe('the outbox', () => {
     await c.ok('callTicket', { ticketId: p.id });
     c.backend.db.prepare("UPDATE outbox SET state = 'rejected', reject_code = 'x' WHERE kind = 'walkin.registered'").run();
     expect(await uploads()).toEqual({ [p.id]: 'waiting', [w.id]: 'attention' });
+  });
+
+  it('names the tickets whose rows the portal answered since a row, and where the next look starts', async () => {
+    const p = await c.ok('checkIn', { refId: 'REF000001' });
+    const w = await c.ok('registerWalkIn', { submissionId: SUBMISSION(3), form: walkInForm(3), acknowledgedDuplicates: [] });
+    const db = c.backend.db;
+    expect(settledOutboxHighWater(db)).toBe(0);
+    expect(ticketsSettledAfter(db, 0)).toEqual({ ticketIds: [], upTo: 0 });
+    const [first, second] = outboxRows(c);
+    acknowledgeOutboxRow(db, first!.seq, '2021-04-10T05:00:00.000Z', '[]', '[]');
+    expect(ticketsSettledAfter(db, 0)).toEqual({ ticketIds: [p.id], upTo: first!.seq });
+    // a walk-in's record is keyed by its walk-in ID: the mark that moves is its ticket's
+    rejectOutboxRow(db, second!.seq, '2021-04-10T05:00:00.000Z', 'x', 'refused');
+    expect(ticketsSettledAfter(db, first!.seq)).toEqual({ ticketIds: [w.id], upTo: second!.seq });
+    expect(ticketsSettledAfter(db, second!.seq)).toEqual({ ticketIds: [], upTo: second!.seq });
+    expect(settledOutboxHighWater(db)).toBe(second!.seq);
   });
 
   it('gets no row from refused or read-only calls', async () => {
