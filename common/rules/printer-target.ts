@@ -16,33 +16,29 @@ import ipaddr from 'ipaddr.js';
 /** The two families of device paths: the operating system a path can be opened on. */
 export type DevicePathFamily = 'posix' | 'win32';
 
-/** A serial port number as Windows names it: COM1 to COM256. */
-const COM_PORT = '(?:COM[1-9][0-9]{0,2})';
-
-const POSIX_DEVICE_PATHS = [
-  /^\/dev\/usb\/lp[0-9]{1,3}$/,
+/**
+ * The paths a printer can have, by the system they are opened on. Serial ports on Windows are
+ * COM1 to COM256, alone or in the device namespace (`\\.\COM3`); a share is one name (no
+ * separators or characters Windows refuses, at most 80 characters) on this PC.
+ */
+const DEVICE_PATHS: ReadonlyArray<readonly [DevicePathFamily, RegExp]> = [
+  ['posix', /^\/dev\/usb\/lp[0-9]{1,3}$/],
   // ttyUSB0, ttyS0, ttyACM0, macOS's tty.usbserial-1410; one name, no folder below /dev
-  /^\/dev\/tty[A-Za-z0-9._-]+$/,
-];
-
-const WIN32_DEVICE_PATHS = [
-  new RegExp(`^${COM_PORT}$`, 'i'),
-  new RegExp(`^\\\\\\\\\\.\\\\${COM_PORT}$`, 'i'),
-  // a share name: no separators or characters Windows refuses, at most 80 characters
-  /^\\\\localhost\\[^\\/:*?"<>|\p{Cc}]{1,80}$/iu,
+  ['posix', /^\/dev\/tty[A-Za-z0-9._-]+$/],
+  ['win32', /^COM[1-9][0-9]{0,2}$/i],
+  ['win32', /^\\\\\.\\COM[1-9][0-9]{0,2}$/i],
+  ['win32', /^\\\\localhost\\[^\\/:*?"<>|\p{Cc}]{1,80}$/iu],
 ];
 
 /** The family of an allowed device path, or null when the path is not one a printer can have. */
 export function devicePathFamily(path: string): DevicePathFamily | null {
   if (typeof path !== 'string' || path.includes('..')) return null;
-  if (POSIX_DEVICE_PATHS.some((p) => p.test(path))) return 'posix';
-  if (WIN32_DEVICE_PATHS.some((p) => p.test(path))) return 'win32';
-  return null;
+  return DEVICE_PATHS.find(([, pattern]) => pattern.test(path))?.[0] ?? null;
 }
 
 /** Whether the path names a serial port on Windows (`COM3`, `\\.\COM3`). */
 export function isWindowsComPort(path: string): boolean {
-  return WIN32_DEVICE_PATHS.slice(0, 2).some((p) => p.test(path));
+  return /^(?:\\\\\.\\)?COM[1-9][0-9]{0,2}$/i.test(path);
 }
 
 export function devicePathError(path: string): string | null {
