@@ -7,7 +7,7 @@ import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncSta
 import { DomainError } from '../common/result';
 import { centreDay } from '../common/rules/centre-day';
 import { createLogger, type Logger } from './logging/logger';
-import { openDatabase, type Db } from './store/database';
+import { checkpointPassive, openDatabase, setAutoCheckpointPages, type Db } from './store/database';
 import { checkIn, checkInProvisional } from './services/check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './services/context';
 import * as operators from './services/operators';
@@ -26,6 +26,16 @@ import type { EngineTuning } from './sync/messages';
 import { previewWalkIn, registerWalkIn } from './services/walk-ins';
 import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
+
+/**
+ * Each check-in or walk-in adds about 20 pages to the write-ahead log. SQLite copies the log
+ * back into the file in the commit that takes it past 1,000 pages, so one operator action in
+ * 40 or 50 waited for that copy and its fsync. The counter copies it back itself once nothing
+ * has changed for a moment; a commit does it only past this cap (16 MB).
+ */
+const WAL_CAP_PAGES = 4000;
+/** Quiet time after a change before the counter copies the write-ahead log back. */
+const CHECKPOINT_IDLE_MS = 500;
 
 export interface BackendOptions {
   /** folder holding counter.db and provisioning.json */
@@ -61,6 +71,7 @@ export class CounterBackend {
   private signInChain: Promise<unknown> = Promise.resolve();
   private syncHost: SyncHost | null = null;
   private closed = false;
+  private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
 
@@ -79,6 +90,7 @@ export class CounterBackend {
     this.events.on('event', (e) => {
       // (not for the sync worker's own news: acknowledgements and pulled rosters add no outbox rows)
       if (e.type === 'changed' && e.method !== 'syncNow' && e.method !== 'importRoster') this.syncHost?.nudge();
+      if (e.type === 'changed') this.checkpointWhenQuiet();
     });
     this.printQueue = new PrintQueue({
       db,
@@ -97,6 +109,7 @@ export class CounterBackend {
     const provisioningFile = join(options.dataDir, 'provisioning.json');
     const config = loadProvisioning(provisioningFile);
     const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
+    setAutoCheckpointPages(db, WAL_CAP_PAGES);
     const deviceId = ensureDeviceId(db);
     const clock = options.clock ?? (() => new Date());
     const today = config ? centreDay(clock(), config.centre.timeZone) : null;
@@ -111,10 +124,27 @@ export class CounterBackend {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.printQueue.stop();
     this.events.removeAllListeners();
     this.db.close();
     return this.syncHost?.stop() ?? Promise.resolve();
+  }
+
+  /** Copies the write-ahead log back into the file once no change has come for a moment (off the operator's actions). */
+  private checkpointWhenQuiet(): void {
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = null;
+      if (this.closed) return;
+      try {
+        checkpointPassive(this.db);
+      } catch (e) {
+        // a commit past the cap copies it back instead
+        this.log.warn({ err: e }, 'could not copy the write-ahead log back');
+      }
+    }, CHECKPOINT_IDLE_MS);
+    this.checkpointTimer.unref();
   }
 
   /** The sync worker's handle (tests kill it to prove nothing is lost). */

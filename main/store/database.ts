@@ -74,3 +74,13 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
 export function deferForeignKeys(db: Db): void {
   db.pragma('defer_foreign_keys = ON');
 }
+
+/** Lets the write-ahead log grow to `pages` before a commit copies it back into the file itself. */
+export function setAutoCheckpointPages(db: Db, pages: number): void {
+  db.pragma(`wal_autocheckpoint = ${Math.trunc(pages)}`);
+}
+
+/** Copies the write-ahead log back into the file as far as no reader still needs it; never waits for one. */
+export function checkpointPassive(db: Db): void {
+  db.pragma('wal_checkpoint(PASSIVE)');
+}
