@@ -72,6 +72,43 @@ describe('printer settings (supervisor)', () => {
     expect((await screen.findByTestId('action-message')).textContent).toBe('Printer settings saved.');
   });
 
+  it('a printer outside the local network needs the supervisor’s confirmation, which a new address drops', async () => {
+    const counter = install({ updatePrintingSettings: saving });
+    render(<PrinterSettings />);
+    change('host', '8.8.8.8');
+    fireEvent.click(screen.getByTestId('printer-save'));
+    const host = errorOf('host');
+    expect(host.dataset.code).toBe('printer_host_public');
+    expect(host.querySelector('[lang="en"]')?.textContent).toMatch(/outside this PC and the local network/);
+    expect(host.querySelector('[lang="hi"]')?.textContent).toMatch(/स्थानीय नेटवर्क/);
+    expect(counter.updatePrintingSettings).not.toHaveBeenCalled();
+
+    fireEvent.click(field('allowPublicHost'));
+    expect(screen.queryByTestId('error-host')).toBeNull();
+    fireEvent.click(screen.getByTestId('printer-save'));
+    await waitFor(() => expect(counter.updatePrintingSettings).toHaveBeenCalledTimes(1));
+    expect(counter.updatePrintingSettings).toHaveBeenLastCalledWith(
+      expect.objectContaining({ printer: { kind: 'escpos-tcp', host: '8.8.8.8', port: 9100, allowPublicHost: true } }),
+    );
+
+    // the confirmation was for that address: another one starts unconfirmed
+    change('host', '8.8.4.4');
+    expect(field('allowPublicHost').checked).toBe(false);
+  });
+
+  it('a device path that is not a printer’s is refused next to the field in English and Hindi', () => {
+    const counter = install();
+    render(<PrinterSettings />);
+    change('kind', 'escpos-device');
+    change('path', '\\\\fileserver\\share');
+    fireEvent.click(screen.getByTestId('printer-save'));
+    const path = errorOf('path');
+    expect(path.dataset.code).toBe('printer_device_path');
+    expect(path.querySelector('[lang="en"]')?.textContent).toMatch(/other computers’ shares are not allowed/);
+    expect(path.querySelector('[lang="hi"]')?.textContent).toMatch(/दूसरे कंप्यूटरों के शेयर/);
+    expect(counter.updatePrintingSettings).not.toHaveBeenCalled();
+  });
+
   it('shows the counter’s own field errors next to the fields', async () => {
     const counter = install({
       updatePrintingSettings: () => fail('VALIDATION', { fields: [{ field: 'printer.queue', code: 'cups_queue_format' }] }),

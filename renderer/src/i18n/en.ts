@@ -376,6 +376,8 @@ export const en = {
     timeoutSeconds: 'Give up on a slip after (seconds)',
     timeoutSecondsHint: '2-120',
     statusCheck: 'Ask the printer for its status (paper out, cover open) with every slip',
+    allowPublicHost:
+      'Confirmed: this printer is at this address outside the local network (slips with names will cross other networks).',
     save: 'Save printer settings',
     saved: 'Printer settings saved.',
     test: 'Print a test slip',
@@ -555,6 +557,8 @@ export const en = {
       printer_timeout: 'The printer did not finish in time: check that it is on and not jammed.',
       printer_disconnected: 'The printer’s connection dropped in the middle of the slip.',
       printer_offline: 'The printer says it is offline: check the cover and its error light.',
+      printer_not_allowed:
+        'The slip was not sent: the printer setting names a path or address slips may not go to (Printer tab, supervisor).',
       paper_out: 'The printer is out of paper.',
       driver_error: 'The computer’s print system refused the slip.',
       interrupted: 'The app closed before this slip printed.',
@@ -609,6 +613,11 @@ export const en = {
       paper_not_for_thermal: 'A thermal printer takes 80 mm or 58 mm rolls; choose one of those.',
       text_invalid: 'This text has characters that cannot be stored; retype it.',
       printer_host_format: 'Printer address: an IP address or host name (letters, digits, dots, dashes).',
+      printer_host_public:
+        'This address is outside this PC and the local network. Use the printer’s local address (e.g. 192.168.1.50), or tick the confirmation below if the printer really is there.',
+      printer_device_path:
+        'Use a printer’s device path: /dev/usb/lp0 or /dev/ttyUSB0 (Linux), COM3 or \\\\localhost\\<share name> (Windows). Files and other computers’ shares are not allowed.',
+      portal_url_https: 'The portal address must start with https:// (http:// only for a portal on this PC).',
       port_range: 'Port: a whole number from 1 to 65535.',
       cups_queue_format: 'Queue name: 1-127 letters, digits, _ - or . (no spaces).',
       printer_not_configured: 'Choose a printer first.',

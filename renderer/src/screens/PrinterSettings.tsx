@@ -26,6 +26,7 @@ const ORDER = [
   'deviceName',
   'host',
   'port',
+  'allowPublicHost',
   'path',
   'queue',
   'paper',
@@ -43,6 +44,8 @@ interface Values {
   deviceName: string;
   host: string;
   port: string;
+  /** the supervisor confirms a network printer outside this PC and the local network */
+  allowPublicHost: boolean;
   path: string;
   queue: string;
   paper: PrintingSettings['paper'];
@@ -63,6 +66,7 @@ function fromSettings(s: PrintingSettings | null | undefined): Values {
     deviceName: printer.kind === 'system' ? printer.deviceName : '',
     host: printer.kind === 'escpos-tcp' ? printer.host : '',
     port: printer.kind === 'escpos-tcp' ? String(printer.port) : '9100',
+    allowPublicHost: printer.kind === 'escpos-tcp' && printer.allowPublicHost === true,
     path: printer.kind === 'escpos-device' ? printer.path : '',
     queue: printer.kind === 'escpos-cups' ? printer.queue : '',
     paper: p.paper,
@@ -84,7 +88,7 @@ function printerOf(v: Values): Record<string, unknown> {
     case 'system':
       return { kind: 'system', deviceName: v.deviceName };
     case 'escpos-tcp':
-      return { kind: 'escpos-tcp', host: v.host, port: v.port };
+      return { kind: 'escpos-tcp', host: v.host, port: v.port, ...(v.allowPublicHost ? { allowPublicHost: true } : {}) };
     case 'escpos-device':
       return { kind: 'escpos-device', path: v.path };
     case 'escpos-cups':
@@ -135,11 +139,13 @@ export function PrinterSettings() {
   }, [settings]); // not on `dirty`: saving sets both, and the answer is already in the form
 
   const set = <K extends keyof Values>(f: K, v: Values[K]) => {
-    setValues((prev) => ({ ...prev, [f]: v }));
+    // a confirmation is for the address it was given with: a new address needs its own
+    setValues((prev) => ({ ...prev, [f]: v, ...(f === 'host' && v !== prev.host ? { allowPublicHost: false } : {}) }));
     setDirty(true);
     setSaved(false);
     if (problems[f]) setProblems((p) => ({ ...p, [f]: undefined }));
     if (f === 'kind' && problems.kind) setProblems((p) => ({ ...p, kind: undefined }));
+    if (f === 'allowPublicHost' && problems.host) setProblems((p) => ({ ...p, host: undefined }));
   };
 
   /** Checks and saves the form; true when the counter took it. */
@@ -243,7 +249,7 @@ export function PrinterSettings() {
     </Field>
   );
 
-  const check = (f: 'autoPrint' | 'statusCheck', label: string) => (
+  const check = (f: 'autoPrint' | 'statusCheck' | 'allowPublicHost', label: string) => (
     <div className="field field-check">
       <label>
         <input
@@ -302,6 +308,7 @@ export function PrinterSettings() {
             {text('port', t('printer.port'), t('printer.portHint'), true)}
           </div>
         ) : null}
+        {values.kind === 'escpos-tcp' ? check('allowPublicHost', t('printer.allowPublicHost')) : null}
         {values.kind === 'escpos-device' ? text('path', t('printer.path'), t('printer.pathHint')) : null}
         {values.kind === 'escpos-cups' ? text('queue', t('printer.queue'), t('printer.queueHint')) : null}
 
