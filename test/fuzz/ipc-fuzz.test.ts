@@ -490,7 +490,10 @@ describe('IPC fuzz: every method, hostile payloads', () => {
     }
   });
 
-  it.each(METHOD_NAMES.map((m) => [m]))('%s: random and hostile payloads', { timeout: 60_000 }, async (method) => {
+  // signOut's valid payloads sign out, and each is followed by a real sign-in (a PIN hash, about
+  // 50 ms alone): on a busy machine its 350 runs take close to a minute. A run cut short by the
+  // timeout goes on under the next method's, which then sees a counter signed out.
+  it.each(METHOD_NAMES.map((m) => [m]))('%s: random and hostile payloads', { timeout: 180_000 }, async (method) => {
     const base = validBases()[method] as object;
     const arbs = payloadArbitraries(base);
     for (const [kind, arb] of Object.entries(arbs)) {
