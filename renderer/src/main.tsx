@@ -1,3 +1,4 @@
+import './zod-config';
 import '@fontsource/noto-sans-devanagari/400.css';
 import '@fontsource/noto-sans-devanagari/700.css';
 import './styles.css';
