@@ -2,13 +2,25 @@
  * "Today" at a counter is the centre's calendar day in the centre's time zone,
  * never the PC's: a counter PC left on UTC must still open the right day.
  */
+// Intl formatters are costly to build (a check-in asks for the day and the time several
+// times): one of each kind per time zone.
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const timeFormatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+function timeFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = timeFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    timeFormatters.set(timeZone, f);
   }
   return f;
 }
@@ -29,7 +41,7 @@ export function isValidTimeZone(timeZone: string): boolean {
 
 /** Wall-clock `HH:MM` of `at` in `timeZone`. */
 export function centreTime(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return timeFormatter(timeZone).format(at);
 }
 
 /** Minutes since the centre's midnight for `at`. */
