@@ -112,8 +112,15 @@ CREATE UNIQUE INDEX record_device_seq ON record (device_id, seq);
 CREATE UNIQUE INDEX ticket_event_device_seq ON ticket_event (device_id, seq);
 `;
 
+/**
+ * 4: a check-in's booking looked up by reference and day across centres, so a check-in for
+ * another centre's booking is told apart from one the portal does not know.
+ */
+const appointmentByRef = `CREATE INDEX appointment_ref_date ON appointment (ref_id, date);`;
+
 export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drop-event-ticket-index', sql: dropEventTicketIndex },
   { version: 3, name: 'applied-by-effect', sql: appliedByEffect },
+  { version: 4, name: 'appointment-by-ref', sql: appointmentByRef },
 ];

@@ -8,7 +8,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { rosterEntrySchema, type RosterEntry } from '../common/domain';
 import { isIsoDay } from '../common/rules/centre-day';
-import { normalizePhotoId } from '../common/rules/photo-id';
+import { PHOTO_ID_TYPES, normalizePhotoId, photoIdError, type PhotoIdType } from '../common/rules/photo-id';
 import {
   RECORD_KINDS,
   checkInPayloadSchema,
@@ -190,6 +190,30 @@ interface Outcome {
 
 const MAX_DUPLICATE_OF = 20;
 
+const PHOTO_ID_WORDS: Record<string, string> = {
+  aadhaar_length: 'an Aadhaar number has 12 digits',
+  aadhaar_first_digit: 'an Aadhaar number does not start with 0 or 1',
+  aadhaar_checksum: 'the Aadhaar number fails its check digit (a digit mistyped?)',
+  pan_format: 'a PAN is 5 letters, 4 digits and a letter',
+  passport_format: 'a passport number is a letter and 7 digits',
+  voter_id_format: 'a voter ID is 3 letters and 7 digits',
+  driving_licence_format: 'a driving licence number is a state code, an RTO code and a serial',
+  udid_format: 'a UDID is 2 letters and 16 digits',
+  id_format: 'the ID number has letters, digits or / only, 6 to 24 of them',
+  required: 'the ID number is required',
+};
+
+/** Why a walk-in's photo ID fails the counter's own rules (common/rules/photo-id), or null when it passes. */
+export function photoIdProblem(type: string, normalized: string): string | null {
+  if (!(PHOTO_ID_TYPES as readonly string[]).includes(type)) {
+    return `payload.person.photoIdType: ${type} is not an accepted photo-ID document (${PHOTO_ID_TYPES.join(', ')})`;
+  }
+  const code = photoIdError(type as PhotoIdType, normalized);
+  return code
+    ? `payload.person.photoIdNumber: ${PHOTO_ID_WORDS[code] ?? 'not a valid number for this document'} (${code})`
+    : null;
+}
+
 // The payload schemas compiled ahead of time (each push checks up to 200 payloads): a valid
 // payload takes the generated check, an invalid one the ordinary parser, so what is accepted
 // and what a rejection says are the schema's own.
@@ -211,7 +235,9 @@ function toResult(m: Mutation, o: Outcome): PushResult {
   const r: PushResult = { seq: m.seq, mutationId: m.mutationId, status: o.status };
   if (o.code) r.code = o.code;
   if (o.reason) r.reason = o.reason;
-  if (o.flags && o.flags.length > 0) r.flags = o.flags as PushResult['flags'];
+  // a record's own flags (e.g. `other_centre`, `unverified`) stay on the portal; the answer carries the protocol's
+  const flags = (o.flags ?? []).filter((f): f is 'possible_duplicate' => f === 'possible_duplicate');
+  if (flags.length > 0) r.flags = flags;
   if (o.duplicateOf && o.duplicateOf.length > 0) r.duplicateOf = o.duplicateOf;
   return r;
 }
@@ -276,15 +302,25 @@ export class PortalStore {
          VALUES (@recordId, @kind, @centreId, @day, @deviceId, @seq, @mutationId, @payload, @flags, @duplicateOf,
            @photoIdType, @photoIdNumber, @receivedAt)`,
       ),
-      walkInsByPhotoId: db.prepare<[string, string, number], { record_id: string }>(
-        'SELECT record_id FROM record WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY received_at, record_id LIMIT ?',
+      // a centre's own matches are named; another centre's only counted (never their identifiers)
+      walkInsByPhotoId: db.prepare<[string, string, string, number], { record_id: string }>(
+        `SELECT record_id FROM record WHERE photo_id_type = ? AND photo_id_number = ? AND centre_id = ?
+         ORDER BY received_at, record_id LIMIT ?`,
       ),
-      appointmentsByPhotoId: db.prepare<[string, string, number], { ref_id: string }>(
-        `SELECT ref_id FROM appointment WHERE photo_id_type = ? AND photo_id_number = ? AND cancelled = 0
+      appointmentsByPhotoId: db.prepare<[string, string, string, number], { ref_id: string }>(
+        `SELECT ref_id FROM appointment WHERE photo_id_type = ? AND photo_id_number = ? AND centre_id = ? AND cancelled = 0
          ORDER BY date, ref_id LIMIT ?`,
+      ),
+      photoIdElsewhere: db.prepare<[string, string, string, string, string, string], { found: number }>(
+        `SELECT EXISTS (SELECT 1 FROM record WHERE photo_id_type = ? AND photo_id_number = ? AND centre_id <> ?)
+             OR EXISTS (SELECT 1 FROM appointment WHERE photo_id_type = ? AND photo_id_number = ? AND centre_id <> ?
+               AND cancelled = 0) AS found`,
       ),
       booked: db.prepare<[string, string, string], { ref_id: string }>(
         'SELECT ref_id FROM appointment WHERE centre_id = ? AND date = ? AND ref_id = ? AND cancelled = 0',
+      ),
+      bookedElsewhere: db.prepare<[string, string, string], { ref_id: string }>(
+        'SELECT ref_id FROM appointment WHERE ref_id = ? AND date = ? AND centre_id <> ? AND cancelled = 0 LIMIT 1',
       ),
       insertEvent: db.prepare(
         `INSERT INTO ticket_event (mutation_id, ticket_id, kind, payload, centre_id, day, device_id, seq, received_at)
@@ -595,17 +631,39 @@ export class PortalStore {
       const person = (parsed.data as { person: { photoIdType: string; photoIdNumber: string } }).person;
       photoIdType = person.photoIdType.trim().toUpperCase();
       photoIdNumber = normalizePhotoId(person.photoIdNumber);
+      const invalid = photoIdProblem(photoIdType, photoIdNumber);
+      if (invalid) return { status: 'rejected', code: 'photo_id_invalid', reason: invalid };
       duplicateOf = [
-        ...this.q.walkInsByPhotoId.all(photoIdType, photoIdNumber, MAX_DUPLICATE_OF).map((r) => r.record_id),
-        ...this.q.appointmentsByPhotoId.all(photoIdType, photoIdNumber, MAX_DUPLICATE_OF).map((r) => r.ref_id),
+        ...this.q.walkInsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.record_id),
+        ...this.q.appointmentsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.ref_id),
       ].slice(0, MAX_DUPLICATE_OF);
-      // flagged for a person to look at, never merged
-      if (duplicateOf.length > 0) flags = ['possible_duplicate'];
+      // flagged for a person to look at, never merged; a match at another centre is a flag and nothing else
+      const elsewhere =
+        this.q.photoIdElsewhere.get(photoIdType, photoIdNumber, req.centreId, photoIdType, photoIdNumber, req.centreId)!.found ===
+        1;
+      if (duplicateOf.length > 0 || elsewhere) flags = ['possible_duplicate'];
+      if (elsewhere) flags.push('other_centre');
     } else {
+      // the portal's own bookings decide, whatever the device says
       const checkIn = parsed.data as { refId: string; verified: boolean };
       const refId = checkIn.refId.trim().toUpperCase();
-      if (!checkIn.verified && !this.q.booked.get(req.centreId, day, refId)) {
-        return { status: 'rejected', code: 'not_booked', reason: `ref ID ${refId} has no appointment at this centre on ${day}` };
+      if (!this.q.booked.get(req.centreId, day, refId)) {
+        if (!checkIn.verified) {
+          return {
+            status: 'rejected',
+            code: 'not_booked',
+            reason: `ref ID ${refId} has no appointment at this centre on ${day}`,
+          };
+        }
+        if (this.q.bookedElsewhere.get(refId, day, req.centreId)) {
+          return {
+            status: 'rejected',
+            code: 'booking_other_centre',
+            reason: `ref ID ${refId} is booked at another centre on ${day}, not at this one`,
+          };
+        }
+        // a booking made after the roster reached this portal, or not known to it: kept, not confirmed
+        flags = ['unverified'];
       }
     }
     this.q.insertRecord.run({

@@ -321,7 +321,7 @@ describe('push: possible duplicates', () => {
     const number = newAadhaar();
     const a = walkIn(1, { photoIdNumber: number });
     const b = walkIn(2, { photoIdNumber: `${number.slice(0, 4)} ${number.slice(4, 8)} ${number.slice(8)}` });
-    const c = walkIn(3, { photoIdNumber: number, photoIdType: 'VOTER_ID' });
+    const c = walkIn(3, { photoIdNumber: number, photoIdType: 'RATION_CARD' });
     const res = await pushOk(batch(device, [a, b, c]));
     expect(res.results[0]).toEqual({ seq: 1, mutationId: a.mutationId, status: 'applied' });
     expect(res.results[1]).toMatchObject({ status: 'applied', flags: ['possible_duplicate'], duplicateOf: [a.recordId] });

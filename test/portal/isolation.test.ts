@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pushResponseSchema, recordsResponseSchema, type PushResponse } from '../../common/sync-protocol';
+import { verhoeffDigit } from '../../common/rules/verhoeff';
+import type { Portal } from '../../portal/server';
+import {
+  CENTRE,
+  DAY,
+  OTHER_CENTRE,
+  OTHER_TOKEN,
+  TOKEN,
+  batch,
+  checkIn,
+  entry,
+  inject,
+  memoryPortal,
+  newAadhaar,
+  push,
+  walkIn,
+} from './helpers';
+
+let portal: Portal;
+
+beforeEach(() => {
+  portal = memoryPortal();
+});
+afterEach(() => portal.close());
+
+async function pushOk(body: unknown, token = TOKEN): Promise<PushResponse> {
+  const res = await push(portal, body, token);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return pushResponseSchema.parse(res.body);
+}
+
+describe('portal isolation: duplicate checks across centres', () => {
+  it('a match at another centre is a flag and nothing else: no booking reference or record ID of that centre', async () => {
+    const number = newAadhaar();
+    // centre A (CENTRE) holds a booking and a walk-in with this number
+    portal.store.upsertAppointments(CENTRE, DAY, [{ ...entry(7), photoIdNumber: number }]);
+    const aWalkIn = walkIn(1, { photoIdNumber: number });
+    const aDevice = randomUUID();
+    await pushOk(batch(aDevice, [aWalkIn]));
+
+    // a device of centre B pushes a walk-in with the same number
+    const bDevice = randomUUID();
+    const bWalkIn = walkIn(1, { photoIdNumber: number });
+    const res = await push(portal, batch(bDevice, [bWalkIn], OTHER_CENTRE), OTHER_TOKEN);
+    expect(res.status).toBe(200);
+    const whole = JSON.stringify(res.body);
+    for (const secret of ['REF100007', aWalkIn.recordId, aWalkIn.mutationId, aDevice, CENTRE]) {
+      expect(whole.toLowerCase()).not.toContain(secret.toLowerCase());
+    }
+    const answer = pushResponseSchema.parse(res.body);
+    expect(answer.results[0]).toEqual({
+      seq: 1,
+      mutationId: bWalkIn.mutationId,
+      status: 'applied',
+      flags: ['possible_duplicate'],
+    });
+
+    // the resend answers the same, and what B reads back names nothing of A
+    const again = await pushOk(batch(bDevice, [bWalkIn], OTHER_CENTRE), OTHER_TOKEN);
+    expect(again.results[0]).toMatchObject({ status: 'duplicate', flags: ['possible_duplicate'] });
+    expect(again.results[0]!.duplicateOf).toBeUndefined();
+    const held = await inject(portal, 'GET', `/v1/centres/${OTHER_CENTRE}/records/${DAY}`, undefined, OTHER_TOKEN);
+    expect(held.status).toBe(200);
+    const records = recordsResponseSchema.parse(held.body).records;
+    expect(records.map((r) => r.recordId)).toEqual([bWalkIn.recordId.toLowerCase()]);
+    expect(records[0]!.flags).toEqual(['possible_duplicate', 'other_centre']);
+    const heldText = JSON.stringify(held.body).toLowerCase();
+    for (const secret of ['REF100007', aWalkIn.recordId, aWalkIn.mutationId, aDevice, CENTRE]) {
+      expect(heldText).not.toContain(secret.toLowerCase());
+    }
+    // the portal keeps no identifier of A with B's record either
+    expect(portal.store.adminRecords(OTHER_CENTRE, DAY).records[0]!.duplicateOf).toEqual([]);
+  });
+
+  it('a match in the device’s own centre still names the record and the booking', async () => {
+    const number = newAadhaar();
+    portal.store.upsertAppointments(OTHER_CENTRE, DAY, [{ ...entry(8), photoIdNumber: number }]);
+    const first = walkIn(1, { photoIdNumber: number });
+    const second = walkIn(2, { photoIdNumber: number });
+    const res = await pushOk(batch(randomUUID(), [first, second]));
+    // the first: matched only at the other centre (a flag); the second: the first by name, plus the flag
+    expect(res.results[0]).toEqual({ seq: 1, mutationId: first.mutationId, status: 'applied', flags: ['possible_duplicate'] });
+    expect(res.results[1]).toMatchObject({ flags: ['possible_duplicate'], duplicateOf: [first.recordId] });
+    expect(JSON.stringify(res)).not.toContain('REF100008');
+  });
+});
+
+describe('portal isolation: photo-ID numbers checked like the counter checks them', () => {
+  it('rejects an Aadhaar number with a wrong check digit, per item, and applies the rest', async () => {
+    const good = newAadhaar();
+    const body = good.slice(0, 11);
+    const wrongDigit = String((verhoeffDigit(body) + 1) % 10);
+    const bad = walkIn(1, { photoIdNumber: body + wrongDigit });
+    const ok = walkIn(2, { photoIdNumber: good });
+    const res = await pushOk(batch(randomUUID(), [bad, ok]));
+    expect(res.results[0]).toMatchObject({ status: 'rejected', code: 'photo_id_invalid' });
+    expect(res.results[0]!.reason).toContain('aadhaar_checksum');
+    expect(res.results[1]).toMatchObject({ status: 'applied' });
+    expect(portal.store.adminRecords(CENTRE, DAY).records.map((r) => r.recordId)).toEqual([ok.recordId.toLowerCase()]);
+  });
+
+  it('rejects a number of the wrong shape for its document and a document type the counter does not offer', async () => {
+    const res = await pushOk(
+      batch(randomUUID(), [
+        walkIn(1, { photoIdNumber: '123456789012' }),
+        walkIn(2, { photoIdType: 'PAN', photoIdNumber: 'ABCDE1234' }),
+        walkIn(3, { photoIdType: 'LIBRARY_CARD', photoIdNumber: 'LIB123456' }),
+        walkIn(4, { photoIdType: 'PAN', photoIdNumber: 'abcpe 1234 f' }),
+      ]),
+    );
+    expect(res.results.map((r) => r.code ?? r.status)).toEqual([
+      'photo_id_invalid',
+      'photo_id_invalid',
+      'photo_id_invalid',
+      'applied',
+    ]);
+    expect(res.results[0]!.reason).toContain('aadhaar_first_digit');
+    expect(res.results[1]!.reason).toContain('pan_format');
+    expect(res.results[2]!.reason).toContain('LIBRARY_CARD');
+    expect(portal.store.adminRecords(CENTRE, DAY).records).toHaveLength(1);
+  });
+});
+
+describe('portal isolation: check-ins checked against the portal’s own bookings', () => {
+  it('rejects a verified check-in for another centre’s booking with its own reason', async () => {
+    portal.store.upsertAppointments(OTHER_CENTRE, DAY, [entry(2)]);
+    const res = await pushOk(batch(randomUUID(), [checkIn(1, { refId: 'REF100002', verified: true })]));
+    expect(res.results[0]).toMatchObject({ status: 'rejected', code: 'booking_other_centre' });
+    expect(res.results[0]!.reason).toContain('REF100002');
+    expect(JSON.stringify(res)).not.toContain(OTHER_CENTRE);
+    expect(portal.store.adminRecords(CENTRE, DAY).records).toEqual([]);
+  });
+
+  it('stores a verified check-in the portal has no booking for as unverified; the centre’s own bookings as before', async () => {
+    portal.store.upsertAppointments(CENTRE, DAY, [entry(1)]);
+    // booked at the other centre, but on another day: unknown for this day, not the other centre's
+    portal.store.upsertAppointments(OTHER_CENTRE, '2026-03-11', [entry(3)]);
+    const unknown = checkIn(1, { refId: 'REF888888', verified: true });
+    const own = checkIn(2, { refId: 'REF100001', verified: true });
+    const ownProvisional = checkIn(3, { refId: 'ref100001', verified: false, recordId: randomUUID() });
+    const otherDay = checkIn(4, { refId: 'REF100003', verified: true });
+    const res = await pushOk(batch(randomUUID(), [unknown, own, ownProvisional, otherDay]));
+    expect(res.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    // the answer carries only the protocol's flags: a clean acknowledgement for the counter
+    expect(res.results.map((r) => r.flags)).toEqual([undefined, undefined, undefined, undefined]);
+    const flags = new Map(portal.store.adminRecords(CENTRE, DAY).records.map((r) => [r.recordId, r.flags]));
+    expect(flags.get(unknown.recordId.toLowerCase())).toEqual(['unverified']);
+    expect(flags.get(own.recordId.toLowerCase())).toEqual([]);
+    expect(flags.get(ownProvisional.recordId.toLowerCase())).toEqual([]);
+    expect(flags.get(otherDay.recordId.toLowerCase())).toEqual(['unverified']);
+  });
+});
