@@ -217,9 +217,65 @@ export function photoIdProblem(type: string, normalized: string): string | null 
 // The payload schemas compiled ahead of time (each push checks up to 200 payloads): a valid
 // payload takes the generated check, an invalid one the ordinary parser, so what is accepted
 // and what a rejection says are the schema's own.
-const walkInPayload = z.compile(walkInPayloadSchema);
-const checkInPayload = z.compile(checkInPayloadSchema);
-const ticketEventPayload = z.compile(ticketEventPayloadSchema);
+//
+// Parsed strictly: what the protocol requires (common/sync-protocol) plus the fields a counter
+// is known to send with it, and nothing else; an unknown field is refused (invalid_payload),
+// never stored as sent.
+const text = (max: number) => z.string().max(max);
+const sentBy = {
+  at: text(40).optional(),
+  operatorId: text(64).optional(),
+  counterCode: text(16).optional(),
+  deviceId: text(64).optional(),
+  // a record corrected and sent again
+  correctionOf: text(64).optional(),
+  resentAt: text(40).optional(),
+  resentBy: text(64).optional(),
+};
+export const strictWalkInPayloadSchema = walkInPayloadSchema
+  .extend({
+    ...sentBy,
+    token: text(16).optional(),
+    person: walkInPayloadSchema.shape.person.extend({ comorbidity: z.boolean().optional() }).strict(),
+    possibleDuplicates: z
+      .array(z.object({ kind: text(32), id: text(64), reason: text(200).nullish() }).strict())
+      .max(50)
+      .optional(),
+  })
+  .strict();
+export const strictCheckInPayloadSchema = checkInPayloadSchema
+  .extend({
+    ...sentBy,
+    token: text(16).optional(),
+    lane: text(32).optional(),
+    late: z.boolean().optional(),
+    rosterImportId: z.union([text(64), z.number().int()]).optional(),
+    slotTime: text(8).nullish(),
+    unverified: z.boolean().optional(),
+    presented: z
+      .object({ birthYear: z.number().int().min(1900).max(2100).nullish(), gender: z.enum(['F', 'M', 'O']).nullish() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export const strictTicketEventPayloadSchema = ticketEventPayloadSchema
+  .extend({
+    ...sentBy,
+    token: text(16).optional(),
+    action: text(32).optional(),
+    from: text(32).optional(),
+    to: text(32).optional(),
+    reason: text(500).nullish(),
+    endOfDay: z.boolean().optional(),
+    vaccinationId: text(64).optional(),
+    vaccine: text(100).optional(),
+    lotNumber: text(100).optional(),
+    dose: z.number().int().min(1).max(9).optional(),
+  })
+  .strict();
+const walkInPayload = z.compile(strictWalkInPayloadSchema);
+const checkInPayload = z.compile(strictCheckInPayloadSchema);
+const ticketEventPayload = z.compile(strictTicketEventPayloadSchema);
 
 /** "field.path: message" for the first few issues of a failed parse, for the person at the counter or a developer. */
 export function describeIssues(error: z.ZodError, prefix?: string, maxLength = 500): string {

@@ -16,6 +16,7 @@ import {
   memoryPortal,
   newAadhaar,
   push,
+  ticketEvent,
   walkIn,
 } from './helpers';
 
@@ -151,5 +152,84 @@ describe('portal isolation: check-ins checked against the portal’s own booking
     expect(flags.get(own.recordId.toLowerCase())).toEqual([]);
     expect(flags.get(ownProvisional.recordId.toLowerCase())).toEqual([]);
     expect(flags.get(otherDay.recordId.toLowerCase())).toEqual(['unverified']);
+  });
+});
+
+describe('portal isolation: payloads parsed strictly', () => {
+  it('refuses unknown fields in every kind of payload, per item, and stores nothing of them', async () => {
+    const w = walkIn(1);
+    const extraTop = { ...w, payload: { ...w.payload, isAdmin: true } };
+    const w2 = walkIn(2);
+    const extraPerson = {
+      ...w2,
+      payload: { ...w2.payload, person: { ...(w2.payload.person as object), aadhaarPhoto: 'data:image/png;base64,AAAA' } },
+    };
+    const c = checkIn(3, { refId: 'REF100001' });
+    const extraCheckIn = { ...c, payload: { ...c.payload, centreId: OTHER_CENTRE } };
+    const t = ticketEvent(4, randomUUID());
+    const extraEvent = { ...t, payload: { ...t.payload, note: 'x'.repeat(1000) } };
+    const clean = walkIn(5);
+    const res = await pushOk(batch(randomUUID(), [extraTop, extraPerson, extraCheckIn, extraEvent, clean]));
+    expect(res.results.map((r) => r.code ?? r.status)).toEqual([
+      'invalid_payload',
+      'invalid_payload',
+      'invalid_payload',
+      'invalid_payload',
+      'applied',
+    ]);
+    expect(res.results[0]!.reason).toContain('isAdmin');
+    expect(res.results[1]!.reason).toContain('aadhaarPhoto');
+    const held = portal.store.adminRecords(CENTRE, DAY);
+    expect(held.records.map((r) => r.recordId)).toEqual([clean.recordId.toLowerCase()]);
+    expect(held.events).toEqual([]);
+  });
+
+  it('takes the fields a counter sends with its records and events', async () => {
+    portal.store.upsertAppointments(CENTRE, DAY, [entry(1)]);
+    const w = walkIn(1);
+    const sent = { at: new Date().toISOString(), operatorId: 'op-1', counterCode: 'A1', deviceId: randomUUID() };
+    const walk = {
+      ...w,
+      payload: {
+        ...w.payload,
+        ...sent,
+        token: 'W001',
+        person: { ...(w.payload.person as object), comorbidity: false },
+        possibleDuplicates: [{ kind: 'roster', id: 'REF100001', reason: 'same photo ID' }],
+        correctionOf: randomUUID(),
+        resentAt: sent.at,
+        resentBy: 'op-2',
+      },
+    };
+    const c = checkIn(2, { refId: 'REF100001' });
+    const check = {
+      ...c,
+      payload: { ...c.payload, ...sent, token: 'A001', lane: 'booked', late: false, rosterImportId: 3, slotTime: '10:15' },
+    };
+    const p = checkIn(3, { refId: 'REF100001', verified: false });
+    const provisional = {
+      ...p,
+      payload: { ...p.payload, ...sent, unverified: true, presented: { birthYear: null, gender: 'F' } },
+    };
+    const e = ticketEvent(4, c.recordId, 'vaccination.recorded');
+    const served = {
+      ...e,
+      payload: {
+        ...e.payload,
+        ...sent,
+        token: 'A001',
+        action: 'serve',
+        from: 'called',
+        to: 'served',
+        vaccinationId: randomUUID(),
+        vaccine: 'COVISHIELD',
+        lotNumber: 'L-42',
+        dose: 1,
+      },
+    };
+    const x = ticketEvent(5, c.recordId, 'ticket.cancelled');
+    const cancelled = { ...x, payload: { ...x.payload, ...sent, action: 'cancel', reason: 'left', endOfDay: true } };
+    const res = await pushOk(batch(randomUUID(), [walk, check, provisional, served, cancelled]));
+    expect(res.results.map((r) => r.reason ?? r.status)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '../../common/sync-protocol';
 import type { Portal } from '../../portal/server';
 import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
+import { strictCheckInPayloadSchema, strictTicketEventPayloadSchema, strictWalkInPayloadSchema } from '../../portal/store';
 import { memoryPortal } from './helpers';
 
 interface Doc {
@@ -109,5 +110,27 @@ describe('the roster entry in portal/openapi.yaml', () => {
     const re = new RegExp(String(entry.refId!.pattern));
     expect(re.test('AB1234567')).toBe(true);
     expect(re.test('ABCDEFGH')).toBe(false);
+  });
+});
+
+describe('the push payloads in portal/openapi.yaml', () => {
+  const schemas = doc.components.schemas as Record<
+    string,
+    { required?: string[]; properties?: Record<string, unknown>; additionalProperties?: unknown }
+  >;
+  it.each([
+    ['WalkInPayload', strictWalkInPayloadSchema],
+    ['CheckInPayload', strictCheckInPayloadSchema],
+    ['TicketEventPayload', strictTicketEventPayloadSchema],
+  ] as const)('%s refuses unknown fields and lists exactly the fields the portal takes', (name, schema) => {
+    const documented = schemas[name]!;
+    expect(documented.additionalProperties).toBe(false);
+    expect([...(documented.required ?? [])].sort()).toEqual(requiredKeys(schema as unknown as z.ZodObject));
+    expect(Object.keys(documented.properties ?? {}).sort()).toEqual(Object.keys(schema.shape).sort());
+  });
+  it('the person of a walk-in refuses unknown fields too', () => {
+    const person = schemas.WalkInPayload!.properties!.person as { additionalProperties?: unknown; properties: object };
+    expect(person.additionalProperties).toBe(false);
+    expect(Object.keys(person.properties).sort()).toEqual(Object.keys(strictWalkInPayloadSchema.shape.person.shape).sort());
   });
 });

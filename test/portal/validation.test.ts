@@ -1,20 +1,18 @@
 /**
  * The portal checks pushes with its schemas compiled ahead of time: it must take and refuse
- * exactly what the schemas in common/sync-protocol take and refuse, and say the same about a
- * refusal. Each case below is a valid batch or payload with one thing changed.
+ * exactly what the schemas in common/sync-protocol take and refuse (payloads strictly, as
+ * portal/store.ts extends them), and say the same about a refusal. Each case below is a valid batch or payload with one thing changed.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  checkInPayloadSchema,
-  mutationSchema,
-  pushRequestSchema,
-  ticketEventPayloadSchema,
-  walkInPayloadSchema,
-  type Mutation,
-} from '../../common/sync-protocol';
+import { mutationSchema, pushRequestSchema, type Mutation } from '../../common/sync-protocol';
 import type { Portal } from '../../portal/server';
-import { describeIssues } from '../../portal/store';
+import {
+  describeIssues,
+  strictCheckInPayloadSchema,
+  strictTicketEventPayloadSchema,
+  strictWalkInPayloadSchema,
+} from '../../portal/store';
 import { batch, checkIn, memoryPortal, push, ticketEvent, walkIn } from './helpers';
 
 let portal: Portal;
@@ -140,10 +138,14 @@ describe('push validation', () => {
   });
 
   it('rejects a payload exactly when its kind’s schema does, with the same words', async () => {
-    const kinds: [Mutation, typeof walkInPayloadSchema | typeof checkInPayloadSchema | typeof ticketEventPayloadSchema][] = [
-      [walkIn(1), walkInPayloadSchema],
-      [checkIn(1, { refId: 'REF100001' }), checkInPayloadSchema],
-      [ticketEvent(1, randomUUID()), ticketEventPayloadSchema],
+    // the protocol's payload schemas as the portal applies them: strictly, unknown fields refused
+    const kinds: [
+      Mutation,
+      typeof strictWalkInPayloadSchema | typeof strictCheckInPayloadSchema | typeof strictTicketEventPayloadSchema,
+    ][] = [
+      [walkIn(1), strictWalkInPayloadSchema],
+      [checkIn(1, { refId: 'REF100001' }), strictCheckInPayloadSchema],
+      [ticketEvent(1, randomUUID()), strictTicketEventPayloadSchema],
     ];
     let rejected = 0;
     let seen = 0;
