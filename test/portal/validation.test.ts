@@ -154,7 +154,7 @@ describe('push validation', () => {
         const expected = schema.safeParse(clone(payload));
         // the recordId follows the payload's own ID, so only the schema decides
         const id = payload.walkInId ?? payload.ticketId;
-        const own = { ...mutation, mutationId: randomUUID(), recordId: id, payload };
+        const own = { ...mutation, mutationId: randomUUID(), recordId: id as string, payload };
         const m = mutationSchema.safeParse(own).success ? own : { ...own, recordId: mutation.recordId };
         const res = await push(portal, batch(randomUUID(), [m]));
         expect(res.status, JSON.stringify(payload)).toBe(200);
