@@ -136,7 +136,9 @@ export function PrinterSettings() {
   // settings saved elsewhere show up here, unless the supervisor is in the middle of a change
   useEffect(() => {
     if (!dirty) setValues(fromSettings(settings));
-  }, [settings]); // not on `dirty`: saving sets both, and the answer is already in the form
+    // not on `dirty`: saving sets both, and the answer is already in the form
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [settings]);
 
   const set = <K extends keyof Values>(f: K, v: Values[K]) => {
     // a confirmation is for the address it was given with: a new address needs its own
