@@ -37,6 +37,11 @@ export interface PortalOptions {
    * counters back off instead of timing out and sending again.
    */
   maxEventLoopDelayMs?: number;
+  /**
+   * A request's body must have arrived this many ms after its headers (default 30 s); a client
+   * whose body stops arriving is cut off (its socket closed), so it no longer counts in flight.
+   */
+  bodyTimeoutMs?: number;
   clock?: () => Date;
   /** a pino logger; none by default */
   logger?: FastifyBaseLogger | false;
@@ -55,6 +60,7 @@ export interface Portal {
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_ROSTER_LIMIT = 1000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 /** admin bodies carry whole rosters */
 const ADMIN_BODY_LIMIT = 256 * 1024 * 1024;
 
@@ -120,6 +126,7 @@ const parseBody = <T extends z.ZodType>(schema: T, body: unknown): z.output<T> =
 export function buildPortal(options: PortalOptions): Portal {
   const clock = options.clock ?? (() => new Date());
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const store = PortalStore.open(options.dbFile);
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
@@ -160,13 +167,39 @@ export function buildPortal(options: PortalOptions): Portal {
     send(reply, 404, { error: 'not_found', message: `no ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  /** A body that has not all arrived by the deadline: the client is cut off (its socket closed). */
+  const bodyDeadline = (req: FastifyRequest): void => {
+    const raw = req.raw;
+    const length = raw.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
+    if (!hasBody || raw.complete) return;
+    const timer = setTimeout(() => {
+      if (!raw.complete) raw.socket.destroy();
+    }, bodyTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    raw.once('end', clear);
+    raw.once('close', clear);
+  };
+
   // Counting, load shedding and faults, before anything else reads the request.
   app.addHook('onRequest', async (req, reply) => {
+    bodyDeadline(req);
     const route = routeOf(req.url.split('?')[0] ?? '');
     if (route === 'admin' || route === 'outside') return;
     stats.started();
     reply.raw.once('finish', () => stats.answered(reply.statusCode));
-    reply.raw.once('close', () => stats.ended());
+    // ended when the answer is sent or the client goes away, whichever comes first, once
+    const socket = req.raw.socket;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      socket.off('close', end);
+      stats.ended();
+    };
+    reply.raw.once('close', end);
+    socket.once('close', end);
     if (stats.inFlight > maxInFlight) {
       reply.header('Retry-After', '1');
       return send(reply, 503, { error: 'busy', message: 'the portal is busy: try again in a moment' });
@@ -181,10 +214,11 @@ export function buildPortal(options: PortalOptions): Portal {
     if (!faults) return;
     const rule = faults.pick(route);
     if (!rule) return;
-    const socket = req.raw.socket;
     switch (rule.fault) {
       case 'hang':
         reply.hijack();
+        // the body is read and dropped, so a client that gives up is seen to go
+        req.raw.resume();
         hung.add(socket);
         socket.once('close', () => hung.delete(socket));
         return;
