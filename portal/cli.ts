@@ -1,6 +1,6 @@
 /**
  * `npm run portal -- [--port 8787] [--host 127.0.0.1] [--data .data/portal] [--memory] [--demo]
- * [--faults] [--admin-token T] [--max-in-flight N] [--max-event-loop-delay MS]`: the reference portal. Prints
+ * [--faults] [--admin-token T] [--max-in-flight N] [--max-event-loop-delay MS] [--body-timeout MS]`: the reference portal. Prints
  * `Portal: http://HOST:PORT` once listening (with `--port 0`, the port it got).
  */
 import { mkdirSync } from 'node:fs';
@@ -10,7 +10,7 @@ import pino from 'pino';
 import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { isLoopbackHost } from './faults';
-import { DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
 
 function fail(message: string): never {
   console.error(message);
@@ -31,6 +31,8 @@ try {
       'max-in-flight': { type: 'string', default: String(DEFAULT_MAX_IN_FLIGHT) },
       /** shed sync requests (503 busy) while the event loop lags more than this (ms; 0: never) */
       'max-event-loop-delay': { type: 'string', default: '200' },
+      /** a client whose body has not all arrived this long after its headers is cut off (ms) */
+      'body-timeout': { type: 'string', default: String(DEFAULT_BODY_TIMEOUT_MS) },
     },
     strict: true,
   }));
@@ -44,6 +46,9 @@ const maxInFlight = Number(values['max-in-flight']);
 const maxEventLoopDelayMs = Number(values['max-event-loop-delay']);
 if (!/^\d+$/.test(values['max-event-loop-delay']))
   fail('--max-event-loop-delay must be a whole number of milliseconds (0: never shed)');
+const bodyTimeoutMs = Number(values['body-timeout']);
+if (!/^\d+$/.test(values['body-timeout']) || bodyTimeoutMs < 100 || bodyTimeoutMs > 600_000)
+  fail('--body-timeout must be a whole number of milliseconds from 100 to 600000');
 if (!/^\d+$/.test(values['max-in-flight']) || maxInFlight < 1) fail(`--max-in-flight must be a whole number of at least 1`);
 if (values.faults && !isLoopbackHost(values.host)) {
   fail(`--faults is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${values.host}`);
@@ -69,6 +74,7 @@ try {
     port,
     maxInFlight,
     maxEventLoopDelayMs,
+    bodyTimeoutMs,
     faults: values.faults,
     logger,
     ...(adminToken ? { adminToken } : {}),
