@@ -107,7 +107,9 @@ export class CounterBackend {
     mkdirSync(options.dataDir, { recursive: true });
     const log = options.log ?? createLogger();
     const provisioningFile = join(options.dataDir, 'provisioning.json');
-    const config = loadProvisioning(provisioningFile);
+    const config = loadProvisioning(provisioningFile, (problems) =>
+      log.warn({ problems }, 'the saved printer is one slips may no longer go to: the counter starts with no printer set'),
+    );
     const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
     setAutoCheckpointPages(db, WAL_CAP_PAGES);
     const deviceId = ensureDeviceId(db);

@@ -11,8 +11,13 @@ export class ProvisioningFileError extends Error {
   }
 }
 
-/** Reads and validates the provisioning file; null when there is none yet (first run). */
-export function loadProvisioning(file: string): Provisioning | null {
+/**
+ * Reads and validates the provisioning file; null when there is none yet (first run).
+ * A printer the counter no longer sends slips to (a path or address refused since it was
+ * saved) does not stop the counter: it starts with no printer set, and `onWarning` says why,
+ * so the supervisor sets the printer again. Anything else wrong refuses the file.
+ */
+export function loadProvisioning(file: string, onWarning?: (problems: string[]) => void): Provisioning | null {
   if (!existsSync(file)) return null;
   let doc: unknown;
   try {
@@ -21,12 +26,17 @@ export function loadProvisioning(file: string): Provisioning | null {
     throw new ProvisioningFileError(file, [`not valid JSON: ${(e as Error).message}`]);
   }
   const r = provisioningSchema.safeParse(doc);
-  if (!r.success)
-    throw new ProvisioningFileError(
-      file,
-      r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`),
-    );
-  return r.data;
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+  const printerOnly = r.error.issues.every((i) => i.path[0] === 'printing' && i.path[1] === 'printer');
+  if (printerOnly && isRecord(doc) && isRecord(doc.printing)) {
+    const withoutPrinter = provisioningSchema.safeParse({ ...doc, printing: { ...doc.printing, printer: { kind: 'none' } } });
+    if (withoutPrinter.success) {
+      onWarning?.(problems);
+      return withoutPrinter.data;
+    }
+  }
+  throw new ProvisioningFileError(file, problems);
 }
 
 /** Writes the file atomically (temp file, fsync, rename): a crash leaves the old file or the new one. */
@@ -40,4 +50,8 @@ export function saveProvisioning(file: string, p: Provisioning): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
