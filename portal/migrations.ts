@@ -118,9 +118,40 @@ CREATE UNIQUE INDEX ticket_event_device_seq ON ticket_event (device_id, seq);
  */
 const appointmentByRef = `CREATE INDEX appointment_ref_date ON appointment (ref_id, date);`;
 
+/**
+ * 5: a walk-in's possible duplicates name only its own centre's records and bookings. What an
+ * earlier version kept of another centre (a record ID or booking reference in duplicate_of, on
+ * the record and in the mutation log, answered again to a resend) is dropped; the record keeps
+ * its flag and is marked other_centre.
+ */
+const ownCentreDuplicates = `
+CREATE TEMP TABLE own_duplicates AS
+  SELECT record_id, (
+      SELECT json_group_array(j.value) FROM json_each(record.duplicate_of) AS j
+      WHERE EXISTS (SELECT 1 FROM record AS r WHERE r.record_id = j.value AND r.centre_id = record.centre_id)
+         OR EXISTS (SELECT 1 FROM appointment AS a WHERE a.ref_id = j.value AND a.centre_id = record.centre_id)
+    ) AS kept
+  FROM record WHERE duplicate_of <> '[]';
+UPDATE record SET
+  flags = CASE WHEN flags LIKE '%other_centre%' THEN flags ELSE json_insert(flags, '$[#]', 'other_centre') END,
+  duplicate_of = (SELECT kept FROM own_duplicates AS o WHERE o.record_id = record.record_id)
+WHERE record_id IN (SELECT record_id FROM own_duplicates WHERE json_array_length(kept) < json_array_length(
+  (SELECT duplicate_of FROM record AS r WHERE r.record_id = own_duplicates.record_id)));
+UPDATE mutation_log SET duplicate_of = (
+    SELECT json_group_array(j.value) FROM json_each(mutation_log.duplicate_of) AS j
+    WHERE EXISTS (SELECT 1 FROM record AS r JOIN device_client AS c ON c.device_id = mutation_log.device_id
+                  WHERE r.record_id = j.value AND r.centre_id = c.centre_id)
+       OR EXISTS (SELECT 1 FROM appointment AS a JOIN device_client AS c ON c.device_id = mutation_log.device_id
+                  WHERE a.ref_id = j.value AND a.centre_id = c.centre_id)
+  )
+WHERE duplicate_of <> '[]';
+DROP TABLE own_duplicates;
+`;
+
 export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drop-event-ticket-index', sql: dropEventTicketIndex },
   { version: 3, name: 'applied-by-effect', sql: appliedByEffect },
   { version: 4, name: 'appointment-by-ref', sql: appointmentByRef },
+  { version: 5, name: 'own-centre-duplicates', sql: ownCentreDuplicates },
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pushResponseSchema, recordsResponseSchema, type PushResponse } from '../../common/sync-protocol';
 import { verhoeffDigit } from '../../common/rules/verhoeff';
+import { PORTAL_MIGRATIONS } from '../../portal/migrations';
 import type { Portal } from '../../portal/server';
 import {
   CENTRE,
@@ -86,6 +87,42 @@ describe('portal isolation: duplicate checks across centres', () => {
     expect(res.results[0]).toEqual({ seq: 1, mutationId: first.mutationId, status: 'applied', flags: ['possible_duplicate'] });
     expect(res.results[1]).toMatchObject({ flags: ['possible_duplicate'], duplicateOf: [first.recordId] });
     expect(JSON.stringify(res)).not.toContain('REF100008');
+  });
+  it('a portal upgraded from a version that named other centres forgets those names', async () => {
+    const number = newAadhaar();
+    portal.store.upsertAppointments(CENTRE, DAY, [{ ...entry(7), photoIdNumber: number }]);
+    const aWalkIn = walkIn(1, { photoIdNumber: number });
+    await pushOk(batch(randomUUID(), [aWalkIn]));
+    const bDevice = randomUUID();
+    const bFirst = walkIn(1, { photoIdNumber: number });
+    const bSecond = walkIn(2, { photoIdNumber: number });
+    await pushOk(batch(bDevice, [bFirst, bSecond], OTHER_CENTRE), OTHER_TOKEN);
+    // what an earlier version kept: A's walk-in and booking named with B's records and in B's log
+    const leaked = JSON.stringify([aWalkIn.recordId.toLowerCase(), 'REF100007', bFirst.recordId.toLowerCase()]);
+    const db = portal.store.db;
+    db.prepare('UPDATE record SET flags = \'["possible_duplicate"]\', duplicate_of = ? WHERE record_id = ?').run(
+      leaked,
+      bSecond.recordId.toLowerCase(),
+    );
+    db.prepare(
+      `INSERT INTO mutation_log (device_id, seq, mutation_id, kind, record_id, status, flags, duplicate_of, received_at)
+       VALUES (?, 3, ?, 'walkin.registered', ?, 'duplicate', '["possible_duplicate"]', ?, '2026-03-10T04:30:00.000Z')`,
+    ).run(bDevice, randomUUID(), bSecond.recordId.toLowerCase(), leaked);
+
+    db.exec(PORTAL_MIGRATIONS.find((m) => m.name === 'own-centre-duplicates')!.sql);
+
+    const held = portal.store.adminRecords(OTHER_CENTRE, DAY).records.find((r) => r.recordId === bSecond.recordId.toLowerCase())!;
+    expect(held.duplicateOf).toEqual([bFirst.recordId.toLowerCase()]);
+    expect(held.flags).toEqual(['possible_duplicate', 'other_centre']);
+    const logged = db.prepare('SELECT duplicate_of FROM mutation_log WHERE device_id = ? AND seq = 3').get(bDevice) as {
+      duplicate_of: string;
+    };
+    expect(JSON.parse(logged.duplicate_of)).toEqual([bFirst.recordId.toLowerCase()]);
+    // a resend of B's second walk-in answers with B's own record only
+    const again = await pushOk(batch(bDevice, [bSecond], OTHER_CENTRE), OTHER_TOKEN);
+    expect(again.results[0]).toMatchObject({ status: 'duplicate', duplicateOf: [bFirst.recordId.toLowerCase()] });
+    expect(JSON.stringify(again)).not.toContain('REF100007');
+    expect(JSON.stringify(again)).not.toContain(aWalkIn.recordId.toLowerCase());
   });
 });
 
