@@ -190,6 +190,12 @@ interface Outcome {
 
 const MAX_DUPLICATE_OF = 20;
 
+/**
+ * A number the counter has reduced to its last 4 after acknowledgement (XXXX1234), sent again
+ * only to a portal restored from an older backup: nothing to check it or match it against.
+ */
+const REDUCED_PHOTO_ID = /^XXXX[0-9A-Z/]{1,4}$/;
+
 const PHOTO_ID_WORDS: Record<string, string> = {
   aadhaar_length: 'an Aadhaar number has 12 digits',
   aadhaar_first_digit: 'an Aadhaar number does not start with 0 or 1',
@@ -208,6 +214,7 @@ export function photoIdProblem(type: string, normalized: string): string | null 
   if (!(PHOTO_ID_TYPES as readonly string[]).includes(type)) {
     return `payload.person.photoIdType: ${type} is not an accepted photo-ID document (${PHOTO_ID_TYPES.join(', ')})`;
   }
+  if (REDUCED_PHOTO_ID.test(normalized)) return null;
   const code = photoIdError(type as PhotoIdType, normalized);
   return code
     ? `payload.person.photoIdNumber: ${PHOTO_ID_WORDS[code] ?? 'not a valid number for this document'} (${code})`
@@ -689,6 +696,9 @@ export class PortalStore {
       photoIdNumber = normalizePhotoId(person.photoIdNumber);
       const invalid = photoIdProblem(photoIdType, photoIdNumber);
       if (invalid) return { status: 'rejected', code: 'photo_id_invalid', reason: invalid };
+      if (REDUCED_PHOTO_ID.test(photoIdNumber)) photoIdNumber = null;
+    }
+    if (walkIn && photoIdType !== null && photoIdNumber !== null) {
       duplicateOf = [
         ...this.q.walkInsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.record_id),
         ...this.q.appointmentsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.ref_id),
@@ -699,7 +709,7 @@ export class PortalStore {
         1;
       if (duplicateOf.length > 0 || elsewhere) flags = ['possible_duplicate'];
       if (elsewhere) flags.push('other_centre');
-    } else {
+    } else if (!walkIn) {
       // the portal's own bookings decide, whatever the device says
       const checkIn = parsed.data as { refId: string; verified: boolean };
       const refId = checkIn.refId.trim().toUpperCase();

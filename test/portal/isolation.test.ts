@@ -160,6 +160,20 @@ describe('portal isolation: photo-ID numbers checked like the counter checks the
     expect(res.results[2]!.reason).toContain('LIBRARY_CARD');
     expect(portal.store.adminRecords(CENTRE, DAY).records).toHaveLength(1);
   });
+  it('takes a number the counter reduced to its last 4 (sent again to a restored portal), matching it against nothing', async () => {
+    const number = newAadhaar();
+    const device = randomUUID();
+    const first = walkIn(1, { photoIdNumber: `XXXX${number.slice(-4)}` });
+    const second = walkIn(2, { photoIdNumber: `XXXX${number.slice(-4)}` });
+    const res = await pushOk(batch(device, [first, second]));
+    expect(res.results).toEqual([
+      { seq: 1, mutationId: first.mutationId, status: 'applied' },
+      { seq: 2, mutationId: second.mutationId, status: 'applied' },
+    ]);
+    // a longer or malformed "reduced" number is still checked
+    const bad = await pushOk(batch(device, [walkIn(3, { photoIdNumber: 'XXXX12345678' })]));
+    expect(bad.results[0]).toMatchObject({ status: 'rejected', code: 'photo_id_invalid' });
+  });
 });
 
 describe('portal isolation: check-ins checked against the portal’s own bookings', () => {
