@@ -181,9 +181,10 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export const healthSchema = z.object({ ok: z.literal(true), time: isoTime, version: z.string() }).strict();
 
 /**
- * What the portal requires of the two record kinds' payloads. Other fields are allowed and
- * kept as sent (the portal stores the payload itself; the parsed result holds only these).
- * A payload that fails these is rejected with `invalid_payload`: the counter shows it as
+ * What the portal requires of the two record kinds' payloads. The portal parses payloads
+ * strictly (`portal/store.ts`, `portal/openapi.yaml`): these fields plus those a counter
+ * sends, and an unknown field is refused, never stored. A field added to an outbox payload
+ * must be added there too. A payload that fails is rejected with `invalid_payload`: the counter shows it as
  * needing attention, with the reason, for correction.
  */
 export const walkInPayloadSchema = z.object({
