@@ -1,17 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that take tens of seconds each: SIGKILLs of real processes, the convergence property
- * over random fault schedules, the sync fault matrix against a real portal process. `npm test`
- * (the gate CI runs) runs everything; `npm run test:fast` (the edit loop) leaves these out.
+ * The slow tier: suites that SIGKILL real processes (crash), run properties over many random
+ * schedules (convergence, the queue model, the IPC fuzz), drive the counter against a real
+ * portal process (the sync fault matrix and the other sync suites on real sockets), or render
+ * slips in Chromium. `npm test` (the gate CI runs) runs everything; `npm run test:fast` (the
+ * edit loop) leaves these out and runs the rest on two workers.
  */
 export const SLOW_SUITES = [
   'test/crash/**',
+  'test/fuzz/**',
+  'test/property/**',
   'test/sync/convergence.property.test.ts',
   'test/sync/faults.test.ts',
   'test/sync/hostile.test.ts',
   'test/sync/restore.test.ts',
-  'test/fuzz/**',
+  'test/sync/upload.test.ts',
+  'test/sync/policies.test.ts',
+  'test/sync/search-refresh.test.ts',
+  'test/sync/roster-file.test.ts',
+  'test/printing/slip-pdf.test.ts',
+  'test/portal/faults.test.ts',
 ];
 
 const fast = process.env.TEST_TIER === 'fast';
@@ -24,5 +33,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // the full run keeps vitest's default (one worker on two cores): its timing-sensitive
+    // suites then have a core to themselves
+    ...(fast ? { maxWorkers: 2 } : {}),
   },
 });

@@ -129,11 +129,14 @@ describe('reconciliation report', () => {
     await waitFor(() => expect(document.activeElement).toBe(within(notice).getByTestId('recon-close-day')));
     expect(counter.closeDay).not.toHaveBeenCalled();
     fireEvent.click(within(notice).getByTestId('recon-close-day'));
+    const readsBefore = counter.getReconciliation.mock.calls.length;
     fireEvent.click(within(notice).getByTestId('recon-close-confirm'));
     await waitFor(() => expect(counter.closeDay).toHaveBeenCalledWith({ day: '2026-11-24' }));
     await waitFor(() => expect(screen.queryByTestId('recon-open-day')).toBeNull());
     expect(screen.getByTestId('action-message').textContent).toBe('2026-11-24 closed: 3 tickets cancelled as not finished.');
     expect(document.activeElement).toBe(screen.getByText('Reconciliation report'));
+    // the report is read again after the close (whenever the reload lands), for the same days
+    await waitFor(() => expect(counter.getReconciliation.mock.calls.length).toBeGreaterThan(readsBefore));
     expect(counter.getReconciliation).toHaveBeenLastCalledWith({ from: '2026-11-24', to: '2026-11-25' });
   });
 
