@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../common/contract';
@@ -104,7 +104,9 @@ export class CounterBackend {
   }
 
   static async open(options: BackendOptions): Promise<CounterBackend> {
-    mkdirSync(options.dataDir, { recursive: true });
+    // the data folder is the counter's OS user's alone: another user of the PC lists nothing in it
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.dataDir, 0o700);
     const log = options.log ?? createLogger();
     const provisioningFile = join(options.dataDir, 'provisioning.json');
     const config = loadProvisioning(provisioningFile, (problems) =>

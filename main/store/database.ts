@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations';
 
@@ -31,13 +32,27 @@ export function checkMigrations(migrations: readonly Migration[]): void {
 }
 
 /**
+ * The database, its write-ahead log and its shared-memory file readable by the counter's own
+ * OS user only (0600): they hold names, mobile and ID numbers. SQLite creates the -wal and -shm
+ * files with the database file's permissions, so the file is made (or tightened) first.
+ * On Windows the user's profile folder already keeps other users out; chmod changes little there.
+ */
+function ownerOnly(file: string): void {
+  if (file === '' || file === ':memory:' || file.startsWith('file:')) return;
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
+/**
  * Opens (creating if needed) the counter's SQLite file: WAL with synchronous=FULL, so a
  * confirmed transaction survives power loss; foreign keys on; a busy timeout for the
- * short moments another connection holds the write lock.
+ * short moments another connection holds the write lock; secure_delete, so deleted or
+ * overwritten content (a full ID number once reduced) is zeroed, not left in free pages.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   checkMigrations(migrations);
+  ownerOnly(file);
   const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   try {
     // refuse a newer file before anything below writes to it (journal_mode rewrites the header)
@@ -46,6 +61,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    db.pragma('secure_delete = ON');
     migrate(db, migrations);
   } catch (e) {
     db.close();
