@@ -18,6 +18,7 @@ import type { AppStateView, QueueView, TicketView } from '../common/domain';
 import { DEMO_PORTAL, DEMO_PROVISIONING } from '../common/demo/counter';
 import { prng, rosterEntries, walkInForm } from '../common/demo/people';
 import { startPortalProcess, type PortalHandle } from '../portal/process';
+import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { latencyMetrics, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -38,16 +39,6 @@ const ACTION_TIMEOUT_MS = 15_000;
 const TARGET_MS = 50;
 const ACTIONS = ['check_in', 'walk_in', 'search', 'call_next', 'serve'] as const;
 type Action = (typeof ACTIONS)[number];
-
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-features=Translate',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 function freePort(): Promise<number> {
   return new Promise((ok, bad) => {
@@ -232,14 +223,14 @@ async function seed(bridge: Bridge, ctx: BenchContext): Promise<Seeded> {
 }
 
 async function runRush(ctx: BenchContext): Promise<Metric[]> {
-  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  const executablePath = findChromium().path;
   if (!existsSync(join(ROOT, 'out/renderer/index.html'))) throw new Error('out/renderer is missing: run "npm run build" first');
   const portalPort = await freePort();
   const portalUrl = `http://127.0.0.1:${portalPort}`;
   // the portal is down while the day's backlog builds up
   const bridge = await startBridge(ctx.tempDir('ui-rush-counter'), portalUrl);
   let portal: PortalHandle | null = null;
-  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: LAUNCH_ARGS });
+  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
   try {
     const s = await seed(bridge, ctx);
     const day = (await bridge.rpc<AppStateView>('getAppState', {})).today!;
