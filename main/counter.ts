@@ -44,6 +44,8 @@ export interface BackendOptions {
   log?: Logger;
   /** better_sqlite3.node for the running runtime, when it is not the default build */
   nativeBinding?: string | undefined;
+  /** the key the database file is encrypted with (none: an unencrypted file) */
+  databaseKey?: string | undefined;
   /** the operating system's printers (the desktop app gives Electron's) */
   systemPrinter?: SystemPrinter | undefined;
   /** the sync worker's entry; without it the counter keeps its records in the outbox and does not upload */
@@ -112,7 +114,10 @@ export class CounterBackend {
     const config = loadProvisioning(provisioningFile, (problems) =>
       log.warn({ problems }, 'the saved printer is one slips may no longer go to: the counter starts with no printer set'),
     );
-    const db = openDatabase(join(options.dataDir, 'counter.db'), { nativeBinding: options.nativeBinding });
+    const db = openDatabase(join(options.dataDir, 'counter.db'), {
+      nativeBinding: options.nativeBinding,
+      key: options.databaseKey,
+    });
     setAutoCheckpointPages(db, WAL_CAP_PAGES);
     const deviceId = ensureDeviceId(db);
     const clock = options.clock ?? (() => new Date());
@@ -166,6 +171,7 @@ export class CounterBackend {
       setup: {
         dbFile: this.db.name,
         nativeBinding: this.options.nativeBinding,
+        databaseKey: this.options.databaseKey,
         deviceId: this.deviceId,
         provisioning: c,
         tuning: this.options.syncTuning,

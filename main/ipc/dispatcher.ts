@@ -24,7 +24,12 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
  * into a `Result`. Nothing thrown crosses it.
  */
 export function createDispatcher(backend: CounterBackend, options: DispatcherOptions = {}) {
-  return async function dispatch(method: unknown, payload: unknown): Promise<Result<unknown>> {
+  /**
+   * `clientId` names the caller's client (an Electron window, a browser's session cookie):
+   * each client has its own session.
+   */
+  return async function dispatch(method: unknown, payload: unknown, clientId?: string): Promise<Result<unknown>> {
+    void clientId;
     if (!isMethod(method)) return fail('VALIDATION', 'unknown method', { fields: [{ field: '(method)', code: 'invalid' }] });
     const spec = contract[method];
     // who may call comes first: a caller without access learns nothing from validation errors

@@ -21,6 +21,8 @@ export class SchemaTooNewError extends Error {
 export interface OpenOptions {
   /** path of a better_sqlite3.node built for the running runtime (Electron in development) */
   nativeBinding?: string | undefined;
+  /** the encryption key of the file (none: unencrypted) */
+  key?: string | undefined;
   migrations?: readonly Migration[];
 }
 

@@ -51,6 +51,7 @@ export const DEFAULT_TUNING: EngineTuning = {
 export interface WorkerSetup {
   dbFile: string;
   nativeBinding?: string | undefined;
+  databaseKey?: string | undefined;
   deviceId: string;
   provisioning: Provisioning;
   tuning?: Partial<EngineTuning>;

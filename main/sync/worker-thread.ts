@@ -23,7 +23,7 @@ const log: SyncLog = {
 
 const { provisioning: config } = setup;
 if (!config.portal) throw new Error('no portal in the provisioning');
-const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding });
+const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding, key: setup.databaseKey });
 // a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
 await removeImports(db, stagingPortalImportIds(db), 1000);
 const engine = new SyncEngine({
