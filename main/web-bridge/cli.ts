@@ -1,7 +1,8 @@
 /**
  * `npm run web -- [--port N] [--data DIR] [--demo [--portal URL]]`: the counter in a browser,
  * for machines without an Electron binary and for the end-to-end tests. Same services, same
- * SQLite file layout as the desktop app. Listens on 127.0.0.1 only and prints the URL it serves.
+ * SQLite file layout as the desktop app. Listens on 127.0.0.1 only and prints the URL to open,
+ * with a one-time launch token (see ./server.ts).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -62,7 +63,12 @@ const bridge = await startWebBridge({
   port,
   validateResponses: process.env.NODE_ENV !== 'production',
 });
-console.log(`Counter web bridge: ${bridge.url}`);
+// on this process's own output, never on a command line: another OS user can list command lines
+console.log(`Counter web bridge: ${bridge.launchUrl}`);
+console.log(
+  'Open that link in a browser on this PC. It signs in that browser (all its tabs) once and then works no more; ' +
+    'keep it to yourself. To open the counter in another browser, stop this and start it again.',
+);
 
 let stopping = false;
 const stop = async () => {

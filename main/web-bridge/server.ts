@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -20,10 +20,16 @@ export interface WebBridgeOptions {
 }
 
 export interface WebBridge {
+  /** the bare address: without the session cookie it serves only a page saying how to open the counter */
   url: string;
+  /** `url` with the one-time launch token: the first browser to open it gets the session cookie */
+  launchUrl: string;
   port: number;
   close(): Promise<void>;
 }
+
+/** The header every call and event stream must carry: a cross-site form or simple request cannot send it. */
+export const REQUEST_HEADER = 'x-counter-request';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,30 +43,47 @@ const MIME: Record<string, string> = {
 };
 const MAX_BODY = MAX_ROSTER_BYTES + 1024 * 1024;
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
 /**
  * Serves the built renderer to a browser and implements `window.counter` by calling the
  * same dispatcher, backend and SQLite file as Electron's ipcMain path. Listens on
- * 127.0.0.1 only; checks the Host header (no DNS rebinding) and a per-run secret on
- * every call (no cross-site requests).
+ * 127.0.0.1 only and checks the Host header (no DNS rebinding).
+ *
+ * Sign-in as a notebook server does it: the printed launch URL carries a one-time token;
+ * the first request with it gets an HttpOnly, SameSite=Strict cookie holding a random
+ * session ID and is sent on to the bare URL, and the token is spent. The app page, the
+ * calls and the event stream need that cookie; calls and events also need the
+ * `X-Counter-Request` header, which a page of another site cannot send here (no CORS
+ * headers are ever sent). Another OS user of the PC can connect to the port but holds
+ * neither the token (printed on the bridge's own output, not on its command line) nor
+ * the cookie (in this user's browser profile).
  */
 export async function startWebBridge(options: WebBridgeOptions): Promise<WebBridge> {
   const { backend } = options;
   const dispatch = createDispatcher(backend, { validateResponses: options.validateResponses ?? false });
-  const secret = randomBytes(24).toString('base64url');
   const rendererRoot = resolve(options.rendererDir);
+  const launchToken = randomBytes(32).toString('base64url');
+  let launchTokenSpent = false;
+  /** sha256 of the session ID -> the client ID given to the dispatcher (not the cookie itself, which is never logged) */
+  const sessions = new Map<string, string>();
   const streams = new Set<ServerResponse>();
   const onEvent = (event: unknown) => {
     for (const s of streams) s.write(`data: ${JSON.stringify(event)}\n\n`);
   };
   backend.events.on('event', onEvent);
   let port = options.port;
+  let cookieName = '';
 
-  const secretOk = (given: string | undefined | null) => {
-    if (!given) return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(secret);
-    return a.length === b.length && timingSafeEqual(a, b);
+  /** the client ID of the request's session cookie, or null */
+  const sessionOf = (req: IncomingMessage): string | null => {
+    for (const value of cookieValues(req.headers.cookie, cookieName)) {
+      const clientId = sessions.get(digest(value).toString('hex'));
+      if (clientId) return clientId;
+    }
+    return null;
   };
+  const launchTokenOk = (given: string) => timingSafeEqual(digest(given), digest(launchToken)) && !launchTokenSpent;
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
@@ -79,9 +102,21 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
 
-    if (url.pathname.startsWith('/rpc/')) {
+    if (url.pathname.startsWith('/rpc/') || url.pathname === '/events') {
+      const origin = req.headers.origin;
+      const clientId = sessionOf(req);
+      if (!clientId || req.headers[REQUEST_HEADER] !== '1' || (origin !== undefined && origin !== `http://${host}`)) {
+        return sendJson(res, 403, fail('FORBIDDEN', 'open the counter with the link it printed when it started'));
+      }
+      if (url.pathname === '/events') {
+        if (req.method !== 'GET') return send(res, 405, 'text/plain', 'GET only');
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
+        res.write(': connected\n\n');
+        streams.add(res);
+        req.on('close', () => streams.delete(res));
+        return;
+      }
       if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only');
-      if (!secretOk(req.headers['x-counter-secret'] as string | undefined)) return send(res, 403, 'text/plain', 'forbidden');
       const method = decodeURIComponent(url.pathname.slice('/rpc/'.length));
       let payload: unknown;
       try {
@@ -90,24 +125,34 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
         const tooLarge = (e as Error).message === 'too large';
         return sendJson(res, tooLarge ? 413 : 400, fail('VALIDATION', tooLarge ? 'request too large' : 'request is not JSON'));
       }
-      return sendJson(res, 200, await dispatch(method, payload));
-    }
-    if (url.pathname === '/events') {
-      if (!secretOk(url.searchParams.get('secret'))) return send(res, 403, 'text/plain', 'forbidden');
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
-      res.write(': connected\n\n');
-      streams.add(res);
-      req.on('close', () => streams.delete(res));
-      return;
+      return sendJson(res, 200, await dispatch(method, payload, clientId));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only');
     if (url.pathname === '/counter-bridge.js') {
       return send(res, 200, MIME['.js']!, await readFile(options.bridgeScript));
     }
     if (url.pathname === '/' || url.pathname === '/index.html') {
+      const token = url.searchParams.get('token');
+      if (token !== null) {
+        if (launchTokenOk(token)) {
+          launchTokenSpent = true;
+          const sessionId = randomBytes(32).toString('base64url');
+          sessions.set(digest(sessionId).toString('hex'), `web-${randomUUID()}`);
+          res.setHeader('Set-Cookie', `${cookieName}=${sessionId}; HttpOnly; SameSite=Strict; Path=/`);
+          res.setHeader('Location', '/');
+          return send(res, 303, 'text/plain', 'signed in: go to /');
+        }
+        // a tab of the browser that already holds the session opened the link again
+        if (sessionOf(req)) {
+          res.setHeader('Location', '/');
+          return send(res, 303, 'text/plain', 'go to /');
+        }
+        return send(res, 403, MIME['.html']!, howToOpenPage(true));
+      }
+      if (!sessionOf(req)) return send(res, 200, MIME['.html']!, howToOpenPage(false));
       const html = await readFile(join(rendererRoot, 'index.html'), 'utf8');
       // the bridge script must run before the app's module script
-      const tag = `<script src="/counter-bridge.js" data-secret="${secret}"></script>`;
+      const tag = `<script src="/counter-bridge.js"></script>`;
       return send(res, 200, MIME['.html']!, html.replace('<head>', `<head>\n    ${tag}`));
     }
     const file = normalize(join(rendererRoot, decodeURIComponent(url.pathname)));
@@ -125,17 +170,60 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   });
   const addr = server.address();
   port = typeof addr === 'object' && addr ? addr.port : options.port;
+  // cookies are kept per host, not per port: two bridges on one PC must not overwrite each other's
+  cookieName = `counter_session_${port}`;
+  const url = `http://127.0.0.1:${port}/`;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url,
+    launchUrl: `${url}?token=${launchToken}`,
     port,
     close: () =>
       new Promise<void>((ok) => {
         backend.events.off('event', onEvent);
+        // the browsers' sessions end with the bridge: a cookie of this run opens nothing later
+        for (const clientId of sessions.values()) backend.endSession(clientId);
+        sessions.clear();
+        launchTokenSpent = true;
         for (const s of streams) s.end();
         server.close(() => ok());
         server.closeAllConnections();
       }),
   };
+}
+
+/** The values of every cookie named `name` in a Cookie header (a stray cookie of the same name may come first). */
+function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  const values: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+  }
+  return values;
+}
+
+/** What a browser without the session cookie sees: how to open the counter, and nothing else. */
+function howToOpenPage(linkUsed: boolean): string {
+  const used = linkUsed
+    ? `<p>That link has been used already, or is not this counter's. Each link signs in one browser, once.</p>
+    <p lang="hi">यह लिंक पहले ही इस्तेमाल हो चुका है, या इस काउंटर का नहीं है। हर लिंक एक ही ब्राउज़र में, एक ही बार साइन इन करता है।</p>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8"><title>Registration counter</title></head>
+  <body>
+    <h1>Registration counter</h1>
+    ${used}
+    <p>Open the counter with the link printed by <code>npm run web</code> or <code>npm run demo</code> in the
+    terminal where it started on this PC (it looks like <code>http://127.0.0.1:5174/?token=…</code>).
+    Tabs of the same browser share it. To open the counter in another browser, stop the counter and start it again:
+    it prints a new link.</p>
+    <p lang="hi">काउंटर उस लिंक से खोलें जो इस पीसी पर <code>npm run web</code> या <code>npm run demo</code> ने शुरू होते समय
+    टर्मिनल में छापा था (जैसे <code>http://127.0.0.1:5174/?token=…</code>)। उसी ब्राउज़र के सभी टैब उसे साझा करते हैं।
+    किसी दूसरे ब्राउज़र में खोलने के लिए काउंटर बंद करके फिर से शुरू करें: वह नया लिंक छापेगा।</p>
+  </body>
+</html>
+`;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

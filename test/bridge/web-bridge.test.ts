@@ -1,22 +1,48 @@
+// The web bridge: the built page and `window.counter` over HTTP on 127.0.0.1, opened only
+// with the one-time launch link it prints. Without the session cookie that link sets, a
+// caller gets a page saying how to open the counter and 403 on every call and event stream.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rosterEntries } from '../../common/demo/people';
 import { seedDemo } from '../../main/demo/seed';
 import { silentLogger } from '../../main/logging/logger';
 import { CounterBackend } from '../../main/counter';
 import { startWebBridge, type WebBridge } from '../../main/web-bridge/server';
 
+/** the client ID of every call the bridge hands to the dispatcher */
+const clientIds = vi.hoisted(() => [] as (string | undefined)[]);
+vi.mock('../../main/ipc/dispatcher', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../main/ipc/dispatcher')>();
+  return {
+    ...real,
+    createDispatcher: (...args: Parameters<typeof real.createDispatcher>) => {
+      const dispatch = real.createDispatcher(...args);
+      return (method: unknown, payload: unknown, clientId: string) => {
+        clientIds.push(clientId);
+        return dispatch(method, payload, clientId);
+      };
+    },
+  };
+});
+
 let dir: string;
 let backend: CounterBackend;
 let bridge: WebBridge;
-let secret: string;
+/** `name=value` of the session cookie the launch link set */
+let cookie: string;
 
-/** A raw request, so the Host header and body can be whatever a hostile page would send. */
+interface Raw {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A raw request, so the Host header, cookie and body can be whatever a hostile caller would send. */
 function raw(opts: { path: string; method?: string; host?: string; headers?: Record<string, string>; body?: string }) {
-  return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((ok, bad) => {
+  return new Promise<Raw>((ok, bad) => {
     const req = request(
       {
         host: '127.0.0.1',
@@ -36,13 +62,45 @@ function raw(opts: { path: string; method?: string; host?: string; headers?: Rec
   });
 }
 
-const rpc = (method: string, payload: unknown, withSecret = secret) =>
+const SESSION = () => ({ cookie, 'x-counter-request': '1' });
+
+const rpc = (method: string, payload: unknown, headers: Record<string, string> = SESSION()) =>
   raw({
     path: `/rpc/${method}`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-counter-secret': withSecret },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(payload),
   });
+
+const launchPath = (b: WebBridge) => new URL(b.launchUrl).pathname + new URL(b.launchUrl).search;
+
+/** Opens the event stream and resolves with what came before the first event, or the refusal. */
+function events(headers: Record<string, string>, trigger?: () => void): Promise<{ status: number; body: string }> {
+  return new Promise((ok, bad) => {
+    const req = request(
+      { host: '127.0.0.1', port: bridge.port, path: '/events', headers: { host: `127.0.0.1:${bridge.port}`, ...headers } },
+      (res) => {
+        let buf = '';
+        if (res.statusCode !== 200) {
+          res.on('data', (c) => (buf += c));
+          res.on('end', () => ok({ status: res.statusCode ?? 0, body: buf }));
+          return;
+        }
+        res.on('data', (c) => {
+          buf += c;
+          if (buf.includes('data:')) {
+            req.destroy();
+            ok({ status: 200, body: buf });
+          }
+        });
+        trigger?.();
+      },
+    );
+    req.on('error', (e) => (e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : bad(e)));
+    req.end();
+    setTimeout(() => bad(new Error('no event within 5 s')), 5000);
+  });
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-'));
@@ -58,26 +116,76 @@ beforeAll(async () => {
   backend = await CounterBackend.open({ dataDir: join(dir, 'data'), log: silentLogger() });
   await seedDemo(backend, 20);
   bridge = await startWebBridge({ backend, rendererDir: renderer, bridgeScript: join(dir, 'bridge.js'), port: 0 });
-  const page = await raw({ path: '/' });
-  secret = /data-secret="([^"]+)"/.exec(page.body)![1]!;
 });
 
 afterAll(async () => {
   await bridge.close();
-  backend.close();
+  await backend.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('web bridge', () => {
-  it('listens on 127.0.0.1 and serves the page with the bridge script first and the CSP header', async () => {
+  it('without the session cookie, / says how to open the counter and holds no secret, token or app', async () => {
     expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const page = await raw({ path: '/' });
-    expect(page.status).toBe(200);
-    expect(page.body.indexOf('/counter-bridge.js')).toBeLessThan(page.body.indexOf('/assets/app.js'));
-    expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+    const token = new URL(bridge.launchUrl).searchParams.get('token')!;
+    expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(32);
+    for (const path of ['/', '/index.html']) {
+      const page = await raw({ path });
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('npm run web');
+      expect(page.body).not.toContain(token);
+      expect(page.body).not.toMatch(/data-secret|counter-bridge\.js|assets\/app\.js/);
+      expect(page.headers['set-cookie']).toBeUndefined();
+      expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    }
   });
 
-  it('answers contract calls through the same dispatcher', async () => {
+  it('a wrong launch token sets no cookie', async () => {
+    const wrong = await raw({ path: `/?token=${'A'.repeat(43)}` });
+    expect(wrong.status).toBe(403);
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('the launch link sets an HttpOnly SameSite=Strict session cookie once and leads to the bare address', async () => {
+    const first = await raw({ path: launchPath(bridge) });
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe('/');
+    const setCookie = (first.headers['set-cookie'] as string[])[0]!;
+    expect(setCookie).toMatch(/; HttpOnly/);
+    expect(setCookie).toMatch(/; SameSite=Strict/);
+    expect(setCookie).toMatch(/; Path=\//);
+    cookie = setCookie.split(';')[0]!;
+    const [name, value] = cookie.split('=') as [string, string];
+    expect(name).toBe(`counter_session_${bridge.port}`);
+    expect(Buffer.from(value, 'base64url').length).toBeGreaterThanOrEqual(32);
+
+    // the token is spent: another browser gets the page saying so, and no session
+    const again = await raw({ path: launchPath(bridge) });
+    expect(again.status).toBe(403);
+    expect(again.headers['set-cookie']).toBeUndefined();
+    expect(again.body).toContain('used already');
+    // a tab of the browser that holds the session may open the link again: it is sent on, no new session
+    const sameBrowser = await raw({ path: launchPath(bridge), headers: { cookie } });
+    expect(sameBrowser.status).toBe(303);
+    expect(sameBrowser.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('with the cookie, / serves the app with the bridge script first, the CSP header and no secret in the page', async () => {
+    const page = await raw({ path: '/', headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.body.indexOf('/counter-bridge.js')).toBeGreaterThan(0);
+    expect(page.body.indexOf('/counter-bridge.js')).toBeLessThan(page.body.indexOf('/assets/app.js'));
+    expect(page.body).not.toContain('data-secret');
+    expect(page.body).not.toContain(cookie.split('=')[1]!);
+    expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+    expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers contract calls through the same dispatcher, under the session’s own client ID', async () => {
+    clientIds.length = 0;
     const signIn = JSON.parse((await rpc('signIn', { loginId: 'operator', pin: '1357' })).body);
     expect(signIn.ok).toBe(true);
     const state = JSON.parse((await rpc('getAppState', {})).body);
@@ -86,72 +194,99 @@ describe('web bridge', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     const unknown = JSON.parse((await rpc('dropTables', {})).body);
     expect(unknown).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    // one client for the cookie, and not the cookie itself (client IDs may be logged)
+    expect(new Set(clientIds).size).toBe(1);
+    expect(clientIds[0]).toMatch(/^web-/);
+    expect(clientIds[0]).not.toContain(cookie.split('=')[1]!);
   });
 
-  it('refuses calls without the secret, and non-JSON bodies', async () => {
-    expect((await rpc('getAppState', {}, 'wrong')).status).toBe(403);
-    expect((await raw({ path: '/rpc/getAppState', method: 'POST', body: '{}' })).status).toBe(403);
-    const notJson = await raw({
+  it('refuses calls without the cookie, with a forged cookie, without the request header, or from another origin', async () => {
+    const forbidden = async (headers: Record<string, string>) => {
+      const r = await rpc('getAppState', {}, headers);
+      expect(r.status, JSON.stringify(headers)).toBe(403);
+      expect(r.body).not.toContain('"operator"');
+    };
+    const [name] = cookie.split('=') as [string, string];
+    await forbidden({ 'x-counter-request': '1' });
+    await forbidden({ cookie });
+    await forbidden({ cookie, 'x-counter-request': '0' });
+    await forbidden({ cookie: `${name}=${'x'.repeat(43)}`, 'x-counter-request': '1' });
+    await forbidden({ cookie: `other_name=${cookie.split('=')[1]!}`, 'x-counter-request': '1' });
+    await forbidden({ ...SESSION(), origin: 'http://evil.example' });
+    // a cross-site form post: no custom header, and a browser would not send a SameSite=Strict cookie anyway
+    const form = await raw({
+      path: '/rpc/signOut',
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(form.status).toBe(403);
+    // a stray cookie of the same name first (set by another server on 127.0.0.1) does not hide the real one
+    expect((await rpc('getAppState', {}, { cookie: `${name}=stray; ${cookie}`, 'x-counter-request': '1' })).status).toBe(200);
+    // the body is still checked
+    const notJson = await raw({ path: '/rpc/getAppState', method: 'POST', headers: SESSION(), body: '{nope' });
+    expect(JSON.parse(notJson.body)).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+  });
+
+  it('refuses other Host names (DNS rebinding), with the session or without', async () => {
+    expect((await raw({ path: '/', host: 'evil.example' })).status).toBe(421);
+    expect((await raw({ path: launchPath(bridge), host: `evil.example:${bridge.port}` })).status).toBe(421);
+    const r = await raw({
       path: '/rpc/getAppState',
       method: 'POST',
-      headers: { 'x-counter-secret': secret },
-      body: '{nope',
+      host: `evil.example:${bridge.port}`,
+      headers: SESSION(),
+      body: '{}',
     });
-    expect(JSON.parse(notJson.body)).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
-    expect((await raw({ path: `/events?secret=wrong` })).status).toBe(403);
-  });
-
-  it('refuses other Host names (DNS rebinding)', async () => {
-    expect((await raw({ path: '/', host: 'evil.example' })).status).toBe(421);
-    expect(
-      (
-        await rpc('getAppState', {}).then(() =>
-          raw({
-            path: '/rpc/getAppState',
-            method: 'POST',
-            host: `evil.example:${bridge.port}`,
-            headers: { 'x-counter-secret': secret },
-            body: '{}',
-          }),
-        )
-      ).status,
-    ).toBe(421);
+    expect(r.status).toBe(421);
   });
 
   it('serves nothing outside the renderer folder', async () => {
     expect((await raw({ path: '/assets/app.js' })).status).toBe(200);
     for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/..%2fsecret.txt']) {
-      const r = await raw({ path: p });
+      const r = await raw({ path: p, headers: { cookie } });
       expect(r.body).not.toContain('do not serve');
     }
   });
 
-  it('pushes change events to subscribers', async () => {
-    const got = await new Promise<string>((ok, bad) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: bridge.port,
-          path: `/events?secret=${encodeURIComponent(secret)}`,
-          headers: { host: `127.0.0.1:${bridge.port}` },
-        },
-        (res) => {
-          let buf = '';
-          res.on('data', (c) => {
-            buf += c;
-            if (buf.includes('data:')) {
-              req.destroy();
-              ok(buf);
-            }
-          });
-        },
-      );
-      req.on('error', (e) => (e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : bad(e)));
-      req.end();
-      setTimeout(() => void rpc('checkIn', { refId: rosterEntries(20, 7)[0]!.refId }), 100);
-      setTimeout(() => bad(new Error('no event within 5 s')), 5000);
-    });
-    expect(got).toContain('"type":"changed"');
-    expect(got).toContain('"method":"checkIn"');
+  it('opens the event stream only with the cookie and the header', async () => {
+    expect((await events({ 'x-counter-request': '1' })).status).toBe(403);
+    expect((await events({ cookie })).status).toBe(403);
+    expect((await events({ cookie: `${cookie.split('=')[0]}=forged`, 'x-counter-request': '1' })).status).toBe(403);
+  });
+
+  it('pushes change events to the session’s streams', async () => {
+    const got = await events(SESSION(), () => void rpc('checkIn', { refId: rosterEntries(20, 7)[0]!.refId }));
+    expect(got.status).toBe(200);
+    expect(got.body).toContain('"type":"changed"');
+    expect(got.body).toContain('"method":"checkIn"');
+  });
+
+  it('when it closes, the browsers’ sessions end', async () => {
+    const own = await CounterBackend.open({ dataDir: join(dir, 'data-close'), log: silentLogger() });
+    try {
+      await seedDemo(own, 5);
+      const b = await startWebBridge({
+        backend: own,
+        rendererDir: join(dir, 'renderer'),
+        bridgeScript: join(dir, 'bridge.js'),
+        port: 0,
+      });
+      const res = await fetch(b.launchUrl, { redirect: 'manual' });
+      const c = res.headers.get('set-cookie')!.split(';')[0]!;
+      clientIds.length = 0;
+      const signedIn = await fetch(new URL('/rpc/signIn', b.url), {
+        method: 'POST',
+        headers: { cookie: c, 'x-counter-request': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ loginId: 'operator', pin: '1357' }),
+      });
+      expect(((await signedIn.json()) as { ok: boolean }).ok).toBe(true);
+      const clientId = clientIds[0]!;
+      expect(own.operatorAt(clientId)?.loginId).toBe('operator');
+      await b.close();
+      expect(own.operatorAt(clientId)).toBeNull();
+    } finally {
+      await own.close();
+    }
   });
 });

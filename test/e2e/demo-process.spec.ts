@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { waitForLaunchUrl, type LaunchUrl } from '../../scripts/web-bridge-process.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // a loopback port with nothing on it: the demo counter's uploads just wait in the outbox
@@ -30,8 +31,8 @@ async function until(what: () => Promise<boolean>, ms: number): Promise<boolean>
   return what();
 }
 
-/** Starts `scripts/demo.mjs` on its own data folder and waits for the bridge's URL. */
-async function startDemo(dataDir: string): Promise<{ demo: ChildProcess; port: number }> {
+/** Starts `scripts/demo.mjs` on its own data folder and waits for the launch link it prints. */
+async function startDemo(dataDir: string): Promise<{ demo: ChildProcess } & LaunchUrl> {
   const demo = spawn(
     process.execPath,
     [
@@ -48,23 +49,29 @@ async function startDemo(dataDir: string): Promise<{ demo: ChildProcess; port: n
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let err = '';
-  demo.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const port = await new Promise<number>((ok, bad) => {
-    let out = '';
-    const timer = setTimeout(() => bad(new Error(`demo did not start in 45 s\n${err}`)), 45_000);
-    demo.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Counter web bridge: http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(Number(m[1]));
-      }
-    });
-    demo.once('exit', (code) => (clearTimeout(timer), bad(new Error(`demo exited with ${code}\n${err}`))));
-  });
-  return { demo, port };
+  return { demo, ...(await waitForLaunchUrl(demo, { timeoutMs: 45_000, what: 'demo' })) };
 }
+
+test('npm run demo prints a link that signs in one browser once; the bare address alone opens nothing', async ({ page }) => {
+  test.setTimeout(90_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'counter-demo-'));
+  const { demo, url, launchUrl } = await startDemo(dataDir);
+  try {
+    expect(launchUrl).toMatch(/\?token=[A-Za-z0-9_-]{43,}$/);
+    const bare = await fetch(url);
+    expect(await bare.text()).toContain('npm run demo');
+    await page.goto(launchUrl);
+    await expect(page).toHaveURL(url);
+    await expect(page.getByTestId('signin-login')).toBeVisible();
+    const again = await fetch(launchUrl, { redirect: 'manual' });
+    expect(again.status).toBe(403);
+    expect(again.headers.get('set-cookie')).toBeNull();
+  } finally {
+    demo.kill('SIGTERM');
+    await new Promise((ok) => (demo.exitCode === null ? demo.once('exit', ok) : ok(null)));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
 
 for (const signal of ['SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
   test(`npm run demo stopped by ${signal} sent to its own process leaves no web bridge holding its port`, async () => {

@@ -1,55 +1,43 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test as base } from '@playwright/test';
+import { startWebBridgeProcess } from '../../scripts/web-bridge-process.mjs';
 
 export interface BridgeProcess {
+  /** the bare address: without the session cookie it serves only the page saying how to open the counter */
   url: string;
+  /** the link the bridge printed, with its one-time token: what a user opens */
+  launchUrl: string;
   dataDir: string;
+  /** the bridge's process ID */
+  pid: number;
   stop(): Promise<void>;
 }
-
-const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Starts `main/web-bridge/cli.ts` on a free loopback port with its own data folder. */
 export async function startBridge(options: { demo: boolean; rosterSize?: number; portalUrl?: string }): Promise<BridgeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'counter-e2e-'));
-  const args = ['--import', 'tsx', join(ROOT, 'main/web-bridge/cli.ts'), '--port', '0', '--data', dataDir];
+  const args = ['--port', '0', '--data', dataDir];
   if (options.demo) args.push('--demo', '--demo-roster', String(options.rosterSize ?? 200));
   if (options.portalUrl) args.push('--portal', options.portalUrl);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((ok, bad) => {
-    let out = '';
-    const timer = setTimeout(() => bad(new Error(`web bridge did not start in 30 s\n${stderr}`)), 30_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Counter web bridge: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      bad(new Error(`web bridge exited with ${code}\n${stderr}`));
-    });
-  });
-  return {
-    url,
-    dataDir,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((ok) => child.once('exit', ok));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const bridge = await startWebBridgeProcess({ args });
+    return {
+      url: bridge.url,
+      launchUrl: bridge.launchUrl,
+      dataDir,
+      pid: bridge.child.pid!,
+      stop: async () => {
+        await bridge.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** A loopback port that nothing listens on (free when asked; the caller starts its server there later). */
@@ -97,6 +85,6 @@ export const test = base.extend<{ bridge: BridgeProcess; freshBridge: BridgeProc
 export { expect } from '@playwright/test';
 
 export const DEMO = {
-  supervisor: { loginId: 'supervisor', pin: '2468' },
+  supervisor: { loginId: 'supervisor', pin: '246810' },
   operator: { loginId: 'operator', pin: '1357' },
 } as const;

@@ -24,9 +24,13 @@ export function aadhaarPair(body11: string): { valid: string; badChecksum: strin
   return { valid: `${body11}${check}`, badChecksum: `${body11}${(check + 1) % 10}` };
 }
 
-/** Opens the counter and waits until the app has left its loading screen. */
+/**
+ * Opens the counter with the link the bridge printed, as a user does (the first time it signs
+ * the browser in and leads to the bare address), and waits until the app has left its loading screen.
+ */
 export async function openCounter(page: Page, bridge: BridgeProcess, screen: 'signin' | 'firstrun' = 'signin'): Promise<void> {
-  await page.goto(bridge.url);
+  await page.goto(bridge.launchUrl);
+  await expect(page).toHaveURL(bridge.url);
   await expect(page.getByTestId(screen === 'signin' ? 'signin-login' : 'firstrun-centreId')).toBeVisible();
 }
 
