@@ -9,7 +9,6 @@
  * Needs `npm run build` (the page) and a Chromium (Debian's at /usr/bin/chromium, or
  * CHROMIUM_PATH). Everything listens on 127.0.0.1; every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -19,6 +18,7 @@ import { DEMO_PORTAL, DEMO_PROVISIONING } from '../common/demo/counter';
 import { prng, rosterEntries, walkInForm } from '../common/demo/people';
 import { startPortalProcess, type PortalHandle } from '../portal/process';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
+import { openBridgeSession, startWebBridgeProcess } from '../scripts/web-bridge-process.mjs';
 import { latencyMetrics, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -53,64 +53,26 @@ function freePort(): Promise<number> {
 
 interface Bridge {
   url: string;
-  secret: string;
+  /** the session the bench holds: its own calls and the page (given the same cookie) are one client */
+  cookie: { name: string; value: string };
   rpc<T>(method: string, request: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
 /** The web bridge with the demo counter (a roster of ROSTER_SIZE), uploading to `portalUrl`. */
 async function startBridge(dataDir: string, portalUrl: string): Promise<Bridge> {
-  const args = ['--import', 'tsx', join(ROOT, 'main/web-bridge/cli.ts'), '--port', '0', '--data', dataDir];
-  args.push('--demo', '--demo-roster', String(ROSTER_SIZE), '--portal', portalUrl);
+  const args = ['--port', '0', '--data', dataDir, '--demo', '--demo-roster', String(ROSTER_SIZE), '--portal', portalUrl];
   // as on a counter PC: the installed app does not check its own answers against the contract
   const env = { ...process.env, NODE_ENV: 'production' };
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    if (stderr.length < 20_000) stderr += c.toString();
-  });
-  const url = await new Promise<string>((ok, bad) => {
-    let out = '';
-    const timer = setTimeout(() => bad(new Error(`web bridge did not start in 60 s\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Counter web bridge: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      bad(new Error(`web bridge exited with ${code}\n${stderr}`));
-    });
-  });
-  const html = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
-  const secret = /data-secret="([^"]+)"/.exec(html)?.[1];
-  if (!secret) throw new Error('the web bridge page carries no secret');
+  const bridge = await startWebBridgeProcess({ args, env, timeoutMs: 60_000 });
+  const session = await openBridgeSession(bridge.launchUrl);
   const rpc = async <T>(method: string, request: unknown): Promise<T> => {
-    const res = await fetch(new URL(`rpc/${method}`, url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-counter-secret': secret },
-      body: JSON.stringify(request),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const r = (await res.json()) as { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+    const r = (await session.call(method, request)) as
+      { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
     if (!r.ok) throw Object.assign(new Error(`${method}: ${r.error.code} ${r.error.message}`), { code: r.error.code });
     return r.value;
   };
-  return {
-    url,
-    secret,
-    rpc,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
+  return { url: bridge.url, cookie: session.cookie, rpc, stop: bridge.stop };
 }
 
 /** A walk-in registered through the bridge, saying "different person" to any possible duplicate. */
@@ -248,6 +210,7 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       viewport: { width: 1366, height: 768 },
     });
     await context.addInitScript({ content: PAGE_PROBE });
+    await context.addCookies([{ ...bridge.cookie, url: bridge.url, httpOnly: true, sameSite: 'Strict' }]);
     const page = await context.newPage();
     await page.goto(bridge.url);
     await page.getByTestId('search-input').waitFor({ state: 'visible', timeout: 30_000 });
