@@ -159,12 +159,9 @@ function onSyncStatus(backend: CounterBackend, onStatus: (s: SyncStatusView) => 
   return () => backend.events.off('event', listener);
 }
 
-/**
- * The portal as a child process on 127.0.0.1. The admin token is given: the helper's random
- * base64url one starts with "-" one time in 64, which the portal's CLI takes for an option.
- */
+/** The portal as a child process on 127.0.0.1 (a random admin token, given in its environment). */
 function startPortalChild(options: PortalProcessOptions): Promise<PortalHandle> {
-  return startPortalProcess({ adminToken: `bench-admin-${randomBytes(12).toString('hex')}`, ...options });
+  return startPortalProcess(options);
 }
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;

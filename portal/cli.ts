@@ -1,7 +1,10 @@
 /**
  * `npm run portal -- [--port 8787] [--host 127.0.0.1] [--data .data/portal] [--memory] [--demo]
- * [--faults] [--admin-token T] [--max-in-flight N] [--max-event-loop-delay MS] [--body-timeout MS]`: the reference portal. Prints
- * `Portal: http://HOST:PORT` once listening (with `--port 0`, the port it got).
+ * [--faults] [--admin-token-file FILE] [--max-in-flight N] [--max-event-loop-delay MS] [--body-timeout MS]
+ * [--auth-failures N]`: the reference portal. Prints `Portal: http://HOST:PORT` once listening
+ * (with `--port 0`, the port it got). The admin API is on with an admin token from the
+ * environment (PORTAL_ADMIN_TOKEN) or a file only its owner can read (--admin-token-file), never
+ * from the command line, which every user of the machine can read.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,7 +13,8 @@ import pino from 'pino';
 import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { isLoopbackHost } from './faults';
-import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
+import { ADMIN_TOKEN_ENV, readAdminTokenFile, tokenProblem } from './secrets';
+import { DEFAULT_AUTH_FAILURES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
 
 function fail(message: string): never {
   console.error(message);
@@ -27,7 +31,11 @@ try {
       memory: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
       faults: { type: 'boolean', default: false },
+      /** refused with a reason: a command line is visible to every user of the machine */
       'admin-token': { type: 'string' },
+      'admin-token-file': { type: 'string' },
+      /** failed authentications allowed per client address and minute before 429 */
+      'auth-failures': { type: 'string', default: String(DEFAULT_AUTH_FAILURES.max) },
       'max-in-flight': { type: 'string', default: String(DEFAULT_MAX_IN_FLIGHT) },
       /** shed sync requests (503 busy) while the event loop lags more than this (ms; 0: never) */
       'max-event-loop-delay': { type: 'string', default: '200' },
@@ -53,10 +61,37 @@ if (!/^\d+$/.test(values['max-in-flight']) || maxInFlight < 1) fail(`--max-in-fl
 if (values.faults && !isLoopbackHost(values.host)) {
   fail(`--faults is only allowed on a loopback host (127.0.0.1, ::1, localhost), not ${values.host}`);
 }
-const adminToken = values['admin-token'];
-if (adminToken !== undefined && adminToken.length < 8) fail('--admin-token must be at least 8 characters');
+const authFailuresMax = Number(values['auth-failures']);
+if (!/^\d+$/.test(values['auth-failures']) || authFailuresMax < 1 || authFailuresMax > 100_000)
+  fail('--auth-failures must be a whole number from 1 to 100000');
+if (values['admin-token'] !== undefined) {
+  fail(
+    `--admin-token is not taken: a command line can be read by every user of this machine. ` +
+      `Give the admin token in the ${ADMIN_TOKEN_ENV} environment variable or in a file only you can read (--admin-token-file FILE).`,
+  );
+}
+const fromEnv = process.env[ADMIN_TOKEN_ENV];
+// not passed on to anything this process starts
+delete process.env[ADMIN_TOKEN_ENV];
+let adminToken: string | undefined;
+if (values['admin-token-file'] !== undefined) {
+  if (fromEnv) fail(`Give the admin token one way: ${ADMIN_TOKEN_ENV} or --admin-token-file, not both`);
+  try {
+    adminToken = readAdminTokenFile(values['admin-token-file']);
+  } catch (e) {
+    fail(`--admin-token-file: ${(e as Error).message}`);
+  }
+} else if (fromEnv) {
+  adminToken = fromEnv.trim();
+}
+if (adminToken !== undefined) {
+  const weak = tokenProblem(adminToken);
+  if (weak) fail(`The admin token is refused: ${weak}`);
+}
 if (values.faults && !adminToken)
-  console.error('--faults without --admin-token: faults cannot be set (they are set through /admin/faults)');
+  console.error(
+    `--faults without an admin token (${ADMIN_TOKEN_ENV}): faults cannot be set (they are set through /admin/faults)`,
+  );
 
 let dbFile = ':memory:';
 if (!values.memory) {
@@ -75,6 +110,7 @@ try {
     maxInFlight,
     maxEventLoopDelayMs,
     bodyTimeoutMs,
+    authFailures: { max: authFailuresMax, windowMs: DEFAULT_AUTH_FAILURES.windowMs },
     faults: values.faults,
     logger,
     ...(adminToken ? { adminToken } : {}),

@@ -148,10 +148,14 @@ WHERE duplicate_of <> '[]';
 DROP TABLE own_duplicates;
 `;
 
+/** 6: a device's own records told apart from others' by its token (the records a device is answered). */
+const clientByToken = `CREATE INDEX device_client_token ON device_client (token_hash);`;
+
 export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'drop-event-ticket-index', sql: dropEventTicketIndex },
   { version: 3, name: 'applied-by-effect', sql: appliedByEffect },
   { version: 4, name: 'appointment-by-ref', sql: appointmentByRef },
   { version: 5, name: 'own-centre-duplicates', sql: ownCentreDuplicates },
+  { version: 6, name: 'client-by-token', sql: clientByToken },
 ];

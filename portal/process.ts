@@ -4,13 +4,13 @@
  * (`startPortalInProcess`, faster). Both give the same admin surface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RosterEntry } from '../common/domain';
 import type { FaultConfigInput } from './faults';
+import { ADMIN_TOKEN_ENV, newToken } from './secrets';
 import { startPortal, type StartedPortal } from './server';
 import type { PortalStatsSnapshot } from './stats';
 import type { AdminEvent, AdminRecord, DeviceClient } from './store';
@@ -27,8 +27,10 @@ export interface PortalProcessOptions {
   /** SQLite in memory: nothing survives a restart */
   memory?: boolean;
   faults?: boolean;
-  /** a random one when not given (the admin API is always on for these helpers) */
+  /** a random one when not given (the admin API is always on for these helpers); given to a process in its environment */
   adminToken?: string;
+  /** failed authentications allowed per client address and minute (the portal's default when not given) */
+  authFailures?: number;
   maxInFlight?: number;
   demo?: boolean;
 }
@@ -36,8 +38,13 @@ export interface PortalProcessOptions {
 export type AppointmentEntry = RosterEntry & { photoIdNumber?: string | null };
 
 export interface PortalAdmin {
+  /** adds a device token (at least 32 random bytes) for a centre */
   addDevice(token: string, centreId: string, label?: string): Promise<void>;
+  /** a device token made by the portal, bound to `deviceId` when given */
+  issueDevice(centreId: string, o?: { label?: string; deviceId?: string }): Promise<string>;
   revoke(token: string): Promise<boolean>;
+  /** IT rebinds a device ID to its counter's new token */
+  rebind(deviceId: string, token: string): Promise<{ deviceId: string; centreId: string; rebound: boolean }>;
   /** upsert; returns how many bookings changed */
   addAppointments(centreId: string, date: string, entries: readonly AppointmentEntry[]): Promise<number>;
   /** returns how many were cancelled */
@@ -59,6 +66,8 @@ export interface PortalHandle {
   url: string;
   port: number;
   adminToken: string;
+  /** the portal process's ID (this process's for one in process) */
+  pid: number;
   dataDir: string | null;
   admin: PortalAdmin;
   /** graceful stop (SIGTERM for a process), waits until it has ended; removes a temporary data folder */
@@ -94,7 +103,16 @@ function adminClient(base: () => string, token: string): PortalAdmin {
     addDevice: async (t, centreId, label = 'test device') => {
       await call('POST', '/admin/devices', { token: t, centreId, label });
     },
+    issueDevice: async (centreId, o = {}) =>
+      (
+        await call<{ token: string }>('POST', '/admin/devices', {
+          centreId,
+          label: o.label ?? 'test device',
+          ...(o.deviceId ? { deviceId: o.deviceId } : {}),
+        })
+      ).token,
     revoke: async (t) => (await call<{ revoked: boolean }>('POST', '/admin/devices/revoke', { token: t })).revoked,
+    rebind: (deviceId, t) => call('POST', `/admin/devices/${encodeURIComponent(deviceId)}/rebind`, { token: t }),
     addAppointments: async (centreId, date, entries) =>
       (await call<{ changed: number }>('POST', '/admin/appointments', { centreId, date, entries })).changed,
     cancel: async (centreId, date, refIds) =>
@@ -124,7 +142,7 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 export async function startPortalProcess(options: PortalProcessOptions = {}): Promise<PortalHandle> {
   const ownDir = !options.dataDir && !options.memory;
   const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
-  const adminToken = options.adminToken ?? randomBytes(18).toString('hex');
+  const adminToken = options.adminToken ?? newToken();
   let port = options.port ?? 0;
   let url = '';
   let child: ChildProcess | null = null;
@@ -132,11 +150,14 @@ export async function startPortalProcess(options: PortalProcessOptions = {}): Pr
 
   const launch = async () => {
     const args = ['--import', tsx, join(ROOT, 'portal/cli.ts'), '--port', String(port), '--host', '127.0.0.1'];
-    args.push(...(dataDir ? ['--data', dataDir] : ['--memory']), '--admin-token', adminToken);
+    args.push(...(dataDir ? ['--data', dataDir] : ['--memory']));
     if (options.faults) args.push('--faults');
+    if (options.authFailures !== undefined) args.push('--auth-failures', String(options.authFailures));
     if (options.demo) args.push('--demo');
     if (options.maxInFlight !== undefined) args.push('--max-in-flight', String(options.maxInFlight));
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    // the admin token in the environment, never in the arguments (every user can read those)
+    const env = { ...process.env, [ADMIN_TOKEN_ENV]: adminToken };
+    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     child = proc;
     let stdout = '';
     let stderr = '';
@@ -181,6 +202,9 @@ export async function startPortalProcess(options: PortalProcessOptions = {}): Pr
       return port;
     },
     adminToken,
+    get pid() {
+      return child?.pid ?? -1;
+    },
     dataDir,
     admin: adminClient(() => url, adminToken),
     stop: async () => {
@@ -201,7 +225,7 @@ export async function startPortalInProcess(
 ): Promise<PortalHandle & { started: () => StartedPortal }> {
   const ownDir = !options.dataDir && !options.memory;
   const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
-  const adminToken = options.adminToken ?? randomBytes(18).toString('hex');
+  const adminToken = options.adminToken ?? newToken();
   let port = options.port ?? 0;
   let current: StartedPortal | null = null;
   let last: StartedPortal | null = null;
@@ -214,6 +238,7 @@ export async function startPortalInProcess(
       adminToken,
       faults: options.faults ?? false,
       ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+      ...(options.authFailures !== undefined ? { authFailures: { max: options.authFailures, windowMs: 60_000 } } : {}),
     });
     last = current;
     port = current.port;
@@ -237,6 +262,7 @@ export async function startPortalInProcess(
       return port;
     },
     adminToken,
+    pid: process.pid,
     dataDir,
     admin: adminClient(() => `http://127.0.0.1:${port}`, adminToken),
     started: () => last!,

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isIsoDay } from '../common/rules/centre-day';
@@ -19,6 +20,7 @@ import {
 } from '../common/sync-protocol';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
 import { LoopDelay } from './loop-delay';
+import { newToken, tokenProblem } from './secrets';
 import { PortalStats } from './stats';
 import { PortalError, PortalStore, appointmentInputSchema, describeIssues, type Device } from './store';
 
@@ -42,6 +44,12 @@ export interface PortalOptions {
    * whose body stops arriving is cut off (its socket closed), so it no longer counts in flight.
    */
   bodyTimeoutMs?: number;
+  /**
+   * Failed authentications (a missing, unknown or revoked token) allowed per client address in
+   * a window before that address is answered 429 with Retry-After (default 30 a minute; device
+   * and admin tokens counted apart).
+   */
+  authFailures?: { max: number; windowMs: number };
   clock?: () => Date;
   /** a pino logger; none by default */
   logger?: FastifyBaseLogger | false;
@@ -61,6 +69,7 @@ export interface Portal {
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_ROSTER_LIMIT = 1000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_AUTH_FAILURES = { max: 30, windowMs: 60_000 } as const;
 /** admin bodies carry whole rosters */
 const ADMIN_BODY_LIMIT = 256 * 1024 * 1024;
 
@@ -127,6 +136,7 @@ export function buildPortal(options: PortalOptions): Portal {
   const clock = options.clock ?? (() => new Date());
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const authFailures = options.authFailures ?? DEFAULT_AUTH_FAILURES;
   const store = PortalStore.open(options.dbFile);
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
@@ -252,15 +262,34 @@ export function buildPortal(options: PortalOptions): Portal {
     hung.clear();
   });
 
+  // Only failed authentications are counted (createRateLimit, checked by hand): a good token is never slowed.
+  void app.register(rateLimit, { global: false, continueExceeding: true });
+  const tooManyFailures = (reply: FastifyReply, retryAfterSeconds: number) => {
+    reply.header('Retry-After', String(Math.max(1, retryAfterSeconds)));
+    return send(reply, 429, {
+      error: 'rate_limited',
+      message: 'too many failed authentications from this address: try again after Retry-After seconds',
+    });
+  };
+
   app.get('/v1/health', async () => ({ ok: true as const, time: clock().toISOString(), version: SYNC_API_VERSION }));
 
   void app.register(async (api) => {
-    api.addHook('onRequest', async (req) => {
+    // A valid token always passes, so counters behind the same address as a failing client (a
+    // hospital's one public address, a counter whose token was revoked) keep working; with
+    // tokens of 32 random bytes a guess cannot succeed, and each failure counts for its address.
+    const failures = api.createRateLimit({ max: authFailures.max, timeWindow: authFailures.windowMs });
+    api.addHook('onRequest', async (req, reply) => {
       const token = bearer(req);
       const device = token ? store.deviceByToken(token) : undefined;
+      if (device && !device.revoked) {
+        requestDevice.set(req, device);
+        return;
+      }
+      const limit = await failures(req);
+      if (!limit.isAllowed && limit.isExceeded) return tooManyFailures(reply, limit.ttlInSeconds);
       if (!device) throw new PortalError(401, 'unauthorized', 'a valid device token is required (Authorization: Bearer <token>)');
-      if (device.revoked) throw new PortalError(401, 'unauthorized', 'this device token has been revoked');
-      requestDevice.set(req, device);
+      throw new PortalError(401, 'unauthorized', 'this device token has been revoked');
     });
     const deviceOf = (req: FastifyRequest, centreId: string): Device => {
       const device = requestDevice.get(req)!;
@@ -315,29 +344,65 @@ export function buildPortal(options: PortalOptions): Portal {
 
     api.get<{ Params: { centreId: string; date: string } }>('/v1/centres/:centreId/records/:date', async (req) => {
       const { centreId, date } = req.params;
-      deviceOf(req, centreId);
+      const device = deviceOf(req, centreId);
       if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
-      return store.records(centreId, date);
+      return store.records(centreId, date, device.tokenHash);
     });
   });
 
   if (options.adminToken) {
     const adminToken = options.adminToken;
     void app.register(async (admin) => {
-      admin.addHook('onRequest', async (req) => {
+      // Past the limit an address is refused even with the right admin token, so guessing it is slowed.
+      const failures = admin.createRateLimit({ max: authFailures.max, timeWindow: authFailures.windowMs });
+      admin.addHook('onRequest', async (req, reply) => {
+        const seen = await failures(req, { increment: false });
+        if (!seen.isAllowed && seen.remaining === 0) return tooManyFailures(reply, seen.ttlInSeconds);
         const token = bearer(req);
-        if (!token || !sameSecret(token, adminToken)) throw new PortalError(401, 'unauthorized', 'the admin token is required');
+        if (token && sameSecret(token, adminToken)) return;
+        const limit = await failures(req);
+        if (!limit.isAllowed && limit.isExceeded) return tooManyFailures(reply, limit.ttlInSeconds);
+        throw new PortalError(401, 'unauthorized', 'the admin token is required');
       });
       const centreId = z.string().min(1).max(64);
       const day = z.string().refine(isIsoDay, 'must be YYYY-MM-DD');
 
+      // A device token: given (at least 32 random bytes) or made here; with deviceId, bound to it at once.
       admin.post('/admin/devices', async (req) => {
         const body = parseBody(
-          z.object({ token: z.string().min(8).max(200), centreId, label: z.string().max(120).default('') }).strict(),
+          z
+            .object({
+              token: z
+                .string()
+                .max(512)
+                .refine((t) => tokenProblem(t) === null, {
+                  error: (issue) => tokenProblem(String(issue.input)) ?? 'invalid token',
+                })
+                .optional(),
+              centreId,
+              label: z.string().max(120).default(''),
+              deviceId: z.uuid().optional(),
+            })
+            .strict(),
           req.body,
         );
-        store.addDevice(body, clock());
-        return { centreId: body.centreId, label: body.label };
+        const token = body.token ?? newToken();
+        store.addDevice({ token, centreId: body.centreId, label: body.label }, clock());
+        if (body.deviceId) store.bindDevice(body.deviceId, token, clock());
+        return {
+          token,
+          centreId: body.centreId,
+          label: body.label,
+          ...(body.deviceId ? { deviceId: body.deviceId.toLowerCase() } : {}),
+        };
+      });
+      // IT's explicit rebind of a device ID to its counter's new token (never done implicitly)
+      admin.post<{ Params: { deviceId: string } }>('/admin/devices/:deviceId/rebind', async (req) => {
+        const deviceId = parseBody(z.uuid(), req.params.deviceId);
+        const body = parseBody(z.object({ token: z.string().min(1).max(512) }).strict(), req.body);
+        const bound = store.bindDevice(deviceId, body.token, clock());
+        req.log.warn({ deviceId: bound.deviceId, centreId: bound.centreId }, 'device ID rebound to another token');
+        return bound;
       });
       admin.post('/admin/devices/revoke', async (req) => {
         const body = parseBody(z.object({ token: z.string().min(1).max(200) }).strict(), req.body);

@@ -3,7 +3,7 @@
  * mutation log that make uploads exactly-once, the records and ticket events received, and
  * the appointments counters pull as rosters. All SQL of the portal lives here.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import Database, { type Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { rosterEntrySchema, type RosterEntry } from '../common/domain';
@@ -336,6 +336,7 @@ export class PortalStore {
       insertClient: db.prepare(
         'INSERT INTO device_client (device_id, token_hash, centre_id, last_applied_seq, updated_at) VALUES (?, ?, ?, 0, ?)',
       ),
+      clientsOfToken: db.prepare<[string], { device_id: string }>('SELECT device_id FROM device_client WHERE token_hash = ?'),
       advanceClient: db.prepare('UPDATE device_client SET last_applied_seq = ?, updated_at = ? WHERE device_id = ?'),
       clients: db.prepare<[], { device_id: string; centre_id: string; last_applied_seq: number; updated_at: string }>(
         'SELECT device_id, centre_id, last_applied_seq, updated_at FROM device_client ORDER BY centre_id, device_id',
@@ -464,6 +465,36 @@ export class PortalStore {
     );
   }
 
+  /**
+   * Binds a device ID to a token (IT's explicit rebind after rotating a counter's token, or a
+   * binding made before the counter's first push). The token must be known, not revoked, and for
+   * the centre the device ID already uploads to.
+   */
+  bindDevice(deviceId: string, token: string, now: Date): { deviceId: string; centreId: string; rebound: boolean } {
+    const id = deviceId.toLowerCase();
+    return this.db
+      .transaction(() => {
+        const device = this.q.deviceByHash.get(hashToken(token));
+        if (!device) throw new PortalError(404, 'unknown_token', 'no device token like this one was added: add it first');
+        if (device.revoked === 1) throw new PortalError(409, 'token_revoked', 'this device token has been revoked');
+        const client = this.q.client.get(id);
+        if (!client) {
+          this.q.insertClient.run(id, device.token_hash, device.centre_id, now.toISOString());
+          return { deviceId: id, centreId: device.centre_id, rebound: false };
+        }
+        if (client.centre_id !== device.centre_id) {
+          throw new PortalError(
+            409,
+            'wrong_centre',
+            `device ${id} uploads to centre ${client.centre_id}; this token is for centre ${device.centre_id}`,
+          );
+        }
+        this.q.rebindClient.run(device.token_hash, now.toISOString(), id);
+        return { deviceId: id, centreId: client.centre_id, rebound: client.token_hash !== device.token_hash };
+      })
+      .immediate();
+  }
+
   clients(): DeviceClient[] {
     return this.q.clients.all().map((r) => ({
       deviceId: r.device_id,
@@ -514,15 +545,14 @@ export class PortalStore {
     return this.db
       .transaction((): PushResponse => {
         let client = this.q.client.get(deviceId);
+        // Never taken over implicitly, not even after its token was revoked: IT rebinds a device
+        // ID to a new token through the admin API (bindDevice), so no other device gets there first.
         if (client && client.token_hash !== ctx.tokenHash) {
-          // a token rotated by IT: the old one revoked, the new one for the same centre takes the device over
-          const old = this.q.deviceByHash.get(client.token_hash);
-          const rotated = (!old || old.revoked === 1) && client.centre_id === req.centreId;
-          if (!rotated) {
-            throw new PortalError(403, 'device_token_mismatch', `device ${deviceId} is registered with another device token`);
-          }
-          this.q.rebindClient.run(ctx.tokenHash, now, deviceId);
-          client = { ...client, token_hash: ctx.tokenHash };
+          throw new PortalError(
+            403,
+            'device_token_mismatch',
+            `device ${deviceId} is bound to another device token: IT rebinds it to this one through the portal's admin API`,
+          );
         }
         if (!client) {
           this.q.insertClient.run(deviceId, ctx.tokenHash, req.centreId, now);
@@ -752,9 +782,30 @@ export class PortalStore {
 
   // ---- records ----
 
-  records(centreId: string, date: string): RecordsResponse {
-    const records = this.q.recordsOfDay.all(centreId, date).map(toPortalRecord);
+  /**
+   * A centre's records of a day as a device sees them: its own (uploaded under its token) with
+   * its device ID; another device's with an opaque ID of that record in place of the device ID,
+   * so no device learns another's ID (and so cannot claim it).
+   */
+  records(centreId: string, date: string, tokenHash: string): RecordsResponse {
+    const own = new Set(this.q.clientsOfToken.all(tokenHash).map((c) => c.device_id));
+    const records = this.q.recordsOfDay.all(centreId, date).map((r) => {
+      const record = toPortalRecord(r);
+      return own.has(r.device_id) ? record : { ...record, deviceId: this.opaqueId(r.record_id) };
+    });
     return { centreId, date, records, events: this.q.eventCount.get(centreId, date)!.n };
+  }
+
+  /** A key for opaque IDs, new each time the store opens: an opaque ID tells nothing and is never a device's. */
+  private readonly opaqueKey = randomBytes(32);
+
+  /** An opaque UUID (version 8, RFC 9562) standing for a record's device in answers to other devices. */
+  private opaqueId(recordId: string): string {
+    const b = createHmac('sha256', this.opaqueKey).update(recordId).digest().subarray(0, 16);
+    b[6] = (b[6]! & 0x0f) | 0x80;
+    b[8] = (b[8]! & 0x3f) | 0x80;
+    const h = b.toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
 
   /** Everything held for a centre and day, payloads included (admin API and tests). */

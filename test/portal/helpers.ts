@@ -6,9 +6,10 @@ import { buildPortal, type Portal, type PortalOptions } from '../../portal/serve
 
 export const CENTRE = 'TEST-CENTRE-01';
 export const OTHER_CENTRE = 'TEST-CENTRE-02';
-export const TOKEN = 'test-device-token-centre-01';
-export const OTHER_TOKEN = 'test-device-token-centre-02';
-export const ADMIN = 'test-admin-token';
+/** device tokens as the admin API takes them: at least 32 bytes (these 40, base64url) */
+export const TOKEN = Buffer.from('test device token, counter A1, centre 01').toString('base64url');
+export const OTHER_TOKEN = Buffer.from('test device token, counter B1, centre 02').toString('base64url');
+export const ADMIN = Buffer.from('test admin token of the reference portal').toString('base64url');
 export const DAY = '2026-03-10';
 export const NOW = new Date('2026-03-10T04:30:00.000Z');
 
