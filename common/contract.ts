@@ -11,6 +11,7 @@ import {
   loginIdSchema,
   operatorViewSchema,
   pinSchema,
+  supervisorPinSchema,
   provisionalCheckInSchema,
   provisioningSchema,
   queuePolicyChangeSchema,
@@ -75,7 +76,7 @@ export const contract = {
           .object({
             loginId: loginIdSchema,
             name: operatorNameSchema,
-            pin: pinSchema,
+            pin: supervisorPinSchema,
           })
           .strict(),
       })
@@ -96,7 +97,12 @@ export const contract = {
         role: z.enum(ROLES),
         pin: pinSchema,
       })
-      .strict(),
+      .strict()
+      .superRefine((o, ctx) => {
+        if (o.role === 'supervisor' && !supervisorPinSchema.safeParse(o.pin).success) {
+          ctx.addIssue({ code: 'custom', path: ['pin'], message: 'supervisor_pin_format' });
+        }
+      }),
     operatorViewSchema,
     'supervisor',
     true,

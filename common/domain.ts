@@ -368,6 +368,8 @@ export const ticketViewSchema = z.object({
   lane: z.enum(LANES),
   source: z.enum(['online', 'provisional', 'walkin']),
   status: z.enum(TICKET_STATUSES),
+/** A supervisor's new PIN: 6-8 digits (one set before this rule still signs in). */
+export const supervisorPinSchema = z.string({ error: 'required' }).regex(/^\d{6,8}$/, 'supervisor_pin_format');
   name: z.string(),
   refId: z.string().nullable(),
   verified: z.boolean(),

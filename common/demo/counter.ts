@@ -19,6 +19,6 @@ export const DEMO_PROVISIONING: ProvisioningInput = {
 };
 
 export const DEMO_USERS = {
-  supervisor: { loginId: 'supervisor', name: 'Dr. Meena Verma', pin: '2468' },
+  supervisor: { loginId: 'supervisor', name: 'Dr. Meena Verma', pin: '246810' },
   operator: { loginId: 'operator', name: 'Ravi Kumar', pin: '1357' },
 } as const;

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
-import type { OperatorView, Role } from '../../common/domain';
+import { supervisorPinSchema, type OperatorView, type Role } from '../../common/domain';
 import { DomainError } from '../../common/result';
 import { insertAudit } from '../store/audit';
 import type { Db } from '../store/database';
@@ -55,6 +55,19 @@ export const toOperatorView = (r: OperatorRow): OperatorView => ({
   lockedUntil: r.locked_until,
 });
 
+/**
+ * Supervisors choose PINs of 6-8 digits, operators 4-8: a supervisor's account can do
+ * everything. Checked when a PIN is set; a supervisor whose PIN was set before the rule
+ * still signs in with it.
+ */
+export function checkPinForRole(role: Role, pin: string): void {
+  if (role === 'supervisor' && !supervisorPinSchema.safeParse(pin).success) {
+    throw new DomainError('VALIDATION', 'a supervisor PIN is 6 to 8 digits', {
+      fields: [{ field: 'pin', code: 'supervisor_pin_format' }],
+    });
+  }
+}
+
 const audit = (db: Db, at: string, operatorId: string | null, action: string, detail: Record<string, unknown>) =>
   insertAudit(db, { at, operatorId, action, detail });
 
@@ -64,6 +77,7 @@ export async function addOperator(
   by: string | null,
   input: { loginId: string; name: string; role: Role; pin: string },
 ): Promise<OperatorView> {
+  checkPinForRole(input.role, input.pin);
   const pinHash = await hashPin(input.pin);
   return db.transaction(() => insertOperator(db, clock, by, input, pinHash)).immediate();
 }
@@ -129,11 +143,13 @@ export async function resetOperatorPin(
   id: string,
   pin: string,
 ): Promise<OperatorView> {
-  getOperator(db, id);
+  checkPinForRole(getOperator(db, id).role, pin);
   const pinHash = await hashPin(pin);
   return db
     .transaction(() => {
       const at = clock().toISOString();
+      // the role could have been checked against a row since replaced: check it again
+      checkPinForRole(getOperator(db, id).role, pin);
       setOperatorPin(db, id, pinHash, at);
       audit(db, at, by.id, 'operator.pin_reset', { operatorId: id });
       return toOperatorView(getOperator(db, id));

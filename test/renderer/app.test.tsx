@@ -33,7 +33,7 @@ describe('screens follow the counter state', () => {
     set('tokenPrefix', 'a1');
     set('loginId', 'meena');
     set('name', 'Meena Verma');
-    set('pin', '2468');
+    set('pin', '246810');
     set('pinConfirm', '2469');
     fireEvent.click(screen.getByTestId('firstrun-submit'));
     expect((await screen.findByTestId('error-tokenPrefix')).dataset.code).toBe('token_prefix_format');
@@ -42,7 +42,7 @@ describe('screens follow the counter state', () => {
     expect(counter.provision).not.toHaveBeenCalled();
 
     set('tokenPrefix', 'a');
-    set('pinConfirm', '2468');
+    set('pinConfirm', '246810');
     fireEvent.click(screen.getByTestId('firstrun-submit'));
     await waitFor(() => expect(counter.provision).toHaveBeenCalledTimes(1));
     expect(counter.provision).toHaveBeenCalledWith({
@@ -51,7 +51,7 @@ describe('screens follow the counter state', () => {
         centre: { id: 'UP-LKO-CHC-01', name: 'CHC Aliganj', timeZone: 'Asia/Kolkata' },
         counter: { code: 'A1', tokenPrefix: 'A' },
       },
-      supervisor: { loginId: 'meena', name: 'Meena Verma', pin: '2468' },
+      supervisor: { loginId: 'meena', name: 'Meena Verma', pin: '246810' },
     });
   });
 
@@ -76,10 +76,10 @@ describe('screens follow the counter state', () => {
     expect(error.dataset.code).toBe('ACCOUNT_LOCKED');
     expect(error.textContent).toMatch(/locked until 11:00/i); // 05:30 UTC in Asia/Kolkata
 
-    fireEvent.change(screen.getByTestId('signin-pin'), { target: { value: '2468' } });
+    fireEvent.change(screen.getByTestId('signin-pin'), { target: { value: '246810' } });
     fireEvent.click(screen.getByTestId('signin-submit'));
     await screen.findByTestId('status-bar');
-    expect(counter.signIn).toHaveBeenLastCalledWith({ loginId: 'supervisor', pin: '2468' });
+    expect(counter.signIn).toHaveBeenLastCalledWith({ loginId: 'supervisor', pin: '246810' });
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('search-input')));
     expect(screen.getByTestId('tab-roster')).toBeTruthy();
   });

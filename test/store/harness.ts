@@ -37,7 +37,7 @@ export function fakeClock(startIso: string): FakeClock {
 export const MORNING = '2021-04-10T04:30:00.000Z';
 export const DAY = '2021-04-10';
 
-export const SUPERVISOR = { loginId: 'super1', name: 'Meena Verma', pin: '2468' } as const;
+export const SUPERVISOR = { loginId: 'super1', name: 'Meena Verma', pin: '246810' } as const;
 export const OPERATOR = { loginId: 'oper1', name: 'Ravi Kumar', pin: '1357' } as const;
 
 export const PROVISIONING: ProvisioningInput = {

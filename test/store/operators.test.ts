@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { provisioningSchema } from '../../common/domain';
-import { setOperatorDisabled, verifyPin } from '../../main/services/operators';
+import { hashPin, setOperatorDisabled, verifyPin } from '../../main/services/operators';
 import {
   count,
   fakeClock,
@@ -134,14 +134,14 @@ describe('operators and sign-in', () => {
 
   it('the last active supervisor cannot be disabled', async () => {
     c = await setupCounter();
-    await c.ok('addOperator', { loginId: 'super2', name: 'Second Supervisor', role: 'supervisor', pin: '1122' });
+    await c.ok('addOperator', { loginId: 'super2', name: 'Second Supervisor', role: 'supervisor', pin: '112233' });
     const first = c.backend.signedIn!;
     const second = operatorRow('super2');
     // with two, one may go
     await c.ok('setOperatorDisabled', { operatorId: second.id, disabled: true });
     await c.ok('setOperatorDisabled', { operatorId: second.id, disabled: false });
     // the second disables the first...
-    await c.signIn({ loginId: 'super2', pin: '1122' });
+    await c.signIn({ loginId: 'super2', pin: '112233' });
     await c.ok('setOperatorDisabled', { operatorId: first.id, disabled: true });
     // ...and now nobody, not even a session left over from the first, can disable the second
     expect(() => setOperatorDisabled(c.backend.db, c.clock, first, second.id, true)).toThrow(
@@ -188,7 +188,7 @@ describe('operators and sign-in', () => {
       counter: { code: 'C1', tokenPrefix: 'A' },
     });
     expect(
-      await c.err('provision', { ...provision, supervisor: { loginId: 'other', name: 'Other One', pin: '1111' } }),
+      await c.err('provision', { ...provision, supervisor: { loginId: 'other', name: 'Other One', pin: '111111' } }),
     ).toMatchObject({
       code: 'ALREADY_PROVISIONED',
     });
@@ -231,7 +231,7 @@ describe('races at the door', () => {
       const submit = (loginId: string, code: string) =>
         fresh.call('provision', {
           provisioning: provisioningSchema.parse({ ...PROVISIONING, counter: { code, tokenPrefix: 'A' } }) as never,
-          supervisor: { loginId, name: 'Some Body', pin: '2468' },
+          supervisor: { loginId, name: 'Some Body', pin: '246810' },
         });
       const [a, b] = await Promise.all([submit('first1', 'C1'), submit('second2', 'C2')]);
       expect([a.ok, b.ok].sort()).toEqual([false, true]);
@@ -279,5 +279,50 @@ describe('a provisioning file deployed by IT', () => {
     } finally {
       fresh.dispose();
     }
+  });
+});
+
+describe('supervisor PINs', () => {
+  it('first run refuses a supervisor PIN of fewer than 6 digits, next to the PIN', async () => {
+    c = await openCounter(tempDir(), fakeClock(MORNING));
+    const provisioning = provisioningSchema.parse(PROVISIONING) as never;
+    expect(await c.err('provision', { provisioning, supervisor: { ...SUPERVISOR, pin: '24680' } })).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'supervisor.pin', code: 'supervisor_pin_format' }],
+    });
+    expect(count(c, 'SELECT count(*) AS n FROM operator')).toBe(0);
+    await c.ok('provision', { provisioning, supervisor: { ...SUPERVISOR, pin: '246802' } });
+  });
+
+  it('a supervisor is added with 6-8 digits; an operator still with 4', async () => {
+    c = await setupCounter();
+    expect(
+      await c.err('addOperator', { loginId: 'super2', name: 'Second Supervisor', role: 'supervisor', pin: '1357' }),
+    ).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'pin', code: 'supervisor_pin_format' }],
+    });
+    expect(operatorRow('super2')).toBeUndefined();
+    await c.ok('addOperator', { loginId: 'super2', name: 'Second Supervisor', role: 'supervisor', pin: '13579246' });
+    await c.ok('addOperator', { loginId: 'oper2', name: 'Anil Verma', role: 'operator', pin: '1357' });
+  });
+
+  it('a supervisor PIN is reset to 6-8 digits only; an operator PIN to 4', async () => {
+    c = await setupCounter({ withOperator: true });
+    const sup = operatorRow('super1');
+    expect(await c.err('resetOperatorPin', { operatorId: sup.id, pin: '86420' })).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'pin', code: 'supervisor_pin_format' }],
+    });
+    expect(operatorRow('super1').pin_hash).toBe(sup.pin_hash);
+    await c.ok('resetOperatorPin', { operatorId: sup.id, pin: '864200' });
+    await c.ok('resetOperatorPin', { operatorId: operatorRow('oper1').id, pin: '8642' });
+  });
+
+  it('a supervisor whose 4-digit PIN was set before the rule still signs in with it', async () => {
+    c = await setupCounter({ signedIn: 'nobody' });
+    // as an older version stored it
+    c.backend.db.prepare('UPDATE operator SET pin_hash = ? WHERE login_id = ?').run(await hashPin('2468'), 'super1');
+    expect(await signIn({ loginId: 'super1', pin: '2468' })).toMatchObject({ ok: true, value: { role: 'supervisor' } });
   });
 });

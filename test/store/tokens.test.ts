@@ -70,7 +70,7 @@ describe('token allocation', () => {
     c.close();
     const clock = c.clock;
     c = await openCounter(c.dataDir, clock);
-    await c.signIn({ loginId: 'super1', pin: '2468' });
+    await c.signIn({ loginId: 'super1', pin: '246810' });
     expect((await c.ok('checkIn', { refId: 'REF000002' })).token).toBe('A-P002');
   });
 

@@ -31,7 +31,7 @@ if (!dataDir) {
 }
 const tuning = (tuningArg ? JSON.parse(tuningArg) : {}) as Partial<EngineTuning>;
 const OPERATOR = { loginId: 'oper1', pin: '1357' };
-const SUPERVISOR = { loginId: 'super1', pin: '2468' };
+const SUPERVISOR = { loginId: 'super1', pin: '246810' };
 
 const say = (m: object) => process.stdout.write(`${JSON.stringify(m)}\n`);
 

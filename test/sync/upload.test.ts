@@ -195,7 +195,7 @@ describe('sync with a real portal process', () => {
     try {
       await c.ok('syncNow', {});
       await eventually(() => expect(status(c).needsAttention).toBe(1));
-      await c.signIn({ loginId: 'super1', pin: '2468' });
+      await c.signIn({ loginId: 'super1', pin: '246810' });
       const view = await c.ok('getReconciliation', { from: c.today, to: c.today });
       expect(view.totals.rejected).toBe(1);
       expect(view.rows.find((r) => r.status === 'rejected')!.recordId).toBe(walkInIdOf(c, tickets[0]!.id));
@@ -214,7 +214,7 @@ describe('sync with a real portal process', () => {
 
     // an operator may not dismiss; a reason is required
     expect((await c.err('dismissRecord', { seq: item!.seq, reason: 'test entry' })).code).toBe('FORBIDDEN');
-    await c.signIn({ loginId: 'super1', pin: '2468' });
+    await c.signIn({ loginId: 'super1', pin: '246810' });
     const blank = await c.err('dismissRecord', { seq: item!.seq, reason: '   ' });
     expect(blank.code).toBe('VALIDATION');
     expect(blank.fields).toEqual([expect.objectContaining({ field: 'reason', code: 'required' })]);
@@ -269,7 +269,7 @@ describe('sync with a real portal process', () => {
   it('a dismissed walk-in keeps its full photo-ID number for the configured retention, then only the last 4', async () => {
     const c = await counter({ photoIdRetentionDays: 30 });
     const { item, tickets, rejectedId } = await firstWalkInRejected(c);
-    await c.signIn({ loginId: 'super1', pin: '2468' });
+    await c.signIn({ loginId: 'super1', pin: '246810' });
     await c.ok('cancelTicket', { ticketId: tickets[0]!.id, reason: 'duplicate entry' });
     await c.ok('dismissRecord', { seq: item.seq, reason: 'duplicate entry' });
     const number = () =>

@@ -28,7 +28,7 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
       centre: { id: 'UP-LKO-CHC-01', name: 'CHC Aliganj', timeZone: 'Asia/Kolkata' },
       counter: { code: 'A1', tokenPrefix: 'A' },
     },
-    supervisor: { loginId: 'supervisor', name: 'Meena Verma', pin: '2468' },
+    supervisor: { loginId: 'supervisor', name: 'Meena Verma', pin: '246810' },
   },
   signIn: { loginId: 'operator', pin: '1357' },
   signOut: {},
