@@ -257,6 +257,12 @@ export type PrintingSettings = z.output<typeof printingSettingsSchema>;
 export const syncSettingsSchema = z.object({
   /** days a walk-in's full photo-ID number is kept after the portal acknowledges it, or after its refused record is dismissed (0: reduced to the last 4 at once) */
   photoIdRetentionDays: z.number().int().min(0).max(90).default(0),
+  /**
+   * days a walk-in's full mobile number is kept after the portal acknowledges it, or after its
+   * refused record is dismissed; then only its last 4 digits. At least 1: the day's walk-ins
+   * are checked for the same mobile number with a similar name (possible duplicates).
+   */
+  mobileRetentionDays: z.number().int().min(1).max(365).default(30),
   /** how often the roster is pulled while the portal answers */
   rosterPullMinutes: z.number().int().min(1).max(120).default(5),
   /** the hard deadline of one request to the portal */

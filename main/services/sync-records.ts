@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { addDays } from '../../common/rules/centre-day';
 import type { NeedsAttentionItem, ReconciliationRow, ReconciliationView, WalkInForm } from '../../common/domain';
 import { DomainError } from '../../common/result';
-import type { Db } from '../store/database';
+import { scrubWal, type Db } from '../store/database';
 import type { ServiceContext } from './context';
 import { insertAudit } from '../store/audit';
 import {
@@ -178,17 +178,20 @@ function mayBeDismissed(db: Db, row: OutboxEntry): void {
  * A supervisor dismisses a rejected record instead of resending it: nothing goes to the
  * portal, the row stays rejected (and in the reconciliation, as dismissed, with who and why),
  * and the audit log has it. A walk-in's full photo-ID number, no longer to be sent, is
- * reduced to its last 4 as after an upload (now, or after the configured retention).
+ * reduced to its last 4 as after an upload (now, or after the configured retention; its
+ * mobile number after the mobile retention, by the sync worker's sweep).
  */
 export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason: string }): { seq: number } {
   const { db } = ctx;
-  return db
+  let reduced = 0;
+  const dismissed = db
     .transaction(() => {
       const row = needingAttention(db, input.seq);
       mayBeDismissed(db, row);
       const at = ctx.clock().toISOString();
       dismissOutboxRow(db, row.seq, at, ctx.operator.id, input.reason);
-      if (row.kind === 'walkin.registered' && ctx.config.sync.photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
+      if (row.kind === 'walkin.registered' && ctx.config.sync.photoIdRetentionDays === 0)
+        reduced = reducePhotoId(db, row.record_id, at);
       insertAudit(db, {
         at,
         operatorId: ctx.operator.id,
@@ -198,6 +201,9 @@ export function dismissRecord(ctx: ServiceContext, input: { seq: number; reason:
       return { seq: row.seq };
     })
     .immediate();
+  // no copy of the full number left in the write-ahead log (never waits for the sync worker's connection)
+  if (reduced > 0) scrubWal(db);
+  return dismissed;
 }
 
 function correctWalkIn(ctx: ServiceContext, walkInId: string, payload: Payload, form: WalkInForm): void {

@@ -1,8 +1,14 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { applyKey, DatabaseKeyError, encryptPlainDatabase, isPlainDatabase, recoverEncryption } from './encryption';
 import { MIGRATIONS, type Migration } from './migrations';
 
+export { DatabaseKeyError } from './encryption';
+
 export type Db = Database.Database;
+
+/** How long a statement waits for another connection's write lock before it fails. */
+const BUSY_TIMEOUT_MS = 5000;
 
 export class SchemaTooNewError extends Error {
   constructor(
@@ -19,9 +25,13 @@ export class SchemaTooNewError extends Error {
 }
 
 export interface OpenOptions {
-  /** path of a better_sqlite3.node built for the running runtime (Electron in development) */
+  /** path of a better_sqlite3.node (of better-sqlite3-multiple-ciphers) built for the running runtime (Electron in development) */
   nativeBinding?: string | undefined;
-  /** the encryption key of the file (none: unencrypted) */
+  /**
+   * the encryption key of the file (none: unencrypted): 64 hex digits are the 256-bit key
+   * itself, anything else a passphrase (SQLCipher 4's key derivation: about 0.3 s per opening).
+   * A file in the clear is encrypted with it, once, on opening.
+   */
   key?: string | undefined;
   migrations?: readonly Migration[];
 }
@@ -54,15 +64,22 @@ function ownerOnly(file: string): void {
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   checkMigrations(migrations);
+  const onDisk = file !== '' && file !== ':memory:' && !file.startsWith('file:');
+  if (onDisk) recoverEncryption(file);
   ownerOnly(file);
+  if (onDisk && options.key !== undefined && isPlainDatabase(file))
+    encryptPlainDatabase(file, options.key, options.nativeBinding);
   const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   try {
+    // the key before anything reads the file
+    if (options.key !== undefined) applyKey(db, options.key);
+    readable(db, file, options.key !== undefined);
     // refuse a newer file before anything below writes to it (journal_mode rewrites the header)
     refuseNewer(db, migrations.length, file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('secure_delete = ON');
     migrate(db, migrations);
   } catch (e) {
@@ -70,6 +87,22 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     throw e;
   }
   return db;
+}
+
+/** A clear error for a file that cannot be read with the key given (or without one). */
+function readable(db: Db, file: string, keyed: boolean): void {
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'SQLITE_NOTADB') {
+      throw new DatabaseKeyError(
+        keyed
+          ? `The counter database ${file} cannot be read with the key given: it was encrypted with another key, or it is damaged. The file has not been changed.`
+          : `The counter database ${file} is encrypted (or damaged) and no key was given. The file has not been changed.`,
+      );
+    }
+    throw e;
+  }
 }
 
 function refuseNewer(db: Db, latest: number, file: string): void {
@@ -101,4 +134,79 @@ export function setAutoCheckpointPages(db: Db, pages: number): void {
 /** Copies the write-ahead log back into the file as far as no reader still needs it; never waits for one. */
 export function checkpointPassive(db: Db): void {
   db.pragma('wal_checkpoint(PASSIVE)');
+}
+
+/**
+ * Copies the whole write-ahead log back into the file and truncates the log to nothing, never
+ * waiting for a lock: true when done, false when another connection was in the way (a
+ * transaction of its own, or a read of an older snapshot). The log then holds no copy of a
+ * page as it was before (a full ID number since reduced); with secure_delete, neither do the
+ * file's free pages.
+ */
+export function truncateWal(db: Db): boolean {
+  if (!db.open || db.inTransaction) return false;
+  db.pragma('busy_timeout = 0');
+  try {
+    const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return r?.busy === 0;
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED')) return false;
+    throw e;
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
+/** Waits between tries of a WAL truncation another connection was in the way of: about 50 s in all. */
+export const WAL_SCRUB_RETRY_MS: readonly number[] = [20, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600];
+
+interface ScrubState {
+  timer: NodeJS.Timeout | null;
+  attempt: number;
+}
+const scrubs = new WeakMap<Db, ScrubState>();
+
+/**
+ * After full ID or mobile numbers were reduced on this connection (the transaction committed):
+ * truncates the write-ahead log so no copy of the full numbers stays in it. Tried at once (it
+ * never waits for a lock, so the thread is held only for the copy itself); when another
+ * connection is in the way, tried again on a timer, a bounded number of times. What is still
+ * owed after that is tried again by the next call (the sync worker's sweep calls
+ * `scrubWalIfOwed` every few minutes). True when the log was truncated now.
+ */
+export function scrubWal(db: Db): boolean {
+  const state = scrubs.get(db) ?? { timer: null, attempt: 0 };
+  scrubs.set(db, state);
+  if (state.timer) clearTimeout(state.timer);
+  state.timer = null;
+  state.attempt = 0;
+  return tryScrub(db, state);
+}
+
+function tryScrub(db: Db, state: ScrubState): boolean {
+  const done = truncateWal(db);
+  if (done || !db.open) {
+    scrubs.delete(db);
+    return done;
+  }
+  const wait = WAL_SCRUB_RETRY_MS[state.attempt++];
+  if (wait === undefined) return false; // owed: the next scrubWal or scrubWalIfOwed tries again
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    tryScrub(db, state);
+  }, wait);
+  state.timer.unref();
+  return false;
+}
+
+/** Whether a truncation is still owed on this connection (tried and not yet done). */
+export function walScrubOwed(db: Db): boolean {
+  return scrubs.has(db);
+}
+
+/** Tries again a truncation still owed (its timed retries ran out), if no retry is already waiting. */
+export function scrubWalIfOwed(db: Db): boolean {
+  const state = scrubs.get(db);
+  if (!state || state.timer) return false;
+  return scrubWal(db);
 }

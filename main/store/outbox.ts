@@ -56,6 +56,11 @@ const ACKNOWLEDGED_WALK_INS =
   "SELECT record_id FROM outbox WHERE seq BETWEEN ? AND ? AND kind = 'walkin.registered' AND state = 'acknowledged'";
 const REDUCED_PAYLOAD = `json_set(payload, '$.person.photoIdNumber', 'XXXX' || substr(json_extract(payload, '$.person.photoIdNumber'), -4))`;
 const NOT_REDUCED = `json_extract(payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%'`;
+/** A mobile number reduced to its last 4: XXXXXX1234 in a payload (10 characters, as sent), 1234 in the walk-in. */
+const REDUCED_MOBILE_PAYLOAD = `json_set(payload, '$.person.mobile', 'XXXXXX' || substr(json_extract(payload, '$.person.mobile'), -4))`;
+const MOBILE_NOT_REDUCED = `json_extract(payload, '$.person.mobile') NOT LIKE 'XXXXXX%'`;
+/** a walk-in row still holding a full number (photo ID or mobile) */
+const HOLDS_FULL_NUMBER = 'w.photo_id_reduced_at IS NULL OR length(w.mobile) > 4';
 
 const statements = preparedOnce((db) => ({
   insert: db.prepare<[string, string, string, string, string]>(
@@ -135,10 +140,25 @@ const statements = preparedOnce((db) => ({
         AND (w.photo_id_reduced_at IS NULL OR json_extract(o.payload, '$.person.photoIdNumber') NOT LIKE 'XXXX%')
       LIMIT ?`,
   ),
+  reduceMobileWalkIn: db.prepare<[string]>('UPDATE walkin SET mobile = substr(mobile, -4) WHERE id = ? AND length(mobile) > 4'),
+  reduceMobilePayloads: db.prepare<[string]>(
+    `UPDATE outbox SET payload = ${REDUCED_MOBILE_PAYLOAD} WHERE record_id = ? AND kind = 'walkin.registered' AND ${MOBILE_NOT_REDUCED}`,
+  ),
+  dueForMobileReduction: db.prepare<[string, string, number], { seq: number; record_id: string }>(
+    `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
+      WHERE o.kind = 'walkin.registered'
+        AND ((o.state = 'acknowledged' AND o.acknowledged_at <= ?) OR (o.state = 'rejected' AND o.dismissed_at <= ?))
+        AND (length(w.mobile) > 4 OR json_extract(o.payload, '$.person.mobile') NOT LIKE 'XXXXXX%')
+      LIMIT ?`,
+  ),
+  // a walk-in's row stays while its walk-in still holds a full number (a retention longer
+  // than keepAcknowledgedDays): the reductions find walk-ins through their rows
   deleteAcknowledgedBefore: db.prepare<[string]>(
     `DELETE FROM outbox WHERE state = 'acknowledged' AND acknowledged_at < ?
        AND seq NOT IN (SELECT corrected_by FROM outbox WHERE corrected_by IS NOT NULL)
-       AND seq NOT IN (SELECT correction_of FROM outbox WHERE correction_of IS NOT NULL)`,
+       AND seq NOT IN (SELECT correction_of FROM outbox WHERE correction_of IS NOT NULL)
+       AND NOT (kind = 'walkin.registered'
+                AND EXISTS (SELECT 1 FROM walkin w WHERE w.id = outbox.record_id AND (${HOLDS_FULL_NUMBER})))`,
   ),
 }));
 
@@ -270,19 +290,32 @@ export function setOutboxSeqUsed(db: Db, seq: number): void {
 
 /**
  * Keeps only the last 4 characters of a walk-in's photo-ID number, in the walk-in and in its
- * outbox rows (the acknowledged one and any earlier rejected ones it corrected).
+ * outbox rows (the acknowledged one and any earlier rejected ones it corrected). The number of
+ * rows changed: when any, the caller truncates the write-ahead log after the commit (scrubWal).
  */
-export function reducePhotoId(db: Db, walkInId: string, at: string): void {
+export function reducePhotoId(db: Db, walkInId: string, at: string): number {
   const s = statements(db);
-  s.reduceWalkIn.run(at, walkInId);
-  s.reducePayloads.run(walkInId);
+  return s.reduceWalkIn.run(at, walkInId).changes + s.reducePayloads.run(walkInId).changes;
 }
 
-/** reducePhotoId for every walk-in acknowledged in rows `first`..`last`, in two statements. */
-export function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string): void {
+/** reducePhotoId for every walk-in acknowledged in rows `first`..`last`, in two statements; the rows changed. */
+export function reducePhotoIdsOfRange(db: Db, first: number, last: number, at: string): number {
   const s = statements(db);
-  s.reduceWalkInsOfRange.run(at, first, last);
-  s.reducePayloadsOfRange.run(first, last);
+  return s.reduceWalkInsOfRange.run(at, first, last).changes + s.reducePayloadsOfRange.run(first, last).changes;
+}
+
+/**
+ * Keeps only the last 4 digits of a walk-in's mobile number: in the walk-in (1234) and in its
+ * outbox rows (XXXXXX1234, as a payload sent again would carry it). The rows changed.
+ */
+export function reduceMobile(db: Db, walkInId: string): number {
+  const s = statements(db);
+  return s.reduceMobileWalkIn.run(walkInId).changes + s.reduceMobilePayloads.run(walkInId).changes;
+}
+
+/** Walk-in rows whose mobile number is still whole although acknowledged or dismissed by `before`. */
+export function dueForMobileReduction(db: Db, before: string, limit: number): { seq: number; record_id: string }[] {
+  return statements(db).dueForMobileReduction.all(before, before, limit);
 }
 
 /** Walk-in rows whose photo-ID number is still whole although acknowledged or dismissed by `before`. */

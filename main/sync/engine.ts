@@ -130,7 +130,7 @@ export class SyncEngine implements SyncContext {
     else if (this.clock.now() >= this.policy.dueAt('roster')) await this.roster.pull();
     if (this.clock.now() >= this.nextSweepAt) {
       const s = this.o.settings;
-      sweepAcknowledged(this.o.db, this.clock.date(), s.photoIdRetentionDays, s.keepAcknowledgedDays);
+      sweepAcknowledged(this.o.db, this.clock.date(), s.photoIdRetentionDays, s.keepAcknowledgedDays, s.mobileRetentionDays);
       this.nextSweepAt = this.clock.now() + SWEEP_EVERY_MS;
     }
     if (uploadFailure) throw uploadFailure;

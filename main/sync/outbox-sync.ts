@@ -1,22 +1,25 @@
 /**
  * The outbox side of sync, on the sync worker's own SQLite connection: picking the next
  * batch in sequence order and recording the portal's per-item answers. Nothing is deleted
- * before the portal acknowledges it; a walk-in's full photo-ID number is reduced to its last
- * four characters once acknowledged (after the configured retention).
+ * before the portal acknowledges it; a walk-in's full photo-ID number and mobile number are
+ * reduced to their last four characters once acknowledged (after the configured retentions),
+ * and the write-ahead log is truncated after each reduction.
  */
 import type { Mutation, PushResponse } from '../../common/sync-protocol';
 import { MAX_PUSH_ITEMS } from '../../common/sync-protocol';
-import { deferForeignKeys, type Db } from '../store/database';
+import { deferForeignKeys, scrubWal, scrubWalIfOwed, type Db } from '../store/database';
 import {
   acknowledgeOutboxRange,
   acknowledgeOutboxRow,
   addOutboxFailedTry,
   deleteAcknowledgedBefore,
+  dueForMobileReduction,
   dueForPhotoIdReduction,
   outboxFrom,
   outboxSeqHighWater,
   pendingOutboxAfter,
   pendingOutboxSeqs,
+  reduceMobile,
   reducePhotoId,
   reducePhotoIdsOfRange,
   rejectOutboxRow,
@@ -154,11 +157,12 @@ export function applyPushAnswer(
   // batch is the first pending rows in order, so every pending row from its first to its last
   // sequence number is in it: one statement acknowledges them all.
   const wholeAndPlain = seen.size === batch.length && answer.results.every(plain);
+  let reduced = 0;
   db.transaction(() => {
     if (wholeAndPlain) {
       acknowledged = acknowledgeOutboxRange(db, first, last, at);
       if (photoIdRetentionDays === 0 && batch.some((r) => r.kind === 'walkin.registered'))
-        reducePhotoIdsOfRange(db, first, last, at);
+        reduced += reducePhotoIdsOfRange(db, first, last, at);
       return;
     }
     for (const r of answer.results) {
@@ -171,10 +175,12 @@ export function applyPushAnswer(
       } else {
         acknowledged += acknowledgeOutboxRow(db, r.seq, at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []));
         const row = sent.get(r.seq)!;
-        if (row.kind === 'walkin.registered' && photoIdRetentionDays === 0) reducePhotoId(db, row.record_id, at);
+        if (row.kind === 'walkin.registered' && photoIdRetentionDays === 0) reduced += reducePhotoId(db, row.record_id, at);
       }
     }
   }).immediate();
+  // the full numbers are gone from the tables; their copies in the write-ahead log go too
+  if (reduced > 0) scrubWal(db);
   return { acknowledged, rejected, unanswered: batch.length - seen.size, reused };
 }
 
@@ -209,18 +215,34 @@ export function recordFailedTry(db: Db, batch: readonly OutboxRow[], reason: str
   }).immediate();
 }
 
+/** How long a walk-in's full mobile number is kept after acknowledgement when the settings do not say. */
+export const DEFAULT_MOBILE_RETENTION_DAYS = 30;
+
 /**
- * Housekeeping after the portal has the records: reduces photo-ID numbers whose retention
- * has passed (after the upload, or after a supervisor dismissed the rejected walk-in), and removes acknowledged rows older than `keepDays` (never pending or
- * rejected ones, and never a row another row points to).
+ * Housekeeping after the portal has the records: reduces photo-ID numbers and mobile numbers
+ * whose retention has passed (after the upload, or after a supervisor dismissed the rejected
+ * walk-in) to their last 4, then truncates the write-ahead log so no copy of the full numbers
+ * stays in it; and removes acknowledged rows older than `keepDays` (never pending or rejected
+ * ones, never a row another row points to, never a walk-in's row while the walk-in still holds a
+ * full number).
  */
-export function sweepAcknowledged(db: Db, now: Date, photoIdRetentionDays: number, keepDays: number): void {
+export function sweepAcknowledged(
+  db: Db,
+  now: Date,
+  photoIdRetentionDays: number,
+  keepDays: number,
+  mobileRetentionDays: number = DEFAULT_MOBILE_RETENTION_DAYS,
+): void {
   const at = now.toISOString();
-  const reduceBefore = new Date(now.getTime() - photoIdRetentionDays * 86_400_000).toISOString();
-  const dueRows = dueForPhotoIdReduction(db, reduceBefore, 1000);
-  const removeBefore = new Date(now.getTime() - keepDays * 86_400_000).toISOString();
+  const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+  const duePhotoIds = dueForPhotoIdReduction(db, daysAgo(photoIdRetentionDays), 1000);
+  const dueMobiles = dueForMobileReduction(db, daysAgo(mobileRetentionDays), 1000);
+  let reduced = 0;
   db.transaction(() => {
-    for (const r of dueRows) reducePhotoId(db, r.record_id, at);
-    deleteAcknowledgedBefore(db, removeBefore);
+    for (const r of duePhotoIds) reduced += reducePhotoId(db, r.record_id, at);
+    for (const r of dueMobiles) reduced += reduceMobile(db, r.record_id);
+    deleteAcknowledgedBefore(db, daysAgo(keepDays));
   }).immediate();
+  if (reduced > 0) scrubWal(db);
+  else scrubWalIfOwed(db);
 }

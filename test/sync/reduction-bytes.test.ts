@@ -1,0 +1,102 @@
+// After a walk-in's photo-ID number and mobile number are reduced to their last 4 (the photo
+// ID once the portal acknowledges it, the mobile after `sync.mobileRetentionDays`), no copy of
+// the full numbers is left anywhere on disk: not in counter.db (free pages included), not in
+// counter.db-wal, not in counter.db-shm. Read as raw bytes while the counter runs (closing it
+// would checkpoint and remove the log, hiding what a copy of the folder would show).
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { v4 as uuidv4 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { centreDay } from '../../common/rules/centre-day';
+import { sweepAcknowledged } from '../../main/sync/outbox-sync';
+import { startPortalProcess, type PortalHandle } from '../../portal/process';
+import { PROVISIONING, setupCounter, walkInForm, type Counter } from '../store/harness';
+import { eventually, FAST_TUNING, settled, SYNC_WORKER } from './harness';
+
+let portal: PortalHandle;
+const counters: Counter[] = [];
+
+beforeAll(async () => {
+  portal = await startPortalProcess({});
+});
+afterAll(async () => {
+  for (const c of counters) await c.dispose();
+  await portal?.stop();
+});
+
+const DAY_MS = 86_400_000;
+
+async function counterWithSync(databaseKey?: string) {
+  const token = randomBytes(32).toString('hex');
+  const centreId = `TEST-${randomBytes(4).toString('hex').toUpperCase()}`;
+  await portal.admin.addDevice(token, centreId);
+  const c = await setupCounter({
+    at: new Date().toISOString(),
+    signedIn: 'supervisor',
+    provisioning: {
+      centre: { ...PROVISIONING.centre, id: centreId },
+      portal: { url: portal.url, deviceToken: token },
+      sync: { requestTimeoutSeconds: 2, photoIdRetentionDays: 0, mobileRetentionDays: 30 } as never,
+    },
+    backend: { syncWorker: SYNC_WORKER, syncTuning: FAST_TUNING, ...(databaseKey ? { databaseKey } : {}) },
+  });
+  counters.push(c);
+  return Object.assign(c, { centreId, today: centreDay(new Date(), 'Asia/Kolkata') });
+}
+
+/** The full numbers still found (as ASCII digits) in the database, its log and its shared-memory file. */
+function fullNumbersOnDisk(dataDir: string, numbers: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const f of ['counter.db', 'counter.db-wal', 'counter.db-shm']) {
+    const path = join(dataDir, f);
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    for (const n of numbers) if (bytes.includes(Buffer.from(n, 'latin1'))) found.push(`${f}: ${n}`);
+  }
+  return found;
+}
+
+const N = 12;
+
+describe('no full number on disk after its reduction', () => {
+  it('photo-ID numbers after acknowledgement, mobile numbers after their retention: in none of counter.db, -wal, -shm', async () => {
+    const c = await counterWithSync();
+    const forms = Array.from({ length: N }, (_, i) => walkInForm(900 + i, { birthYear: 1950 + i }));
+    for (const form of forms) await c.ok('registerWalkIn', { form, submissionId: uuidv4(), acknowledgedDuplicates: [] });
+    const ids = forms.map((f) => f.photoIdNumber);
+    const mobiles = forms.map((f) => f.mobile);
+    // before the upload the full numbers are there, as they must be (the bytes search finds them)
+    expect(fullNumbersOnDisk(c.dataDir, ids).length).toBeGreaterThan(0);
+
+    await settled(c);
+    // acknowledged: every photo-ID number is its last 4 in the tables, and in no file
+    const rows = c.backend.db.prepare('SELECT photo_id_number, mobile FROM walkin').all() as {
+      photo_id_number: string;
+      mobile: string;
+    }[];
+    expect(rows.every((r) => r.photo_id_number.length === 4)).toBe(true);
+    await eventually(() => expect(fullNumbersOnDisk(c.dataDir, ids)).toEqual([]), 15_000);
+    // the mobile numbers are kept for their retention (30 days)
+    expect(rows.every((r) => r.mobile.length === 10)).toBe(true);
+
+    // 29 days on: still whole; 31 days on: the last 4, in the walk-ins and in the payloads
+    sweepAcknowledged(c.backend.db, new Date(Date.now() + 29 * DAY_MS), 0, 90, 30);
+    expect(c.backend.db.prepare('SELECT count(*) AS n FROM walkin WHERE length(mobile) = 10').get()).toEqual({ n: N });
+    sweepAcknowledged(c.backend.db, new Date(Date.now() + 31 * DAY_MS), 0, 90, 30);
+    const after = c.backend.db.prepare('SELECT mobile FROM walkin').all() as { mobile: string }[];
+    expect(after.map((r) => r.mobile).sort()).toEqual(mobiles.map((m) => m.slice(-4)).sort());
+    const payloads = c.backend.db.prepare("SELECT payload FROM outbox WHERE kind = 'walkin.registered'").all() as {
+      payload: string;
+    }[];
+    for (const p of payloads) {
+      const person = (JSON.parse(p.payload) as { person: { mobile: string; photoIdNumber: string } }).person;
+      expect(person.mobile).toMatch(/^XXXXXX\d{4}$/);
+      expect(person.photoIdNumber).toMatch(/^XXXX.{4}$/);
+    }
+    await eventually(() => expect(fullNumbersOnDisk(c.dataDir, [...ids, ...mobiles])).toEqual([]), 15_000);
+    // and the counter carries on: a new walk-in registers and uploads
+    await c.ok('registerWalkIn', { form: walkInForm(990), submissionId: uuidv4(), acknowledgedDuplicates: [] });
+    await settled(c);
+  }, 60_000);
+});
