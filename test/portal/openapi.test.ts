@@ -21,11 +21,12 @@ import { memoryPortal } from './helpers';
 
 interface Doc {
   openapi: string;
+  servers: { url: string }[];
   paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, { $ref?: string; headers?: object }> }>>;
   components: {
     schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }>;
     responses: Record<string, { headers?: Record<string, unknown> }>;
-    securitySchemes: Record<string, { type: string; scheme?: string }>;
+    securitySchemes: Record<string, { type: string; scheme?: string; description?: string }>;
   };
 }
 
@@ -48,14 +49,18 @@ function requiredKeys(schema: z.ZodObject): string[] {
 }
 
 describe('portal/openapi.yaml', () => {
-  it('is OpenAPI 3.1 with a bearer scheme', () => {
+  it('is OpenAPI 3.1 with bearer schemes for devices and the admin, and an https server', () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(doc.components.securitySchemes.deviceToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.servers.some((s) => s.url.startsWith('https://'))).toBe(true);
+    // plain http only for a portal on this PC
+    for (const s of doc.servers.filter((s) => s.url.startsWith('http://'))) expect(new URL(s.url).hostname).toBe('127.0.0.1');
   });
 
-  it('documents every /v1 route the portal registers, and no other', () => {
+  it('documents every /v1 and /admin route the portal registers, and no other', () => {
     const registered = portal.routes
-      .filter((r) => r.url.startsWith('/v1/') && r.method !== 'HEAD')
+      .filter((r) => (r.url.startsWith('/v1/') || r.url.startsWith('/admin/')) && r.method !== 'HEAD')
       .map((r) => `${r.method.toLowerCase()} ${r.url.replace(/:(\w+)/g, '{$1}')}`)
       .sort();
     const documented = Object.entries(doc.paths)
@@ -76,10 +81,26 @@ describe('portal/openapi.yaml', () => {
     for (const s of ['400', '401', '403', '409', '413', '429', '503', '500']) expect(statuses, s).toContain(s);
     expect(doc.components.responses.TooManyRequests!.headers).toHaveProperty('Retry-After');
     expect(doc.components.responses.Unavailable!.headers).toHaveProperty('Retry-After');
-    // every route but health needs the token
+    // every /v1 route but health needs the device token, every /admin route the admin token; each can be refused
+    // for failed authentication (401, then 429 past the limit)
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const op of Object.values(ops)) expect(op.security === undefined, path).toBe(path !== '/v1/health');
+      for (const op of Object.values(ops)) {
+        if (path.startsWith('/admin/')) expect(op.security, path).toEqual([{ adminToken: [] }]);
+        else expect(op.security === undefined, path).toBe(path !== '/v1/health');
+        if (path === '/v1/health') continue;
+        expect(op.responses['401'], path).toBeDefined();
+        expect(op.responses['429'], path).toEqual({ $ref: '#/components/responses/TooManyRequests' });
+      }
     }
+  });
+
+  it('documents the rebind as the only way a device ID moves to another token, and the device token rules', () => {
+    const rebind = doc.paths['/admin/devices/{deviceId}/rebind']!.post as unknown as { description: string };
+    expect(rebind.description).toMatch(/a push never does it/);
+    const info = (doc as unknown as { info: { description: string } }).info.description;
+    expect(info).toMatch(/32 random bytes/);
+    expect(info).toMatch(/429 `rate_limited`/);
+    expect(info).toMatch(/opaque ID/);
   });
 
   it.each([
