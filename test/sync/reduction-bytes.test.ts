@@ -99,4 +99,20 @@ describe('no full number on disk after its reduction', () => {
     await c.ok('registerWalkIn', { form: walkInForm(990), submissionId: uuidv4(), acknowledgedDuplicates: [] });
     await settled(c);
   }, 60_000);
+
+  it('the sync worker opens the encrypted database with the key it is given and uploads from it', async () => {
+    const key = randomBytes(32).toString('hex');
+    const c = await counterWithSync(key);
+    const forms = Array.from({ length: 3 }, (_, i) => walkInForm(950 + i, { birthYear: 1950 + i }));
+    for (const form of forms) await c.ok('registerWalkIn', { form, submissionId: uuidv4(), acknowledgedDuplicates: [] });
+    await settled(c);
+    const atPortal = (await portal.admin.records(c.centreId, c.today)).records;
+    expect(atPortal).toHaveLength(3);
+    // acknowledged through the worker's connection: reduced there
+    const rows = c.backend.db.prepare('SELECT photo_id_number FROM walkin').all() as { photo_id_number: string }[];
+    expect(rows.every((r) => r.photo_id_number.length === 4)).toBe(true);
+    const header = readFileSync(join(c.dataDir, 'counter.db')).subarray(0, 16).toString('latin1');
+    expect(header).not.toBe('SQLite format 3\0');
+    expect(fullNumbersOnDisk(c.dataDir, [...forms.map((f) => f.name), ...forms.map((f) => f.mobile)])).toEqual([]);
+  }, 60_000);
 });
