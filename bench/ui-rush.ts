@@ -105,6 +105,19 @@ const PAGE_PROBE = `(() => {
     }).observe({ type: 'longtask', buffered: true });
   } catch {}
   window.addEventListener('keydown', (e) => { rush.lastKeyAt = e.timeStamp; }, true);
+  // the page's calls to main, with their times: what an action waited for
+  rush.calls = [];
+  const fetch0 = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const method = String(input).split('/rpc/')[1];
+    if (!method) return fetch0(input, init);
+    const entry = { method, start: performance.now(), end: 0 };
+    rush.calls.push(entry);
+    if (rush.calls.length > 200) rush.calls.shift();
+    const p = fetch0(input, init);
+    p.then((res) => res.clone().text().then(() => { entry.end = performance.now(); }), () => { entry.end = performance.now(); });
+    return p;
+  };
   const holds = (c) => {
     const el = document.querySelector(c.sel);
     if (c.op === 'exists') return el !== null;
@@ -123,7 +136,14 @@ const PAGE_PROBE = `(() => {
       observer.disconnect();
       clearTimeout(timer);
       const from = rush.lastKeyAt;
-      requestAnimationFrame(() => setTimeout(() => ok(performance.now() - from), 0));
+      const seenAt = performance.now();
+      requestAnimationFrame(() => setTimeout(() => {
+        const ms = performance.now() - from;
+        const calls = rush.calls.filter((c) => c.start >= from - 1).map((c) =>
+          c.method + ' ' + (c.start - from).toFixed(0) + '-' + (c.end ? (c.end - from).toFixed(0) : '?'));
+        rush.last = ms.toFixed(0) + ' ms (on screen at ' + (seenAt - from).toFixed(0) + '): ' + calls.join(', ');
+        ok(ms);
+      }, 0));
     };
     const observer = new MutationObserver(check);
     const timer = setTimeout(() => {
@@ -147,8 +167,14 @@ async function timed(page: Page, checks: Check[], key: string): Promise<number> 
   // the observer is armed before the key (evaluate runs in order on the page)
   await page.evaluate(() => 0);
   await page.keyboard.press(key);
-  return await waiting;
+  const ms = await waiting;
+  if (process.env.UI_RUSH_PROFILE)
+    breakdowns.push(await page.evaluate(() => (window as unknown as { __rush: { last: string } }).__rush.last));
+  return ms;
 }
+
+/** UI_RUSH_PROFILE=1: each timed action's calls, as the page saw them (ms after the key) */
+const breakdowns: string[] = [];
 
 const attr = (page: Page, sel: string, name: string) => page.locator(sel).first().getAttribute(name, { timeout: 10_000 });
 const laneCount = async (page: Page, lane: 'priority' | 'walkin') =>
@@ -339,6 +365,25 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       await profiler.send('Profiler.enable');
       await profiler.send('Profiler.start');
     }
+    // what the page does for the actions: its own calls to main by method, and the renderer's busy time
+    const calls = new Map<string, number>();
+    const countCall = (req: { url(): string }) => {
+      const m = /\/rpc\/(\w+)/.exec(req.url());
+      if (m) calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + 1);
+    };
+    page.on('request', countCall);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const busy = async () => {
+      const { metrics: m } = await cdp.send('Performance.getMetrics');
+      const get = (name: string) => (m.find((x) => x.name === name)?.value ?? 0) * 1000;
+      return {
+        script: get('ScriptDuration'),
+        task: get('TaskDuration'),
+        layout: get('LayoutDuration') + get('RecalcStyleDuration'),
+      };
+    };
+    const busyBefore = await busy();
     const started = performance.now();
     // the same counter asked straight, not through the page: what the machine and the bridge cost under the same load
     const direct: number[] = [];
@@ -355,6 +400,8 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       if (i % 10 === 9) ctx.progress(`ui_rush: ${i + 1} of ${ROUNDS} rounds`);
     }
     const seconds = (performance.now() - started) / 1000;
+    const busyAfter = await busy();
+    page.off('request', countCall);
     if (profiler) {
       const { profile } = await profiler.send('Profiler.stop');
       const self = new Map<string, number>();
@@ -366,6 +413,7 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
         self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
       });
       for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) ctx.progress(`profile ${ms.toFixed(0)} ms ${k}`);
+      for (const b of breakdowns.slice(-25)) ctx.progress(`action ${b}`);
     }
     const longest = await page.evaluate(() => (window as unknown as { __rush: { longest: number } }).__rush.longest);
     const pendingAtEnd = (await bridge.rpc<AppStateView>('getAppState', {})).outbox.pending;
@@ -396,6 +444,25 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       unit: 'ms',
       note: `getAppState and getQueue sent straight to the bridge between the actions: ${d.n} calls, p99 ${d.p99.toFixed(1)} ms`,
     });
+    const actions = ROUNDS * ACTIONS.length;
+    const totalCalls = [...calls.values()].reduce((a, b) => a + b, 0);
+    metrics.push(
+      {
+        metric: 'ui_rush_page_calls_per_action',
+        value: round(totalCalls / actions, 2),
+        unit: 'calls',
+        note: [...calls]
+          .sort((a, b) => b[1] - a[1])
+          .map(([m, n]) => `${m} ${n}`)
+          .join(', '),
+      },
+      {
+        metric: 'ui_rush_page_script_ms_per_action',
+        value: round((busyAfter.script - busyBefore.script) / actions, 1),
+        unit: 'ms',
+        note: `the renderer's scripting time over ${actions} actions; all its tasks ${((busyAfter.task - busyBefore.task) / actions).toFixed(1)} ms, style and layout ${((busyAfter.layout - busyBefore.layout) / actions).toFixed(1)} ms an action`,
+      },
+    );
     for (const a of ACTIONS) {
       metrics.push(...latencyMetrics(`ui_rush_${a}`, times[a]).map((m) => ({ ...m, value: round(m.value, 1) })));
     }

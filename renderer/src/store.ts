@@ -16,7 +16,8 @@ import type { AppStateView, LaneName, PrintJobView, SyncStatusView, TicketView }
 import type { AppError, Result } from '../../common/result';
 import { call } from './api';
 import { newerView, printerConfigured, type PrintJobs } from './printing';
-import { coalesced, publishCounterEvent } from './refresh';
+import { mergeTicket } from './queue-merge';
+import { coalesced, publishCounterEvent, sameShape } from './refresh';
 
 /** The queue as main answers it: the head of each lane (all of a lane the operator opened) and the counts. */
 export type QueueAnswer = ResponseOf<'getQueue'>;
@@ -112,6 +113,24 @@ const QUEUE_UNTOUCHED = new Set<MethodName>([
   'testPrint',
   'printSlip',
 ]);
+/** Calls that answer with the ticket they moved: the answer is drawn in the queue at once. */
+const TICKET_ANSWERS = new Set<MethodName>([
+  'checkIn',
+  'checkInProvisional',
+  'registerWalkIn',
+  'callNext',
+  'callTicket',
+  'recallTicket',
+  'markNoShow',
+  'requeueTicket',
+  'cancelTicket',
+  'serveTicket',
+]);
+/** Of those, the ones that issue a new ticket. */
+const ISSUING = new Set<MethodName>(['checkIn', 'checkInProvisional', 'registerWalkIn']);
+const SESSION_CHANGES = new Set<MethodName>(['signIn', 'signOut', 'provision']);
+/** The page's own changes that can move tickets: the page reads the queue after their answer, once. */
+const movesQueue = (m: MethodName): boolean => MUTATING.has(m) && !QUEUE_UNTOUCHED.has(m) && !SESSION_CHANGES.has(m);
 
 export const createCounterStore = () =>
   create<CounterState>()((set, get) => {
@@ -121,7 +140,8 @@ export const createCounterStore = () =>
         const prev = get().appState;
         const signedOut = prev?.operator && !r.value.operator;
         set({
-          appState: r.value,
+          // what did not change keeps its identity: the screens that read it are not drawn again
+          appState: sameShape(prev, r.value),
           startError: null,
           ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null, printJobs: {} } : {}),
         });
@@ -133,12 +153,30 @@ export const createCounterStore = () =>
       }
     });
 
+    /**
+     * The page's own queue actions in flight, and a count that moves when one is sent or
+     * answered: a queue read that overlapped one may or may not include it, so it is not drawn
+     * (the read that follows the action's answer is).
+     */
+    let queueActionsInFlight = 0;
+    let queueEpoch = 0;
+    /** a read was not drawn since the last one that was */
+    let queueReadDropped = false;
+    /** own calls in flight by method: their `changed` event needs no read of its own */
+    const ownInFlight = new Map<MethodName, number>();
+
     const refreshQueue = coalesced(async () => {
       if (!get().appState?.operator) return;
       const open = get().laneOpen;
+      const epoch = queueEpoch;
+      const clean = queueActionsInFlight === 0;
       const r = await call('getQueue', open.priority || open.walkin ? {} : { waitingLimit: QUEUE_WINDOW });
-      if (r.ok) set({ queue: r.value });
-      else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
+      if (r.ok) {
+        if (clean && epoch === queueEpoch && queueActionsInFlight === 0) {
+          queueReadDropped = false;
+          set((s) => ({ queue: sameShape(s.queue, r.value) }));
+        } else queueReadDropped = true;
+      } else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
     });
 
     /** the centre day the known print jobs belong to: a new day starts with none */
@@ -182,12 +220,14 @@ export const createCounterStore = () =>
 
     /**
      * Reads again only what a change can have moved. The sync worker's acknowledgements
-     * (`syncNow`) move upload marks only: their status event already carried the sync status.
+     * (`syncNow`) move upload marks only, which their `uploads` event carries (and their status
+     * event the sync status): the queue is not read for them.
      * A roster pulled or imported moves no ticket. Print jobs follow their own events.
      */
     const refreshAfter = async (method: MethodName): Promise<void> => {
-      if (method === 'signIn' || method === 'signOut' || method === 'provision') return refreshAll();
-      if (method === 'syncNow') return refreshQueue();
+      if (SESSION_CHANGES.has(method)) return refreshAll();
+      // upload marks come in their own `uploads` event, the sync status in its `status` event
+      if (method === 'syncNow') return;
       // a new printer setting decides whether there are print jobs to read
       const app = loadAppState().then(() => (method === 'updatePrintingSettings' ? refreshPrintJobs() : undefined));
       await Promise.all([app, QUEUE_UNTOUCHED.has(method) ? undefined : refreshQueue()]);
@@ -236,10 +276,16 @@ export const createCounterStore = () =>
         publishCounterEvent(event);
         if (event.type === 'changed') {
           changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
+          // the page's own call: its answer reads what it moved
+          if ((ownInFlight.get(event.method) ?? 0) > 0) return;
           void refreshAfter(event.method);
         } else if (event.type === 'uploads') {
-          // only the marks that moved: each mark reads its own ticket's state
-          set((s) => (s.queue ? { queue: { ...s.queue, uploads: { ...s.queue.uploads, ...event.uploads } } } : {}));
+          // only the marks that moved, of the tickets listed: a ticket the page does not show costs nothing
+          const uploads = get().queue?.uploads;
+          if (!uploads) return;
+          const moved = Object.entries(event.uploads).filter(([id, state]) => id in uploads && uploads[id] !== state);
+          if (moved.length === 0) return;
+          set((s) => (s.queue ? { queue: { ...s.queue, uploads: { ...s.queue.uploads, ...Object.fromEntries(moved) } } } : {}));
         } else if (event.type === 'status') {
           setSync(event.sync);
         } else if (event.type === 'print') {
@@ -255,19 +301,47 @@ export const createCounterStore = () =>
 
       run: async (method, request) => {
         const seenBefore = changedSeen.get(method) ?? 0;
-        const r = await call(method, request);
+        const tracked = movesQueue(method);
+        if (tracked) {
+          queueActionsInFlight++;
+          queueEpoch++;
+          ownInFlight.set(method, (ownInFlight.get(method) ?? 0) + 1);
+        }
+        let r: Result<ResponseOf<typeof method>>;
+        try {
+          r = await call(method, request);
+        } finally {
+          if (tracked) {
+            queueActionsInFlight--;
+            queueEpoch++;
+            ownInFlight.set(method, (ownInFlight.get(method) ?? 1) - 1);
+          }
+        }
         if (r.ok) {
+          const seen = (changedSeen.get(method) ?? 0) !== seenBefore;
           // sign-in and sign-out change the screen: wait for the new state before answering
           if (method === 'signIn' || method === 'signOut') await refreshAll();
+          else if (tracked) {
+            // the ticket it moved, drawn now; one read after the answer confirms it
+            if (TICKET_ANSWERS.has(method)) {
+              const queue = get().queue;
+              const merged = queue ? mergeTicket(queue, r.value as TicketView, ISSUING.has(method)) : null;
+              if (merged && merged !== queue) set({ queue: merged });
+            }
+            // main's `changed` event for this call, when it came first, has told the screens' lists
+            if (!seen) publishCounterEvent({ type: 'changed', method });
+            void refreshAfter(method);
+          }
           // main's `changed` event for this call, when it came first, has already asked; when
           // it has not come yet, the screens' lists hear of this change now
-          else if (MUTATING.has(method) && (changedSeen.get(method) ?? 0) === seenBefore) {
+          else if (MUTATING.has(method) && !seen) {
             publishCounterEvent({ type: 'changed', method });
             void refreshAfter(method);
           }
         } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
           void loadAppState();
-        } else if (r.error.code === 'INVALID_TRANSITION') {
+        } else if (r.error.code === 'INVALID_TRANSITION' || (tracked && queueReadDropped)) {
+          // the ticket had moved already; or a refused action moved nothing, but a read it overlapped was not drawn
           void refreshQueue();
         }
         return r;
