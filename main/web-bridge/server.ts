@@ -134,7 +134,8 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const token = url.searchParams.get('token');
       if (token !== null) {
-        if (launchTokenOk(token)) {
+        // only a GET spends the token: a HEAD (a link checker, a preview) must not use it up
+        if (req.method === 'GET' && launchTokenOk(token)) {
           launchTokenSpent = true;
           const sessionId = randomBytes(32).toString('base64url');
           sessions.set(digest(sessionId).toString('hex'), `web-${randomUUID()}`);

@@ -147,6 +147,9 @@ describe('web bridge', () => {
   });
 
   it('the launch link sets an HttpOnly SameSite=Strict session cookie once and leads to the bare address', async () => {
+    // a HEAD (a link checker, a preview) does not use the link up
+    const head = await raw({ path: launchPath(bridge), method: 'HEAD' });
+    expect(head.headers['set-cookie']).toBeUndefined();
     const first = await raw({ path: launchPath(bridge) });
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/');
