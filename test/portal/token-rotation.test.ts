@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startPortalInProcess } from '../../portal/process';
 import type { Portal } from '../../portal/server';
 import { ADMIN, CENTRE, NOW, OTHER_TOKEN, TOKEN, batch, inject, memoryPortal, push, ticketEvent, walkIn } from './helpers';
 
@@ -95,5 +96,30 @@ describe('device token rotation', () => {
     expect((await rebind('not-a-device-id', TOKEN)).status).toBe(400);
     // none of these moved the device
     expect((await push(portal, batch(device, [ticketEvent(2, randomUUID())]))).status).toBe(200);
+  });
+});
+
+describe('the admin client of portal/process.ts', () => {
+  it('issues a token for a device, and after a revocation rebinds the device to a new one', async () => {
+    const handle = await startPortalInProcess({ memory: true });
+    try {
+      const device = randomUUID();
+      const first = await handle.admin.issueDevice(CENTRE, { label: 'counter A1', deviceId: device });
+      const send = (seq: number, token: string) =>
+        fetch(`${handle.url}/v1/push`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch(device, [ticketEvent(seq, randomUUID())])),
+        });
+      expect((await send(1, first)).status).toBe(200);
+      expect(await handle.admin.revoke(first)).toBe(true);
+      const second = await handle.admin.issueDevice(CENTRE, { label: 'counter A1, new token' });
+      expect(second).not.toBe(first);
+      expect((await send(2, second)).status).toBe(403);
+      expect(await handle.admin.rebind(device, second)).toEqual({ deviceId: device, centreId: CENTRE, rebound: true });
+      expect((await send(2, second)).status).toBe(200);
+    } finally {
+      await handle.stop();
+    }
   });
 });
