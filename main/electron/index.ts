@@ -2,7 +2,7 @@
  * The Electron main process: one window, the counter backend (SQLite, services), the IPC
  * handlers and the updater. Everything else lives in modules that do not import Electron.
  */
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, safeStorage } from 'electron';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../counter';
+import { loadDatabaseKey } from './database-key';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
 import { startUpdater } from './updater';
@@ -35,10 +36,21 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(start, (err: unknown) => fatal(err));
 }
 
-/** In development, a better-sqlite3 build for Electron's ABI kept beside the Node one (see README). */
+/**
+ * In development, a build of better-sqlite3-multiple-ciphers (the SQLite with encryption) for
+ * Electron's ABI, kept beside the Node one (see README). A plain better-sqlite3 build would not
+ * encrypt: the store refuses it when given a key. Packaged, electron-builder has rebuilt the
+ * module in node_modules for Electron.
+ */
 function electronNativeBinding(): string | undefined {
   if (app.isPackaged) return undefined;
-  const p = join(app.getAppPath(), '.native', `electron-${process.versions.electron}`, 'better_sqlite3.node');
+  const p = join(
+    app.getAppPath(),
+    '.native',
+    `electron-${process.versions.electron}`,
+    'better-sqlite3-multiple-ciphers',
+    'better_sqlite3.node',
+  );
   return existsSync(p) ? p : undefined;
 }
 
@@ -55,9 +67,17 @@ async function start(): Promise<void> {
   const log = createLogger({ destination: join(dataDir, 'logs', 'counter.log') });
   let backend: CounterBackend;
   try {
+    // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
+    const database = await loadDatabaseKey(dataDir, safeStorage, {
+      platform: process.platform,
+      allowUnencrypted: process.env.COUNTER_ALLOW_UNENCRYPTED === '1',
+    });
+    if (database.warning) log.warn({ dataDir }, database.warning);
+    else if (database.created) log.info({ dataDir }, 'a new database key was made and kept with the OS keychain');
     backend = await CounterBackend.open({
       dataDir,
       log,
+      databaseKey: database.key,
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile() },
