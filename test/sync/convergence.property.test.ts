@@ -273,7 +273,7 @@ class Run {
   today = '';
   /** the counter's folder (kept across app kills) */
   dataDir = '';
-  readonly token = `test-device-${randomBytes(12).toString('hex')}`;
+  readonly token = `test-device-${randomBytes(32).toString('hex')}`;
   readonly centreId = `CONV-${randomBytes(4).toString('hex').toUpperCase()}`;
   readonly rand: () => number;
   /** people the portal could book for this centre, and how many of them it has booked */

@@ -45,7 +45,7 @@ export async function syncedCounter(
     log?: Logger;
   } = {},
 ): Promise<SyncedCounter> {
-  const token = `test-device-${randomBytes(12).toString('hex')}`;
+  const token = `test-device-${randomBytes(32).toString('hex')}`;
   const centreId = `TEST-${randomBytes(4).toString('hex').toUpperCase()}`;
   await portal.admin.addDevice(token, centreId);
   const c = await setupCounter({
