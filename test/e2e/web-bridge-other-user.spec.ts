@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { expect, test } from './fixtures';
 
 const canSwitchUser = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+test.skip(!canSwitchUser, 'needs root and setpriv to run a second OS user (nobody); CI runs as root');
 
 /** What `nobody` tries, as a script: it prints all it got as JSON and is given no secret to look for. */
 const ATTEMPT = `
@@ -52,7 +53,6 @@ const take = async (res) => ({ status: res.status, cookie: res.headers.get('set-
 test('another OS user gets no secret, no session and no launch link, from the bridge, the process list or its files', async ({
   bridge,
 }) => {
-  test.skip(!canSwitchUser, 'needs root and setpriv to run a second OS user (nobody); CI runs as root');
   const token = new URL(bridge.launchUrl).searchParams.get('token')!;
   const run = spawnSync(
     'setpriv',
