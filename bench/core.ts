@@ -8,7 +8,17 @@ import { randomUUID } from 'node:crypto';
 import type { RosterEntry, TicketView } from '../common/domain';
 import { prng, rosterCsv, rosterEntries, walkInForm } from '../common/demo/people';
 import { openBenchCounter, unwrap, type BenchCounter } from './counter';
-import { latencyMetrics, median, round, timeEach, timeOnce, type Benchmark, type BenchContext } from './stats';
+import {
+  cpuMetrics,
+  latencyMetrics,
+  mainThreadCpuMs,
+  median,
+  round,
+  timeEachWithCpu,
+  timeOnce,
+  type Benchmark,
+  type BenchContext,
+} from './stats';
 
 const ROSTER_ROWS = 100_000;
 const IMPORT_RUNS = 3;
@@ -53,7 +63,9 @@ const rosterImport: Benchmark = {
   async run(ctx) {
     const entries = rosterEntries(ROSTER_ROWS, 42);
     const seconds: number[] = [];
+    const cpuSeconds: number[] = [];
     const blocks: number[] = [];
+    const cpu = mainThreadCpuMs();
     let last: BenchCounter | null = null;
     for (let run = 0; run < IMPORT_RUNS; run++) {
       const counter = await openBenchCounter(ctx.tempDir(`import-${run}`));
@@ -62,11 +74,13 @@ const rosterImport: Benchmark = {
       // how long the event loop (IPC, check-ins, printing) is held at a time during the import
       const lag = monitorEventLoopDelay({ resolution: 5 });
       lag.enable();
+      const c0 = cpu?.() ?? 0;
       const ms = await timeOnce(async () => {
         unwrap('importRoster', await counter.dispatch('importRoster', { fileName: 'roster.csv', format: 'csv', content }));
       });
       lag.disable();
       seconds.push(ms / 1000);
+      if (cpu) cpuSeconds.push((cpu() - c0) / 1000);
       blocks.push(lag.max / 1e6);
       last?.close();
       last = counter;
@@ -82,6 +96,16 @@ const rosterImport: Benchmark = {
         target: { max: TARGET.importSeconds },
         note: `median of ${IMPORT_RUNS} runs: ${seconds.map((s) => s.toFixed(2)).join(', ')} s`,
       },
+      ...(cpu
+        ? [
+            {
+              metric: 'roster_import_100k_cpu_s',
+              value: round(median(cpuSeconds)),
+              unit: 's',
+              note: `main thread CPU time (/proc schedstat), median of ${IMPORT_RUNS} runs: ${cpuSeconds.map((s) => s.toFixed(2)).join(', ')} s`,
+            },
+          ]
+        : []),
       {
         metric: 'roster_import_longest_block_ms',
         value: round(median(blocks)),
@@ -170,26 +194,35 @@ const search: Benchmark = {
     const queries = queryMix(entries, WARMUP + SEARCH_SAMPLES, 7);
     ctx.progress(`search: ${SEARCH_SAMPLES} queries after ${WARMUP} warm-up`);
     const byKind = new Map<QueryKind, number[]>(MIX.map(([kind]) => [kind, []]));
+    const cpuByKind = new Map<QueryKind, number[]>(MIX.map(([kind]) => [kind, []]));
+    const cpu = mainThreadCpuMs();
+    const cpuTimes: number[] = [];
     const empty = new Map<QueryKind, number>();
     const times: number[] = [];
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!;
+      const c0 = cpu?.() ?? 0;
       const t0 = performance.now();
       const res = await counter.dispatch('searchRoster', { query: q.query });
       const ms = performance.now() - t0;
+      const cpuMs = cpu ? cpu() - c0 : null;
       const hits = unwrap<unknown[]>(`searchRoster ${q.query}`, res);
       if (i < WARMUP) continue;
       times.push(ms);
       byKind.get(q.kind)!.push(ms);
+      if (cpuMs !== null) {
+        cpuTimes.push(cpuMs);
+        cpuByKind.get(q.kind)!.push(cpuMs);
+      }
       if (hits.length === 0) empty.set(q.kind, (empty.get(q.kind) ?? 0) + 1);
     }
-    const metrics = latencyMetrics('search', times, TARGET.searchP99Ms);
+    const metrics = [...latencyMetrics('search', times, TARGET.searchP99Ms), ...cpuMetrics('search', cpuTimes)];
     for (const [kind] of MIX) {
       const ts = byKind.get(kind)!;
       const perKind = latencyMetrics(`search_${kind}`, ts, TARGET.searchP99Ms);
       const none = empty.get(kind) ?? 0;
       for (const m of perKind) m.note = `${m.note}; ${none} of ${ts.length} found nothing`;
-      metrics.push(...perKind);
+      metrics.push(...perKind, ...cpuMetrics(`search_${kind}`, cpuByKind.get(kind)!));
     }
     return metrics;
   },
@@ -212,10 +245,10 @@ const checkIn: Benchmark = {
       [refs[i], refs[j]] = [refs[j]!, refs[i]!];
     }
     ctx.progress(`check-in: ${REGISTRATION_SAMPLES} after ${WARMUP} warm-up`);
-    const times = await timeEach(REGISTRATION_SAMPLES, WARMUP, async (i) => {
+    const times = await timeEachWithCpu(REGISTRATION_SAMPLES, WARMUP, async (i) => {
       unwrap<TicketView>('checkIn', await counter.dispatch('checkIn', { refId: refs[i]! }));
     });
-    return latencyMetrics('checkin', times, TARGET.registrationP99Ms);
+    return [...latencyMetrics('checkin', times.wall, TARGET.registrationP99Ms), ...cpuMetrics('checkin', times.cpu)];
   },
 };
 
@@ -237,12 +270,12 @@ const walkIn: Benchmark = {
     }
     const withDuplicates = prepared.filter((p) => p.acknowledgedDuplicates.length > 0).length;
     ctx.progress(`walk-in: ${REGISTRATION_SAMPLES} after ${WARMUP} warm-up`);
-    const times = await timeEach(REGISTRATION_SAMPLES, WARMUP, async (i) => {
+    const times = await timeEachWithCpu(REGISTRATION_SAMPLES, WARMUP, async (i) => {
       unwrap<TicketView>('registerWalkIn', await counter.dispatch('registerWalkIn', prepared[i]!));
     });
-    const metrics = latencyMetrics('walkin', times, TARGET.registrationP99Ms);
+    const metrics = latencyMetrics('walkin', times.wall, TARGET.registrationP99Ms);
     for (const m of metrics) m.note = `${m.note}; ${withDuplicates} forms had possible duplicates`;
-    return metrics;
+    return [...metrics, ...cpuMetrics('walkin', times.cpu)];
   },
 };
 

@@ -5,7 +5,6 @@
  * its own as walk-ins are registered: how long the main process's event loop is held meanwhile.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PrintJobView, TicketView } from '../common/domain';
@@ -16,7 +15,7 @@ import { renderSlipRaster } from '../main/printing/slip-raster';
 import { demoSlip } from '../main/printing/slip-text';
 import { prng, personName } from '../common/demo/people';
 import { qrPayloadFor, type PaperSize, type SlipData } from '../main/printing/types';
-import { percentile, round, summarize, timeEach, timeOnce, type Benchmark, type Metric } from './stats';
+import { mainThreadCpuMs, percentile, round, summarize, timeEach, timeOnce, type Benchmark, type Metric } from './stats';
 
 const SAMPLES = 200;
 const WARMUP = 20;
@@ -116,21 +115,6 @@ async function sinkPrinter(): Promise<{ port: number; jobs: () => number; close:
         server.close(() => ok());
       }),
   };
-}
-
-/**
- * The main thread's CPU time so far in milliseconds (Linux: the scheduler's run time of the
- * thread whose id is the process id), or null where the system does not say. Unlike wall time,
- * it does not grow while the thread waits for a core, which on a busy PC is most of a long delay.
- */
-function mainThreadCpuMs(): (() => number) | null {
-  const file = `/proc/self/task/${process.pid}/schedstat`;
-  const read = () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6;
-  try {
-    return Number.isFinite(read()) ? read : null;
-  } catch {
-    return null;
-  }
 }
 
 const autoPrint: Benchmark = {

@@ -2,6 +2,7 @@
  * Shared pieces of the benchmarks: what a result is, timing loops and summary statistics.
  * A benchmark measures and reports; it never fails because a number is high.
  */
+import { readFileSync } from 'node:fs';
 
 export interface Target {
   /** the metric meets the target when `value <= max` */
@@ -84,6 +85,56 @@ export async function timeEach(
     times.push(performance.now() - t0);
   }
   return times;
+}
+
+/**
+ * The main thread's CPU time so far in milliseconds (Linux: the scheduler's run time of the
+ * thread whose id is the process id), or null where the system does not say. Unlike wall time,
+ * it does not grow while the thread waits for a core, which on a busy PC is most of a long delay.
+ */
+export function mainThreadCpuMs(): (() => number) | null {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  const read = () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6;
+  try {
+    return Number.isFinite(read()) ? read : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * As `timeEach`, and the main thread's CPU time of each timed round too (empty where the
+ * system does not say): on a busy PC the CPU time shows what the code costs, the wall time
+ * also how long it waited for a core or the disk.
+ */
+export async function timeEachWithCpu(
+  samples: number,
+  warmup: number,
+  fn: (i: number) => unknown | Promise<unknown>,
+): Promise<{ wall: number[]; cpu: number[] }> {
+  const clock = mainThreadCpuMs();
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const c0 = clock?.() ?? 0;
+    const t0 = performance.now();
+    await fn(warmup + i);
+    wall.push(performance.now() - t0);
+    if (clock) cpu.push(clock() - c0);
+  }
+  return { wall, cpu };
+}
+
+/** p50 and p99 of the CPU times as `<name>_cpu_p50_ms` and `<name>_cpu_p99_ms` (none without CPU times). */
+export function cpuMetrics(name: string, samples: readonly number[]): Metric[] {
+  if (samples.length === 0) return [];
+  const s = summarize(samples);
+  const note = `main thread CPU time (/proc schedstat), ${s.n} samples, p90 ${s.p90.toFixed(3)} ms, max ${s.max.toFixed(2)} ms`;
+  return [
+    { metric: `${name}_cpu_p50_ms`, value: round(s.p50), unit: 'ms', note },
+    { metric: `${name}_cpu_p99_ms`, value: round(s.p99), unit: 'ms', note },
+  ];
 }
 
 /** Milliseconds `fn` takes, once. */

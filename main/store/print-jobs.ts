@@ -40,9 +40,6 @@ const statements = preparedOnce((db) => ({
     `INSERT INTO print_job (id, ticket_id, kind, status, printer, paper, requested_at, requested_by)
      VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
   ),
-  get: db.prepare<[string], PrintJobWithToken>(
-    'SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id WHERE j.id = ?',
-  ),
   setStatus: db.prepare<[PrintJobStatus, string | null, string | null, string | null, string]>(
     'UPDATE print_job SET status = ?, error_code = ?, error = ?, finished_at = ? WHERE id = ?',
   ),
@@ -50,7 +47,10 @@ const statements = preparedOnce((db) => ({
     `UPDATE print_job SET status = 'failed', error_code = 'interrupted', error = 'the app closed before this slip printed', finished_at = ?
      WHERE status IN ('queued', 'printing')`,
   ),
-  nextQueued: db.prepare<[], PrintJobRow>("SELECT * FROM print_job WHERE status = 'queued' ORDER BY requested_at, id LIMIT 1"),
+  nextQueued: db.prepare<[], PrintJobWithToken>(
+    `SELECT j.*, t.token FROM print_job j LEFT JOIN ticket t ON t.id = j.ticket_id
+     WHERE j.status = 'queued' ORDER BY j.requested_at, j.id LIMIT 1`,
+  ),
   anyQueued: db.prepare<[], 1>("SELECT 1 FROM print_job WHERE status = 'queued' LIMIT 1").pluck(),
   anyForTicket: db.prepare<[string], 1>('SELECT 1 FROM print_job WHERE ticket_id = ?').pluck(),
   printedForTicket: db
@@ -73,10 +73,6 @@ export function insertPrintJob(db: Db, job: NewPrintJob): void {
   statements(db).insert.run(job.id, job.ticketId, job.kind, job.printer, job.paper, job.requestedAt, job.requestedBy);
 }
 
-export function getPrintJob(db: Db, id: string): PrintJobWithToken | undefined {
-  return statements(db).get.get(id);
-}
-
 /** `finishedAt` is set for printed and failed, null while queued or printing. */
 export function setPrintJobStatus(
   db: Db,
@@ -93,8 +89,8 @@ export function failInterruptedPrintJobs(db: Db, at: string): void {
   statements(db).failInterrupted.run(at);
 }
 
-/** The oldest job waiting for the printer. */
-export function nextQueuedPrintJob(db: Db): PrintJobRow | undefined {
+/** The oldest job waiting for the printer, with its ticket's token. */
+export function nextQueuedPrintJob(db: Db): PrintJobWithToken | undefined {
   return statements(db).nextQueued.get();
 }
 

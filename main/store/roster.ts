@@ -8,6 +8,7 @@ import { addDays } from '../../common/rules/centre-day';
 import { normalizeName } from '../../common/rules/names';
 import type { Db } from './database';
 import { preparedOnce } from './prepared';
+import { relaxedImmediate } from './relaxed-commit';
 
 export interface RosterImportRow {
   id: number;
@@ -183,13 +184,7 @@ export async function removeImports(db: Db, importIds: readonly number[], chunk 
  * commits need not wait for the disk; other transactions keep their durability.
  */
 export function bulkImmediate<T>(db: Db, stage: () => T): T {
-  const durability = db.pragma('synchronous', { simple: true }) as number;
-  db.pragma('synchronous = NORMAL');
-  try {
-    return db.transaction(stage).immediate();
-  } finally {
-    db.pragma(`synchronous = ${durability}`);
-  }
+  return relaxedImmediate(db, stage);
 }
 
 // ---- entries ----

@@ -170,6 +170,35 @@ describe('print queue', () => {
     });
   });
 
+  it("a slip's job writes add no wait for the disk to the main loop, while tickets keep full durability; the next job starts in a turn of its own", async () => {
+    await usePrinter();
+    const db = c.backend.db;
+    // the durability (PRAGMA synchronous) each write to print_job and ticket ran under
+    db.exec(`CREATE TEMP TABLE levels (tbl TEXT, level INTEGER);
+      CREATE TEMP TRIGGER job_inserted AFTER INSERT ON main.print_job BEGIN INSERT INTO levels SELECT 'print_job', synchronous FROM pragma_synchronous; END;
+      CREATE TEMP TRIGGER job_updated AFTER UPDATE ON main.print_job BEGIN INSERT INTO levels SELECT 'print_job', synchronous FROM pragma_synchronous; END;
+      CREATE TEMP TRIGGER ticket_inserted AFTER INSERT ON main.ticket BEGIN INSERT INTO levels SELECT 'ticket', synchronous FROM pragma_synchronous; END;`);
+    // what runs between a job's 'printed' and the next job's 'printing'
+    const between: string[] = [];
+    c.backend.events.on('event', (e) => {
+      if (e.type !== 'print') return;
+      between.push(e.job.status);
+      if (e.job.status === 'printed') setImmediate(() => between.push('turn'));
+    });
+    const a = await c.ok('checkIn', { refId: 'REF0000000001' });
+    const b = await c.ok('checkIn', { refId: 'REF0000000002' });
+    await settled(jobsOf(a.id)[0]!.id);
+    await settled(jobsOf(b.id)[0]!.id);
+    const levels = db.prepare('SELECT tbl, level FROM levels').all() as { tbl: string; level: number }[];
+    // queued, printing, printed for each of the two jobs
+    expect(levels.filter((l) => l.tbl === 'print_job').map((l) => l.level)).toEqual([1, 1, 1, 1, 1, 1]);
+    // the connection's own durability (FULL or above), for the tickets and again after the slips
+    const durability = db.pragma('synchronous', { simple: true }) as number;
+    expect(durability).toBeGreaterThanOrEqual(2);
+    expect(levels.filter((l) => l.tbl === 'ticket').map((l) => l.level)).toEqual([durability, durability]);
+    expect(between.slice(between.indexOf('printed'))).toEqual(['printed', 'turn', 'printing', 'printed', 'turn']);
+  });
+
   it('a test print reaches the printer', async () => {
     await usePrinter({ paper: '58mm' });
     const job = await c.ok('testPrint', {});

@@ -3,6 +3,7 @@
  * same bytes as when drawn in the main thread, and a worker that refuses a slip, dies or hangs
  * fails that one slip with a PrintError while the next slip prints.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PrintJobView } from '../../common/domain';
@@ -60,6 +61,25 @@ describe('the slip worker', () => {
     // one long-lived worker for all of them
     expect(r.workersStarted).toBe(1);
   });
+
+  it.runIf(existsSync('/proc/thread-self'))(
+    "runs below the main loop's priority, so on a busy PC the slip waits rather than the counter",
+    async () => {
+      /** the nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat) */
+      const niceOfThreads = () =>
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+        });
+      const own = niceOfThreads().find((t) => t.tid === process.pid)!.nice;
+      const r = renderer();
+      await r.escPos(demoSlip({ token: 'A-P001' }), '80mm');
+      const lowered = niceOfThreads().filter((t) => t.nice >= own + 10);
+      expect(lowered.length).toBeGreaterThan(0);
+      // the main thread keeps its priority
+      expect(niceOfThreads().find((t) => t.tid === process.pid)!.nice).toBe(own);
+    },
+  );
 
   it('a slip the renderer refuses fails with its own PrintError, and the next slip prints', async () => {
     const r = renderer();
