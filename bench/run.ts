@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from './core';
+import * as encryption from './encryption';
 import * as slip from './slip';
 import * as sync from './sync';
 import * as uiRush from './ui-rush';
@@ -23,7 +24,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, slip, sync, uiRush];
+const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');
