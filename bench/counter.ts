@@ -8,9 +8,12 @@ import { createDispatcher, type Dispatch } from '../main/ipc/dispatcher';
 import { silentLogger } from '../main/logging/logger';
 import { CounterBackend } from '../main/counter';
 
+/** The dispatcher as the benchmark's one client (an Electron window would be one too). */
+export type ClientDispatch = (method: unknown, payload: unknown) => ReturnType<Dispatch>;
+
 export interface BenchCounter {
   backend: CounterBackend;
-  dispatch: Dispatch;
+  dispatch: ClientDispatch;
   /** the centre's day the counter's clock reads */
   day: string;
   close(): void;
@@ -34,7 +37,8 @@ export function middayClock(timeZone = 'Asia/Kolkata'): () => Date {
 export async function openBenchCounter(dataDir: string): Promise<BenchCounter> {
   const provisioning = provisioningSchema.parse(DEMO_PROVISIONING);
   const backend = await CounterBackend.open({ dataDir, log: silentLogger(), clock: middayClock(provisioning.centre.timeZone) });
-  const dispatch = createDispatcher(backend);
+  const dispatcher = createDispatcher(backend);
+  const dispatch: ClientDispatch = (method, payload) => dispatcher(method, payload, 'bench:counter');
   if (!backend.provisioning) {
     const r = await dispatch('provision', { provisioning: DEMO_PROVISIONING, supervisor: DEMO_USERS.supervisor });
     if (!r.ok) throw new Error(`provision: ${r.error.message}`);

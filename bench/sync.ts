@@ -40,7 +40,7 @@ import type { EngineTuning } from '../main/sync/messages';
 import { toMutation, type OutboxRow } from '../main/sync/outbox-sync';
 import { PortalClient } from '../main/sync/portal-client';
 import { startPortalProcess, type PortalHandle, type PortalProcessOptions } from '../portal/process';
-import { middayClock, openBenchCounter, unwrap, type BenchCounter } from './counter';
+import { middayClock, openBenchCounter, unwrap, type BenchCounter, type ClientDispatch } from './counter';
 import { latencyMetrics, median, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
 
 const SYNC_WORKER: SyncWorkerFile = { file: resolve(import.meta.dirname, '../main/sync/dev-worker.mjs') };
@@ -136,7 +136,8 @@ async function openSyncedCounter(
     syncWorker: SYNC_WORKER,
     syncTuning: options.tuning,
   });
-  const dispatch = createDispatcher(backend);
+  const dispatcher = createDispatcher(backend);
+  const dispatch: ClientDispatch = (method, payload) => dispatcher(method, payload, 'bench:sync');
   if (!backend.provisioning)
     unwrap('provision', await dispatch('provision', { provisioning, supervisor: DEMO_USERS.supervisor }));
   unwrap('signIn', await dispatch('signIn', { loginId: DEMO_USERS.supervisor.loginId, pin: DEMO_USERS.supervisor.pin }));
@@ -444,7 +445,7 @@ async function drainRun(ctx: BenchContext, t: OutboxTemplate, run: number): Prom
   try {
     const dir = ctx.tempDir(`drain-counter-${run}`);
     copyTemplate(t, dir);
-    const token = `bench-drain-${randomBytes(12).toString('hex')}`;
+    const token = `bench-drain-${randomBytes(32).toString('hex')}`;
     counter = await openSyncedCounter(dir, { url: portal.url, token });
     const c = counter;
     // The worker tries at once when it starts; the portal does not know the token yet (401), so
@@ -623,7 +624,7 @@ const pullLag: Benchmark = {
     const portal = await startPortalChild({ dataDir: ctx.tempDir('pull-portal') });
     let counter: SyncedCounter | null = null;
     try {
-      const token = `bench-pull-${randomBytes(12).toString('hex')}`;
+      const token = `bench-pull-${randomBytes(32).toString('hex')}`;
       const centreId = provisioningSchema.parse(DEMO_PROVISIONING).centre.id;
       await portal.admin.addDevice(token, centreId, 'bench pull');
       counter = await openSyncedCounter(ctx.tempDir('pull-counter'), { url: portal.url, token });
@@ -727,7 +728,7 @@ const hungIpc: Benchmark = {
     const portal = await startPortalChild({ dataDir: ctx.tempDir('hung-portal'), faults: true });
     let counter: SyncedCounter | null = null;
     try {
-      const token = `bench-hung-${randomBytes(12).toString('hex')}`;
+      const token = `bench-hung-${randomBytes(32).toString('hex')}`;
       const centreId = provisioningSchema.parse(DEMO_PROVISIONING).centre.id;
       await portal.admin.addDevice(token, centreId, 'bench hung');
       await portal.admin.setFaults({ rules: [{ fault: 'hang' }] });
@@ -848,7 +849,7 @@ const resumeAfterHang: Benchmark = {
     const portal = await startPortalChild({ dataDir: ctx.tempDir('resume-portal'), faults: true });
     let counter: SyncedCounter | null = null;
     try {
-      const token = `bench-resume-${randomBytes(12).toString('hex')}`;
+      const token = `bench-resume-${randomBytes(32).toString('hex')}`;
       const centreId = provisioningSchema.parse(DEMO_PROVISIONING).centre.id;
       await portal.admin.addDevice(token, centreId, 'bench resume');
       // product deadline (15 s), backoff and half-open time (30 s); the circuit opens after 2
@@ -1000,7 +1001,7 @@ async function stormCounters(ctx: BenchContext, portal: PortalHandle): Promise<S
     db.transaction(() => {
       for (const r of rows) insert.run(renew(r.mutation_id), r.kind, renew(r.record_id), renew(r.payload), r.created_at);
     }).immediate();
-    const token = `bench-storm-${i}-${randomBytes(9).toString('hex')}`;
+    const token = `bench-storm-${i}-${randomBytes(32).toString('hex')}`;
     const centreId = `STORM-${String(i % 50).padStart(2, '0')}`;
     await portal.admin.addDevice(token, centreId, `storm counter ${i}`);
     const counter: StormCounter = { db, deviceId, doneAt: null, engine: null as unknown as SyncEngine };

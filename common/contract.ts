@@ -86,7 +86,17 @@ export const contract = {
     true,
   ),
   signIn: method(z.object({ loginId: loginIdSchema, pin: pinSchema }).strict(), operatorViewSchema, 'public', false),
+  /** Ends the caller's session only (each window or browser has its own). */
   signOut: method(empty, z.null(), 'public', false),
+  /**
+   * The operator is at the keyboard: keeps the caller's session from locking itself. The page
+   * sends it on input (at most every 30 s); reads that refresh lists in the background do not count.
+   */
+  touchSession: method(empty, z.null(), 'operator', false),
+  /** Reopens the caller's session after an idle lock with its operator's PIN (wrong PINs count towards the lock-out). */
+  unlockSession: method(z.object({ pin: pinSchema }).strict(), operatorViewSchema, 'public', false),
+  /** The PIN given again for supervisor-only actions (asked for when it was last given more than `stepUpMinutes` ago). */
+  stepUp: method(z.object({ pin: pinSchema }).strict(), z.null(), 'operator', false),
 
   listOperators: method(empty, z.array(operatorViewSchema), 'supervisor', false),
   addOperator: method(

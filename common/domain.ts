@@ -338,8 +338,22 @@ export const provisioningSchema = z.object({
         .min(1)
         .max(24 * 60)
         .default(5),
+      /** a session with no input for this long locks itself; its operator's PIN reopens it */
+      idleLockMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(10),
+      /** a supervisor-only action asks for the PIN again when it was last given longer ago than this */
+      stepUpMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(5),
     })
-    .default({ maxPinAttempts: 5, lockMinutes: 5 }),
+    .default({ maxPinAttempts: 5, lockMinutes: 5, idleLockMinutes: 10, stepUpMinutes: 5 }),
   printing: printingSettingsSchema.default(printingSettingsSchema.parse({})),
   /** https, or http to this PC only: the device token and full ID numbers travel to this address */
   portal: z
@@ -485,6 +499,12 @@ export const appStateViewSchema = z.object({
   counter: z.object({ code: z.string(), tokenPrefix: z.string() }).nullable(),
   deviceId: z.string(),
   operator: operatorViewSchema.nullable(),
+  /**
+   * The caller's session (each window or browser has its own): `locked` when it locked itself
+   * after `idleLockMinutes` without input (`operator` is then whose PIN reopens it). The page
+   * keeps the same idle time and covers itself without waiting for main.
+   */
+  session: z.object({ locked: z.boolean(), idleLockMinutes: z.number().int(), stepUpMinutes: z.number().int() }).optional(),
   roster: rosterInfoSchema.nullable(),
   outbox: z.object({ pending: z.number().int() }),
   sync: z.lazy(() => syncStatusViewSchema),

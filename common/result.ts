@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'NOT_PROVISIONED',
   'ALREADY_PROVISIONED',
   'NOT_SIGNED_IN',
+  'SESSION_LOCKED', // the caller's session locked itself after idle time; details.loginId and details.name: whose PIN reopens it
+  'STEP_UP_REQUIRED', // a supervisor action whose PIN was last given too long ago: give it again (stepUp) and retry
   'FORBIDDEN', // signed in, but the role may not do this
   'BAD_CREDENTIALS',
   'ACCOUNT_LOCKED',

@@ -11,6 +11,7 @@ import { checkpointPassive, openDatabase, setAutoCheckpointPages, type Db } from
 import { checkIn, checkInProvisional } from './services/check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './services/context';
 import * as operators from './services/operators';
+import { SessionTable, type Session, type SessionState } from './services/sessions';
 import { insertAudit } from './store/audit';
 import { getMeta, setMeta } from './store/meta';
 import { outboxCounts } from './store/outbox';
@@ -54,10 +55,20 @@ export interface BackendOptions {
   syncTuning?: Partial<EngineTuning> | undefined;
 }
 
-/** One implementation per contract method, given the already-validated request. */
+/**
+ * One implementation per contract method, given the already-validated request and the
+ * caller's client ID (an Electron window, a browser's session): each client has its own
+ * session, and a call without a client ID has none.
+ */
 export type Handlers = {
-  [M in MethodName]: (request: ParsedRequestOf<M>) => Promise<ResponseOf<M>> | ResponseOf<M>;
+  [M in MethodName]: (request: ParsedRequestOf<M>, clientId?: string) => Promise<ResponseOf<M>> | ResponseOf<M>;
 };
+
+/** Why a session ended without its operator signing out. */
+export type SessionEndReason = 'sign_in_attempt' | 'client_gone' | 'operator_disabled';
+
+/** The timings of a counter not set up yet (the provisioning's defaults). */
+const DEFAULT_SESSION_POLICY = { idleLockMinutes: 10, stepUpMinutes: 5 };
 
 /**
  * The counter's main-process core: owns the SQLite store, the provisioning and who is signed
@@ -68,7 +79,8 @@ export class CounterBackend {
   readonly events = new EventEmitter<{ event: [CounterEvent] }>();
   readonly handlers: Handlers;
   readonly printQueue: PrintQueue;
-  private session: SignedInOperator | null = null;
+  /** who is signed in at each client */
+  private readonly sessions: SessionTable;
   private importing = false;
   private signInChain: Promise<unknown> = Promise.resolve();
   private syncHost: SyncHost | null = null;
@@ -87,6 +99,7 @@ export class CounterBackend {
     private readonly systemPrinter: SystemPrinter | undefined,
     private readonly options: BackendOptions,
   ) {
+    this.sessions = new SessionTable(clock, () => this.config?.security ?? DEFAULT_SESSION_POLICY);
     this.handlers = this.makeHandlers();
     // every confirmed change wakes the sync worker, which uploads it unless it is backing off
     this.events.on('event', (e) => {
@@ -226,39 +239,98 @@ export class CounterBackend {
     return this.config;
   }
 
-  get signedIn(): SignedInOperator | null {
-    return this.session;
+  /**
+   * The caller's session, locked first when it has been idle too long (the lock is recorded
+   * in the audit log when it is found, with the time it fell).
+   */
+  sessionOf(clientId: string | undefined): SessionState {
+    if (clientId === undefined) return { state: 'none' };
+    const s = this.sessions.look(clientId);
+    if (s.state === 'locked' && s.justLocked) {
+      this.audit(
+        s.session.operator.id,
+        'session.idle_locked',
+        { idleLockMinutes: this.sessionPolicy().idleLockMinutes },
+        s.session.lockedAt!,
+      );
+      this.log.info({ operatorId: s.session.operator.id }, 'session locked after idle time');
+    }
+    return s;
+  }
+
+  /** Who is signed in at this client (its session may be locked). */
+  operatorAt(clientId: string | undefined): SignedInOperator | null {
+    const s = this.sessionOf(clientId);
+    return s.state === 'none' ? null : s.session.operator;
+  }
+
+  /** The operator is at the client's keyboard (a change, or the page telling of input): its session stays open. */
+  touchSession(clientId: string | undefined): void {
+    if (clientId !== undefined) this.sessions.touch(clientId);
+  }
+
+  /** Whether a supervisor-only action of this session must ask for the PIN again first. */
+  needsStepUp(session: Session): boolean {
+    return this.sessions.needsStepUp(session);
+  }
+
+  /**
+   * Ends a client's session when the client itself is gone: an Electron window closed, a
+   * browser session expired or ended by the web bridge. Nothing happens for a client with no session.
+   */
+  endSession(clientId: string, reason: SessionEndReason = 'client_gone'): void {
+    const ended = this.sessions.end(clientId);
+    if (ended) this.audit(ended.operator.id, 'session.ended', { reason });
+  }
+
+  private sessionPolicy() {
+    return this.config?.security ?? DEFAULT_SESSION_POLICY;
+  }
+
+  private audit(operatorId: string | null, action: string, detail: Record<string, unknown>, atMs?: number): void {
+    const at = atMs === undefined ? this.clock() : new Date(atMs);
+    insertAudit(this.db, { at: at.toISOString(), operatorId, action, detail });
   }
 
   today(): string | null {
     return this.config ? centreDay(this.clock(), this.config.centre.timeZone) : null;
   }
 
-  /** The context of a signed-in call; the dispatcher has already checked access. */
-  context(): ServiceContext {
+  /** The context of a call from this client, with its operator; the dispatcher has already checked access. */
+  context(clientId?: string): ServiceContext {
     if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
-    if (!this.session) throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+    const s = this.sessionOf(clientId);
+    if (s.state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+    if (s.state === 'locked') throw lockedError(s.session);
     return {
       db: this.db,
       clock: this.clock,
       deviceId: this.deviceId,
       config: this.config,
-      operator: this.session,
+      operator: s.session.operator,
       log: this.log,
     };
   }
 
-  appState(): AppStateView {
+  /** The counter's state as this client sees it: its own operator and session. */
+  appState(clientId?: string): AppStateView {
     const c = this.config;
     const today = this.today();
     const sync = this.syncStatus();
+    const session = this.sessionOf(clientId);
+    const policy = this.sessionPolicy();
     return {
       provisioned: this.setUp(),
       today,
       centre: c ? { id: c.centre.id, name: c.centre.name, nameHi: c.centre.nameHi ?? null, timeZone: c.centre.timeZone } : null,
       counter: c ? { code: c.counter.code, tokenPrefix: c.counter.tokenPrefix } : null,
       deviceId: this.deviceId,
-      operator: this.session ? operators.operatorViewOf(this.db, this.session.id) : null,
+      operator: session.state === 'none' ? null : operators.operatorViewOf(this.db, session.session.operator.id),
+      session: {
+        locked: session.state === 'locked',
+        idleLockMinutes: policy.idleLockMinutes,
+        stepUpMinutes: policy.stepUpMinutes,
+      },
       roster: today ? rosterInfo(this.db, today) : null,
       outbox: { pending: sync.pending },
       sync,
@@ -274,7 +346,7 @@ export class CounterBackend {
    * between (no await), so two first-run submissions cannot both succeed, and the supervisor
    * is committed only if the file was written.
    */
-  async provision(req: ParsedRequestOf<'provision'>): Promise<AppStateView> {
+  async provision(req: ParsedRequestOf<'provision'>, clientId?: string): Promise<AppStateView> {
     const refuse = () => new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
     if (this.setUp()) throw refuse();
     const pinHash = await operators.hashPin(req.supervisor.pin);
@@ -292,7 +364,7 @@ export class CounterBackend {
     this.config = config;
     this.log.info({ centre: config.centre.id, counter: config.counter.code }, 'counter provisioned');
     this.startSync();
-    return this.appState();
+    return this.appState(clientId);
   }
 
   /** Set up = a provisioning file and at least one operator; until then the app shows first run. */
@@ -304,55 +376,121 @@ export class CounterBackend {
    * Prints a newly issued ticket's slip when printing is automatic. After the ticket's
    * commit, and never able to undo or fail it: a printer problem shows as a failed job.
    */
-  private autoPrint<T extends { id: string }>(ticket: T): T {
+  private autoPrint<T extends { id: string }>(ticket: T, operatorId: string): T {
     const printing = this.config?.printing;
-    if (!printing?.autoPrint || printing.printer.kind === 'none' || !this.session) return ticket;
+    if (!printing?.autoPrint || printing.printer.kind === 'none') return ticket;
     try {
       // a repeated submission returns its earlier ticket: that one has its slip already
-      if (!hasPrintJob(this.db, ticket.id)) this.printQueue.requestSlip(ticket.id, this.session.id);
+      if (!hasPrintJob(this.db, ticket.id)) this.printQueue.requestSlip(ticket.id, operatorId);
     } catch (e) {
       this.log.error({ err: e, ticketId: ticket.id }, 'could not queue the slip');
     }
     return ticket;
   }
 
-  private saveConfig(next: Provisioning, action: string, detail: Record<string, unknown>): AppStateView {
+  private saveConfig(
+    clientId: string | undefined,
+    change: (c: Provisioning) => Provisioning,
+    action: string,
+    detail: Record<string, unknown>,
+  ): AppStateView {
+    const { config, operator } = this.context(clientId);
+    const next = change(config);
     saveProvisioning(this.provisioningFile, next);
     this.config = next;
-    insertAudit(this.db, { at: this.clock().toISOString(), operatorId: this.session?.id ?? null, action, detail });
-    return this.appState();
+    this.audit(operator.id, action, detail);
+    return this.appState(clientId);
+  }
+
+  /** A check-in or walk-in that gave out a token, its slip printed when printing is automatic. */
+  private issued<T extends { id: string }>(clientId: string | undefined, issue: (ctx: ServiceContext) => T): T {
+    const ctx = this.context(clientId);
+    return this.autoPrint(issue(ctx), ctx.operator.id);
+  }
+
+  /**
+   * Checks the PIN of the operator signed in at this client (one check at a time, like
+   * sign-ins: wrong PINs count towards the lock-out), and records it as given.
+   */
+  private confirmPin(clientId: string | undefined, pin: string, action: 'session.unlocked' | 'session.step_up') {
+    const attempt = this.signInChain.then(async () => {
+      if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+      const s = this.sessionOf(clientId);
+      if (s.state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+      const operator = await operators.signIn(this.db, this.clock, this.config.security, s.session.operator.loginId, pin);
+      // the session may have ended while the PIN was checked (signed out, another sign-in)
+      if (this.sessions.look(clientId!).state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+      this.sessions.pinGiven(clientId!);
+      this.audit(operator.id, action, {});
+      return operator;
+    });
+    this.signInChain = attempt.catch(() => undefined);
+    return attempt;
   }
 
   private makeHandlers(): Handlers {
     return {
-      getAppState: () => this.appState(),
-      provision: (r) => this.provision(r),
-      signIn: (r) => {
+      getAppState: (_r, clientId) => this.appState(clientId),
+      provision: (r, clientId) => this.provision(r, clientId),
+      signIn: (r, clientId) => {
+        if (clientId === undefined) throw new DomainError('NOT_SIGNED_IN', 'a sign-in needs a client');
+        // Any attempt ends the client's session first: a failed one leaves nobody signed in.
+        this.endSession(clientId, 'sign_in_attempt');
         // One sign-in at a time: each attempt is counted before the next is checked, so a
         // burst of parallel guesses meets the lock-out like guesses typed one by one.
         const attempt = this.signInChain.then(async () => {
+          // (again: an earlier attempt of this client may have succeeded while this one waited)
+          this.endSession(clientId, 'sign_in_attempt');
           if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
-          this.session = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
-          this.log.info({ operatorId: this.session.id }, 'signed in');
-          return operators.operatorViewOf(this.db, this.session.id);
+          const operator = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
+          this.sessions.begin(clientId, operator);
+          this.log.info({ operatorId: operator.id }, 'signed in');
+          return operators.operatorViewOf(this.db, operator.id);
         });
         this.signInChain = attempt.catch(() => undefined);
         return attempt;
       },
-      signOut: () => {
-        this.session = null;
+      signOut: (_r, clientId) => {
+        const ended = clientId === undefined ? null : this.sessions.end(clientId);
+        if (ended) this.audit(ended.operator.id, 'session.signed_out', {});
+        return null;
+      },
+      touchSession: (_r, clientId) => {
+        this.touchSession(clientId);
+        return null;
+      },
+      unlockSession: (r, clientId) =>
+        this.confirmPin(clientId, r.pin, 'session.unlocked').then((o) => operators.operatorViewOf(this.db, o.id)),
+      stepUp: async (r, clientId) => {
+        await this.confirmPin(clientId, r.pin, 'session.step_up');
         return null;
       },
       listOperators: () => operators.listOperators(this.db),
-      addOperator: (r) => operators.addOperator(this.db, this.clock, this.session!.id, r),
-      setOperatorDisabled: (r) => operators.setOperatorDisabled(this.db, this.clock, this.session!, r.operatorId, r.disabled),
-      resetOperatorPin: (r) => operators.resetOperatorPin(this.db, this.clock, this.session!, r.operatorId, r.pin),
-      updateQueuePolicy: (r) => this.saveConfig({ ...this.config!, queuePolicy: r }, 'policy.updated', r),
-      importRoster: async (r) => {
+      addOperator: (r, clientId) => operators.addOperator(this.db, this.clock, this.context(clientId).operator.id, r),
+      setOperatorDisabled: (r, clientId) => {
+        const view = operators.setOperatorDisabled(
+          this.db,
+          this.clock,
+          this.context(clientId).operator,
+          r.operatorId,
+          r.disabled,
+        );
+        // a disabled operator's sessions end at once, at every client
+        if (r.disabled) {
+          const ended = this.sessions.endOperator(r.operatorId);
+          if (ended.length > 0)
+            this.audit(r.operatorId, 'session.ended', { reason: 'operator_disabled', sessions: ended.length });
+        }
+        return view;
+      },
+      resetOperatorPin: (r, clientId) =>
+        operators.resetOperatorPin(this.db, this.clock, this.context(clientId).operator, r.operatorId, r.pin),
+      updateQueuePolicy: (r, clientId) => this.saveConfig(clientId, (c) => ({ ...c, queuePolicy: r }), 'policy.updated', r),
+      importRoster: async (r, clientId) => {
         if (this.importing) throw new DomainError('BUSY', 'a roster import is already running');
         this.importing = true;
         try {
-          const ctx = this.context();
+          const ctx = this.context(clientId);
           const info = await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
           warmSearch(this.db, this.today()!);
           return info;
@@ -361,24 +499,24 @@ export class CounterBackend {
         }
       },
       searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
-      checkIn: (r) => this.autoPrint(checkIn(this.context(), r.refId)),
-      checkInProvisional: (r) => this.autoPrint(checkInProvisional(this.context(), r)),
-      previewWalkIn: (r) => previewWalkIn(this.context(), r.form, r.submissionId),
-      registerWalkIn: (r) => this.autoPrint(registerWalkIn(this.context(), r)),
-      getQueue: (r) => queue.getQueue(this.context(), r.waitingLimit),
-      callNext: () => queue.callNext(this.context()),
-      callTicket: (r) => queue.callTicket(this.context(), r.ticketId),
-      recallTicket: (r) => queue.recallTicket(this.context(), r.ticketId),
-      markNoShow: (r) => queue.markNoShow(this.context(), r.ticketId),
-      requeueTicket: (r) => queue.requeueTicket(this.context(), r.ticketId),
-      cancelTicket: (r) => queue.cancelTicket(this.context(), r.ticketId, r.reason),
-      serveTicket: (r) => queue.serveTicket(this.context(), r),
-      printSlip: (r) => this.printQueue.requestSlip(r.ticketId, this.context().operator.id),
+      checkIn: (r, clientId) => this.issued(clientId, (ctx) => checkIn(ctx, r.refId)),
+      checkInProvisional: (r, clientId) => this.issued(clientId, (ctx) => checkInProvisional(ctx, r)),
+      previewWalkIn: (r, clientId) => previewWalkIn(this.context(clientId), r.form, r.submissionId),
+      registerWalkIn: (r, clientId) => this.issued(clientId, (ctx) => registerWalkIn(ctx, r)),
+      getQueue: (r, clientId) => queue.getQueue(this.context(clientId), r.waitingLimit),
+      callNext: (_r, clientId) => queue.callNext(this.context(clientId)),
+      callTicket: (r, clientId) => queue.callTicket(this.context(clientId), r.ticketId),
+      recallTicket: (r, clientId) => queue.recallTicket(this.context(clientId), r.ticketId),
+      markNoShow: (r, clientId) => queue.markNoShow(this.context(clientId), r.ticketId),
+      requeueTicket: (r, clientId) => queue.requeueTicket(this.context(clientId), r.ticketId),
+      cancelTicket: (r, clientId) => queue.cancelTicket(this.context(clientId), r.ticketId, r.reason),
+      serveTicket: (r, clientId) => queue.serveTicket(this.context(clientId), r),
+      printSlip: (r, clientId) => this.printQueue.requestSlip(r.ticketId, this.context(clientId).operator.id),
       listPrintJobs: (r) => this.printQueue.list(this.today()!, this.config!.centre.timeZone, r),
       listSystemPrinters: async () => (this.systemPrinter ? await this.systemPrinter.list() : []),
-      updatePrintingSettings: (r) => this.saveConfig({ ...this.config!, printing: r }, 'printing.updated', r),
-      testPrint: () => {
-        const ctx = this.context();
+      updatePrintingSettings: (r, clientId) => this.saveConfig(clientId, (c) => ({ ...c, printing: r }), 'printing.updated', r),
+      testPrint: (_r, clientId) => {
+        const ctx = this.context(clientId);
         return this.printQueue.requestTestPrint(ctx.operator.id, ctx.operator.loginId);
       },
       getSyncStatus: () => this.syncStatus(),
@@ -388,9 +526,9 @@ export class CounterBackend {
         return this.syncStatus();
       },
       listNeedsAttention: () => listNeedsAttention(this.db),
-      resendRecord: (r) => resendRecord(this.context(), r),
-      dismissRecord: (r) => dismissRecord(this.context(), r),
-      closeDay: (r) => queue.closeDay(this.context(), r.day),
+      resendRecord: (r, clientId) => resendRecord(this.context(clientId), r),
+      dismissRecord: (r, clientId) => dismissRecord(this.context(clientId), r),
+      closeDay: (r, clientId) => queue.closeDay(this.context(clientId), r.day),
       getReconciliation: (r) => reconciliation(this.db, r.from, r.to, this.today()!),
       exportReconciliation: (r) =>
         reconciliationCsv(reconciliation(this.db, r.from, r.to, this.today()!), this.config!.centre.id),
@@ -405,4 +543,11 @@ function ensureDeviceId(db: Db): string {
   const id = uuidv7();
   setMeta(db, 'device_id', id);
   return id;
+}
+
+/** A locked session's calls fail with this; the details say whose PIN reopens it. */
+export function lockedError(session: Session): DomainError {
+  return new DomainError('SESSION_LOCKED', 'the session locked itself after idle time; the PIN reopens it', {
+    details: { loginId: session.operator.loginId, name: session.operator.name },
+  });
 }

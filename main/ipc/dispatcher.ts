@@ -1,6 +1,6 @@
 import { contract, METHOD_NAMES, type MethodName } from '../../common/contract';
 import { DomainError, fail, ok, type FieldError, type Result } from '../../common/result';
-import type { CounterBackend } from '../counter';
+import { lockedError, type CounterBackend } from '../counter';
 import type { z } from 'zod';
 
 export interface DispatcherOptions {
@@ -26,18 +26,23 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 export function createDispatcher(backend: CounterBackend, options: DispatcherOptions = {}) {
   /**
    * `clientId` names the caller's client (an Electron window, a browser's session cookie):
-   * each client has its own session.
+   * each client has its own session, and a client is never given another's.
    */
-  return async function dispatch(method: unknown, payload: unknown, clientId?: string): Promise<Result<unknown>> {
-    void clientId;
+  return async function dispatch(method: unknown, payload: unknown, clientId: string): Promise<Result<unknown>> {
     if (!isMethod(method)) return fail('VALIDATION', 'unknown method', { fields: [{ field: '(method)', code: 'invalid' }] });
     const spec = contract[method];
     // who may call comes first: a caller without access learns nothing from validation errors
     if (spec.access !== 'public') {
       if (!backend.provisioning) return fail('NOT_PROVISIONED', 'this counter is not set up yet');
-      const who = backend.signedIn;
-      if (!who) return fail('NOT_SIGNED_IN', 'sign in first');
-      if (spec.access === 'supervisor' && who.role !== 'supervisor') return fail('FORBIDDEN', `${method} needs a supervisor`);
+      const session = backend.sessionOf(clientId);
+      if (session.state === 'none') return fail('NOT_SIGNED_IN', 'sign in first');
+      if (session.state === 'locked') return { ok: false, error: lockedError(session.session).toAppError() };
+      if (spec.access === 'supervisor') {
+        if (session.session.operator.role !== 'supervisor') return fail('FORBIDDEN', `${method} needs a supervisor`);
+        if (backend.needsStepUp(session.session)) return fail('STEP_UP_REQUIRED', `${method} needs the PIN again`);
+      }
+      // a change is the operator at the keyboard; reads that refresh lists in the background are not
+      if (spec.mutates) backend.touchSession(clientId);
     }
     const shapeProblem = payloadProblem(payload ?? {});
     if (shapeProblem) return fail('VALIDATION', `invalid ${method} request`, { fields: [shapeProblem] });
@@ -46,8 +51,8 @@ export function createDispatcher(backend: CounterBackend, options: DispatcherOpt
       return fail('VALIDATION', `invalid ${method} request`, { fields: fieldErrors(parsed.error) });
     }
     try {
-      const handler = backend.handlers[method] as (r: unknown) => unknown;
-      const value = await handler(parsed.data);
+      const handler = backend.handlers[method] as (r: unknown, clientId: string) => unknown;
+      const value = await handler(parsed.data, clientId);
       if (options.validateResponses) {
         const r = spec.response.safeParse(value);
         if (!r.success) {

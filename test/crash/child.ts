@@ -42,7 +42,8 @@ const MAX_OPERATIONS = 100_000;
 const MAX_RUN_MS = 60_000;
 
 const backend = await CounterBackend.open({ dataDir, log: silentLogger(), clock: () => new Date(Date.now() + offset) });
-const dispatch = createDispatcher(backend, { validateResponses: true });
+const dispatcher = createDispatcher(backend, { validateResponses: true });
+const dispatch = (method: string, payload: unknown) => dispatcher(method, payload, 'test:crash-child');
 
 const signedIn = await dispatch('signIn', { loginId: DEMO_USERS.operator.loginId, pin: DEMO_USERS.operator.pin });
 if (!signedIn.ok) {

@@ -104,10 +104,19 @@ describe('web contents hardening', () => {
 
 describe('IPC registration', () => {
   const mainFrame = { url: APP };
-  const webContents = { mainFrame, send: vi.fn() };
-  const window = { webContents, isDestroyed: () => false };
+  const destroyed = new Map<number, () => void>();
+  const contentsOf = (id: number) => ({
+    id,
+    mainFrame,
+    send: vi.fn(),
+    once: vi.fn((name: string, fn: () => void) => {
+      if (name === 'destroyed') destroyed.set(id, fn);
+    }),
+  });
+  const webContents = contentsOf(1);
+  let window = { webContents, isDestroyed: () => false };
   const dispatch = vi.fn(async (method: unknown) => ({ ok: true as const, value: method }));
-  const backend = { log: { warn: vi.fn() }, events: { on: vi.fn() } };
+  const backend = { log: { warn: vi.fn() }, events: { on: vi.fn() }, endSession: vi.fn() };
 
   it('registers exactly one handler per contract method and nothing else', () => {
     handlers.clear();
@@ -136,6 +145,24 @@ describe('IPC registration', () => {
       expect(r.error.code).toBe('FORBIDDEN');
     }
     expect(dispatch).not.toHaveBeenCalled();
+  });
+
+  it("each window's page is a client of its own, signed out when its web contents is destroyed", async () => {
+    dispatch.mockClear();
+    const h = handlers.get(ipcChannel('getQueue'))!;
+    await h({ sender: webContents, senderFrame: mainFrame }, {});
+    await h({ sender: webContents, senderFrame: mainFrame }, {});
+    expect(dispatch).toHaveBeenLastCalledWith('getQueue', {}, 'electron:1');
+    expect(webContents.once).toHaveBeenCalledTimes(1);
+
+    // the window closes; a new one opens
+    destroyed.get(1)!();
+    expect(backend.endSession).toHaveBeenCalledWith('electron:1');
+    const next = contentsOf(2);
+    window = { webContents: next, isDestroyed: () => false };
+    await h({ sender: next, senderFrame: mainFrame }, {});
+    expect(dispatch).toHaveBeenLastCalledWith('getQueue', {}, 'electron:2');
+    window = { webContents, isDestroyed: () => false };
   });
 
   it('treats a destroyed window as untrusted', () => {

@@ -25,10 +25,14 @@ import { CounterBackend } from '../../main/counter';
 
 // ---------------------------------------------------------------- the counter under test
 
+/** The one client the fuzzing calls as (an Electron window would be one). */
+const CLIENT = 'test:fuzz';
+
 interface Counter {
   dir: string;
   backend: CounterBackend;
-  dispatch: Dispatch;
+  /** the dispatcher, as CLIENT */
+  dispatch: (method: unknown, payload: unknown) => ReturnType<Dispatch>;
   /** error-level log lines (a handler that threw, a response outside the contract) */
   logged: string[];
   /** `changed` events pushed to the renderer */
@@ -43,7 +47,8 @@ async function openCounter(rosterSize: number): Promise<Counter> {
   await seedDemo(backend, rosterSize);
   const events: unknown[] = [];
   backend.events.on('event', (e) => events.push(e));
-  const dispatch = createDispatcher(backend, { validateResponses: true });
+  const dispatcher = createDispatcher(backend, { validateResponses: true });
+  const dispatch = (method: unknown, payload: unknown) => dispatcher(method, payload, CLIENT);
   const c = { dir, backend, dispatch, logged, events };
   await signInAs(c, 'supervisor');
   return c;
@@ -84,7 +89,7 @@ function snapshot(c: Counter) {
     counts,
     changes: (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n,
     provisioning: readFileSync(c.backend.provisioningFile, 'utf8'),
-    session: c.backend.signedIn?.id ?? null,
+    session: c.backend.operatorAt(CLIENT)?.id ?? null,
   };
 }
 
@@ -181,7 +186,7 @@ async function probe(c: Counter, method: unknown, payload: unknown): Promise<Res
   }
   check(c.logged.length === loggedBefore, say('errors were logged'));
   // A valid signOut (an empty payload) is allowed to sign out; the fuzzing goes on signed in.
-  if (!c.backend.signedIn) await signInAs(c, 'supervisor');
+  if (!c.backend.operatorAt(CLIENT)) await signInAs(c, 'supervisor');
   return res;
 }
 
@@ -355,6 +360,10 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
     // an unknown login: a valid-looking attempt can never lock the real supervisor out
     signIn: { loginId: 'fuzz-nobody', pin: '0000' },
     signOut: {},
+    touchSession: {},
+    // the signed-in supervisor's own PIN: a valid-looking wrong one would count towards their lock-out
+    unlockSession: { pin: DEMO_USERS.supervisor.pin },
+    stepUp: { pin: DEMO_USERS.supervisor.pin },
     listOperators: {},
     addOperator: { loginId: 'supervisor', name: 'Someone Else', role: 'operator', pin: '1111' },
     setOperatorDisabled: { operatorId: NO_ID, disabled: true },

@@ -12,7 +12,8 @@ import { verhoeffDigit } from '../../common/rules/verhoeff';
 import { rosterCsv } from '../../common/demo/people';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
-import { CounterBackend, type BackendOptions } from '../../main/counter';
+import { CounterBackend, type BackendOptions, type Handlers } from '../../main/counter';
+import type { ServiceContext, SignedInOperator } from '../../main/services/context';
 
 export interface FakeClock {
   (): Date;
@@ -44,18 +45,56 @@ export const PROVISIONING: ProvisioningInput = {
   schemaVersion: 1,
   centre: { id: 'TEST-CHC-01', name: 'Test CHC', timeZone: 'Asia/Kolkata' },
   counter: { code: 'C1', tokenPrefix: 'A' },
+  // the harness's clock jumps hours and days: its counter locks an idle session and asks for
+  // the PIN again only after the longest time allowed (the session tests give the defaults)
+  security: { idleLockMinutes: 24 * 60, stepUpMinutes: 24 * 60 },
 };
+
+/** The provisioning's own session timings (10 minutes idle, 5 minutes between PINs). */
+export const DEFAULT_SECURITY = { security: {} } as const;
 
 export function tempDir(prefix = 'counter-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** The client the harness calls as unless a test names another (each client has its own session). */
+export const HARNESS_CLIENT = 'test:harness';
+
+/**
+ * The backend as the harness's client sees it: `signedIn`, `context()`, `appState()` and the
+ * handlers answer for that client when no other is named.
+ */
+export type ClientBackend = CounterBackend & {
+  /** who is signed in at the harness's client (its session may be locked) */
+  readonly signedIn: SignedInOperator | null;
+  context(clientId?: string): ServiceContext;
+};
+
+function clientBackend(backend: CounterBackend, clientId: string): ClientBackend {
+  const handlers = Object.fromEntries(
+    Object.entries(backend.handlers).map(([m, h]) => [
+      m,
+      (r: unknown, id: string = clientId) => (h as (r: unknown, id: string) => unknown)(r, id),
+    ]),
+  ) as Handlers;
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'signedIn') return target.operatorAt(clientId);
+      if (key === 'context') return (id: string = clientId) => target.context(id);
+      if (key === 'appState') return (id: string = clientId) => target.appState(id);
+      if (key === 'handlers') return handlers;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as ClientBackend;
+}
+
 export interface Counter {
-  backend: CounterBackend;
+  backend: ClientBackend;
   dataDir: string;
   clock: FakeClock;
-  /** the dispatcher, with response checking on */
-  dispatch(method: string, payload: unknown): Promise<Result<unknown>>;
+  /** the dispatcher, with response checking on, as the harness's client (or the one named) */
+  dispatch(method: string, payload: unknown, clientId?: string): Promise<Result<unknown>>;
   call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<Result<ResponseOf<M>>>;
   /** calls and expects success */
   ok<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
@@ -71,8 +110,10 @@ export interface Counter {
 export type ExtraBackendOptions = Omit<BackendOptions, 'dataDir' | 'clock'>;
 
 export async function openCounter(dataDir: string, clock: FakeClock, extra: ExtraBackendOptions = {}): Promise<Counter> {
-  const backend = await CounterBackend.open({ log: silentLogger(), ...extra, dataDir, clock });
-  const dispatch = createDispatcher(backend, { validateResponses: true });
+  const real = await CounterBackend.open({ log: silentLogger(), ...extra, dataDir, clock });
+  const backend = clientBackend(real, HARNESS_CLIENT);
+  const dispatcher = createDispatcher(real, { validateResponses: true });
+  const dispatch = (method: string, payload: unknown, clientId: string = HARNESS_CLIENT) => dispatcher(method, payload, clientId);
   let closed = false;
   const c: Counter = {
     backend,
@@ -96,7 +137,7 @@ export async function openCounter(dataDir: string, clock: FakeClock, extra: Extr
     async close() {
       if (!closed) {
         closed = true;
-        await backend.close();
+        await real.close();
       }
     },
     async dispose() {

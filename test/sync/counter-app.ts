@@ -41,7 +41,8 @@ const backend = await CounterBackend.open({
   syncWorker: { file: resolve(import.meta.dirname, '../../main/sync/dev-worker.mjs') },
   syncTuning: tuning,
 });
-const dispatch = createDispatcher(backend, { validateResponses: true });
+const dispatcher = createDispatcher(backend, { validateResponses: true });
+const dispatch = (method: string, payload: unknown) => dispatcher(method, payload, 'test:counter-app');
 
 const signedIn = await dispatch('signIn', OPERATOR);
 if (!signedIn.ok) {
