@@ -14,6 +14,7 @@ const ORDER = ['loginId', 'pin'] as const;
 export function SignIn() {
   const { t, i18n } = useTranslation();
   const run = useCounter((s) => s.run);
+  const loadAppState = useCounter((s) => s.loadAppState);
   const app = useCounter((s) => s.appState);
   const hint = useCounter((s) => s.signInHint);
   const [loginId, setLoginId] = useState(hint ?? '');
@@ -36,6 +37,8 @@ export function SignIn() {
     const r = await run('signIn', { loginId: loginId.trim(), pin });
     setBusy(false);
     if (r.ok) return;
+    // an attempt ends the session that was open here, failed or not
+    void loadAppState();
     setProblems(appProblems(r.error.fields));
     setError(r.error);
     setPin('');
