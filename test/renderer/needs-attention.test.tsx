@@ -70,6 +70,39 @@ describe('needs attention', () => {
     expect(within(rows[2]!).getByTestId('attention-open').textContent).toBe('Resend');
   });
 
+  it('says in words, in English and Hindi, why the portal refused a photo ID or a booking at another centre', async () => {
+    const photoId = attentionItem({
+      seq: 70,
+      code: 'photo_id_invalid',
+      reason: 'photoIdNumber: not a valid Aadhaar number (checksum)',
+    });
+    const otherCentre = attentionItem({
+      ...CHECK_IN,
+      seq: 71,
+      code: 'booking_other_centre',
+      reason: 'ref ID ABC12345 is booked at another centre on 2026-11-25, not at this one',
+    });
+    counterWith([photoId, otherCentre, attentionItem({ seq: 72, code: 'some_new_code', reason: 'Something new' })]);
+    render(<NeedsAttention />);
+    await screen.findAllByTestId('attention-item');
+    const words = (seq: number) => within(item(seq)).queryByTestId('attention-refusal')?.textContent;
+    const portal = (seq: number) => within(item(seq)).getByTestId('attention-portal-reason').textContent;
+    expect(words(70)).toBe('The photo ID number is not valid for its type.');
+    expect(words(71)).toBe('This person is booked at another centre today, not at this one.');
+    // the portal's own reason stays, with its details, and the code
+    expect(portal(70)).toContain('checksum');
+    expect(portal(71)).toContain('ABC12345');
+    expect(within(item(71)).getByTestId('attention-reason').textContent).toContain('code booking_other_centre');
+    // a code the counter has no words for: the portal's reason as it came
+    expect(words(72)).toBeUndefined();
+    expect(portal(72)).toBe('Something new');
+
+    act(() => setLang('hi'));
+    expect(words(70)).toBe('फ़ोटो पहचान पत्र की संख्या उसके प्रकार के लिए मान्य नहीं है।');
+    expect(words(71)).toBe('इस व्यक्ति की आज की बुकिंग किसी दूसरे केंद्र पर है, इस केंद्र पर नहीं।');
+    expect(portal(71)).toContain('ABC12345');
+  });
+
   it('says so when nothing needs attention', async () => {
     counterWith([]);
     render(<NeedsAttention />);

@@ -483,6 +483,14 @@ export const en = {
     dismissing: 'Dismissing…',
     dismissed: '{{token}} dismissed: it will not be uploaded.',
     dismissedNoToken: 'Record dismissed: it will not be uploaded.',
+    /** the portal's refusal codes in words (its own reason follows, as it sent it) */
+    refusal: {
+      photo_id_invalid: 'The photo ID number is not valid for its type.',
+      booking_other_centre: 'This person is booked at another centre today, not at this one.',
+      not_booked: 'The portal has no booking for this reference ID at this centre today.',
+      invalid_payload: 'The portal could not read this record: some of its details are not in the form it expects.',
+      sequence_reused: 'The portal already has a different record under this record’s number from this counter.',
+    },
   },
   reconciliation: {
     title: 'Reconciliation report',

@@ -5,10 +5,29 @@ import type { NeedsAttentionItem } from '../../../common/domain';
 import type { AppError, Result } from '../../../common/result';
 import { Notice } from '../components/Notice';
 import { currentLang } from '../i18n';
+import { refusalText } from '../labels';
 import { useCounterQuery } from '../query';
 import { useCounter } from '../store';
 import { ATTENTION_TITLE_ID, recordKindText, whenText } from '../sync';
 import { Correction, Dismissal, type Outcome } from './CorrectionForms';
+
+/**
+ * Why the portal refused: its code in the UI language where the counter has words for it,
+ * then the portal's own reason as it sent it (in English, with the details: which ID, which day).
+ */
+function RefusalReason({ code, reason }: { code: string; reason: string }) {
+  const { t } = useTranslation();
+  const words = refusalText(t, code);
+  if (!words) return <span data-testid="attention-portal-reason">{reason}</span>;
+  return (
+    <>
+      <span data-testid="attention-refusal">{words}</span>{' '}
+      <span className="muted" lang="en" data-testid="attention-portal-reason">
+        {reason}
+      </span>
+    </>
+  );
+}
 
 /**
  * Records the portal refused, for every operator: why, and a way to correct the walk-in or
@@ -141,7 +160,8 @@ export function NeedsAttention() {
               </div>
               <div className="attention-reason" data-testid="attention-reason">
                 <span className="visually-hidden">{t('attention.reason')}: </span>
-                {item.reason} <span className="muted">({t('attention.code', { code: item.code })})</span>
+                <RefusalReason code={item.code} reason={item.reason} />{' '}
+                <span className="muted">({t('attention.code', { code: item.code })})</span>
               </div>
               {open?.seq === item.seq && open.mode === 'correct' ? (
                 <Correction item={item} resend={(request) => resend(item, request)} onCancel={() => close(item.seq, 'correct')} />
