@@ -1,8 +1,8 @@
 /**
  * The names of one roster import, held in memory by the main process for the search as the
  * operator types: each distinct word of three letters or more with the bookings whose name
- * holds it. It answers what the trigram index answers (names holding every query word as a
- * substring, in roster order) without reading tens of thousands of index entries per key.
+ * holds it. It answers which names hold every query word as a substring, in roster order,
+ * without reading the roster's names from the store per search.
  */
 
 /** Bookings in a roster import are at most this many per word list scan before the mark array is scanned instead. */

@@ -40,8 +40,8 @@ const byName = new Intl.Collator().compare;
 /**
  * Finds registrants in the active roster as the operator types:
  *  - digits: whole reference ID (or its start), or the last 4 of reference ID, mobile or photo ID;
- *  - letters: name, by substring (the name index in memory, or the trigram index while that is
- *    being built), then typo-tolerant when that finds little.
+ *  - letters: name, by substring (the name index in memory, or a scan of the roster while that
+ *    is being built), then typo-tolerant when that finds little.
  * Results are ranked: exact ID first, then name starts, then similarity.
  */
 export function searchRoster(db: Db, rawQuery: string, today: string): SearchHit[] {
@@ -203,7 +203,7 @@ function stampOf(db: Db, imp: RosterImportRow): string {
 
 /**
  * The name index, if it is built for this import and nothing has changed the roster since;
- * otherwise null, and a build is started (searches meanwhile read the trigram index).
+ * otherwise null, and a build is started (searches meanwhile scan the roster's names).
  */
 function currentIndex(db: Db, imp: RosterImportRow, today: string): NameIndex | null {
   const index = indexes.get(db);
@@ -266,7 +266,7 @@ function buildNow(db: Db, imp: RosterImportRow, today: string): NameIndex | null
 /**
  * Builds the name index of today's roster in small slices between other work, so a pulled
  * 100,000-row roster does not hold the main process's event loop, and swaps it in when done
- * (searches meanwhile read the trigram index). Resolves when built, or when a newer build took over.
+ * (searches meanwhile scan the roster's names). Resolves when built, or when a newer build took over.
  */
 export function refreshSearch(db: Db, today: string): Promise<void> {
   const imp = activeRosterImport(db, today);

@@ -1,7 +1,7 @@
 /**
- * The day rosters: imports (one active per day, new ones staged beside it), their entries with
- * the trigram index of names, and the portal's roster cursor per day. The name search's reads
- * are in roster-search.ts.
+ * The day rosters: imports (one active per day, new ones staged beside it), their entries, and
+ * the portal's roster cursor per day. The name search's reads are in roster-search.ts (its
+ * name index is held in memory by the main process: see services/name-index.ts).
  */
 import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
@@ -69,13 +69,11 @@ const statements = preparedOnce((db) => ({
        photo_id_type, photo_id_last4, dose, slot_time)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
-  insertName: db.prepare<[number | bigint, string]>('INSERT INTO roster_name_fts (rowid, name_norm) VALUES (?, ?)'),
   entryOfRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
   rowidOfRef: db.prepare<[number, string], { rowid: number }>(
     'SELECT rowid FROM roster_entry WHERE import_id = ? AND ref_id = ?',
   ),
   someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?'),
-  deleteName: db.prepare<[number]>('DELETE FROM roster_name_fts WHERE rowid = ?'),
   deleteEntry: db.prepare<[number]>('DELETE FROM roster_entry WHERE rowid = ?'),
   countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?'),
   entriesOfPhotoId: db.prepare<[number, string, string, number], RosterEntryRow>(
@@ -157,7 +155,7 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 /** Rows deleted per transaction when imports are removed. */
 const REMOVE_CHUNK = 5000;
 
-/** Deletes imports with their entries and name index rows, in chunks with a yield between them. */
+/** Deletes imports with their entries, in chunks with a yield between them. */
 export async function removeImports(db: Db, importIds: readonly number[], chunk = REMOVE_CHUNK): Promise<void> {
   const s = statements(db);
   for (const id of importIds) {
@@ -165,10 +163,7 @@ export async function removeImports(db: Db, importIds: readonly number[], chunk 
       const rows = s.someRowids.all(id, chunk);
       if (rows.length === 0) break;
       bulkImmediate(db, () => {
-        for (const r of rows) {
-          s.deleteName.run(r.rowid);
-          s.deleteEntry.run(r.rowid);
-        }
+        for (const r of rows) s.deleteEntry.run(r.rowid);
       });
       await yieldToEventLoop();
     }
@@ -192,7 +187,7 @@ export function bulkImmediate<T>(db: Db, stage: () => T): T {
 /** Tells each booking added, with its rowid and normalized name. */
 export type OnEntryAdded = (rowid: number, name: string, nameNorm: string) => void;
 
-/** Adds entries to a (staging) import, with their name index rows. Call inside a transaction. */
+/** Adds entries to a (staging) import. Call inside a transaction. */
 export function insertRosterEntries(db: Db, importId: number, entries: readonly RosterEntry[], added?: OnEntryAdded): void {
   const s = statements(db);
   for (const e of entries) {
@@ -211,17 +206,15 @@ export function insertRosterEntries(db: Db, importId: number, entries: readonly 
       e.dose,
       e.slotTime,
     );
-    s.insertName.run(lastInsertRowid, norm);
     added?.(Number(lastInsertRowid), e.name, norm);
   }
 }
 
-/** Removes one booking from an import, with its name index row. Call inside a transaction. */
+/** Removes one booking from an import. Call inside a transaction. */
 export function deleteRosterEntry(db: Db, importId: number, refId: string): boolean {
   const s = statements(db);
   const row = s.rowidOfRef.get(importId, refId);
   if (!row) return false;
-  s.deleteName.run(row.rowid);
   s.deleteEntry.run(row.rowid);
   return true;
 }
