@@ -111,6 +111,39 @@ describe('walk-in form', () => {
     expect(third.submissionId).not.toBe(calls[0]!.submissionId);
   });
 
+  it('checks a complete form as the operator leaves a field, so that Enter waits only for the registration', async () => {
+    const issued = ticket({ token: 'A-W002', lane: 'walkin', source: 'walkin', name: 'Sunita Devi' });
+    const counter = installFakeCounter({
+      previewWalkIn: () => ok({ duplicates: [], eligibility: { eligible: true, age: 66, reason: null, phase: '18+' } }),
+      registerWalkIn: () => ok(issued),
+    });
+    renderWalkIn();
+    fill({ name: 'Sunita Devi', gender: 'F', birthYear: '1960', mobile: '98765 43210' });
+    // an incomplete form is not checked
+    fireEvent.blur(screen.getByTestId('walkin-mobile'));
+    expect(counter.previewWalkIn).not.toHaveBeenCalled();
+    fill({ photoIdNumber: VALID_AADHAAR });
+    fireEvent.blur(screen.getByTestId('walkin-photoIdNumber'));
+    await waitFor(() => expect(counter.previewWalkIn).toHaveBeenCalledTimes(1));
+    const checked = counter.previewWalkIn.mock.calls[0]![0] as { submissionId: string };
+
+    fireEvent.click(screen.getByTestId('walkin-submit'));
+    await screen.findByTestId('issued-token');
+    expect(counter.previewWalkIn).toHaveBeenCalledTimes(1);
+    expect((counter.registerWalkIn.mock.calls[0]![0] as { submissionId: string }).submissionId).toBe(checked.submissionId);
+
+    // the next person: a form edited after its check is checked again on Enter
+    await waitFor(() => expect((screen.getByTestId('walkin-name') as HTMLInputElement).value).toBe(''));
+    fillValid();
+    fireEvent.blur(screen.getByTestId('walkin-photoIdNumber'));
+    await waitFor(() => expect(counter.previewWalkIn).toHaveBeenCalledTimes(2));
+    fill({ name: 'Sunita Devi Sharma' });
+    fireEvent.click(screen.getByTestId('walkin-submit'));
+    await waitFor(() => expect(counter.registerWalkIn).toHaveBeenCalledTimes(2));
+    expect(counter.previewWalkIn).toHaveBeenCalledTimes(3);
+    expect((counter.previewWalkIn.mock.calls[2]![0] as { form: { name: string } }).form.name).toBe('Sunita Devi Sharma');
+  });
+
   it('shows possible duplicates and registers with all of them acknowledged when the operator says so', async () => {
     const dups: DuplicateCandidate[] = [
       { kind: 'walkin', id: 'w-1', name: 'Sunita Devi', birthYear: 1960, reason: 'same_photo_id', token: 'A-W001' },

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { duplicateCandidateSchema, type DuplicateCandidate, type WalkInForm } from '../../../common/domain';
-import type { AppError } from '../../../common/result';
+import type { ResponseOf } from '../../../common/contract';
+import type { AppError, Result } from '../../../common/result';
 import { Kbd } from '../components/Kbd';
 import { Notice } from '../components/Notice';
 import { appProblems, hasProblems } from '../errors';
@@ -11,6 +12,8 @@ import { EMPTY_WALK_IN, WALKIN_FIELDS, WalkInFields, useWalkInFields, validateWa
 import { DuplicatesDialog } from './DuplicatesDialog';
 
 const FORM = 'walkin';
+/** A check asked for as the operator left a field of a complete form answers an Enter this soon after. */
+const EARLY_CHECK_MS = 20_000;
 
 function newSubmissionId(): string {
   return crypto.randomUUID();
@@ -38,6 +41,32 @@ export function WalkIn({ active }: { active: boolean }) {
   const submissionId = useRef(newSubmissionId());
   const busyRef = useRef(false);
   const nameRef = useRef<HTMLInputElement>(null);
+  /**
+   * Main's check (eligibility, possible duplicates, already registered) of the form as it is,
+   * asked for as soon as the operator leaves a field of a complete form: Enter then waits for
+   * the registration only. Used once, for the same form and submission; registerWalkIn checks
+   * again whatever the check said.
+   */
+  const early = useRef<{ key: string; at: number; answer: Promise<Result<ResponseOf<'previewWalkIn'>>> } | null>(null);
+
+  const check = (form: WalkInForm): Promise<Result<ResponseOf<'previewWalkIn'>>> => {
+    const key = JSON.stringify([submissionId.current, form]);
+    const e = early.current;
+    if (e && e.key === key && Date.now() - e.at < EARLY_CHECK_MS) return e.answer;
+    const answer = run('previewWalkIn', { form, submissionId: submissionId.current });
+    early.current = { key, at: Date.now(), answer };
+    // a check that failed is asked again on Enter
+    void answer.then((r) => {
+      if (!r.ok && early.current?.answer === answer) early.current = null;
+    });
+    return answer;
+  };
+
+  const leave = (field: Parameters<typeof blur>[0]) => {
+    blur(field);
+    const { form } = validateWalkIn(values);
+    if (form && !busyRef.current) void check(form);
+  };
 
   useEffect(() => registerFocusTarget('walkin-name', () => nameRef.current), []);
 
@@ -68,6 +97,8 @@ export function WalkIn({ active }: { active: boolean }) {
 
   const register = async (form: WalkInForm, acknowledged: string[]) => {
     setAlready(null);
+    // once sent, only a new check can say whether it was saved
+    early.current = null;
     const r = await issue('registerWalkIn', { submissionId: submissionId.current, form, acknowledgedDuplicates: acknowledged });
     if (r.ok) {
       nextPerson();
@@ -100,7 +131,8 @@ export function WalkIn({ active }: { active: boolean }) {
     busyRef.current = true;
     setBusy(true);
     try {
-      const preview = await run('previewWalkIn', { form, submissionId: submissionId.current });
+      const preview = await check(form);
+      early.current = null;
       if (!preview.ok) {
         showServerProblems(preview.error);
         setError(preview.error);
@@ -168,7 +200,7 @@ export function WalkIn({ active }: { active: boolean }) {
           values={values}
           problems={problems}
           change={change}
-          blur={blur}
+          blur={leave}
           nameRef={nameRef}
           eligibilityDetail={eligibilityDetail}
         />
