@@ -162,25 +162,45 @@ export const WAL_SCRUB_RETRY_MS: readonly number[] = [20, 50, 100, 200, 400, 800
 
 interface ScrubState {
   timer: NodeJS.Timeout | null;
+  /** when the waiting try is due (Date.now() time) */
+  dueAt: number;
   attempt: number;
 }
 const scrubs = new WeakMap<Db, ScrubState>();
 
 /**
  * After full ID or mobile numbers were reduced on this connection (the transaction committed):
- * truncates the write-ahead log so no copy of the full numbers stays in it. Tried at once (it
- * never waits for a lock, so the thread is held only for the copy itself); when another
- * connection is in the way, tried again on a timer, a bounded number of times. What is still
- * owed after that is tried again by the next call (the sync worker's sweep calls
- * `scrubWalIfOwed` every few minutes). True when the log was truncated now.
+ * truncates the write-ahead log so no copy of the full numbers stays in it. It never waits for a
+ * lock, so the thread is held only for the copy itself; when another connection is in the way,
+ * it is tried again on a timer, a bounded number of times. What is still owed after that is tried
+ * again by the next call (the sync worker's sweep calls `scrubWalIfOwed` every few minutes).
+ *
+ * `afterMs`: tried that much later rather than now, one try for all the reductions made in the
+ * meantime (the uploads of a busy counter, batch after batch), and by then the main process has
+ * usually copied the log back already (it does once changes pause), leaving only the truncation.
+ * True when the log was truncated now.
  */
-export function scrubWal(db: Db): boolean {
-  const state = scrubs.get(db) ?? { timer: null, attempt: 0 };
+export function scrubWal(db: Db, afterMs = 0): boolean {
+  const state = scrubs.get(db) ?? { timer: null, dueAt: 0, attempt: 0 };
   scrubs.set(db, state);
+  const dueAt = Date.now() + afterMs;
+  // a try already due by then covers these reductions too
+  if (state.timer && state.dueAt <= dueAt) return false;
   if (state.timer) clearTimeout(state.timer);
   state.timer = null;
   state.attempt = 0;
-  return tryScrub(db, state);
+  if (afterMs <= 0) return tryScrub(db, state);
+  wait(db, state, afterMs);
+  return false;
+}
+
+function wait(db: Db, state: ScrubState, ms: number): void {
+  state.dueAt = Date.now() + ms;
+  state.timer = setTimeout(() => {
+    state.timer = null;
+    tryScrub(db, state);
+  }, ms);
+  state.timer.unref();
 }
 
 function tryScrub(db: Db, state: ScrubState): boolean {
@@ -189,13 +209,9 @@ function tryScrub(db: Db, state: ScrubState): boolean {
     scrubs.delete(db);
     return done;
   }
-  const wait = WAL_SCRUB_RETRY_MS[state.attempt++];
-  if (wait === undefined) return false; // owed: the next scrubWal or scrubWalIfOwed tries again
-  state.timer = setTimeout(() => {
-    state.timer = null;
-    tryScrub(db, state);
-  }, wait);
-  state.timer.unref();
+  const next = WAL_SCRUB_RETRY_MS[state.attempt++];
+  // owed: the next scrubWal or scrubWalIfOwed tries again
+  if (next !== undefined) wait(db, state, next);
   return false;
 }
 

@@ -179,12 +179,16 @@ export function applyPushAnswer(
       }
     }
   }).immediate();
-  // the full numbers are gone from the tables; their copies in the write-ahead log go too
-  if (reduced > 0) scrubWal(db);
+  // the full numbers are gone from the tables; their copies in the write-ahead log go too,
+  // once for the batches of one upload
+  if (reduced > 0) scrubWal(db, SCRUB_AFTER_UPLOAD_MS);
   return { acknowledged, rejected, unanswered: batch.length - seen.size, reused };
 }
 
 export const SEQUENCE_REUSED = 'sequence_reused';
+
+/** How long after an acknowledgement that reduced full numbers the write-ahead log is truncated (see scrubWal). */
+export const SCRUB_AFTER_UPLOAD_MS = 1500;
 
 /**
  * Numbers every pending row again, in order, after both the portal's last applied sequence
