@@ -355,7 +355,7 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
     getAppState: {},
     provision: {
       provisioning: DEMO_PROVISIONING,
-      supervisor: { loginId: 'fuzz-supervisor', name: 'Fuzz Supervisor', pin: '9999' },
+      supervisor: { loginId: 'fuzz-supervisor', name: 'Fuzz Supervisor', pin: '999999' },
     },
     // an unknown login: a valid-looking attempt can never lock the real supervisor out
     signIn: { loginId: 'fuzz-nobody', pin: '0000' },
