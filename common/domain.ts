@@ -368,6 +368,8 @@ export type Provisioning = z.output<typeof provisioningSchema>;
 export type ProvisioningInput = z.input<typeof provisioningSchema>;
 
 export const pinSchema = z.string({ error: 'required' }).regex(/^\d{4,8}$/, 'pin_format');
+/** A supervisor's new PIN: 6-8 digits (one set before this rule still signs in). */
+export const supervisorPinSchema = z.string({ error: 'required' }).regex(/^\d{6,8}$/, 'supervisor_pin_format');
 export const loginIdSchema = z
   .string({ error: 'required' })
   .trim()
@@ -388,8 +390,6 @@ export const ticketViewSchema = z.object({
   lane: z.enum(LANES),
   source: z.enum(['online', 'provisional', 'walkin']),
   status: z.enum(TICKET_STATUSES),
-/** A supervisor's new PIN: 6-8 digits (one set before this rule still signs in). */
-export const supervisorPinSchema = z.string({ error: 'required' }).regex(/^\d{6,8}$/, 'supervisor_pin_format');
   name: z.string(),
   refId: z.string().nullable(),
   verified: z.boolean(),
@@ -412,6 +412,8 @@ export const operatorViewSchema = z.object({
   role: z.enum(ROLES),
   disabled: z.boolean(),
   lockedUntil: isoTime.nullable(),
+  /** locked after the last step of the lock-out ladder, until a supervisor or IT unlocks it */
+  needsUnlock: z.boolean().optional(),
 });
 export type OperatorView = z.infer<typeof operatorViewSchema>;
 
