@@ -266,7 +266,8 @@ export class CounterBackend {
 
   /** The operator is at the client's keyboard (a change, or the page telling of input): its session stays open. */
   touchSession(clientId: string | undefined): void {
-    if (clientId !== undefined) this.sessions.touch(clientId);
+    // (looked at first: a session found idle too long is locked, and recorded so, not reopened)
+    if (this.sessionOf(clientId).state === 'open') this.sessions.touch(clientId!);
   }
 
   /** Whether a supervisor-only action of this session must ask for the PIN again first. */
@@ -419,7 +420,7 @@ export class CounterBackend {
       if (s.state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
       const operator = await operators.signIn(this.db, this.clock, this.config.security, s.session.operator.loginId, pin);
       // the session may have ended while the PIN was checked (signed out, another sign-in)
-      if (this.sessions.look(clientId!).state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+      if (this.sessionOf(clientId).state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
       this.sessions.pinGiven(clientId!);
       this.audit(operator.id, action, {});
       return operator;
@@ -483,6 +484,13 @@ export class CounterBackend {
         }
         return view;
       },
+      unlockOperator: (r, clientId) =>
+        operators.unlockOperator(
+          this.db,
+          this.clock,
+          { kind: 'supervisor', operator: this.context(clientId).operator },
+          r.operatorId,
+        ),
       resetOperatorPin: (r, clientId) =>
         operators.resetOperatorPin(this.db, this.clock, this.context(clientId).operator, r.operatorId, r.pin),
       updateQueuePolicy: (r, clientId) => this.saveConfig(clientId, (c) => ({ ...c, queuePolicy: r }), 'policy.updated', r),

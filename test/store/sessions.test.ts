@@ -138,6 +138,16 @@ describe('idle lock', () => {
     expect(rows[0]!.at).toBe('2021-04-10T04:40:00.000Z');
   });
 
+  it('input told after the idle time does not reopen the session; the lock is recorded once', async () => {
+    await setUp({ signedIn: 'nobody' });
+    await signInAs(A, SUPERVISOR);
+    c.clock.advance(10 * MIN + 1_000);
+    expect(await codeOf(A, 'touchSession')).toBe('SESSION_LOCKED');
+    expect(await codeOf(A, 'touchSession')).toBe('SESSION_LOCKED');
+    expect(await codeOf(A, 'getQueue')).toBe('SESSION_LOCKED');
+    expect(auditActions()).toEqual(['session.idle_locked']);
+  });
+
   it('a change counts as input', async () => {
     await setUp({ signedIn: 'nobody' });
     await signInAs(A, SUPERVISOR);
