@@ -146,6 +146,27 @@ describe('PIN again for supervisor actions', () => {
     expect(counter.stepUp).toHaveBeenLastCalledWith({ pin: '246810' });
   });
 
+  it('on a screen: the operators tab asks for the PIN, then shows the list', async () => {
+    let confirmed = false;
+    installFakeCounter({
+      getAppState: () => ok(OPEN),
+      getQueue: () => ok(queueView()),
+      listOperators: () => (confirmed ? ok([OPERATOR]) : fail('STEP_UP_REQUIRED')),
+      stepUp: () => {
+        confirmed = true;
+        return ok(null);
+      },
+    });
+    render(<App />);
+    fireEvent.click(await screen.findByTestId('tab-operators'));
+    await screen.findByTestId('step-up');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('step-up-pin')));
+    typePin('step-up-pin', '246810');
+    fireEvent.click(screen.getByTestId('step-up-submit'));
+    expect(await screen.findByText(OPERATOR.name, { selector: '[data-testid="operator-row"] *' })).toBeTruthy();
+    expect(screen.queryByTestId('step-up')).toBeNull();
+  });
+
   it('cancelling the dialog answers the action with STEP_UP_REQUIRED and does not try again', async () => {
     const counter = installFakeCounter({
       getAppState: () => ok(OPEN),
