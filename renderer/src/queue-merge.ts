@@ -38,7 +38,8 @@ export function mergeTicket(queue: QueueAnswer, ticket: TicketView, created: boo
   const before = placeOf(queue, ticket.id);
   // a ticket the page never listed: its old place (and so the counts) are unknown
   if (!before && !created) return null;
-  if (before && created) return queue;
+  // issued before main read this queue (a resent walk-in's first ticket): already in its counts
+  if (created && (before || time(ticket.createdAt) <= time(queue.now))) return queue;
   const prior = before?.list === 'recent' ? queue.recent.find((t) => t.id === ticket.id)!.status : null;
 
   const waiting = { priority: queue.waiting.priority, walkin: queue.waiting.walkin };

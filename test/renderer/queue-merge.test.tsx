@@ -84,7 +84,7 @@ describe('a queue action’s answer is drawn without reading the queue first', (
 
   it('a walk-in in a lane longer than the page lists is counted, not listed', async () => {
     const { getQueue } = gatedReads();
-    const issued = ticket({ token: 'A-W050', lane: 'walkin', source: 'walkin', queuedAt: LATER });
+    const issued = ticket({ token: 'A-W050', lane: 'walkin', source: 'walkin', queuedAt: LATER, createdAt: LATER });
     installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue, registerWalkIn: () => ok(issued) });
     useCounter.setState({ queue: { ...BASE, waitingCount: { priority: 2, walkin: 400 } } });
 
@@ -98,6 +98,24 @@ describe('a queue action’s answer is drawn without reading the queue first', (
     const q = useCounter.getState().queue!;
     expect(q.waiting.walkin.map((t) => t.token)).toEqual(['A-W001']);
     expect(q.waitingCount?.walkin).toBe(401);
+  });
+
+  it('a walk-in sent again whose ticket was issued before the queue was read is not counted twice', async () => {
+    const { getQueue } = gatedReads();
+    // issued at 04:00, the queue read at 04:10: beyond the listed head of a long lane, but counted
+    const first = ticket({ token: 'A-W007', lane: 'walkin', source: 'walkin' });
+    installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue, registerWalkIn: () => ok(first) });
+    const long = { ...BASE, waitingCount: { priority: 2, walkin: 400 } };
+    useCounter.setState({ queue: long });
+    await act(() =>
+      useCounter.getState().issue('registerWalkIn', {
+        submissionId: crypto.randomUUID(),
+        form: {} as never,
+        acknowledgedDuplicates: [],
+      }),
+    );
+    expect(useCounter.getState().queue).toBe(long);
+    expect(useCounter.getState().issued?.token).toBe('A-W007');
   });
 
   it('call next moves the ticket to the called list and names who is next by the policy', async () => {
@@ -170,7 +188,7 @@ describe('a queue action’s answer is drawn without reading the queue first', (
 
   it('a read that overlapped the action is not drawn over its answer; the read after it is', async () => {
     const { reads, getQueue } = gatedReads();
-    const issued = ticket({ token: 'A-P003', queuedAt: LATER });
+    const issued = ticket({ token: 'A-P003', queuedAt: LATER, createdAt: LATER });
     const answer = gate<Result<unknown>>();
     installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue, checkIn: () => answer.promise });
     useCounter.setState({ queue: BASE });
