@@ -7,18 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { centreDay } from '../../common/rules/centre-day';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { PROVISIONING, setupCounter, walkInForm, type Counter } from '../store/harness';
-import { eventually, FAST_TUNING, settled, SYNC_WORKER } from './harness';
+import { eventually, FAST_TUNING, settled, status, SYNC_WORKER, walkInIdOf } from './harness';
 
 let portal: PortalHandle;
 const counters: Counter[] = [];
 
 beforeAll(async () => {
-  portal = await startPortalProcess({});
+  portal = await startPortalProcess({ faults: true });
+});
+afterEach(async () => {
+  await portal?.admin.setFaults({});
 });
 afterAll(async () => {
   for (const c of counters) await c.dispose();
@@ -114,5 +117,23 @@ describe('no full number on disk after its reduction', () => {
     const header = readFileSync(join(c.dataDir, 'counter.db')).subarray(0, 16).toString('latin1');
     expect(header).not.toBe('SQLite format 3\0');
     expect(fullNumbersOnDisk(c.dataDir, [...forms.map((f) => f.name), ...forms.map((f) => f.mobile)])).toEqual([]);
+  }, 60_000);
+
+  it('a photo-ID number reduced on the main connection, when a supervisor dismisses a refused walk-in: in none of the files either', async () => {
+    const c = await counterWithSync();
+    // the portal answers 503 until told otherwise, so the refusal is set up before the upload
+    await portal.admin.setFaults({ rules: [{ fault: 'http503', route: 'push', retryAfterSeconds: 0 }] });
+    const form = walkInForm(970);
+    const ticket = await c.ok('registerWalkIn', { form, submissionId: uuidv4(), acknowledgedDuplicates: [] });
+    await portal.admin.setFaults({ rejectRecordIds: [walkInIdOf(c, ticket.id)], rejectCode: 'test_entry' });
+    await c.ok('syncNow', {});
+    await eventually(() => expect(status(c).needsAttention).toBe(1));
+    const [item] = await c.ok('listNeedsAttention', {});
+    await c.ok('cancelTicket', { ticketId: ticket.id, reason: 'test entry' });
+    expect(fullNumbersOnDisk(c.dataDir, [form.photoIdNumber]).length).toBeGreaterThan(0);
+    await c.ok('dismissRecord', { seq: item!.seq, reason: 'test entry' });
+    const w = c.backend.db.prepare('SELECT photo_id_number FROM walkin').get() as { photo_id_number: string };
+    expect(w.photo_id_number).toBe(form.photoIdNumber.slice(-4));
+    await eventually(() => expect(fullNumbersOnDisk(c.dataDir, [form.photoIdNumber])).toEqual([]), 15_000);
   }, 60_000);
 });
