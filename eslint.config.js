@@ -38,7 +38,7 @@ const MAIN_LAYERS = [
   ['./main/counter.ts'],
   ['./main/ipc'],
   ['./main/demo'],
-  ['./main/web-bridge', './main/electron'],
+  ['./main/web-bridge', './main/electron', './main/admin'],
 ];
 const mainLayerZones = MAIN_LAYERS.flatMap((layer, i) =>
   layer.map((target) => ({

@@ -14,6 +14,7 @@ export const METHOD_NAMES = [
   'addOperator',
   'setOperatorDisabled',
   'resetOperatorPin',
+  'unlockOperator',
   'updateQueuePolicy',
   'importRoster',
   'searchRoster',

@@ -124,6 +124,8 @@ export const contract = {
     true,
   ),
   resetOperatorPin: method(z.object({ operatorId: uuidSchema, pin: pinSchema }).strict(), operatorViewSchema, 'supervisor', true),
+  /** Unlocks an account locked by wrong PINs, whatever step of the lock-out ladder it is on. */
+  unlockOperator: method(z.object({ operatorId: uuidSchema }).strict(), operatorViewSchema, 'supervisor', true),
   updateQueuePolicy: method(queuePolicyChangeSchema, appStateViewSchema, 'supervisor', true),
 
   importRoster: method(

@@ -24,7 +24,7 @@ export { operatorCount } from '../store/operators';
 
 const scrypt = promisify(scryptCb) as (pin: string, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>;
 // N=2^15, r=8: ~50 ms here, in libuv's pool (never on the event loop). A 4-8 digit PIN is weak
-// on its own; the lock-out after repeated failures is what protects it.
+// on its own; the lock-out ladder after repeated failures is what protects it.
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 export async function hashPin(pin: string): Promise<string> {
@@ -52,8 +52,59 @@ export const toOperatorView = (r: OperatorRow): OperatorView => ({
   name: r.name,
   role: r.role,
   disabled: r.disabled === 1,
-  lockedUntil: r.locked_until,
+  lockedUntil: r.locked_until === UNTIL_UNLOCKED ? null : r.locked_until,
+  needsUnlock: r.locked_until === UNTIL_UNLOCKED,
 });
+
+export interface SignInPolicy {
+  /** wrong PINs in a row that lock the account */
+  maxPinAttempts: number;
+  /** the first lock; the second lasts SECOND_LOCK_FACTOR times as long */
+  lockMinutes: number;
+}
+
+/**
+ * The lock-out ladder. `failed_attempts` counts the wrong PINs since the account last signed
+ * in (or was unlocked, or given a new PIN); waiting out a lock does not reset it. The first
+ * `maxPinAttempts` wrong PINs lock the account for `lockMinutes` (5), as many more after that
+ * lock ends lock it for SECOND_LOCK_FACTOR times as long (30), and the next as many lock it
+ * until a supervisor unlocks it, or IT with the admin command (main/admin): so a supervisor
+ * locked out by someone guessing at their login is unlocked by another supervisor or by IT.
+ * At most LOCK_STEPS × maxPinAttempts PINs (15) are ever tried against an account between two
+ * good sign-ins, where the old lock-out let about 1,440 a day through.
+ */
+export const LOCK_STEPS = 3;
+export const SECOND_LOCK_FACTOR = 6;
+/**
+ * `locked_until` of an account locked until someone unlocks it: the end of time, so every
+ * "locked while locked_until is ahead" check holds without knowing the ladder.
+ */
+export const UNTIL_UNLOCKED = '9999-12-31T23:59:59.999Z';
+
+/** The step (1-3) a lock after `failures` wrong PINs is, or 0 when they lock nothing. */
+export function lockStepOf(policy: SignInPolicy, failures: number): number {
+  if (failures >= LOCK_STEPS * policy.maxPinAttempts) return LOCK_STEPS;
+  return failures > 0 && failures % policy.maxPinAttempts === 0 ? failures / policy.maxPinAttempts : 0;
+}
+
+/** When the lock of `step` (1-3) ends, from `now`. */
+export function lockEnd(policy: SignInPolicy, step: number, now: Date): string {
+  if (step >= LOCK_STEPS) return UNTIL_UNLOCKED;
+  const minutes = step === 1 ? policy.lockMinutes : policy.lockMinutes * SECOND_LOCK_FACTOR;
+  return new Date(now.getTime() + minutes * 60_000).toISOString();
+}
+
+export function isLocked(row: Pick<OperatorRow, 'locked_until'>, now: Date): boolean {
+  return row.locked_until !== null && Date.parse(row.locked_until) > now.getTime();
+}
+
+const stepOf = (policy: SignInPolicy, row: OperatorRow) =>
+  Math.min(Math.floor(row.failed_attempts / policy.maxPinAttempts), LOCK_STEPS);
+
+const lockedError = (policy: SignInPolicy, row: OperatorRow) =>
+  new DomainError('ACCOUNT_LOCKED', `${row.login_id} is locked`, {
+    details: { until: row.locked_until === UNTIL_UNLOCKED ? null : row.locked_until, level: stepOf(policy, row) },
+  });
 
 /**
  * Supervisors choose PINs of 6-8 digits, operators 4-8: a supervisor's account can do
@@ -157,54 +208,123 @@ export async function resetOperatorPin(
     .immediate();
 }
 
+/** Who unlocks an account: a signed-in supervisor, or IT with the admin command on the PC. */
+export type Unlocker = { kind: 'supervisor'; operator: SignedInOperator } | { kind: 'it_command'; osUser: string };
+
 /**
- * Signs an operator in. Wrong PINs count up; at `maxAttempts` the account is locked for
- * `lockMinutes`. An unknown ID, a wrong PIN and a disabled account with a wrong PIN get the
- * same answer.
+ * Unlocks an account (whatever step of the ladder it is on) and takes it back to the foot of
+ * the ladder; the wrong PINs counted so far are forgotten. Unlocking an account that is not
+ * locked does the same, harmlessly.
+ */
+export function unlockOperator(db: Db, clock: Clock, by: Unlocker, id: string): OperatorView {
+  return db
+    .transaction(() => {
+      const row = getOperator(db, id);
+      const at = clock().toISOString();
+      clearSignInFailures(db, id, at);
+      audit(db, at, by.kind === 'supervisor' ? by.operator.id : null, 'operator.unlocked', {
+        operatorId: id,
+        loginId: row.login_id,
+        wasLocked: isLocked(row, clock()),
+        untilUnlocked: row.locked_until === UNTIL_UNLOCKED,
+        failures: row.failed_attempts,
+        by: by.kind,
+        ...(by.kind === 'it_command' ? { osUser: by.osUser } : {}),
+      });
+      return toOperatorView(getOperator(db, id));
+    })
+    .immediate();
+}
+
+/**
+ * IT's recovery when no supervisor can sign in: a new PIN for an account, set with the admin
+ * command on the PC (the role's PIN rule applies). The account is unlocked with it.
+ */
+export async function resetPinByItCommand(db: Db, clock: Clock, osUser: string, id: string, pin: string): Promise<OperatorView> {
+  checkPinForRole(getOperator(db, id).role, pin);
+  const pinHash = await hashPin(pin);
+  return db
+    .transaction(() => {
+      const row = getOperator(db, id);
+      checkPinForRole(row.role, pin);
+      const at = clock().toISOString();
+      setOperatorPin(db, id, pinHash, at);
+      audit(db, at, null, 'operator.pin_reset', { operatorId: id, loginId: row.login_id, by: 'it_command', osUser });
+      return toOperatorView(getOperator(db, id));
+    })
+    .immediate();
+}
+
+/**
+ * Signs an operator in. Wrong PINs count up the lock-out ladder (see LOCK_STEPS). An
+ * unknown ID, a wrong PIN and a disabled account with a wrong PIN get the same answer. Every
+ * refusal is written to the audit log, and so is every lock, with its step of the ladder.
  */
 export async function signIn(
   db: Db,
   clock: Clock,
-  policy: { maxPinAttempts: number; lockMinutes: number },
+  policy: SignInPolicy,
   loginId: string,
   pin: string,
 ): Promise<SignedInOperator> {
   const row = operatorByLogin(db, loginId);
-  const now = clock();
+  const failed = (reason: string, extra: Record<string, unknown> = {}) =>
+    audit(db, clock().toISOString(), null, 'operator.sign_in_failed', {
+      loginId,
+      ...(row ? { operatorId: row.id } : {}),
+      reason,
+      ...extra,
+    });
   if (!row) {
     await hashPin(pin); // same time as a real check: do not reveal which IDs exist
+    failed('unknown_login');
     throw new DomainError('BAD_CREDENTIALS', 'wrong login ID or PIN');
   }
   // Locked accounts are told so without checking the PIN (no guessing while locked): the
   // operator needs to know to ask a supervisor. Disabled is said only to the right PIN.
-  if (row.locked_until && Date.parse(row.locked_until) > now.getTime()) {
-    throw new DomainError('ACCOUNT_LOCKED', `${loginId} is locked`, { details: { until: row.locked_until } });
+  if (isLocked(row, clock())) {
+    failed('locked', { level: stepOf(policy, row) });
+    throw lockedError(policy, row);
   }
   const good = await verifyPin(pin, row.pin_hash);
-  const at = clock().toISOString();
-  if (good && row.disabled) throw new DomainError('ACCOUNT_DISABLED', `${loginId} is disabled`);
-  if (!good) {
-    const locked = db
-      .transaction(() => {
-        const attempts = operatorById(db, row.id)!.failed_attempts + 1;
-        if (attempts >= policy.maxPinAttempts) {
-          const until = new Date(clock().getTime() + policy.lockMinutes * 60_000).toISOString();
-          lockOperator(db, row.id, until, at);
-          audit(db, at, row.id, 'operator.locked', { until });
-          return until;
+  const outcome = db
+    .transaction((): SignedInOperator | DomainError => {
+      // read again: another attempt may have locked the account, or the PIN been changed, meanwhile
+      const now = operatorById(db, row.id)!;
+      const at = clock().toISOString();
+      if (isLocked(now, clock())) {
+        failed('locked', { level: stepOf(policy, now) });
+        return lockedError(policy, now);
+      }
+      if (good && now.pin_hash === row.pin_hash) {
+        if (now.disabled) {
+          failed('disabled');
+          return new DomainError('ACCOUNT_DISABLED', `${loginId} is disabled`);
         }
-        setFailedAttempts(db, row.id, attempts, at);
-        return null;
-      })
-      .immediate();
-    if (locked) throw new DomainError('ACCOUNT_LOCKED', `${loginId} is locked`, { details: { until: locked } });
-    throw new DomainError('BAD_CREDENTIALS', 'wrong login ID or PIN');
-  }
-  db.transaction(() => {
-    clearSignInFailures(db, row.id, at);
-    audit(db, at, row.id, 'operator.signed_in', {});
-  }).immediate();
-  return { id: row.id, loginId: row.login_id, name: row.name, role: row.role };
+        clearSignInFailures(db, row.id, at);
+        audit(db, at, row.id, 'operator.signed_in', {});
+        return { id: row.id, loginId: row.login_id, name: row.name, role: row.role };
+      }
+      const failures = now.failed_attempts + 1;
+      failed('wrong_pin', { failures });
+      const level = lockStepOf(policy, failures);
+      if (level === 0) {
+        setFailedAttempts(db, row.id, failures, at);
+        return new DomainError('BAD_CREDENTIALS', 'wrong login ID or PIN');
+      }
+      const until = lockEnd(policy, level, clock());
+      lockOperator(db, row.id, until, failures, at);
+      audit(db, at, null, 'operator.locked', {
+        operatorId: row.id,
+        loginId: row.login_id,
+        level,
+        until: until === UNTIL_UNLOCKED ? null : until,
+      });
+      return lockedError(policy, operatorById(db, row.id)!);
+    })
+    .immediate();
+  if (outcome instanceof DomainError) throw outcome;
+  return outcome;
 }
 
 export function operatorViewOf(db: Db, id: string): OperatorView {

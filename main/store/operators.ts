@@ -9,7 +9,9 @@ export interface OperatorRow {
   name: string;
   role: Role;
   pin_hash: string;
+  /** wrong PINs since the last good sign-in, unlock or new PIN (a lock does not reset them) */
   failed_attempts: number;
+  /** end of the current or last lock; the end of time for a lock only an unlock ends */
   locked_until: string | null;
   disabled: number;
 }
@@ -41,8 +43,8 @@ const statements = preparedOnce((db) => ({
     'UPDATE operator SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?',
   ),
   setFailedAttempts: db.prepare<[number, string, string]>('UPDATE operator SET failed_attempts = ?, updated_at = ? WHERE id = ?'),
-  lock: db.prepare<[string, string, string]>(
-    'UPDATE operator SET failed_attempts = 0, locked_until = ?, updated_at = ? WHERE id = ?',
+  lock: db.prepare<[number, string, string, string]>(
+    'UPDATE operator SET failed_attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?',
   ),
   clearFailures: db.prepare<[string, string]>(
     'UPDATE operator SET failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE id = ?',
@@ -79,7 +81,7 @@ export function setOperatorDisabledRow(db: Db, id: string, disabled: boolean, at
   statements(db).setDisabled.run(disabled ? 1 : 0, at, id);
 }
 
-/** A new PIN: the failures counted so far and any lock go with the old one. */
+/** A new PIN: the failures counted so far and any lock (the lock-out ladder) go with the old one. */
 export function setOperatorPin(db: Db, id: string, pinHash: string, at: string): void {
   statements(db).setPin.run(pinHash, at, id);
 }
@@ -88,12 +90,12 @@ export function setFailedAttempts(db: Db, id: string, attempts: number, at: stri
   statements(db).setFailedAttempts.run(attempts, at, id);
 }
 
-/** Locks the account until `until`, starting the count of failures again. */
-export function lockOperator(db: Db, id: string, until: string, at: string): void {
-  statements(db).lock.run(until, at, id);
+/** Locks the account until `until` after `failures` wrong PINs (kept: the next lock is a longer one). */
+export function lockOperator(db: Db, id: string, until: string, failures: number, at: string): void {
+  statements(db).lock.run(failures, until, at, id);
 }
 
-/** A good sign-in: no failures counted, no lock. */
+/** A good sign-in, or an unlock: no failures counted, no lock (the lock-out ladder starts again). */
 export function clearSignInFailures(db: Db, id: string, at: string): void {
   statements(db).clearFailures.run(at, id);
 }

@@ -368,6 +368,7 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
     addOperator: { loginId: 'supervisor', name: 'Someone Else', role: 'operator', pin: '1111' },
     setOperatorDisabled: { operatorId: NO_ID, disabled: true },
     resetOperatorPin: { operatorId: NO_ID, pin: '1111' },
+    unlockOperator: { operatorId: NO_ID },
     updateQueuePolicy: {
       mode: 'strict',
       priorityPerWalkIn: 3,

@@ -36,6 +36,7 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   addOperator: { loginId: 'ravi.k', name: 'Ravi Kumar', role: 'operator', pin: '1357' },
   setOperatorDisabled: { operatorId: TICKET, disabled: true },
   resetOperatorPin: { operatorId: TICKET, pin: '97531' },
+  unlockOperator: { operatorId: TICKET },
   updateQueuePolicy: {
     mode: 'ratio',
     priorityPerWalkIn: 3,

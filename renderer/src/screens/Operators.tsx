@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { contract } from '../../../common/contract';
-import { ROLES, type OperatorView, type Role } from '../../../common/domain';
+import { ROLES, supervisorPinSchema, type OperatorView, type Role } from '../../../common/domain';
 import type { AppError } from '../../../common/result';
 import { Field } from '../components/Field';
 import { FieldError } from '../components/FieldError';
@@ -13,7 +13,7 @@ import { useCounter } from '../store';
 
 const ADD_FORM = 'addop';
 /** the changes that move the list of operators */
-const OPERATOR_CHANGES = ['addOperator', 'setOperatorDisabled', 'resetOperatorPin'] as const;
+const OPERATOR_CHANGES = ['addOperator', 'setOperatorDisabled', 'resetOperatorPin', 'unlockOperator'] as const;
 const ADD_ORDER = ['loginId', 'name', 'role', 'pin', 'pinConfirm'] as const;
 
 function ResetPin({ operator, onDone }: { operator: OperatorView; onDone: (message: string | null) => void }) {
@@ -27,8 +27,15 @@ function ResetPin({ operator, onDone }: { operator: OperatorView; onDone: (messa
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const parsed = contract.resetOperatorPin.request.safeParse({ operatorId: operator.id, pin });
+    const parsed = contract.resetOperatorPin.request.safeParse({
+      operatorId: operator.id,
+      pin,
+    });
     const p: FieldProblems = parsed.success ? {} : zodProblems(parsed.error);
+    // a supervisor's PIN is 6-8 digits (main checks it too)
+    if (!p.pin && operator.role === 'supervisor' && !supervisorPinSchema.safeParse(pin).success) {
+      p.pin = { code: 'supervisor_pin_format' };
+    }
     if (!p.pin && pin !== pinConfirm) p.pinConfirm = { code: 'pin_mismatch' };
     setProblems(p);
     if (focusFirstInvalid(form, ['pin', 'pinConfirm'], p) || !parsed.success) return;
@@ -40,7 +47,14 @@ function ResetPin({ operator, onDone }: { operator: OperatorView; onDone: (messa
 
   return (
     <form noValidate className="form inline-form" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onDone(null)}>
-      <Field form={form} name="pin" label={t('operators.newPin')} testId="reset-pin" problem={problems.pin}>
+      <Field
+        form={form}
+        name="pin"
+        label={t('operators.newPin')}
+        testId="reset-pin"
+        hint={operator.role === 'supervisor' ? t('firstRun.pinHint') : undefined}
+        problem={problems.pin}
+      >
         {(c) => (
           <input {...c} type="password" inputMode="numeric" autoFocus value={pin} onChange={(e) => setPin(e.target.value)} />
         )}
@@ -72,7 +86,13 @@ function ResetPin({ operator, onDone }: { operator: OperatorView; onDone: (messa
 function AddOperator({ onAdded }: { onAdded: (message: string) => void }) {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
-  const [values, setValues] = useState({ loginId: '', name: '', role: 'operator' as Role, pin: '', pinConfirm: '' });
+  const [values, setValues] = useState({
+    loginId: '',
+    name: '',
+    role: 'operator' as Role,
+    pin: '',
+    pinConfirm: '',
+  });
   const [problems, setProblems] = useState<FieldProblems>({});
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -97,7 +117,13 @@ function AddOperator({ onAdded }: { onAdded: (message: string) => void }) {
     const r = await run('addOperator', parsed.data);
     setBusy(false);
     if (r.ok) {
-      setValues({ loginId: '', name: '', role: 'operator', pin: '', pinConfirm: '' });
+      setValues({
+        loginId: '',
+        name: '',
+        role: 'operator',
+        pin: '',
+        pinConfirm: '',
+      });
       onAdded(t('operators.added', { name: r.value.name, loginId: r.value.loginId }));
       return;
     }
@@ -109,8 +135,8 @@ function AddOperator({ onAdded }: { onAdded: (message: string) => void }) {
     setError(r.error);
   };
 
-  const text = (f: 'loginId' | 'name' | 'pin' | 'pinConfirm', label: string, secret = false) => (
-    <Field form={ADD_FORM} name={f} label={label} testId={`operator-${f}`} problem={problems[f]}>
+  const text = (f: 'loginId' | 'name' | 'pin' | 'pinConfirm', label: string, secret = false, hint?: string) => (
+    <Field form={ADD_FORM} name={f} label={label} testId={`operator-${f}`} hint={hint} problem={problems[f]}>
       {(c) => (
         <input
           {...c}
@@ -143,7 +169,7 @@ function AddOperator({ onAdded }: { onAdded: (message: string) => void }) {
         </Field>
       </div>
       <div className="field-row">
-        {text('pin', t('operators.pin'), true)}
+        {text('pin', t('operators.pin'), true, t('operators.pinHint'))}
         {text('pinConfirm', t('operators.pinAgain'), true)}
       </div>
       <Notice error={error} />
@@ -165,14 +191,29 @@ export function Operators() {
   const [actionError, setError] = useState<AppError | null>(null);
   const error = actionError ?? operators.error;
   const [message, setMessage] = useState<string | null>(null);
-  const [rowProblem, setRowProblem] = useState<{ id: string; code: string } | null>(null);
+  const [rowProblem, setRowProblem] = useState<{
+    id: string;
+    code: string;
+  } | null>(null);
   const [resetting, setResetting] = useState<string | null>(null);
+
+  const unlock = async (op: OperatorView) => {
+    setRowProblem(null);
+    setMessage(null);
+    setError(null);
+    const r = await run('unlockOperator', { operatorId: op.id });
+    if (r.ok) setMessage(t('operators.unlocked', { name: op.name }));
+    else setError(r.error);
+  };
 
   const toggle = async (op: OperatorView) => {
     setRowProblem(null);
     setMessage(null);
     setError(null);
-    const r = await run('setOperatorDisabled', { operatorId: op.id, disabled: !op.disabled });
+    const r = await run('setOperatorDisabled', {
+      operatorId: op.id,
+      disabled: !op.disabled,
+    });
     if (r.ok) return;
     const code = r.error.fields?.[0]?.code;
     if (code) setRowProblem({ id: op.id, code });
@@ -196,53 +237,65 @@ export function Operators() {
             </tr>
           </thead>
           <tbody>
-            {list.map((op) => (
-              <tr
-                key={op.id}
-                data-testid="operator-row"
-                data-login-id={op.loginId}
-                className={op.disabled ? 'row-disabled' : undefined}
-              >
-                <td>
-                  {op.name} {op.id === me ? <span className="muted">{t('operators.you')}</span> : null}
-                </td>
-                <td>{op.loginId}</td>
-                <td>{t(`role.${op.role}`)}</td>
-                <td>
-                  {op.disabled
-                    ? t('operators.disabled')
-                    : op.lockedUntil && Date.parse(op.lockedUntil) > Date.now()
-                      ? t('operators.lockedUntil', { time: timeOf(op.lockedUntil, i18n.language, timeZone) })
-                      : t('operators.active')}
-                </td>
-                <td className="row-actions">
-                  <button type="button" data-testid="operator-toggle" onClick={() => void toggle(op)}>
-                    {op.disabled ? t('operators.enable') : t('operators.disable')}
-                  </button>
-                  <button
-                    type="button"
-                    data-testid="operator-reset-pin"
-                    onClick={() => setResetting(resetting === op.id ? null : op.id)}
-                  >
-                    {t('operators.resetPin')}
-                  </button>
-                  <FieldError
-                    id={`operator-${op.id}-error`}
-                    field="operatorId"
-                    problem={rowProblem?.id === op.id ? { code: rowProblem.code } : undefined}
-                  />
-                  {resetting === op.id ? (
-                    <ResetPin
-                      operator={op}
-                      onDone={(m) => {
-                        setResetting(null);
-                        if (m) setMessage(m);
-                      }}
+            {list.map((op) => {
+              const locked = op.needsUnlock === true || (op.lockedUntil !== null && Date.parse(op.lockedUntil) > Date.now());
+              return (
+                <tr
+                  key={op.id}
+                  data-testid="operator-row"
+                  data-login-id={op.loginId}
+                  className={op.disabled ? 'row-disabled' : undefined}
+                >
+                  <td>
+                    {op.name} {op.id === me ? <span className="muted">{t('operators.you')}</span> : null}
+                  </td>
+                  <td>{op.loginId}</td>
+                  <td>{t(`role.${op.role}`)}</td>
+                  <td>
+                    {op.disabled
+                      ? t('operators.disabled')
+                      : op.needsUnlock
+                        ? t('operators.lockedNeedsUnlock')
+                        : locked && op.lockedUntil
+                          ? t('operators.lockedUntil', {
+                              time: timeOf(op.lockedUntil, i18n.language, timeZone),
+                            })
+                          : t('operators.active')}
+                  </td>
+                  <td className="row-actions">
+                    {locked ? (
+                      <button type="button" data-testid="operator-unlock" onClick={() => void unlock(op)}>
+                        {t('operators.unlock')}
+                      </button>
+                    ) : null}
+                    <button type="button" data-testid="operator-toggle" onClick={() => void toggle(op)}>
+                      {op.disabled ? t('operators.enable') : t('operators.disable')}
+                    </button>
+                    <button
+                      type="button"
+                      data-testid="operator-reset-pin"
+                      onClick={() => setResetting(resetting === op.id ? null : op.id)}
+                    >
+                      {t('operators.resetPin')}
+                    </button>
+                    <FieldError
+                      id={`operator-${op.id}-error`}
+                      field="operatorId"
+                      problem={rowProblem?.id === op.id ? { code: rowProblem.code } : undefined}
                     />
-                  ) : null}
-                </td>
-              </tr>
-            ))}
+                    {resetting === op.id ? (
+                      <ResetPin
+                        operator={op}
+                        onDone={(m) => {
+                          setResetting(null);
+                          if (m) setMessage(m);
+                        }}
+                      />
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       ) : null}
