@@ -17,6 +17,7 @@ import { DomainError } from '../../common/result';
 import type { Clock } from '../services/context';
 import { listOperators, resetPinByItCommand, unlockOperator } from '../services/operators';
 import { openDatabase, type Db } from '../store/database';
+import { isPlainDatabase } from '../store/encryption';
 import { operatorByLogin } from '../store/operators';
 
 export const USAGE = `Usage: npm run counter-admin -- <command> --data DIR [--login ID]
@@ -29,9 +30,9 @@ Commands:
               of standard input), never from the command line: every user of the PC sees that.
               A supervisor's PIN is 6-8 digits, an operator's 4-8.
 
---data DIR is the counter's data folder (the one holding counter.db). A database encrypted by
-the desktop app is opened with the key the app passes when it runs these commands itself, or
-with the key in the environment variable COUNTER_DB_KEY.`;
+--data DIR is the counter's data folder (the one holding counter.db). An encrypted database
+is opened with the key in the environment variable COUNTER_DB_KEY; a database in the clear is
+left in the clear whatever that variable says.`;
 
 export interface AdminIo {
   out(line: string): void;
@@ -41,7 +42,7 @@ export interface AdminIo {
   readPin(): Promise<string>;
   /** the OS user running the command, for the audit log */
   osUser: string;
-  /** the database key, when the caller has it (the desktop app unseals its own); else COUNTER_DB_KEY */
+  /** the database key, when the caller has it; else COUNTER_DB_KEY */
   databaseKey?: string | undefined;
   clock?: Clock;
 }
@@ -98,7 +99,9 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
 
   let db: Db;
   try {
-    db = openDatabase(file, { key: io.databaseKey ?? (io.env.COUNTER_DB_KEY || undefined) });
+    // a key given for a file in the clear would encrypt it with a key the app does not have
+    const key = isPlainDatabase(file) ? undefined : (io.databaseKey ?? (io.env.COUNTER_DB_KEY || undefined));
+    db = openDatabase(file, { key });
   } catch (e) {
     io.err(`The counter database ${file} could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

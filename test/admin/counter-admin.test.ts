@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAdmin, type AdminIo } from '../../main/admin/commands';
@@ -8,6 +9,8 @@ import { OPERATOR, openCounter, setupCounter, SUPERVISOR, type Counter } from '.
 const CLI = join(import.meta.dirname, '../../main/admin/cli.ts');
 const ROOT = join(import.meta.dirname, '../..');
 const MIN = 60_000;
+/** fewer wrong PINs to reach the last lock (each costs a PIN hash) */
+const FAST_LOCKS = { security: { maxPinAttempts: 3, lockMinutes: 5 } };
 
 let c: Counter;
 afterEach(() => c?.dispose());
@@ -32,11 +35,11 @@ async function admin(args: string[], env: Record<string, string> = {}, typed = '
   return { code: await runAdmin(args, io), out, err };
 }
 
-/** Fifteen wrong PINs, with the timed locks waited out: locked until someone unlocks the account. */
+/** Three wrong PINs (the tests' security.maxPinAttempts) three times, with the timed locks waited out: locked until someone unlocks the account. */
 async function lockForGood(loginId: string) {
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 9; i++) {
     await c.call('signIn', { loginId, pin: String(900000 + i) });
-    if (i % 5 === 4) c.clock.advance(30 * MIN);
+    if (i % 3 === 2) c.clock.advance(30 * MIN);
   }
   const row = c.backend.db.prepare('SELECT locked_until FROM operator WHERE login_id = ?').get(loginId) as {
     locked_until: string;
@@ -54,7 +57,7 @@ const auditOf = (action: string) =>
 
 describe('counter-admin: IT recovery when no supervisor can sign in', () => {
   it('unlock: the only supervisor, locked until unlocked, signs in again; the audit log says the IT command did it', async () => {
-    c = await setupCounter({ signedIn: 'nobody' });
+    c = await setupCounter({ provisioning: FAST_LOCKS, signedIn: 'nobody' });
     await lockForGood(SUPERVISOR.loginId);
     expect(await c.call('signIn', { loginId: SUPERVISOR.loginId, pin: SUPERVISOR.pin })).toMatchObject({
       ok: false,
@@ -79,7 +82,7 @@ describe('counter-admin: IT recovery when no supervisor can sign in', () => {
   });
 
   it('reset-pin: the new PIN from COUNTER_ADMIN_PIN, the supervisor rule applied, and never from the command line', async () => {
-    c = await setupCounter({ signedIn: 'nobody' });
+    c = await setupCounter({ provisioning: FAST_LOCKS, signedIn: 'nobody' });
     await lockForGood(SUPERVISOR.loginId);
     const before = c.backend.db.prepare('SELECT pin_hash FROM operator WHERE login_id = ?').get('super1');
 
@@ -106,13 +109,13 @@ describe('counter-admin: IT recovery when no supervisor can sign in', () => {
   });
 
   it('reset-pin asks for the PIN when no variable gives it', async () => {
-    c = await setupCounter({ withOperator: true, signedIn: 'nobody' });
+    c = await setupCounter({ provisioning: FAST_LOCKS, withOperator: true, signedIn: 'nobody' });
     expect(await admin(['reset-pin', '--data', c.dataDir, '--login', 'oper1'], {}, '8642')).toMatchObject({ code: 0 });
     await c.signIn({ loginId: 'oper1', pin: '8642' });
   });
 
   it('list shows the accounts and their locks; misuse is told plainly', async () => {
-    c = await setupCounter({ withOperator: true, signedIn: 'nobody' });
+    c = await setupCounter({ provisioning: FAST_LOCKS, withOperator: true, signedIn: 'nobody' });
     await lockForGood('oper1');
     const list = await admin(['list', '--data', c.dataDir]);
     expect(list.code).toBe(0);
@@ -125,7 +128,7 @@ describe('counter-admin: IT recovery when no supervisor can sign in', () => {
 
   it('opens an encrypted database with the key from COUNTER_DB_KEY, and says so when it has none', async () => {
     const key = 'ab'.repeat(32);
-    c = await setupCounter({ withOperator: true, signedIn: 'nobody', backend: { databaseKey: key } });
+    c = await setupCounter({ provisioning: FAST_LOCKS, withOperator: true, signedIn: 'nobody', backend: { databaseKey: key } });
     await lockForGood('oper1');
     const without = await admin(['unlock', '--data', c.dataDir, '--login', 'oper1']);
     expect(without.code).toBe(1);
@@ -134,8 +137,17 @@ describe('counter-admin: IT recovery when no supervisor can sign in', () => {
     await c.signIn(OPERATOR);
   });
 
+  it('leaves a database in the clear in the clear, whatever COUNTER_DB_KEY says', async () => {
+    c = await setupCounter({ provisioning: FAST_LOCKS, withOperator: true, signedIn: 'nobody' });
+    expect(await admin(['unlock', '--data', c.dataDir, '--login', 'oper1'], { COUNTER_DB_KEY: 'cd'.repeat(32) })).toMatchObject({
+      code: 0,
+    });
+    await c.close();
+    expect(readFileSync(join(c.dataDir, 'counter.db')).subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
+  });
+
   it('runs as a command: the PIN typed on standard input, the counter closed', async () => {
-    c = await setupCounter({ signedIn: 'nobody' });
+    c = await setupCounter({ provisioning: FAST_LOCKS, signedIn: 'nobody' });
     await lockForGood(SUPERVISOR.loginId);
     await c.close();
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'reset-pin', '--data', c.dataDir, '--login', 'super1'], {
