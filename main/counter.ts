@@ -419,8 +419,9 @@ export class CounterBackend {
       const s = this.sessionOf(clientId);
       if (s.state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
       const operator = await operators.signIn(this.db, this.clock, this.config.security, s.session.operator.loginId, pin);
-      // the session may have ended while the PIN was checked (signed out, another sign-in)
-      if (this.sessionOf(clientId).state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
+      // the session may have ended while the PIN was checked (signed out, window closed)
+      const now = this.sessionOf(clientId);
+      if (now.state === 'none' || now.session !== s.session) throw new DomainError('NOT_SIGNED_IN', 'sign in first');
       this.sessions.pinGiven(clientId!);
       this.audit(operator.id, action, {});
       return operator;

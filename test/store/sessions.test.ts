@@ -173,6 +173,16 @@ describe('idle lock', () => {
     expect(auditActions()).toEqual(['session.idle_locked', 'session.unlocked']);
   });
 
+  it('a PIN checked while the session ended (signed out meanwhile) reopens nothing', async () => {
+    await setUp({ withOperator: true, signedIn: 'nobody' });
+    await signInAs(A, OPERATOR);
+    c.clock.advance(11 * MIN);
+    const unlocking = callAs(A, 'unlockSession', { pin: OPERATOR.pin });
+    expect(await codeOf(A, 'signOut')).toBe('ok');
+    expect(await unlocking).toMatchObject({ ok: false, error: { code: 'NOT_SIGNED_IN' } });
+    expect(await codeOf(A, 'getQueue')).toBe('NOT_SIGNED_IN');
+  });
+
   it('another operator may sign in instead, which ends the first session', async () => {
     await setUp({ withOperator: true, signedIn: 'nobody' });
     await signInAs(A, OPERATOR);
