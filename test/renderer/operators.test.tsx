@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { OperatorView } from '../../common/domain';
 import { Operators } from '../../renderer/src/screens/Operators';
+import { FirstRun } from '../../renderer/src/screens/FirstRun';
+import { describeError } from '../../renderer/src/errors';
+import i18next from 'i18next';
 import { en } from '../../renderer/src/i18n/en';
 import { hi } from '../../renderer/src/i18n/hi';
 import { installFakeCounter, ok } from './fake-counter';
@@ -76,5 +79,25 @@ describe('operators screen', () => {
     await waitFor(() =>
       expect(counter.addOperator).toHaveBeenCalledWith({ loginId: 'ravi', name: 'Ravi Kumar', role: 'operator', pin: '1357' }),
     );
+  });
+
+  it('first run asks for a supervisor PIN of 6 to 8 digits, next to the field', async () => {
+    const counter = installFakeCounter({});
+    render(<FirstRun />);
+    fireEvent.change(screen.getByTestId('firstrun-pin'), { target: { value: '24680' } });
+    fireEvent.change(screen.getByTestId('firstrun-pinConfirm'), { target: { value: '24680' } });
+    fireEvent.click(screen.getByTestId('firstrun-submit'));
+    expect((await screen.findByTestId('error-pin')).dataset.code).toBe('supervisor_pin_format');
+    expect(counter.provision).not.toHaveBeenCalled();
+  });
+
+  it('an account locked until unlocked is told who can unlock it', () => {
+    const text = describeError(i18next.getFixedT('en'), {
+      code: 'ACCOUNT_LOCKED',
+      message: 'locked',
+      details: { until: null, level: 3 },
+    });
+    expect(text).toBe(en.errors.code.ACCOUNT_LOCKED);
+    expect(text).toContain('A supervisor can unlock it');
   });
 });
