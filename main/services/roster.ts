@@ -16,6 +16,8 @@ import type { Db } from '../store/database';
 import {
   activateImport,
   activeRosterImport,
+  importIndexSteps,
+  indexImportsInUse,
   insertRosterEntries,
   insertStagingImport,
   newestActiveRosterImport,
@@ -292,8 +294,8 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
 
 /**
  * Imports a roster: parsed and validated whole first (a bad file changes nothing), then
- * staged in chunks so the main process keeps answering, then swapped in with one small
- * transaction. The old roster stays active until that swap, and is removed after it.
+ * staged in chunks so the main process keeps answering, then indexed, then swapped in with one
+ * small transaction. The old roster stays active until that swap, and is removed after it.
  */
 export async function importRoster(
   ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'> & { operatorId: string | null },
@@ -325,6 +327,11 @@ export async function importRoster(
       bulkImmediate(db, () => insertRosterEntries(db, importId, chunk, names?.add));
       await yieldToEventLoop();
     }
+    // its lookup indexes, made once the rows are in (one index a step)
+    for (const step of importIndexSteps(db, importId)) {
+      bulkImmediate(db, step);
+      await yieldToEventLoop();
+    }
     db.transaction(() => {
       activateImport(db, importId, parsed.day, parsed.entries.length);
       insertAudit(db, {
@@ -345,9 +352,11 @@ export async function importRoster(
 
 /**
  * At start: removes leftovers of an import that was interrupted (app killed mid-import),
- * superseded rosters and rosters of past days.
+ * superseded rosters and rosters of past days; the rosters kept get their lookup indexes if
+ * they lack them (a file from before each import had its own).
  */
 export async function cleanRosters(db: Db, today: string | null): Promise<void> {
   const staging = stagingImportIds(db);
   await removeImports(db, today ? [...staging, ...unwantedImports(db, today)] : staging);
+  indexImportsInUse(db);
 }

@@ -5,8 +5,8 @@
  */
 import type { TicketStatus } from '../../common/domain';
 import type { Db } from './database';
-import { preparedOnce } from './prepared';
-import type { RosterEntryRow } from './roster';
+import { preparedOnce, preparedPerImport } from './prepared';
+import { forgetWithImport, type RosterEntryRow } from './roster';
 
 /** The ticket a search hit shows: the registrant's ticket of the day, if not cancelled. */
 export interface SearchTicketRow {
@@ -17,23 +17,30 @@ export interface SearchTicketRow {
 
 export type Last4Column = 'ref_last4' | 'mobile_last4' | 'photo_id_last4';
 
-const statements = preparedOnce((db) => {
+/** The reads by an import's own lookup indexes (see roster.ts): the import's id is in the statement. */
+const perImport = preparedPerImport((db, importId) => {
   const byLast4 = (column: Last4Column) =>
-    db.prepare<[number, string, number], RosterEntryRow>(
-      `SELECT * FROM roster_entry WHERE import_id = ? AND ${column} = ? LIMIT ?`,
+    db.prepare<[string, number], RosterEntryRow>(
+      `SELECT * FROM roster_entry WHERE import_id = ${importId} AND ${column} = ? LIMIT ?`,
     );
   return {
-    byRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
     byLast4: {
       ref_last4: byLast4('ref_last4'),
       mobile_last4: byLast4('mobile_last4'),
       photo_id_last4: byLast4('photo_id_last4'),
     },
+    byNameStart: db.prepare<[string, string, number], RosterEntryRow>(
+      `SELECT * FROM roster_entry WHERE import_id = ${importId} AND name_norm >= ? AND name_norm < ? || char(1114111) LIMIT ?`,
+    ),
+  };
+});
+forgetWithImport(perImport.forget);
+
+const statements = preparedOnce((db) => {
+  return {
+    byRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
     byRefPrefix: db.prepare<[number, string, string, number], RosterEntryRow>(
       'SELECT * FROM roster_entry WHERE import_id = ? AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?',
-    ),
-    byNameStart: db.prepare<[number, string, string, number], RosterEntryRow>(
-      'SELECT * FROM roster_entry WHERE import_id = ? AND name_norm >= ? AND name_norm < ? || char(1114111) LIMIT ?',
     ),
     // along the table in rowid (roster) order: every group (a JSON list of lists of words) has a word in the name
     byNameMatch: db.prepare<[number, string, number], RosterEntryRow>(
@@ -62,7 +69,7 @@ export function entriesOfRef(db: Db, importId: number, refId: string): RosterEnt
 }
 
 export function entriesOfLast4(db: Db, importId: number, column: Last4Column, last4: string, limit: number): RosterEntryRow[] {
-  return statements(db).byLast4[column].all(importId, last4, limit);
+  return perImport.get(db, importId).byLast4[column].all(last4, limit);
 }
 
 /** Bookings whose reference ID starts with `prefix`. */
@@ -72,7 +79,7 @@ export function entriesOfRefPrefix(db: Db, importId: number, prefix: string, lim
 
 /** Bookings whose normalized name starts with `start`. */
 export function entriesOfNameStart(db: Db, importId: number, start: string, limit: number): RosterEntryRow[] {
-  return statements(db).byNameStart.all(importId, start, start, limit);
+  return perImport.get(db, importId).byNameStart.all(start, start, limit);
 }
 
 /**

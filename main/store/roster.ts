@@ -2,12 +2,17 @@
  * The day rosters: imports (one active per day, new ones staged beside it), their entries, and
  * the portal's roster cursor per day. The name search's reads are in roster-search.ts (its
  * name index is held in memory by the main process: see services/name-index.ts).
+ *
+ * Each import has its own lookup indexes (last 4 of reference ID, mobile and photo ID, name
+ * start), partial ones (`WHERE import_id = <id>`): they are made in one go once the import's
+ * rows are all staged, rather than kept up row by row while 100,000 rows come in, and dropped
+ * before its rows are removed. Statements that use them name the import (preparedPerImport).
  */
 import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
 import { normalizeName } from '../../common/rules/names';
 import type { Db } from './database';
-import { preparedOnce } from './prepared';
+import { preparedOnce, preparedPerImport } from './prepared';
 import { relaxedImmediate } from './relaxed-commit';
 
 export interface RosterImportRow {
@@ -58,6 +63,7 @@ const statements = preparedOnce((db) => ({
     "SELECT id FROM roster_import WHERE status = 'superseded' OR (status = 'active' AND day < ?)",
   ),
   staging: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging'"),
+  inUse: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status <> 'staging'"),
   stagingPortal: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging' AND source = 'portal'"),
   supersededOfDay: db.prepare<[string], Id>("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?"),
   deleteImport: db.prepare<[number]>('DELETE FROM roster_import WHERE id = ?'),
@@ -76,12 +82,6 @@ const statements = preparedOnce((db) => ({
   someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?'),
   deleteEntry: db.prepare<[number]>('DELETE FROM roster_entry WHERE rowid = ?'),
   countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?'),
-  entriesOfPhotoId: db.prepare<[number, string, string, number], RosterEntryRow>(
-    'SELECT * FROM roster_entry WHERE import_id = ? AND photo_id_last4 = ? AND photo_id_type = ? LIMIT ?',
-  ),
-  entriesOfMobileLast4: db.prepare<[number, string, number], RosterEntryRow>(
-    'SELECT * FROM roster_entry WHERE import_id = ? AND mobile_last4 = ? LIMIT ?',
-  ),
 
   cursorOfDay: db.prepare<[string], RosterCursorRow>('SELECT * FROM roster_cursor WHERE day = ?'),
   saveCursor: db.prepare<[string, number, string, string]>(
@@ -92,6 +92,59 @@ const statements = preparedOnce((db) => ({
 }));
 
 const ids = (rows: Id[]): number[] => rows.map((r) => r.id);
+
+/** The lookup indexes of an import, by the column each serves after `import_id`. */
+const IMPORT_INDEXES = { ref_last4: 'ref_last4', mobile_last4: 'mobile_last4', photo_last4: 'photo_id_last4', name: 'name_norm' };
+
+const importIndexName = (importId: number, which: keyof typeof IMPORT_INDEXES) => `roster_entry_${importId}_${which}`;
+
+const perImport = preparedPerImport((db, importId) => ({
+  entriesOfPhotoId: db.prepare<[string, string, number], RosterEntryRow>(
+    `SELECT * FROM roster_entry WHERE import_id = ${importId} AND photo_id_last4 = ? AND photo_id_type = ? LIMIT ?`,
+  ),
+  entriesOfMobileLast4: db.prepare<[string, number], RosterEntryRow>(
+    `SELECT * FROM roster_entry WHERE import_id = ${importId} AND mobile_last4 = ? LIMIT ?`,
+  ),
+}));
+
+/** What removes an import's statements of other query modules (roster-search.ts) with its indexes. */
+const forgetters: Array<(db: Db, importId: number) => void> = [perImport.forget];
+
+/** Registers statements of another query module that name an import, to be dropped with it. */
+export function forgetWithImport(forget: (db: Db, importId: number) => void): void {
+  forgetters.push(forget);
+}
+
+/**
+ * The steps that make an import's lookup indexes, one index each (an index already made is
+ * left as it is): for a caller that commits and yields between them. Inside a transaction.
+ */
+export function importIndexSteps(db: Db, importId: number): Array<() => void> {
+  if (!Number.isSafeInteger(importId)) throw new Error(`not an import id: ${String(importId)}`);
+  return Object.entries(IMPORT_INDEXES).map(([which, column]) => () => {
+    db.exec(
+      `CREATE INDEX IF NOT EXISTS ${importIndexName(importId, which as keyof typeof IMPORT_INDEXES)}
+       ON roster_entry (import_id, ${column}) WHERE import_id = ${importId}`,
+    );
+  });
+}
+
+/** Makes whatever lookup indexes an import lacks, at once. Inside a transaction. */
+export function indexImport(db: Db, importId: number): void {
+  for (const step of importIndexSteps(db, importId)) step();
+}
+
+/** Every import in use (active or superseded, not staging) gets its lookup indexes: at start. */
+export function indexImportsInUse(db: Db): void {
+  for (const { id } of statements(db).inUse.all()) bulkImmediate(db, () => indexImport(db, id));
+}
+
+function dropImportIndexes(db: Db, importId: number): void {
+  for (const which of Object.keys(IMPORT_INDEXES) as Array<keyof typeof IMPORT_INDEXES>) {
+    db.exec(`DROP INDEX IF EXISTS ${importIndexName(importId, which)}`);
+  }
+  for (const forget of forgetters) forget(db, importId);
+}
 
 // ---- imports ----
 
@@ -115,8 +168,12 @@ export function insertStagingImport(
   );
 }
 
-/** Makes a staged import the day's roster (the one it replaces becomes superseded). Call inside a transaction. */
+/**
+ * Makes a staged import the day's roster (the one it replaces becomes superseded), with its
+ * lookup indexes (made here if the caller has not made them already). Call inside a transaction.
+ */
 export function activateImport(db: Db, importId: number, day: string, rowCount: number): void {
+  indexImport(db, importId);
   const s = statements(db);
   s.supersedeActive.run(day);
   s.activate.run(rowCount, importId);
@@ -155,10 +212,12 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 /** Rows deleted per transaction when imports are removed. */
 const REMOVE_CHUNK = 5000;
 
-/** Deletes imports with their entries, in chunks with a yield between them. */
+/** Deletes imports with their indexes and entries, in chunks with a yield between them. */
 export async function removeImports(db: Db, importIds: readonly number[], chunk = REMOVE_CHUNK): Promise<void> {
   const s = statements(db);
   for (const id of importIds) {
+    // its own indexes first: then its rows leave only the table and the reference ID index
+    bulkImmediate(db, () => dropImportIndexes(db, id));
     for (;;) {
       const rows = s.someRowids.all(id, chunk);
       if (rows.length === 0) break;
@@ -236,12 +295,12 @@ export function rosterEntriesOfPhotoId(
   photoIdLast4: string,
   limit: number,
 ): RosterEntryRow[] {
-  return statements(db).entriesOfPhotoId.all(importId, photoIdLast4, photoIdType, limit);
+  return perImport.get(db, importId).entriesOfPhotoId.all(photoIdLast4, photoIdType, limit);
 }
 
 /** Bookings whose mobile number ends in these 4 digits. */
 export function rosterEntriesOfMobileLast4(db: Db, importId: number, mobileLast4: string, limit: number): RosterEntryRow[] {
-  return statements(db).entriesOfMobileLast4.all(importId, mobileLast4, limit);
+  return perImport.get(db, importId).entriesOfMobileLast4.all(mobileLast4, limit);
 }
 
 // ---- the portal's cursor ----

@@ -204,6 +204,31 @@ describe('roster import', () => {
     expect((await c.ok('checkIn', { refId: 'NEWREF0001' })).verified).toBe(true);
   });
 
+  it('each roster has lookup indexes of its own, made once its rows are in, and dropped when it is removed', async () => {
+    c = await setupCounter();
+    const indexesOf = (importId: unknown) =>
+      (
+        c.backend.db
+          .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'roster_entry' AND name LIKE ? ORDER BY name",
+          )
+          .all(`roster_entry_${String(importId)}_%`) as { name: string }[]
+      ).map((r) => r.name);
+    await importRosterCsv(c, TODAY, OLD);
+    const [first] = importIds();
+    expect(indexesOf(first!.id)).toEqual(
+      ['mobile_last4', 'name', 'photo_last4', 'ref_last4'].map((w) => `roster_entry_${String(first!.id)}_${w}`),
+    );
+    // what they serve: last 4 of reference ID, mobile and photo ID, and name starts
+    expect(await foundRefs('0002')).toEqual(['OLDREF0002']);
+    expect(await foundRefs('geet')).toEqual(['OLDREF0003']);
+    await importRosterCsv(c, TODAY, NEW);
+    const [second] = importIds();
+    expect(indexesOf(first!.id)).toEqual([]);
+    expect(indexesOf(second!.id)).toHaveLength(4);
+    expect(await foundRefs('kam')).toEqual(['NEWREF0001']);
+  });
+
   it('while a big import is being staged the old roster stays in force; the swap is one step', async () => {
     c = await setupCounter();
     await importRosterCsv(c, TODAY, OLD);
