@@ -37,8 +37,8 @@ const MAIN_LAYERS = [
   ['./main/sync', './main/printing'],
   ['./main/counter.ts'],
   ['./main/ipc'],
-  ['./main/demo'],
-  ['./main/web-bridge', './main/electron', './main/admin'],
+  ['./main/demo', './main/admin'],
+  ['./main/web-bridge', './main/electron'],
 ];
 const mainLayerZones = MAIN_LAYERS.flatMap((layer, i) =>
   layer.map((target) => ({
