@@ -195,7 +195,8 @@ export const walkInPayloadSchema = z.object({
     name: z.string().min(2).max(NAME_MAX_LENGTH),
     gender: z.enum(['F', 'M', 'O']),
     birthYear: z.number().int().min(1900).max(2100),
-    mobile: z.string().regex(/^[6-9]\d{9}$/),
+    // a full number, or one reduced to its last 4 after the retention period (resent later)
+    mobile: z.string().regex(/^([6-9]\d{9}|XXXXXX\d{4})$/),
     photoIdType: z.string().min(2).max(20),
     photoIdNumber: z.string().min(4).max(40),
   }),

@@ -1,4 +1,4 @@
-// `npm start`: builds the app, makes sure a better-sqlite3 build for Electron's ABI exists
+// `npm start`: builds the app, makes sure a better-sqlite3-multiple-ciphers build for Electron's ABI exists
 // beside the Node one (node_modules keeps the Node build that the tests and `npm run web`
 // use), then launches Electron on the demo counter. Needs internet the first time (the
 // Electron binary and Electron's headers or a prebuilt module come from outside npm).
@@ -16,13 +16,13 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: 'inherit'
 
 run(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build']);
 
-const nativeDir = join(root, '.native', `electron-${electronVersion}`);
+const nativeDir = join(root, '.native', `electron-${electronVersion}`, 'better-sqlite3-multiple-ciphers');
 const nativeFile = join(nativeDir, 'better_sqlite3.node');
 if (!existsSync(nativeFile)) {
-  console.log(`Building better-sqlite3 for Electron ${electronVersion} into ${nativeDir}`);
+  console.log(`Building better-sqlite3-multiple-ciphers for Electron ${electronVersion} into ${nativeDir}`);
   const work = mkdtempSync(join(tmpdir(), 'counter-native-'));
-  const pkg = join(work, 'better-sqlite3');
-  cpSync(join(root, 'node_modules/better-sqlite3'), pkg, {
+  const pkg = join(work, 'better-sqlite3-multiple-ciphers');
+  cpSync(join(root, 'node_modules/better-sqlite3-multiple-ciphers'), pkg, {
     recursive: true,
     filter: (s) => !s.includes(`${'build'}/Release/obj`),
   });
@@ -57,7 +57,7 @@ if (!existsSync(nativeFile)) {
   } catch {
     rmSync(work, { recursive: true, force: true });
     console.error(
-      `\nCould not get better-sqlite3 for Electron ${electronVersion}: neither a prebuilt module (GitHub) nor Electron's headers ` +
+      `\nCould not get better-sqlite3-multiple-ciphers for Electron ${electronVersion}: neither a prebuilt module (GitHub) nor Electron's headers ` +
         `(electronjs.org) could be downloaded. Connect this machine to the internet once and run npm start again, ` +
         `or use the browser version: npm run demo`,
     );

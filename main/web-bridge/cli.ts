@@ -51,8 +51,11 @@ const log = createLogger({ level: process.env.COUNTER_LOG_LEVEL ?? 'warn' });
 const backend = await CounterBackend.open({
   dataDir: resolve(values.data),
   log,
+  // the browser version has no OS keychain: an encrypted database takes its key from the environment
+  databaseKey: process.env.COUNTER_DB_KEY || undefined,
   syncWorker: { file: resolve(root, 'main/sync/dev-worker.mjs') },
 });
+delete process.env.COUNTER_DB_KEY;
 if (values.demo && (await seedDemo(backend, Number(values['demo-roster']), values.portal ?? DEMO_PORTAL.url))) {
   console.log('Demo counter set up: supervisor / PIN 2468, operator / PIN 1357');
 }

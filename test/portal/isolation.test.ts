@@ -174,6 +174,16 @@ describe('portal isolation: photo-ID numbers checked like the counter checks the
     const bad = await pushOk(batch(device, [walkIn(3, { photoIdNumber: 'XXXX12345678' })]));
     expect(bad.results[0]).toMatchObject({ status: 'rejected', code: 'photo_id_invalid' });
   });
+  it('takes a mobile number the counter reduced to its last 4 after its retention period, and nothing else in its place', async () => {
+    const device = randomUUID();
+    const reduced = walkIn(1, { mobile: 'XXXXXX3210' });
+    const res = await pushOk(batch(device, [reduced]));
+    expect(res.results).toEqual([{ seq: 1, mutationId: reduced.mutationId, status: 'applied' }]);
+    for (const mobile of ['XXXXX43210', 'XXXXXXX210', 'XXXXXX321', '3210', 'xxxxxx3210']) {
+      const refused = await pushOk(batch(randomUUID(), [walkIn(1, { mobile })]));
+      expect(refused.results[0], mobile).toMatchObject({ status: 'rejected', code: 'invalid_payload' });
+    }
+  });
 });
 
 describe('portal isolation: check-ins checked against the portal’s own bookings', () => {
