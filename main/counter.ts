@@ -7,7 +7,7 @@ import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncSta
 import { DomainError } from '../common/result';
 import { centreDay } from '../common/rules/centre-day';
 import { createLogger, type Logger } from './logging/logger';
-import { checkpointPassive, openDatabase, setAutoCheckpointPages, type Db } from './store/database';
+import { checkpointPassive, openDatabase, scrubWalIfOwed, setAutoCheckpointPages, type Db } from './store/database';
 import { checkIn, checkInProvisional } from './services/check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './services/context';
 import * as operators from './services/operators';
@@ -161,6 +161,8 @@ export class CounterBackend {
       if (this.closed) return;
       try {
         checkpointPassive(this.db);
+        // a truncation after a reduction that found the log in use, and ran out of retries
+        scrubWalIfOwed(this.db);
       } catch (e) {
         // a commit past the cap copies it back instead
         this.log.warn({ err: e }, 'could not copy the write-ahead log back');
