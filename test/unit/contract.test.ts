@@ -32,6 +32,9 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   },
   signIn: { loginId: 'operator', pin: '1357' },
   signOut: {},
+  touchSession: {},
+  unlockSession: { pin: '1357' },
+  stepUp: { pin: '246810' },
   listOperators: {},
   addOperator: { loginId: 'ravi.k', name: 'Ravi Kumar', role: 'operator', pin: '1357' },
   setOperatorDisabled: { operatorId: TICKET, disabled: true },
@@ -138,7 +141,7 @@ describe('the contract', () => {
 
   it('every method declares who may call it, and only the sign-in methods and setup are public', () => {
     const publicMethods = METHOD_NAMES.filter((m) => contract[m].access === 'public').sort();
-    expect(publicMethods).toEqual(['getAppState', 'provision', 'signIn', 'signOut']);
+    expect(publicMethods).toEqual(['getAppState', 'provision', 'signIn', 'signOut', 'unlockSession']);
     for (const m of [
       'listOperators',
       'addOperator',
@@ -287,7 +290,7 @@ describe('provisioning file validation', () => {
       provisionalPriority: false,
     });
     expect(p.eligibility.map((e) => e.from)).toEqual(['2021-03-01', '2021-04-01', '2021-05-01']);
-    expect(p.security).toEqual({ maxPinAttempts: 5, lockMinutes: 5 });
+    expect(p.security).toEqual({ maxPinAttempts: 5, lockMinutes: 5, idleLockMinutes: 10, stepUpMinutes: 5 });
   });
 
   it('refuses the same letter for both lanes, a bad time zone and a bad token prefix', () => {
