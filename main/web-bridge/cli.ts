@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_PORTAL } from '../../common/demo/counter';
+import { DEMO_PORTAL, DEMO_USERS } from '../../common/demo/counter';
 import { seedDemo } from '../demo/seed';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../counter';
@@ -57,7 +57,7 @@ const backend = await CounterBackend.open({
 });
 delete process.env.COUNTER_DB_KEY;
 if (values.demo && (await seedDemo(backend, Number(values['demo-roster']), values.portal ?? DEMO_PORTAL.url))) {
-  console.log('Demo counter set up: supervisor / PIN 2468, operator / PIN 1357');
+  console.log(`Demo counter set up: supervisor / PIN ${DEMO_USERS.supervisor.pin}, operator / PIN ${DEMO_USERS.operator.pin}`);
 }
 const bridge = await startWebBridge({
   backend,

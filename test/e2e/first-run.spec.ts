@@ -44,10 +44,10 @@ test('first run: a bad centre ID and a PIN typo are refused next to their fields
   await page.keyboard.press('Tab');
   await page.keyboard.type('Dr. Anjali Rao');
   await page.keyboard.press('Tab');
-  await page.keyboard.type('5820');
+  await page.keyboard.type('582091');
   await page.keyboard.press('Tab');
   await expect(field('pinConfirm')).toBeFocused();
-  await page.keyboard.type('5802');
+  await page.keyboard.type('580291');
 
   // Enter: both problems are shown, nothing is set up, the cursor goes to the first one
   await page.keyboard.press('Enter');
@@ -61,7 +61,7 @@ test('first run: a bad centre ID and a PIN typo are refused next to their fields
   // fix both: each error goes when its field changes
   await field('centreId').fill('UP-LKO-PHC-07');
   await expect(error('centreId')).toHaveCount(0);
-  await field('pinConfirm').fill('5820');
+  await field('pinConfirm').fill('582091');
   await expect(error('pinConfirm')).toHaveCount(0);
   await page.keyboard.press('Enter');
 
@@ -69,7 +69,7 @@ test('first run: a bad centre ID and a PIN typo are refused next to their fields
   await expect(page.getByTestId('signin-login')).toHaveValue('dr.rao');
   await expect(page.getByTestId('signin-pin')).toBeFocused();
   await expect(page.getByText('PHC Mahanagar, Lucknow')).toBeVisible();
-  await page.keyboard.type('5820');
+  await page.keyboard.type('582091');
   await page.keyboard.press('Enter');
 
   await expect(page.getByTestId('status-bar')).toBeVisible();

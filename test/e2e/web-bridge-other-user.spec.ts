@@ -44,7 +44,7 @@ const take = async (res) => ({ status: res.status, cookie: res.headers.get('set-
   out.forgedCall = await take(
     await fetch(url + 'rpc/getAppState', { method: 'POST', headers: { ...headers, cookie: 'counter_session_' + port + '=' + 'B'.repeat(43) }, body: '{}' }),
   );
-  out.signIn = await take(await fetch(url + 'rpc/signIn', { method: 'POST', headers, body: JSON.stringify({ loginId: 'supervisor', pin: '2468' }) }));
+  out.signIn = await take(await fetch(url + 'rpc/signIn', { method: 'POST', headers, body: JSON.stringify({ loginId: 'supervisor', pin: '246810' }) }));
   out.events = await take(await fetch(url + 'events', { headers }));
   console.log(JSON.stringify(out));
 })();
