@@ -64,6 +64,7 @@ const statements = preparedOnce((db) => ({
   ),
   staging: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging'"),
   inUse: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status <> 'staging'"),
+  sharedIndex: db.prepare<[], 1>("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'roster_entry_ref_last4'").pluck(),
   stagingPortal: db.prepare<[], Id>("SELECT id FROM roster_import WHERE status = 'staging' AND source = 'portal'"),
   supersededOfDay: db.prepare<[string], Id>("SELECT id FROM roster_import WHERE status = 'superseded' AND day = ?"),
   deleteImport: db.prepare<[number]>('DELETE FROM roster_import WHERE id = ?'),
@@ -115,12 +116,28 @@ export function forgetWithImport(forget: (db: Db, importId: number) => void): vo
   forgetters.push(forget);
 }
 
+const sharedIndexes = new WeakMap<Db, boolean>();
+
+/**
+ * Whether the file still has the lookup indexes over every import's rows (before migration
+ * 008): then those serve every import, and none of its own are made.
+ */
+function hasSharedLookupIndexes(db: Db): boolean {
+  let shared = sharedIndexes.get(db);
+  if (shared === undefined) {
+    shared = statements(db).sharedIndex.get() !== undefined;
+    sharedIndexes.set(db, shared);
+  }
+  return shared;
+}
+
 /**
  * The steps that make an import's lookup indexes, one index each (an index already made is
  * left as it is): for a caller that commits and yields between them. Inside a transaction.
  */
 export function importIndexSteps(db: Db, importId: number): Array<() => void> {
   if (!Number.isSafeInteger(importId)) throw new Error(`not an import id: ${String(importId)}`);
+  if (hasSharedLookupIndexes(db)) return [];
   return Object.entries(IMPORT_INDEXES).map(([which, column]) => () => {
     db.exec(
       `CREATE INDEX IF NOT EXISTS ${importIndexName(importId, which as keyof typeof IMPORT_INDEXES)}
