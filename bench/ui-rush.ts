@@ -97,14 +97,18 @@ async function registerWalkIn(bridge: Bridge, r: () => number): Promise<TicketVi
  * and the longest task. Plain JavaScript text: it runs in the page as it is written here.
  */
 const PAGE_PROBE = `(() => {
-  const rush = { longest: 0, lastKeyAt: 0, reset() { rush.longest = 0; } };
+  const rush = { longest: 0, lastKeyAt: 0, lastKey: '', longs: [], reset() { rush.longest = 0; rush.longs = []; } };
   window.__rush = rush;
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) rush.longest = Math.max(rush.longest, e.duration);
+      for (const e of list.getEntries()) {
+        rush.longest = Math.max(rush.longest, e.duration);
+        // which key it followed, and how long after: a long task is the page's or the driver's
+        if (rush.longs.length < 100) rush.longs.push(e.duration.toFixed(0) + ' ms, ' + (e.startTime - rush.lastKeyAt).toFixed(0) + ' ms after ' + rush.lastKey);
+      }
     }).observe({ type: 'longtask', buffered: true });
   } catch {}
-  window.addEventListener('keydown', (e) => { rush.lastKeyAt = e.timeStamp; }, true);
+  window.addEventListener('keydown', (e) => { rush.lastKeyAt = e.timeStamp; rush.lastKey = e.key; }, true);
   // the page's calls to main, with their times: what an action waited for
   rush.calls = [];
   const fetch0 = window.fetch.bind(window);
@@ -414,6 +418,8 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
       });
       for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) ctx.progress(`profile ${ms.toFixed(0)} ms ${k}`);
       for (const b of breakdowns.slice(-25)) ctx.progress(`action ${b}`);
+      const longs = await page.evaluate(() => (window as unknown as { __rush: { longs: string[] } }).__rush.longs);
+      for (const l of longs) ctx.progress(`long task ${l}`);
     }
     const longest = await page.evaluate(() => (window as unknown as { __rush: { longest: number } }).__rush.longest);
     const pendingAtEnd = (await bridge.rpc<AppStateView>('getAppState', {})).outbox.pending;

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { currentLang, setLang } from '../i18n';
 import { useCounter } from '../store';
@@ -39,7 +40,7 @@ export function LanguageToggle() {
 }
 
 /** Who, where and what state the counter is in; always on top of the counter screen. */
-export function StatusBar() {
+function StatusBarView() {
   const { t, i18n } = useTranslation();
   const app = useCounter((s) => s.appState);
   const run = useCounter((s) => s.run);
@@ -89,3 +90,6 @@ export function StatusBar() {
     </header>
   );
 }
+
+/** Drawn again by what it reads from the store, not because the tab changed. */
+export const StatusBar = memo(StatusBarView);

@@ -279,7 +279,7 @@ function noticeText(t: ReturnType<typeof useTranslation>['t'], n: QueueNotice | 
 }
 
 /** The two lanes, who is next, who is called, and what finished: always beside the tabs. */
-export function QueuePanel() {
+function QueuePanelView() {
   const { t } = useTranslation();
   const queue = useCounter((s) => s.queue);
   const notice = useCounter((s) => s.queueNotice);
@@ -492,3 +492,6 @@ export function QueuePanel() {
     </aside>
   );
 }
+
+/** Drawn again by what it reads from the store, never because the tab or the screen around it changed. */
+export const QueuePanel = memo(QueuePanelView);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { memo, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { duplicateCandidateSchema, type DuplicateCandidate, type WalkInForm } from '../../../common/domain';
 import type { ResponseOf } from '../../../common/contract';
@@ -23,7 +23,7 @@ function newSubmissionId(): string {
  * Registration of a walk-in: validated field by field as the operator leaves each one, then
  * checked by main for eligibility and possible duplicates before a token is given.
  */
-export function WalkIn({ active }: { active: boolean }) {
+function WalkInView({ active }: { active: boolean }) {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
   const issue = useCounter((s) => s.issue);
@@ -226,3 +226,6 @@ export function WalkIn({ active }: { active: boolean }) {
     </section>
   );
 }
+
+/** Drawn again when it is shown or hidden, or by its own state; not by every change of the screen around it. */
+export const WalkIn = memo(WalkInView);
