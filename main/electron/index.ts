@@ -4,12 +4,15 @@
  */
 import { app, BrowserWindow, dialog, safeStorage } from 'electron';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../counter';
+import { readPin } from '../admin/terminal';
+import { adminArgs, runAdminCommand } from './admin-command';
 import { loadDatabaseKey } from './database-key';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
@@ -21,8 +24,32 @@ const indexHtml = join(__dirname, '../renderer/index.html');
 const appUrl = devServerUrl ?? pathToFileURL(indexHtml).toString();
 
 let mainWindow: BrowserWindow | null = null;
+const itCommand = adminArgs(process.argv);
 
-if (!app.requestSingleInstanceLock()) {
+if (itCommand) {
+  // IT's recovery command: no window, and it may run beside the open counter (no single-instance lock)
+  app.whenReady().then(
+    async () => {
+      const code = await runAdminCommand(
+        itCommand,
+        safeStorage,
+        { platform: process.platform, defaultDataDir: process.env.COUNTER_DATA_DIR ?? app.getPath('userData') },
+        {
+          out: (line) => console.log(line),
+          err: (line) => console.error(line),
+          env: process.env,
+          readPin,
+          osUser: userInfo().username,
+        },
+      ).catch((e: unknown) => {
+        console.error(e instanceof Error ? e.message : String(e));
+        return 1;
+      });
+      app.exit(code);
+    },
+    () => app.exit(1),
+  );
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
