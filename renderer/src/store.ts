@@ -164,6 +164,21 @@ export const createCounterStore = () =>
     let queueReadDropped = false;
     /** own calls in flight by method: their `changed` event needs no read of its own */
     const ownInFlight = new Map<MethodName, number>();
+    /**
+     * Own calls answered before their `changed` event came, by method (until when it is
+     * expected): the answer has read the queue and the app state again, so that event, a
+     * moment later, does not read them a second time.
+     */
+    const answeredFirst = new Map<MethodName, number>();
+    const EVENT_EXPECTED_MS = 1000;
+    // one per method: a second call of it answered first reads once more, at worst
+    const expectEvent = (method: MethodName) => answeredFirst.set(method, Date.now() + EVENT_EXPECTED_MS);
+    /** Whether this `changed` event is the one an own answer already dealt with. */
+    const expected = (method: MethodName): boolean => {
+      const until = answeredFirst.get(method);
+      answeredFirst.delete(method);
+      return until !== undefined && until > Date.now();
+    };
 
     const refreshQueue = coalesced(async () => {
       if (!get().appState?.operator) return;
@@ -273,13 +288,17 @@ export const createCounterStore = () =>
       refreshAll,
       refreshPrintJobs,
       handleEvent: (event) => {
-        publishCounterEvent(event);
         if (event.type === 'changed') {
           changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
-          // the page's own call: its answer reads what it moved
-          if ((ownInFlight.get(event.method) ?? 0) > 0) return;
+          publishCounterEvent(event);
+          // the event of an own call answered first (its answer has read the queue and the app state
+          // again), or of one in flight (its answer will)
+          if (expected(event.method) || (ownInFlight.get(event.method) ?? 0) > 0) return;
           void refreshAfter(event.method);
-        } else if (event.type === 'uploads') {
+          return;
+        }
+        publishCounterEvent(event);
+        if (event.type === 'uploads') {
           // only the marks that moved, of the tickets listed: a ticket the page does not show costs nothing
           const uploads = get().queue?.uploads;
           if (!uploads) return;
@@ -329,13 +348,17 @@ export const createCounterStore = () =>
               if (merged && merged !== queue) set({ queue: merged });
             }
             // main's `changed` event for this call, when it came first, has told the screens' lists
-            if (!seen) publishCounterEvent({ type: 'changed', method });
+            if (!seen) {
+              publishCounterEvent({ type: 'changed', method });
+              expectEvent(method);
+            }
             void refreshAfter(method);
           }
           // main's `changed` event for this call, when it came first, has already asked; when
           // it has not come yet, the screens' lists hear of this change now
           else if (MUTATING.has(method) && !seen) {
             publishCounterEvent({ type: 'changed', method });
+            expectEvent(method);
             void refreshAfter(method);
           }
         } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {

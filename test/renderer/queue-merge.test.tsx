@@ -230,6 +230,24 @@ describe('a queue action’s answer is drawn without reading the queue first', (
     off();
   });
 
+  it('an action answered before its changed event costs that call, one queue read and one app-state read', async () => {
+    const issued = ticket({ token: 'A-P003', queuedAt: LATER, createdAt: LATER });
+    const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(BASE), checkIn: () => ok(issued) });
+    useCounter.setState({ queue: BASE });
+    const off = window.counter.onEvent(useCounter.getState().handleEvent);
+    await act(() => useCounter.getState().issue('checkIn', { refId: 'REF-1' }));
+    await waitFor(() => expect(counter.getQueue).toHaveBeenCalledTimes(1));
+    // main's event for it comes a moment after the answer
+    act(() => counter.emit({ type: 'changed', method: 'checkIn' }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counter.getQueue).toHaveBeenCalledTimes(1);
+    expect(counter.getAppState).toHaveBeenCalledTimes(1);
+    // another window's check-in after it is read as before
+    act(() => counter.emit({ type: 'changed', method: 'checkIn' }));
+    await waitFor(() => expect(counter.getQueue).toHaveBeenCalledTimes(2));
+    off();
+  });
+
   it('F4: the called ticket and the new next are on screen before the queue is read again', async () => {
     const { reads, getQueue } = gatedReads();
     installFakeCounter({
