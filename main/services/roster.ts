@@ -117,34 +117,43 @@ export function plainRosterEntry(raw: Record<string, unknown>): RosterEntry | nu
 }
 
 /**
- * Checks every row (the first bad one refuses the file), yielding to the event loop every
- * few thousand rows so the counter keeps answering during a big import. `lineOf` turns a
+ * Checks rows one at a time (the first bad one refuses the file): each row becomes a roster
+ * entry as it is checked, so the rows as read need not all be held at once. `lineOf` turns a
  * row's number into the line shown in a message (CSV: the file's line).
  */
-async function validateRows(
-  rows: Array<{ line: number; raw: Record<string, unknown> }>,
-  lineOf: (row: number) => number = (n) => n,
-): Promise<RosterEntry[]> {
-  const seen = new Map<string, number>();
-  const out: RosterEntry[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
-    const { line, raw } = rows[i]!;
+class RowChecker {
+  private readonly seen = new Map<string, number>();
+  readonly entries: RosterEntry[] = [];
+
+  constructor(private readonly lineOf: (row: number) => number = (n) => n) {}
+
+  add(line: number, raw: Record<string, unknown>): void {
     let entry = plainRosterEntry(raw);
     if (entry === null) {
       const r = rosterEntrySchema.safeParse(raw);
       if (!r.success) {
         const issue = r.error.issues[0]!;
-        throw rejected(lineOf(line), `${String(issue.path[0] ?? 'row')}: ${issue.message}`, String(issue.path[0] ?? ''));
+        throw rejected(this.lineOf(line), `${String(issue.path[0] ?? 'row')}: ${issue.message}`, String(issue.path[0] ?? ''));
       }
       entry = r.data;
     }
-    const first = seen.get(entry.refId);
-    if (first !== undefined) throw rejected(lineOf(line), `ref_id ${entry.refId} repeats line ${lineOf(first)}`, 'refId');
-    seen.set(entry.refId, line);
-    out.push(entry);
+    const first = this.seen.get(entry.refId);
+    if (first !== undefined) {
+      throw rejected(this.lineOf(line), `ref_id ${entry.refId} repeats line ${this.lineOf(first)}`, 'refId');
+    }
+    this.seen.set(entry.refId, line);
+    this.entries.push(entry);
   }
-  return out;
+}
+
+/** Checks every row, yielding to the event loop every few thousand rows so the counter keeps answering during a big import. */
+async function validateRows(rows: Array<{ line: number; raw: Record<string, unknown> }>): Promise<RosterEntry[]> {
+  const checker = new RowChecker();
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
+    checker.add(rows[i]!.line, rows[i]!.raw);
+  }
+  return checker.entries;
 }
 
 export function parseRosterFile(format: 'json' | 'csv', content: string): Promise<ParsedRoster> {
@@ -262,34 +271,36 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
   const at = (c: (typeof CSV_COLUMNS)[number]) => cols.indexOf(c);
   const [iDate, iRef, iName, iGender, iYear, iMobile, iIdType, iIdLast4, iDose, iSlot] = CSV_COLUMNS.map(at) as number[];
   const cell = (rec: string[], n: number | undefined): string | undefined => (n! >= 0 ? rec[n!] : undefined);
+  // one day per file, checked first: a file of two days is refused as such whatever else is wrong in it
   let day: string | null = null;
-  const rows: Array<{ line: number; raw: Record<string, unknown> }> = [];
   for (let record = 1; record < records.length; record++) {
-    const rec = records[record]!;
-    const d = cell(rec, iDate) ?? '';
+    const d = cell(records[record]!, iDate) ?? '';
     if (day === null) {
       if (!isoDaySchema.safeParse(d).success) throw rejected(lineOf(record), 'date must be YYYY-MM-DD', 'date');
       day = d;
     } else if (d !== day) {
       throw rejected(lineOf(record), `date ${d} differs from ${day}: a roster file holds one day`, 'date');
     }
-    rows.push({
-      line: record,
-      raw: {
-        refId: cell(rec, iRef),
-        name: cell(rec, iName),
-        gender: cell(rec, iGender)?.toUpperCase(),
-        birthYear: cell(rec, iYear),
-        mobileLast4: cell(rec, iMobile),
-        photoIdType: cell(rec, iIdType)?.toUpperCase(),
-        photoIdLast4: cell(rec, iIdLast4),
-        dose: cell(rec, iDose),
-        slotTime: cell(rec, iSlot) ?? null,
-      },
-    });
   }
   if (day === null) throw rejected(null, 'the file has no appointments');
-  return { day, entries: await validateRows(rows, lineOf) };
+  // each row checked as it is read: the rows as read are not all kept until every one is checked
+  const checker = new RowChecker(lineOf);
+  for (let record = 1; record < records.length; record++) {
+    if (record % VALIDATE_CHUNK === 0) await yieldToEventLoop();
+    const rec = records[record]!;
+    checker.add(record, {
+      refId: cell(rec, iRef),
+      name: cell(rec, iName),
+      gender: cell(rec, iGender)?.toUpperCase(),
+      birthYear: cell(rec, iYear),
+      mobileLast4: cell(rec, iMobile),
+      photoIdType: cell(rec, iIdType)?.toUpperCase(),
+      photoIdLast4: cell(rec, iIdLast4),
+      dose: cell(rec, iDose),
+      slotTime: cell(rec, iSlot) ?? null,
+    });
+  }
+  return { day, entries: checker.entries };
 }
 
 /**
