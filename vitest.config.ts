@@ -33,6 +33,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // before each file's imports: a test's set-up reuses the PIN hashes it computed before
+    // (the tests themselves hash every PIN for real)
+    setupFiles: ['test/support/pin-hash-cache.ts'],
     // the full run keeps vitest's default (one worker on two cores): its timing-sensitive
     // suites then have a core to themselves
     ...(fast ? { maxWorkers: 2 } : {}),

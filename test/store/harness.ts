@@ -2,7 +2,9 @@
  * A real counter backend in a temp folder, driven through the same dispatcher the renderer
  * uses, with a clock the test moves by hand.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+// first: it must see node:crypto before the counter's operators service does
+import { whileSettingUp } from '../support/pin-hash-cache';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MethodName, RequestOf, ResponseOf } from '../../common/contract';
@@ -161,23 +163,101 @@ export interface SetupOptions {
   backend?: ExtraBackendOptions;
 }
 
-/** A provisioned counter: supervisor (and optionally an operator), optional roster. */
-export async function setupCounter(options: SetupOptions = {}): Promise<Counter> {
-  const clock = fakeClock(options.at ?? MORNING);
-  const c = await openCounter(tempDir(), clock, options.backend);
-  await c.ok('provision', {
-    provisioning: provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }) as never,
-    supervisor: { ...SUPERVISOR },
+/**
+ * A provisioned counter: supervisor (and optionally an operator), optional roster.
+ *
+ * The provisioning and the accounts come from a template made once per test file for each set
+ * of options (see `counterTemplate`): a test pays for opening a copy, not for the migrations and
+ * the PIN hashes of first run and of the added operator. The set-up's own sign-ins check the
+ * fixed accounts' PINs against hashes checked before in this file (see ../support/pin-hash-cache);
+ * what the test itself then does hashes every PIN for real.
+ */
+export function setupCounter(options: SetupOptions = {}): Promise<Counter> {
+  return whileSettingUp(() => setUp(options));
+}
+
+async function setUp(options: SetupOptions): Promise<Counter> {
+  const at = options.at ?? MORNING;
+  const withOperator = options.withOperator === true || options.signedIn === 'operator';
+  const template = await counterTemplate({
+    at,
+    provisioning: options.provisioning,
+    withOperator,
+    databaseKey: options.backend?.databaseKey,
+    nativeBinding: options.backend?.nativeBinding,
   });
+  const dir = tempDir();
+  for (const file of template.files) copyFileSync(join(template.dir, file), join(dir, file));
+  const c = await openCounter(dir, fakeClock(at), options.backend);
   await c.signIn(SUPERVISOR);
-  if (options.withOperator || options.signedIn === 'operator') {
-    await c.ok('addOperator', { ...OPERATOR, role: 'operator' });
-  }
   if (options.roster) await importRosterCsv(c, c.backend.today()!, options.roster);
   if (options.signedIn === 'operator') await c.signIn(OPERATOR);
   if (options.signedIn === 'nobody') await c.ok('signOut', {});
   return c;
 }
+
+interface TemplateOptions {
+  at: string;
+  provisioning: Partial<ProvisioningInput> | undefined;
+  withOperator: boolean;
+  databaseKey: string | undefined;
+  nativeBinding: string | undefined;
+}
+
+interface Template {
+  dir: string;
+  files: string[];
+}
+
+const templates = new Map<string, Promise<Template>>();
+process.once('exit', () => {
+  for (const dir of templateDirs) rmSync(dir, { recursive: true, force: true });
+});
+const templateDirs: string[] = [];
+
+/**
+ * A closed counter as first run and the supervisor leave it: provisioned at `at`, with the
+ * supervisor (and the operator, added by the supervisor) and nobody signed in. Made through
+ * the same handlers as before, once for each set of options in this process. Left out of
+ * it, so that each copy gets its own as a fresh counter would: the device ID (made again when
+ * the copy is opened) and the audit row of the supervisor's sign-in (each copy signs in itself).
+ */
+function counterTemplate(options: TemplateOptions): Promise<Template> {
+  const key = JSON.stringify(options);
+  let made = templates.get(key);
+  if (!made) {
+    made = makeTemplate(options);
+    templates.set(key, made);
+  }
+  return made;
+}
+
+async function makeTemplate(options: TemplateOptions): Promise<Template> {
+  const dir = tempDir('counter-template-');
+  templateDirs.push(dir);
+  const c = await openCounter(dir, fakeClock(options.at), {
+    ...(options.databaseKey !== undefined ? { databaseKey: options.databaseKey } : {}),
+    ...(options.nativeBinding !== undefined ? { nativeBinding: options.nativeBinding } : {}),
+  });
+  await c.ok('provision', {
+    provisioning: provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }) as never,
+    supervisor: { ...SUPERVISOR },
+  });
+  if (options.withOperator) {
+    const signedInFrom = maxAuditId(c);
+    await c.signIn(SUPERVISOR);
+    await c.ok('addOperator', { ...OPERATOR, role: 'operator' });
+    c.backend.db.prepare("DELETE FROM audit_log WHERE id > ? AND action = 'operator.signed_in'").run(signedInFrom);
+  }
+  c.backend.db.prepare("DELETE FROM meta WHERE key = 'device_id'").run();
+  await c.close();
+  const files = ['counter.db', 'provisioning.json'];
+  for (const file of readdirSync(dir)) if (!files.includes(file)) throw new Error(`template left ${file} behind`);
+  return { dir, files };
+}
+
+const maxAuditId = (c: Counter): number =>
+  (c.backend.db.prepare('SELECT coalesce(max(id), 0) AS n FROM audit_log').get() as { n: number }).n;
 
 /**
  * Copies a closed counter's folder to a new temp folder and opens it there: a fresh counter
