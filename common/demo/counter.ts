@@ -5,7 +5,7 @@ import type { ProvisioningInput } from '../domain';
 export const DEMO_PORTAL = {
   port: 8787,
   url: 'http://127.0.0.1:8787',
-  deviceToken: 'demo-device-token-UP-LKO-CHC-01-A1',
+  deviceToken: 'demo-device-token-UP-LKO-CHC-01-A1-not-a-secret',
   rosterSize: 500,
   rosterSeed: 7,
 } as const;

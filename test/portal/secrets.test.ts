@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEMO_PORTAL } from '../../common/demo/counter';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { newToken, tokenProblem } from '../../portal/secrets';
 import type { Portal } from '../../portal/server';
@@ -130,6 +131,10 @@ describe('the admin token', () => {
 });
 
 describe('device tokens', () => {
+  it('the demo counter carries a token the portal accepts (the demo, the e2e tests and the bench add it through the admin API)', () => {
+    expect(tokenProblem(DEMO_PORTAL.deviceToken)).toBeNull();
+  });
+
   let portal: Portal;
   afterEach(() => portal?.close());
 
