@@ -9,9 +9,15 @@ import { useSession } from './session';
  *
  * The session is handled here, once for every screen: a locked session covers the page with
  * the lock screen; a supervisor action that needs the PIN again opens the PIN dialog and,
- * once the PIN is accepted, is tried once more.
+ * once the PIN is accepted, is tried once more. A `background` call (a list reading itself
+ * again after one of main's events, with nobody having asked) never opens the dialog: it
+ * answers STEP_UP_REQUIRED, and the screen keeps what it shows.
  */
-export async function call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<Result<ResponseOf<M>>> {
+export async function call<M extends MethodName>(
+  method: M,
+  request: RequestOf<M>,
+  options: { background?: boolean } = {},
+): Promise<Result<ResponseOf<M>>> {
   const r = await callOnce(method, request);
   if (r.ok) {
     if (method === 'signIn' || method === 'unlockSession') useSession.getState().unlocked();
@@ -20,7 +26,7 @@ export async function call<M extends MethodName>(method: M, request: RequestOf<M
   if (r.error.code === 'SESSION_LOCKED') {
     const d = r.error.details ?? {};
     useSession.getState().lock({ loginId: String(d.loginId ?? ''), name: String(d.name ?? '') });
-  } else if (r.error.code === 'STEP_UP_REQUIRED') {
+  } else if (r.error.code === 'STEP_UP_REQUIRED' && !options.background) {
     if (await useSession.getState().askStepUp()) return callOnce(method, request);
   }
   return r;

@@ -25,17 +25,27 @@ export const changedBy =
 /** Never again by itself (lists that only the screen's own actions change). */
 export const never = (): boolean => false;
 
-/** Requests for the same method and request share one loader (one in flight, one waiting). */
+/**
+ * Requests for the same method and request share one loader (one in flight, one waiting);
+ * reads after an event (`background`: nobody asked, so no PIN dialog) apart from those a
+ * screen asks for.
+ */
 const loaders = new Map<string, () => Promise<Result<unknown>>>();
 
-function load<M extends MethodName>(key: string, method: M, request: RequestOf<M>): Promise<Result<ResponseOf<M>>> {
-  let loader = loaders.get(key);
+function load<M extends MethodName>(
+  key: string,
+  method: M,
+  request: RequestOf<M>,
+  background: boolean,
+): Promise<Result<ResponseOf<M>>> {
+  const loaderKey = `${background ? 'background' : 'asked'}:${key}`;
+  let loader = loaders.get(loaderKey);
   if (!loader) {
     loader = coalesced<Result<unknown>>(
-      () => call(method, request),
-      () => loaders.delete(key),
+      () => call(method, request, { background }),
+      () => loaders.delete(loaderKey),
     );
-    loaders.set(key, loader);
+    loaders.set(loaderKey, loader);
   }
   return loader() as Promise<Result<ResponseOf<M>>>;
 }
@@ -85,20 +95,24 @@ export function useCounterQuery<M extends MethodName>(
   const reloadOn = useRef(options.reloadOn ?? anyChange);
   reloadOn.current = options.reloadOn ?? anyChange;
 
-  const reload = useCallback(async (): Promise<Result<ResponseOf<M>> | null> => {
-    const { key: k, request: req } = latest.current;
-    if (k === null || req === null) return null;
-    const r = await load(k, method, req);
-    if (latest.current.key !== k) return null;
-    if (r.ok) setState({ key: k, request: req, data: r.value, error: null });
-    else {
-      setState((s) => ({ ...s, error: r.error }));
-      if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
-        void useCounter.getState().loadAppState();
+  const read = useCallback(
+    async (background: boolean): Promise<Result<ResponseOf<M>> | null> => {
+      const { key: k, request: req } = latest.current;
+      if (k === null || req === null) return null;
+      const r = await load(k, method, req, background);
+      if (latest.current.key !== k) return null;
+      if (r.ok) setState({ key: k, request: req, data: r.value, error: null });
+      else {
+        setState((s) => ({ ...s, error: r.error }));
+        if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
+          void useCounter.getState().loadAppState();
+        }
       }
-    }
-    return r;
-  }, [method]);
+      return r;
+    },
+    [method],
+  );
+  const reload = useCallback(() => read(false), [read]);
 
   useEffect(() => {
     if (key === null) {
@@ -117,9 +131,9 @@ export function useCounterQuery<M extends MethodName>(
   useEffect(
     () =>
       onCounterEvent((e) => {
-        if (latest.current.key !== null && reloadOn.current(e)) void reload();
+        if (latest.current.key !== null && reloadOn.current(e)) void read(true);
       }),
-    [reload],
+    [read],
   );
 
   const setData = useCallback((update: (data: ResponseOf<M> | null) => ResponseOf<M> | null) => {

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import type { OperatorView } from '../../common/domain';
+import { call } from '../../renderer/src/api';
 import { useCounterQuery } from '../../renderer/src/query';
+import { useSession } from '../../renderer/src/session';
 import { coalesced } from '../../renderer/src/refresh';
 import { useCounter } from '../../renderer/src/store';
-import { APP_STATE, installFakeCounter, ok, queueView, syncStatus, ticket, type FakeCounter } from './fake-counter';
+import { APP_STATE, fail, installFakeCounter, ok, queueView, syncStatus, ticket, type FakeCounter } from './fake-counter';
 import { useRendererTestSetup } from './setup';
 
 useRendererTestSetup();
@@ -74,6 +76,34 @@ describe('useCounterQuery', () => {
     answers[2]!.open([APP_STATE.operator as OperatorView, APP_STATE.operator as OperatorView]);
     await waitFor(() => expect(screen.getByTestId('operators-count').textContent).toBe('2'));
     expect(counter.listOperators).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('a supervisor list reading itself again', () => {
+  it('after an event, with nobody having asked, never opens the PIN dialog; a read the supervisor asks for does', async () => {
+    let stepUpNeeded = false;
+    const counter = installFakeCounter({
+      listOperators: () => (stepUpNeeded ? fail('STEP_UP_REQUIRED') : ok([APP_STATE.operator as OperatorView])),
+    });
+    render(<OperatorList />);
+    await waitFor(() => expect(screen.getByTestId('operators-count').textContent).toBe('1'));
+
+    // the PIN was given more than stepUpMinutes ago; an upload acknowledgement comes in
+    stepUpNeeded = true;
+    act(() => useCounter.getState().handleEvent({ type: 'changed', method: 'addOperator' }));
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(2));
+    await act(async () => {
+      await Promise.resolve();
+    });
+    expect(useSession.getState().stepUpPending).toBe(false);
+    // what the screen showed stays
+    expect(screen.getByTestId('operators-count').textContent).toBe('1');
+
+    // the supervisor's own action still asks for the PIN
+    const asked = call('listOperators', {});
+    await waitFor(() => expect(useSession.getState().stepUpPending).toBe(true));
+    act(() => useSession.getState().settleStepUp(false));
+    expect(await asked).toMatchObject({ ok: false, error: { code: 'STEP_UP_REQUIRED' } });
   });
 });
 
