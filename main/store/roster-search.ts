@@ -38,9 +38,9 @@ forgetWithImport(perImport.forget);
 
 const statements = preparedOnce((db) => {
   return {
-    byRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
+    byRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? + 0 AND ref_id = ?'),
     byRefPrefix: db.prepare<[number, string, string, number], RosterEntryRow>(
-      'SELECT * FROM roster_entry WHERE import_id = ? AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?',
+      'SELECT * FROM roster_entry WHERE import_id = ? + 0 AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?',
     ),
     // along the table in rowid (roster) order: every group (a JSON list of lists of words) has a word in the name
     byNameMatch: db.prepare<[number, string, number], RosterEntryRow>(

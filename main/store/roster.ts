@@ -7,6 +7,9 @@
  * start), partial ones (`WHERE import_id = <id>`): they are made in one go once the import's
  * rows are all staged, rather than kept up row by row while 100,000 rows come in, and dropped
  * before its rows are removed. Statements that use them name the import (preparedPerImport).
+ * The other statements on roster_entry bind the import as `? + 0`, never a bare `?`: for a bare
+ * parameter SQLite may pick the partial index of the import bound when the statement is first
+ * run, and a statement kept for the next import could then read that first import's index.
  */
 import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
@@ -76,13 +79,13 @@ const statements = preparedOnce((db) => ({
        photo_id_type, photo_id_last4, dose, slot_time)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
-  entryOfRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? AND ref_id = ?'),
+  entryOfRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? + 0 AND ref_id = ?'),
   rowidOfRef: db.prepare<[number, string], { rowid: number }>(
-    'SELECT rowid FROM roster_entry WHERE import_id = ? AND ref_id = ?',
+    'SELECT rowid FROM roster_entry WHERE import_id = ? + 0 AND ref_id = ?',
   ),
-  someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? LIMIT ?'),
+  someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? + 0 LIMIT ?'),
   deleteEntry: db.prepare<[number]>('DELETE FROM roster_entry WHERE rowid = ?'),
-  countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ?'),
+  countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ? + 0'),
 
   cursorOfDay: db.prepare<[string], RosterCursorRow>('SELECT * FROM roster_cursor WHERE day = ?'),
   saveCursor: db.prepare<[string, number, string, string]>(
