@@ -123,7 +123,7 @@ const sharedIndexes = new WeakMap<Db, boolean>();
 
 /**
  * Whether the file still has the lookup indexes over every import's rows (before migration
- * 008): then those serve every import, and none of its own are made.
+ * 006): then those serve every import, and none of its own are made.
  */
 function hasSharedLookupIndexes(db: Db): boolean {
   let shared = sharedIndexes.get(db);

@@ -22,6 +22,7 @@ import {
   saveRosterCursor,
   setImportRowCount,
   bulkImmediate,
+  importIndexSteps,
   supersededImportIds,
   type RosterCursorRow,
 } from '../store/roster';
@@ -180,6 +181,11 @@ async function pullFull(
       changes += page.changes.length;
       cursor = page.cursor;
       if (!page.hasMore) break;
+    }
+    // its lookup indexes, made once the rows are in (one index a step, the lock let go between)
+    for (const step of importIndexSteps(db, importId)) {
+      bulkImmediate(db, step);
+      await yieldNow();
     }
     let kept: number | null = null;
     const count = db

@@ -1,8 +1,8 @@
 /**
- * Each roster import's own lookup indexes (store/roster.ts, once migration 008 has dropped the
+ * Each roster import's own lookup indexes (store/roster.ts, once migration 006 has dropped the
  * indexes over every import's rows): the statements kept for every import read every import
- * right, whichever import they ran for first. The file here gets migration 008's SQL by hand,
- * as the migration is listed only after 006 and 007.
+ * right, whichever import they ran for first, and a roster pulled from the portal is indexed
+ * like an imported file.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rosterEntries } from '../../common/demo/people';
 import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
 import { openDatabase, type Db } from '../../main/store/database';
-import { sql as migration008 } from '../../main/store/migrations/008-roster-search';
 import { activeRosterImport, countRosterEntries, removeImports, rosterEntryOfRef } from '../../main/store/roster';
 import { entriesOfLast4 } from '../../main/store/roster-search';
 import { pullRoster } from '../../main/sync/roster-pull';
@@ -23,13 +22,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function openWith008(): Db {
+function openMigrated(): Db {
   const dir = tempDir('counter-roster-indexes-');
   dirs.push(dir);
   const db = openDatabase(join(dir, 'counter.db'));
   dbs.push(db);
-  // the shared indexes gone, as migration 008 leaves a file
-  if (db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'roster_entry_ref_last4'").get()) db.exec(migration008);
+  // the shared indexes gone: migration 006 has run
+  expect(db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'roster_entry_ref_last4'").get()).toBeUndefined();
   return db;
 }
 
@@ -46,13 +45,21 @@ const upserts = (n: number, seed: number): RosterChange[] => rosterEntries(n, se
 
 describe("each roster's own lookup indexes", () => {
   it("statements kept for every import count, find and remove each import's own rows, whichever import they first ran for", async () => {
-    const db = openWith008();
+    const db = openMigrated();
     const today = '2026-12-05';
     const tomorrow = '2026-12-06';
     const now = () => new Date();
     const pull = (day: string, changes: RosterChange[], cursor: string) =>
       pullRoster(db, 'C1', day, async () => page(day, changes, cursor), now);
     expect((await pull(today, upserts(3000, 1), 't0')).count).toBe(3000);
+    // a roster pulled in full is indexed before it is put in force, as an imported file is
+    const pulledId = activeRosterImport(db, today)!.id;
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE ? ORDER BY name")
+      .all(`roster_entry_${pulledId}_%`) as { name: string }[];
+    expect(indexes.map((i) => i.name)).toEqual(
+      ['mobile_last4', 'name', 'photo_last4', 'ref_last4'].map((w) => `roster_entry_${pulledId}_${w}`),
+    );
     expect((await pull(tomorrow, [], 'm0')).count).toBe(0);
     // today's changes run the statements for today's import, with its own indexes made
     expect(await pull(today, [], 't1')).toMatchObject({ mode: 'changes', count: 3000 });

@@ -204,7 +204,7 @@ describe('roster import', () => {
     expect((await c.ok('checkIn', { refId: 'NEWREF0001' })).verified).toBe(true);
   });
 
-  it('each roster has lookup indexes of its own, made once its rows are in, and dropped when it is removed (with migration 008)', async () => {
+  it('each roster has lookup indexes of its own, made once its rows are in, and dropped when it is removed (with migration 006)', async () => {
     c = await setupCounter();
     const indexesOf = (importId: unknown) =>
       (
@@ -214,12 +214,12 @@ describe('roster import', () => {
           )
           .all(`roster_entry_${String(importId)}_%`) as { name: string }[]
       ).map((r) => r.name);
-    // before migration 008 the indexes over every import's rows serve each import, and none of its own are made
-    const shared = count(c, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'roster_entry_ref_last4'") === 1;
+    // migration 006 dropped the indexes over every import's rows
+    expect(count(c, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'roster_entry_ref_last4'")).toBe(0);
     await importRosterCsv(c, TODAY, OLD);
     const [first] = importIds();
     expect(indexesOf(first!.id)).toEqual(
-      shared ? [] : ['mobile_last4', 'name', 'photo_last4', 'ref_last4'].map((w) => `roster_entry_${String(first!.id)}_${w}`),
+      ['mobile_last4', 'name', 'photo_last4', 'ref_last4'].map((w) => `roster_entry_${String(first!.id)}_${w}`),
     );
     // what they serve: last 4 of reference ID, mobile and photo ID, and name starts
     expect(await foundRefs('0002')).toEqual(['OLDREF0002']);
@@ -227,7 +227,7 @@ describe('roster import', () => {
     await importRosterCsv(c, TODAY, NEW);
     const [second] = importIds();
     expect(indexesOf(first!.id)).toEqual([]);
-    expect(indexesOf(second!.id)).toHaveLength(shared ? 0 : 4);
+    expect(indexesOf(second!.id)).toHaveLength(4);
     expect(await foundRefs('kam')).toEqual(['NEWREF0001']);
   });
 

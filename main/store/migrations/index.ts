@@ -3,6 +3,7 @@ import * as m002 from './002-print-jobs';
 import * as m003 from './003-sync';
 import * as m004 from './004-dismissed';
 import * as m005 from './005-walk-in-lookups';
+import * as m006 from './006-roster-search';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'sync', sql: m003.sql },
   { version: 4, name: 'dismissed', sql: m004.sql },
   { version: 5, name: 'walk-in-lookups', sql: m005.sql },
+  { version: 6, name: 'roster-search', sql: m006.sql },
 ];

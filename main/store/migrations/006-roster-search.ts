@@ -1,5 +1,5 @@
 /**
- * 008: the roster's lookups are indexed per import, and its trigram index of names goes.
+ * 006: the roster's lookups are indexed per import, and its trigram index of names goes.
  * - The name search reads a name index the main process holds in memory
  *   (services/name-index.ts), and scans the roster's names while that is being built; writing
  *   every name into the trigram index as well took a third of a 100,000-row import.
