@@ -175,7 +175,8 @@ export function registerWalkIn(
           prior.name === form.name &&
           prior.gender === form.gender &&
           prior.birth_year === form.birthYear &&
-          prior.mobile === form.mobile &&
+          // after sync.mobileRetentionDays, only the last 4 digits of the mobile are kept
+          (prior.mobile.length === 4 ? prior.mobile === form.mobile.slice(-4) : prior.mobile === form.mobile) &&
           prior.photo_id_type === form.photoIdType &&
           // once acknowledged, only the last 4 of the number are kept
           (prior.photo_id_reduced_at === null

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { walkInFormSchema } from '../../common/domain';
 import { findDuplicates, previewWalkIn } from '../../main/services/walk-ins';
+import { reduceMobile, reducePhotoId } from '../../main/store/outbox';
 import { aadhaar, count, rosterEntry, setupCounter, storeSnapshot, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
@@ -211,6 +212,26 @@ describe('walk-in registration', () => {
       );
       expect(payload.possibleDuplicates).toHaveLength(2);
     });
+  });
+
+  it('the same submissionId after its mobile and photo-ID numbers were reduced to their last 4 still returns its ticket', async () => {
+    c = await setupCounter();
+    const a = await c.ok('registerWalkIn', { submissionId: SUBMISSION(1), form: walkInForm(1), acknowledgedDuplicates: [] });
+    const walkInId = walkinIdOf(a.id);
+    reducePhotoId(c.backend.db, walkInId, c.clock().toISOString());
+    reduceMobile(c.backend.db, walkInId);
+    expect(c.backend.db.prepare('SELECT mobile FROM walkin WHERE id = ?').get(walkInId)).toEqual({
+      mobile: walkInForm(1).mobile.slice(-4),
+    });
+    const b = await c.ok('registerWalkIn', { submissionId: SUBMISSION(1), form: walkInForm(1), acknowledgedDuplicates: [] });
+    expect(b).toEqual(a);
+    // a mobile number with other last 4 digits is another form
+    const other = { ...walkInForm(1), mobile: '9811112222' };
+    expect(await c.err('registerWalkIn', { submissionId: SUBMISSION(1), form: other, acknowledgedDuplicates: [] })).toMatchObject(
+      {
+        code: 'SUBMISSION_CHANGED',
+      },
+    );
   });
 
   it('the same submissionId twice returns the same ticket and writes one walk-in', async () => {
