@@ -23,12 +23,29 @@ export const SLOW_SUITES = [
   'test/portal/faults.test.ts',
 ];
 
+/**
+ * Suites that need a process of their own even in the fast tier: the page's (a DOM each) and
+ * those that replace a module (electron, the dispatcher) for every file loaded after them.
+ * In the fast tier the other suites share their worker's process, one file after another: the
+ * counter's modules are loaded once per worker instead of once per file. `npm test` gives every
+ * file a process of its own.
+ */
+export const OWN_PROCESS = [
+  'test/renderer/**',
+  'test/electron/preload.test.ts',
+  'test/electron/shell.test.ts',
+  'test/electron/system-printer.test.ts',
+  'test/bridge/web-bridge.test.ts',
+];
+
 const fast = process.env.TEST_TIER === 'fast';
+const include = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
+const exclude = ['test/e2e/**', 'node_modules/**', ...(fast ? SLOW_SUITES : [])];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['test/e2e/**', 'node_modules/**', ...(fast ? SLOW_SUITES : [])],
+    // (in the fast tier the projects below say which files; a project's lists add to these)
+    ...(fast ? {} : { include, exclude }),
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -38,6 +55,17 @@ export default defineConfig({
     setupFiles: ['test/support/pin-hash-cache.ts'],
     // the full run keeps vitest's default (one worker on two cores): its timing-sensitive
     // suites then have a core to themselves
-    ...(fast ? { maxWorkers: 2 } : {}),
+    ...(fast
+      ? {
+          maxWorkers: 2,
+          projects: [
+            { extends: true, test: { name: 'shared', include, exclude: [...exclude, ...OWN_PROCESS], isolate: false } },
+            {
+              extends: true,
+              test: { name: 'own', include: OWN_PROCESS.map((g) => (g.endsWith('/**') ? `${g}/*.test.{ts,tsx}` : g)), exclude },
+            },
+          ],
+        }
+      : {}),
   },
 });

@@ -15,6 +15,7 @@ import { rosterCsv } from '../../common/demo/people';
 import { createDispatcher } from '../../main/ipc/dispatcher';
 import { silentLogger } from '../../main/logging/logger';
 import { CounterBackend, type BackendOptions, type Handlers } from '../../main/counter';
+import { saveProvisioning } from '../../main/services/provisioning';
 import type { ServiceContext, SignedInOperator } from '../../main/services/context';
 
 export interface FakeClock {
@@ -166,11 +167,12 @@ export interface SetupOptions {
 /**
  * A provisioned counter: supervisor (and optionally an operator), optional roster.
  *
- * The provisioning and the accounts come from a template made once per test file for each set
- * of options (see `counterTemplate`): a test pays for opening a copy, not for the migrations and
- * the PIN hashes of first run and of the added operator. The set-up's own sign-ins check the
- * fixed accounts' PINs against hashes checked before in this file (see ../support/pin-hash-cache);
- * what the test itself then does hashes every PIN for real.
+ * The accounts come from a template made once per test file for each time, key and set of
+ * accounts (see `counterTemplate`), the provisioning file is written as first run writes it:
+ * a test pays for opening a copy, not for the migrations and the PIN hashes of first run and of
+ * the added operator. The set-up's own sign-ins check the fixed accounts' PINs against hashes
+ * checked before in this file (see ../support/pin-hash-cache); what the test itself then does
+ * hashes every PIN for real.
  */
 export function setupCounter(options: SetupOptions = {}): Promise<Counter> {
   return whileSettingUp(() => setUp(options));
@@ -178,16 +180,17 @@ export function setupCounter(options: SetupOptions = {}): Promise<Counter> {
 
 async function setUp(options: SetupOptions): Promise<Counter> {
   const at = options.at ?? MORNING;
-  const withOperator = options.withOperator === true || options.signedIn === 'operator';
+  // as first run gets it: parsed here, then again by the dispatcher
+  const provisioning = provisioningSchema.parse(provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }));
   const template = await counterTemplate({
     at,
-    provisioning: options.provisioning,
-    withOperator,
+    withOperator: options.withOperator === true || options.signedIn === 'operator',
     databaseKey: options.backend?.databaseKey,
     nativeBinding: options.backend?.nativeBinding,
   });
   const dir = tempDir();
-  for (const file of template.files) copyFileSync(join(template.dir, file), join(dir, file));
+  copyFileSync(join(template, DB_FILE), join(dir, DB_FILE));
+  saveProvisioning(join(dir, 'provisioning.json'), provisioning);
   const c = await openCounter(dir, fakeClock(at), options.backend);
   await c.signIn(SUPERVISOR);
   if (options.roster) await importRosterCsv(c, c.backend.today()!, options.roster);
@@ -196,33 +199,31 @@ async function setUp(options: SetupOptions): Promise<Counter> {
   return c;
 }
 
+const DB_FILE = 'counter.db';
+
 interface TemplateOptions {
   at: string;
-  provisioning: Partial<ProvisioningInput> | undefined;
   withOperator: boolean;
   databaseKey: string | undefined;
   nativeBinding: string | undefined;
 }
 
-interface Template {
-  dir: string;
-  files: string[];
-}
-
-const templates = new Map<string, Promise<Template>>();
+const templates = new Map<string, Promise<string>>();
+const templateDirs: string[] = [];
 process.once('exit', () => {
   for (const dir of templateDirs) rmSync(dir, { recursive: true, force: true });
 });
-const templateDirs: string[] = [];
 
 /**
- * A closed counter as first run and the supervisor leave it: provisioned at `at`, with the
- * supervisor (and the operator, added by the supervisor) and nobody signed in. Made through
- * the same handlers as before, once for each set of options in this process. Left out of
- * it, so that each copy gets its own as a fresh counter would: the device ID (made again when
- * the copy is opened) and the audit row of the supervisor's sign-in (each copy signs in itself).
+ * The folder of a closed counter whose database is as first run and the supervisor leave it:
+ * provisioned at `at`, with the supervisor (and the operator, added by the supervisor) and
+ * nobody signed in. Made through the same handlers as ever, once for each set of options in
+ * this process. The provisioning lives in its file, written for each copy: first run writes
+ * nothing of it into the database. Left out, so that each copy gets its own as a fresh counter
+ * would: the device ID (made again when the copy is opened) and the audit row of the
+ * template's sign-in (each copy signs in itself).
  */
-function counterTemplate(options: TemplateOptions): Promise<Template> {
+function counterTemplate(options: TemplateOptions): Promise<string> {
   const key = JSON.stringify(options);
   let made = templates.get(key);
   if (!made) {
@@ -232,17 +233,14 @@ function counterTemplate(options: TemplateOptions): Promise<Template> {
   return made;
 }
 
-async function makeTemplate(options: TemplateOptions): Promise<Template> {
+async function makeTemplate(options: TemplateOptions): Promise<string> {
   const dir = tempDir('counter-template-');
   templateDirs.push(dir);
   const c = await openCounter(dir, fakeClock(options.at), {
     ...(options.databaseKey !== undefined ? { databaseKey: options.databaseKey } : {}),
     ...(options.nativeBinding !== undefined ? { nativeBinding: options.nativeBinding } : {}),
   });
-  await c.ok('provision', {
-    provisioning: provisioningSchema.parse({ ...PROVISIONING, ...options.provisioning }) as never,
-    supervisor: { ...SUPERVISOR },
-  });
+  await c.ok('provision', { provisioning: provisioningSchema.parse(PROVISIONING) as never, supervisor: { ...SUPERVISOR } });
   if (options.withOperator) {
     const signedInFrom = maxAuditId(c);
     await c.signIn(SUPERVISOR);
@@ -250,10 +248,13 @@ async function makeTemplate(options: TemplateOptions): Promise<Template> {
     c.backend.db.prepare("DELETE FROM audit_log WHERE id > ? AND action = 'operator.signed_in'").run(signedInFrom);
   }
   c.backend.db.prepare("DELETE FROM meta WHERE key = 'device_id'").run();
+  // no free pages left by first run's migrations: a copy's file grows as a new counter's does
+  c.backend.db.exec('VACUUM');
   await c.close();
-  const files = ['counter.db', 'provisioning.json'];
-  for (const file of readdirSync(dir)) if (!files.includes(file)) throw new Error(`template left ${file} behind`);
-  return { dir, files };
+  for (const file of readdirSync(dir)) {
+    if (file !== DB_FILE && file !== 'provisioning.json') throw new Error(`the template counter left ${file} behind`);
+  }
+  return dir;
 }
 
 const maxAuditId = (c: Counter): number =>

@@ -17,11 +17,44 @@ import { syncBuiltinESMExports } from 'node:module';
 
 type Callback = (err: Error | null, derivedKey: Buffer) => void;
 
-const settingUp = new AsyncLocalStorage<true>();
-const remembered = new Map<string, Buffer>();
-const realScrypt = crypto.scrypt;
-let computed = 0;
-let reused = 0;
+interface PinHashCache {
+  settingUp: AsyncLocalStorage<true>;
+  remembered: Map<string, Buffer>;
+  computed: number;
+  reused: number;
+}
+
+// one per process, however often this module is evaluated (a setup file runs for each test
+// file, and files that share a process share the counter's modules and the hashes remembered)
+const CACHE = Symbol.for('counter.test.pinHashCache');
+const holder = globalThis as unknown as { [CACHE]?: PinHashCache };
+const cache: PinHashCache = holder[CACHE] ?? install();
+
+function install(): PinHashCache {
+  const made: PinHashCache = { settingUp: new AsyncLocalStorage<true>(), remembered: new Map(), computed: 0, reused: 0 };
+  const realScrypt = crypto.scrypt;
+  function rememberingScrypt(password: BinaryLike, salt: BinaryLike, keylen: number, ...rest: unknown[]): void {
+    const callback = rest[rest.length - 1] as Callback;
+    const options = (rest.length > 1 ? rest[0] : {}) as ScryptOptions;
+    const key = made.settingUp.getStore() ? keyOf(password, salt, keylen, options) : null;
+    const known = key === null ? undefined : made.remembered.get(key);
+    if (known) {
+      made.reused++;
+      const copy = Buffer.from(known);
+      process.nextTick(() => callback(null, copy));
+      return;
+    }
+    made.computed++;
+    realScrypt(password, salt, keylen, options, (err, derived) => {
+      if (!err && key !== null) made.remembered.set(key, Buffer.from(derived));
+      callback(err, derived);
+    });
+  }
+  crypto.scrypt = rememberingScrypt as typeof crypto.scrypt;
+  syncBuiltinESMExports();
+  holder[CACHE] = made;
+  return made;
+}
 
 function keyOf(password: BinaryLike, salt: BinaryLike, keylen: number, options: ScryptOptions): string | null {
   if (typeof password !== 'string') return null;
@@ -37,33 +70,12 @@ function keyOf(password: BinaryLike, salt: BinaryLike, keylen: number, options: 
   ]);
 }
 
-function rememberingScrypt(password: BinaryLike, salt: BinaryLike, keylen: number, ...rest: unknown[]): void {
-  const callback = rest[rest.length - 1] as Callback;
-  const options = (rest.length > 1 ? rest[0] : {}) as ScryptOptions;
-  const key = settingUp.getStore() ? keyOf(password, salt, keylen, options) : null;
-  const known = key === null ? undefined : remembered.get(key);
-  if (known) {
-    reused++;
-    const copy = Buffer.from(known);
-    process.nextTick(() => callback(null, copy));
-    return;
-  }
-  computed++;
-  realScrypt(password, salt, keylen, options, (err, derived) => {
-    if (!err && key !== null) remembered.set(key, Buffer.from(derived));
-    callback(err, derived);
-  });
-}
-
-crypto.scrypt = rememberingScrypt as typeof crypto.scrypt;
-syncBuiltinESMExports();
-
 /** Runs a test's set-up: PINs hashed in it before (in this process) are not hashed again. */
 export function whileSettingUp<T>(setUp: () => Promise<T>): Promise<T> {
-  return settingUp.run(true, setUp);
+  return cache.settingUp.run(true, setUp);
 }
 
 /** How many scrypt calls were computed and how many answered from memory (for checking the cache itself). */
 export function pinHashCounts(): { computed: number; reused: number } {
-  return { computed, reused };
+  return { computed: cache.computed, reused: cache.reused };
 }
