@@ -34,15 +34,19 @@ export function walkInIdOf(c: Counter, ticketId: string): string {
   return (c.backend.db.prepare('SELECT walkin_id FROM ticket WHERE id = ?').get(ticketId) as { walkin_id: string }).walkin_id;
 }
 
-/** A set-up counter (operator signed in) whose device token the portal knows. */
+/** A set-up counter (operator signed in unless said) whose device token the portal knows. */
 export async function syncedCounter(
   portal: Pick<PortalHandle, 'url' | 'admin'>,
   options: {
     timeoutSeconds?: number;
     tuning?: Partial<EngineTuning>;
     photoIdRetentionDays?: number;
+    mobileRetentionDays?: number;
     roster?: RosterEntry[];
     log?: Logger;
+    signedIn?: 'operator' | 'supervisor';
+    /** an encrypted database */
+    databaseKey?: string;
   } = {},
 ): Promise<SyncedCounter> {
   const token = `test-device-${randomBytes(32).toString('hex')}`;
@@ -50,7 +54,7 @@ export async function syncedCounter(
   await portal.admin.addDevice(token, centreId);
   const c = await setupCounter({
     at: new Date().toISOString(),
-    signedIn: 'operator',
+    signedIn: options.signedIn ?? 'operator',
     roster: options.roster,
     provisioning: {
       centre: { ...PROVISIONING.centre, id: centreId },
@@ -58,12 +62,14 @@ export async function syncedCounter(
       sync: {
         requestTimeoutSeconds: options.timeoutSeconds ?? 2,
         photoIdRetentionDays: options.photoIdRetentionDays ?? 0,
+        ...(options.mobileRetentionDays === undefined ? {} : { mobileRetentionDays: options.mobileRetentionDays }),
       } as never,
     },
     backend: {
       syncWorker: SYNC_WORKER,
       syncTuning: { ...FAST_TUNING, ...options.tuning },
       ...(options.log ? { log: options.log } : {}),
+      ...(options.databaseKey ? { databaseKey: options.databaseKey } : {}),
     },
   });
   void OPERATOR;

@@ -8,11 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { centreDay } from '../../common/rules/centre-day';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
-import { PROVISIONING, setupCounter, walkInForm, type Counter } from '../store/harness';
-import { eventually, FAST_TUNING, settled, status, SYNC_WORKER, walkInIdOf } from './harness';
+import { walkInForm, type Counter } from '../store/harness';
+import { eventually, settled, status, syncedCounter, walkInIdOf } from './harness';
 
 let portal: PortalHandle;
 const counters: Counter[] = [];
@@ -31,21 +30,9 @@ afterAll(async () => {
 const DAY_MS = 86_400_000;
 
 async function counterWithSync(databaseKey?: string) {
-  const token = randomBytes(32).toString('hex');
-  const centreId = `TEST-${randomBytes(4).toString('hex').toUpperCase()}`;
-  await portal.admin.addDevice(token, centreId);
-  const c = await setupCounter({
-    at: new Date().toISOString(),
-    signedIn: 'supervisor',
-    provisioning: {
-      centre: { ...PROVISIONING.centre, id: centreId },
-      portal: { url: portal.url, deviceToken: token },
-      sync: { requestTimeoutSeconds: 2, photoIdRetentionDays: 0, mobileRetentionDays: 30 } as never,
-    },
-    backend: { syncWorker: SYNC_WORKER, syncTuning: FAST_TUNING, ...(databaseKey ? { databaseKey } : {}) },
-  });
+  const c = await syncedCounter(portal, { signedIn: 'supervisor', mobileRetentionDays: 30, databaseKey });
   counters.push(c);
-  return Object.assign(c, { centreId, today: centreDay(new Date(), 'Asia/Kolkata') });
+  return c;
 }
 
 /** The full numbers still found (as ASCII digits) in the database, its log and its shared-memory file. */
