@@ -416,7 +416,7 @@ export class CounterBackend {
    * sign-ins: wrong PINs count towards the lock-out), and records it as given.
    */
   private confirmPin(clientId: string | undefined, pin: string, action: 'session.unlocked' | 'session.step_up') {
-    const attempt = this.signInChain.then(async () => {
+    return this.onePinCheckAtATime(async () => {
       if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
       const s = this.sessionOf(clientId);
       if (s.state === 'none') throw new DomainError('NOT_SIGNED_IN', 'sign in first');
@@ -428,6 +428,15 @@ export class CounterBackend {
       this.audit(operator.id, action, {});
       return operator;
     });
+  }
+
+  /**
+   * Runs PIN checks (sign-ins, unlocks, step-ups) one after another: each attempt is counted
+   * before the next is checked, so a burst of parallel guesses meets the lock-out like guesses
+   * typed one by one.
+   */
+  private onePinCheckAtATime<T>(check: () => Promise<T>): Promise<T> {
+    const attempt = this.signInChain.then(check);
     this.signInChain = attempt.catch(() => undefined);
     return attempt;
   }
@@ -440,9 +449,7 @@ export class CounterBackend {
         if (clientId === undefined) throw new DomainError('NOT_SIGNED_IN', 'a sign-in needs a client');
         // Any attempt ends the client's session first: a failed one leaves nobody signed in.
         this.endSession(clientId, 'sign_in_attempt');
-        // One sign-in at a time: each attempt is counted before the next is checked, so a
-        // burst of parallel guesses meets the lock-out like guesses typed one by one.
-        const attempt = this.signInChain.then(async () => {
+        return this.onePinCheckAtATime(async () => {
           // (again: an earlier attempt of this client may have succeeded while this one waited)
           this.endSession(clientId, 'sign_in_attempt');
           if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
@@ -451,8 +458,6 @@ export class CounterBackend {
           this.log.info({ operatorId: operator.id }, 'signed in');
           return operators.operatorViewOf(this.db, operator.id);
         });
-        this.signInChain = attempt.catch(() => undefined);
-        return attempt;
       },
       signOut: (_r, clientId) => {
         const ended = clientId === undefined ? null : this.sessions.end(clientId);
