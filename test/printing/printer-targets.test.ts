@@ -18,21 +18,11 @@ import {
   type DeviceEntry,
   type HostLookup,
 } from '../../main/printing/transports';
-import { PrintError } from '../../main/printing/types';
+import { printError } from '../support/print-error';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
 
 const job = Uint8Array.from([0x1b, 0x40, ...Buffer.from('TOKEN A-W012\n', 'ascii'), 0x1d, 0x56, 0x42, 0x00]);
 const send = { timeoutMs: 1500, statusCheck: false };
-
-async function printError(attempt: Promise<unknown>): Promise<PrintError> {
-  try {
-    await attempt;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrintError);
-    return error as PrintError;
-  }
-  throw new Error('expected the send to fail');
-}
 
 function entry(kind: 'char' | 'file' | 'link' | 'dir'): DeviceEntry {
   return {

@@ -16,6 +16,7 @@ import {
   type TransportTimers,
 } from '../../main/printing/transports';
 import { CLOSE_GRACE_MS } from '../../main/printing/transports/tcp';
+import { printError } from '../support/print-error';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
 import { ManualTimers, settle, tracked, until } from './manual-timers';
 
@@ -42,16 +43,6 @@ function fakeJob(rasterBytes = 40_000, embedStatusRequest = false): Uint8Array {
   job.set(raster, head.length);
   job.set(tail, head.length + raster.length);
   return job;
-}
-
-async function printError(attempt: Promise<unknown>): Promise<PrintError> {
-  try {
-    await attempt;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrintError);
-    return error as PrintError;
-  }
-  throw new Error('expected the send to fail');
 }
 
 function sameBytes(actual: Uint8Array | undefined, expected: Uint8Array): boolean {
