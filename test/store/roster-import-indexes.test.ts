@@ -8,7 +8,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rosterEntries } from '../../common/demo/people';
-import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
+import type { RosterChange } from '../../common/sync-protocol';
+import { lastRosterPage } from '../support/roster-page';
 import { openDatabase, type Db } from '../../main/store/database';
 import { activeRosterImport, countRosterEntries, removeImports, rosterEntryOfRef } from '../../main/store/roster';
 import { entriesOfLast4 } from '../../main/store/roster-search';
@@ -32,15 +33,6 @@ function openMigrated(): Db {
   return db;
 }
 
-const page = (day: string, changes: RosterChange[], cursor: string): CheckedRosterPage => ({
-  centreId: 'C1',
-  date: day,
-  changes,
-  cursor,
-  hasMore: false,
-  skipped: 0,
-  firstProblem: null,
-});
 const upserts = (n: number, seed: number): RosterChange[] => rosterEntries(n, seed).map((entry) => ({ op: 'upsert', entry }));
 
 describe("each roster's own lookup indexes", () => {
@@ -50,7 +42,7 @@ describe("each roster's own lookup indexes", () => {
     const tomorrow = '2026-12-06';
     const now = () => new Date();
     const pull = (day: string, changes: RosterChange[], cursor: string) =>
-      pullRoster(db, 'C1', day, async () => page(day, changes, cursor), now);
+      pullRoster(db, 'C1', day, async () => lastRosterPage(day, changes, cursor), now);
     expect((await pull(today, upserts(3000, 1), 't0')).count).toBe(3000);
     // a roster pulled in full is indexed before it is put in force, as an imported file is
     const pulledId = activeRosterImport(db, today)!.id;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
-import type { CheckedRosterPage, RosterChange } from '../../common/sync-protocol';
+import type { RosterChange } from '../../common/sync-protocol';
+import { lastRosterPage } from '../support/roster-page';
 import { builtVocabularyImport, refreshSearch } from '../../main/services/search';
 import { openDatabase } from '../../main/store/database';
 import { activeRosterImport } from '../../main/store/roster';
@@ -60,15 +61,7 @@ describe('name search and the changes the sync worker applies', () => {
     const worker = openDatabase(join(c.dataDir, 'counter.db'));
     try {
       const day = c.backend.today()!;
-      const page = (changes: RosterChange[], cursor: string): CheckedRosterPage => ({
-        centreId: 'C1',
-        date: day,
-        changes,
-        cursor,
-        hasMore: false,
-        skipped: 0,
-        firstProblem: null,
-      });
+      const page = (changes: RosterChange[], cursor: string) => lastRosterPage(day, changes, cursor);
       const booked = Array.from({ length: 300 }, (_, i) =>
         rosterEntry(`REF${String(i).padStart(6, '0')}`, { name: `Asha ${i % 2 ? 'Verma' : 'Yadav'} Devi` }),
       );
