@@ -1,3 +1,7 @@
+import { districtSettingsSchemaSql } from './schema-district-settings';
+import { enrolmentSchemaSql } from './schema-enrolment';
+import { fleetSchemaSql } from './schema-fleet';
+
 /** The portal's numbered schema migrations, recorded in PRAGMA user_version (same scheme as the counter's). */
 export interface PortalMigration {
   version: number;
@@ -158,4 +162,7 @@ export const PORTAL_MIGRATIONS: readonly PortalMigration[] = [
   { version: 4, name: 'appointment-by-ref', sql: appointmentByRef },
   { version: 5, name: 'own-centre-duplicates', sql: ownCentreDuplicates },
   { version: 6, name: 'client-by-token', sql: clientByToken },
+  { version: 7, name: 'enrolment', sql: enrolmentSchemaSql },
+  { version: 8, name: 'district-settings', sql: districtSettingsSchemaSql },
+  { version: 9, name: 'fleet-report', sql: fleetSchemaSql },
 ];
