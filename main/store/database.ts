@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { copyBeforeUpgrade, recoverRestore, restoreBackup } from './backup';
 import { applyKey, DatabaseKeyError, encryptPlainDatabase, isPlainDatabase, recoverEncryption } from './encryption';
 import { MIGRATIONS, type Migration } from './migrations';
 
@@ -24,6 +25,36 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/**
+ * A schema upgrade failed. The database was put back from the copy made just before it (when
+ * `restored`), so it holds what it held under the previous version of the app. The app does
+ * not start on it: its queries are written for the new schema, and an old one would fail them
+ * in the middle of a queue rather than here.
+ */
+export class UpgradeFailedError extends Error {
+  override name = 'UpgradeFailedError';
+  constructor(
+    readonly fromVersion: number,
+    readonly toVersion: number,
+    readonly failedMigration: string,
+    readonly backup: string,
+    readonly restored: boolean,
+    readonly reason: string,
+  ) {
+    super(
+      restored
+        ? `The counter database could not be upgraded from schema ${fromVersion} to ${toVersion} (step ${failedMigration} failed: ${reason}). ` +
+            `It has been put back as it was before the upgrade, from the copy ${backup}: no record was lost. ` +
+            `This version of the app cannot run on it. Install the previous version of the app again (IT: publish it under a higher version number), ` +
+            `and send the log files and this message to IT.`
+        : `The counter database could not be upgraded from schema ${fromVersion} to ${toVersion} (step ${failedMigration} failed: ${reason}), ` +
+            `and putting back the copy made before the upgrade failed too. Do not use the counter. ` +
+            `IT: close the app, remove counter.db-wal and counter.db-shm beside the database, copy ${backup} over counter.db, ` +
+            `and install the previous version of the app.`,
+    );
+  }
+}
+
 export interface OpenOptions {
   /** path of a better_sqlite3.node (of better-sqlite3-multiple-ciphers) built for the running runtime (Electron in development) */
   nativeBinding?: string | undefined;
@@ -34,6 +65,8 @@ export interface OpenOptions {
    */
   key?: string | undefined;
   migrations?: readonly Migration[];
+  /** the time a copy made before an upgrade is named after (tests) */
+  now?: () => Date;
 }
 
 /** Migrations must be numbered 1, 2, 3... with no gaps and no repeats. */
@@ -65,7 +98,11 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const migrations = options.migrations ?? MIGRATIONS;
   checkMigrations(migrations);
   const onDisk = file !== '' && file !== ':memory:' && !file.startsWith('file:');
-  if (onDisk) recoverEncryption(file);
+  if (onDisk) {
+    // a restore a kill cut short is finished before anything reads the file
+    recoverRestore(file);
+    recoverEncryption(file);
+  }
   ownerOnly(file);
   if (onDisk && options.key !== undefined && isPlainDatabase(file))
     encryptPlainDatabase(file, options.key, options.nativeBinding);
@@ -81,12 +118,48 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('secure_delete = ON');
-    migrate(db, migrations);
+    upgrade(db, file, migrations, onDisk, options);
   } catch (e) {
-    db.close();
+    if (db.open) db.close();
     throw e;
   }
   return db;
+}
+
+/**
+ * Applies the pending migrations. A file that already has data (schema above 0) is copied
+ * first (see backup.ts); when a migration fails, the connection is closed and the copy put
+ * back, and UpgradeFailedError says so.
+ */
+function upgrade(db: Db, file: string, migrations: readonly Migration[], onDisk: boolean, options: OpenOptions): void {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  const to = migrations.length;
+  if (!onDisk || from === 0 || from >= to) {
+    migrate(db, migrations);
+    return;
+  }
+  const copy = copyBeforeUpgrade(db, file, {
+    from,
+    to,
+    key: options.key,
+    nativeBinding: options.nativeBinding,
+    now: options.now?.(),
+  });
+  try {
+    migrate(db, migrations);
+  } catch (e) {
+    const reached = db.pragma('user_version', { simple: true }) as number;
+    const failed = migrations[reached];
+    const step = failed ? `${failed.version} (${failed.name})` : String(reached + 1);
+    const reason = e instanceof Error ? e.message : String(e);
+    db.close();
+    try {
+      restoreBackup(file, copy);
+    } catch {
+      throw new UpgradeFailedError(from, to, step, copy, false, reason);
+    }
+    throw new UpgradeFailedError(from, to, step, copy, true, reason);
+  }
 }
 
 /** A clear error for a file that cannot be read with the key given (or without one). */
