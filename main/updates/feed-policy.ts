@@ -1,0 +1,50 @@
+/**
+ * Where updates may come from: https only, plain http only to this PC itself (a feed on
+ * loopback for tests and for IT checking a build). Every request the updater makes (the
+ * metadata, its signature, the file, any redirect) is held to this.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Why this URL may not be fetched (null: it may). */
+export function feedUrlRefusal(url: string | URL): string | null {
+  let u: URL;
+  try {
+    u = typeof url === 'string' ? new URL(url) : url;
+  } catch {
+    return `the update feed "${String(url).slice(0, 120)}" is not a URL`;
+  }
+  if (u.protocol === 'https:') return null;
+  if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return null;
+  return `the update feed must use https (got ${u.protocol}//${u.host}); plain http is allowed only to this PC`;
+}
+
+/**
+ * The feed URL from electron-builder's app-update.yml (written into the app's resources from
+ * `publish` in electron-builder.yml): its `url:` line, or null.
+ */
+export function feedUrlFromAppUpdateYml(text: string): string | null {
+  const m = /^url:\s*['"]?([^'"\s]+)['"]?\s*$/m.exec(text);
+  return m ? m[1]! : null;
+}
+
+export const DEFAULT_MAX_KBITS_PER_SECOND = 2000;
+
+/**
+ * The download cap from COUNTER_UPDATE_MAX_KBPS (kilobits per second; 0 = no cap), in bytes per
+ * second (null = no cap). Unset or unreadable: the default of 2 Mbit/s.
+ */
+export function maxBytesPerSecond(setting: string | undefined): { bytesPerSecond: number | null; warning: string | null } {
+  const fallback = (DEFAULT_MAX_KBITS_PER_SECOND * 1000) / 8;
+  if (setting === undefined || setting.trim() === '') return { bytesPerSecond: fallback, warning: null };
+  const kbits = Number(setting.trim());
+  if (!Number.isFinite(kbits) || kbits < 0 || !/^\d+(\.\d+)?$/.test(setting.trim())) {
+    return {
+      bytesPerSecond: fallback,
+      warning: `COUNTER_UPDATE_MAX_KBPS must be a number of kilobits per second (0: no cap), not "${setting.slice(0, 40)}"; using ${DEFAULT_MAX_KBITS_PER_SECOND}`,
+    };
+  }
+  return { bytesPerSecond: kbits === 0 ? null : Math.max(1, Math.round((kbits * 1000) / 8)), warning: null };
+}
