@@ -182,6 +182,57 @@ export const DEFAULT_ELIGIBILITY = [
   { from: '2021-05-01', label: '18+', anyOf: [{ minAge: 18 }] },
 ];
 
+/** Eligibility phases: the latest phase that has started on a day applies (common/rules/eligibility). */
+export const eligibilityRulesSchema = z
+  .array(
+    z.object({
+      from: isoDaySchema,
+      label: z.string().min(1).max(120),
+      anyOf: z.array(criterionSchema).min(1),
+    }),
+  )
+  .min(1);
+
+/** The vaccines a counter records. */
+export const vaccineListSchema = z
+  .array(z.object({ code: z.string().regex(/^[A-Z0-9_]{2,20}$/), name: z.string().min(1).max(60) }))
+  .min(1);
+
+// ---- District settings (main/services/district-settings.ts, portal/district-settings.ts) ----
+
+/** The settings a district owns and publishes to its centres; the rest of the provisioning stays the centre's. */
+export const DISTRICT_PARTS = ['queuePolicy', 'eligibility', 'vaccines'] as const;
+export type DistrictPart = (typeof DISTRICT_PARTS)[number];
+
+/**
+ * One version of a centre's district settings, checked with the counter's own schemas. A part
+ * left out is not the district's in that version: the centre's provisioning applies to it.
+ * Bounded, so an answer cannot grow without limit.
+ */
+export const districtSettingsSchema = z
+  .object({
+    queuePolicy: queuePolicySchema.strict().optional(),
+    eligibility: eligibilityRulesSchema.max(50, 'too_many').optional(),
+    vaccines: vaccineListSchema
+      .max(50, 'too_many')
+      .refine((list) => new Set(list.map((v) => v.code)).size === list.length, 'vaccine_codes_repeat')
+      .optional(),
+  })
+  .strict();
+export type DistrictSettings = z.output<typeof districtSettingsSchema>;
+
+/** What the page is told of the district settings in force (null: none received). */
+export const districtSettingsViewSchema = z.object({
+  version: z.number().int(),
+  publishedAt: z.string(),
+  appliedAt: z.string(),
+  /** the parts this version sets */
+  parts: z.array(z.enum(DISTRICT_PARTS)),
+  /** the queue-policy fields whose value in force is the district's (the rest were set at this centre) */
+  queuePolicyFromDistrict: z.array(z.string()),
+});
+export type DistrictSettingsView = z.infer<typeof districtSettingsViewSchema>;
+
 /** Where slips go. `system`: an operating-system printer by its system name (office or thermal with a driver). */
 export const printerTargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
@@ -312,23 +363,11 @@ export const provisioningSchema = z.object({
     .refine((l) => l.priorityLetter !== l.walkInLetter, 'lane_letters_same')
     .default({ priorityLetter: 'P', walkInLetter: 'W' }),
   queuePolicy: queuePolicySchema.default(queuePolicySchema.parse({})),
-  eligibility: z
-    .array(
-      z.object({
-        from: isoDaySchema,
-        label: z.string().min(1).max(120),
-        anyOf: z.array(criterionSchema).min(1),
-      }),
-    )
-    .min(1)
-    .default(DEFAULT_ELIGIBILITY),
-  vaccines: z
-    .array(z.object({ code: z.string().regex(/^[A-Z0-9_]{2,20}$/), name: z.string().min(1).max(60) }))
-    .min(1)
-    .default([
-      { code: 'COVISHIELD', name: 'Covishield' },
-      { code: 'COVAXIN', name: 'Covaxin' },
-    ]),
+  eligibility: eligibilityRulesSchema.default(DEFAULT_ELIGIBILITY),
+  vaccines: vaccineListSchema.default([
+    { code: 'COVISHIELD', name: 'Covishield' },
+    { code: 'COVAXIN', name: 'Covaxin' },
+  ]),
   security: z
     .object({
       maxPinAttempts: z.number().int().min(3).max(20).default(5),
@@ -513,6 +552,8 @@ export const appStateViewSchema = z.object({
   vaccines: z.array(z.object({ code: z.string(), name: z.string() })),
   policy: queuePolicySchema.nullable(),
   printing: printingSettingsSchema.nullable(),
+  /** the district's settings in force, when the portal has sent some */
+  district: districtSettingsViewSchema.nullable().optional(),
 });
 export type AppStateView = z.infer<typeof appStateViewSchema>;
 

@@ -10,7 +10,7 @@
  * the mutation's effect, so a resent batch is acknowledged as `duplicate` and a gap is refused.
  */
 import { z } from 'zod';
-import { isoDaySchema, NAME_MAX_LENGTH, rosterEntrySchema } from './domain';
+import { districtSettingsSchema, isoDaySchema, NAME_MAX_LENGTH, rosterEntrySchema } from './domain';
 
 export const SYNC_API_VERSION = 'v1';
 
@@ -167,6 +167,23 @@ export const recordsResponseSchema = z
   .object({ centreId, date: isoDaySchema, records: z.array(portalRecordSchema), events: z.number().int().nonnegative() })
   .strict();
 export type RecordsResponse = z.infer<typeof recordsResponseSchema>;
+
+/**
+ * A centre's district settings as a device is answered them (`GET /v1/centres/{centreId}/settings`):
+ * the latest version, numbered per centre from 1. Asked with `?known=N`, the portal answers 304
+ * and no body when N is the latest (or no settings were ever published: version 0).
+ */
+export const districtSettingsAnswerSchema = z
+  .object({
+    centreId,
+    version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    publishedAt: isoTime,
+    settings: districtSettingsSchema,
+  })
+  .strict();
+export type DistrictSettingsAnswer = z.infer<typeof districtSettingsAnswerSchema>;
+/** The largest settings answer a counter reads. */
+export const MAX_DISTRICT_SETTINGS_BYTES = 256 * 1024;
 
 /** Every error answer: a stable code and words. 409 sequence_gap also says what was expected. */
 export const errorBodySchema = z

@@ -18,6 +18,8 @@ import {
   type ErrorBody,
   type RosterPage,
 } from '../common/sync-protocol';
+import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
+import { DistrictSettingsStore } from './district-settings-store';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
 import { LoopDelay } from './loop-delay';
 import { newToken, tokenProblem } from './secrets';
@@ -138,6 +140,7 @@ export function buildPortal(options: PortalOptions): Portal {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const authFailures = options.authFailures ?? DEFAULT_AUTH_FAILURES;
   const store = PortalStore.open(options.dbFile);
+  const districtSettings = new DistrictSettingsStore(store.db);
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
   const routes: Portal['routes'] = [];
@@ -348,6 +351,8 @@ export function buildPortal(options: PortalOptions): Portal {
       if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
       return store.records(centreId, date, device.tokenHash);
     });
+
+    districtSettingsDeviceRoutes(api, { settings: districtSettings, deviceOf });
   });
 
   if (options.adminToken) {
@@ -430,6 +435,7 @@ export function buildPortal(options: PortalOptions): Portal {
         const query = parseBody(z.object({ centreId, date: day }), req.query);
         return store.adminRecords(query.centreId, query.date);
       });
+      districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
       admin.get('/admin/stats', async () => stats.snapshot());
       admin.post('/admin/stats/reset', async () => {
         stats.reset();

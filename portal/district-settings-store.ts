@@ -1,0 +1,79 @@
+/**
+ * The district settings' SQL (portal migration 8): each save a new version of one centre's
+ * settings, numbered from 1 per centre; the latest is what its devices are answered.
+ * Statements are prepared once, when the store is made.
+ */
+import type { DistrictSettings } from '../common/domain';
+import type { PortalDb } from './store';
+
+export interface PublishedSettings {
+  centreId: string;
+  version: number;
+  publishedAt: string;
+  settings: DistrictSettings;
+}
+
+interface Row {
+  centre_id: string;
+  version: number;
+  settings: string;
+  published_at: string;
+}
+
+const toPublished = (r: Row): PublishedSettings => ({
+  centreId: r.centre_id,
+  version: r.version,
+  publishedAt: r.published_at,
+  settings: JSON.parse(r.settings) as DistrictSettings,
+});
+
+export class DistrictSettingsStore {
+  private readonly q;
+
+  constructor(private readonly db: PortalDb) {
+    this.q = {
+      latest: db.prepare<[string], Row>(
+        'SELECT centre_id, version, settings, published_at FROM district_settings WHERE centre_id = ? ORDER BY version DESC LIMIT 1',
+      ),
+      latestVersion: db.prepare<[string], { version: number }>(
+        'SELECT coalesce(max(version), 0) AS version FROM district_settings WHERE centre_id = ?',
+      ),
+      insert: db.prepare<[string, number, string, string]>(
+        'INSERT INTO district_settings (centre_id, version, settings, published_at) VALUES (?, ?, ?, ?)',
+      ),
+      // the district's centres: every centre a device token was added for
+      centres: db.prepare<[], { centre_id: string }>('SELECT DISTINCT centre_id FROM device ORDER BY centre_id'),
+    };
+  }
+
+  /** The centre's latest version, or null when none was ever published. */
+  latest(centreId: string): PublishedSettings | null {
+    const row = this.q.latest.get(centreId);
+    return row ? toPublished(row) : null;
+  }
+
+  /** The centre's latest version number (0: none published). */
+  latestVersion(centreId: string): number {
+    return this.q.latestVersion.get(centreId)?.version ?? 0;
+  }
+
+  /** Saves a new version for each centre given, all in one transaction; each centre's number is one above its last. */
+  publish(centreIds: readonly string[], settings: DistrictSettings, now: Date): PublishedSettings[] {
+    const json = JSON.stringify(settings);
+    const at = now.toISOString();
+    return this.db
+      .transaction(() =>
+        centreIds.map((centreId) => {
+          const version = this.latestVersion(centreId) + 1;
+          this.q.insert.run(centreId, version, json, at);
+          return { centreId, version, publishedAt: at, settings };
+        }),
+      )
+      .immediate();
+  }
+
+  /** Every centre of the district (those with a device token). */
+  centres(): string[] {
+    return this.q.centres.all().map((r) => r.centre_id);
+  }
+}
