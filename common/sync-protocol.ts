@@ -230,3 +230,47 @@ export const checkInPayloadSchema = z.object({
 
 /** Events on a ticket (called, served, ...) name the ticket they belong to. */
 export const ticketEventPayloadSchema = z.object({ ticketId: uuid, day: isoDaySchema });
+
+// ---- Fleet reports (POST /v1/reports) ----
+
+/** What a counter's printer did last: its latest finished slip of the day printed, failed, or none yet. */
+export const PRINTER_STATES = ['ok', 'failed', 'unknown'] as const;
+export type PrinterState = (typeof PRINTER_STATES)[number];
+
+/**
+ * A counter's report of itself for the fleet view: sent after its uploads (at most once a
+ * minute) and every 5 minutes when idle, on a connection of its own, so it never delays or
+ * fails an upload. Times are the counter's own clock; ages are measured on it too.
+ */
+export const fleetReportSchema = z
+  .object({
+    deviceId: uuid,
+    centreId,
+    counterCode: z.string().min(1).max(16),
+    appVersion: z.string().min(1).max(40),
+    /** the counter's database schema (PRAGMA user_version) */
+    schemaVersion: z.number().int().nonnegative().max(1_000_000),
+    /** outbox rows waiting to upload */
+    pending: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** how long the oldest of them has waited, in seconds; null when none waits */
+    oldestPendingAgeSeconds: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable(),
+    /** the last roster pull that went through */
+    rosterPulledAt: isoTime.nullable(),
+    printer: z
+      .object({
+        state: z.enum(PRINTER_STATES),
+        /** the failed job's error code (`offline`, `paper_out`, ...) */
+        errorCode: z.string().max(64).nullable(),
+        failedAt: isoTime.nullable(),
+      })
+      .strict(),
+    /** the portal's clock minus this counter's (its Date header against the middle of the request); null before any answer */
+    clockOffsetMs: z.number().int().min(-1e12).max(1e12).nullable(),
+    /** when the counter made the report, by its own clock */
+    counterTime: isoTime,
+  })
+  .strict();
+export type FleetReport = z.infer<typeof fleetReportSchema>;
+
+export const fleetReportAnswerSchema = z.object({ stored: z.literal(true), receivedAt: isoTime }).strict();
+export type FleetReportAnswer = z.infer<typeof fleetReportAnswerSchema>;

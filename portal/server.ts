@@ -21,6 +21,7 @@ import {
 import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
 import { DistrictSettingsStore } from './district-settings-store';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
+import { Fleet, dateFromClock, type FleetSettings } from './fleet';
 import { LoopDelay } from './loop-delay';
 import { newToken, tokenProblem } from './secrets';
 import { PortalStats } from './stats';
@@ -53,6 +54,8 @@ export interface PortalOptions {
    */
   authFailures?: { max: number; windowMs: number };
   clock?: () => Date;
+  /** the fleet view's limits and the version counters are held to (portal/fleet.ts) */
+  fleet?: FleetSettings;
   /** a pino logger; none by default */
   logger?: FastifyBaseLogger | false;
 }
@@ -63,6 +66,8 @@ export interface Portal {
   stats: PortalStats;
   /** null unless started with `faults` */
   faults: FaultInjector | null;
+  /** the counters' latest reports (the fleet view) */
+  fleet: Fleet;
   /** every route registered (filled in when the app is ready): method and Fastify URL pattern */
   routes: { method: string; url: string }[];
   close(): Promise<void>;
@@ -143,6 +148,7 @@ export function buildPortal(options: PortalOptions): Portal {
   const districtSettings = new DistrictSettingsStore(store.db);
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
+  const fleet = new Fleet(store.db, clock, options.fleet);
   const routes: Portal['routes'] = [];
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -162,6 +168,8 @@ export function buildPortal(options: PortalOptions): Portal {
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
   });
+  // counters measure their clock against the portal's Date header
+  dateFromClock(app, clock);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (error instanceof PortalError) return send(reply, error.status, error.body);
@@ -351,6 +359,7 @@ export function buildPortal(options: PortalOptions): Portal {
       if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
       return store.records(centreId, date, device.tokenHash);
     });
+    fleet.deviceRoutes(api, deviceOf);
 
     districtSettingsDeviceRoutes(api, { settings: districtSettings, deviceOf });
   });
@@ -436,6 +445,7 @@ export function buildPortal(options: PortalOptions): Portal {
         return store.adminRecords(query.centreId, query.date);
       });
       districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
+      fleet.adminRoutes(admin);
       admin.get('/admin/stats', async () => stats.snapshot());
       admin.post('/admin/stats/reset', async () => {
         stats.reset();
@@ -449,6 +459,7 @@ export function buildPortal(options: PortalOptions): Portal {
         });
       }
     });
+    fleet.pageRoutes(app);
   }
 
   let closed: Promise<void> | null = null;
@@ -457,6 +468,7 @@ export function buildPortal(options: PortalOptions): Portal {
     store,
     stats,
     faults,
+    fleet,
     routes,
     close: () =>
       (closed ??= (async () => {

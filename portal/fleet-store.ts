@@ -1,0 +1,150 @@
+/**
+ * The fleet reports' SQL (portal migration 9): the latest report of each counter, and the
+ * rows the fleet view reads. Statements are prepared once, when the portal is built.
+ */
+import type { FleetReport, PrinterState } from '../common/sync-protocol';
+import { PortalError, type PortalDb } from './store';
+
+/** A counter's latest report as the portal keeps it, with its token's label and its last upload. */
+export interface FleetRow {
+  centreId: string;
+  deviceId: string;
+  counterCode: string;
+  /** the label IT gave the device token (any text: shown as text, never as HTML) */
+  label: string;
+  /** the token the report came with has been revoked since */
+  revoked: boolean;
+  appVersion: string;
+  schemaVersion: number;
+  pending: number;
+  oldestPendingAgeSeconds: number | null;
+  rosterPulledAt: string | null;
+  printer: { state: PrinterState; errorCode: string | null; failedAt: string | null };
+  clockOffsetMs: number | null;
+  /** when the counter made the report, by its own clock */
+  counterTime: string;
+  /** when the portal received it (the portal's clock): when the counter was last heard from */
+  receivedAt: string;
+  /** when an upload of this device last moved its sequence at the portal (null: none yet) */
+  lastUploadAt: string | null;
+}
+
+interface Row {
+  centre_id: string;
+  device_id: string;
+  counter_code: string;
+  label: string | null;
+  revoked: number | null;
+  app_version: string;
+  schema_version: number;
+  pending: number;
+  oldest_pending_age_s: number | null;
+  roster_pulled_at: string | null;
+  printer_state: PrinterState;
+  printer_error_code: string | null;
+  printer_failed_at: string | null;
+  clock_offset_ms: number | null;
+  counter_time: string;
+  received_at: string;
+  last_upload_at: string | null;
+}
+
+const COLUMNS = `centre_id, device_id, token_hash, counter_code, app_version, schema_version, pending, oldest_pending_age_s,
+  roster_pulled_at, printer_state, printer_error_code, printer_failed_at, clock_offset_ms, counter_time, received_at`;
+const VALUES = `@centreId, @deviceId, @tokenHash, @counterCode, @appVersion, @schemaVersion, @pending, @oldestPendingAgeSeconds,
+  @rosterPulledAt, @printerState, @printerErrorCode, @printerFailedAt, @clockOffsetMs, @counterTime, @receivedAt`;
+const UPDATE = `token_hash = excluded.token_hash, counter_code = excluded.counter_code, app_version = excluded.app_version,
+  schema_version = excluded.schema_version, pending = excluded.pending, oldest_pending_age_s = excluded.oldest_pending_age_s,
+  roster_pulled_at = excluded.roster_pulled_at, printer_state = excluded.printer_state,
+  printer_error_code = excluded.printer_error_code, printer_failed_at = excluded.printer_failed_at,
+  clock_offset_ms = excluded.clock_offset_ms, counter_time = excluded.counter_time, received_at = excluded.received_at`;
+
+export class FleetStore {
+  private readonly q;
+
+  constructor(private readonly db: PortalDb) {
+    this.q = {
+      binding: db.prepare<[string], { token_hash: string; centre_id: string }>(
+        'SELECT token_hash, centre_id FROM device_client WHERE device_id = ?',
+      ),
+      // a device bound at the portal (it has pushed, or IT bound it): its token decides, and
+      // a rebind by IT carries the row over to the new token
+      upsertBound: db.prepare(`INSERT INTO fleet_report (${COLUMNS}) VALUES (${VALUES})
+        ON CONFLICT (centre_id, device_id) DO UPDATE SET ${UPDATE}`),
+      // a device not bound yet: the first token to report for it keeps the row until it is bound
+      upsertUnbound: db.prepare(`INSERT INTO fleet_report (${COLUMNS}) VALUES (${VALUES})
+        ON CONFLICT (centre_id, device_id) DO UPDATE SET ${UPDATE} WHERE fleet_report.token_hash = excluded.token_hash`),
+      all: db.prepare<[], Row>(
+        `SELECT f.*, d.label, d.revoked, c.updated_at AS last_upload_at
+         FROM fleet_report f
+         LEFT JOIN device d ON d.token_hash = f.token_hash
+         LEFT JOIN device_client c ON c.device_id = f.device_id AND c.last_applied_seq > 0
+         ORDER BY f.centre_id, f.counter_code, f.device_id`,
+      ),
+    };
+  }
+
+  /**
+   * Keeps a report as its device's latest. The caller has checked the token and that the
+   * report's centre is the token's; a device ID bound to another token is refused (403), so a
+   * counter reports only for itself.
+   */
+  record(report: FleetReport, ctx: { tokenHash: string; now: Date }): { receivedAt: string } {
+    const deviceId = report.deviceId.toLowerCase();
+    const receivedAt = ctx.now.toISOString();
+    const values = {
+      centreId: report.centreId,
+      deviceId,
+      tokenHash: ctx.tokenHash,
+      counterCode: report.counterCode,
+      appVersion: report.appVersion,
+      schemaVersion: report.schemaVersion,
+      pending: report.pending,
+      oldestPendingAgeSeconds: report.oldestPendingAgeSeconds,
+      rosterPulledAt: report.rosterPulledAt,
+      printerState: report.printer.state,
+      printerErrorCode: report.printer.errorCode,
+      printerFailedAt: report.printer.failedAt,
+      clockOffsetMs: report.clockOffsetMs,
+      counterTime: report.counterTime,
+      receivedAt,
+    };
+    const mismatch = () =>
+      new PortalError(
+        403,
+        'device_token_mismatch',
+        `device ${deviceId} reports with another device token: a counter reports only for itself`,
+      );
+    this.db
+      .transaction(() => {
+        const bound = this.q.binding.get(deviceId);
+        if (bound) {
+          if (bound.token_hash !== ctx.tokenHash || bound.centre_id !== report.centreId) throw mismatch();
+          this.q.upsertBound.run(values);
+        } else if (this.q.upsertUnbound.run(values).changes === 0) throw mismatch();
+      })
+      .immediate();
+    return { receivedAt };
+  }
+
+  /** Every counter's latest report, by centre and counter code. */
+  all(): FleetRow[] {
+    return this.q.all.all().map((r) => ({
+      centreId: r.centre_id,
+      deviceId: r.device_id,
+      counterCode: r.counter_code,
+      label: r.label ?? '',
+      revoked: r.revoked === 1,
+      appVersion: r.app_version,
+      schemaVersion: r.schema_version,
+      pending: r.pending,
+      oldestPendingAgeSeconds: r.oldest_pending_age_s,
+      rosterPulledAt: r.roster_pulled_at,
+      printer: { state: r.printer_state, errorCode: r.printer_error_code, failedAt: r.printer_failed_at },
+      clockOffsetMs: r.clock_offset_ms,
+      counterTime: r.counter_time,
+      receivedAt: r.received_at,
+      lastUploadAt: r.last_upload_at,
+    }));
+  }
+}
