@@ -2,17 +2,30 @@
  * The Electron main process: one window, the counter backend (SQLite, services), the IPC
  * handlers and the updater. Everything else lives in modules that do not import Electron.
  */
-import { app, BrowserWindow, dialog, safeStorage } from 'electron';
+import { app, BrowserWindow, dialog, protocol, safeStorage } from 'electron';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
 import { createLogger } from '../logging/logger';
 import { CounterBackend } from '../counter';
 import { readPin } from '../admin/terminal';
 import { adminArgs, runAdminCommand } from './admin-command';
+import {
+  APP_INDEX_URL,
+  APP_SCHEME,
+  contentTypeFor,
+  devNativeBinding,
+  isAppSchemeUrl,
+  packagedNativeBinding,
+  preloadFile,
+  rendererDir,
+  rendererFileForUrl,
+  syncWorkerFile,
+} from './app-paths';
 import { loadDatabaseKey } from './database-key';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
@@ -20,8 +33,14 @@ import { startUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
-const indexHtml = join(__dirname, '../renderer/index.html');
-const appUrl = devServerUrl ?? pathToFileURL(indexHtml).toString();
+/** the folder of the built main bundle (out/main); every other path is computed from it (app-paths.ts) */
+const mainDir = dirname(fileURLToPath(import.meta.url));
+const appUrl = devServerUrl ?? APP_INDEX_URL;
+// the renderer is served as app://counter/ (not file://): a standard, secure scheme, so module
+// scripts, fonts and the CSP's 'self' work as on the web with no extra file:// privileges
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+]);
 
 let mainWindow: BrowserWindow | null = null;
 const itCommand = adminArgs(process.argv);
@@ -58,7 +77,17 @@ if (itCommand) {
       mainWindow.focus();
     }
   });
-  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, appUrl));
+  app.on('web-contents-created', (_e, contents) => {
+    hardenWebContents(contents, appUrl);
+    if (!devServerUrl) {
+      // exactly app://counter/ (an app: URL's origin is "null", like data:'s, so compare scheme and host)
+      const onlyApp = (event: { preventDefault: () => void }, url: string) => {
+        if (!isAppSchemeUrl(url)) event.preventDefault();
+      };
+      contents.on('will-navigate', onlyApp);
+      contents.on('will-redirect', onlyApp);
+    }
+  });
   app.on('window-all-closed', () => app.quit());
   app.whenReady().then(start, (err: unknown) => fatal(err));
 }
@@ -70,23 +99,26 @@ if (itCommand) {
  * module in node_modules for Electron.
  */
 function electronNativeBinding(): string | undefined {
-  if (app.isPackaged) return undefined;
-  const p = join(
-    app.getAppPath(),
-    '.native',
-    `electron-${process.versions.electron}`,
-    'better-sqlite3-multiple-ciphers',
-    'better_sqlite3.node',
-  );
+  if (app.isPackaged) return packagedNativeBinding(app.getAppPath());
+  const p = devNativeBinding(app.getAppPath(), process.versions.electron);
   return existsSync(p) ? p : undefined;
 }
 
 /**
- * The bundled sync worker, built beside index.js. Electron reads worker scripts from inside the
- * asar archive (since Electron 18), so it needs no unpacking; its native SQLite module is unpacked.
+ * Serves the built renderer as app://counter/... from its folder (inside app.asar when packaged):
+ * only files under that folder, anything else is 404.
  */
-function syncWorkerFile(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), 'sync-worker.js');
+function serveRenderer(): void {
+  const dir = rendererDir(mainDir);
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = rendererFileForUrl(dir, request.url);
+    if (!file) return new Response('not found', { status: 404 });
+    try {
+      return new Response(await readFile(file), { headers: { 'content-type': contentTypeFor(file) } });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
 }
 
 async function start(): Promise<void> {
@@ -107,13 +139,14 @@ async function start(): Promise<void> {
       databaseKey: database.key,
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
-      syncWorker: { file: syncWorkerFile() },
+      syncWorker: { file: syncWorkerFile(mainDir) },
     });
   } catch (err) {
     return fatal(err);
   }
   if (process.env.COUNTER_DEMO === '1') await seedDemo(backend);
   hardenSession();
+  if (!devServerUrl) serveRenderer();
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
@@ -132,14 +165,14 @@ function createWindow(): void {
     title: 'Registration Counter',
     webPreferences: {
       ...SECURE_WEB_PREFERENCES,
-      preload: join(__dirname, '../preload/index.cjs'),
+      preload: preloadFile(mainDir),
       devTools: !app.isPackaged,
     },
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
   mainWindow.on('closed', () => (mainWindow = null));
   if (devServerUrl) void mainWindow.loadURL(devServerUrl);
-  else void mainWindow.loadFile(indexHtml);
+  else void mainWindow.loadURL(APP_INDEX_URL);
 }
 
 function fatal(err: unknown): void {

@@ -53,12 +53,20 @@ const WEIGHTS: SlipFontWeight[] = [400, 700];
 
 let files: SlipFontFile[] | null = null;
 
-/** The woff2 files, located through the package (inside node_modules, also in the packaged app). */
-export function slipFontFiles(): SlipFontFile[] {
-  if (files) return files;
-  const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('@fontsource/noto-sans-devanagari/package.json')), 'files');
-  files = SUBSETS.flatMap(({ family, subset, unicodeRange }) =>
+/**
+ * The folder of the woff2 files, given where `@fontsource/noto-sans-devanagari/package.json`
+ * resolves. In the packaged app that is inside `app.asar`, and the files are unpacked beside it
+ * (electron-builder.yml `asarUnpack`): the folder in `app.asar.unpacked` is returned, so the
+ * files are read as real files in every thread. Checked against the package by `npm run dist:check`.
+ */
+export function slipFontsDir(fontPackageJson: string): string {
+  const dir = join(dirname(fontPackageJson), 'files');
+  return dir.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
+/** The slip's font files in a folder (pure: nothing is read). */
+export function slipFontFilesIn(dir: string): SlipFontFile[] {
+  return SUBSETS.flatMap(({ family, subset, unicodeRange }) =>
     WEIGHTS.map((weight) => ({
       family,
       weight,
@@ -66,6 +74,13 @@ export function slipFontFiles(): SlipFontFile[] {
       unicodeRange,
     })),
   );
+}
+
+/** The woff2 files, located through the package (inside node_modules, also in the packaged app). */
+export function slipFontFiles(): SlipFontFile[] {
+  if (files) return files;
+  const require = createRequire(import.meta.url);
+  files = slipFontFilesIn(slipFontsDir(require.resolve('@fontsource/noto-sans-devanagari/package.json')));
   return files;
 }
 
