@@ -18,6 +18,8 @@ import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
 import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
+import * as district from './services/district-settings';
+import { districtStamp } from './store/district-settings';
 import * as queue from './services/queue';
 import { cleanRosters, importRoster, rosterInfo } from './services/roster';
 import { refreshSearchSoon, searchRoster, warmSearch } from './services/search';
@@ -88,6 +90,9 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
+  /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
+  private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
+    null;
 
   private constructor(
     readonly db: Db,
@@ -111,7 +116,7 @@ export class CounterBackend {
       db,
       clock,
       log,
-      config: () => this.config,
+      config: () => this.effectiveConfig(),
       system: systemPrinter,
       onJob: (job) => this.events.emit('event', { type: 'print', job }),
     });
@@ -197,6 +202,7 @@ export class CounterBackend {
       onUpdate: ({ outboxChanged }) => {
         // the worker may still report while the counter closes
         if (this.closed) return;
+        this.districtSettingsChanged();
         this.events.emit('event', { type: 'status', sync: this.syncStatus() });
         if (outboxChanged) {
           this.emitUploads();
@@ -234,7 +240,40 @@ export class CounterBackend {
     if (!this.config?.portal || !engine) {
       return { ...UNKNOWN_SYNC_STATUS, ...counts };
     }
-    return { ...engine, ...counts };
+    // (the district settings' version is the worker's news for main, not part of the status)
+    const { districtSettingsVersion: _version, ...status } = engine;
+    return { ...status, ...counts };
+  }
+
+  /**
+   * The settings in force: the provisioning, with the parts the district sets (queue policy,
+   * eligibility, vaccines) in their place. Read again only when the district's version, the
+   * supervisor's own queue policy or the provisioning changed (one cheap look otherwise).
+   */
+  effectiveConfig(): Provisioning | null {
+    const base = this.config;
+    if (!base) return null;
+    const stamp = districtStamp(this.db);
+    if (this.inForce?.stamp === stamp && this.inForce.base === base) return this.inForce.config;
+    const inForce = district.districtInForce(this.db, base.centre.id);
+    this.inForce = { stamp, base, config: district.effectiveConfig(base, inForce), district: inForce };
+    return this.inForce.config;
+  }
+
+  /** The district version in force (null: none), as of the last look. */
+  private districtInForce(): district.DistrictInForce | null {
+    this.effectiveConfig();
+    return this.inForce?.district ?? null;
+  }
+
+  /** The sync worker applied new district settings: the page reads the policy and the queue again. */
+  private districtSettingsChanged(): void {
+    const before = this.inForce?.stamp;
+    this.effectiveConfig();
+    if (before !== undefined && this.inForce?.stamp !== before) {
+      this.log.info({ version: this.inForce?.district?.version ?? null }, 'district settings in force');
+      this.events.emit('event', { type: 'changed', method: 'updateQueuePolicy' });
+    }
   }
 
   get provisioning(): Provisioning | null {
@@ -309,7 +348,7 @@ export class CounterBackend {
       db: this.db,
       clock: this.clock,
       deviceId: this.deviceId,
-      config: this.config,
+      config: this.effectiveConfig()!,
       operator: s.session.operator,
       log: this.log,
     };
@@ -317,7 +356,7 @@ export class CounterBackend {
 
   /** The counter's state as this client sees it: its own operator and session. */
   appState(clientId?: string): AppStateView {
-    const c = this.config;
+    const c = this.effectiveConfig();
     const today = this.today();
     const sync = this.syncStatus();
     const session = this.sessionOf(clientId);
@@ -340,6 +379,7 @@ export class CounterBackend {
       vaccines: c?.vaccines ?? [],
       policy: c?.queuePolicy ?? null,
       printing: c?.printing ?? null,
+      district: c ? district.districtView(this.districtInForce()) : null,
     };
   }
 
@@ -397,8 +437,9 @@ export class CounterBackend {
     action: string,
     detail: Record<string, unknown>,
   ): AppStateView {
-    const { config, operator } = this.context(clientId);
-    const next = change(config);
+    const { operator } = this.context(clientId);
+    // the provisioning as the centre keeps it: the district's settings are not written into it
+    const next = change(this.config!);
     saveProvisioning(this.provisioningFile, next);
     this.config = next;
     this.audit(operator.id, action, detail);
@@ -501,7 +542,15 @@ export class CounterBackend {
         ),
       resetOperatorPin: (r, clientId) =>
         operators.resetOperatorPin(this.db, this.clock, this.context(clientId).operator, r.operatorId, r.pin),
-      updateQueuePolicy: (r, clientId) => this.saveConfig(clientId, (c) => ({ ...c, queuePolicy: r }), 'policy.updated', r),
+      updateQueuePolicy: (r, clientId) => {
+        const inForce = this.districtInForce();
+        if (!inForce?.settings.queuePolicy)
+          return this.saveConfig(clientId, (c) => ({ ...c, queuePolicy: r }), 'policy.updated', r);
+        // over the district's default, until its next version
+        const { operator } = this.context(clientId);
+        district.saveLocalQueuePolicy(this.db, { district: inForce, policy: r, now: this.clock(), operatorId: operator.id });
+        return this.appState(clientId);
+      },
       importRoster: async (r, clientId) => {
         if (this.importing) throw new DomainError('BUSY', 'a roster import is already running');
         this.importing = true;

@@ -13,6 +13,8 @@ export interface EngineStatus {
   lastError: { code: string; message: string } | null;
   uploading: boolean;
   rosterPulledAt: string | null;
+  /** the district settings' version in force, once the worker has applied or found one (news for main, not shown) */
+  districtSettingsVersion?: number | null;
 }
 
 /** Before the first request has ended: neither online nor offline yet. */
