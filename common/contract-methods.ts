@@ -43,6 +43,9 @@ export const METHOD_NAMES = [
   'closeDay',
   'getReconciliation',
   'exportReconciliation',
+  'updateStatus',
+  'installUpdateNow',
+  'postponeUpdate',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -39,6 +39,7 @@ import {
 import type { Result } from './result';
 import type { PrintJobView, SyncStatusView, UploadState } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
+import { updateStatusSchema } from './updates';
 
 export type Access = 'public' | 'operator' | 'supervisor';
 
@@ -65,6 +66,21 @@ const operatorNameSchema = z.string().trim().min(2, 'name_too_short').max(80, 't
 export const MAX_ROSTER_BYTES = 64 * 1024 * 1024;
 /** The most waiting tickets of a lane a limited queue answer may be asked to list. */
 export const MAX_WAITING_LIMIT = 500;
+
+/**
+ * An app update as the supervisor sees it: the updater's status, whether it may install now
+ * and why (`window`), and whether the supervisor postponed it to the end of the day.
+ */
+export const updateViewSchema = updateStatusSchema.extend({
+  window: z.object({
+    mayInstall: z.boolean(),
+    reason: z.enum(['idle', 'day_closed', 'signed_in', 'queue_active', 'postponed']),
+  }),
+  postponed: z.boolean(),
+});
+export type UpdateView = z.infer<typeof updateViewSchema>;
+/** An update version as the supervisor saw it on screen (install now and postpone name it). */
+const updateVersionSchema = z.string().trim().min(1, 'required').max(40, 'too_long');
 
 export const contract = {
   getAppState: method(empty, appStateViewSchema, 'public', false),
@@ -297,6 +313,21 @@ export const contract = {
   getReconciliation: method(dayRangeSchema, reconciliationViewSchema, 'supervisor', false),
   /** The same as CSV (UTF-8 with BOM, so spreadsheet programs read Hindi names). */
   exportReconciliation: method(dayRangeSchema, z.object({ fileName: z.string(), csv: z.string() }), 'supervisor', false),
+
+  /** The app update: found, downloading, ready (and when it may install), refused; 'off' where IT updates the app. */
+  updateStatus: method(empty, updateViewSchema, 'supervisor', false),
+  /**
+   * Installs the ready update now: the app closes and reopens on it. `version`: the one the
+   * supervisor saw (another version ready since is refused with CONFLICT, details.why).
+   */
+  installUpdateNow: method(z.object({ version: updateVersionSchema }).strict(), updateViewSchema, 'supervisor', true),
+  /** Postpones the ready update to the end of the day (it installs once a day is closed), or lifts that. */
+  postponeUpdate: method(
+    z.object({ version: updateVersionSchema, postponed: z.boolean() }).strict(),
+    updateViewSchema,
+    'supervisor',
+    true,
+  ),
 } as const satisfies Record<MethodName, MethodSpec<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;
@@ -317,7 +348,9 @@ export type CounterEvent =
    * the upload state of these tickets changed (the portal acknowledged or refused their
    * records): what the queue's upload marks need, without reading the queue again
    */
-  | { type: 'uploads'; uploads: Record<string, UploadState> };
+  | { type: 'uploads'; uploads: Record<string, UploadState> }
+  /** the app update moved on (checked, downloading, ready, refused) or was postponed */
+  | { type: 'update'; update: UpdateView };
 
 /** `window.counter`: the only door from the page to the counter. */
 export type CounterApi = {
