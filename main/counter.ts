@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf } from '../common/contract';
+import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf, UpdateView } from '../common/contract';
 import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncStatusView } from '../common/domain';
 import { DomainError } from '../common/result';
+import type { InstallWindow, UpdatePort, UpdateStatus } from '../common/updates';
 import { centreDay } from '../common/rules/centre-day';
 import { createLogger, type Logger } from './logging/logger';
 import { checkpointPassive, openDatabase, scrubWalIfOwed, setAutoCheckpointPages, type Db } from './store/database';
@@ -27,6 +28,7 @@ import { dismissRecord, listNeedsAttention, reconciliation, reconciliationCsv, r
 import { SyncHost, type SyncWorkerFile } from './sync/host';
 import type { EngineTuning } from './sync/messages';
 import { previewWalkIn, registerWalkIn } from './services/walk-ins';
+import * as updateWindow from './services/update-window';
 import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
 
@@ -55,6 +57,8 @@ export interface BackendOptions {
   syncWorker?: SyncWorkerFile | undefined;
   /** backoff and circuit-breaker timings (tests and benchmarks shorten them) */
   syncTuning?: Partial<EngineTuning> | undefined;
+  /** the app's updater; without it (web bridge, tests, an install IT updates) updates are 'off' */
+  updates?: UpdatePort | undefined;
 }
 
 /**
@@ -90,6 +94,9 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
+  /** clients that signed in since they were last found with no session (who may be signed in) */
+  private readonly signedInClients = new Set<string>();
+  private stopUpdateStatus: (() => void) | null = null;
   /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
   private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
     null;
@@ -121,6 +128,7 @@ export class CounterBackend {
       onJob: (job) => this.events.emit('event', { type: 'print', job }),
     });
     this.printQueue.recoverInterrupted();
+    this.stopUpdateStatus = options.updates?.onStatus((status) => this.updateStatusChanged(status)) ?? null;
   }
 
   static async open(options: BackendOptions): Promise<CounterBackend> {
@@ -152,6 +160,7 @@ export class CounterBackend {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    this.stopUpdateStatus?.();
     this.printQueue.stop();
     this.events.removeAllListeners();
     this.db.close();
@@ -482,6 +491,76 @@ export class CounterBackend {
     return attempt;
   }
 
+  /** Whether anyone is signed in at any client of this counter (a locked session counts: its operator has not signed out). */
+  private anyoneSignedIn(): boolean {
+    for (const clientId of [...this.signedInClients]) {
+      if (this.sessionOf(clientId).state !== 'none') return true;
+      this.signedInClients.delete(clientId);
+    }
+    return false;
+  }
+
+  /** The updater's status, or 'off' without one. */
+  private updateStatus(): UpdateStatus {
+    return this.options.updates?.status() ?? updateWindow.updatesOff(process.env.npm_package_version ?? '');
+  }
+
+  /**
+   * May a ready update install now? Asked by the updater (every minute once one is ready):
+   * yes when the counter is idle or the day is closed, never in the middle of a queue.
+   */
+  updateInstallWindow(): InstallWindow {
+    return updateWindow.installWindow(this.updateFacts(this.updateStatus()), this.clock());
+  }
+
+  private updateFacts(status: UpdateStatus): updateWindow.WindowFacts {
+    return updateWindow.windowFacts(this.db, {
+      deviceId: this.deviceId,
+      today: this.today(),
+      now: this.clock(),
+      signedIn: this.anyoneSignedIn(),
+      offered: status.phase === 'ready' ? status.version : null,
+    });
+  }
+
+  /** The update as the supervisor sees it. */
+  updateView(): UpdateView {
+    const status = this.updateStatus();
+    const facts = this.updateFacts(status);
+    return { ...status, window: updateWindow.installWindow(facts, this.clock()), postponed: facts.postponed };
+  }
+
+  private emitUpdate(): UpdateView {
+    const view = this.updateView();
+    if (!this.closed) this.events.emit('event', { type: 'update', update: view });
+    return view;
+  }
+
+  private updateStatusChanged(status: UpdateStatus): void {
+    if (this.closed) return;
+    if (updateWindow.forgetStalePostponement(this.db, status)) {
+      this.log.info({ version: status.version }, 'a new update is offered: the postponement of the last one is dropped');
+    }
+    this.emitUpdate();
+  }
+
+  /** The ready update the supervisor named, or why there is none (CONFLICT, details.why). */
+  private readyUpdate(version: string): UpdateStatus & { version: string } {
+    const status = this.updateStatus();
+    if (!this.options.updates || status.phase === 'off') {
+      throw new DomainError('CONFLICT', 'this counter is updated by IT, not by the app', { details: { why: 'updates_off' } });
+    }
+    if (status.phase !== 'ready' || status.version === null) {
+      throw new DomainError('CONFLICT', 'no update is ready to install', { details: { why: 'update_not_ready' } });
+    }
+    if (status.version !== version) {
+      throw new DomainError('CONFLICT', `version ${status.version} is ready, not ${version}`, {
+        details: { why: 'update_version_changed', version: status.version },
+      });
+    }
+    return { ...status, version: status.version };
+  }
+
   private makeHandlers(): Handlers {
     return {
       getAppState: (_r, clientId) => this.appState(clientId),
@@ -496,6 +575,7 @@ export class CounterBackend {
           if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
           const operator = await operators.signIn(this.db, this.clock, this.config.security, r.loginId, r.pin);
           this.sessions.begin(clientId, operator);
+          this.signedInClients.add(clientId);
           this.log.info({ operatorId: operator.id }, 'signed in');
           return operators.operatorViewOf(this.db, operator.id);
         });
@@ -593,10 +673,32 @@ export class CounterBackend {
       listNeedsAttention: () => listNeedsAttention(this.db),
       resendRecord: (r, clientId) => resendRecord(this.context(clientId), r),
       dismissRecord: (r, clientId) => dismissRecord(this.context(clientId), r),
-      closeDay: (r, clientId) => queue.closeDay(this.context(clientId), r.day),
+      closeDay: (r, clientId) => {
+        const closed = queue.closeDay(this.context(clientId), r.day);
+        // the day's end: a postponed update may install now
+        updateWindow.dayClosed(this.db, r.day);
+        this.emitUpdate();
+        return closed;
+      },
       getReconciliation: (r) => reconciliation(this.db, r.from, r.to, this.today()!),
       exportReconciliation: (r) =>
         reconciliationCsv(reconciliation(this.db, r.from, r.to, this.today()!), this.config!.centre.id),
+      updateStatus: () => this.updateView(),
+      installUpdateNow: (r, clientId) => {
+        const { operator } = this.context(clientId);
+        const status = this.readyUpdate(r.version);
+        this.audit(operator.id, 'update.install_now', { version: status.version });
+        this.log.info({ version: status.version, operatorId: operator.id }, 'update installs now, as the supervisor asked');
+        this.options.updates!.installNow();
+        return this.updateView();
+      },
+      postponeUpdate: (r, clientId) => {
+        const { operator } = this.context(clientId);
+        const status = this.readyUpdate(r.version);
+        updateWindow.postpone(this.db, r.postponed ? status.version : null);
+        this.audit(operator.id, r.postponed ? 'update.postponed' : 'update.postponement_lifted', { version: status.version });
+        return this.emitUpdate();
+      },
     };
   }
 }
