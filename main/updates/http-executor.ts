@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
-import { HttpExecutor } from 'builder-util-runtime';
+import { configureRequestOptions, configureRequestUrl, HttpExecutor, type DownloadOptions } from 'builder-util-runtime';
 import { feedUrlRefusal } from './feed-policy';
 import { RateLimiter, ThrottleStream } from './throttle';
 
@@ -36,6 +36,10 @@ export interface FeedHttpOptions {
   /** a request whose socket is silent this long fails ("Request timed out") */
   timeoutMs: number;
 }
+
+/** Set on a download's request options (and copied onto its redirects): told each request made for it. */
+const ON_REQUEST = Symbol('onRequest');
+type TrackedOptions = RequestOptions & { [ON_REQUEST]?: (request: ClientRequest) => void };
 
 function urlOf(options: RequestOptions): string {
   const port = options.port ? `:${String(options.port)}` : '';
@@ -71,6 +75,30 @@ export class FeedHttpExecutor extends HttpExecutor<ClientRequest> {
     if (refusal) return new RefusedRequest(new FeedPolicyError(refusal)) as unknown as ClientRequest;
     const transport = options.protocol === 'http:' ? http : https;
     const { limiter } = this.options;
-    return transport.request(options, (response) => callback(limiter ? throttled(response, limiter) : response));
+    const request = transport.request(options, (response) => callback(limiter ? throttled(response, limiter) : response));
+    (options as TrackedOptions)[ON_REQUEST]?.(request);
+    return request;
+  }
+
+  /** Downloads `url` to `destination`, checking the sha512 in `options` as it arrives (electron-updater's DigestTransform). */
+  async download(url: URL, destination: string, options: DownloadOptions): Promise<string> {
+    return await options.cancellationToken.createPromise<string>((resolve, reject, onCancel) => {
+      let current: ClientRequest | null = null;
+      const requestOptions: TrackedOptions = { headers: options.headers ?? undefined, [ON_REQUEST]: (r) => (current = r) };
+      configureRequestUrl(url, requestOptions);
+      configureRequestOptions(requestOptions);
+      onCancel(() => current?.destroy());
+      this.doDownload(
+        requestOptions,
+        {
+          destination,
+          options,
+          onCancel,
+          callback: (error) => (error == null ? resolve(destination) : reject(error)),
+          responseHandler: null,
+        },
+        0,
+      );
+    });
   }
 }
