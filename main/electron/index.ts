@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
-import { createLogger } from '../logging/logger';
+import { createLogger, openCounterLog } from '../logging/logger';
 import { CounterBackend } from '../counter';
 import { readPin } from '../admin/terminal';
 import { adminArgs, runAdminCommand } from './admin-command';
@@ -123,7 +123,12 @@ function serveRenderer(): void {
 
 async function start(): Promise<void> {
   const dataDir = process.env.COUNTER_DATA_DIR ?? app.getPath('userData');
-  const log = createLogger({ destination: join(dataDir, 'logs', 'counter.log') });
+  // <dataDir>/logs/counter.<day>.<n>.log, rotated by day and size, 14 days kept
+  const { log } = await openCounterLog(dataDir).catch((e: unknown) => {
+    const fallback = createLogger();
+    fallback.error({ err: e, dir: join(dataDir, 'logs') }, 'the log folder cannot be written: logging to the console');
+    return { log: fallback };
+  });
   let backend: CounterBackend;
   try {
     // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
@@ -142,6 +147,9 @@ async function start(): Promise<void> {
       syncWorker: { file: syncWorkerFile(mainDir) },
     });
   } catch (err) {
+    // (an upgrade that failed says which copy of the database was put back, and what to do)
+    log.fatal({ err }, 'the counter cannot start');
+    log.flush();
     return fatal(err);
   }
   if (process.env.COUNTER_DEMO === '1') await seedDemo(backend);
