@@ -23,7 +23,7 @@ export class RateLimiter {
   /** Takes `bytes` from the budget; returns how long (ms) the caller must wait before passing them on. */
   take(bytes: number): number {
     const now = this.now();
-    this.paidUntil = Math.max(this.paidUntil, now - this.burstMs) + (bytes / this.bytesPerSecond) * 1000;
+    this.paidUntil = Math.max(this.paidUntil, now) + (bytes / this.bytesPerSecond) * 1000;
     return Math.max(0, this.paidUntil - now - this.burstMs);
   }
 }
