@@ -1,10 +1,14 @@
 /**
  * `npm run portal -- [--port 8787] [--host 127.0.0.1] [--data .data/portal] [--memory] [--demo]
  * [--faults] [--admin-token-file FILE] [--max-in-flight N] [--max-event-loop-delay MS] [--body-timeout MS]
- * [--auth-failures N]`: the reference portal. Prints `Portal: http://HOST:PORT` once listening
+ * [--auth-failures N] [--updates-dir DIR]`: the reference portal. Prints `Portal: http://HOST:PORT` once listening
  * (with `--port 0`, the port it got). The admin API is on with an admin token from the
  * environment (PORTAL_ADMIN_TOKEN) or a file only its owner can read (--admin-token-file), never
  * from the command line, which every user of the machine can read.
+ *
+ * `npm run portal -- enrol --centre-id ID --centre-name NAME --counter CODE --token-prefix P ...`:
+ * makes a one-time enrolment code for a new counter in the portal's data and prints it with its
+ * QR code (see ./enrolment.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
+import { runEnrolCommand } from './enrolment';
 import { isLoopbackHost } from './faults';
 import { ADMIN_TOKEN_ENV, readAdminTokenFile, tokenProblem } from './secrets';
 import { DEFAULT_AUTH_FAILURES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
@@ -19,6 +24,11 @@ import { DEFAULT_AUTH_FAILURES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, 
 function fail(message: string): never {
   console.error(message);
   process.exit(2);
+}
+
+// `npm run portal -- enrol ...`: IT makes a one-time enrolment code for a new counter (see ./enrolment.ts)
+if (process.argv[2] === 'enrol') {
+  process.exit(await runEnrolCommand(process.argv.slice(3), { out: (l) => console.log(l), err: (l) => console.error(l) }));
 }
 
 let values;
@@ -41,6 +51,8 @@ try {
       'max-event-loop-delay': { type: 'string', default: '200' },
       /** a client whose body has not all arrived this long after its headers is cut off (ms) */
       'body-timeout': { type: 'string', default: String(DEFAULT_BODY_TIMEOUT_MS) },
+      /** a folder of signed releases served read-only at /updates/... (the counters' update feed) */
+      'updates-dir': { type: 'string' },
     },
     strict: true,
   }));
@@ -113,6 +125,7 @@ try {
     authFailures: { max: authFailuresMax, windowMs: DEFAULT_AUTH_FAILURES.windowMs },
     faults: values.faults,
     logger,
+    ...(values['updates-dir'] !== undefined ? { updatesDir: resolve(values['updates-dir']) } : {}),
     ...(adminToken ? { adminToken } : {}),
   });
 } catch (e) {

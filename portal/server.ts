@@ -20,11 +20,14 @@ import {
 } from '../common/sync-protocol';
 import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
 import { DistrictSettingsStore } from './district-settings-store';
+import { registerEnrolmentAdmin, registerEnrolmentRedeem } from './enrolment';
+import { EnrolmentStore } from './enrolment-store';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
 import { Fleet, dateFromClock, type FleetSettings } from './fleet';
 import { LoopDelay } from './loop-delay';
 import { newToken, tokenProblem } from './secrets';
 import { PortalStats } from './stats';
+import { registerUpdateFeed } from './updates';
 import { PortalError, PortalStore, appointmentInputSchema, describeIssues, type Device } from './store';
 
 export interface PortalOptions {
@@ -58,6 +61,8 @@ export interface PortalOptions {
   fleet?: FleetSettings;
   /** a pino logger; none by default */
   logger?: FastifyBaseLogger | false;
+  /** serves this folder read-only at /updates/... as the counters' update feed (portal/updates.ts) */
+  updatesDir?: string;
 }
 
 export interface Portal {
@@ -146,6 +151,7 @@ export function buildPortal(options: PortalOptions): Portal {
   const authFailures = options.authFailures ?? DEFAULT_AUTH_FAILURES;
   const store = PortalStore.open(options.dbFile);
   const districtSettings = new DistrictSettingsStore(store.db);
+  const enrolments = new EnrolmentStore(store.db);
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
   const fleet = new Fleet(store.db, clock, options.fleet);
@@ -284,6 +290,9 @@ export function buildPortal(options: PortalOptions): Portal {
   };
 
   app.get('/v1/health', async () => ({ ok: true as const, time: clock().toISOString(), version: SYNC_API_VERSION }));
+  if (options.updatesDir) registerUpdateFeed(app, options.updatesDir);
+  // a new counter redeems its one-time code: no device token yet (failed codes counted like failed authentications)
+  registerEnrolmentRedeem(app, { enrolments, clock, failures: authFailures });
 
   void app.register(async (api) => {
     // A valid token always passes, so counters behind the same address as a failing client (a
@@ -423,6 +432,7 @@ export function buildPortal(options: PortalOptions): Portal {
         return { revoked: store.revokeDevice(body.token) };
       });
       admin.get('/admin/clients', async () => ({ clients: store.clients() }));
+      registerEnrolmentAdmin(admin, { enrolments, clock });
       admin.post('/admin/clients/accept-lost', async (req) => {
         const body = parseBody(
           z.object({ deviceId: z.uuid(), lastAppliedSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict(),
