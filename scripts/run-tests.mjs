@@ -1,8 +1,9 @@
-// `npm test`: every suite in turn (type check, lint, vitest, end-to-end in Chromium), each run
-// to the end even when an earlier one fails, then one summary line over all of them:
-// `N passed, N failed, N skipped`. Exits non-zero if anything failed or a suite could not run.
+// `npm test`: every suite in turn (type check, lint, vitest, end-to-end in Chromium, the package
+// check), each run to the end even when an earlier one fails, then one summary line over all of
+// them: `N passed, N failed, N skipped`. Exits non-zero if anything failed or a suite could not run.
 // `npm run test:fast` (`--fast`): vitest without the slow suites (see vitest.config.ts), for
-// the edit loop; the type check, the lint and the end-to-end tests are left to `npm test`.
+// the edit loop; the type check, the lint, the end-to-end tests and the package check are left
+// to `npm test`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,6 +57,15 @@ if (!fast && ensureChromium()) {
   }
 }
 
+// 5. the package check: electron-builder packs a Linux build with a stand-in Electron, and each
+// check of what the package holds (scripts/dist-check.mjs) counts as one test
+if (!fast) {
+  const report = join(results, 'dist-check.json');
+  rmSync(report, { force: true });
+  const status = run(process.execPath, [join(root, 'scripts/dist-check.mjs'), '--json', report]);
+  suites.push(readDistCheck(report, status));
+}
+
 function ensureChromium() {
   if (findChromium().source !== 'none') return true;
   console.log("No Chromium found ($CHROMIUM_PATH, /usr/bin/chromium, Playwright's own): installing Playwright's Chromium");
@@ -96,6 +106,22 @@ function readVitest(file, status) {
   };
   if (status !== 0 && failedTests === 0) Object.assign(out, { failed: 1, note: `vitest exited ${status}` });
   if (r.numTotalTests === 0) Object.assign(out, { ran: false, note: 'no tests ran' });
+  return out;
+}
+
+function readDistCheck(file, status) {
+  if (!existsSync(file))
+    return { name: 'dist-check', passed: 0, failed: 1, skipped: 0, ran: false, note: `no report (exit ${status})` };
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  const out = {
+    name: 'dist-check',
+    passed: r.passed,
+    failed: r.failed,
+    skipped: 0,
+    ran: true,
+    note: `${Math.round(r.seconds)} s`,
+  };
+  if (status !== 0 && out.failed === 0) Object.assign(out, { failed: 1, note: `dist-check exited ${status}` });
   return out;
 }
 
