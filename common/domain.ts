@@ -581,6 +581,12 @@ export const syncStatusViewSchema = z.object({
   /** a batch is on its way now */
   uploading: z.boolean(),
   rosterPulledAt: z.string().nullable(),
+  /**
+   * The portal's clock minus this PC's, in ms, measured on the portal's Date header; null
+   * before the portal has answered. Over 2 minutes either way the operator is warned: the
+   * counter's day and every time it records come from this PC's clock.
+   */
+  clockOffsetMs: z.number().int().nullable().optional(),
 });
 export type SyncStatusView = z.infer<typeof syncStatusViewSchema>;
 
@@ -596,6 +602,7 @@ export const UNKNOWN_SYNC_STATUS: SyncStatusView = {
   lastError: null,
   uploading: false,
   rosterPulledAt: null,
+  clockOffsetMs: null,
 };
 
 /** Why a supervisor dismisses a rejected record instead of resending it (kept in the reconciliation). */

@@ -12,6 +12,7 @@ import { centreDay } from '../../common/rules/centre-day';
 import { getMeta, setMeta } from '../store/meta';
 import { realClock, sleep, withDeadline, type Clock } from './clock';
 import type { SyncContext, SyncEngineOptions } from './context';
+import { FleetReporter } from './fleet-report';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
 import { sweepAcknowledged } from './outbox-sync';
 import { PortalFailure } from './portal-client';
@@ -20,6 +21,9 @@ import { RosterPuller } from './roster-puller';
 import { Uploader } from './uploader';
 
 export type { SyncEngineOptions, SyncLog } from './context';
+
+/** The engine's options, with the app's version for the fleet report ('unknown' when not given). */
+export type EngineOptions = SyncEngineOptions & { appVersion?: string | undefined };
 
 /** Without a success for this long, failing to reach the portal reads as offline, not degraded. */
 const DEGRADED_WINDOW_MS = 5 * 60 * 1000;
@@ -35,6 +39,7 @@ export class SyncEngine implements SyncContext {
   private readonly policy: RetryPolicy;
   private readonly uploader: Uploader;
   private readonly roster: RosterPuller;
+  private readonly reporter: FleetReporter;
   private nextSweepAt = 0;
   private lastSuccessSavedAt: number | null = null;
   private isStopped = false;
@@ -47,7 +52,7 @@ export class SyncEngine implements SyncContext {
   /** failures already planned for, so one is never counted twice on its way up */
   private readonly planned = new WeakSet<PortalFailure>();
 
-  constructor(readonly o: SyncEngineOptions) {
+  constructor(readonly o: EngineOptions) {
     this.clock = o.clock ?? realClock;
     this.tuning = { ...DEFAULT_TUNING, ...o.tuning };
     this.policy = new RetryPolicy({
@@ -58,6 +63,22 @@ export class SyncEngine implements SyncContext {
     });
     this.uploader = new Uploader(this);
     this.roster = new RosterPuller(this, this.policy);
+    this.reporter = new FleetReporter({
+      db: o.db,
+      deviceId: o.deviceId,
+      centreId: o.centreId,
+      counterCode: o.counterCode,
+      timeZone: o.timeZone,
+      appVersion: o.appVersion ?? 'unknown',
+      client: o.client,
+      clock: this.clock,
+      log: o.log,
+      stopped: this.stopper.signal,
+      known: () => ({ rosterPulledAt: this.current.rosterPulledAt }),
+      // a portal that is failing uploads is not asked for anything else: the report waits for it
+      portalDown: () => this.policy.circuit === 'open' || this.current.state !== 'online',
+      onAnswered: () => this.noteClock(),
+    });
     this.current.lastSuccessAt = getMeta(o.db, 'sync.last_success');
   }
 
@@ -80,6 +101,7 @@ export class SyncEngine implements SyncContext {
     this.stopper.abort();
     this.wake?.();
     await this.loop;
+    await this.reporter.inFlight;
     this.o.client.close();
   }
 
@@ -304,6 +326,10 @@ export class SyncEngine implements SyncContext {
           this.plan(e, 'push');
         }
       }
+      // the clock against the portal's, from this pass's answers; then the fleet report, when
+      // due, on its own connection (not awaited: it never holds up the next upload)
+      this.noteClock();
+      this.reporter.afterPass();
       // (a retry planned for an upload that did not run in this pass is kept as planned)
       if (drained && this.policy.dueAt('push') <= this.clock.now()) {
         // records or a request that came during the pass: another pass at once; otherwise
@@ -311,6 +337,12 @@ export class SyncEngine implements SyncContext {
         this.policy.setDue('push', this.asked !== asked ? 0 : this.clock.now() + IDLE_CHECK_MS);
       }
     }
+  }
+
+  /** The portal's clock minus this PC's, in whole seconds (so a few ms of jitter is no news), into the status. */
+  private noteClock(): void {
+    const offset = this.o.client.clockOffsetMs();
+    this.update({ clockOffsetMs: offset === null ? null : Math.round(offset / 1000) * 1000 });
   }
 
   private sleep(ms: number): Promise<void> {

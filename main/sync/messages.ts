@@ -11,6 +11,8 @@ export interface EngineStatus {
   lastAttemptAt: string | null;
   nextRetryAt: string | null;
   lastError: { code: string; message: string } | null;
+  /** the portal's clock minus this PC's (ms), from the latest answer's Date header; null before one */
+  clockOffsetMs: number | null;
   uploading: boolean;
   rosterPulledAt: string | null;
   /** the district settings' version in force, once the worker has applied or found one (news for main, not shown) */
@@ -21,6 +23,7 @@ export interface EngineStatus {
 export const INITIAL_ENGINE_STATUS: EngineStatus = (({ pending: _p, needsAttention: _n, oldestPendingAt: _o, ...engine }) => ({
   ...engine,
   state: 'connecting' as const,
+  clockOffsetMs: null,
 }))(UNKNOWN_SYNC_STATUS);
 
 /** Tuning the tests and benchmarks may change; the product uses the defaults. */
@@ -57,6 +60,8 @@ export interface WorkerSetup {
   deviceId: string;
   provisioning: Provisioning;
   tuning?: Partial<EngineTuning>;
+  /** the app's version, for the fleet report (the worker reads package.json when not given) */
+  appVersion?: string | undefined;
 }
 
 export type ToWorker = { type: 'nudge' } | { type: 'syncNow' } | { type: 'stop' };

@@ -9,10 +9,13 @@ import https from 'node:https';
 import type { z } from 'zod';
 import {
   errorBodySchema,
+  fleetReportAnswerSchema,
   pushResponseSchema,
   checkRosterPage,
   rosterPageWireSchema,
   type CheckedRosterPage,
+  type FleetReport,
+  type FleetReportAnswer,
   type PushRequest,
   type PushResponse,
 } from '../../common/sync-protocol';
@@ -66,13 +69,38 @@ export interface PortalClientOptions {
   timeoutMs?: number;
   /** largest answer read; bigger ones are refused as bad answers */
   maxAnswerBytes?: number;
+  /**
+   * the counter's wall clock (ms), against which the portal's Date header is measured: the
+   * sync engine's clock; Date.now unless a test passes its own
+   */
+  wallClock?: () => number;
 }
 
-/** An answer as read: status, headers, body text (within the size limit). */
+/** An answer as read: status, headers, body text (within the size limit), and when it was sent and answered. */
 interface Answer {
   status: number;
   header(name: string): string | null;
   text: string;
+  sentAt: number;
+  answeredAt: number;
+}
+
+/** A sample of the portal's clock: its Date header, and when the request went and its answer came (the counter's clock). */
+export interface ClockSample {
+  portalDate: number;
+  sentAt: number;
+  answeredAt: number;
+}
+
+/** A sample from a request out for longer than this says too little about the clock (its midpoint is too uncertain). */
+const MAX_SAMPLE_ROUND_TRIP_MS = 30_000;
+
+/**
+ * The portal's clock minus the counter's, in ms: the Date header (whole seconds, so its
+ * middle, +500 ms) against the middle of the request's send and answer.
+ */
+export function clockOffsetOf(sample: ClockSample): number {
+  return Math.round(sample.portalDate + 500 - (sample.sentAt + sample.answeredAt) / 2);
 }
 
 const DEFAULT_MAX_ANSWER = 16 * 1024 * 1024;
@@ -84,6 +112,10 @@ export class PortalClient {
   private readonly agent: http.Agent;
   /** probes go on a connection of their own each: not behind a hung upload, not on its dead socket */
   private readonly probeAgent: http.Agent;
+  /** fleet reports go on a connection of their own: never queued before an upload, nor an upload before them */
+  private readonly reportAgent: http.Agent;
+  private readonly wallClock: () => number;
+  private lastSample: ClockSample | null = null;
 
   constructor(private readonly options: PortalClientOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -95,12 +127,43 @@ export class PortalClient {
         ? new https.Agent({ keepAlive: true, maxSockets: 1 })
         : new http.Agent({ keepAlive: true, maxSockets: 1 });
     this.probeAgent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    this.reportAgent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+    this.wallClock = options.wallClock ?? Date.now;
+  }
+
+  /** The latest sample of the portal's clock (any answer with a Date header); null before one. */
+  clockSample(): ClockSample | null {
+    return this.lastSample;
+  }
+
+  /** The portal's clock minus this counter's, in ms, from the latest sample; null before one. */
+  clockOffsetMs(): number | null {
+    return this.lastSample ? clockOffsetOf(this.lastSample) : null;
+  }
+
+  /** Reads the portal's Date header of an answer as a sample of its clock. */
+  private sampled(answer: Answer): Answer {
+    const date = answer.header('date');
+    const portalDate = date ? Date.parse(date) : NaN;
+    if (!Number.isNaN(portalDate) && answer.answeredAt - answer.sentAt <= MAX_SAMPLE_ROUND_TRIP_MS) {
+      this.lastSample = { portalDate, sentAt: answer.sentAt, answeredAt: answer.answeredAt };
+    }
+    return answer;
+  }
+
+  /**
+   * Sends this counter's report of itself for the fleet view (POST /v1/reports), on its own
+   * connection. The caller gives it a deadline and lets a failure go (tried again later).
+   */
+  report(report: FleetReport, signal: AbortSignal): Promise<FleetReportAnswer> {
+    return this.call('POST', '/v1/reports', fleetReportAnswerSchema, JSON.stringify(report), signal, this.reportAgent);
   }
 
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
     this.probeAgent.destroy();
+    this.reportAgent.destroy();
   }
 
   /**
@@ -113,14 +176,17 @@ export class PortalClient {
   async probe(centreId: string, day: string, signal: AbortSignal): Promise<void> {
     const path = `/v1/centres/${encodeURIComponent(centreId)}/roster/${encodeURIComponent(day)}?limit=1`;
     try {
-      await exchange(new URL(this.base + path), {
-        method: 'GET',
-        headers: { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' },
-        body: undefined,
-        signal,
-        agent: this.probeAgent,
-        maxBytes: 64 * 1024,
-      });
+      this.sampled(
+        await exchange(new URL(this.base + path), {
+          method: 'GET',
+          headers: { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' },
+          body: undefined,
+          signal,
+          agent: this.probeAgent,
+          maxBytes: 64 * 1024,
+          now: this.wallClock,
+        }),
+      );
     } catch (e) {
       if (e instanceof PortalFailure && e.kind === 'bad_answer') return; // an answer all the same
       throw new PortalFailure('network', describeNetworkError(e));
@@ -151,6 +217,7 @@ export class PortalClient {
     schema: S,
     body: string | undefined,
     outer?: AbortSignal,
+    agent: http.Agent = this.agent,
   ): Promise<z.output<S>> {
     const deadline = this.options.timeoutMs === undefined ? null : AbortSignal.timeout(this.options.timeoutMs);
     const signals = [deadline, outer].filter((s): s is AbortSignal => s !== null && s !== undefined);
@@ -159,14 +226,17 @@ export class PortalClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Answer;
     try {
-      res = await exchange(new URL(this.base + path), {
-        method,
-        headers,
-        body,
-        signal,
-        agent: this.agent,
-        maxBytes: this.maxAnswer,
-      });
+      res = this.sampled(
+        await exchange(new URL(this.base + path), {
+          method,
+          headers,
+          body,
+          signal,
+          agent,
+          maxBytes: this.maxAnswer,
+          now: this.wallClock,
+        }),
+      );
     } catch (e) {
       if (e instanceof PortalFailure) throw e;
       if (deadline?.aborted) throw new PortalFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
@@ -221,12 +291,15 @@ function exchange(
     signal: AbortSignal;
     agent: http.Agent;
     maxBytes: number;
+    /** the wall clock the send and answer times are read on */
+    now: () => number;
   },
 ): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     if (o.signal.aborted) return reject(o.signal.reason ?? new Error('aborted'));
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
     const send = url.protocol === 'https:' ? https.request : http.request;
+    const sentAt = o.now();
     const req = send(url, { method: o.method, headers, agent: o.agent });
     const onAbort = () => req.destroy(o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted'));
     o.signal.addEventListener('abort', onAbort, { once: true });
@@ -236,6 +309,7 @@ function exchange(
     };
     req.on('error', (e) => done(() => reject(e)));
     req.on('response', (res) => {
+      const answeredAt = o.now();
       const status = res.statusCode ?? 0;
       const header = (name: string) => {
         const v = res.headers[name.toLowerCase()];
@@ -265,7 +339,7 @@ function exchange(
       });
       res.on('end', () => {
         if (size > o.maxBytes) return;
-        done(() => resolve({ status, header, text: Buffer.concat(chunks).toString('utf8') }));
+        done(() => resolve({ status, header, text: Buffer.concat(chunks).toString('utf8'), sentAt, answeredAt }));
       });
     });
     req.end(o.body);

@@ -2,6 +2,7 @@
  * The sync worker thread: its own SQLite connection and the sync engine. Nothing it does
  * (a hung portal, a 100,000-row roster) runs on the main process's event loop.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/database';
 import { hasPendingOutbox } from '../store/outbox';
@@ -22,6 +23,19 @@ const log: SyncLog = {
 };
 
 const { provisioning: config } = setup;
+
+/**
+ * The app's version when main did not give it: package.json two folders up, from the built
+ * worker (out/main/) and from this source file (main/sync/) alike.
+ */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 if (!config.portal) throw new Error('no portal in the provisioning');
 const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding, key: setup.databaseKey });
 // a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
@@ -34,6 +48,7 @@ const engine = new SyncEngine({
   centreId: config.centre.id,
   counterCode: config.counter.code,
   timeZone: config.centre.timeZone,
+  appVersion: setup.appVersion ?? packageVersion(),
   settings: config.sync,
   log,
   tuning: setup.tuning,
