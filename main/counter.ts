@@ -115,6 +115,8 @@ export class CounterBackend {
   /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
   private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
     null;
+  /** the district settings (and local queue policy) the page was last told of */
+  private districtToldAt = '';
   /** clients that signed in since they were last found with no session (who may be signed in) */
   private readonly signedInClients = new Set<string>();
   private stopUpdateStatus: (() => void) | null = null;
@@ -219,6 +221,7 @@ export class CounterBackend {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
     this.settledUpTo = settledOutboxHighWater(this.db);
+    this.districtToldAt = districtStamp(this.db);
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
       setup: {
@@ -301,12 +304,11 @@ export class CounterBackend {
 
   /** The sync worker applied new district settings: the page reads the policy and the queue again. */
   private districtSettingsChanged(): void {
-    const before = this.inForce?.stamp;
-    this.effectiveConfig();
-    if (before !== undefined && this.inForce?.stamp !== before) {
-      this.log.info({ version: this.inForce?.district?.version ?? null }, 'district settings in force');
-      this.events.emit('event', { type: 'changed', method: 'updateQueuePolicy' });
-    }
+    const stamp = districtStamp(this.db);
+    if (stamp === this.districtToldAt) return;
+    this.districtToldAt = stamp;
+    this.log.info({ version: this.districtInForce()?.version ?? null }, 'district settings in force');
+    this.events.emit('event', { type: 'changed', method: 'updateQueuePolicy' });
   }
 
   get provisioning(): Provisioning | null {
