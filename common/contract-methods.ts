@@ -5,7 +5,6 @@
 export const METHOD_NAMES = [
   'getAppState',
   'provision',
-  'enrol',
   'signIn',
   'signOut',
   'touchSession',

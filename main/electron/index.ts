@@ -29,7 +29,7 @@ import {
 import { loadDatabaseKey } from './database-key';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
-import { createUpdater } from './updater';
+import { startUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -129,13 +129,7 @@ async function start(): Promise<void> {
     fallback.error({ err: e, dir: join(dataDir, 'logs') }, 'the log folder cannot be written: logging to the console');
     return { log: fallback };
   });
-  let backend: CounterBackend | undefined;
-  // the updater is made first (the counter shows its status) and asks the counter, once open,
-  // for its device ID (staged rollout) and whether a ready update may install now
-  const updates = createUpdater(log, {
-    deviceId: () => backend?.deviceId ?? '',
-    installWindow: () => backend?.updateInstallWindow() ?? { mayInstall: false, reason: 'queue_active' },
-  });
+  let backend: CounterBackend;
   try {
     // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
     const database = await loadDatabaseKey(dataDir, safeStorage, {
@@ -151,7 +145,6 @@ async function start(): Promise<void> {
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile(mainDir) },
-      updates: updates.port,
     });
   } catch (err) {
     // (an upgrade that failed says which copy of the database was put back, and what to do)
@@ -165,12 +158,8 @@ async function start(): Promise<void> {
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
-  updates.start();
-  const opened = backend;
-  app.on('before-quit', () => {
-    updates.stop();
-    void opened.close();
-  });
+  startUpdater(log);
+  app.on('before-quit', () => void backend.close());
 }
 
 function createWindow(): void {

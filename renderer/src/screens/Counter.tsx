@@ -13,7 +13,6 @@ import { QueuePanel } from './QueuePanel';
 import { QueuePolicy } from './QueuePolicy';
 import { Reconciliation } from './Reconciliation';
 import { RosterImport } from './RosterImport';
-import { Updates } from './Updates';
 import { WalkIn } from './WalkIn';
 
 const KEYS: Partial<Record<Tab, string>> = { checkin: 'F2', walkin: 'F3' };
@@ -128,11 +127,7 @@ export function Counter() {
               ) : tab === 'operators' ? (
                 <Operators />
               ) : tab === 'printer' ? (
-                <>
-                  <PrinterSettings />
-                  {/* this PC's own settings: its printer, and the app's updates */}
-                  <Updates />
-                </>
+                <PrinterSettings />
               ) : tab === 'reconciliation' ? (
                 <Reconciliation />
               ) : (
