@@ -52,6 +52,11 @@ function goodListing(): PackedListing {
     unpacked: new Set([...FONTS, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json']),
     packageJson: { name: 'counter', main: 'out/main/index.js' },
     dependedOn: new Set(['pngjs']),
+    requires: new Map([
+      ['node_modules/zod', ['pngjs']],
+      ['node_modules/pngjs', []],
+      ['node_modules/@napi-rs/canvas', []],
+    ]),
     asarBytes: 20e6,
     unpackedBytes: 40e6,
   };
@@ -138,6 +143,18 @@ describe('the package check on a listing', () => {
     const exp = expectations();
     exp.runtimeImports.push('pino-roll');
     expect(failing(goodListing(), exp)).toEqual(['every module the built code loads is packed']);
+  });
+
+  it('a dependency of a packed module that the files patterns left out fails; one nested beside it resolves', () => {
+    const l = goodListing();
+    l.requires.set('node_modules/@napi-rs/canvas', ['react', 'nested']);
+    l.asar.set('node_modules/@napi-rs/canvas/node_modules/nested/package.json', { size: 10, unpacked: true });
+    const r = checkPackedApp(l, expectations()).find((x) => x.name === 'every dependency of a packed module is packed')!;
+    expect(r).toEqual({
+      name: 'every dependency of a packed module is packed',
+      ok: false,
+      detail: 'missing react (for @napi-rs/canvas)',
+    });
   });
 
   it('tests, benchmarks, docs, source maps, TypeScript, sources of the web bridge and dev dependencies fail', () => {

@@ -32,6 +32,8 @@ export interface PackedListing {
   packageJson: { main?: unknown; name?: unknown; devDependencies?: unknown };
   /** the names the packed modules' package.json files depend on (dependencies, optional, peer) */
   dependedOn: Set<string>;
+  /** each packed module's folder ("node_modules/a/node_modules/b") and its required dependencies */
+  requires: Map<string, string[]>;
   /** bytes of app.asar on disk, and of every file under app.asar.unpacked */
   asarBytes: number;
   unpackedBytes: number;
@@ -130,6 +132,17 @@ export function checkPackedApp(listing: PackedListing, expect: Expectations, pat
   const missingModules = expect.runtimeImports.filter((m) => !listing.asar.has(`node_modules/${packageName(m)}/package.json`));
   check('every module the built code loads is packed', missingModules.map((m) => `missing ${m}`), `${expect.runtimeImports.length} modules`);
 
+  // every dependency a packed module requires resolves (as Node looks for it) to a packed module:
+  // what the files patterns leave out must be something nothing packed needs
+  const unresolved: string[] = [];
+  for (const [dir, deps] of listing.requires)
+    for (const dep of deps) if (!resolvesTo(listing, dir, dep)) unresolved.push(`${dep} (for ${dir.replace(/^node_modules\//, '')})`);
+  check(
+    'every dependency of a packed module is packed',
+    unresolved.map((u) => `missing ${u}`),
+    `${listing.requires.size} modules`,
+  );
+
   // nothing that is not needed at run time
   const all = [...listing.asar.keys()];
   const ownExtra = all.filter((p) => !p.startsWith('node_modules/') && p !== 'package.json' && !/^out\/(main|preload|renderer)\//.test(p));
@@ -193,6 +206,16 @@ function locate(listing: PackedListing, path: string, realFile: boolean): string
   return `outside the app: ${path}`;
 }
 
+function resolvesTo(listing: PackedListing, dir: string, dep: string): boolean {
+  let base = dir;
+  for (;;) {
+    if (listing.asar.has(`${base}/node_modules/${dep}/package.json`)) return true;
+    const at = base.lastIndexOf('/node_modules/');
+    if (at < 0) return listing.asar.has(`node_modules/${dep}/package.json`);
+    base = base.slice(0, at);
+  }
+}
+
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
@@ -236,16 +259,20 @@ export function readPackedApp(appOutDir: string): PackedListing {
   const extract = require('@electron/asar') as { extractFile: (archive: string, file: string) => Buffer };
   const readJson = (file: string) => JSON.parse(extract.extractFile(archive, file).toString('utf8')) as Record<string, unknown>;
   const dependedOn = new Set<string>();
+  const requires = new Map<string, string[]>();
+  const names = (deps: unknown) => (deps && typeof deps === 'object' ? Object.keys(deps) : []);
   for (const path of entries.keys()) {
     if (!/^node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(path.replace(/^(node_modules\/(@[^/]+\/)?[^/]+\/)+(?=node_modules\/)/, ''))) continue;
     const pkg = readJson(path);
-    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
-      const deps = pkg[field];
-      if (deps && typeof deps === 'object') for (const name of Object.keys(deps)) dependedOn.add(name);
-    }
+    const optional = new Set([...names(pkg.optionalDependencies), ...names(pkg.peerDependencies)]);
+    for (const name of [...names(pkg.dependencies), ...optional]) dependedOn.add(name);
+    requires.set(
+      path.slice(0, -'/package.json'.length),
+      names(pkg.dependencies).filter((d) => !optional.has(d)),
+    );
   }
   const packageJson = readJson('package.json') as PackedListing['packageJson'];
-  return { asar: entries, unpacked, packageJson, dependedOn, asarBytes: statSync(archive).size, unpackedBytes };
+  return { asar: entries, unpacked, packageJson, dependedOn, requires, asarBytes: statSync(archive).size, unpackedBytes };
 }
 
 interface HeaderNode {
