@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectInstallKind, inAppUpdatesAllowed, INSTALL_KINDS, type InstallKindInput } from '../../main/electron/install-kind';
 
@@ -86,5 +89,31 @@ describe('inAppUpdatesAllowed', () => {
   it('only the per-user NSIS installation and the AppImage update themselves', () => {
     const allowed = INSTALL_KINDS.filter((k) => inAppUpdatesAllowed(k));
     expect(allowed).toEqual(['nsis', 'appimage']);
+  });
+});
+
+describe("what electron-builder's installers leave behind (the installed app-builder-lib)", () => {
+  const lib = dirname(createRequire(import.meta.url).resolve('app-builder-lib/package.json'));
+  const read = (rel: string) => readFileSync(join(lib, rel), 'utf8');
+
+  it('the NSIS installer writes "Uninstall <product>.exe" into the install folder, beside "<product>.exe"', () => {
+    expect(read('templates/nsis/common.nsh')).toContain('!define UNINSTALL_FILENAME "Uninstall ${PRODUCT_FILENAME}.exe"');
+    expect(read('templates/nsis/include/installer.nsh')).toContain(
+      'File "/oname=${UNINSTALL_FILENAME}" "${UNINSTALLER_OUT_FILE}"',
+    );
+  });
+
+  it('app-update.yml is written for NSIS into the unpacked folder the MSI shares, so it cannot tell them apart', () => {
+    const publish = read('out/publish/PublishManager.js');
+    expect(publish).toMatch(/target\.name === "nsis"/);
+    expect(publish).toContain('getResourcesDir(event.appOutDir), "app-update.yml"');
+    expect(read('out/targets/MsiTarget.js')).not.toContain('app-update.yml');
+  });
+
+  it('the deb installs under /opt and marks itself with resources/package-type, in the folder the AppImage also packs', () => {
+    expect(read('out/targets/LinuxTargetHelper.js')).toContain('exports.installPrefix = "/opt"');
+    const fpm = read('out/targets/FpmTarget.js');
+    expect(fpm).toContain('path.join(resourceDir, "package-type"), target');
+    expect(fpm).toContain('`linux${(0, builder_util_1.getArchSuffix)(arch)}-unpacked`');
   });
 });
