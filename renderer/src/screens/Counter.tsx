@@ -13,6 +13,7 @@ import { QueuePanel } from './QueuePanel';
 import { QueuePolicy } from './QueuePolicy';
 import { Reconciliation } from './Reconciliation';
 import { RosterImport } from './RosterImport';
+import { Updates } from './Updates';
 import { WalkIn } from './WalkIn';
 
 const KEYS: Partial<Record<Tab, string>> = { checkin: 'F2', walkin: 'F3' };
@@ -127,7 +128,11 @@ export function Counter() {
               ) : tab === 'operators' ? (
                 <Operators />
               ) : tab === 'printer' ? (
-                <PrinterSettings />
+                <>
+                  <PrinterSettings />
+                  {/* this PC's own settings: its printer, and the app's updates */}
+                  <Updates />
+                </>
               ) : tab === 'reconciliation' ? (
                 <Reconciliation />
               ) : (
