@@ -17,19 +17,19 @@ import { adminArgs, runAdminCommand } from './admin-command';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
-  contentTypeFor,
   devNativeBinding,
   isAppSchemeUrl,
   packagedNativeBinding,
   preloadFile,
   rendererDir,
-  rendererFileForUrl,
+  rendererReply,
   syncWorkerFile,
 } from './app-paths';
 import { loadDatabaseKey } from './database-key';
+import { deviceTokenKeeper } from './device-token';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
-import { startUpdater } from './updater';
+import { createUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -111,13 +111,8 @@ function electronNativeBinding(): string | undefined {
 function serveRenderer(): void {
   const dir = rendererDir(mainDir);
   protocol.handle(APP_SCHEME, async (request) => {
-    const file = rendererFileForUrl(dir, request.url);
-    if (!file) return new Response('not found', { status: 404 });
-    try {
-      return new Response(await readFile(file), { headers: { 'content-type': contentTypeFor(file) } });
-    } catch {
-      return new Response('not found', { status: 404 });
-    }
+    const reply = await rendererReply(dir, request.url, readFile);
+    return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
   });
 }
 
@@ -129,7 +124,13 @@ async function start(): Promise<void> {
     fallback.error({ err: e, dir: join(dataDir, 'logs') }, 'the log folder cannot be written: logging to the console');
     return { log: fallback };
   });
-  let backend: CounterBackend;
+  let backend: CounterBackend | undefined;
+  // the updater is made first (the counter shows its status) and asks the counter, once open,
+  // for its device ID (staged rollout) and whether a ready update may install now
+  const updates = createUpdater(log, {
+    deviceId: () => backend?.deviceId ?? '',
+    installWindow: () => backend?.updateInstallWindow() ?? { mayInstall: false, reason: 'queue_active' },
+  });
   try {
     // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
     const database = await loadDatabaseKey(dataDir, safeStorage, {
@@ -138,6 +139,9 @@ async function start(): Promise<void> {
     });
     if (database.warning) log.warn({ dataDir }, database.warning);
     else if (database.created) log.info({ dataDir }, 'a new database key was made and kept with the OS keychain');
+    // an enrolled counter's device token: sealed by the OS keychain where there is one, else a 0600 file
+    const deviceTokens = await deviceTokenKeeper(dataDir, safeStorage, process.platform);
+    if (deviceTokens.warning) log.warn({ dataDir }, deviceTokens.warning);
     backend = await CounterBackend.open({
       dataDir,
       log,
@@ -145,6 +149,8 @@ async function start(): Promise<void> {
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile(mainDir) },
+      updates: updates.port,
+      deviceTokens: deviceTokens.keeper,
     });
   } catch (err) {
     // (an upgrade that failed says which copy of the database was put back, and what to do)
@@ -158,8 +164,12 @@ async function start(): Promise<void> {
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
-  startUpdater(log);
-  app.on('before-quit', () => void backend.close());
+  updates.start();
+  const opened = backend;
+  app.on('before-quit', () => {
+    updates.stop();
+    void opened.close();
+  });
 }
 
 function createWindow(): void {
