@@ -5,6 +5,7 @@
 export const METHOD_NAMES = [
   'getAppState',
   'provision',
+  'enrol',
   'signIn',
   'signOut',
   'touchSession',

@@ -40,6 +40,8 @@ import type { Result } from './result';
 import type { PrintJobView, SyncStatusView, UploadState } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 import { updateStatusSchema } from './updates';
+import { enrolmentCodeError } from './rules/enrolment-code';
+import { portalUrlError } from './rules/portal-url';
 
 export type Access = 'public' | 'operator' | 'supervisor';
 
@@ -88,6 +90,38 @@ export const contract = {
     z
       .object({
         provisioning: provisioningSchema,
+        supervisor: z
+          .object({
+            loginId: loginIdSchema,
+            name: operatorNameSchema,
+            pin: supervisorPinSchema,
+          })
+          .strict(),
+      })
+      .strict(),
+    appStateViewSchema,
+    'public',
+    true,
+  ),
+  /**
+   * First run by enrolment: the counter redeems IT's one-time code at the portal for its
+   * provisioning and its own device token, then creates its first supervisor (as `provision`).
+   */
+  enrol: method(
+    z
+      .object({
+        portalUrl: z
+          .string({ error: 'required' })
+          .trim()
+          .min(1, 'required')
+          .max(500, 'too_long')
+          .pipe(z.url({ error: 'enrol_portal_url' }).refine((u) => portalUrlError(u) === null, 'portal_url_https')),
+        code: z
+          .string({ error: 'required' })
+          .trim()
+          .min(1, 'required')
+          .max(64, 'enrol_code_format')
+          .refine((c) => enrolmentCodeError(c) === null, 'enrol_code_format'),
         supervisor: z
           .object({
             loginId: loginIdSchema,

@@ -10,7 +10,7 @@
  * the mutation's effect, so a resent batch is acknowledged as `duplicate` and a gap is refused.
  */
 import { z } from 'zod';
-import { districtSettingsSchema, isoDaySchema, NAME_MAX_LENGTH, rosterEntrySchema } from './domain';
+import { districtSettingsSchema, isoDaySchema, NAME_MAX_LENGTH, provisioningSchema, rosterEntrySchema } from './domain';
 
 export const SYNC_API_VERSION = 'v1';
 
@@ -230,6 +230,45 @@ export const checkInPayloadSchema = z.object({
 
 /** Events on a ticket (called, served, ...) name the ticket they belong to. */
 export const ticketEventPayloadSchema = z.object({ ticketId: uuid, day: isoDaySchema });
+
+// ---- enrolment: a new counter redeems IT's one-time code for its provisioning and device token ----
+
+/** How long a device that redeemed a code may ask again (its answer lost) and be answered with a new token. */
+export const ENROL_RETRY_MINUTES = 60;
+
+/**
+ * `POST /v1/enrol` (no token: the code is the secret). Redeeming is keyed by the code and the
+ * device ID: the same device asking again within ENROL_RETRY_MINUTES of its first redemption
+ * (its answer was lost) is answered again, with a new token that replaces the one it never got;
+ * any other device is refused `enrol_code_used`.
+ */
+export const enrolRequestSchema = z
+  .object({
+    code: z.string().min(1).max(64),
+    deviceId: uuid,
+  })
+  .strict();
+export type EnrolRequest = z.infer<typeof enrolRequestSchema>;
+
+/** The part of a counter's provisioning an enrolment gives: who it is (the rest are defaults). */
+export const enrolmentCentreSchema = provisioningSchema.shape.centre;
+export const enrolmentCounterSchema = provisioningSchema.shape.counter;
+
+export const enrolResponseSchema = z
+  .object({
+    deviceId: uuid,
+    /** this counter's own device token, bound to its device ID already */
+    deviceToken: z.string().min(32).max(200),
+    centre: enrolmentCentreSchema,
+    counter: enrolmentCounterSchema,
+    label: z.string().max(120),
+  })
+  .strict();
+export type EnrolResponse = z.infer<typeof enrolResponseSchema>;
+
+/** The error codes of `POST /v1/enrol` a counter tells its supervisor about (besides `rate_limited`). */
+export const ENROL_ERRORS = ['enrol_code_unknown', 'enrol_code_expired', 'enrol_code_used', 'device_already_enrolled'] as const;
+export type EnrolErrorCode = (typeof ENROL_ERRORS)[number];
 
 // ---- Fleet reports (POST /v1/reports) ----
 

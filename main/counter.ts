@@ -3,7 +3,13 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf, UpdateView } from '../common/contract';
-import { UNKNOWN_SYNC_STATUS, type AppStateView, type Provisioning, type SyncStatusView } from '../common/domain';
+import {
+  UNKNOWN_SYNC_STATUS,
+  provisioningSchema,
+  type AppStateView,
+  type Provisioning,
+  type SyncStatusView,
+} from '../common/domain';
 import { DomainError } from '../common/result';
 import type { InstallWindow, UpdatePort, UpdateStatus } from '../common/updates';
 import { centreDay } from '../common/rules/centre-day';
@@ -19,6 +25,8 @@ import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
 import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
+import { fileTokenKeeper, type DeviceTokenKeeper } from './services/enrolment';
+import { redeemEnrolment } from './sync/enrolment-client';
 import * as district from './services/district-settings';
 import { districtStamp } from './store/district-settings';
 import * as queue from './services/queue';
@@ -57,6 +65,13 @@ export interface BackendOptions {
   syncWorker?: SyncWorkerFile | undefined;
   /** backoff and circuit-breaker timings (tests and benchmarks shorten them) */
   syncTuning?: Partial<EngineTuning> | undefined;
+  /**
+   * where an enrolled counter keeps its portal address and device token (the desktop app's
+   * is sealed by the OS keychain); default: device-token.json (0600) in the data folder
+   */
+  deviceTokens?: DeviceTokenKeeper | undefined;
+  /** how long enrolment waits for the portal's answer (default 15 s) */
+  enrolTimeoutMs?: number | undefined;
   /** the app's updater; without it (web bridge, tests, an install IT updates) updates are 'off' */
   updates?: UpdatePort | undefined;
 }
@@ -94,12 +109,15 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
-  /** clients that signed in since they were last found with no session (who may be signed in) */
-  private readonly signedInClients = new Set<string>();
-  private stopUpdateStatus: (() => void) | null = null;
+  /** the portal address and device token come from the token keeper (enrolment), not provisioning.json */
+  private portalKept = false;
+  private enrolling = false;
   /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
   private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
     null;
+  /** clients that signed in since they were last found with no session (who may be signed in) */
+  private readonly signedInClients = new Set<string>();
+  private stopUpdateStatus: (() => void) | null = null;
 
   private constructor(
     readonly db: Db,
@@ -151,6 +169,12 @@ export class CounterBackend {
     await cleanRosters(db, today);
     if (today) warmSearch(db, today);
     const backend = new CounterBackend(db, provisioningFile, config, deviceId, clock, log, options.systemPrinter, options);
+    try {
+      await backend.takeKeptPortal();
+    } catch (e) {
+      await backend.close();
+      throw e;
+    }
     backend.startSync();
     return backend;
   }
@@ -419,6 +443,82 @@ export class CounterBackend {
     return this.appState(clientId);
   }
 
+  private get deviceTokens(): DeviceTokenKeeper {
+    return this.options.deviceTokens ?? fileTokenKeeper(this.options.dataDir);
+  }
+
+  /**
+   * An enrolled counter's provisioning.json has no portal: its address and device token are
+   * kept apart (sealed by the OS keychain in the desktop app). A provisioning file that names
+   * its portal itself (written by hand, with `portal.deviceToken`) is used as it is.
+   */
+  private async takeKeptPortal(): Promise<void> {
+    if (!this.config || this.config.portal) return;
+    const kept = await this.deviceTokens.read();
+    if (!kept) return;
+    this.config = { ...this.config, portal: { url: kept.portalUrl, deviceToken: kept.deviceToken } };
+    this.portalKept = true;
+  }
+
+  /** The provisioning as written to provisioning.json: without the portal when the token keeper has it. */
+  private fileForm(p: Provisioning): Provisioning {
+    if (!this.portalKept) return p;
+    const { portal: _kept, ...rest } = p;
+    return rest;
+  }
+
+  /**
+   * First run by enrolment: the PIN is hashed, the code redeemed at the portal (a request with
+   * its own deadline: the counter keeps answering, and stays on first run if the portal cannot
+   * be reached), the device token kept, then the supervisor and provisioning.json are written
+   * with nothing in between, as in `provision`. A failure after the portal answered leaves the
+   * counter on first run: sending the form again redeems the code again for this device (the
+   * portal answers the same device again with a new token and revokes the unseen one).
+   */
+  async enrol(req: ParsedRequestOf<'enrol'>, clientId?: string): Promise<AppStateView> {
+    const refuse = () => new DomainError('ALREADY_PROVISIONED', 'this counter is already set up');
+    if (this.setUp()) throw refuse();
+    if (this.config) {
+      throw new DomainError(
+        'ALREADY_PROVISIONED',
+        'a provisioning file is deployed on this counter: set up its first supervisor with the form instead',
+      );
+    }
+    if (this.enrolling) throw new DomainError('BUSY', 'this counter is being enrolled already');
+    this.enrolling = true;
+    try {
+      const pinHash = await operators.hashPin(req.supervisor.pin);
+      const answer = await redeemEnrolment({
+        portalUrl: req.portalUrl,
+        code: req.code,
+        deviceId: this.deviceId,
+        timeoutMs: this.options.enrolTimeoutMs,
+      });
+      if (this.closed) throw new DomainError('INTERNAL', 'the counter closed while it was being enrolled');
+      const provisioning = provisioningSchema.parse({ schemaVersion: 1, centre: answer.centre, counter: answer.counter });
+      const portalUrl = req.portalUrl.replace(/\/+$/, '');
+      await this.deviceTokens.write({ portalUrl, deviceToken: answer.deviceToken });
+      this.db
+        .transaction(() => {
+          if (this.setUp() || this.config) throw refuse();
+          operators.insertOperator(this.db, this.clock, null, { ...req.supervisor, role: 'supervisor' }, pinHash);
+          // inside the transaction: if the file cannot be written, the supervisor is not kept
+          saveProvisioning(this.provisioningFile, provisioning);
+        })
+        .immediate();
+      this.config = { ...provisioning, portal: { url: portalUrl, deviceToken: answer.deviceToken } };
+      this.portalKept = true;
+      this.log.info(
+        { centre: provisioning.centre.id, counter: provisioning.counter.code, tokenKept: this.deviceTokens.protection },
+        'counter enrolled',
+      );
+      this.startSync();
+      return this.appState(clientId);
+    } finally {
+      this.enrolling = false;
+    }
+  }
+
   /** Set up = a provisioning file and at least one operator; until then the app shows first run. */
   private setUp(): boolean {
     return this.config !== null && operators.operatorCount(this.db) > 0;
@@ -449,7 +549,7 @@ export class CounterBackend {
     const { operator } = this.context(clientId);
     // the provisioning as the centre keeps it: the district's settings are not written into it
     const next = change(this.config!);
-    saveProvisioning(this.provisioningFile, next);
+    saveProvisioning(this.provisioningFile, this.fileForm(next));
     this.config = next;
     this.audit(operator.id, action, detail);
     return this.appState(clientId);
@@ -565,6 +665,7 @@ export class CounterBackend {
     return {
       getAppState: (_r, clientId) => this.appState(clientId),
       provision: (r, clientId) => this.provision(r, clientId),
+      enrol: (r, clientId) => this.enrol(r, clientId),
       signIn: (r, clientId) => {
         if (clientId === undefined) throw new DomainError('NOT_SIGNED_IN', 'a sign-in needs a client');
         // Any attempt ends the client's session first: a failed one leaves nobody signed in.

@@ -17,19 +17,20 @@ import { adminArgs, runAdminCommand } from './admin-command';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
+  contentTypeFor,
   devNativeBinding,
   isAppSchemeUrl,
   packagedNativeBinding,
   preloadFile,
   rendererDir,
-  rendererReply,
+  rendererFileForUrl,
   syncWorkerFile,
 } from './app-paths';
 import { loadDatabaseKey } from './database-key';
 import { deviceTokenKeeper } from './device-token';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
-import { createUpdater } from './updater';
+import { startUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -111,8 +112,13 @@ function electronNativeBinding(): string | undefined {
 function serveRenderer(): void {
   const dir = rendererDir(mainDir);
   protocol.handle(APP_SCHEME, async (request) => {
-    const reply = await rendererReply(dir, request.url, readFile);
-    return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
+    const file = rendererFileForUrl(dir, request.url);
+    if (!file) return new Response('not found', { status: 404 });
+    try {
+      return new Response(await readFile(file), { headers: { 'content-type': contentTypeFor(file) } });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
   });
 }
 
@@ -124,13 +130,7 @@ async function start(): Promise<void> {
     fallback.error({ err: e, dir: join(dataDir, 'logs') }, 'the log folder cannot be written: logging to the console');
     return { log: fallback };
   });
-  let backend: CounterBackend | undefined;
-  // the updater is made first (the counter shows its status) and asks the counter, once open,
-  // for its device ID (staged rollout) and whether a ready update may install now
-  const updates = createUpdater(log, {
-    deviceId: () => backend?.deviceId ?? '',
-    installWindow: () => backend?.updateInstallWindow() ?? { mayInstall: false, reason: 'queue_active' },
-  });
+  let backend: CounterBackend;
   try {
     // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
     const database = await loadDatabaseKey(dataDir, safeStorage, {
@@ -149,7 +149,6 @@ async function start(): Promise<void> {
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile(mainDir) },
-      updates: updates.port,
       deviceTokens: deviceTokens.keeper,
     });
   } catch (err) {
@@ -164,12 +163,8 @@ async function start(): Promise<void> {
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
-  updates.start();
-  const opened = backend;
-  app.on('before-quit', () => {
-    updates.stop();
-    void opened.close();
-  });
+  startUpdater(log);
+  app.on('before-quit', () => void backend.close());
 }
 
 function createWindow(): void {

@@ -357,6 +357,12 @@ function validBases(): { [M in MethodName]: RequestOf<M> } {
       provisioning: DEMO_PROVISIONING,
       supervisor: { loginId: 'fuzz-supervisor', name: 'Fuzz Supervisor', pin: '999999' },
     },
+    // the counter is set up: refused before any request to this (unreachable) portal
+    enrol: {
+      portalUrl: 'http://127.0.0.1:9',
+      code: 'K7PM-3XQ9-HT4W',
+      supervisor: { loginId: 'fuzz-supervisor', name: 'Fuzz Supervisor', pin: '999999' },
+    },
     // an unknown login: a valid-looking attempt can never lock the real supervisor out
     signIn: { loginId: 'fuzz-nobody', pin: '0000' },
     signOut: {},

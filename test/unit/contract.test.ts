@@ -30,6 +30,11 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
     },
     supervisor: { loginId: 'supervisor', name: 'Meena Verma', pin: '246810' },
   },
+  enrol: {
+    portalUrl: 'https://sync.portal.example.in',
+    code: 'K7PM-3XQ9-HT4W',
+    supervisor: { loginId: 'supervisor', name: 'Meena Verma', pin: '246810' },
+  },
   signIn: { loginId: 'operator', pin: '1357' },
   signOut: {},
   touchSession: {},
@@ -144,7 +149,7 @@ describe('the contract', () => {
 
   it('every method declares who may call it, and only the sign-in methods and setup are public', () => {
     const publicMethods = METHOD_NAMES.filter((m) => contract[m].access === 'public').sort();
-    expect(publicMethods).toEqual(['getAppState', 'provision', 'signIn', 'signOut', 'unlockSession']);
+    expect(publicMethods).toEqual(['enrol', 'getAppState', 'provision', 'signIn', 'signOut', 'unlockSession']);
     for (const m of [
       'listOperators',
       'addOperator',

@@ -349,20 +349,6 @@ export const en = {
     save: 'Save queue policy',
     saved: 'Queue policy saved.',
   },
-  district: {
-    updated: 'Settings updated by the district (version {{version}}, {{time}}).',
-    updatedParts: 'Now from the district: {{parts}}.',
-    parts: {
-      queuePolicy: 'queue policy',
-      eligibility: 'eligibility rules',
-      vaccines: 'vaccines',
-    },
-    dismiss: 'Dismiss',
-    policyIntro:
-      'The district sets the default queue policy (version {{version}}). A change saved here lasts until the district publishes its next version.',
-    fromDistrict: 'From the district',
-    setHere: 'Set at this centre',
-  },
   printer: {
     title: 'Slip printer',
     intro:
@@ -609,12 +595,6 @@ export const en = {
       update_not_ready: 'No update is ready to install any more.',
       update_version_changed: 'Another version ({{version}}) is ready now: check it, then choose again.',
     },
-  },
-  clock: {
-    label: 'Clock warning',
-    behind: 'This PC’s clock is {{amount}} behind the portal’s.',
-    ahead: 'This PC’s clock is {{amount}} ahead of the portal’s.',
-    why: 'Today’s date and every time this counter records come from this PC’s clock. Ask hospital IT to set it right (or to turn on automatic time).',
   },
   errors: {
     title: 'Error',
