@@ -17,6 +17,7 @@ import * as encryption from './encryption';
 import * as slip from './slip';
 import * as sync from './sync';
 import * as uiRush from './ui-rush';
+import * as updates from './updates';
 import { met, type Benchmark, type BenchContext, type Metric } from './stats';
 
 interface BenchModule {
@@ -24,7 +25,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush];
+const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');
