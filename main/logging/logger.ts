@@ -141,6 +141,8 @@ export async function openCounterLog(dataDir: string, options: CounterLogOptions
     dir,
     close: () =>
       new Promise<void>((resolve) => {
+        // what is logged after this is dropped, not thrown at the caller
+        log.level = 'silent';
         if (closed) return resolve();
         stream.once('close', () => resolve());
         stream.flush(() => stream.end());

@@ -194,6 +194,11 @@ function migrate(db: Db, migrations: readonly Migration[]): void {
   }
 }
 
+/** The schema version the file holds (PRAGMA user_version). */
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
 /** Foreign keys checked at the commit of the current transaction, not at each statement (renumbering rows that point at each other). */
 export function deferForeignKeys(db: Db): void {
   db.pragma('defer_foreign_keys = ON');
