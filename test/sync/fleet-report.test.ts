@@ -16,7 +16,10 @@ import { insertPrintJob, setPrintJobStatus } from '../../main/store/print-jobs';
 import { SyncEngine } from '../../main/sync/engine';
 import { REPORT_EVERY_MS, fleetReportOf } from '../../main/sync/fleet-report';
 import { PortalClient, clockOffsetOf } from '../../main/sync/portal-client';
+import { fleetView } from '../../portal/fleet';
+import { startPortal } from '../../portal/server';
 import { tempDir } from '../store/harness';
+import { eventually } from './harness';
 import { ManualClock } from './manual-clock';
 import { CENTRE, DEVICE, json, pendingIn, runCleanups, scriptedPortal } from './scripted-portal';
 
@@ -232,6 +235,44 @@ describe('the fleet report from the sync engine', () => {
       expect(seen.reports.at(-1)).toMatchObject({ pending: 0, oldestPendingAgeSeconds: null });
     } finally {
       await engine.stop();
+    }
+  });
+});
+
+describe('the fleet report against a real portal', () => {
+  it('a portal whose clock is 3 minutes ahead: the counter measures it, reports it, and the fleet view flags it', async () => {
+    const token = Buffer.from('fleet report test device token, counter C1').toString('base64url');
+    const started = await startPortal({ dbFile: ':memory:', clock: () => new Date(Date.now() + 3 * 60_000) });
+    const db = counterDb();
+    addPending(db, [new Date().toISOString(), new Date().toISOString()]);
+    const engine = new SyncEngine({
+      db,
+      client: new PortalClient({ baseUrl: started.url, deviceToken: token }),
+      deviceId: DEVICE,
+      centreId: CENTRE,
+      counterCode: 'C1',
+      timeZone: 'Asia/Kolkata',
+      appVersion: '1.4.0',
+      settings: syncSettingsSchema.parse({ requestTimeoutSeconds: 5 }),
+      log: { info() {}, warn() {}, error() {} },
+    });
+    try {
+      started.portal.store.addDevice({ token, centreId: CENTRE, label: 'counter C1' }, new Date());
+      engine.start();
+      const row = await eventually(() => {
+        const [r] = started.portal.fleet.store.all();
+        expect(r).toBeDefined();
+        return r!;
+      }, 15_000);
+      expect(pendingIn(db)).toBe(0);
+      expect(row).toMatchObject({ deviceId: DEVICE, centreId: CENTRE, appVersion: '1.4.0', pending: 0, label: 'counter C1' });
+      expect(Math.abs(row.clockOffsetMs! - 180_000)).toBeLessThanOrEqual(1500);
+      expect(Math.abs(engine.status.clockOffsetMs! - 180_000)).toBeLessThanOrEqual(1000);
+      const view = fleetView(started.portal.fleet.store.all(), new Date(Date.now() + 3 * 60_000));
+      expect(view.centres[0]!.counters[0]!.flags).toEqual(['clockWrong']);
+    } finally {
+      await engine.stop();
+      await started.close();
     }
   });
 });
