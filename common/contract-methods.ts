@@ -44,6 +44,7 @@ export const METHOD_NAMES = [
   'closeDay',
   'getReconciliation',
   'exportReconciliation',
+  'saveDiagnostics',
   'updateStatus',
   'installUpdateNow',
   'postponeUpdate',

@@ -347,6 +347,8 @@ export const contract = {
   getReconciliation: method(dayRangeSchema, reconciliationViewSchema, 'supervisor', false),
   /** The same as CSV (UTF-8 with BOM, so spreadsheet programs read Hindi names). */
   exportReconciliation: method(dayRangeSchema, z.object({ fileName: z.string(), csv: z.string() }), 'supervisor', false),
+  /** A diagnostics bundle for IT (JSON): versions, settings without secrets, sync and printer state, recent logs; nothing personal. */
+  saveDiagnostics: method(empty, z.object({ fileName: z.string(), json: z.string() }), 'supervisor', false),
 
   /** The app update: found, downloading, ready (and when it may install), refused; 'off' where IT updates the app. */
   updateStatus: method(empty, updateViewSchema, 'supervisor', false),

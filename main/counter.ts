@@ -36,6 +36,7 @@ import { dismissRecord, listNeedsAttention, reconciliation, reconciliationCsv, r
 import { SyncHost, type SyncWorkerFile } from './sync/host';
 import type { EngineTuning } from './sync/messages';
 import { previewWalkIn, registerWalkIn } from './services/walk-ins';
+import { buildDiagnostics } from './services/diagnostics';
 import * as updateWindow from './services/update-window';
 import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
@@ -600,6 +601,24 @@ export class CounterBackend {
     return false;
   }
 
+  /** The diagnostics bundle for IT (see services/diagnostics.ts): nothing personal, no secret. */
+  private diagnostics(): { fileName: string; json: string } {
+    const today = this.today();
+    const bundle = buildDiagnostics({
+      db: this.db,
+      dbFile: this.db.name,
+      dataDir: this.options.dataDir,
+      deviceId: this.deviceId,
+      provisioning: this.config,
+      sync: this.syncStatus(),
+      printJobs: today && this.config ? this.printQueue.list(today, this.config.centre.timeZone, { failedOnly: false }) : [],
+      appVersion: this.updateStatus().currentVersion,
+      now: this.clock(),
+    });
+    this.log.info({ fileName: bundle.fileName }, 'diagnostics bundle made for IT');
+    return bundle;
+  }
+
   /** The updater's status, or 'off' without one. */
   private updateStatus(): UpdateStatus {
     return this.options.updates?.status() ?? updateWindow.updatesOff(process.env.npm_package_version ?? '');
@@ -784,6 +803,7 @@ export class CounterBackend {
       getReconciliation: (r) => reconciliation(this.db, r.from, r.to, this.today()!),
       exportReconciliation: (r) =>
         reconciliationCsv(reconciliation(this.db, r.from, r.to, this.today()!), this.config!.centre.id),
+      saveDiagnostics: () => this.diagnostics(),
       updateStatus: () => this.updateView(),
       installUpdateNow: (r, clientId) => {
         const { operator } = this.context(clientId);

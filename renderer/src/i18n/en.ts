@@ -542,6 +542,14 @@ export const en = {
       possible_duplicate: 'Possible duplicate',
     },
   },
+  diagnostics: {
+    title: 'Diagnostics for IT',
+    intro:
+      'Saves one file for hospital IT: the app’s versions, this counter’s settings without passwords or keys, the state of uploads and of the printer, and the latest lines of the log. It holds no name, mobile or ID number of anyone.',
+    save: 'Save diagnostics',
+    saving: 'Preparing the file…',
+    saved: 'Saved as {{file}}. Send this file to IT.',
+  },
   updates: {
     title: 'App updates',
     intro:

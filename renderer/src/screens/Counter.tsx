@@ -6,6 +6,7 @@ import { StatusBar } from '../components/StatusBar';
 import { dialogOpen, focusPrimary } from '../focus';
 import { OPERATOR_TABS, SUPERVISOR_TABS, useCounter, type Tab } from '../store';
 import { CheckIn } from './CheckIn';
+import { Diagnostics } from './Diagnostics';
 import { NeedsAttention } from './NeedsAttention';
 import { Operators } from './Operators';
 import { PrinterSettings } from './PrinterSettings';
@@ -130,8 +131,9 @@ export function Counter() {
               ) : tab === 'printer' ? (
                 <>
                   <PrinterSettings />
-                  {/* this PC's own settings: its printer, and the app's updates */}
+                  {/* this PC's own settings: its printer, the app's updates, and a diagnostics file for IT */}
                   <Updates />
+                  <Diagnostics />
                 </>
               ) : tab === 'reconciliation' ? (
                 <Reconciliation />
