@@ -212,10 +212,11 @@ export type DistrictPart = (typeof DISTRICT_PARTS)[number];
 export const districtSettingsSchema = z
   .object({
     queuePolicy: queuePolicySchema.strict().optional(),
-    eligibility: eligibilityRulesSchema.max(50, 'too_many').optional(),
+    // (words for IT at the portal and the counter's log, not i18n codes: the page never shows them)
+    eligibility: eligibilityRulesSchema.max(50, 'at most 50 phases').optional(),
     vaccines: vaccineListSchema
-      .max(50, 'too_many')
-      .refine((list) => new Set(list.map((v) => v.code)).size === list.length, 'vaccine_codes_repeat')
+      .max(50, 'at most 50 vaccines')
+      .refine((list) => new Set(list.map((v) => v.code)).size === list.length, 'each vaccine code only once')
       .optional(),
   })
   .strict();

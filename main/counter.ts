@@ -25,6 +25,8 @@ import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
 import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
+import * as district from './services/district-settings';
+import { districtStamp } from './store/district-settings';
 import { fileTokenKeeper, type DeviceTokenKeeper } from './services/enrolment';
 import { redeemEnrolment } from './sync/enrolment-client';
 import * as district from './services/district-settings';
@@ -110,6 +112,9 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
+  /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
+  private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
+    null;
   /** the portal address and device token come from the token keeper (enrolment), not provisioning.json */
   private portalKept = false;
   private enrolling = false;
@@ -220,6 +225,7 @@ export class CounterBackend {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
     this.settledUpTo = settledOutboxHighWater(this.db);
+    this.districtToldAt = districtStamp(this.db);
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
       setup: {
@@ -302,12 +308,11 @@ export class CounterBackend {
 
   /** The sync worker applied new district settings: the page reads the policy and the queue again. */
   private districtSettingsChanged(): void {
-    const before = this.inForce?.stamp;
-    this.effectiveConfig();
-    if (before !== undefined && this.inForce?.stamp !== before) {
-      this.log.info({ version: this.inForce?.district?.version ?? null }, 'district settings in force');
-      this.events.emit('event', { type: 'changed', method: 'updateQueuePolicy' });
-    }
+    const stamp = districtStamp(this.db);
+    if (stamp === this.districtToldAt) return;
+    this.districtToldAt = stamp;
+    this.log.info({ version: this.districtInForce()?.version ?? null }, 'district settings in force');
+    this.events.emit('event', { type: 'changed', method: 'updateQueuePolicy' });
   }
 
   get provisioning(): Provisioning | null {

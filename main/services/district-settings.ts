@@ -42,7 +42,7 @@ export type ApplyOutcome =
   /** not newer than the version in force */
   | { kind: 'ignored'; version: number; inForce: number }
   /** not applied: the old set stays */
-  | { kind: 'refused'; code: 'invalid' | 'wrong_centre' | 'too_large'; reason: string };
+  | { kind: 'refused'; refusal: 'invalid' | 'wrong_centre' | 'too_large'; reason: string };
 
 /** Lets a test stop an apply between two parts (a crash, a full disk) to show nothing half-done remains. */
 export interface ApplyHooks {
@@ -61,20 +61,24 @@ export function applyDistrictSettings(
   try {
     size = JSON.stringify(o.answer ?? null).length;
   } catch {
-    return { kind: 'refused', code: 'invalid', reason: 'the answer cannot be read as JSON' };
+    return { kind: 'refused', refusal: 'invalid', reason: 'the answer cannot be read as JSON' };
   }
   if (size > MAX_DISTRICT_SETTINGS_BYTES) {
-    return { kind: 'refused', code: 'too_large', reason: `the answer is ${size} bytes, over ${MAX_DISTRICT_SETTINGS_BYTES}` };
+    return { kind: 'refused', refusal: 'too_large', reason: `the answer is ${size} bytes, over ${MAX_DISTRICT_SETTINGS_BYTES}` };
   }
   const parsed = districtSettingsAnswerSchema.safeParse(o.answer);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.map(String).join('.') || '(answer)';
-    return { kind: 'refused', code: 'invalid', reason: `${path}: ${issue?.message ?? 'invalid'}` };
+    return { kind: 'refused', refusal: 'invalid', reason: `${path}: ${issue?.message ?? 'invalid'}` };
   }
   const answer = parsed.data;
   if (answer.centreId !== o.centreId) {
-    return { kind: 'refused', code: 'wrong_centre', reason: `the settings are for centre ${answer.centreId}, not ${o.centreId}` };
+    return {
+      kind: 'refused',
+      refusal: 'wrong_centre',
+      reason: `the settings are for centre ${answer.centreId}, not ${o.centreId}`,
+    };
   }
   return db
     .transaction((): ApplyOutcome => {

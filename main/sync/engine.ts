@@ -18,6 +18,7 @@ import { sweepAcknowledged } from './outbox-sync';
 import { PortalFailure } from './portal-client';
 import { gotNoAnswer, RetryPolicy, type Route } from './retry-policy';
 import { RosterPuller } from './roster-puller';
+import { SettingsPuller } from './settings-pull';
 import { Uploader } from './uploader';
 
 export type { SyncEngineOptions, SyncLog } from './context';
@@ -39,6 +40,7 @@ export class SyncEngine implements SyncContext {
   private readonly policy: RetryPolicy;
   private readonly uploader: Uploader;
   private readonly roster: RosterPuller;
+  private readonly settings: SettingsPuller;
   private readonly reporter: FleetReporter;
   private nextSweepAt = 0;
   private lastSuccessSavedAt: number | null = null;
@@ -63,6 +65,7 @@ export class SyncEngine implements SyncContext {
     });
     this.uploader = new Uploader(this);
     this.roster = new RosterPuller(this, this.policy);
+    this.settings = new SettingsPuller(this);
     this.reporter = new FleetReporter({
       db: o.db,
       deviceId: o.deviceId,
@@ -149,7 +152,11 @@ export class SyncEngine implements SyncContext {
     const portalDown =
       uploadFailure instanceof PortalFailure && (gotNoAnswer(uploadFailure.kind) || uploadFailure.kind === 'unavailable');
     if (portalDown) this.policy.setDue('roster', Math.max(this.policy.dueAt('roster'), this.policy.dueAt('push')));
-    else if (this.clock.now() >= this.policy.dueAt('roster')) await this.roster.pull();
+    else if (this.clock.now() >= this.policy.dueAt('roster')) {
+      await this.roster.pull();
+      // the district's settings ride with the roster pull, while the portal answers it
+      if (!this.stopped && this.policy.failuresOf('roster') === 0) await this.settings.pull();
+    }
     if (this.clock.now() >= this.nextSweepAt) {
       const s = this.o.settings;
       sweepAcknowledged(this.o.db, this.clock.date(), s.photoIdRetentionDays, s.keepAcknowledgedDays, s.mobileRetentionDays);

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { z } from 'zod';
 import {
+  MAX_DISTRICT_SETTINGS_BYTES,
   errorBodySchema,
   fleetReportAnswerSchema,
   pushResponseSchema,
@@ -209,6 +210,38 @@ export class PortalClient {
     if (cursor) q.set('cursor', cursor);
     const path = `/v1/centres/${encodeURIComponent(centreId)}/roster/${encodeURIComponent(day)}?${q}`;
     return checkRosterPage(await this.call('GET', path, rosterPageWireSchema, undefined, signal));
+  }
+
+  /**
+   * The centre's district settings if newer than `known`: the JSON as received, checked by
+   * main/services/district-settings.ts before anything is applied (a refusal there is logged
+   * and keeps the old set). null when there is nothing newer (304), or the portal has no
+   * district settings at all (404).
+   */
+  async districtSettings(centreId: string, known: number, signal: AbortSignal): Promise<unknown> {
+    const path = `/v1/centres/${encodeURIComponent(centreId)}/settings?known=${known}`;
+    let res: Answer;
+    try {
+      res = await exchange(new URL(this.base + path), {
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.options.deviceToken}`, accept: 'application/json' },
+        body: undefined,
+        signal,
+        agent: this.agent,
+        maxBytes: MAX_DISTRICT_SETTINGS_BYTES,
+        now: this.wallClock,
+      });
+    } catch (e) {
+      if (e instanceof PortalFailure) throw e;
+      if (signal.aborted) throw signal.reason instanceof PortalFailure ? signal.reason : new PortalFailure('network', 'stopped');
+      throw new PortalFailure('network', describeNetworkError(e));
+    }
+    if (res.status === 304 || res.status === 404) return null;
+    if (res.status >= 200 && res.status < 300) return parseJson(res.text, res.status);
+    if (res.status >= 300 && res.status < 400) {
+      throw new PortalFailure('network', `redirect refused (status ${res.status})`, res.status);
+    }
+    throw failureOf(res, res.text);
   }
 
   private async call<S extends z.ZodType>(

@@ -148,7 +148,7 @@ describe('district settings at the counter', () => {
     c = await setupCounter();
     apply(answer(1));
     const v1 = await inForce();
-    expect(apply(hostile)).toMatchObject({ kind: 'refused', code });
+    expect(apply(hostile)).toMatchObject({ kind: 'refused', refusal: code });
     expect(await inForce()).toEqual(v1);
   });
 

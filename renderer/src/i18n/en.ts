@@ -349,6 +349,20 @@ export const en = {
     save: 'Save queue policy',
     saved: 'Queue policy saved.',
   },
+  district: {
+    updated: 'Settings updated by the district (version {{version}}, {{time}}).',
+    updatedParts: 'Now from the district: {{parts}}.',
+    parts: {
+      queuePolicy: 'queue policy',
+      eligibility: 'eligibility rules',
+      vaccines: 'vaccines',
+    },
+    dismiss: 'Dismiss',
+    policyIntro:
+      'The district sets the default queue policy (version {{version}}). A change saved here lasts until the district publishes its next version.',
+    fromDistrict: 'From the district',
+    setHere: 'Set at this centre',
+  },
   printer: {
     title: 'Slip printer',
     intro:

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { IssuedToken, isPrintKey } from '../components/IssuedToken';
 import { Kbd } from '../components/Kbd';
 import { StatusBar } from '../components/StatusBar';
+import { DistrictSettingsNotice } from '../components/DistrictSettingsNotice';
 import { dialogOpen, focusPrimary } from '../focus';
 import { OPERATOR_TABS, SUPERVISOR_TABS, useCounter, type Tab } from '../store';
 import { CheckIn } from './CheckIn';
@@ -84,6 +85,7 @@ export function Counter() {
         {t('app.counterHeading', { code: counterCode, centre: centreName })}
       </h1>
       <StatusBar />
+      <DistrictSettingsNotice />
       <div className="counter-body">
         <main className="work">
           <div role="tablist" aria-label={t('tabs.label')} className="tabs" onKeyDown={onTabKey}>

@@ -35,6 +35,17 @@ const num = (s: string): number | null => (s.trim() === '' ? null : /^\d+$/.test
 export function QueuePolicy() {
   const { t } = useTranslation();
   const policy = useCounter((s) => s.appState?.policy);
+  const district = useCounter((s) => s.appState?.district ?? null);
+  // when the district sets the queue policy: which values in force are its own, and which were set here
+  const fromDistrict = district?.parts.includes('queuePolicy') ? new Set(district.queuePolicyFromDistrict) : null;
+  const source = (f: (typeof ORDER)[number]) =>
+    fromDistrict ? (fromDistrict.has(f) ? t('district.fromDistrict') : t('district.setHere')) : undefined;
+  const sourceTag = (f: (typeof ORDER)[number]) =>
+    fromDistrict ? (
+      <span className="field-hint" data-testid={`policy-source-${f}`} data-from-district={fromDistrict.has(f)}>
+        {source(f)}
+      </span>
+    ) : null;
   const run = useCounter((s) => s.run);
   const [values, setValues] = useState<Values>(() => fromPolicy(policy));
   const [problems, setProblems] = useState<FieldProblems>({});
@@ -81,7 +92,14 @@ export function QueuePolicy() {
   };
 
   const number = (f: 'priorityPerWalkIn' | 'walkInMaxWaitMinutes' | 'lateArrivalMinutes', label: string, hint?: string) => (
-    <Field form={FORM} name={f} label={label} hint={hint} testId={`policy-${f}`} problem={problems[f]}>
+    <Field
+      form={FORM}
+      name={f}
+      label={label}
+      hint={[hint, source(f)].filter(Boolean).join(' · ') || undefined}
+      testId={`policy-${f}`}
+      problem={problems[f]}
+    >
       {(c) => (
         <input
           {...c}
@@ -99,6 +117,11 @@ export function QueuePolicy() {
     <section className="panel" aria-labelledby="policy-title">
       <h2 id="policy-title">{t('policy.title')}</h2>
       <p className="intro">{t('policy.intro')}</p>
+      {fromDistrict ? (
+        <p className="intro" data-testid="policy-district">
+          {t('district.policyIntro', { version: district!.version })}
+        </p>
+      ) : null}
       <form noValidate className="form" onSubmit={submit} aria-busy={busy}>
         <fieldset className="field" data-testid="policy-mode">
           <legend>{t('policy.mode')}</legend>
@@ -116,6 +139,7 @@ export function QueuePolicy() {
               {m === 'strict' ? t('policy.modeStrict') : t('policy.modeRatio')}
             </label>
           ))}
+          {sourceTag('mode')}
         </fieldset>
         {number('priorityPerWalkIn', t('policy.priorityPerWalkIn'))}
         {number('walkInMaxWaitMinutes', t('policy.walkInMaxWait'), t('policy.walkInMaxWaitHint'))}
@@ -131,6 +155,7 @@ export function QueuePolicy() {
             />{' '}
             {t('policy.provisionalPriority')}
           </label>
+          {sourceTag('provisionalPriority')}
         </div>
         <Notice error={error} message={saved ? t('policy.saved') : null} />
         <button type="submit" className="primary" data-testid="policy-save" disabled={busy}>
