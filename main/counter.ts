@@ -25,8 +25,6 @@ import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
 import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
-import * as district from './services/district-settings';
-import { districtStamp } from './store/district-settings';
 import { fileTokenKeeper, type DeviceTokenKeeper } from './services/enrolment';
 import { redeemEnrolment } from './sync/enrolment-client';
 import * as district from './services/district-settings';
@@ -112,15 +110,14 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
-  /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
-  private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
-    null;
   /** the portal address and device token come from the token keeper (enrolment), not provisioning.json */
   private portalKept = false;
   private enrolling = false;
   /** the settings in force (provisioning overlaid with the district's), kept while neither changes */
   private inForce: { stamp: string; base: Provisioning; config: Provisioning; district: district.DistrictInForce | null } | null =
     null;
+  /** the district settings (and local queue policy) the page was last told of */
+  private districtToldAt = '';
   /** clients that signed in since they were last found with no session (who may be signed in) */
   private readonly signedInClients = new Set<string>();
   private stopUpdateStatus: (() => void) | null = null;
