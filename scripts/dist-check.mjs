@@ -73,6 +73,7 @@ try {
     results.push(...check.checkPackedApp(listing, expectations));
     results.push(...(await fuseChecks(appOutDir)));
     results.push(updateConfigCheck(appOutDir));
+    results.push(...(await installKindChecks(appOutDir)));
   }
 } catch (e) {
   results.push({ name: 'package check ran', ok: false, detail: e instanceof Error ? e.message : String(e) });
@@ -154,6 +155,32 @@ function updateConfigCheck(appOutDir) {
     ok,
     detail: ok ? text.trim().split('\n').join(', ') : text ? text.trim() : 'missing',
   };
+}
+
+/** How main/electron/install-kind.ts sees the packed Linux folder: run as is, and as an AppImage. */
+async function installKindChecks(appOutDir) {
+  const { detectInstallKind, inAppUpdatesAllowed } = await tsImport('../main/electron/install-kind.ts', import.meta.url);
+  const name = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name;
+  const input = (env) => ({
+    platform: 'linux',
+    isPackaged: true,
+    env,
+    resourcesPath: join(appOutDir, 'resources'),
+    execPath: join(appOutDir, name),
+    fileExists: existsSync,
+  });
+  return [
+    [{}, 'deb', false],
+    [{ APPIMAGE: join(tmp, 'Registration Counter.AppImage') }, 'appimage', true],
+  ].map(([env, want, updates]) => {
+    const kind = detectInstallKind(input(env));
+    const ok = kind === want && inAppUpdatesAllowed(kind) === updates;
+    return {
+      name: `install kind of the packed folder ${env.APPIMAGE ? 'run as an AppImage' : 'installed as a deb'}`,
+      ok,
+      detail: `${kind}, in-app updates ${inAppUpdatesAllowed(kind) ? 'on' : 'off'}`,
+    };
+  });
 }
 
 function tail(text) {

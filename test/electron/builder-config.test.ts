@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { REQUIRED_FUSES } from '../dist/package-check';
 
 const require = createRequire(import.meta.url);
 const { load } = require('js-yaml') as { load: (s: string) => Record<string, unknown> };
@@ -10,6 +11,13 @@ const { validateConfiguration } = require('app-builder-lib/out/util/config/confi
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 
 const config = load(readFileSync(new URL('../../electron-builder.yml', import.meta.url), 'utf8'));
+type Config = Record<string, unknown>;
+const policy = (await import('../../scripts/check-builder-config.mjs' as string)) as {
+  builderPolicy: (c: Config) => string[];
+  REQUIRED_FUSES: Record<string, boolean>;
+};
+const copy = (): Config => structuredClone(config);
+const section = (c: Config, key: string) => c[key] as Config;
 
 describe('electron-builder.yml', () => {
   it("passes electron-builder's own schema", async () => {
@@ -26,5 +34,66 @@ describe('electron-builder.yml', () => {
     expect(JSON.stringify(config.linux)).toMatch(/AppImage|deb/);
     expect(config.asarUnpack).toEqual(expect.arrayContaining([expect.stringContaining('better-sqlite3')]));
     expect(config.publish).toMatchObject({ provider: 'generic' });
+  });
+});
+
+describe('electron-builder.yml: what the counter requires (scripts/check-builder-config.mjs)', () => {
+  it('passes as it is', () => {
+    expect(policy.builderPolicy(copy())).toEqual([]);
+  });
+
+  it('sets every fuse the counter requires (the same list the package check reads back)', () => {
+    expect(policy.REQUIRED_FUSES).toEqual(REQUIRED_FUSES);
+    expect(config.electronFuses).toMatchObject(REQUIRED_FUSES);
+    const c = copy();
+    section(c, 'electronFuses').runAsNode = true;
+    delete section(c, 'electronFuses').enableCookieEncryption;
+    expect(policy.builderPolicy(c)).toEqual([
+      'electronFuses.runAsNode must be false (is true)',
+      'electronFuses.enableCookieEncryption must be true (is undefined)',
+    ]);
+  });
+
+  it('a per-machine NSIS installer (an elevation prompt an operator cannot approve) is refused', () => {
+    const c = copy();
+    section(c, 'nsis').perMachine = true;
+    expect(policy.builderPolicy(c)).toEqual([
+      'nsis.perMachine must be false: an operator account cannot approve an elevation prompt',
+    ]);
+  });
+
+  it('the MSI for IT and both Linux packages must stay', () => {
+    const c = copy();
+    section(c, 'win').target = ['nsis'];
+    section(c, 'linux').target = ['AppImage'];
+    expect(policy.builderPolicy(c)).toEqual([
+      'win.target must include msi (per machine, for IT deployment tools)',
+      "linux.target must include deb (IT's package tools)",
+    ]);
+  });
+
+  it('names the publisher for electron-updater and keeps every signing secret out of the file', () => {
+    const c = copy();
+    section(section(c, 'win'), 'signtoolOptions').publisherName = [];
+    section(section(c, 'win'), 'signtoolOptions').certificatePassword = 'hunter2';
+    section(c, 'win').cscLink = 'build/cert.pfx';
+    section(c, 'win').forceCodeSigning = false;
+    expect(policy.builderPolicy(c)).toEqual([
+      'win.signtoolOptions.publisherName must name the certificate subject (electron-updater checks it)',
+      'win.forceCodeSigning must be true: an unsigned Windows build never ships',
+      'signing secrets come from the environment, not the config: win.signtoolOptions.certificatePassword, win.cscLink',
+    ]);
+  });
+
+  it('packs only the built app, unpacks the native modules and fonts, and updates from https', () => {
+    const c = copy();
+    (c.files as string[]).push('out/**/*');
+    c.asarUnpack = (c.asarUnpack as string[]).filter((p) => !p.includes('@fontsource'));
+    c.publish = { provider: 'generic', url: 'http://updates.example.org/' };
+    expect(policy.builderPolicy(c)).toEqual([
+      'files must include only out/main, out/preload, out/renderer and package.json (has out/main/**/*, out/preload/**/*, out/renderer/**/*, package.json, out/**/*)',
+      'asarUnpack must include @fontsource/noto-sans-devanagari/files',
+      'publish must be a generic https feed',
+    ]);
   });
 });
