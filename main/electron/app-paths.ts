@@ -132,3 +132,29 @@ export function contentTypeFor(file: string): string {
   const ext = dot > slash ? file.slice(dot).toLowerCase() : '';
   return CONTENT_TYPES[ext] ?? 'application/octet-stream';
 }
+
+/** What the app:// protocol answers for a request. */
+export interface RendererReply {
+  status: 200 | 404;
+  body: Uint8Array | string;
+  contentType: string;
+}
+
+/**
+ * The answer to an app:// request: the renderer file it names with its content type, or 404
+ * (outside the folder, another host, or a file that cannot be read).
+ */
+export async function rendererReply(
+  dir: string,
+  url: string,
+  read: (file: string) => Promise<Uint8Array>,
+): Promise<RendererReply> {
+  const notFound: RendererReply = { status: 404, body: 'not found', contentType: 'text/plain; charset=utf-8' };
+  const file = rendererFileForUrl(dir, url);
+  if (!file) return notFound;
+  try {
+    return { status: 200, body: await read(file), contentType: contentTypeFor(file) };
+  } catch {
+    return notFound;
+  }
+}

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   APP_INDEX_URL,
   asarUnpackedPath,
@@ -10,6 +14,7 @@ import {
   preloadFile,
   rendererFileForUrl,
   rendererIndexHtml,
+  rendererReply,
   syncWorkerFile,
 } from '../../main/electron/app-paths';
 
@@ -88,5 +93,38 @@ describe('the app:// renderer protocol', () => {
     expect(contentTypeFor('/r/assets/index.JS')).toMatch(/^text\/javascript/);
     expect(contentTypeFor('/r/assets/x.woff2')).toBe('font/woff2');
     expect(contentTypeFor('/r.d/noext')).toBe('application/octet-stream');
+  });
+});
+
+describe('rendererReply (what the app:// protocol answers)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'counter-renderer-'));
+  const dir = join(root, 'renderer');
+  mkdirSync(join(dir, 'assets'), { recursive: true });
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>counter</title>');
+  writeFileSync(join(dir, 'assets', 'index-1.js'), 'console.log(1)');
+  writeFileSync(join(root, 'secret.txt'), 'outside the renderer');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('answers the renderer files with their content types', async () => {
+    const page = await rendererReply(dir, 'app://counter/', readFile);
+    expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
+    expect(Buffer.from(page.body).toString()).toContain('<title>counter</title>');
+    const script = await rendererReply(dir, 'app://counter/assets/index-1.js', readFile);
+    expect(script).toMatchObject({ status: 200, contentType: 'text/javascript; charset=utf-8' });
+  });
+
+  it('answers 404 for a missing file, a file outside the folder, or another host', async () => {
+    for (const url of [
+      'app://counter/assets/none.js',
+      'app://counter/../secret.txt',
+      'app://counter/assets/..%2f..%2fsecret.txt',
+      'app://other/index.html',
+    ]) {
+      expect(await rendererReply(dir, url, readFile), url).toEqual({
+        status: 404,
+        body: 'not found',
+        contentType: 'text/plain; charset=utf-8',
+      });
+    }
   });
 });
