@@ -22,8 +22,6 @@ import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './dis
 import { DistrictSettingsStore } from './district-settings-store';
 import { registerEnrolmentAdmin, registerEnrolmentRedeem } from './enrolment';
 import { EnrolmentStore } from './enrolment-store';
-import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
-import { DistrictSettingsStore } from './district-settings-store';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
 import { Fleet, dateFromClock, type FleetSettings } from './fleet';
 import { LoopDelay } from './loop-delay';
@@ -370,8 +368,6 @@ export function buildPortal(options: PortalOptions): Portal {
       if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
       return store.records(centreId, date, device.tokenHash);
     });
-
-    districtSettingsDeviceRoutes(api, { settings: districtSettings, deviceOf });
     fleet.deviceRoutes(api, deviceOf);
 
     districtSettingsDeviceRoutes(api, { settings: districtSettings, deviceOf });
@@ -460,7 +456,6 @@ export function buildPortal(options: PortalOptions): Portal {
       });
       districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
       fleet.adminRoutes(admin);
-      districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
       admin.get('/admin/stats', async () => stats.snapshot());
       admin.post('/admin/stats/reset', async () => {
         stats.reset();
