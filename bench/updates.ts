@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AppAdapter } from 'electron-updater/out/AppAdapter';
+import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import { prng, walkInForm } from '../common/demo/people';
 import { silentLogger } from '../main/logging/logger';
 import { feedUpdates } from '../main/updates/feed-updater';

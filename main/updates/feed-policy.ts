@@ -48,3 +48,33 @@ export function maxBytesPerSecond(setting: string | undefined): { bytesPerSecond
   }
   return { bytesPerSecond: kbits === 0 ? null : Math.max(1, Math.round((kbits * 1000) / 8)), warning: null };
 }
+
+export type UpdatePlan =
+  | { updates: 'off'; detail: string | null }
+  | { updates: 'feed'; feedUrl: string; maxBytesPerSecond: number | null; warning: string | null };
+
+/**
+ * Whether and from where this installation updates itself: off when IT turned updates off
+ * (COUNTER_UPDATES=off), for an installation IT's tools update (MSI, .deb), for a copy run
+ * from the source tree, or with no feed; else the feed (COUNTER_UPDATE_URL, or the `url` of
+ * app-update.yml) and the download cap (COUNTER_UPDATE_MAX_KBPS).
+ */
+export function planUpdates(o: {
+  env: Readonly<Record<string, string | undefined>>;
+  /** how the app was installed (main/electron/install-kind.ts) */
+  installKind: string;
+  /** whether that kind of installation may update itself */
+  inAppUpdates: boolean;
+  /** the text of app-update.yml in the app's resources, or null */
+  appUpdateYml: string | null;
+}): UpdatePlan {
+  if (o.env.COUNTER_UPDATES === 'off')
+    return { updates: 'off', detail: 'updates are turned off on this PC (COUNTER_UPDATES=off)' };
+  if (o.installKind === 'dev') return { updates: 'off', detail: null };
+  if (!o.inAppUpdates) return { updates: 'off', detail: `this ${o.installKind} installation is updated by IT's own tools` };
+  const feedUrl = o.env.COUNTER_UPDATE_URL?.trim() || (o.appUpdateYml === null ? null : feedUrlFromAppUpdateYml(o.appUpdateYml));
+  if (!feedUrl)
+    return { updates: 'off', detail: 'no update feed is set (publish.url in electron-builder.yml, or COUNTER_UPDATE_URL)' };
+  const cap = maxBytesPerSecond(o.env.COUNTER_UPDATE_MAX_KBPS);
+  return { updates: 'feed', feedUrl, maxBytesPerSecond: cap.bytesPerSecond, warning: cap.warning };
+}

@@ -6,7 +6,7 @@
  * electron-updater's ElectronAppAdapter; tests pass their own AppAdapter.
  */
 import { AppImageUpdater, NsisUpdater, type AppUpdater } from 'electron-updater';
-import type { AppAdapter } from 'electron-updater/out/AppAdapter';
+import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import type { Logger } from '../logging/logger';
 import type { InstallWindow } from '../../common/updates';
 import { UpdateController, type UpdateControllerOptions, type UpdateEngine } from './controller';
@@ -24,8 +24,8 @@ export interface FeedUpdaterOptions {
   app: AppAdapter;
   /** which electron-updater installs: NSIS on Windows, AppImage on Linux */
   platform: 'win32' | 'linux';
-  /** the counter's stable device ID (staged rollout) */
-  deviceId: string;
+  /** the counter's stable device ID (staged rollout); a function when the counter opens after the updater is made */
+  deviceId: string | (() => string);
   /** the trusted release keys (default: the ones this build ships) */
   keys?: readonly ReleaseKey[];
   /** the download cap in bytes per second (null: none) */
@@ -57,14 +57,16 @@ export function createFeedUpdater(o: FeedUpdaterOptions): AppUpdater {
   updater.disableWebInstaller = true;
   // one full file, checked against the signed sha512 (a differential download rebuilds it from pieces)
   updater.disableDifferentialDownload = true;
+  const id = o.deviceId;
+  const deviceId = typeof id === 'string' ? () => id : id;
   updater.isUserWithinRollout = (info) => {
-    const inside = inRollout(o.deviceId, info.stagingPercentage);
+    const inside = inRollout(deviceId(), info.stagingPercentage);
     if (!inside) {
       o.log.info(
         {
           version: info.version,
           stagingPercentage: info.stagingPercentage,
-          bucket: Number(rolloutBucket(o.deviceId).toFixed(2)),
+          bucket: Number(rolloutBucket(deviceId()).toFixed(2)),
         },
         'an update is staged for other counters first',
       );

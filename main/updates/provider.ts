@@ -7,7 +7,7 @@
  */
 import { CancellationToken, HttpError, type CustomPublishOptions, type UpdateInfo } from 'builder-util-runtime';
 import { Provider, type AppUpdater, type ResolvedUpdateFileInfo } from 'electron-updater';
-import { parseUpdateInfo, resolveFiles, type ProviderRuntimeOptions } from 'electron-updater/out/providers/Provider';
+import { parseUpdateInfo, resolveFiles, type ProviderRuntimeOptions } from 'electron-updater/out/providers/Provider.js';
 import { z } from 'zod';
 import { feedUrlRefusal } from './feed-policy';
 import { UpdateRefusedError } from './refusal';

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { AppAdapter } from 'electron-updater/out/AppAdapter';
+import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import pino from 'pino';
 import type { Logger } from '../../main/logging/logger';
 import { signMetadata } from '../../main/updates/signature';

@@ -1,6 +1,6 @@
 /** The updater's rules one by one: signatures, the feed policy, the cap setting, staging buckets and the rate limiter. */
 import { describe, expect, it } from 'vitest';
-import { feedUrlFromAppUpdateYml, feedUrlRefusal, maxBytesPerSecond } from '../../main/updates/feed-policy';
+import { feedUrlFromAppUpdateYml, feedUrlRefusal, maxBytesPerSecond, planUpdates } from '../../main/updates/feed-policy';
 import { classifyUpdateFailure } from '../../main/updates/refusal';
 import { RELEASE_PUBLIC_KEYS } from '../../main/updates/release-keys';
 import { generateReleaseKeyPair, releaseKeyId, signMetadata, verifyMetadataSignature } from '../../main/updates/signature';
@@ -23,7 +23,7 @@ describe('metadata signatures', () => {
   it('refuse one changed byte, another key, a forged key id, a malformed or empty file, and no file', () => {
     const sig = signMetadata(metadata, a.privateKey);
     const changed = Buffer.from(metadata);
-    changed[9] ^= 1;
+    changed[9] = changed[9]! ^ 1;
     expect(verifyMetadataSignature(changed, sig, [a.key])).toMatchObject({ ok: false, refusal: 'signature_invalid' });
     expect(verifyMetadataSignature(metadata, sig, [b.key])).toMatchObject({ ok: false, refusal: 'signature_invalid' });
     expect(verifyMetadataSignature(metadata, sig.replace(a.key.id, b.key.id), [a.key, b.key])).toMatchObject({
@@ -123,5 +123,45 @@ describe('the rate limiter', () => {
     now = 1000; // idle for a while: only one burst is kept
     expect(limiter.take(25_000)).toBe(0);
     expect(limiter.take(50_000)).toBeCloseTo(500, 5);
+  });
+});
+
+describe('which installations update themselves, and from where', () => {
+  const yml = 'provider: generic\nurl: https://updates.district.example/counter/linux/x64\n';
+  const plan = (o: Partial<Parameters<typeof planUpdates>[0]>) =>
+    planUpdates({ env: {}, installKind: 'appimage', inAppUpdates: true, appUpdateYml: yml, ...o });
+
+  it('an AppImage or NSIS installation checks the feed from app-update.yml, or COUNTER_UPDATE_URL, with the cap', () => {
+    expect(plan({})).toEqual({
+      updates: 'feed',
+      feedUrl: 'https://updates.district.example/counter/linux/x64',
+      maxBytesPerSecond: 250_000,
+      warning: null,
+    });
+    expect(
+      plan({
+        installKind: 'nsis',
+        env: { COUNTER_UPDATE_URL: 'https://portal.district.example/updates/win/', COUNTER_UPDATE_MAX_KBPS: '0' },
+      }),
+    ).toEqual({
+      updates: 'feed',
+      feedUrl: 'https://portal.district.example/updates/win/',
+      maxBytesPerSecond: null,
+      warning: null,
+    });
+  });
+
+  it('MSI and .deb installations, a copy run from the source tree, COUNTER_UPDATES=off and no feed: off, saying why', () => {
+    expect(plan({ installKind: 'msi', inAppUpdates: false })).toEqual({
+      updates: 'off',
+      detail: "this msi installation is updated by IT's own tools",
+    });
+    expect(plan({ installKind: 'deb', inAppUpdates: false }).updates).toBe('off');
+    expect(plan({ installKind: 'dev', inAppUpdates: false })).toEqual({ updates: 'off', detail: null });
+    expect(plan({ env: { COUNTER_UPDATES: 'off' } })).toMatchObject({
+      updates: 'off',
+      detail: expect.stringContaining('COUNTER_UPDATES=off'),
+    });
+    expect(plan({ appUpdateYml: null })).toMatchObject({ updates: 'off', detail: expect.stringContaining('no update feed') });
   });
 });
