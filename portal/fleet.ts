@@ -310,9 +310,12 @@ const FLEET_JS = `'use strict';
     who.appendChild(el('strong', c.counterCode));
     if (c.label) { who.appendChild(document.createTextNode(' ')); who.appendChild(el('span', c.label, 'label')); }
     who.appendChild(el('div', c.deviceId, 'label'));
+    if (c.revoked) who.appendChild(el('div', 'its device token has been revoked', 'flag'));
     tr.appendChild(who);
     tr.appendChild(el('td', c.appVersion + ' (schema ' + c.schemaVersion + ')'));
-    tr.appendChild(el('td', c.pending === 0 ? 'none' : c.pending + ', oldest ' + duration(c.oldestPendingAgeNowSeconds)));
+    var waiting = el('td', c.pending === 0 ? 'none' : c.pending + ', oldest ' + duration(c.oldestPendingAgeNowSeconds));
+    waiting.appendChild(el('div', c.lastUploadAt ? 'last upload ' + new Date(c.lastUploadAt).toLocaleString() : 'no upload yet', 'label'));
+    tr.appendChild(waiting);
     tr.appendChild(el('td', clockText(c.clockOffsetMs)));
     var printer = c.printer.state === 'failed'
       ? 'last slip failed' + (c.printer.errorCode ? ' (' + c.printer.errorCode + ')' : '')
