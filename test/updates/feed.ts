@@ -76,14 +76,16 @@ export interface Feed {
   url: string;
   /** the paths requested, in order */
   requests: string[];
-  /** 'down': every connection is reset; 'hang': accepted and never answered */
-  mode: 'up' | 'down' | 'hang';
+  /** 'down': every connection is reset; 'hang': accepted and never answered; 'stall': files stop half-way */
+  mode: 'up' | 'down' | 'hang' | 'stall';
+  /** path below the feed -> where it redirects */
+  redirects: Map<string, string>;
   close(): Promise<void>;
 }
 
 export async function startFeed(dir: string): Promise<Feed> {
   const sockets = new Set<Socket>();
-  const feed: Feed = { url: '', requests: [], mode: 'up', close: async () => {} };
+  const feed: Feed = { url: '', requests: [], mode: 'up', redirects: new Map(), close: async () => {} };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     feed.requests.push(path.split('?')[0]!);
@@ -94,6 +96,18 @@ export async function startFeed(dir: string): Promise<Feed> {
     }
     if (!path.startsWith(UPDATES_PREFIX)) {
       res.writeHead(404).end();
+      return;
+    }
+    const name = path.slice(UPDATES_PREFIX.length).split('?')[0]!;
+    const location = feed.redirects.get(name);
+    if (location) {
+      res.writeHead(302, { location }).end();
+      return;
+    }
+    if (feed.mode === 'stall' && name.endsWith('.AppImage')) {
+      // the headers and a first part, then nothing more
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 10_000_000 });
+      res.write(Buffer.alloc(20_000, 1));
       return;
     }
     serveUpdateFile(dir, path.slice(UPDATES_PREFIX.length).split('?')[0]!, req, res);

@@ -220,6 +220,15 @@ describe('a refused update: nothing downloaded or installed, the refusal logged 
     expect(u.installs).not.toHaveBeenCalled();
   });
 
+  it('a feed that redirects to plain http elsewhere (the redirect is not followed)', async () => {
+    writeRelease(feedDir, { version: '1.1.0', privateKey: release.privateKey });
+    feed.redirects.set(CHANNEL_FILE, `http://10.255.255.1/${CHANNEL_FILE}`);
+    const u = counterUpdates();
+    await u.controller.checkNow();
+    expect(u.controller.status()).toMatchObject({ phase: 'refused', refusal: 'feed_not_https' });
+    expect(fileRequests()).toEqual([]);
+  });
+
   it('metadata that is signed but not a release (no version)', async () => {
     writeRelease(feedDir, { version: '1.1.0', privateKey: release.privateKey });
     const broken = 'files: []\n';
@@ -295,6 +304,23 @@ describe('a feed that is down or hangs never touches the counter', () => {
     expect(u.controller.status()).toMatchObject({ phase: 'error' });
     expect(u.controller.status().detail).toMatch(/timed out/i);
     expect(u.schedule.pending().map((t) => t.ms)).toContain(RETRY_MS);
+  });
+
+  it('a download that stalls half-way times out, leaves nothing to install, and is tried again', async () => {
+    writeRelease(feedDir, { version: '1.1.0', privateKey: release.privateKey });
+    feed.mode = 'stall';
+    const u = counterUpdates({ requestTimeoutMs: 300 });
+    await u.controller.checkNow();
+    expect(u.controller.status()).toMatchObject({ phase: 'error', version: '1.1.0' });
+    expect(u.controller.status().detail).toMatch(/timed out/i);
+    const pending = join(u.app.baseCachePath, 'registration-counter-updater', 'pending');
+    expect(existsSync(pending) ? readdirSync(pending).filter((f) => f.includes('AppImage')) : []).toEqual([]);
+    u.controller.installNow();
+    expect(u.installs).not.toHaveBeenCalled();
+
+    feed.mode = 'up';
+    expect(u.schedule.run(RETRY_MS)).toBe(1);
+    await vi.waitFor(() => expect(u.controller.status().phase).toBe('ready'), { timeout: 5_000 });
   });
 
   it('hanging past the check deadline ends the check even if the socket stays open', async () => {
