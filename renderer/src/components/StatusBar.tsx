@@ -4,6 +4,7 @@ import { currentLang, setLang } from '../i18n';
 import { useCounter } from '../store';
 import { dateFormat } from '../errors';
 import { focusPrimary } from '../focus';
+import { ClockWarning } from './ClockWarning';
 import { SlipProblems } from './SlipProblems';
 import { SyncStatus } from './SyncStatus';
 
@@ -78,6 +79,7 @@ function StatusBarView() {
             : t('status.roster', { day: roster.day, count: roster.count })}
       </div>
       <SyncStatus />
+      <ClockWarning />
       {app.operator ? <SlipProblems /> : null}
       <div className="status-actions">
         <LanguageToggle />

@@ -618,6 +618,12 @@ export const en = {
       update_version_changed: 'Another version ({{version}}) is ready now: check it, then choose again.',
     },
   },
+  clock: {
+    label: 'Clock warning',
+    behind: 'This PC’s clock is {{amount}} behind the portal’s.',
+    ahead: 'This PC’s clock is {{amount}} ahead of the portal’s.',
+    why: 'Today’s date and every time this counter records come from this PC’s clock. Ask hospital IT to set it right (or to turn on automatic time).',
+  },
   errors: {
     title: 'Error',
     transport: 'The counter did not answer. Try again; if it keeps failing, restart the app.',
