@@ -3,6 +3,7 @@
 // that fails puts the copy back (no write-ahead log of the upgraded file applied to it) and the
 // app refuses to start with a message naming the copy; a kill during the copy or the restore
 // never leaves a broken database.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import {
 import { openDatabase, SchemaTooNewError, UpgradeFailedError, type Db } from '../../main/store/database';
 import { applyKey, isPlainDatabase } from '../../main/store/encryption';
 import { tempDir } from './harness';
+import { UPGRADE_CRASH_MIGRATIONS } from './upgrade-crash-migrations';
 
 const dirs: string[] = [];
 const newFile = () => {
@@ -269,4 +271,74 @@ describe('a database of a newer schema (the app was downgraded)', () => {
     expect(() => openDatabase(file, { migrations: [m1, m2] })).toThrow(SchemaTooNewError);
     expect(listBackups(file)).toHaveLength(before);
   });
+});
+
+// processes killed for real: the slow tier's (npm test), as test/crash is, not test:fast's
+describe.skipIf(process.env.TEST_TIER === 'fast')('a real kill during the copy or the restore', () => {
+  const ROWS = 80_000;
+
+  /** A database at schema 1 with ROWS rows (a copy of it takes a moment), encrypted. */
+  function bigAtSchema1(file: string): void {
+    const db = openDatabase(file, { key: KEY, migrations: UPGRADE_CRASH_MIGRATIONS.slice(0, 1) });
+    const insert = db.prepare('INSERT INTO r (v) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < ROWS; i++) insert.run(`row ${i} ${'x'.repeat(40)}`);
+    })();
+    db.close();
+  }
+
+  function runChild(file: string, killAfterMs: number | null): Promise<{ lines: string[]; signal: string | null }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'upgrade-child.ts'), file, KEY], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      if (killAfterMs !== null && out.startsWith('start\n') && !child.killed)
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    });
+    return new Promise((resolve) =>
+      child.on('close', (_code, signal) => resolve({ lines: out.split('\n').filter(Boolean), signal })),
+    );
+  }
+
+  it('whenever the kill falls, the next opening finds schema 1 with every row, whole (encrypted)', async () => {
+    const template = newFile();
+    bigAtSchema1(template);
+    // how long the opening takes undisturbed: copy, migration, restore
+    const calm = newFile();
+    copyFileSync(template, calm);
+    const undisturbed = await runChild(calm, null);
+    expect(undisturbed.lines[1]).toMatch(/^done UpgradeFailedError \d+$/);
+    const span = Number(undisturbed.lines[1]!.split(' ')[2]);
+
+    const outcomes: string[] = [];
+    const KILLS = 4;
+    for (let k = 0; k < KILLS; k++) {
+      const file = newFile();
+      copyFileSync(template, file);
+      // spread over the opening's work
+      const r = await runChild(file, Math.round((span * (k + 0.5)) / KILLS));
+      outcomes.push(r.signal === 'SIGKILL' ? 'killed' : (r.lines.at(-1) ?? ''));
+      const db = openDatabase(file, { key: KEY, migrations: UPGRADE_CRASH_MIGRATIONS.slice(0, 1) });
+      try {
+        expect(db.pragma('user_version', { simple: true })).toBe(1);
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect(db.prepare("SELECT count(*) AS n, sum(v LIKE '%!') AS changed FROM r").get()).toEqual({ n: ROWS, changed: 0 });
+        expect(tablesOf(db)).toEqual(['r']);
+      } finally {
+        db.close();
+      }
+      expect(existsSync(restoreFiles(file).marker)).toBe(false);
+      // a copy cut short is never one of the copies
+      for (const c of listBackups(file)) {
+        const copy = raw(c.file, KEY);
+        expect(copy.pragma('quick_check', { simple: true })).toBe('ok');
+        copy.close();
+      }
+    }
+    // some runs were cut short, in the middle of the work
+    expect(outcomes.filter((o) => o === 'killed').length).toBeGreaterThan(0);
+  }, 120_000);
 });
