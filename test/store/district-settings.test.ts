@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DistrictSettings } from '../../common/domain';
 import { applyDistrictSettings, type ApplyOutcome } from '../../main/services/district-settings';
-import { PROVISIONING, setupCounter, SUBMISSION, walkInForm, type Counter } from './harness';
+import { fakeClock, openCounter, PROVISIONING, setupCounter, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
 afterEach(() => c?.dispose());
@@ -115,6 +116,56 @@ describe('district settings at the counter', () => {
       expect((await inForce()).vaccines).toEqual(v2.vaccines);
     },
   );
+
+  it('a counter killed between two parts of a new version opens again with the whole old set', async () => {
+    c = await setupCounter();
+    apply(answer(1));
+    const v1 = await inForce();
+    const dataDir = c.dataDir;
+    await c.close();
+    const v2 = answer(2, {
+      queuePolicy: { ...POLICY, priorityPerWalkIn: 9 },
+      eligibility: [{ from: '2021-03-01', label: '18+', anyOf: [{ minAge: 18 }] }],
+      vaccines: [{ code: 'COVAXIN', name: 'Covaxin' }],
+    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        resolve(import.meta.dirname, 'district-settings-child.ts'),
+        join(dataDir, 'counter.db'),
+        Buffer.from(JSON.stringify(v2)).toString('base64'),
+        CENTRE,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+    let out = '';
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the child did not reach the pause: ${out}`)), 20_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+        if (out.includes('between')) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(out).not.toContain('finished');
+
+    c = await openCounter(dataDir, fakeClock(c.clock().toISOString()));
+    await c.signIn({ loginId: 'super1', pin: '246810' });
+    expect(await inForce()).toEqual(v1);
+    expect(partsRows()).toEqual([
+      { part: 'eligibility', version: 1 },
+      { part: 'queuePolicy', version: 1 },
+      { part: 'vaccines', version: 1 },
+    ]);
+    expect(apply(v2)).toMatchObject({ kind: 'applied', version: 2, previous: 1 });
+  }, 60_000);
 
   it('a version older than or equal to the one in force is ignored', async () => {
     c = await setupCounter();
