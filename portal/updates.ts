@@ -131,7 +131,14 @@ export function serveUpdateFile(root: string, encodedPath: string, req: Incoming
 
 /** Adds GET/HEAD /updates/* to the portal, serving `root` read-only. */
 export function registerUpdateFeed(app: FastifyInstance, root: string): void {
-  realpathSync(root); // a missing folder fails at start, not on the first request
+  // a missing folder fails at start, not on the first request
+  let isFolder = false;
+  try {
+    isFolder = statSync(realpathSync(root)).isDirectory();
+  } catch {
+    isFolder = false;
+  }
+  if (!isFolder) throw new Error(`the update feed folder ${root} does not exist or is not a folder (--updates-dir)`);
   app.route({
     method: ['GET', 'HEAD'],
     url: `${UPDATES_PREFIX}*`,

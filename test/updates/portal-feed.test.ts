@@ -124,6 +124,12 @@ describe('the portal serves the update feed read-only', () => {
   });
 });
 
+it('a portal given a feed folder that does not exist does not start, and says why', async () => {
+  await expect(startPortal({ dbFile: ':memory:', updatesDir: join(dir, 'no-such-folder') })).rejects.toThrow(
+    /update feed folder .*no-such-folder does not exist/,
+  );
+});
+
 it('a counter updates from the portal’s feed', async () => {
   const savedAppImage = process.env.APPIMAGE;
   process.env.APPIMAGE = join(dir, 'Registration-Counter-1.0.0.AppImage');
