@@ -30,7 +30,7 @@ import { loadDatabaseKey } from './database-key';
 import { deviceTokenKeeper } from './device-token';
 import { registerIpc } from './ipc';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
-import { startUpdater } from './updater';
+import { createUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
 
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -130,7 +130,13 @@ async function start(): Promise<void> {
     fallback.error({ err: e, dir: join(dataDir, 'logs') }, 'the log folder cannot be written: logging to the console');
     return { log: fallback };
   });
-  let backend: CounterBackend;
+  let backend: CounterBackend | undefined;
+  // the updater is made first (the counter shows its status) and asks the counter, once open,
+  // for its device ID (staged rollout) and whether a ready update may install now
+  const updates = createUpdater(log, {
+    deviceId: () => backend?.deviceId ?? '',
+    installWindow: () => backend?.updateInstallWindow() ?? { mayInstall: false, reason: 'queue_active' },
+  });
   try {
     // the database key, kept by the OS keychain; without one the counter does not start unless IT allows it
     const database = await loadDatabaseKey(dataDir, safeStorage, {
@@ -149,6 +155,7 @@ async function start(): Promise<void> {
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile(mainDir) },
+      updates: updates.port,
       deviceTokens: deviceTokens.keeper,
     });
   } catch (err) {
@@ -163,8 +170,12 @@ async function start(): Promise<void> {
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
   createWindow();
-  startUpdater(log);
-  app.on('before-quit', () => void backend.close());
+  updates.start();
+  const opened = backend;
+  app.on('before-quit', () => {
+    updates.stop();
+    void opened.close();
+  });
 }
 
 function createWindow(): void {
