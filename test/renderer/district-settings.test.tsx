@@ -86,6 +86,24 @@ describe('the queue policy screen with district settings', () => {
     expect(screen.getByTestId('policy-district').textContent).toContain('संस्करण 3');
   });
 
+  it('shows the policy of a new district version while the form is untouched, and keeps what the supervisor typed', () => {
+    useCounter.setState({ appState: withDistrict(DISTRICT) });
+    render(<QueuePolicy />);
+    const box = () => screen.getByTestId('policy-priorityPerWalkIn') as HTMLInputElement;
+    expect(box().value).toBe('3');
+    const next = (n: number, version: number) =>
+      act(() =>
+        useCounter.setState({
+          appState: { ...withDistrict({ ...DISTRICT, version }), policy: { ...APP_STATE.policy!, priorityPerWalkIn: n } },
+        }),
+      );
+    next(5, 4);
+    expect(box().value).toBe('5');
+    fireEvent.change(box(), { target: { value: '8' } });
+    next(6, 5);
+    expect(box().value).toBe('8');
+  });
+
   it('shows no marks when the district does not set the queue policy', () => {
     useCounter.setState({ appState: withDistrict({ ...DISTRICT, parts: ['vaccines'], queuePolicyFromDistrict: [] }) });
     render(<QueuePolicy />);

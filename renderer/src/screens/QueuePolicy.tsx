@@ -52,8 +52,17 @@ export function QueuePolicy() {
   const [error, setError] = useState<AppError | null>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
+  // the policy the form was filled from, and whether the supervisor has changed it since
+  const [filledFrom, setFilledFrom] = useState(policy);
+  const [edited, setEdited] = useState(false);
+  if (policy !== filledFrom && !edited) {
+    // a new policy in force (the district's next version) while the form is untouched: show it
+    setFilledFrom(policy);
+    setValues(fromPolicy(policy));
+  }
 
   const set = <K extends keyof Values>(f: K, v: Values[K]) => {
+    setEdited(true);
     setValues((prev) => ({ ...prev, [f]: v }));
     setSaved(false);
     if (problems[f]) setProblems((p) => ({ ...p, [f]: undefined }));
@@ -85,6 +94,8 @@ export function QueuePolicy() {
     if (r.ok) {
       setProblems({});
       setSaved(true);
+      setEdited(false);
+      setFilledFrom(r.value.policy);
       setValues(fromPolicy(r.value.policy));
       return;
     }
