@@ -25,6 +25,9 @@ export function isAppUrl(url: string, appUrl: string): boolean {
     const u = new URL(url);
     const a = new URL(appUrl);
     if (a.protocol === 'file:') return u.protocol === 'file:' && u.pathname === a.pathname;
+    // a URL of a non-special scheme (app://counter/) has the origin "null", like data: and
+    // blob:, so its scheme and host are compared instead
+    if (a.protocol !== 'http:' && a.protocol !== 'https:') return u.protocol === a.protocol && u.host === a.host && u.host !== '';
     return u.origin === a.origin;
   } catch {
     return false;

@@ -56,7 +56,7 @@ test.describe('desktop app (real Electron)', () => {
         window.location.href = 'https://example.org/';
       });
       await page.waitForTimeout(500);
-      expect(page.url()).toMatch(/^file:|^http:\/\/localhost/);
+      expect(page.url()).toMatch(/^app:\/\/counter\/|^http:\/\/localhost/);
     } finally {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });

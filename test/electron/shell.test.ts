@@ -45,6 +45,18 @@ describe('isAppUrl', () => {
     expect(isAppUrl('http://localhost:5173/x', 'http://localhost:5173/')).toBe(true);
     expect(isAppUrl('http://localhost:5174/', 'http://localhost:5173/')).toBe(false);
   });
+
+  it('tells the app:// page apart from data:, blob: and other hosts, whose origin is also "null"', () => {
+    const app = 'app://counter/index.html';
+    expect(isAppUrl('app://counter/index.html#/queue', app)).toBe(true);
+    expect(isAppUrl('app://counter/assets/x.js', app)).toBe(true);
+    expect(isAppUrl('data:text/html,<script>counter.signIn()</script>', app)).toBe(false);
+    expect(isAppUrl('blob:null/1234', app)).toBe(false);
+    expect(isAppUrl('app://other/index.html', app)).toBe(false);
+    expect(isAppUrl('app:///index.html', app)).toBe(false);
+    expect(isAppUrl('about:blank', app)).toBe(false);
+    expect(isAppUrl('file:///index.html', app)).toBe(false);
+  });
 });
 
 describe('session hardening', () => {
