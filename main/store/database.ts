@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { copyBeforeUpgrade, recoverRestore, restoreBackup } from './backup';
+import { backupsDir, copyBeforeUpgrade, recoverRestore, restoreBackup } from './backup';
 import { applyKey, DatabaseKeyError, encryptPlainDatabase, isPlainDatabase, recoverEncryption } from './encryption';
 import { MIGRATIONS, type Migration } from './migrations';
 
@@ -51,6 +51,22 @@ export class UpgradeFailedError extends Error {
             `and putting back the copy made before the upgrade failed too. Do not use the counter. ` +
             `IT: close the app, remove counter.db-wal and counter.db-shm beside the database, copy ${backup} over counter.db, ` +
             `and install the previous version of the app.`,
+    );
+  }
+}
+
+/** The copy an upgrade needs first could not be made: nothing was changed. */
+export class UpgradeCopyError extends Error {
+  override name = 'UpgradeCopyError';
+  constructor(
+    readonly fromVersion: number,
+    readonly toVersion: number,
+    readonly folder: string,
+    readonly reason: string,
+  ) {
+    super(
+      `The counter database needs an upgrade from schema ${fromVersion} to ${toVersion}, and a copy of it is made in ${folder} first: ` +
+        `the copy could not be made (${reason}). Nothing was changed. Free some disk space (or let the app write to that folder) and start the app again.`,
     );
   }
 }
@@ -138,13 +154,18 @@ function upgrade(db: Db, file: string, migrations: readonly Migration[], onDisk:
     migrate(db, migrations);
     return;
   }
-  const copy = copyBeforeUpgrade(db, file, {
-    from,
-    to,
-    key: options.key,
-    nativeBinding: options.nativeBinding,
-    now: options.now?.(),
-  });
+  let copy: string;
+  try {
+    copy = copyBeforeUpgrade(db, file, {
+      from,
+      to,
+      key: options.key,
+      nativeBinding: options.nativeBinding,
+      now: options.now?.(),
+    });
+  } catch (e) {
+    throw new UpgradeCopyError(from, to, backupsDir(file), e instanceof Error ? e.message : String(e));
+  }
   try {
     migrate(db, migrations);
   } catch (e) {

@@ -17,7 +17,7 @@ import {
   RestoreIncompleteError,
   restoreFiles,
 } from '../../main/store/backup';
-import { openDatabase, SchemaTooNewError, UpgradeFailedError, type Db } from '../../main/store/database';
+import { openDatabase, SchemaTooNewError, UpgradeCopyError, UpgradeFailedError, type Db } from '../../main/store/database';
 import { applyKey, isPlainDatabase } from '../../main/store/encryption';
 import { tempDir } from './harness';
 import { UPGRADE_CRASH_MIGRATIONS } from './upgrade-crash-migrations';
@@ -133,6 +133,27 @@ describe('a copy before a schema upgrade', () => {
     // the newest: the upgrades to the last schemas
     expect(copies.map((c) => c.toVersion)).toEqual([4, 5, 6, 7, 8]);
     expect(readdirSync(backupsDir(file))).toHaveLength(KEEP_BACKUPS);
+  });
+  it('that cannot be made stops the upgrade before anything changes, saying where and what to do', () => {
+    const file = newFile();
+    atSchema1(file);
+    // the backups folder cannot be made: a file has its name
+    writeFileSync(backupsDir(file), 'in the way');
+    let error: unknown;
+    try {
+      openDatabase(file, { migrations: [m1, m2] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UpgradeCopyError);
+    expect((error as Error).message).toMatch(/schema 1 to 2.*the copy could not be made.*Nothing was changed/);
+    const db = raw(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(tablesOf(db)).toEqual(['person']);
+    } finally {
+      db.close();
+    }
   });
 });
 
