@@ -134,6 +134,7 @@ describe('a copy before a schema upgrade', () => {
     expect(copies.map((c) => c.toVersion)).toEqual([4, 5, 6, 7, 8]);
     expect(readdirSync(backupsDir(file))).toHaveLength(KEEP_BACKUPS);
   });
+
   it('that cannot be made stops the upgrade before anything changes, saying where and what to do', () => {
     const file = newFile();
     atSchema1(file);
