@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { contract, type RequestOf } from '../../../common/contract';
+import { parseEnrolmentScan } from '../../../common/rules/enrolment-code';
 import type { AppError } from '../../../common/result';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
@@ -74,8 +75,49 @@ function validate(v: Values): FieldProblems {
   return problems;
 }
 
-/** First run: who this counter is, and its first supervisor. */
+type Mode = 'manual' | 'enrol';
+
+/**
+ * First run: who this counter is, and its first supervisor. Either typed by hand (or read from
+ * a provisioning file IT deployed), or enrolled with IT's one-time code: the portal then gives
+ * the centre, the counter code and the counter's own device token.
+ */
 export function FirstRun() {
+  const { t } = useTranslation();
+  // a provisioning file deployed by IT names the centre already: only the supervisor is asked for
+  const deployed = useCounter((s) => s.appState?.centre);
+  const [mode, setMode] = useState<Mode>('manual');
+  const choice = (m: Mode, label: string) => (
+    <button
+      type="button"
+      className={mode === m ? 'primary' : undefined}
+      aria-pressed={mode === m}
+      data-testid={`firstrun-mode-${m}`}
+      onClick={() => setMode(m)}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <main className="screen screen-narrow">
+      <div className="screen-head">
+        <h1>{t('firstRun.title')}</h1>
+        <LanguageToggle />
+      </div>
+      <p className="intro">{t('firstRun.intro')}</p>
+      {deployed ? null : (
+        <div role="group" aria-label={t('enrol.modeLabel')} className="actions">
+          {choice('manual', t('enrol.modeManual'))}
+          {choice('enrol', t('enrol.modeCode'))}
+        </div>
+      )}
+      {mode === 'enrol' && !deployed ? <EnrolForm /> : <ManualSetup />}
+    </main>
+  );
+}
+
+/** The first-run form typed by hand (or completing a provisioning file IT deployed). */
+function ManualSetup() {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
   const setSignInHint = useCounter((s) => s.setSignInHint);
@@ -161,12 +203,7 @@ export function FirstRun() {
   );
 
   return (
-    <main className="screen screen-narrow">
-      <div className="screen-head">
-        <h1>{t('firstRun.title')}</h1>
-        <LanguageToggle />
-      </div>
-      <p className="intro">{t('firstRun.intro')}</p>
+    <>
       <form noValidate onSubmit={submit} className="form" aria-busy={busy}>
         <fieldset>
           <legend>{t('firstRun.centreSection')}</legend>
@@ -192,6 +229,143 @@ export function FirstRun() {
           {busy ? t('common.working') : t('firstRun.submit')}
         </button>
       </form>
-    </main>
+    </>
+  );
+}
+
+const ENROL_FORM = 'enrol';
+const ENROL_ORDER = ['portalUrl', 'code', 'loginId', 'name', 'pin', 'pinConfirm'] as const;
+type EnrolField = (typeof ENROL_ORDER)[number];
+type EnrolValues = Record<EnrolField, string>;
+
+/** Request paths of `enrol` to the fields of its form. */
+const ENROL_PATHS: Record<string, EnrolField> = {
+  portalUrl: 'portalUrl',
+  code: 'code',
+  'supervisor.loginId': 'loginId',
+  'supervisor.name': 'name',
+  'supervisor.pin': 'pin',
+};
+
+function enrolRequest(v: EnrolValues): RequestOf<'enrol'> {
+  return {
+    portalUrl: v.portalUrl.trim(),
+    code: v.code.trim(),
+    supervisor: { loginId: v.loginId.trim(), name: v.name.trim(), pin: v.pin },
+  };
+}
+
+function enrolRemap(p: FieldProblems): FieldProblems {
+  const out: FieldProblems = {};
+  for (const [path, problem] of Object.entries(p)) {
+    const field = ENROL_PATHS[path];
+    if (field && problem && !out[field]) out[field] = problem;
+  }
+  return out;
+}
+
+function validateEnrol(v: EnrolValues): FieldProblems {
+  const parsed = contract.enrol.request.safeParse(enrolRequest(v));
+  const problems = parsed.success ? {} : enrolRemap(zodProblems(parsed.error));
+  for (const f of ENROL_ORDER) if (!v[f].trim()) problems[f] = { code: 'required' };
+  if (!problems.pinConfirm && !problems.pin && v.pin !== v.pinConfirm) problems.pinConfirm = { code: 'pin_mismatch' };
+  return problems;
+}
+
+/**
+ * Enrolment: the portal's address and IT's one-time code (typed, or its QR code scanned into the
+ * code field, which fills both), and the first supervisor. The portal's refusals (a used,
+ * expired or wrong code; a portal that cannot be reached) show next to the field at fault.
+ */
+function EnrolForm() {
+  const { t } = useTranslation();
+  const run = useCounter((s) => s.run);
+  const setSignInHint = useCounter((s) => s.setSignInHint);
+  const [values, setValues] = useState<EnrolValues>({ portalUrl: '', code: '', loginId: '', name: '', pin: '', pinConfirm: '' });
+  const [problems, setProblems] = useState<FieldProblems>({});
+  const [error, setError] = useState<AppError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const change = (f: EnrolField, raw: string) => {
+    const scanned = f === 'code' ? parseEnrolmentScan(raw) : null;
+    if (scanned) {
+      setValues((v) => ({ ...v, code: scanned.code.toUpperCase(), portalUrl: scanned.portalUrl ?? v.portalUrl }));
+      setProblems((p) => ({ ...p, code: undefined, ...(scanned.portalUrl ? { portalUrl: undefined } : {}) }));
+      return;
+    }
+    setValues((v) => ({ ...v, [f]: f === 'code' ? raw.toUpperCase() : raw }));
+    if (problems[f]) setProblems((p) => ({ ...p, [f]: undefined }));
+  };
+  const blur = (f: EnrolField) => {
+    if (!values[f]) return;
+    const p = validateEnrol(values);
+    setProblems((prev) => ({ ...prev, [f]: p[f] }));
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    setError(null);
+    const p = validateEnrol(values);
+    setProblems(p);
+    if (focusFirstInvalid(ENROL_FORM, ENROL_ORDER, p)) return;
+    setBusy(true);
+    const r = await run('enrol', enrolRequest(values));
+    setBusy(false);
+    if (r.ok) {
+      setSignInHint(values.loginId.trim().toLowerCase());
+      return;
+    }
+    const server = enrolRemap(appProblems(r.error.fields));
+    if (hasProblems(server)) {
+      setProblems(server);
+      focusFirstInvalid(ENROL_FORM, ENROL_ORDER, server);
+      return;
+    }
+    setError(r.error);
+  };
+
+  const field = (
+    f: EnrolField,
+    label: string,
+    opts: { hint?: string; type?: string; autoFocus?: boolean; inputMode?: 'url' | 'numeric' | 'text' } = {},
+  ) => (
+    <Field form={ENROL_FORM} name={f} label={label} testId={`${ENROL_FORM}-${f}`} hint={opts.hint} problem={problems[f]}>
+      {(c) => (
+        <input
+          {...c}
+          type={opts.type ?? 'text'}
+          value={values[f]}
+          autoFocus={opts.autoFocus}
+          inputMode={opts.type === 'password' ? 'numeric' : opts.inputMode}
+          autoComplete="off"
+          spellCheck={false}
+          onChange={(e) => change(f, e.target.value)}
+          onBlur={() => blur(f)}
+        />
+      )}
+    </Field>
+  );
+
+  return (
+    <form noValidate onSubmit={submit} className="form" aria-busy={busy}>
+      <p className="intro">{t('enrol.intro')}</p>
+      <fieldset>
+        <legend>{t('enrol.portalSection')}</legend>
+        {field('portalUrl', t('enrol.portalUrl'), { hint: t('enrol.portalUrlHint'), type: 'url', autoFocus: true })}
+        {field('code', t('enrol.code'), { hint: t('enrol.codeHint') })}
+      </fieldset>
+      <fieldset>
+        <legend>{t('firstRun.supervisorSection')}</legend>
+        {field('loginId', t('firstRun.loginId'))}
+        {field('name', t('firstRun.name'))}
+        {field('pin', t('firstRun.pin'), { type: 'password', hint: t('firstRun.pinHint') })}
+        {field('pinConfirm', t('firstRun.pinConfirm'), { type: 'password' })}
+      </fieldset>
+      <Notice error={error} />
+      <button type="submit" className="primary" data-testid="enrol-submit" disabled={busy}>
+        {busy ? t('enrol.working') : t('enrol.submit')}
+      </button>
+    </form>
   );
 }
