@@ -4,8 +4,9 @@
  * minutes ahead, and that a report never delays or fails an upload (a hung or failing report
  * is let go and sent again later), with reports every 5 minutes when idle.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syncSettingsSchema } from '../../common/domain';
@@ -17,9 +18,10 @@ import { SyncEngine } from '../../main/sync/engine';
 import { REPORT_EVERY_MS, fleetReportOf } from '../../main/sync/fleet-report';
 import { PortalClient, clockOffsetOf } from '../../main/sync/portal-client';
 import { fleetView } from '../../portal/fleet';
+import { startPortalInProcess } from '../../portal/process';
 import { startPortal } from '../../portal/server';
 import { tempDir } from '../store/harness';
-import { eventually } from './harness';
+import { eventually, syncedCounter } from './harness';
 import { ManualClock } from './manual-clock';
 import { CENTRE, DEVICE, json, pendingIn, runCleanups, scriptedPortal } from './scripted-portal';
 
@@ -275,4 +277,35 @@ describe('the fleet report against a real portal', () => {
       await started.close();
     }
   });
+});
+
+describe('the fleet report from a counter with its sync worker thread', () => {
+  it("reaches the portal with the app's version, and the clock offset reaches the status the page is given", async () => {
+    const portal = await startPortalInProcess({ memory: true });
+    const c = await syncedCounter(portal);
+    try {
+      const offset = await eventually(() => {
+        const v = c.backend.syncStatus().clockOffsetMs;
+        expect(typeof v).toBe('number');
+        return v!;
+      }, 15_000);
+      // the same clock on both sides: well within the 2 minutes
+      expect(Math.abs(offset)).toBeLessThanOrEqual(2000);
+      const row = await eventually(async () => {
+        const res = await fetch(`${portal.url}/admin/fleet`, { headers: { authorization: `Bearer ${portal.adminToken}` } });
+        const view = (await res.json()) as ReturnType<typeof fleetView>;
+        const found = view.centres.find((x) => x.centreId === c.centreId)?.counters[0];
+        expect(found).toBeDefined();
+        return found!;
+      }, 15_000);
+      // the worker read the version from package.json (main gives none here)
+      const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
+        version: string;
+      };
+      expect(row).toMatchObject({ appVersion: version, schemaVersion: MIGRATIONS.length, flags: [] });
+    } finally {
+      await c.dispose();
+      await portal.stop();
+    }
+  }, 60_000);
 });
