@@ -4,6 +4,9 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  enrolRequestSchema,
+  enrolResponseSchema,
+  enrolmentCentreSchema,
   errorBodySchema,
   healthSchema,
   mutationSchema,
@@ -86,8 +89,15 @@ describe('portal/openapi.yaml', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops)) {
         if (path.startsWith('/admin/')) expect(op.security, path).toEqual([{ adminToken: [] }]);
-        else expect(op.security === undefined, path).toBe(path !== '/v1/health');
+        else expect(op.security === undefined, path).toBe(path !== '/v1/health' && path !== '/v1/enrol');
         if (path === '/v1/health') continue;
+        // enrolment has no token to fail: the code is the secret, and failed codes are limited like failed authentications
+        if (path === '/v1/enrol') {
+          expect(op.security).toEqual([]);
+          for (const s of ['404', '409', '410']) expect(op.responses[s], s).toBeDefined();
+          expect(op.responses['429']).toEqual({ $ref: '#/components/responses/TooManyRequests' });
+          continue;
+        }
         expect(op.responses['401'], path).toBeDefined();
         expect(op.responses['429'], path).toEqual({ $ref: '#/components/responses/TooManyRequests' });
       }
@@ -113,6 +123,9 @@ describe('portal/openapi.yaml', () => {
     ['PortalRecord', portalRecordSchema],
     ['ErrorBody', errorBodySchema],
     ['Health', healthSchema],
+    ['EnrolRequest', enrolRequestSchema],
+    ['EnrolResponse', enrolResponseSchema],
+    ['EnrolmentCentre', enrolmentCentreSchema],
   ] as const)('schema %s names the same properties and required ones as the zod schema', (name, schema) => {
     const documented = doc.components.schemas[name]!;
     expect([...(documented.required ?? [])].sort()).toEqual(requiredKeys(schema as unknown as z.ZodObject));
