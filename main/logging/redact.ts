@@ -71,6 +71,7 @@ export function redactText(text: string): string {
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
   if (depth > 8) return '[deep]';
   if (value instanceof Error) {
     const out: Record<string, unknown> = { type: value.name, message: redactText(value.message) };

@@ -36,6 +36,8 @@ export interface DiagnosticsInput {
   appVersion: string;
   now: Date;
   logBytes?: number;
+  /** the OS user's home folder, written `~` in the bundle (its name is often a person's) */
+  homeDir?: string;
 }
 
 /** The portal's address without anything that could be a credential (user, password, query). */
@@ -213,5 +215,9 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBundle {
     },
     log: recentLogLines(input.dataDir, input.logBytes),
   };
-  return { fileName: `counter-diagnostics-${who}-${stamp}.json`, json: `${JSON.stringify(bundle, null, 2)}\n` };
+  let json = `${JSON.stringify(bundle, null, 2)}\n`;
+  // paths name the OS user's folder (C:\Users\<name>, /home/<name>): written ~
+  const home = input.homeDir ?? os.homedir();
+  if (home.length > 1) json = json.replaceAll(JSON.stringify(home).slice(1, -1), '~');
+  return { fileName: `counter-diagnostics-${who}-${stamp}.json`, json };
 }

@@ -4,10 +4,12 @@
 // a bundle with none of them), and only a supervisor may save it.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCounterLog, type CounterLog } from '../../main/logging/logger';
-import { DIAGNOSTICS_FORMAT, recentLogLines } from '../../main/services/diagnostics';
+import { buildDiagnostics, DIAGNOSTICS_FORMAT, recentLogLines } from '../../main/services/diagnostics';
+import { openDatabase } from '../../main/store/database';
+import { UNKNOWN_SYNC_STATUS } from '../../common/domain';
 import { MIGRATIONS } from '../../main/store/migrations';
 import {
   fakeClock,
@@ -133,6 +135,34 @@ describe('the diagnostics bundle', () => {
     expect(is.at(-1)).toBe(199);
     expect(is).toEqual(Array.from({ length: is.length }, (_, k) => 200 - is.length + k));
     expect(is.length).toBe(150);
+  });
+});
+
+describe('paths in the bundle', () => {
+  it('write the OS user’s home folder as ~ (its name is often a person’s)', () => {
+    const dataDir = tempDir('counter-diagnostics-');
+    const db = openDatabase(join(dataDir, 'counter.db'));
+    try {
+      const { json } = buildDiagnostics({
+        db,
+        dbFile: join(dataDir, 'counter.db'),
+        dataDir,
+        deviceId: '0190b2c3-1234-7abc-8def-123456789012',
+        provisioning: null,
+        sync: UNKNOWN_SYNC_STATUS,
+        printJobs: [],
+        appVersion: '1.4.0',
+        now: new Date(MORNING),
+        homeDir: dirname(dataDir),
+      });
+      const bundle = JSON.parse(json) as { storage: { dataDir: string }; provisioning: unknown; versions: { app: string } };
+      expect(bundle.storage.dataDir).toBe(`~/${basename(dataDir)}`);
+      expect(json).not.toContain(dirname(dataDir) + '/');
+      expect(bundle.provisioning).toBeNull();
+      expect(bundle.versions.app).toBe('1.4.0');
+    } finally {
+      db.close();
+    }
   });
 });
 
