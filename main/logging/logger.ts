@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import pinoRoll from 'pino-roll';
@@ -85,6 +85,16 @@ export function removeOldLogs(dir: string, now: Date, keepDays = LOG_KEEP_DAYS):
   return removed;
 }
 
+/**
+ * The single file earlier versions wrote (`logs/counter.log`, never rotated) joins the rotated
+ * ones under the day it was last written, so it is removed with them after LOG_KEEP_DAYS.
+ */
+export function adoptUnrotatedLog(dir: string): void {
+  const old = join(dir, `${LOG_BASE}.log`);
+  if (!existsSync(old)) return;
+  renameSync(old, join(dir, `${LOG_BASE}.${localDay(statSync(old).mtime)}.0.log`));
+}
+
 export interface CounterLog {
   log: Logger;
   dir: string;
@@ -114,6 +124,7 @@ export async function openCounterLog(dataDir: string, options: CounterLogOptions
   chmodSync(dir, 0o700);
   const now = options.now ?? (() => new Date());
   const keepDays = options.keepDays ?? LOG_KEEP_DAYS;
+  adoptUnrotatedLog(dir);
   removeOldLogs(dir, now(), keepDays);
   const stream = await pinoRoll({
     file: join(dir, LOG_BASE),

@@ -1,7 +1,7 @@
 // The counter's log files: a new file each day and whenever one is full (pino-roll), the last
 // 14 days kept, a bound on the number of files, owner-only; no name, mobile or ID number in
 // them even when a caller or an error message passes one.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { logFiles, openCounterLog, removeOldLogs, type CounterLog } from '../../main/logging/logger';
@@ -86,6 +86,26 @@ describe('rotation by day, kept 14 days', () => {
     removeOldLogs(dir, now);
     expect(logFiles(dir).map((f) => f.day)).toEqual(['2026-11-21', '2026-12-03']);
     expect(existsSync(join(dir, 'not-a-log.txt'))).toBe(true);
+  });
+
+  it('the single unrotated file of an earlier version joins the rotated ones under its last day, and goes with them', async () => {
+    const now = new Date();
+    for (const [age, kept] of [
+      [20, false],
+      [2, true],
+    ] as const) {
+      const dataDir = tempDir('counter-logs-');
+      const dir = join(dataDir, 'logs');
+      mkdirSync(dir, { recursive: true });
+      const old = join(dir, 'counter.log');
+      writeFileSync(old, '{"msg":"from an earlier version"}\n');
+      const then = new Date(now.getTime() - age * 86_400_000);
+      utimesSync(old, then, then);
+      const l = await openLog(dataDir);
+      expect(existsSync(old)).toBe(false);
+      expect(existsSync(join(dir, `counter.${day(then)}.0.log`))).toBe(kept);
+      await l.close();
+    }
   });
 
   it('at midnight the log moves to a file of the new day, and the day past the 14 goes', async () => {
