@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedDemo } from '../demo/seed';
 import { createDispatcher } from '../ipc/dispatcher';
-import { createLogger, openCounterLog } from '../logging/logger';
+import { createLogger, logsDir, openCounterLog } from '../logging/logger';
+import { UpgradeCopyError, UpgradeFailedError } from '../store/database';
 import { CounterBackend } from '../counter';
 import { readPin } from '../admin/terminal';
 import { adminArgs, runAdminCommand } from './admin-command';
@@ -162,7 +163,7 @@ async function start(): Promise<void> {
     // (an upgrade that failed says which copy of the database was put back, and what to do)
     log.fatal({ err }, 'the counter cannot start');
     log.flush();
-    return fatal(err);
+    return fatal(err, dataDir);
   }
   if (process.env.COUNTER_DEMO === '1') await seedDemo(backend);
   hardenSession();
@@ -199,8 +200,14 @@ function createWindow(): void {
   else void mainWindow.loadURL(APP_INDEX_URL);
 }
 
-function fatal(err: unknown): void {
+function fatal(err: unknown, dataDir?: string): void {
   const message = err instanceof Error ? err.message : String(err);
-  dialog.showErrorBox('The counter cannot start', message);
+  if (dataDir !== undefined && (err instanceof UpgradeFailedError || err instanceof UpgradeCopyError)) {
+    // the operator's words first, in both languages; then IT's (the copy put back, what to do)
+    dialog.showErrorBox(
+      'The counter database could not be upgraded / काउंटर का डेटा अपग्रेड नहीं हो सका',
+      `Call hospital IT. / अस्पताल IT को बुलाएँ।\n\n${message}\n\nLog files: ${logsDir(dataDir)}`,
+    );
+  } else dialog.showErrorBox('The counter cannot start', message);
   app.exit(1);
 }
