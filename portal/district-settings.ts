@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { districtSettingsSchema, type DistrictSettings } from '../common/domain';
-import type { DistrictSettingsAnswer } from '../common/sync-protocol';
+import { MAX_DISTRICT_SETTINGS_BYTES, type DistrictSettingsAnswer } from '../common/sync-protocol';
 import type { DistrictSettingsStore, PublishedSettings } from './district-settings-store';
 import { PortalError, type Device } from './store';
 
@@ -26,7 +26,18 @@ const answerOf = (p: PublishedSettings): DistrictSettingsAnswer => ({
 /** The settings as sent, or 400 invalid_settings naming every field that is wrong ("queuePolicy.priorityPerWalkIn: ..."). */
 export function parseDistrictSettings(body: unknown): DistrictSettings {
   const parsed = districtSettingsSchema.safeParse(body ?? undefined);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // counters refuse a bigger answer: IT hears of it now, not from every counter's log
+    const size = Buffer.byteLength(JSON.stringify(parsed.data));
+    if (size > MAX_DISTRICT_SETTINGS_BYTES / 2) {
+      throw new PortalError(
+        400,
+        'invalid_settings',
+        `(body): the settings are ${size} bytes; counters take at most ${MAX_DISTRICT_SETTINGS_BYTES / 2}`,
+      );
+    }
+    return parsed.data;
+  }
   // an unknown key is named by its own path: a setting the centre owns, or a typing mistake
   const all = parsed.error.issues.flatMap((i) =>
     i.code === 'unrecognized_keys'

@@ -97,6 +97,14 @@ describe('district settings at the portal', () => {
     expect((await pull(0)).statusCode).toBe(304);
   });
 
+  it('refuses settings too big for the counters to take', async () => {
+    const phase = { from: '2021-05-01', label: '18+', anyOf: Array.from({ length: 12_000 }, () => ({ minAge: 18 })) };
+    const r = await publish({ eligibility: [phase] });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ error: 'invalid_settings', message: expect.stringMatching(/bytes; counters take at most/) });
+    expect((await pull(0)).statusCode).toBe(304);
+  });
+
   it('names every wrong field of one body', async () => {
     const r = await publish({ queuePolicy: { priorityPerWalkIn: 99 }, vaccines: [{ code: 'x', name: '' }] });
     const message = r.json().message as string;
