@@ -119,6 +119,19 @@ describe('a copy before a schema upgrade', () => {
     }
   });
 
+  it('of a database keyed with a passphrase (not a raw key) opens with that passphrase', () => {
+    const file = newFile();
+    const passphrase = "it's a passphrase";
+    atSchema1(file, passphrase);
+    openDatabase(file, { migrations: [m1, m2], key: passphrase }).close();
+    const copy = raw(listBackups(file)[0]!.file, passphrase);
+    try {
+      expect(copy.prepare('SELECT name FROM person').get()).toEqual({ name: NAME });
+    } finally {
+      copy.close();
+    }
+  });
+
   it(`keeps the last ${KEEP_BACKUPS} copies`, () => {
     const file = newFile();
     const steps = Array.from({ length: KEEP_BACKUPS + 3 }, (_, i) => ({
