@@ -131,7 +131,7 @@ export function copyBeforeUpgrade(db: Connection, file: string, options: CopyOpt
     for (const f of [partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
     throw e;
   }
-  pruneBackups(file);
+  pruneBackups(file, KEEP_BACKUPS, target);
   return target;
 }
 
@@ -155,10 +155,15 @@ function removePartials(dir: string): void {
   for (const name of readdirSync(dir)) if (/\.partial(-journal|-wal|-shm)?$/.test(name)) rmSync(join(dir, name), { force: true });
 }
 
-/** Keeps the newest `keep` copies of this database, removes the others. */
-export function pruneBackups(file: string, keep = KEEP_BACKUPS): void {
-  const all = listBackups(file);
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old.file, { force: true });
+/**
+ * Keeps the newest `keep` copies of this database, removes the others. `justMade` is always
+ * kept, whatever its time says (a PC clock set back names it as the oldest): the upgrade may
+ * need it in a moment.
+ */
+export function pruneBackups(file: string, keep = KEEP_BACKUPS, justMade?: string): void {
+  const others = listBackups(file).filter((b) => b.file !== justMade);
+  const room = justMade === undefined ? keep : keep - 1;
+  for (const old of others.slice(0, Math.max(0, others.length - room))) rmSync(old.file, { force: true });
 }
 
 /** The files of a restore in progress: the marker naming the copy, and the copy on its way to the database's name. */

@@ -148,6 +148,29 @@ describe('a copy before a schema upgrade', () => {
     expect(readdirSync(backupsDir(file))).toHaveLength(KEEP_BACKUPS);
   });
 
+  it('just made is kept even when the PC clock names it the oldest, and a failing upgrade can put it back', () => {
+    const file = newFile();
+    const steps = Array.from({ length: KEEP_BACKUPS + 1 }, (_, i) => ({
+      version: i + 1,
+      name: `step-${i + 1}`,
+      sql: i === 0 ? 'CREATE TABLE t (x INTEGER);' : `INSERT INTO t VALUES (${i});`,
+    }));
+    openDatabase(file, { migrations: steps.slice(0, 1) }).close();
+    for (let n = 2; n <= steps.length; n++) openDatabase(file, { migrations: steps.slice(0, n), now: at(10 * n) }).close();
+    expect(listBackups(file)).toHaveLength(KEEP_BACKUPS);
+    // the clock set back: this copy's time is before all the others'
+    expect(() => openDatabase(file, { migrations: [...steps, bad(steps.length + 1)], now: at(1) })).toThrow(UpgradeFailedError);
+    const copies = listBackups(file);
+    expect(copies).toHaveLength(KEEP_BACKUPS);
+    expect(copies[0]).toMatchObject({ fromVersion: steps.length, madeAt: '2026-12-04T09:01:00.000Z' });
+    const db = raw(file);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(steps.length);
+    } finally {
+      db.close();
+    }
+  });
+
   it('that cannot be made stops the upgrade before anything changes, saying where and what to do', () => {
     const file = newFile();
     atSchema1(file);
