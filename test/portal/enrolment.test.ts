@@ -126,6 +126,14 @@ describe('redeeming a code', () => {
     expect(list.body.enrolments[0]).toMatchObject({ state: 'redeemed', deviceId: device });
   });
 
+  it('two devices redeeming one code at the same moment: one is enrolled, the other told the code is used', async () => {
+    open();
+    const { code } = (await create()).body;
+    const answers = await Promise.all([redeem(code, randomUUID()), redeem(code, randomUUID()), redeem(code, randomUUID())]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
+    expect(portal!.store.clients()).toHaveLength(1);
+  });
+
   it('a used code is refused to another device, and to this one once it has uploaded or after the retry window', async () => {
     open();
     const { code } = (await create()).body;

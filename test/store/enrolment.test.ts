@@ -220,6 +220,29 @@ describe('enrolling a counter with a code', () => {
     await settled(c);
   });
 
+  it('a token that cannot be kept leaves the counter on first run; sent again, it is enrolled with exactly one working token', async () => {
+    const { code, centreId } = await makeCode();
+    const dataDir = tempDir('enrol-');
+    const file = fileTokenKeeper(dataDir);
+    const failing = await openCounter(dataDir, fakeClock(new Date().toISOString()), {
+      deviceTokens: { ...file, write: () => Promise.reject(new Error('disk full')) },
+    });
+    counters.push(failing);
+    const r = await failing.dispatch('enrol', enrolRequest(code));
+    expect(r.ok).toBe(false);
+    expect(failing.backend.appState().provisioned).toBe(false);
+    expect(existsSync(join(dataDir, 'provisioning.json'))).toBe(false);
+    await failing.close();
+
+    const c = await newCounter(dataDir);
+    expect((await c.dispatch('enrol', enrolRequest(code))).ok).toBe(true);
+    const live = portal.portal.store.db
+      .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
+      .get(centreId) as { n: number };
+    expect(live.n).toBe(1);
+    expect(portal.portal.store.deviceByToken((await file.read())!.deviceToken)?.revoked).toBe(false);
+  });
+
   it('a counter already set up is not enrolled', async () => {
     const c = await setupCounter();
     counters.push(c);
