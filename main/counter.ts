@@ -611,7 +611,8 @@ export class CounterBackend {
       dbFile: this.db.name,
       dataDir: this.options.dataDir,
       deviceId: this.deviceId,
-      provisioning: this.config,
+      // the settings in force: the district's parts in place of the file's
+      provisioning: this.effectiveConfig(),
       sync: this.syncStatus(),
       printJobs: today && this.config ? this.printQueue.list(today, this.config.centre.timeZone, { failedOnly: false }) : [],
       appVersion: this.updateStatus().currentVersion,

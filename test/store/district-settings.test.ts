@@ -167,6 +167,15 @@ describe('district settings at the counter', () => {
     expect(apply(v2)).toMatchObject({ kind: 'applied', version: 2, previous: 1 });
   }, 60_000);
 
+  it("IT's diagnostics bundle shows the settings in force, the district's parts included", async () => {
+    c = await setupCounter();
+    apply(answer(1));
+    const bundle = JSON.parse((await c.ok('saveDiagnostics', {})).json) as {
+      provisioning: { queuePolicy: unknown; eligibility: unknown; vaccines: unknown };
+    };
+    expect(bundle.provisioning).toMatchObject({ queuePolicy: POLICY, eligibility: SIXTY_PLUS, vaccines: CORBEVAX });
+  });
+
   it('a version older than or equal to the one in force is ignored', async () => {
     c = await setupCounter();
     apply(answer(3));
