@@ -1,7 +1,8 @@
 /**
  * Copies of the counter database made before a schema upgrade, and putting one back when the
  * upgrade fails. The copies live in `<dataDir>/backups/` (the OS user's alone: folder 0700,
- * files 0600), named after the schema versions and the time; the last KEEP_BACKUPS are kept.
+ * files 0600), named after the schema versions and the time; the last KEEP_BACKUPS are kept,
+ * none longer than BACKUP_MAX_AGE_DAYS.
  *
  * The copy is SQLite's `VACUUM INTO`: an online copy of one read transaction's snapshot (other
  * connections may keep writing), made by SQLite itself. SQLite3 Multiple Ciphers writes it
@@ -65,10 +66,16 @@ export interface BackupInfo {
 /** The copies of this database in its backups folder, oldest first. */
 export function listBackups(file: string): BackupInfo[] {
   const dir = backupsDir(file);
-  if (!existsSync(dir)) return [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // no folder (no copy made yet), or something else in its place
+    return [];
+  }
   const prefix = `${basename(file, '.db')}-schema-`;
   const out: BackupInfo[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const name of names) {
     const m = COPY_NAME.exec(name);
     if (!m || !name.startsWith(prefix)) continue;
     const s = m[4]!;
@@ -164,6 +171,25 @@ export function pruneBackups(file: string, keep = KEEP_BACKUPS, justMade?: strin
   const others = listBackups(file).filter((b) => b.file !== justMade);
   const room = justMade === undefined ? keep : keep - 1;
   for (const old of others.slice(0, Math.max(0, others.length - room))) rmSync(old.file, { force: true });
+}
+
+/**
+ * How long a copy is kept at most. A copy is for undoing an upgrade; put back after weeks, it
+ * would lose every record made since. And it keeps full mobile and ID numbers that the
+ * database itself has reduced since (see the sync settings' retention days): so it goes.
+ */
+export const BACKUP_MAX_AGE_DAYS = 30;
+
+/** Removes the copies made more than `maxAgeDays` before `now` (by the time in their names). */
+export function removeExpiredBackups(file: string, now: Date, maxAgeDays = BACKUP_MAX_AGE_DAYS): string[] {
+  const limit = new Date(now.getTime() - maxAgeDays * 86_400_000).toISOString();
+  const removed: string[] = [];
+  for (const b of listBackups(file)) {
+    if (b.madeAt >= limit) continue;
+    rmSync(b.file, { force: true });
+    removed.push(b.file);
+  }
+  return removed;
 }
 
 /** The files of a restore in progress: the marker naming the copy, and the copy on its way to the database's name. */

@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { backupsDir, copyBeforeUpgrade, recoverRestore, restoreBackup } from './backup';
+import { backupsDir, copyBeforeUpgrade, recoverRestore, removeExpiredBackups, restoreBackup } from './backup';
 import { applyKey, DatabaseKeyError, encryptPlainDatabase, isPlainDatabase, recoverEncryption } from './encryption';
 import { MIGRATIONS, type Migration } from './migrations';
 
@@ -118,6 +118,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     // a restore a kill cut short is finished before anything reads the file
     recoverRestore(file);
     recoverEncryption(file);
+    removeExpiredBackups(file, options.now?.() ?? new Date());
   }
   ownerOnly(file);
   if (onDisk && options.key !== undefined && isPlainDatabase(file))

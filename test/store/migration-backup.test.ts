@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BACKUP_MAX_AGE_DAYS,
   backupsDir,
   KEEP_BACKUPS,
   listBackups,
@@ -169,6 +170,21 @@ describe('a copy before a schema upgrade', () => {
     } finally {
       db.close();
     }
+  });
+
+  it(`is removed ${BACKUP_MAX_AGE_DAYS} days after it was made, at any opening (it keeps numbers the database has reduced since)`, () => {
+    const file = newFile();
+    const day = (n: number) => () => new Date(Date.UTC(2026, 10, 1 + n, 9, 0, 0));
+    openDatabase(file, { migrations: [m1] }).close();
+    openDatabase(file, { migrations: [m1, m2], now: day(0) }).close();
+    openDatabase(file, { migrations: [m1, m2, m3], now: day(10) }).close();
+    expect(listBackups(file).map((c) => c.toVersion)).toEqual([2, 3]);
+    openDatabase(file, { migrations: [m1, m2, m3], now: day(BACKUP_MAX_AGE_DAYS) }).close();
+    expect(listBackups(file).map((c) => c.toVersion)).toEqual([2, 3]);
+    openDatabase(file, { migrations: [m1, m2, m3], now: day(BACKUP_MAX_AGE_DAYS + 1) }).close();
+    expect(listBackups(file).map((c) => c.toVersion)).toEqual([3]);
+    openDatabase(file, { migrations: [m1, m2, m3], now: day(BACKUP_MAX_AGE_DAYS + 11) }).close();
+    expect(listBackups(file)).toEqual([]);
   });
 
   it('that cannot be made stops the upgrade before anything changes, saying where and what to do', () => {
