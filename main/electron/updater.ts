@@ -8,14 +8,16 @@
  * the counter for its device ID (staged rollout) and whether a ready update may install.
  * On Windows, electron-updater's publisher check (publisherName in app-update.yml) stays on.
  */
-import { app } from 'electron';
+import { app, net, session, type Session } from 'electron';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElectronAppAdapter } from 'electron-updater/out/ElectronAppAdapter.js';
+import type { IncomingMessage } from 'node:http';
 import type { InstallWindow, UpdatePort } from '../../common/updates';
 import type { Logger } from '../logging/logger';
 import { updatesOff } from '../updates/controller';
 import { feedUpdates } from '../updates/feed-updater';
+import type { FeedRequest, FeedTransport } from '../updates/http-executor';
 import { planUpdates } from '../updates/feed-policy';
 import { detectInstallKind, inAppUpdatesAllowed } from './install-kind';
 
@@ -30,6 +32,32 @@ export interface AppUpdates {
 export interface CounterSide {
   deviceId: () => string;
   installWindow: () => InstallWindow;
+}
+
+/**
+ * Requests through Electron's net, as electron-updater's own client does: the PC's proxy
+ * settings apply, redirects come back as events (the feed's client checks each against the
+ * https rule), and nothing is cached.
+ */
+function electronNetTransport(): FeedTransport {
+  let ses: Session | null = null;
+  return (options, onResponse) => {
+    ses ??= session.fromPartition('electron-updater', { cache: false });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+    const request = net.request({
+      method: options.method ?? 'GET',
+      protocol: options.protocol === 'http:' ? 'http:' : 'https:',
+      hostname: options.hostname ?? undefined,
+      ...(options.port ? { port: Number(options.port) } : {}),
+      path: options.path ?? '/',
+      headers,
+      redirect: 'manual',
+      session: ses,
+    });
+    request.on('response', (response) => onResponse(response as unknown as IncomingMessage));
+    return request as unknown as FeedRequest;
+  };
 }
 
 function appUpdateYml(): string | null {
@@ -64,6 +92,7 @@ export function createUpdater(log: Logger, counter: CounterSide): AppUpdates {
     platform: process.platform === 'win32' ? 'win32' : 'linux',
     deviceId: counter.deviceId,
     maxBytesPerSecond: plan.maxBytesPerSecond,
+    transport: electronNetTransport(),
     log,
     installWindow: counter.installWindow,
   });

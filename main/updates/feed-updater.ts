@@ -10,7 +10,7 @@ import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import type { Logger } from '../logging/logger';
 import type { InstallWindow } from '../../common/updates';
 import { UpdateController, type UpdateControllerOptions, type UpdateEngine } from './controller';
-import { FeedHttpExecutor } from './http-executor';
+import { FeedHttpExecutor, type FeedTransport } from './http-executor';
 import { signedFeedOptions } from './provider';
 import { RELEASE_PUBLIC_KEYS } from './release-keys';
 import { inRollout, rolloutBucket } from './staging';
@@ -30,8 +30,10 @@ export interface FeedUpdaterOptions {
   keys?: readonly ReleaseKey[];
   /** the download cap in bytes per second (null: none) */
   maxBytesPerSecond: number | null;
-  /** a request whose socket is silent this long fails (default 30 s) */
+  /** a request that gets nothing for this long fails (default 30 s) */
   requestTimeoutMs?: number;
+  /** how requests are sent (default: Node's http/https; the app passes Electron's net) */
+  transport?: FeedTransport;
   log: Logger;
 }
 
@@ -41,6 +43,7 @@ export function createFeedUpdater(o: FeedUpdaterOptions): AppUpdater {
   const executor = new FeedHttpExecutor({
     limiter: o.maxBytesPerSecond === null ? null : new RateLimiter(o.maxBytesPerSecond),
     timeoutMs: o.requestTimeoutMs ?? 30_000,
+    ...(o.transport ? { transport: o.transport } : {}),
   });
   // electron-updater keeps its HTTP client in an undeclared field; it must be set before setFeedURL,
   // which hands it to the provider

@@ -1,15 +1,31 @@
 /**
- * The HTTP client electron-updater uses for the feed (its own Electron one is replaced): Node's
- * http/https, so it runs the same in the app and under Node in tests. It holds every request
- * to the feed policy (https, or http to loopback only, redirects included), gives up on a
- * silent server after `timeoutMs`, and passes every response through the shared download cap.
+ * The HTTP client electron-updater uses for the feed (its own is replaced). It holds every
+ * request to the feed policy (https, or http to loopback only, redirects included), gives up on
+ * a server that is silent for `timeoutMs` (before answering or in the middle of a file), and
+ * passes every response through the shared download cap. The requests themselves go through a
+ * transport: Node's http/https by default (tests, benchmarks), Electron's net in the app (it
+ * follows the PC's proxy settings; main/electron/updater.ts), which answers a redirect with a
+ * 'redirect' event and has no socket to time out, so the timeout here is a timer of its own.
  */
 import { EventEmitter } from 'node:events';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
+import { Transform, type TransformCallback } from 'node:stream';
 import { configureRequestOptions, configureRequestUrl, HttpExecutor, type DownloadOptions } from 'builder-util-runtime';
 import { feedUrlRefusal } from './feed-policy';
-import { RateLimiter, ThrottleStream } from './throttle';
+import type { RateLimiter } from './throttle';
+
+/** One request as electron-updater drives it: events 'error' (and 'redirect' from Electron's net), end(), abort(). */
+export interface FeedRequest extends EventEmitter {
+  end(): unknown;
+  abort(): void;
+}
+
+/** Sends one request; calls `onResponse` with the response (status, headers, a readable body). */
+export type FeedTransport = (options: RequestOptions, onResponse: (response: IncomingMessage) => void) => FeedRequest;
+
+export const nodeTransport: FeedTransport = (options, onResponse) =>
+  (options.protocol === 'http:' ? http : https).request(options, onResponse);
 
 /** A request refused before it is made: it fails on `end()` like a request that could not connect. */
 class RefusedRequest extends EventEmitter {
@@ -21,9 +37,6 @@ class RefusedRequest extends EventEmitter {
     return this;
   }
   abort(): void {}
-  destroy(): this {
-    return this;
-  }
 }
 
 export class FeedPolicyError extends Error {
@@ -33,26 +46,57 @@ export class FeedPolicyError extends Error {
 export interface FeedHttpOptions {
   /** the shared download cap (null: none) */
   limiter: RateLimiter | null;
-  /** a request whose socket is silent this long fails ("Request timed out") */
+  /** a request that gets nothing for this long fails ("Request timed out") */
   timeoutMs: number;
+  /** default: Node's http/https */
+  transport?: FeedTransport;
 }
+
+const MAX_REDIRECTS = 5;
 
 /** Set on a download's request options (and copied onto its redirects): told each request made for it. */
 const ON_REQUEST = Symbol('onRequest');
-type TrackedOptions = RequestOptions & { [ON_REQUEST]?: (request: ClientRequest) => void };
+type TrackedOptions = RequestOptions & { [ON_REQUEST]?: (request: FeedRequest) => void };
 
 function urlOf(options: RequestOptions): string {
   const port = options.port ? `:${String(options.port)}` : '';
   return `${options.protocol ?? 'https:'}//${options.hostname ?? ''}${port}${options.path ?? '/'}`;
 }
 
-/**
- * A throttled copy of the response that still looks like one to electron-updater (status,
- * headers, a readable stream of the body).
- */
-function throttled(response: IncomingMessage, limiter: RateLimiter): IncomingMessage {
-  const body = new ThrottleStream(limiter);
-  response.on('error', (err) => body.destroy(err));
+/** The body, through the download cap (if any), telling `onChunk` of each piece as it arrives. */
+class BodyStream extends Transform {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly limiter: RateLimiter | null,
+    private readonly onChunk: () => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.onChunk();
+    const wait = this.limiter ? this.limiter.take(chunk.length) : 0;
+    if (wait < 1) {
+      callback(null, chunk);
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      callback(null, chunk);
+    }, wait);
+  }
+
+  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    callback(error);
+  }
+}
+
+/** The response as electron-updater reads it (status, headers, a readable body), its body through BodyStream. */
+function wrapped(response: IncomingMessage, body: BodyStream): IncomingMessage {
+  response.on('error', (err: Error) => body.destroy(err));
   response.on('aborted', () => body.destroy(new Error('the update feed closed the connection')));
   response.pipe(body);
   return Object.assign(body, {
@@ -63,31 +107,72 @@ function throttled(response: IncomingMessage, limiter: RateLimiter): IncomingMes
 }
 
 export class FeedHttpExecutor extends HttpExecutor<ClientRequest> {
+  private readonly transport: FeedTransport;
+
   constructor(private readonly options: FeedHttpOptions) {
     super();
+    this.transport = options.transport ?? nodeTransport;
   }
 
   override createRequest(options: RequestOptions, callback: (response: IncomingMessage) => void): ClientRequest {
-    // electron-updater arms its socket timeout from these same options right after this call
+    // electron-updater arms its (socket) timeout from these same options right after this call
     options.timeout = this.options.timeoutMs;
-    const url = urlOf(options);
-    const refusal = feedUrlRefusal(url);
+    const refusal = feedUrlRefusal(urlOf(options));
     if (refusal) return new RefusedRequest(new FeedPolicyError(refusal)) as unknown as ClientRequest;
-    const transport = options.protocol === 'http:' ? http : https;
-    const { limiter } = this.options;
-    const request = transport.request(options, (response) => callback(limiter ? throttled(response, limiter) : response));
+    let timer: NodeJS.Timeout | null = null;
+    let done = false;
+    const stop = () => {
+      done = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
+    const request = this.transport(options, (response) => {
+      const body = new BodyStream(this.options.limiter, arm);
+      body.on('end', stop);
+      body.on('close', stop);
+      arm();
+      callback(wrapped(response, body));
+    });
+    function arm(): void {
+      if (done) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        stop();
+        request.emit('error', new Error('Request timed out'));
+        request.abort();
+      }, options.timeout);
+      timer.unref?.();
+    }
+    request.on('error', stop);
+    request.on('close', stop);
+    arm();
     (options as TrackedOptions)[ON_REQUEST]?.(request);
-    return request;
+    return request as unknown as ClientRequest;
+  }
+
+  /** Electron's net reports a redirect as an event (Node's response carries a location header instead). */
+  protected override addRedirectHandlers(
+    request: FeedRequest,
+    options: RequestOptions,
+    reject: (error: Error) => void,
+    redirectCount: number,
+    handler: (options: RequestOptions) => void,
+  ): void {
+    request.on('redirect', (_status: number, _method: string, redirectUrl: string) => {
+      request.abort();
+      if (redirectCount >= MAX_REDIRECTS) reject(this.createMaxRedirectError());
+      else handler(HttpExecutor.prepareRedirectUrlOptions(redirectUrl, options));
+    });
   }
 
   /** Downloads `url` to `destination`, checking the sha512 in `options` as it arrives (electron-updater's DigestTransform). */
   async download(url: URL, destination: string, options: DownloadOptions): Promise<string> {
     return await options.cancellationToken.createPromise<string>((resolve, reject, onCancel) => {
-      let current: ClientRequest | null = null;
+      let current: FeedRequest | null = null;
       const requestOptions: TrackedOptions = { headers: options.headers ?? undefined, [ON_REQUEST]: (r) => (current = r) };
       configureRequestUrl(url, requestOptions);
       configureRequestOptions(requestOptions);
-      onCancel(() => current?.destroy());
+      onCancel(() => current?.abort());
       this.doDownload(
         requestOptions,
         {

@@ -1,11 +1,11 @@
 /**
  * The bandwidth cap on update downloads. One RateLimiter is shared by every response the
- * updater reads (metadata, signature, file), so the cap holds for the total. A ThrottleStream
- * sits between the socket and electron-updater's checksum and file streams and delays each
- * chunk until the budget allows it; while it waits, the response is paused and stops reading
- * the socket, so TCP slows the server down: the cap is on the network, not only on the disk.
+ * updater reads (metadata, signature, file), so the cap holds for the total. The feed's HTTP
+ * client (http-executor.ts) sits between the connection and electron-updater's checksum and
+ * file streams and holds each chunk back until the budget allows it; while it waits, the
+ * response is paused and stops reading the connection, so TCP slows the server down: the cap
+ * is on the network, not only on the disk.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 
 export class RateLimiter {
   /** when (ms, monotonic) the bytes already let through will have been "paid for" */
@@ -25,31 +25,5 @@ export class RateLimiter {
     const now = this.now();
     this.paidUntil = Math.max(this.paidUntil, now) + (bytes / this.bytesPerSecond) * 1000;
     return Math.max(0, this.paidUntil - now - this.burstMs);
-  }
-}
-
-export class ThrottleStream extends Transform {
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly limiter: RateLimiter) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const wait = this.limiter.take(chunk.length);
-    if (wait < 1) {
-      callback(null, chunk);
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      callback(null, chunk);
-    }, wait);
-  }
-
-  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    callback(error);
   }
 }
