@@ -162,6 +162,14 @@ export function recentLogLines(
   return { files: used, lines, truncated };
 }
 
+/** How many of the log's last warnings and errors the bundle lists on their own. */
+export const RECENT_PROBLEMS = 50;
+
+/** A log line at warn (40) or above. */
+function isProblem(line: unknown): boolean {
+  return typeof line === 'object' && line !== null && 'level' in line && typeof line.level === 'number' && line.level >= 40;
+}
+
 export interface DiagnosticsBundle {
   fileName: string;
   json: string;
@@ -175,6 +183,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBundle {
     .replaceAll(':', '')
     .replace(/\.\d+Z$/, 'Z');
   const who = p ? `${p.centre.id}-${p.counter.code}` : 'not-set-up';
+  const log = recentLogLines(input.dataDir, input.logBytes);
   const bundle = {
     format: DIAGNOSTICS_FORMAT,
     formatVersion: 1,
@@ -199,6 +208,8 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBundle {
     device: { deviceId: input.deviceId },
     provisioning: provisioningPart(p),
     sync: syncPart(input.sync),
+    /** the last warnings and errors of the log (sync, printer, updates), also among its lines below */
+    recentProblems: log.lines.filter(isProblem).slice(-RECENT_PROBLEMS),
     printer: printerPart(p, input.printJobs),
     storage: {
       dataDir: input.dataDir,
@@ -213,7 +224,7 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBundle {
       })),
       logFiles: logFiles(logsDir(input.dataDir)).map((f) => ({ name: basename(f.file), bytes: sizeOf(f.file) })),
     },
-    log: recentLogLines(input.dataDir, input.logBytes),
+    log,
   };
   let json = `${JSON.stringify(bundle, null, 2)}\n`;
   // paths name the OS user's folder (C:\Users\<name>, /home/<name>): written ~

@@ -96,6 +96,9 @@ describe('the diagnostics bundle', () => {
     expect(bundle.storage.logFiles.length).toBeGreaterThanOrEqual(2);
     expect(bundle.log.lines.length).toBeGreaterThan(3);
     expect(bundle.log.lines).toContainEqual(expect.objectContaining({ msg: 'walk-in [mobile]', name: '[removed]' }));
+    // the warning logged above, among the recent problems
+    expect(bundle.recentProblems).toContainEqual(expect.objectContaining({ level: 40, name: '[removed]', mobile: '[removed]' }));
+    expect(bundle.recentProblems.every((l: { level: number }) => l.level >= 40)).toBe(true);
 
     // nothing personal, no secret
     const pinHashes = (c.backend.db.prepare('SELECT pin_hash FROM operator').all() as { pin_hash: string }[]).map(
