@@ -24,8 +24,9 @@ export interface FeedRequest extends EventEmitter {
 /** Sends one request; calls `onResponse` with the response (status, headers, a readable body). */
 export type FeedTransport = (options: RequestOptions, onResponse: (response: IncomingMessage) => void) => FeedRequest;
 
+/** Node's http/https, a connection per request (a few requests every few hours need no pool). */
 export const nodeTransport: FeedTransport = (options, onResponse) =>
-  (options.protocol === 'http:' ? http : https).request(options, onResponse);
+  (options.protocol === 'http:' ? http : https).request({ ...options, agent: false }, onResponse);
 
 /** A request refused before it is made: it fails on `end()` like a request that could not connect. */
 class RefusedRequest extends EventEmitter {
