@@ -18,13 +18,12 @@ import { adminArgs, runAdminCommand } from './admin-command';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
-  contentTypeFor,
   devNativeBinding,
   isAppSchemeUrl,
   packagedNativeBinding,
   preloadFile,
   rendererDir,
-  rendererFileForUrl,
+  rendererReply,
   syncWorkerFile,
 } from './app-paths';
 import { loadDatabaseKey } from './database-key';
@@ -113,13 +112,8 @@ function electronNativeBinding(): string | undefined {
 function serveRenderer(): void {
   const dir = rendererDir(mainDir);
   protocol.handle(APP_SCHEME, async (request) => {
-    const file = rendererFileForUrl(dir, request.url);
-    if (!file) return new Response('not found', { status: 404 });
-    try {
-      return new Response(await readFile(file), { headers: { 'content-type': contentTypeFor(file) } });
-    } catch {
-      return new Response('not found', { status: 404 });
-    }
+    const reply = await rendererReply(dir, request.url, readFile);
+    return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
   });
 }
 

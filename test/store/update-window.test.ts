@@ -171,6 +171,32 @@ describe('the install window of a counter (its store, its sessions, its clock)',
     expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'queue_active' });
   });
 
+  it('a queue running past midnight still counts: a ticket called just before midnight stops it just after', async () => {
+    // 23:50 at the centre (Asia/Kolkata)
+    const c = await counterWith(fakeUpdater(), { at: '2021-04-10T18:20:00.000Z' });
+    const t = await c.ok('registerWalkIn', { submissionId: SUBMISSION(2), form: walkInForm(2), acknowledgedDuplicates: [] });
+    c.clock.advance(8 * MINUTE);
+    await c.ok('callTicket', { ticketId: t.id });
+    await c.ok('signOut', {});
+    c.clock.advance(5 * MINUTE);
+    expect(c.backend.today()).toBe('2021-04-11');
+    expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'queue_active' });
+    // left called long after: a left-over of a day nobody closed, not a queue
+    c.clock.advance(20 * MINUTE);
+    expect(windowOf(c)).toEqual({ mayInstall: true, reason: 'idle' });
+  });
+
+  it('closing an older day after a newer one leaves the newer one as the last day closed', async () => {
+    const c = await counterWith(fakeUpdater());
+    c.clock.advance(3 * 24 * 60 * MINUTE);
+    await c.signIn(SUPERVISOR);
+    await c.ok('closeDay', { day: '2021-04-12' });
+    await c.ok('closeDay', { day: '2021-04-11' });
+    const last = c.backend.db.prepare("SELECT value FROM meta WHERE key = 'updates.last_closed_day'").get() as { value: string };
+    expect(last.value).toBe('2021-04-12');
+    expect(windowOf(c).reason).toBe('day_closed');
+  });
+
   it('postponed to the end of the day: never while idle, kept over a restart, lifted by closing a day', async () => {
     const updater = fakeUpdater();
     const c = await counterWith(updater);
