@@ -87,6 +87,7 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   closeDay: { day: '2021-04-09' },
   getReconciliation: { from: '2026-11-01', to: '2026-11-25' },
   exportReconciliation: { from: '2026-11-25', to: '2026-11-25' },
+  saveDiagnostics: {},
   updateStatus: {},
   installUpdateNow: { version: '1.4.0' },
   postponeUpdate: { version: '1.4.0', postponed: true },
