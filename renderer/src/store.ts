@@ -32,9 +32,10 @@ export const QUEUE_WINDOW = 50;
 export const waitingCount = (queue: QueueAnswer, lane: LaneName): number =>
   queue.waitingCount?.[lane] ?? queue.waiting[lane].length;
 
-export type Tab = 'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'reconciliation';
+export type Tab =
+  'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'device' | 'reconciliation';
 export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin', 'attention'];
-export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer', 'reconciliation'];
+export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer', 'device', 'reconciliation'];
 
 /** What the queue pane tells the operator after a queue action. */
 export type QueueNotice =
@@ -112,6 +113,8 @@ const QUEUE_UNTOUCHED = new Set<MethodName>([
   'updatePrintingSettings',
   'testPrint',
   'printSlip',
+  'installUpdateNow',
+  'postponeUpdate',
 ]);
 /** Calls that answer with the ticket they moved: the answer is drawn in the queue at once. */
 const TICKET_ANSWERS = new Set<MethodName>([
@@ -128,7 +131,7 @@ const TICKET_ANSWERS = new Set<MethodName>([
 ]);
 /** Of those, the ones that issue a new ticket. */
 const ISSUING = new Set<MethodName>(['checkIn', 'checkInProvisional', 'registerWalkIn']);
-const SESSION_CHANGES = new Set<MethodName>(['signIn', 'signOut', 'provision']);
+const SESSION_CHANGES = new Set<MethodName>(['signIn', 'signOut', 'provision', 'enrol']);
 /** The page's own changes that can move tickets: the page reads the queue after their answer, once. */
 const movesQueue = (m: MethodName): boolean => MUTATING.has(m) && !QUEUE_UNTOUCHED.has(m) && !SESSION_CHANGES.has(m);
 

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// The supervisor's "Save diagnostics" button: on the printer tab with this PC's other settings,
+// The supervisor's "Save diagnostics" button: on the App and IT tab beside the app's updates,
 // saves the JSON main makes as a file (as the reconciliation CSV is saved), says where, in
 // English and Hindi; a refusal is shown; an operator has no such button.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -35,10 +35,10 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe('save diagnostics (supervisor)', () => {
-  it('sits with this PC’s settings, on the printer tab', async () => {
+  it('sits on the supervisor’s App and IT tab', async () => {
     installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(queueView()) });
     render(<App />);
-    fireEvent.click(await screen.findByTestId('tab-printer'));
+    fireEvent.click(await screen.findByTestId('tab-device'));
     expect(await screen.findByRole('heading', { name: 'Diagnostics for IT' })).toBeTruthy();
     expect(screen.getByTestId('diagnostics-save').textContent).toBe('Save diagnostics');
   });
@@ -75,12 +75,12 @@ describe('save diagnostics (supervisor)', () => {
     expect(clicked).toHaveLength(0);
   });
 
-  it('an operator has no printer tab, so no button', async () => {
+  it('an operator has no App and IT tab, so no button', async () => {
     const operator = { ...APP_STATE.operator!, role: 'operator' as const, loginId: 'operator' };
     installFakeCounter({ getAppState: () => ok({ ...APP_STATE, operator }), getQueue: () => ok(queueView()) });
     render(<App />);
     await screen.findByTestId('status-bar');
-    expect(screen.queryByTestId('tab-printer')).toBeNull();
+    expect(screen.queryByTestId('tab-device')).toBeNull();
     expect(screen.queryByTestId('diagnostics-save')).toBeNull();
   });
 });

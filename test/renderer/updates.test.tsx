@@ -36,14 +36,14 @@ function install(answers: Parameters<typeof installFakeCounter>[0]): FakeCounter
 const status = () => screen.getByTestId('updates-status');
 
 describe('app updates (supervisor)', () => {
-  it('sits with this PC’s settings, on the printer tab', async () => {
+  it('sits on the supervisor’s App and IT tab', async () => {
     install({
       getQueue: () => ok(queueView()),
       updateStatus: () => ok(view()),
       getAppState: () => ok(useCounter.getState().appState),
     });
     render(<App />);
-    fireEvent.click(await screen.findByTestId('tab-printer'));
+    fireEvent.click(await screen.findByTestId('tab-device'));
     expect(await screen.findByRole('heading', { name: 'App updates' })).toBeTruthy();
     expect((await screen.findByTestId('updates-status')).dataset.phase).toBe('ready');
   });

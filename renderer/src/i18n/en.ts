@@ -144,6 +144,7 @@ export const en = {
     operators: 'Operators',
     policy: 'Queue policy',
     printer: 'Printer',
+    device: 'App and IT',
     attention: 'Needs attention',
     reconciliation: 'Reconciliation',
   },

@@ -142,6 +142,7 @@ export const hi: Messages = {
     operators: 'ऑपरेटर',
     policy: 'कतार नियम',
     printer: 'प्रिंटर',
+    device: 'ऐप और आईटी',
     attention: 'ध्यान देने योग्य',
     reconciliation: 'मिलान रिपोर्ट',
   },

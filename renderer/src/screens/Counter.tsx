@@ -131,9 +131,10 @@ export function Counter() {
               ) : tab === 'operators' ? (
                 <Operators />
               ) : tab === 'printer' ? (
+                <PrinterSettings />
+              ) : tab === 'device' ? (
                 <>
-                  <PrinterSettings />
-                  {/* this PC's own settings: its printer, the app's updates, and a diagnostics file for IT */}
+                  {/* this PC's app: its updates, and a diagnostics file for IT */}
                   <Updates />
                   <Diagnostics />
                 </>
