@@ -64,6 +64,8 @@ export interface BackendOptions {
   systemPrinter?: SystemPrinter | undefined;
   /** the sync worker's entry; without it the counter keeps its records in the outbox and does not upload */
   syncWorker?: SyncWorkerFile | undefined;
+  /** this app's version (the desktop app gives Electron's app.getVersion(); else npm's package version) */
+  appVersion?: string | undefined;
   /** backoff and circuit-breaker timings (tests and benchmarks shorten them) */
   syncTuning?: Partial<EngineTuning> | undefined;
   /**
@@ -232,6 +234,7 @@ export class CounterBackend {
         deviceId: this.deviceId,
         provisioning: c,
         tuning: this.options.syncTuning,
+        appVersion: this.appVersion() || undefined,
       },
       log: this.log,
       // the worker reports several times a batch; the host passes on at most one update every
@@ -624,7 +627,11 @@ export class CounterBackend {
 
   /** The updater's status, or 'off' without one. */
   private updateStatus(): UpdateStatus {
-    return this.options.updates?.status() ?? updateWindow.updatesOff(process.env.npm_package_version ?? '');
+    return this.options.updates?.status() ?? updateWindow.updatesOff(this.appVersion());
+  }
+
+  private appVersion(): string {
+    return this.options.appVersion ?? process.env.npm_package_version ?? '';
   }
 
   /**

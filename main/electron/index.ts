@@ -150,6 +150,7 @@ async function start(): Promise<void> {
       nativeBinding: electronNativeBinding(),
       systemPrinter: electronSystemPrinter(() => mainWindow),
       syncWorker: { file: syncWorkerFile(mainDir) },
+      appVersion: app.getVersion(),
       updates: updates.port,
       deviceTokens: deviceTokens.keeper,
     });

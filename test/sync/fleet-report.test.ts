@@ -308,4 +308,22 @@ describe('the fleet report from a counter with its sync worker thread', () => {
       await portal.stop();
     }
   }, 60_000);
+
+  it("reports the version the desktop app gives the counter (Electron's app.getVersion())", async () => {
+    const portal = await startPortalInProcess({ memory: true });
+    const c = await syncedCounter(portal, { appVersion: '7.8.9' });
+    try {
+      const row = await eventually(async () => {
+        const res = await fetch(`${portal.url}/admin/fleet`, { headers: { authorization: `Bearer ${portal.adminToken}` } });
+        const view = (await res.json()) as ReturnType<typeof fleetView>;
+        const found = view.centres.find((x) => x.centreId === c.centreId)?.counters[0];
+        expect(found).toBeDefined();
+        return found!;
+      }, 15_000);
+      expect(row.appVersion).toBe('7.8.9');
+    } finally {
+      await c.dispose();
+      await portal.stop();
+    }
+  }, 60_000);
 });

@@ -47,6 +47,8 @@ export async function syncedCounter(
     signedIn?: 'operator' | 'supervisor';
     /** an encrypted database */
     databaseKey?: string;
+    /** the app's version, as the desktop app gives it */
+    appVersion?: string;
   } = {},
 ): Promise<SyncedCounter> {
   const token = `test-device-${randomBytes(32).toString('hex')}`;
@@ -70,6 +72,7 @@ export async function syncedCounter(
       syncTuning: { ...FAST_TUNING, ...options.tuning },
       ...(options.log ? { log: options.log } : {}),
       ...(options.databaseKey ? { databaseKey: options.databaseKey } : {}),
+      ...(options.appVersion ? { appVersion: options.appVersion } : {}),
     },
   });
   void OPERATOR;
