@@ -8,6 +8,8 @@ import {
   enrolResponseSchema,
   enrolmentCentreSchema,
   errorBodySchema,
+  fleetReportAnswerSchema,
+  fleetReportSchema,
   healthSchema,
   mutationSchema,
   portalRecordSchema,
@@ -126,6 +128,8 @@ describe('portal/openapi.yaml', () => {
     ['EnrolRequest', enrolRequestSchema],
     ['EnrolResponse', enrolResponseSchema],
     ['EnrolmentCentre', enrolmentCentreSchema],
+    ['FleetReport', fleetReportSchema],
+    ['FleetReportAnswer', fleetReportAnswerSchema],
   ] as const)('schema %s names the same properties and required ones as the zod schema', (name, schema) => {
     const documented = doc.components.schemas[name]!;
     expect([...(documented.required ?? [])].sort()).toEqual(requiredKeys(schema as unknown as z.ZodObject));
