@@ -50,7 +50,7 @@ function goodListing(): PackedListing {
   return {
     asar,
     unpacked: new Set([...FONTS, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json']),
-    packageJson: { name: 'counter', main: 'out/main/index.js' },
+    packageJson: { name: 'counter', productName: 'Registration Counter', main: 'out/main/index.js' },
     dependedOn: new Set(['pngjs']),
     requires: new Map([
       ['node_modules/zod', ['pngjs']],
@@ -131,9 +131,11 @@ describe('the package check on a listing', () => {
   it('a wrong main in package.json, or a renderer asset missing, fails', () => {
     const l = goodListing();
     l.packageJson.main = 'out/main/main.js';
+    delete l.packageJson.productName;
     l.asar.delete('out/renderer/assets/index-abc.css');
     expect(failing(l)).toEqual([
       'package.json names the built main',
+      'package.json names the product (the data folder is named after it)',
       'every built file of the app is in app.asar',
       "the renderer's scripts and stylesheets are packed",
     ]);

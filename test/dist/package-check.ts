@@ -29,7 +29,7 @@ export interface PackedListing {
   /** every real file under app.asar.unpacked ("node_modules/x/y.node") */
   unpacked: Set<string>;
   /** app.asar's package.json */
-  packageJson: { main?: unknown; name?: unknown; devDependencies?: unknown };
+  packageJson: { main?: unknown; name?: unknown; productName?: unknown; devDependencies?: unknown };
   /** the names the packed modules' package.json files depend on (dependencies, optional, peer) */
   dependedOn: Set<string>;
   /** each packed module's folder ("node_modules/a/node_modules/b") and its required dependencies */
@@ -66,6 +66,8 @@ export interface CheckResult {
 const APP = '/resources/app.asar';
 /** The package.json `main` the app is built for. */
 export const EXPECTED_MAIN = 'out/main/index.js';
+/** the name Electron gives the data folder: %APPDATA%\\Registration Counter, ~/.config/Registration Counter */
+export const EXPECTED_PRODUCT_NAME = 'Registration Counter';
 
 /** The functions of main/electron/app-paths.ts the checks evaluate (a test passes wrong ones). */
 export type AppPaths = Pick<
@@ -92,6 +94,12 @@ export function checkPackedApp(listing: PackedListing, expect: Expectations, pat
     `main: ${EXPECTED_MAIN}`,
   );
   const mainDir = posix.dirname(posix.join(APP, typeof main === 'string' ? main : EXPECTED_MAIN));
+  // Electron names the data folder (userData) after productName, else after `name`
+  check(
+    'package.json names the product (the data folder is named after it)',
+    listing.packageJson.productName === EXPECTED_PRODUCT_NAME ? [] : [`productName is ${String(listing.packageJson.productName)}`],
+    `productName: ${EXPECTED_PRODUCT_NAME}`,
+  );
 
   // the paths the main process computes, against the listing
   // (native modules and the fonts the slip worker reads must be real files: app.asar.unpacked)
