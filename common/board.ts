@@ -74,3 +74,19 @@ export type BoardView = z.infer<typeof boardViewSchema>;
  * removes a token; settings; a new day): the board reads the view again.
  */
 export type BoardEvent = { type: 'called'; call: BoardCall } | { type: 'changed' };
+
+/**
+ * The board page's whole reach into main: read the view, hear the events, fetch a call's speech.
+ * In Electron the board window's preload (preload/board.ts) gives it as `window.board` over the
+ * channels below; in a browser the web bridge serves the same under /board/ with the board's own
+ * read-only key. Nothing in it acts on the queue.
+ */
+export interface BoardApi {
+  getView(): Promise<BoardView>;
+  onEvent(listener: (event: BoardEvent) => void): () => void;
+  /** the spoken call as a WAV file: a chime, then the call in both languages in the set order */
+  speech(callId: string): Promise<ArrayBuffer>;
+}
+
+/** The board window's IPC channels (Electron). */
+export const BOARD_CHANNELS = { view: 'board:view', speech: 'board:speech', event: 'board:event' } as const;
