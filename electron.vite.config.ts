@@ -35,7 +35,13 @@ export default defineConfig({
     plugins: [react()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
-      rollupOptions: { input: { index: resolve(__dirname, 'renderer/index.html') } },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'renderer/index.html'),
+          // the waiting hall's board: its own page (the board window and the web bridge's /board)
+          board: resolve(__dirname, 'renderer/board.html'),
+        },
+      },
     },
   },
 });

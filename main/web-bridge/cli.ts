@@ -72,6 +72,8 @@ console.log(
   'Open that link in a browser on this PC. It signs in that browser (all its tabs) once and then works no more; ' +
     'keep it to yourself. To open the counter in another browser, stop this and start it again.',
 );
+// the board shows the queue and acts on nothing: its link may go to the waiting hall's screen
+console.log(`Board (waiting hall, read-only): ${bridge.boardUrl}`);
 
 let stopping = false;
 const stop = async () => {

@@ -7,6 +7,7 @@ import { fail } from '../../common/result';
 import { createDispatcher } from '../ipc/dispatcher';
 import { CONTENT_SECURITY_POLICY } from '../security/csp';
 import type { CounterBackend } from '../counter';
+import { boardSourceOf, createBoardRoutes } from './board-routes';
 
 export interface WebBridgeOptions {
   backend: CounterBackend;
@@ -24,6 +25,8 @@ export interface WebBridge {
   url: string;
   /** `url` with the one-time launch token: the first browser to open it gets the session cookie */
   launchUrl: string;
+  /** the waiting hall's board, read-only, with its own key in the fragment: `${url}board#key=…` */
+  boardUrl: string;
   port: number;
   close(): Promise<void>;
 }
@@ -74,6 +77,11 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   backend.events.on('event', onEvent);
   let port = options.port;
   let cookieName = '';
+  const boardRoutes = createBoardRoutes(
+    boardSourceOf(backend),
+    () => readFile(join(rendererRoot, 'board.html')),
+    (e) => backend.log.error({ err: e }, 'board speech failed'),
+  );
 
   /** the client ID of the request's session cookie, or null */
   const sessionOf = (req: IncomingMessage): string | null => {
@@ -101,6 +109,8 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
+    // the board's routes take only the board's key (never the operator's session) and open nothing else
+    if (await boardRoutes.handle(req, res, url, host)) return;
 
     if (url.pathname.startsWith('/rpc/') || url.pathname === '/events') {
       const origin = req.headers.origin;
@@ -177,10 +187,12 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   return {
     url,
     launchUrl: `${url}?token=${launchToken}`,
+    boardUrl: `${url}board#key=${boardRoutes.key}`,
     port,
     close: () =>
       new Promise<void>((ok) => {
         backend.events.off('event', onEvent);
+        boardRoutes.close();
         // the browsers' sessions end with the bridge: a cookie of this run opens nothing later
         for (const clientId of sessions.values()) backend.endSession(clientId);
         sessions.clear();

@@ -1,0 +1,162 @@
+/**
+ * The web bridge's /board: the waiting hall's board in a browser, read-only, with its own key.
+ *
+ * The key is random per run of the bridge and printed beside the operator's launch link as the
+ * board's address, `http://127.0.0.1:PORT/board#key=…`. The key sits in the fragment, which a
+ * browser never sends to a server nor in a Referer; the page sends it in the X-Board-Key header
+ * on every data request (a page of another site cannot send that header here: no CORS headers
+ * are ever sent). The board gets no cookie and needs none: the operator's session opens nothing
+ * under /board/ and the board key opens nothing outside it (not /rpc, not /events).
+ *
+ *   GET /board                  the board page (static, like the renderer's other files)
+ *   GET /board/view             BoardView
+ *   GET /board/events           server-sent events of BoardEvent
+ *   GET /board/speech/:callId   the call's speech (audio/wav); 404 for a call that is not known
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BoardCall, BoardEvent, BoardView } from '../../common/board';
+import type { CounterBackend } from '../counter';
+
+export const BOARD_KEY_HEADER = 'x-board-key';
+
+/** What the board reads from the counter: the view, the events, a call's speech. */
+export interface BoardSource {
+  boardView(): Promise<BoardView> | BoardView;
+  /** the call with this ID, or null when there is none */
+  boardCall(callId: string): Promise<BoardCall | null> | BoardCall | null;
+  boardSpeech(callId: string): Promise<Uint8Array>;
+  /** subscribes to the board's events; returns the unsubscribe */
+  subscribe(listener: (event: BoardEvent) => void): () => void;
+}
+
+export interface BoardRoutes {
+  /** the board's read-only key (printed in the board's address) */
+  key: string;
+  /** true when the request was one of /board's (answered, or being streamed) */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, host: string): Promise<boolean>;
+  close(): void;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function createBoardRoutes(
+  source: BoardSource,
+  page: () => Promise<Buffer | string>,
+  onError: (err: unknown) => void,
+): BoardRoutes {
+  const key = randomBytes(32).toString('base64url');
+  const keyDigest = digest(key);
+  const streams = new Set<ServerResponse>();
+  const unsubscribe = source.subscribe((event) => {
+    const line = `data: ${JSON.stringify(event)}\n\n`;
+    for (const s of streams) s.write(line);
+  });
+  // a comment now and then keeps a proxy or the browser from closing a quiet stream
+  const keepAlive = setInterval(() => {
+    for (const s of streams) s.write(': keep-alive\n\n');
+  }, 25_000);
+  keepAlive.unref();
+
+  const keyOk = (req: IncomingMessage): boolean => {
+    const given = req.headers[BOARD_KEY_HEADER];
+    return typeof given === 'string' && timingSafeEqual(digest(given), keyDigest);
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, host: string): Promise<boolean> {
+    const path = url.pathname;
+    if (path !== '/board' && path !== '/board/' && !path.startsWith('/board/')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'GET only');
+      return true;
+    }
+    if (path === '/board' || path === '/board/') {
+      // the page holds no secret (as the renderer's other files): the key in the fragment opens the data
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(await page());
+      return true;
+    }
+    const origin = req.headers.origin;
+    if (!keyOk(req) || (origin !== undefined && origin !== `http://${host}`)) {
+      res.writeHead(401, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'open the board with the board link the counter printed when it started' }));
+      return true;
+    }
+    if (path === '/board/view') {
+      sendJson(res, 200, await source.boardView());
+      return true;
+    }
+    if (path === '/board/events') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      streams.add(res);
+      req.on('close', () => streams.delete(res));
+      return true;
+    }
+    const m = /^\/board\/speech\/([^/]{1,240})$/.exec(path);
+    if (m) {
+      let callId: string;
+      try {
+        callId = decodeURIComponent(m[1]!);
+      } catch {
+        sendText(res, 404, 'no such call');
+        return true;
+      }
+      if (callId.length > 80 || !(await source.boardCall(callId))) {
+        sendText(res, 404, 'no such call');
+        return true;
+      }
+      let wav: Uint8Array;
+      try {
+        wav = await source.boardSpeech(callId);
+      } catch (e) {
+        onError(e);
+        sendText(res, 500, 'the call could not be spoken');
+        return true;
+      }
+      res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': String(wav.byteLength) });
+      res.end(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
+      return true;
+    }
+    sendText(res, 404, 'not found');
+    return true;
+  }
+
+  return {
+    key,
+    handle,
+    close() {
+      unsubscribe();
+      clearInterval(keepAlive);
+      for (const s of streams) s.end();
+      streams.clear();
+    },
+  };
+}
+
+function sendText(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/** The board's reach into the counter: read-only (the view, one call, its speech, the board's events). */
+export function boardSourceOf(backend: CounterBackend): BoardSource {
+  return {
+    boardView: () => backend.boardView(),
+    boardCall: (callId) => backend.boardCall(callId),
+    boardSpeech: async (callId) => {
+      const speak = (backend as unknown as { boardSpeech?: (callId: string) => Promise<Uint8Array> }).boardSpeech;
+      if (typeof speak !== 'function') throw new Error('this counter has no speech for the board');
+      return await speak.call(backend, callId);
+    },
+    subscribe: (listener) => {
+      backend.boardEvents.on('board', listener);
+      return () => backend.boardEvents.off('board', listener);
+    },
+  };
+}
