@@ -34,7 +34,7 @@ const MAIN_LAYERS = [
   ['./main/logging', './main/security'],
   ['./main/store'],
   ['./main/services'],
-  ['./main/sync', './main/printing', './main/updates'],
+  ['./main/sync', './main/printing', './main/updates', './main/speech'],
   ['./main/counter.ts'],
   ['./main/ipc'],
   ['./main/demo', './main/admin'],

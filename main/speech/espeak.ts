@@ -1,0 +1,79 @@
+/**
+ * eSpeak NG, built for WebAssembly (@echogarden/espeak-ng-emscripten), loaded in the speech
+ * worker thread: its code is JavaScript with the WebAssembly inside, and its voices and
+ * dictionaries are one file beside it (espeak-ng.data) that is read from disk here and handed
+ * over, so nothing is fetched and no operating-system voice is used. In the packaged app the
+ * package is unpacked beside app.asar (electron-builder.yml `asarUnpack`).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { announcementText, type SpeechLanguage } from '../../common/rules/announcement';
+
+export interface Synthesiser {
+  readonly rate: number;
+  /** `text` spoken in `language`, as 16-bit mono PCM at `rate` */
+  say(text: string, language: SpeechLanguage): Int16Array;
+}
+
+/** eSpeak NG's voices: its Hindi voice (Indo-Aryan family) and British English. */
+const VOICES: Record<SpeechLanguage, string> = { hi: 'hi', en: 'en' };
+/** Words a minute: a little slower than eSpeak's 175, for a loud hall. */
+const RATE_WPM = 150;
+
+/** The folder of the package's files, in app.asar.unpacked when packaged. */
+export function espeakDir(): string {
+  const require = createRequire(import.meta.url);
+  const dir = dirname(require.resolve('@echogarden/espeak-ng-emscripten/package.json'));
+  return dir.replace(/([\\/])app\.asar([\\/])/u, '$1app.asar.unpacked$2');
+}
+
+/**
+ * What eSpeak is given for a sentence: the same words, except that in English the letter "A"
+ * standing alone is written so that it is said as the letter's name, not as the article "a".
+ */
+export function synthesiserText(text: string, language: SpeechLanguage): string {
+  return language === 'en' ? text.replace(/(^|\s)A(?=[\s,.]|$)/gu, '$1eh') : text;
+}
+
+export async function loadEspeak(): Promise<Synthesiser> {
+  const dir = espeakDir();
+  const data = readFileSync(join(dir, 'espeak-ng.data'));
+  const own = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  const { default: initialise } = await import('@echogarden/espeak-ng-emscripten');
+  const m = await initialise({
+    getPreloadedPackage: () => own,
+    print: () => undefined,
+    printErr: () => undefined,
+  });
+  const engine = new m.eSpeakNGWorker();
+  const rate = engine.get_samplerate();
+  let voice: SpeechLanguage | null = null;
+  const synthesiser: Synthesiser = {
+    rate,
+    say(text, language) {
+      if (voice !== language) {
+        if (engine.set_voice(VOICES[language]) !== 0) throw new Error(`eSpeak NG has no ${language} voice`);
+        engine.set_rate(RATE_WPM);
+        voice = language;
+      }
+      const chunks: Int16Array[] = [];
+      engine.synthesize(synthesiserText(text, language), (samples) => {
+        if (samples && samples.length > 0) chunks.push(samples);
+      });
+      const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      return out;
+    },
+  };
+  // the first sentence in each voice is several times slower (loading and compiling): say one
+  // of each before the first call, so the first call in the hall is as quick as the rest
+  for (const language of ['hi', 'en'] as const) {
+    synthesiser.say(announcementText('A-P017', { kind: 'counter', code: 'A1' }, language), language);
+  }
+  return synthesiser;
+}
