@@ -48,6 +48,11 @@ export const METHOD_NAMES = [
   'updateStatus',
   'installUpdateNow',
   'postponeUpdate',
+  'getBoardSettings',
+  'updateBoardSettings',
+  'listDisplays',
+  'openBoard',
+  'closeBoard',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

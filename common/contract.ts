@@ -40,6 +40,7 @@ import type { Result } from './result';
 import type { PrintJobView, SyncStatusView, UploadState } from './domain';
 import { EVENT_CHANNEL, ipcChannel, METHOD_NAMES, type MethodName } from './contract-methods';
 import { updateStatusSchema } from './updates';
+import { noticeSchema, speechSettingsSchema } from './board';
 import { enrolmentCodeError } from './rules/enrolment-code';
 import { portalUrlError } from './rules/portal-url';
 
@@ -83,6 +84,47 @@ export const updateViewSchema = updateStatusSchema.extend({
 export type UpdateView = z.infer<typeof updateViewSchema>;
 /** An update version as the supervisor saw it on screen (install now and postpone name it). */
 const updateVersionSchema = z.string().trim().min(1, 'required').max(40, 'too_long');
+
+/** The board's room name for this counter ("Room 2" / "कमरा 2"), said and shown as where to go; empty: "Counter <code>". */
+export const BOARD_ROOM_MAX_LENGTH = 20;
+export const boardRoomSchema = z
+  .object({
+    en: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'room_too_long'),
+    hi: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'room_too_long'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.en === '' && r.hi !== '') ctx.addIssue({ code: 'custom', path: ['en'], message: 'room_en_required' });
+  });
+/** A supervisor's board settings (the window's display and whether it is open are set by openBoard/closeBoard). */
+export const boardSettingsChangeSchema = z
+  .object({
+    notice: noticeSchema.strict(),
+    room: boardRoomSchema,
+    speech: speechSettingsSchema.strict(),
+  })
+  .strict();
+/** One display the board window can open on (the desktop app only). */
+export const boardDisplaySchema = z.object({
+  id: z.number().int(),
+  label: z.string(),
+  primary: z.boolean(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+export const boardSettingsViewSchema = z.object({
+  notice: z.object({ en: z.string(), hi: z.string() }),
+  room: z.object({ en: z.string(), hi: z.string() }),
+  speech: speechSettingsSchema,
+  /** the display chosen for the board window (null: the first one that is not the main display) */
+  displayId: z.number().int().nullable(),
+  /** the board window is to be open (it opens again when the app starts) */
+  windowOpen: z.boolean(),
+  /** whether this app can open a board window at all (the desktop app), and whether one is open now */
+  window: z.object({ available: z.boolean(), open: z.boolean() }),
+});
+export type BoardSettingsView = z.infer<typeof boardSettingsViewSchema>;
+export type BoardSettingsChange = z.input<typeof boardSettingsChangeSchema>;
 
 export const contract = {
   getAppState: method(empty, appStateViewSchema, 'public', false),
@@ -364,6 +406,20 @@ export const contract = {
     'supervisor',
     true,
   ),
+
+  /** The waiting hall's board: the notice line, the room name, the speech and its window. */
+  getBoardSettings: method(empty, boardSettingsViewSchema, 'supervisor', false),
+  updateBoardSettings: method(boardSettingsChangeSchema, boardSettingsViewSchema, 'supervisor', true),
+  /** The displays the board window may open on (desktop app only; empty elsewhere). */
+  listDisplays: method(empty, z.array(boardDisplaySchema), 'supervisor', false),
+  /** Opens the board window full screen on that display (null: the first that is not the main one) and keeps it open over restarts. */
+  openBoard: method(
+    z.object({ displayId: z.number().int().min(0).nullable() }).strict(),
+    boardSettingsViewSchema,
+    'supervisor',
+    true,
+  ),
+  closeBoard: method(empty, boardSettingsViewSchema, 'supervisor', true),
 } as const satisfies Record<MethodName, MethodSpec<z.ZodType, z.ZodType>>;
 
 export type Contract = typeof contract;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import type { CounterEvent, MethodName, ParsedRequestOf, ResponseOf, UpdateView } from '../common/contract';
+import type { BoardSettingsView, CounterEvent, MethodName, ParsedRequestOf, ResponseOf, UpdateView } from '../common/contract';
 import {
   UNKNOWN_SYNC_STATUS,
   provisioningSchema,
@@ -40,6 +40,8 @@ import { buildDiagnostics } from './services/diagnostics';
 import * as updateWindow from './services/update-window';
 import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
+import type { BoardCall, BoardEvent, BoardView } from '../common/board';
+import * as board from './services/board';
 
 /**
  * Each check-in or walk-in adds about 20 pages to the write-ahead log. SQLite copies the log
@@ -50,6 +52,8 @@ import type { SystemPrinter } from './printing/types';
 const WAL_CAP_PAGES = 4000;
 /** Quiet time after a change before the counter copies the write-ahead log back. */
 const CHECKPOINT_IDLE_MS = 500;
+/** How often the counter looks whether the centre's day changed (the boards then read their view again). */
+const BOARD_DAY_CHECK_MS = 30_000;
 
 export interface BackendOptions {
   /** folder holding counter.db and provisioning.json */
@@ -77,6 +81,8 @@ export interface BackendOptions {
   enrolTimeoutMs?: number | undefined;
   /** the app's updater; without it (web bridge, tests, an install IT updates) updates are 'off' */
   updates?: UpdatePort | undefined;
+  /** the waiting hall's board window (the desktop app); without it there is no window to open (web bridge, tests) */
+  boardScreen?: board.BoardScreenPort | undefined;
 }
 
 /**
@@ -101,6 +107,8 @@ const DEFAULT_SESSION_POLICY = { idleLockMinutes: 10, stepUpMinutes: 5 };
  */
 export class CounterBackend {
   readonly events = new EventEmitter<{ event: [CounterEvent] }>();
+  /** what the waiting hall's boards are told (never the operator's events): sent after each change commits */
+  readonly boardEvents = new EventEmitter<{ board: [BoardEvent] }>();
   readonly handlers: Handlers;
   readonly printQueue: PrintQueue;
   /** who is signed in at each client */
@@ -123,6 +131,9 @@ export class CounterBackend {
   /** clients that signed in since they were last found with no session (who may be signed in) */
   private readonly signedInClients = new Set<string>();
   private stopUpdateStatus: (() => void) | null = null;
+  /** the centre's day the boards were last told of (a new day: they read the view again) */
+  private boardDay: string | null = null;
+  private boardDayTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly db: Db,
@@ -152,6 +163,9 @@ export class CounterBackend {
     });
     this.printQueue.recoverInterrupted();
     this.stopUpdateStatus = options.updates?.onStatus((status) => this.updateStatusChanged(status)) ?? null;
+    this.boardDay = this.today();
+    this.boardDayTimer = setInterval(() => this.checkBoardDay(), BOARD_DAY_CHECK_MS);
+    this.boardDayTimer.unref();
   }
 
   static async open(options: BackendOptions): Promise<CounterBackend> {
@@ -189,6 +203,8 @@ export class CounterBackend {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
+    if (this.boardDayTimer) clearInterval(this.boardDayTimer);
+    this.boardEvents.removeAllListeners();
     this.stopUpdateStatus?.();
     this.printQueue.stop();
     this.events.removeAllListeners();
@@ -690,6 +706,83 @@ export class CounterBackend {
     return { ...status, version: status.version };
   }
 
+  /** The waiting hall's board: today's calls, the lanes, the notice and the speech settings (see services/board.ts). */
+  boardView(): BoardView {
+    if (!this.config) throw new DomainError('NOT_PROVISIONED', 'this counter is not set up yet');
+    return board.boardView(this.db, this.effectiveConfig()!, this.clock());
+  }
+
+  /** A call of today by its ID (the board asks for its speech by it), or null. */
+  boardCall(callId: string): BoardCall | null {
+    if (!this.config) return null;
+    return board.boardCallById(this.db, this.effectiveConfig()!, this.clock(), callId);
+  }
+
+  /** The board's settings as stored (the desktop app opens the board window again at start when `windowOpen`). */
+  boardSettings(): board.BoardSettings {
+    return board.readBoardSettings(this.db);
+  }
+
+  /** Tells the boards the centre's day changed (the timer looks every 30 s; tests call it). */
+  checkBoardDay(): void {
+    if (this.closed) return;
+    const today = this.today();
+    if (today === this.boardDay) return;
+    this.boardDay = today;
+    this.boardEvents.emit('board', { type: 'changed' });
+  }
+
+  private boardChanged<T>(value: T): T {
+    if (!this.closed) this.boardEvents.emit('board', { type: 'changed' });
+    return value;
+  }
+
+  /** After a call or recall has committed: the boards are told of it, with its own call ID. */
+  private boardCalled<T extends { id: string }>(ticket: T): T {
+    if (this.closed || !this.config) return ticket;
+    const call = board.latestBoardCall(this.db, this.effectiveConfig()!, ticket.id);
+    if (call) this.boardEvents.emit('board', { type: 'called', call });
+    return ticket;
+  }
+
+  private boardSettingsView(): BoardSettingsView {
+    const s = board.readBoardSettings(this.db);
+    const screen = this.options.boardScreen;
+    return {
+      notice: s.notice,
+      room: s.room,
+      speech: s.speech,
+      displayId: s.displayId,
+      windowOpen: s.windowOpen,
+      window: { available: screen !== undefined, open: screen?.isOpen() ?? false },
+    };
+  }
+
+  private saveBoardSettings(
+    clientId: string | undefined,
+    change: (s: board.BoardSettings) => board.BoardSettings,
+    action: string,
+    detail: Record<string, unknown>,
+  ): BoardSettingsView {
+    const { operator } = this.context(clientId);
+    const next = change(board.readBoardSettings(this.db));
+    board.writeBoardSettings(this.db, { settings: next, now: this.clock(), operatorId: operator.id, action, detail });
+    return this.boardChanged(this.boardSettingsView());
+  }
+
+  /** The board window's port, or why there is none (CONFLICT, details.why = 'board_window_unavailable'). */
+  private boardScreen(): board.BoardScreenPort {
+    const screen = this.options.boardScreen;
+    if (!screen) {
+      throw new DomainError(
+        'CONFLICT',
+        'this app cannot open a board window (the desktop app can): open the board in a browser at the address the web bridge prints',
+        { details: { why: 'board_window_unavailable' } },
+      );
+    }
+    return screen;
+  }
+
   private makeHandlers(): Handlers {
     return {
       getAppState: (_r, clientId) => this.appState(clientId),
@@ -774,18 +867,19 @@ export class CounterBackend {
         }
       },
       searchRoster: (r) => searchRoster(this.db, r.query, this.today()!),
-      checkIn: (r, clientId) => this.issued(clientId, (ctx) => checkIn(ctx, r.refId)),
-      checkInProvisional: (r, clientId) => this.issued(clientId, (ctx) => checkInProvisional(ctx, r)),
+      checkIn: (r, clientId) => this.boardChanged(this.issued(clientId, (ctx) => checkIn(ctx, r.refId))),
+      checkInProvisional: (r, clientId) => this.boardChanged(this.issued(clientId, (ctx) => checkInProvisional(ctx, r))),
       previewWalkIn: (r, clientId) => previewWalkIn(this.context(clientId), r.form, r.submissionId),
-      registerWalkIn: (r, clientId) => this.issued(clientId, (ctx) => registerWalkIn(ctx, r)),
+      registerWalkIn: (r, clientId) => this.boardChanged(this.issued(clientId, (ctx) => registerWalkIn(ctx, r))),
       getQueue: (r, clientId) => queue.getQueue(this.context(clientId), r.waitingLimit),
-      callNext: (_r, clientId) => queue.callNext(this.context(clientId)),
-      callTicket: (r, clientId) => queue.callTicket(this.context(clientId), r.ticketId),
-      recallTicket: (r, clientId) => queue.recallTicket(this.context(clientId), r.ticketId),
-      markNoShow: (r, clientId) => queue.markNoShow(this.context(clientId), r.ticketId),
-      requeueTicket: (r, clientId) => queue.requeueTicket(this.context(clientId), r.ticketId),
-      cancelTicket: (r, clientId) => queue.cancelTicket(this.context(clientId), r.ticketId, r.reason),
-      serveTicket: (r, clientId) => queue.serveTicket(this.context(clientId), r),
+      // the boards hear of each change once it has committed
+      callNext: (_r, clientId) => this.boardCalled(queue.callNext(this.context(clientId))),
+      callTicket: (r, clientId) => this.boardCalled(queue.callTicket(this.context(clientId), r.ticketId)),
+      recallTicket: (r, clientId) => this.boardCalled(queue.recallTicket(this.context(clientId), r.ticketId)),
+      markNoShow: (r, clientId) => this.boardChanged(queue.markNoShow(this.context(clientId), r.ticketId)),
+      requeueTicket: (r, clientId) => this.boardChanged(queue.requeueTicket(this.context(clientId), r.ticketId)),
+      cancelTicket: (r, clientId) => this.boardChanged(queue.cancelTicket(this.context(clientId), r.ticketId, r.reason)),
+      serveTicket: (r, clientId) => this.boardChanged(queue.serveTicket(this.context(clientId), r)),
       printSlip: (r, clientId) => this.printQueue.requestSlip(r.ticketId, this.context(clientId).operator.id),
       listPrintJobs: (r) => this.printQueue.list(this.today()!, this.config!.centre.timeZone, r),
       listSystemPrinters: async () => (this.systemPrinter ? await this.systemPrinter.list() : []),
@@ -822,6 +916,31 @@ export class CounterBackend {
         this.log.info({ version: status.version, operatorId: operator.id }, 'update installs now, as the supervisor asked');
         this.options.updates!.installNow();
         return this.updateView();
+      },
+      getBoardSettings: () => this.boardSettingsView(),
+      updateBoardSettings: (r, clientId) =>
+        this.saveBoardSettings(clientId, (s) => ({ ...s, notice: r.notice, room: r.room, speech: r.speech }), 'board.updated', {
+          notice: r.notice,
+          room: r.room,
+          speech: r.speech,
+        }),
+      listDisplays: () => this.options.boardScreen?.displays() ?? [],
+      openBoard: (r, clientId) => {
+        const screen = this.boardScreen();
+        if (r.displayId !== null && !screen.displays().some((d) => d.id === r.displayId)) {
+          throw new DomainError('VALIDATION', `no display ${r.displayId} is connected`, {
+            fields: [{ field: 'displayId', code: 'display_unknown' }],
+          });
+        }
+        // opened first: a window that cannot open leaves the settings as they were
+        screen.open(r.displayId);
+        const open = (s: board.BoardSettings) => ({ ...s, displayId: r.displayId, windowOpen: true });
+        return this.saveBoardSettings(clientId, open, 'board.opened', { displayId: r.displayId });
+      },
+      closeBoard: (_r, clientId) => {
+        const screen = this.boardScreen();
+        screen.close();
+        return this.saveBoardSettings(clientId, (s) => ({ ...s, windowOpen: false }), 'board.closed', {});
       },
       postponeUpdate: (r, clientId) => {
         const { operator } = this.context(clientId);

@@ -115,6 +115,9 @@ const QUEUE_UNTOUCHED = new Set<MethodName>([
   'printSlip',
   'installUpdateNow',
   'postponeUpdate',
+  'updateBoardSettings',
+  'openBoard',
+  'closeBoard',
 ]);
 /** Calls that answer with the ticket they moved: the answer is drawn in the queue at once. */
 const TICKET_ANSWERS = new Set<MethodName>([

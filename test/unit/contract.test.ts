@@ -91,6 +91,15 @@ const VALID: { [M in MethodName]: RequestOf<M> } = {
   updateStatus: {},
   installUpdateNow: { version: '1.4.0' },
   postponeUpdate: { version: '1.4.0', postponed: true },
+  getBoardSettings: {},
+  updateBoardSettings: {
+    notice: { en: 'Bring your photo ID', hi: 'अपना फ़ोटो पहचान पत्र साथ लाएँ' },
+    room: { en: 'Room 2', hi: 'कमरा 2' },
+    speech: { enabled: true, order: 'hi-en', volume: 80, repeat: 1 },
+  },
+  listDisplays: {},
+  openBoard: { displayId: null },
+  closeBoard: {},
 };
 
 const JUNK: unknown[] = [null, undefined, 42, 'checkIn', true, [], [{}]];

@@ -5,6 +5,7 @@ import * as m004 from './004-dismissed';
 import * as m005 from './005-walk-in-lookups';
 import * as m006 from './006-roster-search';
 import * as m007 from './007-district-settings';
+import * as m008 from './008-board';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'walk-in-lookups', sql: m005.sql },
   { version: 6, name: 'roster-search', sql: m006.sql },
   { version: 7, name: 'district-settings', sql: m007.sql },
+  { version: 8, name: 'board', sql: m008.sql },
 ];
