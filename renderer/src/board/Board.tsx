@@ -107,23 +107,28 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
   );
   useEffect(() => () => queue.stop(), [queue]);
 
-  const read = useCallback(async () => {
-    const seq = ++readSeq.current;
-    try {
-      const v = await api.getView();
-      // an older read answered after a newer one: the newer wins
-      if (seq !== readSeq.current) return;
-      viewRef.current = v;
-      setView(v);
-      setLatest(null);
-      setStatus('ready');
-      const parsed = Date.parse(v.now);
-      if (!Number.isNaN(parsed)) setOffsetMs(parsed - Date.now());
-    } catch (e) {
-      if (e instanceof BoardRefusedError) setStatus('refused');
-      else setOffline(true);
-    }
-  }, [api]);
+  /** `called`: the call its event told of, which stays shown until a view has it (or a later event) */
+  const read = useCallback(
+    async (called?: BoardCall) => {
+      const seq = ++readSeq.current;
+      try {
+        const v = await api.getView();
+        // an older read answered after a newer one: the newer wins
+        if (seq !== readSeq.current) return;
+        viewRef.current = v;
+        setView(v);
+        const known = (c: BoardCall | null) => c !== null && c.callId === called?.callId;
+        if (!called || known(v.nowCalling) || v.recent.some(known)) setLatest(null);
+        setStatus('ready');
+        const parsed = Date.parse(v.now);
+        if (!Number.isNaN(parsed)) setOffsetMs(parsed - Date.now());
+      } catch (e) {
+        if (e instanceof BoardRefusedError) setStatus('refused');
+        else setOffline(true);
+      }
+    },
+    [api],
+  );
 
   useEffect(() => {
     void read();
@@ -134,8 +139,8 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
         setAnnounced(announcement(event.call));
         const settings = viewRef.current?.speech ?? { enabled: true, order: 'hi-en', volume: 80, repeat: 1 };
         queue.enqueue(event.call, settings);
-      }
-      void read();
+        void read(event.call);
+      } else void read();
     });
     return off;
   }, [api, queue, read]);
