@@ -23,6 +23,11 @@ export function preloadFile(mainDir: string): string {
   return join(mainDir, '..', 'preload', 'index.cjs');
 }
 
+/** The board window's sandboxed preload (preload/board.ts): one CommonJS file beside the main one. */
+export function boardPreloadFile(mainDir: string): string {
+  return join(mainDir, '..', 'preload', 'board.cjs');
+}
+
 /** The built renderer's folder (index.html and assets/). */
 export function rendererDir(mainDir: string): string {
   return join(mainDir, '..', 'renderer');
@@ -30,6 +35,11 @@ export function rendererDir(mainDir: string): string {
 
 export function rendererIndexHtml(mainDir: string): string {
   return join(rendererDir(mainDir), 'index.html');
+}
+
+/** The waiting hall's board page, built beside index.html. */
+export function rendererBoardHtml(mainDir: string): string {
+  return join(rendererDir(mainDir), 'board.html');
 }
 
 /**
@@ -79,6 +89,13 @@ export function packagedSlipFontFiles(appPath: string): string[] {
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'counter';
 export const APP_INDEX_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
+/** The board page, in the board window on the hall's screen. */
+export const APP_BOARD_URL = `${APP_SCHEME}://${APP_HOST}/board.html`;
+
+/** The board page's URL: the built app's, or the dev server's /board.html during development. */
+export function boardPageUrl(devServerUrl: string | undefined): string {
+  return devServerUrl ? new URL('/board.html', devServerUrl).toString() : APP_BOARD_URL;
+}
 
 /** Whether a URL is one of the app's own pages (exactly app://counter/...). */
 export function isAppSchemeUrl(url: string): boolean {
