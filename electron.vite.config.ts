@@ -24,7 +24,12 @@ export default defineConfig({
     build: {
       outDir: 'out/preload',
       rollupOptions: {
-        input: { index: resolve(__dirname, 'preload/index.ts') },
+        input: {
+          index: resolve(__dirname, 'preload/index.ts'),
+          // the board window's preload (window.board); it shares no module with index.ts, as a
+          // shared module would become a chunk that a sandboxed preload cannot require
+          board: resolve(__dirname, 'preload/board.ts'),
+        },
         // sandboxed preloads must be a single CommonJS file
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
