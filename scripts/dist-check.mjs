@@ -93,9 +93,14 @@ process.exit(failed > 0 || results.length === 0 ? 1 : 0);
 
 /** Runs electron-vite's build when a built file is missing or older than a source file. */
 function ensureBuilt() {
-  const outputs = ['out/main/index.js', 'out/main/sync-worker.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((f) =>
-    join(root, f),
-  );
+  const outputs = [
+    'out/main/index.js',
+    'out/main/sync-worker.js',
+    'out/preload/index.cjs',
+    'out/preload/board.cjs',
+    'out/renderer/index.html',
+    'out/renderer/board.html',
+  ].map((f) => join(root, f));
   const builtAt = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   const sourcesAt = Math.max(
     ...['main', 'preload', 'renderer', 'common'].map((d) => newest(join(root, d))),
