@@ -1,7 +1,7 @@
 /**
  * `npm run portal -- [--port 8787] [--host 127.0.0.1] [--data .data/portal] [--memory] [--demo]
  * [--faults] [--admin-token-file FILE] [--max-in-flight N] [--max-event-loop-delay MS] [--body-timeout MS]
- * [--auth-failures N] [--updates-dir DIR]`: the reference portal. Prints `Portal: http://HOST:PORT` once listening
+ * [--auth-failures N] [--updates-dir DIR] [--trust-proxy GATEWAYS]`: the reference portal. Prints `Portal: http://HOST:PORT` once listening
  * (with `--port 0`, the port it got). The admin API is on with an admin token from the
  * environment (PORTAL_ADMIN_TOKEN) or a file only its owner can read (--admin-token-file), never
  * from the command line, which every user of the machine can read.
@@ -9,6 +9,12 @@
  * `npm run portal -- enrol --centre-id ID --centre-name NAME --counter CODE --token-prefix P ...`:
  * makes a one-time enrolment code for a new counter in the portal's data and prints it with its
  * QR code (see ./enrolment.ts).
+ *
+ * `--trust-proxy GATEWAYS`: the portal is behind a TLS gateway at these addresses or ranges
+ * (comma-separated, e.g. 10.0.0.5 or 10.0.0.0/8; 'loopback' for one on the same machine; 'all'
+ * only when nothing but the gateway can reach the portal): failed authentications and
+ * enrolment codes are then counted per client address as the gateway gives it in
+ * X-Forwarded-For, not per gateway. Off by default.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -53,6 +59,8 @@ try {
       'body-timeout': { type: 'string', default: String(DEFAULT_BODY_TIMEOUT_MS) },
       /** a folder of signed releases served read-only at /updates/... (the counters' update feed) */
       'updates-dir': { type: 'string' },
+      /** behind a TLS gateway: its addresses, whose X-Forwarded-For names the client */
+      'trust-proxy': { type: 'string' },
     },
     strict: true,
   }));
@@ -82,6 +90,9 @@ if (values['admin-token'] !== undefined) {
       `Give the admin token in the ${ADMIN_TOKEN_ENV} environment variable or in a file only you can read (--admin-token-file FILE).`,
   );
 }
+const trustProxy = values['trust-proxy']?.trim();
+if (trustProxy !== undefined && !/^[0-9A-Za-z.:/,\s]+$/.test(trustProxy))
+  fail(`--trust-proxy must be the gateway's addresses or ranges, comma-separated (e.g. 10.0.0.5 or 10.0.0.0/8), or all`);
 const fromEnv = process.env[ADMIN_TOKEN_ENV];
 // not passed on to anything this process starts
 delete process.env[ADMIN_TOKEN_ENV];
@@ -127,6 +138,7 @@ try {
     logger,
     ...(values['updates-dir'] !== undefined ? { updatesDir: resolve(values['updates-dir']) } : {}),
     ...(adminToken ? { adminToken } : {}),
+    ...(trustProxy !== undefined ? { trustProxy: trustProxy === 'all' ? true : trustProxy } : {}),
   });
 } catch (e) {
   fail(`The portal could not start: ${(e as Error).message}`);

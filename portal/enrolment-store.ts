@@ -114,6 +114,10 @@ export class EnrolmentStore {
       rebindClient: db.prepare<[string, string, string]>(
         'UPDATE device_client SET token_hash = ?, updated_at = ? WHERE device_id = ?',
       ),
+      // the enrolment that gave a device its current token (none for a token IT made by hand)
+      enrolledAs: db.prepare<[string, string], { centre_id: string; counter_code: string }>(
+        'SELECT centre_id, counter_code FROM enrolment WHERE redeemed_device_id = ? AND token_hash = ? LIMIT 1',
+      ),
     };
   }
 
@@ -181,13 +185,22 @@ export class EnrolmentStore {
    * the code as it was). The same device asking again within ENROL_RETRY_MINUTES of its first
    * redemption, before it has uploaded anything, gets a new token and the one it never received
    * is revoked: a lost answer never leaves two tokens, nor a used code and a counter without one.
+   * A fresh code for the counter a device is already enrolled as (same centre, same counter
+   * code) enrols it again: its earlier token is revoked (`reenrolled` says so, for the log).
+   * A device bound any other way (another centre or counter, a token IT made by hand) is refused.
    */
   redeem(typedCode: string, deviceId: string, now: Date): EnrolResponse {
+    return this.redeemed(typedCode, deviceId, now).answer;
+  }
+
+  /** `redeem`, also saying whether the device was enrolled before and its earlier token revoked. */
+  redeemed(typedCode: string, deviceId: string, now: Date): { answer: EnrolResponse; reenrolled: boolean } {
     if (enrolmentCodeError(typedCode) !== null) throw unknownCode();
     const id = deviceId.toLowerCase();
     const at = now.toISOString();
     const hash = hashEnrolmentCode(typedCode);
-    return this.db
+    let reenrolled = false;
+    const answer = this.db
       .transaction((): EnrolResponse => {
         const row = this.q.byHash.get(hash);
         if (!row) throw unknownCode();
@@ -218,15 +231,32 @@ export class EnrolmentStore {
             );
           }
           if (client) {
-            throw new PortalError(
-              409,
-              'device_already_enrolled',
-              `device ${id} has a device token already; hospital IT can rebind it (POST /admin/devices/{deviceId}/rebind)`,
-            );
+            // Enrolled before as this very counter of this centre: IT's new code for it is IT's
+            // word that the device is to be enrolled again (its answer was lost past the retry
+            // window, or its kept token can no longer be read). The old token is revoked.
+            const before = this.q.enrolledAs.get(id, client.token_hash);
+            const again =
+              before !== undefined &&
+              client.centre_id === row.centre_id &&
+              before.centre_id === row.centre_id &&
+              before.counter_code === row.counter_code;
+            if (!again) {
+              throw new PortalError(
+                409,
+                'device_already_enrolled',
+                `device ${id} has a device token already; hospital IT can rebind it (POST /admin/devices/{deviceId}/rebind)`,
+              );
+            }
+            this.q.revokeDevice.run(client.token_hash);
+            this.q.addDevice.run(tokenHash, row.centre_id, row.label, at);
+            this.q.rebindClient.run(tokenHash, at, id);
+            this.q.redeem.run(at, id, tokenHash, hash);
+            reenrolled = true;
+          } else {
+            this.q.addDevice.run(tokenHash, row.centre_id, row.label, at);
+            this.q.insertClient.run(id, tokenHash, row.centre_id, at);
+            this.q.redeem.run(at, id, tokenHash, hash);
           }
-          this.q.addDevice.run(tokenHash, row.centre_id, row.label, at);
-          this.q.insertClient.run(id, tokenHash, row.centre_id, at);
-          this.q.redeem.run(at, id, tokenHash, hash);
         }
         return {
           deviceId: id,
@@ -237,5 +267,6 @@ export class EnrolmentStore {
         };
       })
       .immediate();
+    return { answer, reenrolled };
   }
 }

@@ -4,7 +4,12 @@
  * it (`POST /v1/enrol`) for its provisioning and its own device token. Redeeming needs no token
  * (the code is the secret); failures are counted per client address like failed
  * authentications, and past the limit the address is refused even a good code until the
- * window ends, so codes cannot be guessed.
+ * window ends, so codes cannot be guessed. Only an application/json body is taken (415 for any
+ * other, before anything is counted): a web page can send text/plain to any address without
+ * asking, but application/json needs the browser to ask the portal first (a CORS preflight),
+ * which the portal never allows, so no web page can lock enrolment out for everyone behind its
+ * visitors' address. Behind a TLS gateway, the portal's `trustProxy` option makes the client
+ * address the one the gateway names in X-Forwarded-For.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +91,11 @@ export interface EnrolmentRoutesOptions {
   failures: { max: number; windowMs: number };
 }
 
+/** The body's media type is application/json (with or without parameters such as charset). */
+export function isJsonBody(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
+
 function tooMany(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
   reply.header('Retry-After', String(Math.max(1, retryAfterSeconds)));
   const body: ErrorBody = {
@@ -99,13 +109,21 @@ function tooMany(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
 export function registerEnrolmentRedeem(app: FastifyInstance, options: EnrolmentRoutesOptions): void {
   void app.register(async (scope) => {
     const failures = scope.createRateLimit({ max: options.failures.max, timeWindow: options.failures.windowMs });
+    // before the body is read and before anything is counted: only JSON is an attempt at a code
+    scope.addHook('onRequest', async (req, reply) => {
+      if (isJsonBody(req.headers['content-type'])) return;
+      const body: ErrorBody = { error: 'unsupported_media_type', message: 'send the body as application/json' };
+      return reply.code(415).type('application/json; charset=utf-8').send(body);
+    });
     scope.post('/v1/enrol', { bodyLimit: 4096 }, async (req, reply): Promise<EnrolResponse | FastifyReply> => {
       const seen = await failures(req, { increment: false });
       if (!seen.isAllowed && seen.remaining === 0) return tooMany(reply, seen.ttlInSeconds);
       try {
         const body = parse(enrolRequestSchema, req.body);
-        const answer = options.enrolments.redeem(body.code, body.deviceId, options.clock());
-        req.log.info({ deviceId: answer.deviceId, centreId: answer.centre.id, counter: answer.counter.code }, 'counter enrolled');
+        const { answer, reenrolled } = options.enrolments.redeemed(body.code, body.deviceId, options.clock());
+        const who = { deviceId: answer.deviceId, centreId: answer.centre.id, counter: answer.counter.code };
+        if (reenrolled) req.log.warn(who, 'counter enrolled again with a new code: its earlier device token is revoked');
+        else req.log.info(who, 'counter enrolled');
         return answer;
       } catch (e) {
         if (e instanceof PortalError && e.status < 500) {

@@ -56,6 +56,15 @@ export interface PortalOptions {
    * and admin tokens counted apart).
    */
   authFailures?: { max: number; windowMs: number };
+  /**
+   * The portal is behind a TLS gateway (reverse proxy): the client address, which failed
+   * authentications and enrolment codes are counted by, is then the one the gateway names in
+   * X-Forwarded-For. `true` believes any sender of that header (only when nothing but the
+   * gateway can reach the portal); better, the gateway's own addresses or ranges, comma-separated
+   * ('10.0.0.5', '10.0.0.0/8', 'loopback'). Off by default: without a gateway, a client could
+   * name any address it likes in that header.
+   */
+  trustProxy?: boolean | string;
   clock?: () => Date;
   /** the fleet view's limits and the version counters are held to (portal/fleet.ts) */
   fleet?: FleetSettings;
@@ -162,6 +171,7 @@ export function buildPortal(options: PortalOptions): Portal {
     // hung and slow requests must not keep the server from closing
     forceCloseConnections: true,
     return503OnClosing: true,
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   }) as unknown as FastifyInstance;
   const hung = new Set<Socket>();
   const requestFault = new WeakMap<FastifyRequest, FaultRule>();

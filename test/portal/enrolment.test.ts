@@ -206,6 +206,46 @@ describe('redeeming a code', () => {
     expect((await redeem(code, randomUUID())).status).toBe(200);
   });
 
+  it('a new code for the counter a device is enrolled as enrols it again (lost answer past the window): old token 401, new 200', async () => {
+    open();
+    const device = randomUUID();
+    const first = await redeem((await create()).body.code, device);
+    expect(first.status).toBe(200);
+    expect((await push(portal!, batch(device, [ticketEvent(1, randomUUID())]), first.body.deviceToken)).status).toBe(200);
+    now = minutes(ENROL_RETRY_MINUTES + 1);
+    const second = await redeem((await create()).body.code, device);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ deviceId: device, centre: { id: CENTRE }, counter: { code: 'A2', tokenPrefix: 'B' } });
+    expect((await push(portal!, batch(device, [ticketEvent(2, randomUUID())]), first.body.deviceToken)).status).toBe(401);
+    // the device's sequence goes on where it was
+    expect((await push(portal!, batch(device, [ticketEvent(2, randomUUID())]), second.body.deviceToken)).status).toBe(200);
+    const live = portal!.store.db
+      .prepare("SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0 AND label = 'Counter A2'")
+      .get(CENTRE);
+    expect(live).toEqual({ n: 1 });
+    // a code for another counter of the centre does not take the device over
+    const other = await redeem((await create({ counterCode: 'A4', tokenPrefix: 'D' })).body.code, device);
+    expect(other.status).toBe(409);
+    expect(other.body.error).toBe('device_already_enrolled');
+  });
+
+  it('a device enrolled in another centre is still refused a code of this one, and keeps its token', async () => {
+    open();
+    const device = randomUUID();
+    const theirs = await redeem(
+      (await create({ centre: centre(OTHER_CENTRE), counterCode: 'A2', tokenPrefix: 'B' })).body.code,
+      device,
+    );
+    expect(theirs.status).toBe(200);
+    now = minutes(ENROL_RETRY_MINUTES + 1);
+    const mine = await redeem((await create()).body.code, device);
+    expect(mine.status).toBe(409);
+    expect(mine.body.error).toBe('device_already_enrolled');
+    expect(
+      (await push(portal!, batch(device, [ticketEvent(1, randomUUID())], OTHER_CENTRE), theirs.body.deviceToken)).status,
+    ).toBe(200);
+  });
+
   it('guesses are limited per address: past the limit 429 with Retry-After, even for the right code; other addresses go on', async () => {
     open({ authFailures: { max: 5, windowMs: 60_000 } });
     const { code } = (await create()).body;
@@ -219,6 +259,67 @@ describe('redeeming a code', () => {
     expect(Number(blocked.retryAfter)).toBeGreaterThanOrEqual(1);
     // the code was not used by the refused request: another address redeems it
     expect((await redeem(code, randomUUID(), '198.51.100.20')).status).toBe(200);
+  });
+
+  it('a body that is not JSON is refused 415 and not counted: 30 text/plain posts, then the right code from that address enrols', async () => {
+    open({ authFailures: { max: 5, windowMs: 60_000 } });
+    const { code } = (await create()).body;
+    // what any web page can send without a CORS preflight: fetch(portal + '/v1/enrol', { method: 'POST', mode: 'no-cors', body: 'x' })
+    for (let i = 0; i < 30; i++) {
+      const res = await portal!.app.inject({
+        method: 'POST',
+        url: '/v1/enrol',
+        remoteAddress: '203.0.113.7',
+        headers: {
+          'content-type':
+            i % 3 === 0
+              ? 'text/plain;charset=UTF-8'
+              : i % 3 === 1
+                ? 'application/x-www-form-urlencoded'
+                : 'multipart/form-data; boundary=x',
+        },
+        payload: 'x',
+      });
+      expect(res.statusCode).toBe(415);
+      expect(res.json().error).toBe('unsupported_media_type');
+    }
+    const text = await portal!.app.inject({
+      method: 'POST',
+      url: '/v1/enrol',
+      remoteAddress: '203.0.113.7',
+      payload: JSON.stringify({ code, deviceId: randomUUID() }),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.statusCode).toBe(415);
+    const r = await redeem(code, randomUUID(), '203.0.113.7');
+    expect(r.status).toBe(200);
+  });
+
+  it('behind a TLS gateway with trustProxy, X-Forwarded-For tells clients apart; without it, every client is the gateway', async () => {
+    const GATEWAY = '10.0.0.5';
+    const guess = (client: string, code = 'ABCD-EFGH-JKMN') =>
+      portal!.app.inject({
+        method: 'POST',
+        url: '/v1/enrol',
+        remoteAddress: GATEWAY,
+        headers: { 'x-forwarded-for': client },
+        payload: { code, deviceId: randomUUID() },
+      });
+    for (const trustProxy of [GATEWAY, true] as const) {
+      open({ authFailures: { max: 5, windowMs: 60_000 }, trustProxy });
+      const { code } = (await create()).body;
+      for (let i = 0; i < 8; i++) await guess('198.51.100.66');
+      expect((await guess('198.51.100.66', code)).statusCode).toBe(429);
+      // another client behind the same gateway is not locked out by the first
+      expect((await guess('198.51.100.20', code)).statusCode).toBe(200);
+      await portal!.close();
+      portal = null;
+    }
+    // off by default: the header is not believed, all clients share the gateway's address
+    open({ authFailures: { max: 5, windowMs: 60_000 } });
+    const { code } = (await create()).body;
+    for (let i = 0; i < 8; i++) await guess('198.51.100.66');
+    expect((await guess('198.51.100.20', code)).statusCode).toBe(429);
   });
 
   it("another centre's code gives only that centre, and its token uploads only there", async () => {
