@@ -37,8 +37,8 @@ export interface BoardWindow extends BoardScreenPort {
   dispose(): void;
 }
 
-/** The board's background while its page loads (the page is dark; no white flash on the TV). */
-export const BOARD_BACKGROUND = '#000000';
+/** The board's background while its page loads: the page's own (renderer/src/board/palette.ts), so the TV never flashes white. */
+export const BOARD_BACKGROUND = '#0d1117';
 
 /** A display's name for the supervisor: the platform's (e.g. "SAMSUNG") or its place in the list. */
 export function displayLabel(display: Pick<Display, 'label' | 'internal'>, index: number): string {
