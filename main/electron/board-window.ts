@@ -90,6 +90,9 @@ export function isBoardSender(event: IpcMainInvokeEvent, board: BrowserWindow | 
   return event.sender === board.webContents && frame === event.sender.mainFrame && isBoardPageUrl(frame.url, pageUrl);
 }
 
+/** How many times a board page that stopped is loaded again in one opening of the window. */
+export const BOARD_RELOADS = 3;
+
 export function createBoardWindow(options: BoardWindowOptions): BoardWindow {
   const { log } = options;
   let win: BrowserWindow | null = null;
@@ -128,6 +131,18 @@ export function createBoardWindow(options: BoardWindowOptions): BoardWindow {
     // the board window shows the board page and nothing else (not even the operator's page)
     w.webContents.on('will-navigate', (event, url) => {
       if (!isBoardPageUrl(url, options.pageUrl)) event.preventDefault();
+    });
+    // a board page that crashed (the TV's PC short of memory, a GPU fault) loads again, a few times
+    let reloads = 0;
+    w.webContents.on('render-process-gone', (_event, details) => {
+      if (details.reason === 'clean-exit' || w.isDestroyed()) return;
+      if (reloads >= BOARD_RELOADS) {
+        log.warn({ reason: details.reason }, 'the board page stopped again: it is not loaded again until the board is reopened');
+        return;
+      }
+      reloads += 1;
+      log.warn({ reason: details.reason, reloads }, 'the board page stopped: loading it again');
+      void w.loadURL(options.pageUrl);
     });
     // the operator keeps the keyboard: the board never takes the focus from the counter
     w.once('ready-to-show', () => w.showInactive());

@@ -86,8 +86,16 @@ vi.mock('electron', () => ({
   shell: { openExternal: vi.fn() },
 }));
 
-const { createBoardWindow, registerBoardIpc, isBoardSender, isBoardPageUrl, pickDisplay, toBoardDisplays, BOARD_BACKGROUND } =
-  await import('../../main/electron/board-window');
+const {
+  createBoardWindow,
+  registerBoardIpc,
+  isBoardSender,
+  isBoardPageUrl,
+  pickDisplay,
+  toBoardDisplays,
+  BOARD_BACKGROUND,
+  BOARD_RELOADS,
+} = await import('../../main/electron/board-window');
 const { SECURE_WEB_PREFERENCES } = await import('../../main/electron/security');
 const { registerIpc } = await import('../../main/electron/ipc');
 const { boardPageUrl, boardPreloadFile, rendererBoardHtml, APP_BOARD_URL, APP_INDEX_URL } =
@@ -208,6 +216,21 @@ describe('the board window', () => {
     const attach = { preventDefault: vi.fn() };
     contents.emit('will-attach-webview', attach);
     expect(attach.preventDefault).toHaveBeenCalled();
+  });
+
+  it('a board page that stopped loads again, at most BOARD_RELOADS times', () => {
+    const board = newBoard();
+    board.open(TV.id);
+    const w = FakeWindow.all[0]!;
+    const loads: string[] = [];
+    w.loadURL = async (url: string) => {
+      loads.push(url);
+    };
+    w.webContents.emit('render-process-gone', {}, { reason: 'clean-exit', exitCode: 0 });
+    expect(loads).toEqual([]);
+    for (let i = 0; i < BOARD_RELOADS + 2; i++) w.webContents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 1 });
+    expect(loads).toEqual(Array.from({ length: BOARD_RELOADS }, () => PAGE));
+    expect(log.warn).toHaveBeenLastCalledWith({ reason: 'crashed' }, expect.stringContaining('not loaded again'));
   });
 
   it('opened again moves to the newly chosen display instead of opening a second window', () => {
