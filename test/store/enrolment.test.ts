@@ -6,15 +6,17 @@
  * hand-written provisioning file with `portal.deviceToken` works as before.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppStateView } from '../../common/domain';
+import { deviceTokenKeeper } from '../../main/electron/device-token';
 import { DEVICE_TOKEN_FILE, fileTokenKeeper } from '../../main/services/enrolment';
 import { startPortal, type StartedPortal } from '../../portal/server';
 import { FAST_TUNING, SYNC_WORKER, registerWalkIns, settled } from '../sync/harness';
 import { ADMIN } from '../portal/helpers';
+import { fakeVault } from '../support/fake-vault';
 import { OPERATOR, SUPERVISOR, fakeClock, openCounter, setupCounter, tempDir, type Counter } from './harness';
 
 let portal: StartedPortal;
@@ -241,6 +243,58 @@ describe('enrolling a counter with a code', () => {
       .get(centreId) as { n: number };
     expect(live.n).toBe(1);
     expect(portal.portal.store.deviceByToken((await file.read())!.deviceToken)?.revoked).toBe(false);
+  });
+
+  it('a kept token the keychain can no longer open: the counter says what IT does, and doing just that enrols it again', async () => {
+    const { code, centreId } = await makeCode();
+    const dataDir = tempDir('enrol-');
+    const options = (secret: number) =>
+      deviceTokenKeeper(dataDir, fakeVault({ secret }).vault, 'linux').then(({ keeper }) => ({
+        syncWorker: SYNC_WORKER,
+        syncTuning: FAST_TUNING,
+        enrolTimeoutMs: 1500,
+        deviceTokens: keeper,
+      }));
+    const first = await openCounter(dataDir, fakeClock(new Date().toISOString()), await options(1));
+    counters.push(first);
+    expect((await first.dispatch('enrol', enrolRequest(code))).ok).toBe(true);
+    const oldToken = portal.portal.store.db
+      .prepare('SELECT token_hash FROM device_client WHERE device_id = ?')
+      .get(first.backend.deviceId) as { token_hash: string };
+    await first.signIn(SUPERVISOR);
+    await registerWalkIns(first, 1);
+    await settled(first);
+    await first.close();
+
+    // the keychain was reset: the counter does not start, and its message says what works
+    const refused = await openCounter(dataDir, fakeClock(new Date().toISOString()), await options(2)).then(
+      () => null,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    expect(refused).toMatch(/move device-token\.json and provisioning\.json out of/);
+    expect(refused).toContain(dataDir);
+    expect(refused).toMatch(/new code for this same counter/);
+
+    // IT does exactly that
+    const aside = join(tempDir('aside-'), 'moved');
+    mkdirSync(aside);
+    for (const name of [DEVICE_TOKEN_FILE, 'provisioning.json']) renameSync(join(dataDir, name), join(aside, name));
+    const again = await openCounter(dataDir, fakeClock(new Date().toISOString()), await options(2));
+    counters.push(again);
+    expect(again.backend.appState().provisioned).toBe(false);
+    expect(refused).toMatch(/supervisor login ID not yet on this counter/);
+    const newSupervisor = { ...SUPERVISOR, loginId: 'super2' };
+    const r = await again.dispatch('enrol', { ...enrolRequest((await makeCode(centreId)).code), supervisor: newSupervisor });
+    expect(r.ok).toBe(true);
+    // the old token is revoked at the portal, the new one uploads on from the same device
+    const revoked = portal.portal.store.db.prepare('SELECT revoked FROM device WHERE token_hash = ?').get(oldToken.token_hash);
+    expect(revoked).toEqual({ revoked: 1 });
+    await again.signIn(newSupervisor);
+    await registerWalkIns(again, 1);
+    await settled(again);
+    expect(portal.portal.store.db.prepare('SELECT count(*) AS n FROM record WHERE centre_id = ?').get(centreId)).toEqual({
+      n: 2,
+    });
   });
 
   it('a counter already set up is not enrolled', async () => {
