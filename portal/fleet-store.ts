@@ -67,6 +67,11 @@ export class FleetStore {
       binding: db.prepare<[string], { token_hash: string; centre_id: string }>(
         'SELECT token_hash, centre_id FROM device_client WHERE device_id = ?',
       ),
+      // the device IDs a token is bound to, or else the one it first reported for: one fleet row per token
+      boundToToken: db.prepare<[string], { device_id: string }>('SELECT device_id FROM device_client WHERE token_hash = ?'),
+      reportedByToken: db.prepare<[string], { device_id: string }>(
+        'SELECT device_id FROM fleet_report WHERE token_hash = ? LIMIT 1',
+      ),
       // a device bound at the portal (it has pushed, or IT bound it): its token decides, and
       // a rebind by IT carries the row over to the new token
       upsertBound: db.prepare(`INSERT INTO fleet_report (${COLUMNS}) VALUES (${VALUES})
@@ -87,7 +92,9 @@ export class FleetStore {
   /**
    * Keeps a report as its device's latest. The caller has checked the token and that the
    * report's centre is the token's; a device ID bound to another token is refused (403), so a
-   * counter reports only for itself.
+   * counter reports only for itself. A token makes one counter's row, not more: a report for a
+   * device not bound yet is refused (403) when the token is bound to another device ID, or
+   * first reported for another one, so one token cannot fill the fleet view with made-up counters.
    */
   record(report: FleetReport, ctx: { tokenHash: string; now: Date }): { receivedAt: string } {
     const deviceId = report.deviceId.toLowerCase();
@@ -121,7 +128,18 @@ export class FleetStore {
         if (bound) {
           if (bound.token_hash !== ctx.tokenHash || bound.centre_id !== report.centreId) throw mismatch();
           this.q.upsertBound.run(values);
-        } else if (this.q.upsertUnbound.run(values).changes === 0) throw mismatch();
+        } else {
+          const own = this.q.boundToToken.all(ctx.tokenHash).map((c) => c.device_id);
+          const first = this.q.reportedByToken.get(ctx.tokenHash)?.device_id;
+          if (own.length > 0 || (first !== undefined && first !== deviceId)) {
+            throw new PortalError(
+              403,
+              'device_token_mismatch',
+              'this device token is one counter, which reports with another device ID: a token reports for one device only',
+            );
+          }
+          if (this.q.upsertUnbound.run(values).changes === 0) throw mismatch();
+        }
       })
       .immediate();
     return { receivedAt };

@@ -145,6 +145,30 @@ describe('POST /v1/reports', () => {
     expect(counters(await fleet(p))[0]).toMatchObject({ pending: 2, label: 'counter A1' });
   });
 
+  it('one token is one counter: reports for three made-up device IDs with one token are refused from the second on', async () => {
+    const p = start();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(p, TOKEN, report(randomUUID(), { pending: i }))).statusCode);
+    expect(statuses).toEqual([200, 403, 403]);
+    const rows = counters(await fleet(p));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ pending: 0, label: 'counter A1' });
+    // a token bound to its device by an upload reports for that device only, not for an unbound one
+    const device = randomUUID();
+    const pushed = await p.app.inject({
+      method: 'POST',
+      url: '/v1/push',
+      headers: { authorization: `Bearer ${SECOND_TOKEN}` },
+      payload: batch(device, [walkIn(1)]),
+    });
+    expect(pushed.statusCode, pushed.body).toBe(200);
+    const other = await post(p, SECOND_TOKEN, report(randomUUID()));
+    expect(other.statusCode).toBe(403);
+    expect(other.json()).toMatchObject({ error: 'device_token_mismatch' });
+    expect((await post(p, SECOND_TOKEN, report(device, { counterCode: 'A2' }))).statusCode).toBe(200);
+    expect(counters(await fleet(p))).toHaveLength(2);
+  });
+
   it('refuses a malformed report with the field named, and a missing token', async () => {
     const p = start();
     const bad = await post(p, TOKEN, { ...report(randomUUID()), pending: -1 });
@@ -177,16 +201,22 @@ describe('GET /admin/fleet', () => {
     const oldApp = randomUUID();
     const printer = randomUUID();
     const silent = randomUUID();
+    // each counter its own token (one token reports for one device)
+    const tokenOf = (code: string) => {
+      const token = Buffer.from(`test device token, counter ${code}, centre 01`).toString('base64url');
+      if (!p.store.deviceByToken(token)) p.store.addDevice({ token, centreId: CENTRE, label: `counter ${code}` }, NOW);
+      return token;
+    };
     const add = (token: string, device: string, over: Partial<FleetReport>) =>
       post(p, token, report(device, over)).then((r) => expect(r.statusCode, r.body).toBe(200));
     // 20 minutes ago: a counter that has not been heard from since, and one whose records had waited 10 minutes then
-    await add(SECOND_TOKEN, silent, { counterCode: 'A6' });
-    await add(TOKEN, stopped, { counterCode: 'A2', pending: 12, oldestPendingAgeSeconds: 600 });
+    await add(tokenOf('A6'), silent, { counterCode: 'A6' });
+    await add(SECOND_TOKEN, stopped, { counterCode: 'A2', pending: 12, oldestPendingAgeSeconds: 600 });
     now = new Date(NOW.getTime() + 20 * 60_000);
     await add(TOKEN, healthy, { counterCode: 'A1', pending: 2, oldestPendingAgeSeconds: 30 });
-    await add(TOKEN, slowClock, { counterCode: 'A3', clockOffsetMs: 3 * 60_000 });
-    await add(TOKEN, oldApp, { counterCode: 'A4', appVersion: '1.3.9' });
-    await add(TOKEN, printer, {
+    await add(tokenOf('A3'), slowClock, { counterCode: 'A3', clockOffsetMs: 3 * 60_000 });
+    await add(tokenOf('A4'), oldApp, { counterCode: 'A4', appVersion: '1.3.9' });
+    await add(tokenOf('A5'), printer, {
       counterCode: 'A5',
       printer: { state: 'failed', errorCode: 'paper_out', failedAt: now.toISOString() },
     });
