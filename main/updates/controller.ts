@@ -12,8 +12,8 @@ import { classifyUpdateFailure } from './refusal';
 
 /** What the controller needs from electron-updater (an adapter in feed-updater.ts; fakes in tests). */
 export interface UpdateEngine {
-  /** null: the updater is not active here */
-  check(): Promise<{ available: boolean; version: string } | null>;
+  /** null: the updater is not active here; cancelling `token` stops the check's requests */
+  check(token: CancellationToken): Promise<{ available: boolean; version: string } | null>;
   download(token: CancellationToken): Promise<void>;
   /** closes the app and runs the installer silently; the app starts again on the new version */
   install(): void;
@@ -173,11 +173,14 @@ export class UpdateController implements UpdatePort {
     this.set({ phase: 'checking', checkedAt: this.now().toISOString(), progressPercent: null });
     let version: string | null = null;
     try {
+      // a check past its deadline is stopped, not left running in the background
+      const checkToken = new CancellationToken();
       const offer = await withDeadline(
-        engine.check(),
+        engine.check(checkToken),
         this.o.checkTimeoutMs ?? 2 * 60_000,
         this.schedule,
         'the update feed did not answer in time',
+        () => checkToken.cancel(),
       );
       if (!offer || !offer.available) {
         this.set({ phase: 'idle', version: null, refusal: null, detail: null });

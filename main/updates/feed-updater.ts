@@ -5,6 +5,7 @@
  * and no install on quit (the controller decides when). No Electron import: the app passes
  * electron-updater's ElectronAppAdapter; tests pass their own AppAdapter.
  */
+import type { CancellationToken } from 'builder-util-runtime';
 import { AppImageUpdater, NsisUpdater, type AppUpdater } from 'electron-updater';
 import type { AppAdapter } from 'electron-updater/out/AppAdapter.js';
 import type { Logger } from '../logging/logger';
@@ -36,6 +37,9 @@ export interface FeedUpdaterOptions {
   transport?: FeedTransport;
   log: Logger;
 }
+
+/** The token of each updater's check in progress (set by engineOf's check, read by the feed provider). */
+const checkTokens = new WeakMap<AppUpdater, { current: CancellationToken | null }>();
 
 /** electron-updater's updater for this platform, with the counter's feed, client and rules. */
 export function createFeedUpdater(o: FeedUpdaterOptions): AppUpdater {
@@ -76,9 +80,12 @@ export function createFeedUpdater(o: FeedUpdaterOptions): AppUpdater {
     }
     return inside;
   };
+  const checks: { current: CancellationToken | null } = { current: null };
+  checkTokens.set(updater, checks);
   updater.setFeedURL(
     signedFeedOptions({
       url: o.feedUrl,
+      checkToken: () => checks.current,
       keys: o.keys ?? RELEASE_PUBLIC_KEYS,
       onVerified: (file, keyId) => o.log.info({ file, keyId }, 'update metadata signature verified'),
     }),
@@ -89,10 +96,17 @@ export function createFeedUpdater(o: FeedUpdaterOptions): AppUpdater {
 /** The controller's view of an electron-updater updater. */
 export function engineOf(updater: AppUpdater): UpdateEngine {
   return {
-    async check() {
-      const result = await updater.checkForUpdates();
-      if (!result) return null;
-      return { available: result.isUpdateAvailable, version: result.updateInfo.version };
+    async check(token) {
+      // electron-updater takes no token for a check: the provider reads this one
+      const checks = checkTokens.get(updater);
+      if (checks) checks.current = token;
+      try {
+        const result = await updater.checkForUpdates();
+        if (!result) return null;
+        return { available: result.isUpdateAvailable, version: result.updateInfo.version };
+      } finally {
+        if (checks?.current === token) checks.current = null;
+      }
     },
     async download(token) {
       await updater.downloadUpdate(token);

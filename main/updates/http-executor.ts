@@ -11,7 +11,14 @@ import { EventEmitter } from 'node:events';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import { Transform, type TransformCallback } from 'node:stream';
-import { configureRequestOptions, configureRequestUrl, HttpExecutor, type DownloadOptions } from 'builder-util-runtime';
+import {
+  configureRequestOptions,
+  configureRequestUrl,
+  HttpError,
+  HttpExecutor,
+  type CancellationToken,
+  type DownloadOptions,
+} from 'builder-util-runtime';
 import { feedUrlRefusal } from './feed-policy';
 import type { RateLimiter } from './throttle';
 
@@ -44,6 +51,27 @@ export class FeedPolicyError extends Error {
   readonly code = 'ERR_COUNTER_FEED_NOT_HTTPS';
 }
 
+/** A small file of the feed (metadata, signature) that is larger than it may be: refused, not read to the end. */
+export class FeedResponseTooLargeError extends Error {
+  readonly code = 'ERR_COUNTER_FEED_TOO_LARGE';
+  constructor(
+    readonly url: string,
+    readonly maxBytes: number,
+  ) {
+    super(`${url} is larger than ${String(maxBytes)} bytes`);
+    this.name = 'FeedResponseTooLargeError';
+  }
+}
+
+export interface BoundedFetchOptions {
+  /** more than this many bytes (declared or received) and the request is stopped */
+  maxBytes: number;
+  cancellationToken: CancellationToken;
+  headers?: Record<string, string>;
+  /** a 404 or 410 answer resolves to null instead of failing */
+  missingIsNull?: boolean;
+}
+
 export interface FeedHttpOptions {
   /** the shared download cap (null: none) */
   limiter: RateLimiter | null;
@@ -58,6 +86,13 @@ const MAX_REDIRECTS = 5;
 /** Set on a download's request options (and copied onto its redirects): told each request made for it. */
 const ON_REQUEST = Symbol('onRequest');
 type TrackedOptions = RequestOptions & { [ON_REQUEST]?: (request: FeedRequest) => void };
+
+function declaredLength(response: IncomingMessage): number | null {
+  const raw: unknown = response.headers['content-length'];
+  const text = Array.isArray(raw) ? (raw[0] as unknown) : raw;
+  if (typeof text !== 'string' || !/^\d{1,20}$/.test(text.trim())) return null;
+  return Number(text.trim());
+}
 
 function urlOf(options: RequestOptions): string {
   const port = options.port ? `:${String(options.port)}` : '';
@@ -99,6 +134,10 @@ class BodyStream extends Transform {
 function wrapped(response: IncomingMessage, body: BodyStream): IncomingMessage {
   response.on('error', (err: Error) => body.destroy(err));
   response.on('aborted', () => body.destroy(new Error('the update feed closed the connection')));
+  // a body given up on (too large, cancelled) stops the response under it too
+  body.on('close', () => {
+    if (!response.readableEnded && !response.destroyed) response.destroy();
+  });
   response.pipe(body);
   return Object.assign(body, {
     statusCode: response.statusCode,
@@ -163,6 +202,100 @@ export class FeedHttpExecutor extends HttpExecutor<ClientRequest> {
       request.abort();
       if (redirectCount >= MAX_REDIRECTS) reject(this.createMaxRedirectError());
       else handler(HttpExecutor.prepareRedirectUrlOptions(redirectUrl, options));
+    });
+  }
+
+  /**
+   * A small file of the feed, read only up to `maxBytes`: a larger content-length is refused
+   * before any of the body is read, and a body that goes past the limit (no content-length, or
+   * a false one) is stopped there and its connection closed. Cancelling the token stops it too.
+   * Redirects are followed (at most 5), each held to the feed policy by createRequest.
+   */
+  async fetchBounded(url: URL, o: BoundedFetchOptions): Promise<Buffer | null> {
+    return await o.cancellationToken.createPromise<Buffer | null>((resolve, reject, onCancel) => {
+      let current: FeedRequest | null = null;
+      let body: IncomingMessage | null = null;
+      let settled = false;
+      const stop = () => {
+        body?.destroy();
+        current?.abort();
+      };
+      const settle = (error: Error | null, value: Buffer | null = null) => {
+        if (settled) return;
+        settled = true;
+        if (error) {
+          stop();
+          reject(error);
+        } else resolve(value);
+      };
+      onCancel(() => {
+        settled = true;
+        stop();
+      });
+      const send = (options: RequestOptions, redirects: number): void => {
+        if (settled) return;
+        const target = urlOf(options);
+        const request: FeedRequest = this.createRequest(options, (response) => {
+          if (settled) {
+            response.destroy();
+            return;
+          }
+          body = response;
+          response.on('error', (err: Error) => settle(err));
+          const status = response.statusCode ?? 0;
+          const location = response.headers.location;
+          if (status >= 300 && status < 400 && typeof location === 'string') {
+            response.destroy();
+            request.abort();
+            if (redirects >= MAX_REDIRECTS) settle(this.createMaxRedirectError());
+            else send(HttpExecutor.prepareRedirectUrlOptions(location, options), redirects + 1);
+            return;
+          }
+          if ((status === 404 || status === 410) && o.missingIsNull) {
+            response.destroy();
+            request.abort();
+            settle(null, null);
+            return;
+          }
+          if (status < 200 || status >= 300) {
+            settle(new HttpError(status, `${String(status)} ${response.statusMessage ?? ''} from ${target}`.trim()));
+            return;
+          }
+          const declared = declaredLength(response);
+          if (declared !== null && declared > o.maxBytes) {
+            settle(new FeedResponseTooLargeError(target, o.maxBytes));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            if (settled) return;
+            size += chunk.length;
+            if (size > o.maxBytes) {
+              settle(new FeedResponseTooLargeError(target, o.maxBytes));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on('end', () => settle(null, Buffer.concat(chunks)));
+        }) as unknown as FeedRequest;
+        current = request;
+        request.on('error', (err: Error) => settle(err));
+        this.addRedirectHandlers(
+          request,
+          options,
+          (err) => settle(err),
+          redirects,
+          (next) => {
+            send(next, redirects + 1);
+          },
+        );
+        request.end();
+      };
+      const options: RequestOptions = { headers: { ...o.headers } };
+      configureRequestUrl(url, options);
+      configureRequestOptions(options);
+      send(options, 0);
     });
   }
 

@@ -3,15 +3,19 @@
  * that fetches the channel's metadata file and its detached signature, verifies the signature
  * over the exact bytes fetched, and only then parses those same bytes for electron-updater,
  * which goes on to download the file and check it against the signed sha512. A refusal here
- * stops electron-updater before it acts on the metadata.
+ * stops electron-updater before it acts on the metadata. Both files are read through the feed
+ * client's bounded request (256 KB for the metadata, 1 KB for the signature): a larger file is
+ * refused and its connection closed, never read whole. Cancelling the check's token (the
+ * controller's deadline) stops both requests.
  */
-import { CancellationToken, HttpError, type CustomPublishOptions, type UpdateInfo } from 'builder-util-runtime';
+import { CancellationToken, type CustomPublishOptions, type UpdateInfo } from 'builder-util-runtime';
 import { Provider, type AppUpdater, type ResolvedUpdateFileInfo } from 'electron-updater';
 import { parseUpdateInfo, resolveFiles, type ProviderRuntimeOptions } from 'electron-updater/out/providers/Provider.js';
 import { z } from 'zod';
 import { feedUrlRefusal } from './feed-policy';
+import { FeedHttpExecutor, FeedResponseTooLargeError } from './http-executor';
 import { UpdateRefusedError } from './refusal';
-import { SIGNATURE_SUFFIX, verifyMetadataSignature, type ReleaseKey } from './signature';
+import { MAX_SIGNATURE_FILE, SIGNATURE_SUFFIX, verifyMetadataSignature, type ReleaseKey } from './signature';
 
 export interface SignedFeed {
   /** the folder URL holding latest.yml / latest-linux.yml, their .sig files and the installers */
@@ -19,6 +23,8 @@ export interface SignedFeed {
   keys: readonly ReleaseKey[];
   /** told which key verified each metadata file (for the log) */
   onVerified?: (file: string, keyId: string) => void;
+  /** the token of the check in progress: cancelling it stops the feed's requests at once */
+  checkToken?: () => CancellationToken | null;
 }
 
 /** The options for `updater.setFeedURL(...)`. */
@@ -44,7 +50,15 @@ const updateInfoSchema = z
   })
   .passthrough();
 
-const MAX_METADATA_BYTES = 256 * 1024;
+export const MAX_METADATA_BYTES = 256 * 1024;
+const NO_CACHE = { accept: '*/*', 'cache-control': 'no-cache' };
+
+/** A file past its size limit is a refusal (the feed is serving something it must not), other errors stay errors. */
+function tooLarge(err: unknown, refusal: 'metadata_invalid' | 'signature_invalid', file: string): unknown {
+  if (err instanceof FeedResponseTooLargeError)
+    return new UpdateRefusedError(refusal, `${file} is larger than ${String(err.maxBytes)} bytes; it was not read`);
+  return err;
+}
 
 export class SignedFeedProvider extends Provider<UpdateInfo> {
   private readonly feed: SignedFeed;
@@ -72,16 +86,33 @@ export class SignedFeedProvider extends Provider<UpdateInfo> {
     if (refusal) throw new UpdateRefusedError('feed_not_https', refusal);
     const file = this.channelFile;
     const metadataUrl = new URL(file, this.baseUrl);
-    const token = new CancellationToken();
-    const [metadata, signature] = await Promise.all([
-      this.executor.downloadToBuffer(metadataUrl, {
-        cancellationToken: token,
-        headers: { accept: '*/*', 'cache-control': 'no-cache' },
-      }),
-      this.signatureOf(new URL(file + SIGNATURE_SUFFIX, this.baseUrl), token),
-    ]);
-    if (metadata.length > MAX_METADATA_BYTES)
-      throw new UpdateRefusedError('metadata_invalid', `${file} is larger than ${MAX_METADATA_BYTES} bytes`);
+    const token = new CancellationToken(this.feed.checkToken?.() ?? undefined);
+    const executor = this.feedExecutor();
+    let metadata: Buffer;
+    let signature: Buffer | null;
+    try {
+      [metadata, signature] = await Promise.all([
+        executor
+          .fetchBounded(metadataUrl, { maxBytes: MAX_METADATA_BYTES, cancellationToken: token, headers: NO_CACHE })
+          .then((body) => body ?? Buffer.alloc(0))
+          .catch((err: unknown) => {
+            throw tooLarge(err, 'metadata_invalid', file);
+          }),
+        executor
+          .fetchBounded(new URL(file + SIGNATURE_SUFFIX, this.baseUrl), {
+            maxBytes: MAX_SIGNATURE_FILE,
+            cancellationToken: token,
+            headers: NO_CACHE,
+            missingIsNull: true,
+          })
+          .catch((err: unknown) => {
+            throw tooLarge(err, 'signature_invalid', file + SIGNATURE_SUFFIX);
+          }),
+      ]);
+    } finally {
+      // the other request stops too when one fails (and a finished one has nothing left to stop)
+      token.cancel();
+    }
     const check = verifyMetadataSignature(metadata, signature, this.feed.keys);
     if (!check.ok) throw new UpdateRefusedError(check.refusal, `${file}: ${check.detail}`);
     this.feed.onVerified?.(file, check.keyId);
@@ -106,14 +137,12 @@ export class SignedFeedProvider extends Provider<UpdateInfo> {
     return info;
   }
 
-  /** The signature file's text, or null when the feed has none (404). */
-  private async signatureOf(url: URL, token: CancellationToken): Promise<string | null> {
-    try {
-      return await this.httpRequest(url, { accept: '*/*', 'cache-control': 'no-cache' }, token);
-    } catch (err) {
-      if (err instanceof HttpError && (err.statusCode === 404 || err.statusCode === 410)) return null;
-      throw err;
-    }
+  /** The feed's HTTP client: the counter's own (createFeedUpdater sets it before the provider is made). */
+  private feedExecutor(): FeedHttpExecutor {
+    const executor: unknown = this.executor;
+    if (!(executor instanceof FeedHttpExecutor))
+      throw new Error("the signed feed needs the counter's feed client (createFeedUpdater)");
+    return executor;
   }
 
   resolveFiles(updateInfo: UpdateInfo): ResolvedUpdateFileInfo[] {

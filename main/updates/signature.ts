@@ -19,7 +19,8 @@ export interface ReleaseKey {
 
 export const SIGNATURE_SUFFIX = '.sig';
 const SCHEME = 'ed25519';
-const MAX_SIGNATURE_FILE = 1024;
+/** the largest signature file read (a real one is about 110 bytes) */
+export const MAX_SIGNATURE_FILE = 1024;
 
 function publicKeyObject(pem: string): KeyObject {
   const key = createPublicKey(pem);
