@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as board from './board';
 import * as core from './core';
 import * as encryption from './encryption';
 import * as slip from './slip';
@@ -25,7 +26,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates];
+const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates, board];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');

@@ -186,8 +186,9 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
   if (!view.speech.enabled) soundLine = <Both text={BOARD_TEXT.soundOff} className="board-status" />;
   else if (failed.length > 0)
     soundLine = (
-      <span className="board-status" role="status">
-        <Both text={BOARD_TEXT.soundFailed} /> {failed.join(', ')}
+      <span className="board-status board-status--row" role="status">
+        <Both text={BOARD_TEXT.soundFailed} />
+        <span className="board-status-tokens">{failed.join(', ')}</span>
       </span>
     );
 
@@ -222,12 +223,12 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
             <div className="board-token" data-testid="board-token">
               {now.token}
             </div>
-            <LaneBadge lane={now.lane} />
-            {now.recall && <Both text={BOARD_TEXT.calledAgain} className="board-recall" />}
+            <div className="board-call-tags">
+              <LaneBadge lane={now.lane} />
+              {now.recall && <Both text={BOARD_TEXT.calledAgain} className="board-recall" />}
+            </div>
             <div className="board-goto">
-              <span className="board-goto-label">
-                <span lang="en">{BOARD_TEXT.goTo.en}</span> / <span lang="hi">{BOARD_TEXT.goTo.hi}</span>
-              </span>
+              <Both text={BOARD_TEXT.goTo} className="board-goto-label" />
               <Both text={now.destination} className="board-destination" />
             </div>
           </div>
