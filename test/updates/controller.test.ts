@@ -1,4 +1,5 @@
 /** The update controller with a stand-in for electron-updater: the install moment and failures around it. */
+import type { CancellationToken } from 'builder-util-runtime';
 import { describe, expect, it } from 'vitest';
 import type { InstallWindow } from '../../common/updates';
 import { UpdateController, updatesOff, type UpdateEngine } from '../../main/updates/controller';
@@ -85,6 +86,22 @@ describe('the update controller', () => {
     off();
     c.installNow();
     expect(seen.at(-1)).toBe('ready');
+  });
+
+  it('a check past its deadline cancels the token the check was given (its requests stop)', async () => {
+    const { engine } = fakeEngine();
+    let given: CancellationToken | null = null;
+    engine.check = (token) => {
+      given = token;
+      return new Promise(() => {});
+    };
+    const { c, schedule } = controller(engine, () => ({ mayInstall: false, reason: 'signed_in' }));
+    const check = c.checkNow();
+    expect(given!.cancelled).toBe(false);
+    expect(schedule.run(2 * 60_000)).toBe(1);
+    await check;
+    expect(given!.cancelled).toBe(true);
+    expect(c.status()).toMatchObject({ phase: 'error', detail: 'the update feed did not answer in time' });
   });
 
   it('where nothing updates in-app, the status is off and install now does nothing', () => {
