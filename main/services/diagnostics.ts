@@ -12,6 +12,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { PrintJobView, Provisioning, SyncStatusView } from '../../common/domain';
 import { logFiles, logsDir } from '../logging/logger';
 import { redactText, redactValue } from '../logging/redact';
@@ -38,7 +39,35 @@ export interface DiagnosticsInput {
   logBytes?: number;
   /** the OS user's home folder, written `~` in the bundle (its name is often a person's) */
   homeDir?: string;
+  /** the platform whose paths the log names (default: this one's): on win32 paths are matched whatever their case */
+  platform?: NodeJS.Platform;
 }
+
+/**
+ * The ways a home folder appears in text: as a path, and on Windows with forward slashes too;
+ * as a file URL (error stacks name files so: file:///C:/Users/<name>/...), %-encoded where
+ * the name has spaces or letters outside ASCII, and decoded. Longest first.
+ */
+export function homeFolderForms(home: string, platform: NodeJS.Platform): string[] {
+  const forms = new Set<string>([home]);
+  if (platform === 'win32') {
+    const forward = home.replaceAll('\\', '/');
+    forms.add(forward);
+    // as Node's pathToFileURL writes a Windows path, on any platform: %, # and ? escaped, then the URL's own encoding
+    const escaped = forward.replaceAll('%', '%25').replaceAll('#', '%23').replaceAll('?', '%3F');
+    const url = new URL(`file:///${escaped.replace(/^\/+/, '')}`).href;
+    forms.add(url);
+    forms.add(url.slice('file://'.length));
+    forms.add(url.slice('file:///'.length));
+  } else {
+    const url = pathToFileURL(home).href;
+    forms.add(url);
+    forms.add(url.slice('file://'.length));
+  }
+  return [...forms].filter((f) => f.length > 1).sort((a, b) => b.length - a.length);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The portal's address without anything that could be a credential (user, password, query). */
 function safeUrl(url: string): string {
@@ -228,7 +257,14 @@ export function buildDiagnostics(input: DiagnosticsInput): DiagnosticsBundle {
   };
   let json = `${JSON.stringify(bundle, null, 2)}\n`;
   // paths name the OS user's folder (C:\Users\<name>, /home/<name>): written ~
+  // and so do error stacks, as file URLs (file:///C:/Users/<name>/...); Windows paths in any case
   const home = input.homeDir ?? os.homedir();
-  if (home.length > 1) json = json.replaceAll(JSON.stringify(home).slice(1, -1), '~');
+  const platform = input.platform ?? process.platform;
+  if (home.length > 1) {
+    for (const form of homeFolderForms(home, platform)) {
+      const inJson = JSON.stringify(form).slice(1, -1);
+      json = json.replace(new RegExp(escapeRegExp(inJson), platform === 'win32' ? 'gi' : 'g'), '~');
+    }
+  }
   return { fileName: `counter-diagnostics-${who}-${stamp}.json`, json };
 }

@@ -169,6 +169,55 @@ describe('paths in the bundle', () => {
   });
 });
 
+describe('a Windows home folder in error stacks', () => {
+  it('file URLs, forward slashes, %-encoded names and any case: no user name is left in the bundle', () => {
+    for (const [home, name] of [
+      ['C:\\Users\\Ramesh', 'Ramesh'],
+      ['C:\\Users\\Ramesh Kumar', 'Ramesh'],
+      ['C:\\Users\\रमेश', 'रमेश'],
+    ] as const) {
+      const dataDir = tempDir('counter-diagnostics-');
+      mkdirSync(join(dataDir, 'logs'));
+      // as error stacks name files on Windows (Node's pathToFileURL writes Windows URLs only on Windows)
+      const fileUrl = `file:///${home.replaceAll('\\', '/')}/AppData/Local/Programs/registration-counter`;
+      const encoded = new URL(fileUrl).href;
+      const stack = [
+        'Error: printer not found',
+        `    at open (${encoded}/resources/app.asar/out/main/index.js:12:5)`,
+        `    at run (${fileUrl}/resources/app.asar/out/main/index.js:40:1)`,
+        `    at load (${home.toLowerCase()}\\appdata\\x.js:1:1)`,
+        `    at read (${home.replaceAll('\\', '/').toUpperCase()}/AppData/y.js:2:2)`,
+      ].join('\n');
+      writeFileSync(
+        join(dataDir, 'logs', 'counter.2026-03-10.1.log'),
+        `${JSON.stringify({ level: 50, msg: 'printing failed', err: { message: 'printer not found', stack } })}\n`,
+      );
+      const db = openDatabase(join(dataDir, 'counter.db'));
+      try {
+        const { json } = buildDiagnostics({
+          db,
+          dbFile: join(dataDir, 'counter.db'),
+          dataDir,
+          deviceId: '0190b2c3-1234-7abc-8def-123456789012',
+          provisioning: null,
+          sync: UNKNOWN_SYNC_STATUS,
+          printJobs: [],
+          appVersion: '1.4.0',
+          now: new Date(MORNING),
+          homeDir: home,
+          platform: 'win32',
+        });
+        expect(json).toContain('printing failed');
+        expect(json).toContain('resources/app.asar/out/main/index.js:12:5');
+        expect(json.toLowerCase()).not.toContain(name.toLowerCase());
+        expect(json).not.toContain(encodeURIComponent(name));
+      } finally {
+        db.close();
+      }
+    }
+  });
+});
+
 describe('who may save it', () => {
   it('an operator is refused (FORBIDDEN); nobody signed in is refused (NOT_SIGNED_IN)', async () => {
     const c = await setupCounter({ signedIn: 'operator' });
