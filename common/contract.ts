@@ -89,8 +89,8 @@ const updateVersionSchema = z.string().trim().min(1, 'required').max(40, 'too_lo
 export const BOARD_ROOM_MAX_LENGTH = 20;
 export const boardRoomSchema = z
   .object({
-    en: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'room_too_long'),
-    hi: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'room_too_long'),
+    en: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'too_long'),
+    hi: z.string().trim().max(BOARD_ROOM_MAX_LENGTH, 'too_long'),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -33,9 +33,9 @@ export const waitingCount = (queue: QueueAnswer, lane: LaneName): number =>
   queue.waitingCount?.[lane] ?? queue.waiting[lane].length;
 
 export type Tab =
-  'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'device' | 'reconciliation';
+  'checkin' | 'walkin' | 'attention' | 'roster' | 'operators' | 'policy' | 'printer' | 'board' | 'device' | 'reconciliation';
 export const OPERATOR_TABS: readonly Tab[] = ['checkin', 'walkin', 'attention'];
-export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer', 'device', 'reconciliation'];
+export const SUPERVISOR_TABS: readonly Tab[] = ['roster', 'operators', 'policy', 'printer', 'board', 'device', 'reconciliation'];
 
 /** What the queue pane tells the operator after a queue action. */
 export type QueueNotice =

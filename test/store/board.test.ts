@@ -316,7 +316,7 @@ describe('the board settings', () => {
     ]);
     // 120 characters after trimming is fine
     await c.ok('updateBoardSettings', { ...SETTINGS, notice: { en: ` ${'y'.repeat(120)} `, hi: '' } });
-    expect(await fieldsOf({ room: { en: 'R'.repeat(21), hi: '' } })).toEqual([{ field: 'room.en', code: 'room_too_long' }]);
+    expect(await fieldsOf({ room: { en: 'R'.repeat(21), hi: '' } })).toEqual([{ field: 'room.en', code: 'too_long' }]);
     expect(await fieldsOf({ room: { en: '', hi: 'कमरा 2' } })).toEqual([{ field: 'room.en', code: 'room_en_required' }]);
     expect((await fieldsOf({ speech: { ...SETTINGS.speech, volume: 101 } }))?.[0]?.field).toBe('speech.volume');
     expect((await fieldsOf({ speech: { ...SETTINGS.speech, repeat: 4 } }))?.[0]?.field).toBe('speech.repeat');

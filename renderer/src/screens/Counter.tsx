@@ -10,6 +10,7 @@ import { CheckIn } from './CheckIn';
 import { Diagnostics } from './Diagnostics';
 import { NeedsAttention } from './NeedsAttention';
 import { Operators } from './Operators';
+import { BoardSettings } from './BoardSettings';
 import { PrinterSettings } from './PrinterSettings';
 import { QueuePanel } from './QueuePanel';
 import { QueuePolicy } from './QueuePolicy';
@@ -106,7 +107,7 @@ export function Counter() {
                 className={`tab${tab === name ? ' tab-active' : ''}`}
                 onClick={() => setTab(name)}
               >
-                {t(`tabs.${name}`)}
+                {name === 'board' ? t('boardSettings.tab') : t(`tabs.${name}`)}
                 {KEYS[name] ? <Kbd>{KEYS[name]}</Kbd> : null}
               </button>
             ))}
@@ -132,6 +133,8 @@ export function Counter() {
                 <Operators />
               ) : tab === 'printer' ? (
                 <PrinterSettings />
+              ) : tab === 'board' ? (
+                <BoardSettings />
               ) : tab === 'device' ? (
                 <>
                   {/* this PC's app: its updates, and a diagnostics file for IT */}
