@@ -233,7 +233,8 @@ export function createBoardWindow(options: BoardWindowOptions): BoardWindow {
 /** What the board's IPC needs of the counter (CounterBackend has it). */
 export interface BoardBackend {
   boardView(): BoardView | Promise<BoardView>;
-  boardSpeech(callId: string): Promise<Uint8Array>;
+  /** a call's spoken WAV; a counter built without speech has none (the board then shows the call silently) */
+  boardSpeech?(callId: string): Promise<Uint8Array>;
   boardEvents: { on(eventName: 'board', listener: (event: BoardEvent) => void): unknown };
   log: BoardLog;
 }
@@ -258,6 +259,7 @@ export function registerBoardIpc(backend: BoardBackend, getBoard: () => BrowserW
     if (!isBoardSender(event, getBoard(), pageUrl)) throw refuse(BOARD_CHANNELS.speech, event);
     const parsed = callIdSchema.safeParse(callId);
     if (!parsed.success) throw new Error('VALIDATION: callId must be a call ID (1 to 80 characters)');
+    if (!backend.boardSpeech) throw new Error('UNAVAILABLE: this counter has no speech for the board');
     return backend.boardSpeech(parsed.data);
   });
   backend.boardEvents.on('board', (e) => {

@@ -18,6 +18,8 @@ import { adminArgs, runAdminCommand } from './admin-command';
 import {
   APP_INDEX_URL,
   APP_SCHEME,
+  boardPageUrl,
+  boardPreloadFile,
   devNativeBinding,
   isAppSchemeUrl,
   packagedNativeBinding,
@@ -29,6 +31,7 @@ import {
 import { loadDatabaseKey } from './database-key';
 import { deviceTokenKeeper } from './device-token';
 import { registerIpc } from './ipc';
+import { createBoardWindow, registerBoardIpc } from './board-window';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
 import { createUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
@@ -37,6 +40,8 @@ const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undef
 /** the folder of the built main bundle (out/main); every other path is computed from it (app-paths.ts) */
 const mainDir = dirname(fileURLToPath(import.meta.url));
 const appUrl = devServerUrl ?? APP_INDEX_URL;
+/** the waiting hall's board page, in its own window on the hall's screen (board-window.ts) */
+const boardUrl = boardPageUrl(devServerUrl);
 // the renderer is served as app://counter/ (not file://): a standard, secure scheme, so module
 // scripts, fonts and the CSP's 'self' work as on the web with no extra file:// privileges
 protocol.registerSchemesAsPrivileged([
@@ -126,6 +131,13 @@ async function start(): Promise<void> {
     return { log: fallback };
   });
   let backend: CounterBackend | undefined;
+  // the board window on a display of the PC: the counter's supervisor opens and closes it through this port
+  const board = createBoardWindow({
+    preload: boardPreloadFile(mainDir),
+    pageUrl: boardUrl,
+    devTools: !app.isPackaged,
+    log,
+  });
   // the updater is made first (the counter shows its status) and asks the counter, once open,
   // for its device ID (staged rollout) and whether a ready update may install now
   const updates = createUpdater(log, {
@@ -153,6 +165,7 @@ async function start(): Promise<void> {
       appVersion: app.getVersion(),
       updates: updates.port,
       deviceTokens: deviceTokens.keeper,
+      boardScreen: board,
     });
   } catch (err) {
     // (an upgrade that failed says which copy of the database was put back, and what to do)
@@ -165,11 +178,18 @@ async function start(): Promise<void> {
   if (!devServerUrl) serveRenderer();
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
+  // the board's own channels: its view, events and speech, and nothing of the operator's
+  registerBoardIpc(backend, () => board.window(), boardUrl);
   createWindow();
+  if (mainWindow) board.followMainWindow(mainWindow);
+  // the board was open when the app last closed: it opens again on its display (or waits for it)
+  const boardSettings = backend.boardSettings();
+  if (boardSettings.windowOpen) board.open(boardSettings.displayId);
   updates.start();
   const opened = backend;
   app.on('before-quit', () => {
     updates.stop();
+    board.dispose();
     void opened.close();
   });
 }

@@ -400,6 +400,12 @@ describe('the board IPC', () => {
     expect(backend.boardSpeech).not.toHaveBeenCalled();
   });
 
+  it('a counter without speech answers a speech request with a clear error', async () => {
+    handlers.clear();
+    registerBoardIpc({ ...backend, boardSpeech: undefined } as never, () => boardWin as never, PAGE);
+    await expect(handlers.get(BOARD_CHANNELS.speech)!(from(boardWin), 'call-1')).rejects.toThrow('UNAVAILABLE');
+  });
+
   it("sends the counter's board events to the board window only", () => {
     const event = { type: 'changed' };
     boardEvents.emit('board', event);
