@@ -652,7 +652,8 @@ export class CounterBackend {
 
   /**
    * May a ready update install now? Asked by the updater (every minute once one is ready):
-   * yes when the counter is idle or the day is closed, never in the middle of a queue.
+   * yes when nobody is signed in and the counter is idle or the day is closed, never in the
+   * middle of a queue.
    */
   updateInstallWindow(): InstallWindow {
     return updateWindow.installWindow(this.updateFacts(this.updateStatus()), this.clock());
@@ -899,7 +900,7 @@ export class CounterBackend {
       dismissRecord: (r, clientId) => dismissRecord(this.context(clientId), r),
       closeDay: (r, clientId) => {
         const closed = queue.closeDay(this.context(clientId), r.day);
-        // the day's end: a postponed update may install now
+        // the day's end: a postponed update may install now, once nobody is signed in
         updateWindow.dayClosed(this.db, r.day);
         this.emitUpdate();
         return closed;
@@ -945,7 +946,7 @@ export class CounterBackend {
       postponeUpdate: (r, clientId) => {
         const { operator } = this.context(clientId);
         const status = this.readyUpdate(r.version);
-        updateWindow.postpone(this.db, r.postponed ? status.version : null);
+        updateWindow.postpone(this.db, r.postponed ? status.version : null, this.today());
         this.audit(operator.id, r.postponed ? 'update.postponed' : 'update.postponement_lifted', { version: status.version });
         return this.emitUpdate();
       },

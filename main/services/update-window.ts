@@ -1,9 +1,11 @@
 /**
- * When a downloaded app update may install: the counter is idle (nobody signed in, and no
- * ticket of this counter waiting or called for 10 minutes), or the day is closed; never in the
- * middle of a queue. A supervisor may postpone a ready update to the end of the day: it then
- * installs only once a day is closed. The rule itself (`installWindow`) is pure, on the time
- * it is given; `windowFacts` reads what it needs from the store.
+ * When a downloaded app update may install: nobody is signed in, and the counter is idle (no
+ * ticket of this counter waiting or called for 10 minutes) or the day is closed; never in the
+ * middle of a queue, never while someone works (a day is usually closed the next morning, with
+ * operators signed in). A supervisor may postpone a ready update to the end of the day: not
+ * before the centre's day is over (its midnight, or the day closed), and then only by the
+ * same rule. The rule itself (`installWindow`) is pure, on the time it is given; `windowFacts`
+ * reads what it needs from the store.
  */
 import type { InstallWindow, UpdateStatus } from '../../common/updates';
 import { addDays } from '../../common/rules/centre-day';
@@ -11,6 +13,7 @@ import type { Db } from '../store/database';
 import {
   hasTicketAfter,
   lastClosedDay,
+  postponedDay,
   postponedVersion,
   queueActivity,
   recordClosedDay,
@@ -31,21 +34,21 @@ export interface WindowFacts {
   lastQueueActivityAt: string | null;
   /** a day was closed and this counter has given out no ticket since */
   dayClosed: boolean;
-  /** the supervisor postponed the ready update to the end of the day */
+  /** the supervisor postponed the ready update to the end of the day, and that day is not over */
   postponed: boolean;
 }
 
 /**
  * May a ready update install at `now`? A ticket waiting or called stops it always; a
- * postponement waits for a day to be closed (closing one lifts it); after the day is closed it
- * may install even with someone signed in; otherwise only when nobody is signed in and the
- * queue has been quiet for `QUIET_MINUTES`.
+ * postponement holds until its day is over (the centre's midnight, or a day closed); someone
+ * signed in stops it, even after the day is closed; with nobody signed in it may install once
+ * the day is closed, or once the queue has been quiet for `QUIET_MINUTES`.
  */
 export function installWindow(facts: WindowFacts, now: Date): InstallWindow {
   if (facts.queueOpen) return { mayInstall: false, reason: 'queue_active' };
   if (facts.postponed) return { mayInstall: false, reason: 'postponed' };
-  if (facts.dayClosed) return { mayInstall: true, reason: 'day_closed' };
   if (facts.signedIn) return { mayInstall: false, reason: 'signed_in' };
+  if (facts.dayClosed) return { mayInstall: true, reason: 'day_closed' };
   if (facts.lastQueueActivityAt !== null && now.getTime() - Date.parse(facts.lastQueueActivityAt) < QUIET_MINUTES * MINUTE) {
     return { mayInstall: false, reason: 'queue_active' };
   }
@@ -71,19 +74,27 @@ export function windowFacts(
     queueOpen: activity.open,
     lastQueueActivityAt: activity.lastFinishedAt,
     dayClosed: closed !== null && !hasTicketAfter(db, q.deviceId, closed),
-    postponed: isPostponed(db, q.offered),
+    postponed: isPostponed(db, q.offered, q.today),
   };
 }
 
-/** Whether the supervisor postponed this offered version. */
-export function isPostponed(db: Db, offered: string | null): boolean {
+/**
+ * Whether the supervisor postponed this offered version and its day is not over: a
+ * postponement made on the centre's day `d` ends when the centre's day is no longer `d`.
+ */
+export function isPostponed(db: Db, offered: string | null, today: string | null): boolean {
   const v = postponedVersion(db);
-  return v !== null && v === offered;
+  if (v === null || v !== offered) return false;
+  const day = postponedDay(db);
+  return day === null || today === null || today <= day;
 }
 
-/** Postpones the offered version to the end of the day, or lifts the postponement (null). */
-export function postpone(db: Db, version: string | null): void {
-  setPostponedVersion(db, version);
+/**
+ * Postpones the offered version to the end of the centre's day `today`, or lifts the
+ * postponement (null).
+ */
+export function postpone(db: Db, version: string | null, today: string | null): void {
+  setPostponedVersion(db, version, version === null ? null : today);
 }
 
 /**
@@ -97,11 +108,15 @@ export function forgetStalePostponement(db: Db, status: UpdateStatus): boolean {
   return true;
 }
 
-/** A day was closed: it counts for the window, and a postponement ends with it. */
+/**
+ * A day was closed: it counts for the window, and a postponement made on that day or before
+ * ends with it (closing an older day leaves today's postponement alone: its day is not over).
+ */
 export function dayClosed(db: Db, day: string): void {
   db.transaction(() => {
     recordClosedDay(db, day);
-    setPostponedVersion(db, null);
+    const postponedOn = postponedDay(db);
+    if (postponedOn === null || postponedOn <= day) setPostponedVersion(db, null);
   }).immediate();
 }
 

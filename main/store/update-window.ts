@@ -7,7 +7,7 @@ import type { Db } from './database';
 import { preparedOnce } from './prepared';
 
 /** Meta keys of the update window (the meta table's own module names the others). */
-type UpdateMetaKey = 'updates.postponed_version' | 'updates.last_closed_day';
+type UpdateMetaKey = 'updates.postponed_version' | 'updates.postponed_day' | 'updates.last_closed_day';
 
 const statements = preparedOnce((db) => ({
   getMeta: db.prepare<[UpdateMetaKey], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -73,7 +73,20 @@ export function postponedVersion(db: Db): string | null {
   return statements(db).getMeta.get('updates.postponed_version')?.value ?? null;
 }
 
-export function setPostponedVersion(db: Db, version: string | null): void {
-  if (version === null) statements(db).deleteMeta.run('updates.postponed_version');
-  else statements(db).setMeta.run('updates.postponed_version', version);
+/** The centre's day the postponement was made on (null: made before the day was kept, or none). */
+export function postponedDay(db: Db): string | null {
+  return statements(db).getMeta.get('updates.postponed_day')?.value ?? null;
+}
+
+/** Postpones `version` to the end of the centre's day `day`, or lifts the postponement (null). */
+export function setPostponedVersion(db: Db, version: string | null, day: string | null = null): void {
+  const s = statements(db);
+  if (version === null) {
+    s.deleteMeta.run('updates.postponed_version');
+    s.deleteMeta.run('updates.postponed_day');
+    return;
+  }
+  s.setMeta.run('updates.postponed_version', version);
+  if (day === null) s.deleteMeta.run('updates.postponed_day');
+  else s.setMeta.run('updates.postponed_day', day);
 }

@@ -88,8 +88,12 @@ describe('the rule (pure, on the time it is given)', () => {
     expect(installWindow({ ...quiet, lastQueueActivityAt: ago(11) }, now)).toEqual({ mayInstall: true, reason: 'idle' });
   });
 
-  it('after the day is closed it may install with someone signed in, but never in the middle of a queue', () => {
+  it('after the day is closed it may install once nobody is signed in, never with someone signed in nor in the middle of a queue', () => {
     expect(installWindow({ ...quiet, dayClosed: true, signedIn: true, lastQueueActivityAt: ago(1) }, now)).toEqual({
+      mayInstall: false,
+      reason: 'signed_in',
+    });
+    expect(installWindow({ ...quiet, dayClosed: true, lastQueueActivityAt: ago(1) }, now)).toEqual({
       mayInstall: true,
       reason: 'day_closed',
     });
@@ -157,16 +161,22 @@ describe('the install window of a counter (its store, its sessions, its clock)',
     expect(windowOf(c).reason).toBe('idle');
   });
 
-  it('after the day is closed it may install with the supervisor signed in, until the next ticket of this counter', async () => {
+  it('a day closed the next morning with the supervisor signed in does not install while people work; once all sign out it may, until the next ticket', async () => {
     const c = await counterWith(fakeUpdater());
     await c.ok('checkIn', { refId: 'REF000001' });
     c.clock.advance(24 * 60 * MINUTE);
     await c.signIn(SUPERVISOR);
     expect(windowOf(c).reason).toBe('signed_in');
     await c.ok('closeDay', { day: DAY });
+    // the usual case: yesterday closed at opening time, people at work, no ticket yet today
+    expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'signed_in' });
+    c.clock.advance(30 * MINUTE);
+    expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'signed_in' });
+    await c.ok('signOut', {});
     expect(windowOf(c)).toEqual({ mayInstall: true, reason: 'day_closed' });
 
     // the new day's queue starts: the day closed is behind it
+    await c.signIn(SUPERVISOR);
     await c.ok('registerWalkIn', { submissionId: SUBMISSION(1), form: walkInForm(1), acknowledgedDuplicates: [] });
     expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'queue_active' });
   });
@@ -194,18 +204,21 @@ describe('the install window of a counter (its store, its sessions, its clock)',
     await c.ok('closeDay', { day: '2021-04-11' });
     const last = c.backend.db.prepare("SELECT value FROM meta WHERE key = 'updates.last_closed_day'").get() as { value: string };
     expect(last.value).toBe('2021-04-12');
+    await c.ok('signOut', {});
     expect(windowOf(c).reason).toBe('day_closed');
   });
 
-  it('postponed to the end of the day: never while idle, kept over a restart, lifted by closing a day', async () => {
+  it('postponed to the end of the day: never while idle that day, kept over a restart, lifted by closing a day once all sign out', async () => {
     const updater = fakeUpdater();
     const c = await counterWith(updater);
-    await c.ok('checkIn', { refId: 'REF000001' });
+    const t = await c.ok('checkIn', { refId: 'REF000001' });
     const view = await c.ok('postponeUpdate', { version: '1.4.0', postponed: true });
     // (a ticket waiting today comes first: never in the middle of a queue)
     expect(view).toMatchObject({ phase: 'ready', version: '1.4.0', postponed: true, window: { reason: 'queue_active' } });
+    await c.ok('cancelTicket', { ticketId: t.id, reason: 'left' });
     await c.ok('signOut', {});
-    c.clock.advance(24 * 60 * MINUTE);
+    // the afternoon, idle: still postponed (the day is not over)
+    c.clock.advance(5 * 60 * MINUTE);
     expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'postponed' });
 
     // the app restarts: the postponement is in the store
@@ -214,10 +227,41 @@ describe('the install window of a counter (its store, its sessions, its clock)',
     counters.push(again);
     expect(again.backend.updateInstallWindow()).toEqual({ mayInstall: false, reason: 'postponed' });
 
+    // closing an older day does not end today's postponement
+    await again.signIn(SUPERVISOR);
+    await again.ok('closeDay', { day: '2021-04-09' });
+    expect((await again.ok('updateStatus', {})).postponed).toBe(true);
+    await again.ok('signOut', {});
+    expect(again.backend.updateInstallWindow()).toEqual({ mayInstall: false, reason: 'postponed' });
+
+    // the next morning the supervisor closes the day
+    again.clock.advance(18 * 60 * MINUTE);
     await again.signIn(SUPERVISOR);
     await again.ok('closeDay', { day: DAY });
-    expect(again.backend.updateInstallWindow()).toEqual({ mayInstall: true, reason: 'day_closed' });
     expect((await again.ok('updateStatus', {})).postponed).toBe(false);
+    // the day is closed, but the supervisor is still signed in
+    expect(again.backend.updateInstallWindow()).toEqual({ mayInstall: false, reason: 'signed_in' });
+    await again.ok('signOut', {});
+    expect(again.backend.updateInstallWindow()).toEqual({ mayInstall: true, reason: 'day_closed' });
+  });
+
+  it("a postponement ends at the centre's midnight: the next morning it installs only when nobody is signed in", async () => {
+    // 23:00 at the centre (Asia/Kolkata)
+    const updater = fakeUpdater();
+    const c = await counterWith(updater, { at: '2021-04-10T17:30:00.000Z' });
+    await c.ok('postponeUpdate', { version: '1.4.0', postponed: true });
+    await c.ok('signOut', {});
+    c.clock.advance(59 * MINUTE);
+    expect(c.backend.today()).toBe('2021-04-10');
+    expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'postponed' });
+    // past midnight: the day is over, nobody closed it
+    c.clock.advance(2 * MINUTE);
+    expect(c.backend.today()).toBe('2021-04-11');
+    expect(windowOf(c)).toEqual({ mayInstall: true, reason: 'idle' });
+    // the morning: someone signed in stops it
+    c.clock.advance(9 * 60 * MINUTE);
+    await c.signIn(OPERATOR);
+    expect(windowOf(c)).toEqual({ mayInstall: false, reason: 'signed_in' });
   });
 
   it('a new version offered drops the postponement of the last one', async () => {

@@ -592,7 +592,7 @@ export const en = {
     progressLabel: 'Download of version {{version}}',
     progress: '{{percent}}% downloaded',
     readyIdle:
-      'Version {{version}} is ready. It installs when the counter is idle: nobody signed in and no ticket waiting or called for 10 minutes, or after the day is closed.',
+      'Version {{version}} is ready. It installs when the counter is idle: nobody signed in and no ticket waiting or called for 10 minutes; or after the day is closed, once nobody is signed in.',
     readyPostponed: 'Version {{version}} is ready. It installs after the day is closed.',
     installing: 'Version {{version}} is installing: the app closes and opens again on it.',
     refused: 'Version {{version}} was refused and nothing was installed: {{reason}}',
@@ -604,10 +604,10 @@ export const en = {
     windowLabel: 'Right now',
     window: {
       idle: 'the counter is idle: the update may install now.',
-      day_closed: 'the day is closed: the update may install now.',
+      day_closed: 'the day is closed and nobody is signed in: the update may install now.',
       signed_in: 'someone is signed in at this counter, so it waits.',
       queue_active: 'a ticket of this counter is waiting or was called in the last 10 minutes, so it waits.',
-      postponed: 'postponed until the day is closed.',
+      postponed: 'postponed until the day is over.',
     },
     refusal: {
       signature_missing: 'the update came without its signature.',
