@@ -4,17 +4,16 @@
  * (main/electron/board-window.ts); without it (web bridge, tests) there is no window to open.
  */
 import { speechSettingsSchema, type Bilingual, type BoardCall, type BoardView, type SpeechSettings } from '../../common/board';
-import { LANES, type Provisioning } from '../../common/domain';
+import { LANES, type LaneName, type Provisioning } from '../../common/domain';
 import { centreDay } from '../../common/rules/centre-day';
 import { insertAudit } from '../store/audit';
 import {
   boardSettingsRow,
   callById,
-  laneCallTimes,
+  callsOfDayNewestFirst,
   latestCallOfTicket,
   nowCallingRow,
   saveBoardSettings,
-  standingCalls,
   type BoardCallRow,
 } from '../store/board';
 import type { Db } from '../store/database';
@@ -117,16 +116,18 @@ export function toBoardCall(row: BoardCallRow, counterCode: string, room: { en: 
 
 /** How many of a lane's latest first calls the estimate looks at. */
 export const ESTIMATE_CALLS = 11;
-/** The fewest first calls of a lane today the estimate needs (two gaps between calls). */
+/** The fewest first calls of a lane the estimate needs (two gaps between calls). */
 export const ESTIMATE_MIN_CALLS = 3;
+/** How far back the board looks through the day's calls (newest first) for the estimate: a lane not called among them has no estimate. */
+export const ESTIMATE_LOOK_BACK = 400;
 
 /**
  * The estimated wait of the one at the back of a lane, in whole minutes (rounded up): the
  * number waiting times the median time between two first calls of that lane, over its last
- * ESTIMATE_CALLS first calls of today (recalls do not move the lane on). The median, so a
- * lunch break or one slow person does not swing it. Null with fewer than ESTIMATE_MIN_CALLS
- * calls today: there is nothing to estimate from yet. Nobody waiting: 0.
- * `callTimes`: the ISO times of those calls, newest first.
+ * ESTIMATE_CALLS first calls of today (recalls do not move the lane on), looked for among the
+ * day's last ESTIMATE_LOOK_BACK calls. The median, so a lunch break or one slow person does
+ * not swing it. Null with fewer than ESTIMATE_MIN_CALLS such calls: there is nothing to
+ * estimate from yet. Nobody waiting: 0. `callTimes`: the ISO times of those calls, newest first.
  */
 export function estimateWaitMinutes(waiting: number, callTimes: readonly string[]): number | null {
   if (waiting === 0) return 0;
@@ -146,21 +147,38 @@ export function estimateWaitMinutes(waiting: number, callTimes: readonly string[
 export const BOARD_RECENT = 5;
 
 /**
- * The board's view of today's queue at this PC's counter (all of its database's calls).
+ * The board's view of today's queue at this PC's counter (all of its database's calls; the
+ * destination is this counter's, or the room set for it).
  *
  * - Now calling: the newest call whose ticket is still called (a recall of an older ticket
  *   brings it back to the top). A no-show, cancel or requeue takes the ticket off the board.
- * - Recent: the other tickets of the day on the board, each by its newest call, newest first, at
- *   most 5. A served ticket's call stays there (the hall sees it was called and taken in); the
- *   ticket now calling is not listed again.
+ * - Recent: the other tickets of the day on the board (still called, or served), each by its
+ *   newest call, newest first, at most 5. A served ticket's call stays there (the hall sees it
+ *   was called and taken in); the ticket now calling is not listed again.
+ *
+ * The day's calls are walked newest first and the walk stops once the list and both lanes'
+ * estimates have what they need: a long day costs no more than a short one.
  */
 export function boardView(db: Db, config: Provisioning, now: Date, settings: BoardSettings = readBoardSettings(db)): BoardView {
   const day = centreDay(now, config.centre.timeZone);
   const code = config.counter.code;
   const current = nowCallingRow(db, day);
-  const recent = standingCalls(db, day, BOARD_RECENT + 1)
-    .filter((r) => r.ticket_id !== current?.ticket_id)
-    .slice(0, BOARD_RECENT);
+  const recent: BoardCallRow[] = [];
+  const seen = new Set<string>(current ? [current.ticket_id] : []);
+  const callTimes: Record<LaneName, string[]> = { priority: [], walkin: [] };
+  let walked = 0;
+  for (const row of callsOfDayNewestFirst(db, day)) {
+    if (walked++ >= ESTIMATE_LOOK_BACK && recent.length >= BOARD_RECENT) break;
+    if (row.action === 'call' && callTimes[row.lane].length < ESTIMATE_CALLS && walked <= ESTIMATE_LOOK_BACK) {
+      callTimes[row.lane].push(row.at);
+    }
+    // the first row of a ticket is its newest call
+    if (!seen.has(row.ticket_id)) {
+      seen.add(row.ticket_id);
+      if (recent.length < BOARD_RECENT && (row.status === 'called' || row.status === 'served')) recent.push(row);
+    }
+    if (recent.length >= BOARD_RECENT && LANES.every((l) => callTimes[l].length >= ESTIMATE_CALLS)) break;
+  }
   const waiting = waitingCounts(db, day);
   const notice = settings.notice.en === '' && settings.notice.hi === '' ? null : settings.notice;
   return {
@@ -172,7 +190,7 @@ export function boardView(db: Db, config: Provisioning, now: Date, settings: Boa
     lanes: LANES.map((lane) => ({
       lane,
       waiting: waiting[lane],
-      estimatedWaitMinutes: estimateWaitMinutes(waiting[lane], laneCallTimes(db, day, lane, ESTIMATE_CALLS)),
+      estimatedWaitMinutes: estimateWaitMinutes(waiting[lane], callTimes[lane]),
     })),
     notice,
     speech: settings.speech,

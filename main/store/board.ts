@@ -58,15 +58,12 @@ const statements = preparedOnce((db) => ({
        display_id = excluded.display_id, window_open = excluded.window_open,
        updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
   ),
-  // each ticket of the day still on the board (called, or served after its call) with its
-  // newest call: a recall replaces the ticket's earlier call; a no-show, a cancel or a
-  // requeue takes the ticket off
-  standing: db.prepare<[string, number], BoardCallRow>(
-    `SELECT ${CALL_COLUMNS}
-       FROM ticket t JOIN ticket_event e ON e.ticket_id = t.id AND e.action IN ('call', 'recall')
-      WHERE t.day = ? AND t.status IN ('called', 'served')
-        AND e.id = (SELECT max(e2.id) FROM ticket_event e2 WHERE e2.ticket_id = t.id AND e2.action IN ('call', 'recall'))
-      ORDER BY e.id DESC LIMIT ?`,
+  // every call, newest first, along the partial index of calls (migration 008)
+  callsNewestFirst: db.prepare<[], BoardCallRow & { day: string }>(
+    `SELECT ${CALL_COLUMNS}, t.day AS day
+       FROM ticket_event e INDEXED BY ticket_event_calls JOIN ticket t ON t.id = e.ticket_id
+      WHERE e.action IN ('call', 'recall')
+      ORDER BY e.id DESC`,
   ),
   // the newest ticket still called (its newest call)
   nowCalling: db.prepare<[string], BoardCallRow>(
@@ -86,13 +83,6 @@ const statements = preparedOnce((db) => ({
       WHERE t.id = ?
       ORDER BY e.id DESC LIMIT 1`,
   ),
-  // first calls only (a recall does not move the lane on), newest first
-  laneCallTimes: db.prepare<[string, LaneName, number], { at: string }>(
-    `SELECT e.at AS at
-       FROM ticket t JOIN ticket_event e ON e.ticket_id = t.id AND e.action IN ('call', 'recall')
-      WHERE t.day = ? AND t.lane = ? AND e.action = 'call'
-      ORDER BY e.id DESC LIMIT ?`,
-  ),
 }));
 
 export function boardSettingsRow(db: Db): BoardSettingsRow | undefined {
@@ -103,9 +93,17 @@ export function saveBoardSettings(db: Db, s: NewBoardSettings): void {
   statements(db).save.run(s);
 }
 
-/** The day's tickets on the board (called or served), each with its newest call, newest first. */
-export function standingCalls(db: Db, day: string, limit: number): BoardCallRow[] {
-  return statements(db).standing.all(day, limit);
+/**
+ * The calls of that day, newest first, read as they are used: the caller stops when it has
+ * enough. (Calls are made only for tickets of the day they are made on, so the walk ends at
+ * the first call of an earlier day; a later day's, after the clock stepped back, is passed over.)
+ * Nothing else may be read on the connection until the walk ends.
+ */
+export function* callsOfDayNewestFirst(db: Db, day: string): Generator<BoardCallRow> {
+  for (const row of statements(db).callsNewestFirst.iterate()) {
+    if (row.day < day) return;
+    if (row.day === day) yield row;
+  }
 }
 
 /** The newest call of the day whose ticket is still called, if any. */
@@ -121,11 +119,4 @@ export function callById(db: Db, callId: number, day: string): BoardCallRow | un
 /** The ticket's newest call (or recall). */
 export function latestCallOfTicket(db: Db, ticketId: string): BoardCallRow | undefined {
   return statements(db).latestOfTicket.get(ticketId);
-}
-
-/** When the lane's last `limit` tickets were first called today, newest first. */
-export function laneCallTimes(db: Db, day: string, lane: LaneName, limit: number): string[] {
-  return statements(db)
-    .laneCallTimes.all(day, lane, limit)
-    .map((r) => r.at);
 }

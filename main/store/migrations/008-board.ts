@@ -2,8 +2,9 @@
  * 008: the waiting hall's board. One row of settings a supervisor sets: the notice line (both
  * languages, shown as text), the room name for this counter (shown as where to go instead of
  * "Counter <code>"), the speech settings (JSON, checked again as read), the display the board
- * window opens on and whether it is open. And an index over the calls (and recalls) of the
- * ticket events, newest first: the board reads the last calls of the day on every event.
+ * window opens on and whether it is open. And an index of the calls (and recalls) among the
+ * ticket events: the board walks the day's calls newest first on every event, and stops as soon
+ * as it has what it shows, instead of reading every ticket of the day.
  */
 export const sql = /* sql */ `
 CREATE TABLE board_settings (
@@ -19,5 +20,5 @@ CREATE TABLE board_settings (
   updated_by TEXT REFERENCES operator (id)
 ) STRICT;
 
-CREATE INDEX ticket_event_calls ON ticket_event (ticket_id, id) WHERE action IN ('call', 'recall');
+CREATE INDEX ticket_event_calls ON ticket_event (id) WHERE action IN ('call', 'recall');
 `;
