@@ -2,9 +2,18 @@
 // the counter requires of its packages (`builderPolicy`, also run by
 // test/electron/builder-config.test.ts): the fuses, the installers hospital IT needs, signing
 // set up without a secret in the repository, only the built app packed, an https update feed.
+//
+// With --release (`npm run release:check`, the step before `npm run dist` for a release) it
+// also fails when the build could not take an update: a feed is published (publish.url) but
+// main/updates/release-keys.ts lists no release key, or a listed key is malformed. Without
+// --release the same is reported as a warning and the check passes: the source tree holds no
+// release key by design (each release manager adds theirs). Run with tsx (it reads the keys
+// from the app's own TypeScript).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { RELEASE_PUBLIC_KEYS } from '../main/updates/release-keys.ts';
+import { releaseKeyProblems } from '../main/updates/signature.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -94,7 +103,35 @@ export function builderPolicy(config) {
   return problems;
 }
 
+const publishedFeeds = (config) =>
+  (Array.isArray(config.publish) ? config.publish : [config.publish])
+    .map((p) => (p && typeof p.url === 'string' ? p.url.trim() : ''))
+    .filter((u) => u !== '');
+
+/**
+ * What stops a build of this source tree from taking updates (empty when nothing): a published
+ * feed with no trusted release key (every update would be refused, for ever), or a malformed key.
+ */
+export function releasePolicy(config, keys) {
+  const problems = [];
+  const feeds = publishedFeeds(config);
+  if (feeds.length > 0 && keys.length === 0)
+    problems.push(
+      `publish.url is set (${feeds.join(', ')}) but RELEASE_PUBLIC_KEYS in main/updates/release-keys.ts is empty: ` +
+        'a build made now refuses every update it is offered, for ever. Make the release key (npm run release:keygen) ' +
+        'and add its entry there before npm run dist.',
+    );
+  problems.push(...releaseKeyProblems(keys).map((p) => `main/updates/release-keys.ts: ${p}`));
+  return problems;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const release = args.includes('--release');
+  if (args.some((a) => a !== '--release')) {
+    console.error('usage: check-builder-config.mjs [--release]');
+    process.exit(2);
+  }
   const { load } = require('js-yaml');
   const { validateConfiguration } = require('app-builder-lib/out/util/config/config');
   const { DebugLogger } = require('builder-util');
@@ -110,4 +147,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   for (const p of problems) console.error(`electron-builder.yml: ${p}`);
   if (problems.length > 0) process.exit(1);
   console.log('electron-builder.yml: fuses, installers, signing, packed files and feed as the counter requires');
+  const releaseProblems = releasePolicy(config, RELEASE_PUBLIC_KEYS);
+  if (release) {
+    for (const p of releaseProblems) console.error(`release: ${p}`);
+    if (releaseProblems.length > 0) process.exit(1);
+    console.log(`release: ready (${RELEASE_PUBLIC_KEYS.length} trusted release key(s) in main/updates/release-keys.ts)`);
+  } else {
+    for (const p of releaseProblems) console.warn(`warning, not ready for a release (npm run release:check fails): ${p}`);
+  }
 }

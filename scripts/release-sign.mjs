@@ -4,18 +4,21 @@
 //     makes an Ed25519 key pair: the private key in <file> (mode 0600; kept offline, never in the
 //     project folder, which it refuses), the public key in <file>.pub, and prints the entry for
 //     main/updates/release-keys.ts.
-//   npm run release:sign -- <dist folder> --key <file> [--staging <percent>]
-//     checks each update metadata file in the folder (latest.yml, latest-linux.yml, ...) against
-//     the files it lists (present, same size and sha512), optionally sets its stagingPercentage,
-//     and writes the detached signature beside it (latest-linux.yml.sig). Publish the folder's
-//     files together; a counter refuses metadata whose signature is missing or wrong.
+//   npm run release:sign -- <dist folder> --key <file> [--staging <percent>] [--source <project folder>]
+//     refuses a key whose public half is not in RELEASE_PUBLIC_KEYS of the source tree the build
+//     was made from (this project, or --source): a build refuses metadata signed by a key it does
+//     not trust, so signing with one is always a mistake. Then checks each update metadata file
+//     in the folder (latest.yml, latest-linux.yml, ...) against the files it lists (present, same
+//     size and sha512), optionally sets its stagingPercentage, and writes the detached signature
+//     beside it (latest-linux.yml.sig). Publish the folder's files together; a counter refuses
+//     metadata whose signature is missing or wrong.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { load as loadYaml } from 'js-yaml';
-import { generateReleaseKeyPair, signMetadata } from '../main/updates/signature.ts';
+import { generateReleaseKeyPair, releaseKeyIdOfPrivateKey, releaseKeyProblems, signMetadata } from '../main/updates/signature.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const METADATA = /^[a-z0-9]+(-mac|-linux(-[a-z0-9_]+)?)?\.yml$/;
@@ -70,10 +73,21 @@ function checkListedFiles(dist, name, info) {
   }
 }
 
-function sign(argv) {
+/** The release keys the source tree at `source` trusts (its main/updates/release-keys.ts). */
+async function trustedKeys(source) {
+  const file = join(source, 'main', 'updates', 'release-keys.ts');
+  if (!existsSync(file)) fail(`${file} does not exist: --source must be the project folder the build was made from`);
+  const { RELEASE_PUBLIC_KEYS: keys } = await import(pathToFileURL(file).href);
+  if (!Array.isArray(keys)) fail(`${file} does not export RELEASE_PUBLIC_KEYS`);
+  const problems = releaseKeyProblems(keys);
+  if (problems.length > 0) fail(`${file}: ${problems.join('; ')}`);
+  return { file, keys };
+}
+
+async function sign(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { key: { type: 'string' }, staging: { type: 'string' } },
+    options: { key: { type: 'string' }, staging: { type: 'string' }, source: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
@@ -90,6 +104,18 @@ function sign(argv) {
     if (!/^\d{1,3}$/.test(values.staging) || staging > 100) fail('--staging must be a whole percentage from 0 to 100');
   }
   const privateKey = readFileSync(values.key, 'utf8');
+  const keyId = releaseKeyIdOfPrivateKey(privateKey);
+  const trusted = await trustedKeys(resolve(values.source ?? root));
+  if (trusted.keys.length === 0)
+    fail(
+      `${trusted.file} lists no release key: a build of it refuses every update. Add the entry for key ${keyId} ` +
+        '(printed by release:keygen), build again (npm run release:check, then npm run dist), then sign.',
+    );
+  if (!trusted.keys.some((k) => k.id === keyId))
+    fail(
+      `key ${keyId} is not among the release keys of ${trusted.file} (${trusted.keys.map((k) => k.id).join(', ')}): ` +
+        'the build would refuse metadata signed with it. Sign with a key the build trusts.',
+    );
   const names = readdirSync(dist).filter((n) => METADATA.test(n) && n !== 'builder-debug.yml');
   if (names.length === 0)
     fail(`${dist} holds no update metadata (latest.yml, latest-linux.yml): build with electron-builder first`);
@@ -121,7 +147,7 @@ function sign(argv) {
 const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'keygen') keygen(rest);
-  else if (command === 'sign') sign(rest);
+  else if (command === 'sign') await sign(rest);
   else fail('usage: release-sign.mjs keygen --out <file> | sign <dist folder> --key <file> [--staging <percent>]');
 } catch (e) {
   fail(e instanceof Error ? e.message : String(e));

@@ -7,7 +7,10 @@
  *
  * `npm run release:keygen -- --out <file outside the project>` makes a key pair and prints the
  * entry to paste here. With no key listed, every offered update is refused (signature_invalid):
- * an unsigned feed can never update a counter.
+ * an unsigned feed can never update a counter. The source tree lists none by design, so a build
+ * made from it as it is takes no update: `npm run release:check` (the step before `npm run dist`
+ * for a release) fails until a key is listed, and `npm run release:sign` refuses a key that is
+ * not listed here.
  */
 import type { ReleaseKey } from './signature';
 

@@ -34,6 +34,37 @@ export function releaseKeyId(publicKeyPem: string): string {
   return createHash('sha256').update(der).digest('hex').slice(0, 16);
 }
 
+/**
+ * What is wrong with a list of trusted release keys (empty when nothing): an entry that is not
+ * an Ed25519 public key, an id that is not its key's, a key listed twice. An empty list is not
+ * a problem here (the source tree ships none); the release check refuses it.
+ */
+export function releaseKeyProblems(keys: readonly ReleaseKey[]): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  keys.forEach((k, i) => {
+    const name = `release key ${String(i + 1)} (${String(k.id)})`;
+    let id: string;
+    try {
+      id = releaseKeyId(k.publicKey);
+    } catch (err) {
+      problems.push(`${name} is not an Ed25519 public key: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (id !== k.id) problems.push(`${name}: the key's id is ${id}, not ${String(k.id)}`);
+    if (seen.has(id)) problems.push(`${name} is listed twice`);
+    seen.add(id);
+  });
+  return problems;
+}
+
+/** The key id of a private key's public half (PKCS#8 PEM, Ed25519). */
+export function releaseKeyIdOfPrivateKey(privateKeyPem: string): string {
+  const privateKey = createPrivateKey(privateKeyPem);
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the release key must be an Ed25519 private key');
+  return releaseKeyId(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString());
+}
+
 /** A new offline key pair: the private key (PKCS#8 PEM) stays with the release manager. */
 export function generateReleaseKeyPair(): { privateKey: string; key: ReleaseKey } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { RELEASE_PUBLIC_KEYS } from '../../main/updates/release-keys';
+import { generateReleaseKeyPair, type ReleaseKey } from '../../main/updates/signature';
 import { REQUIRED_FUSES } from '../dist/package-check';
 
 const require = createRequire(import.meta.url);
@@ -14,6 +17,7 @@ const config = load(readFileSync(new URL('../../electron-builder.yml', import.me
 type Config = Record<string, unknown>;
 const policy = (await import('../../scripts/check-builder-config.mjs' as string)) as {
   builderPolicy: (c: Config) => string[];
+  releasePolicy: (c: Config, keys: readonly ReleaseKey[]) => string[];
   REQUIRED_FUSES: Record<string, boolean>;
 };
 const copy = (): Config => structuredClone(config);
@@ -95,5 +99,46 @@ describe('electron-builder.yml: what the counter requires (scripts/check-builder
       'asarUnpack must include @fontsource/noto-sans-devanagari/files',
       'publish must be a generic https feed',
     ]);
+  });
+});
+
+describe('the release check (npm run release:check, before npm run dist for a release)', () => {
+  const noKeys =
+    'publish.url is set (https://updates.example.org/registration-counter/${os}/${arch}) but RELEASE_PUBLIC_KEYS in ' +
+    'main/updates/release-keys.ts is empty: a build made now refuses every update it is offered, for ever. Make the ' +
+    'release key (npm run release:keygen) and add its entry there before npm run dist.';
+
+  it('fails when a feed is published and the build trusts no release key', () => {
+    expect(policy.releasePolicy(copy(), [])).toEqual([noKeys]);
+  });
+
+  it('passes with a release key listed, or with no feed published', () => {
+    expect(policy.releasePolicy(copy(), [generateReleaseKeyPair().key])).toEqual([]);
+    const c = copy();
+    delete c.publish;
+    expect(policy.releasePolicy(c, [])).toEqual([]);
+  });
+
+  it('fails on a key entry that is not an Ed25519 public key or not the key its id names', () => {
+    const good = generateReleaseKeyPair().key;
+    const other = generateReleaseKeyPair().key;
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' });
+    const problems = policy.releasePolicy(copy(), [
+      good,
+      { id: good.id, publicKey: other.publicKey },
+      { id: '0123456789abcdef', publicKey: rsa.toString() },
+      { id: 'fedcba9876543210', publicKey: 'not a key' },
+    ]);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toBe(
+      `main/updates/release-keys.ts: release key 2 (${good.id}): the key's id is ${other.id}, not ${good.id}`,
+    );
+    expect(problems[1]).toMatch(/release key 3 \(0123456789abcdef\) is not an Ed25519 public key: .*rsa/);
+    expect(problems[2]).toMatch(/release key 4 \(fedcba9876543210\) is not an Ed25519 public key/);
+  });
+
+  it("the keys this source tree ships are well-formed Ed25519 keys (an empty list is the release check's to refuse)", () => {
+    const problems = policy.releasePolicy(copy(), RELEASE_PUBLIC_KEYS);
+    expect(problems).toEqual(RELEASE_PUBLIC_KEYS.length === 0 ? [noKeys] : []);
   });
 });

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { feedUrlFromAppUpdateYml, feedUrlRefusal, maxBytesPerSecond, planUpdates } from '../../main/updates/feed-policy';
 import { classifyUpdateFailure } from '../../main/updates/refusal';
 import { RELEASE_PUBLIC_KEYS } from '../../main/updates/release-keys';
-import { generateReleaseKeyPair, releaseKeyId, signMetadata, verifyMetadataSignature } from '../../main/updates/signature';
+import {
+  generateReleaseKeyPair,
+  releaseKeyId,
+  releaseKeyProblems,
+  signMetadata,
+  verifyMetadataSignature,
+} from '../../main/updates/signature';
 import { inRollout, rolloutBucket } from '../../main/updates/staging';
 import { RateLimiter } from '../../main/updates/throttle';
 
@@ -42,8 +48,22 @@ describe('metadata signatures', () => {
     });
   });
 
-  it('the keys the app ships are Ed25519 public keys whose ids match them', () => {
+  it('the keys the app ships are Ed25519 public keys whose ids match them, listed once', () => {
+    expect(releaseKeyProblems(RELEASE_PUBLIC_KEYS)).toEqual([]);
     for (const k of RELEASE_PUBLIC_KEYS) expect(releaseKeyId(k.publicKey)).toBe(k.id);
+  });
+
+  it('the key list check does catch a malformed entry (so the test above means something)', () => {
+    const one = generateReleaseKeyPair().key;
+    const two = generateReleaseKeyPair().key;
+    expect(releaseKeyProblems([one, two])).toEqual([]);
+    expect(releaseKeyProblems([one, { id: one.id, publicKey: two.publicKey }, one, { id: 'x', publicKey: 'not a key' }])).toEqual(
+      [
+        `release key 2 (${one.id}): the key's id is ${two.id}, not ${one.id}`,
+        `release key 3 (${one.id}) is listed twice`,
+        expect.stringMatching(/^release key 4 \(x\) is not an Ed25519 public key: /),
+      ],
+    );
   });
 });
 
