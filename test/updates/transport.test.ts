@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -92,6 +92,27 @@ describe('the feed client over an Electron-like transport', () => {
     await c.checkNow();
     expect(c.status()).toMatchObject({ phase: 'refused', refusal: 'feed_not_https' });
     expect(seen.some((u) => u.includes('10.255.255.1'))).toBe(false);
+  });
+
+  it('refuses a signature file larger than 1 KB and metadata larger than 256 KB, a redirect followed first', async () => {
+    const sigFile = join(dir, 'feed', `${CHANNEL_FILE}.sig`);
+    const signature = readFileSync(sigFile);
+    writeFileSync(sigFile, Buffer.alloc(2 * 1024 * 1024, 'x'));
+    const c = updates([]);
+    await c.checkNow();
+    expect(c.status()).toMatchObject({ phase: 'refused', refusal: 'signature_invalid' });
+    expect(c.status().detail).toContain('larger than 1024 bytes');
+
+    writeFileSync(sigFile, signature);
+    mkdirSync(join(dir, 'feed', 'big'));
+    writeFileSync(join(dir, 'feed', 'big', CHANNEL_FILE), `# ${'x'.repeat(300 * 1024)}\n`);
+    feed.redirects.set(CHANNEL_FILE, `${feed.url}big/${CHANNEL_FILE}`);
+    const seen: string[] = [];
+    const d = updates(seen);
+    await d.checkNow();
+    expect(d.status()).toMatchObject({ phase: 'refused', refusal: 'metadata_invalid' });
+    expect(d.status().detail).toContain('larger than 262144 bytes');
+    expect(seen.some((u) => u.endsWith(`/big/${CHANNEL_FILE}`))).toBe(true);
   });
 
   it('times out a feed that stops sending, with no socket to watch', async () => {
