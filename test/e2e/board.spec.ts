@@ -87,14 +87,14 @@ test.describe('board', () => {
       speech: { enabled: true, order: 'hi-en', volume: 80, repeat: 1 },
     });
     const r = prng(5);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 8; i++) {
       await counterCall(page, 'registerWalkIn', {
         submissionId: crypto.randomUUID(),
         form: walkInForm(r),
         acknowledgedDuplicates: [],
       });
     }
-    await expect(page.getByTestId('lane-walkin').getByTestId('lane-count')).toHaveAttribute('data-count', '4');
+    await expect(page.getByTestId('lane-walkin').getByTestId('lane-count')).toHaveAttribute('data-count', '8');
 
     // --- the board: its own context (no operator cookie), a TV's size ---
     const boardContext = await browser.newContext({
@@ -117,7 +117,7 @@ test.describe('board', () => {
     const walkinLane = board.getByTestId('board-lane-walkin');
     await expect(walkinLane).toContainText('Walk-in');
     await expect(walkinLane).toContainText('वॉक-इन');
-    await expect(walkinLane).toContainText('4');
+    await expect(walkinLane.locator('.board-figure-value').first()).toHaveText('8');
     // the notice as text, markup and all
     await expect(board.getByTestId('board-notice')).toContainText(NOTICE.en);
     await expect(board.getByTestId('board-notice')).toContainText(NOTICE.hi);
@@ -149,7 +149,7 @@ test.describe('board', () => {
     await expect(board.getByTestId('board-live')).toContainText(`टोकन ${first}`);
     await expect(board.getByText('Now calling', { exact: true })).toBeVisible();
     await expect(board.getByText('अभी बुलाया जा रहा है', { exact: true })).toBeVisible();
-    await expect(walkinLane).toContainText('3');
+    await expect(walkinLane.locator('.board-figure-value').first()).toHaveText('7');
     // the token is at least 12% of the screen's height
     const box = (await token.boundingBox())!;
     const fontPx = await token.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
@@ -173,7 +173,7 @@ test.describe('board', () => {
     await expect(board.getByTestId('board-now')).toHaveCount(0);
     await expect(board.getByTestId('board-token')).toHaveCount(0);
 
-    // --- call next and serve: the second token is shown, then taken off when served ---
+    // --- call next twice, and serve the token shown ---
     await page.getByTestId('call-next').click();
     await expect(called).toHaveCount(1);
     const second = (await called.getAttribute('data-token'))!;
@@ -185,8 +185,8 @@ test.describe('board', () => {
     const thirdOnBoard = third === second ? (await called.nth(1).getAttribute('data-token'))! : third;
     await expect(token).toHaveText(thirdOnBoard);
     await expect(board.getByTestId('board-recent')).toContainText(second);
-    await shoot(board, 'board-last-called');
-    const servedRow = page.locator(`[data-testid="called-ticket"][data-token="${second}"]`);
+    // serving the token on the board takes it off: the board goes back to the call still standing
+    const servedRow = page.locator(`[data-testid="called-ticket"][data-token="${thirdOnBoard}"]`);
     await servedRow.first().getByTestId('serve-button').click();
     const serve = page.getByTestId('serve-dialog');
     await expect(serve).toBeVisible();
@@ -195,11 +195,22 @@ test.describe('board', () => {
     await serve.getByTestId('serve-lot').press('Enter');
     await expect(serve).toHaveCount(0);
     await expect(called).toHaveCount(1);
-    await expect(token).toHaveText(thirdOnBoard);
+    await expect(token).toHaveText(second);
 
     // every call and recall was asked for its speech, in order
     await expect.poll(() => speechAsked.includes(recallId)).toBe(true);
     expect(speechAsked.indexOf(firstCallId)).toBeLessThan(speechAsked.indexOf(recallId));
+
+    // --- a few more calls: the board lists the last five ---
+    for (let i = 0; i < 4; i++) {
+      await page.getByTestId('call-next').click();
+      await expect(called).toHaveCount(2 + i);
+      const tokens = await called.evaluateAll((els) => els.map((e) => e.getAttribute('data-token')));
+      await expect(token).not.toHaveText(thirdOnBoard);
+      await expect(token).toHaveText(new RegExp(`^(${tokens.join('|')})$`));
+    }
+    await expect(board.getByTestId('board-recent').locator('li')).toHaveCount(5);
+    await shoot(board, 'board-last-called');
     await boardContext.close();
   });
 

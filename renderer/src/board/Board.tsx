@@ -36,15 +36,22 @@ export function LaneShape({ lane }: { lane: LaneName }) {
   );
 }
 
-export function LaneBadge({ lane }: { lane: LaneName }) {
+/** The lane in words (both languages), colour and shape; `stacked`: the two languages one above the other. */
+export function LaneBadge({ lane, stacked = false }: { lane: LaneName; stacked?: boolean }) {
   return (
     <span className={`board-lane board-lane--${lane}`} data-lane={lane}>
       <LaneShape lane={lane} />
-      <span lang="en">{LANE_TEXT[lane].en}</span>
-      <span className="board-sep" aria-hidden="true">
-        ·
-      </span>
-      <span lang="hi">{LANE_TEXT[lane].hi}</span>
+      {stacked ? (
+        <Both text={LANE_TEXT[lane]} />
+      ) : (
+        <>
+          <span lang="en">{LANE_TEXT[lane].en}</span>
+          <span className="board-sep" aria-hidden="true">
+            ·
+          </span>
+          <span lang="hi">{LANE_TEXT[lane].hi}</span>
+        </>
+      )}
     </span>
   );
 }
@@ -259,7 +266,7 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
       <section className="board-lanes" aria-label="Lanes / कतारें">
         {view.lanes.map((l) => (
           <div key={l.lane} className="board-lane-card" data-testid={`board-lane-${l.lane}`}>
-            <LaneBadge lane={l.lane} />
+            <LaneBadge lane={l.lane} stacked />
             <div className="board-lane-figures">
               <span className="board-figure">
                 <Both text={BOARD_TEXT.waiting} className="board-figure-label" />
