@@ -307,3 +307,19 @@ describe('board over HTTP', () => {
     expect(seen.every((s) => s.url.startsWith('/board/'))).toBe(true);
   });
 });
+
+describe('board page mounted twice (React StrictMode)', () => {
+  it('still speaks calls after its effects ran, were cleaned up and ran again', async () => {
+    const { StrictMode } = await import('react');
+    const fake = fakeApi(view());
+    const player = new FakePlayer();
+    render(
+      <StrictMode>
+        <Board api={fake.api} player={player} tickMs={0} />
+      </StrictMode>,
+    );
+    await screen.findByText('Please wait for your token to be called');
+    fake.send({ type: 'called', call: call(9) });
+    await waitFor(() => expect(player.played).toEqual(['call-9']));
+  });
+});

@@ -112,7 +112,10 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
       }),
     [api, player],
   );
-  useEffect(() => () => queue.stop(), [queue]);
+  useEffect(() => {
+    queue.start();
+    return () => queue.stop();
+  }, [queue]);
 
   /** `called`: the call its event told of, which stays shown until a view has it (or a later event) */
   const read = useCallback(

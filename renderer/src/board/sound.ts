@@ -60,6 +60,11 @@ export class SpeechQueue {
     void this.run();
   }
 
+  /** Takes calls again after `stop` (a page mounted again). */
+  start(): void {
+    this.stopped = false;
+  }
+
   stop(): void {
     this.stopped = true;
     this.entries.length = 0;
