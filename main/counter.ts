@@ -730,19 +730,36 @@ export class CounterBackend {
     const today = this.today();
     if (today === this.boardDay) return;
     this.boardDay = today;
-    this.boardEvents.emit('board', { type: 'changed' });
+    this.tellBoards({ type: 'changed' });
+  }
+
+  /**
+   * Tells the boards, after the change has committed. A board that fails to hear it (a
+   * listener that throws) is logged: it never turns the operator's committed action into an error.
+   */
+  private tellBoards(event: BoardEvent): void {
+    if (this.closed) return;
+    try {
+      this.boardEvents.emit('board', event);
+    } catch (e) {
+      this.log.warn({ err: e, type: event.type }, 'a board could not be told of a change');
+    }
   }
 
   private boardChanged<T>(value: T): T {
-    if (!this.closed) this.boardEvents.emit('board', { type: 'changed' });
+    this.tellBoards({ type: 'changed' });
     return value;
   }
 
   /** After a call or recall has committed: the boards are told of it, with its own call ID. */
   private boardCalled<T extends { id: string }>(ticket: T): T {
     if (this.closed || !this.config) return ticket;
-    const call = board.latestBoardCall(this.db, this.effectiveConfig()!, ticket.id);
-    if (call) this.boardEvents.emit('board', { type: 'called', call });
+    try {
+      const call = board.latestBoardCall(this.db, this.effectiveConfig()!, ticket.id);
+      if (call) this.tellBoards({ type: 'called', call });
+    } catch (e) {
+      this.log.warn({ err: e, ticketId: ticket.id }, 'the boards could not be told of a call');
+    }
     return ticket;
   }
 

@@ -236,6 +236,17 @@ describe('the board events', () => {
     expect(operatorEvents.every((e) => e.type !== ('called' as never))).toBe(true);
   });
 
+  it('a board listener that throws does not turn the committed action into an error', async () => {
+    await setUp();
+    const p1 = await priority(1);
+    c.backend.boardEvents.on('board', () => {
+      throw new Error('board gone');
+    });
+    expect((await c.ok('callNext', {})).id).toBe(p1.id);
+    await c.ok('markNoShow', { ticketId: p1.id });
+    expect(view().nowCalling).toBeNull();
+  });
+
   it('a failed action tells the boards nothing', async () => {
     await setUp();
     const seen = boardEvents();
