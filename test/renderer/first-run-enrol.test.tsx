@@ -122,6 +122,57 @@ describe('first run: enrol with a code', () => {
     expect(await screen.findByTestId('signin-login')).toHaveProperty('value', 'meena');
   });
 
+  it('a scanned QR code never replaces a typed portal address: both are shown, in English and Hindi, and nothing is sent until one is chosen', async () => {
+    const counter = await openEnrolForm({ enrol: () => ok(SIGNED_OUT) });
+    set('portalUrl', 'https://sync.up-health.gov.in');
+    set('code', `regcounter:enrol?code=K7PM-3XQ9-HT4W&portal=${encodeURIComponent('https://sync.evil.example')}`);
+    // the code is taken, the typed address kept
+    expect((screen.getByTestId('enrol-code') as HTMLInputElement).value).toBe('K7PM-3XQ9-HT4W');
+    expect((screen.getByTestId('enrol-portalUrl') as HTMLInputElement).value).toBe('https://sync.up-health.gov.in');
+    const conflict = screen.getByTestId('enrol-portal-conflict');
+    expect(conflict.textContent).toContain('https://sync.up-health.gov.in');
+    expect(conflict.textContent).toContain('https://sync.evil.example');
+    expect(conflict.querySelector('[lang="en"]')!.textContent).toContain(en.enrol.scanConflict);
+    expect(conflict.querySelector('[lang="hi"]')!.textContent).toContain(hi.enrol.scanConflict);
+    fillSupervisor();
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('enrol-keep-typed')));
+    expect(counter.enrol).not.toHaveBeenCalled();
+    // no confirmation line while the address is in question
+    expect(screen.queryByTestId('enrol-host')).toBeNull();
+
+    fireEvent.click(screen.getByTestId('enrol-keep-typed'));
+    expect(screen.queryByTestId('enrol-portal-conflict')).toBeNull();
+    expect(screen.getByTestId('enrol-host').textContent).toContain('sync.up-health.gov.in');
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    await waitFor(() => expect(counter.enrol).toHaveBeenCalledTimes(1));
+    expect(counter.enrol).toHaveBeenCalledWith(expect.objectContaining({ portalUrl: 'https://sync.up-health.gov.in' }));
+  });
+
+  it("choosing the QR code's address takes it; the same address scanned again asks nothing", async () => {
+    await openEnrolForm({});
+    set('portalUrl', 'https://sync.portal.example.in/');
+    set('code', `regcounter:enrol?code=K7PM-3XQ9-HT4W&portal=${encodeURIComponent('https://SYNC.portal.example.in')}`);
+    expect(screen.queryByTestId('enrol-portal-conflict')).toBeNull();
+    expect((screen.getByTestId('enrol-portalUrl') as HTMLInputElement).value).toBe('https://sync.portal.example.in/');
+    set('portalUrl', 'https://sync.old-portal.example.in');
+    set('code', `regcounter:enrol?code=K7PM-3XQ9-HT4W&portal=${encodeURIComponent('https://sync.portal.example.in')}`);
+    fireEvent.click(screen.getByTestId('enrol-use-scanned'));
+    expect((screen.getByTestId('enrol-portalUrl') as HTMLInputElement).value).toBe('https://sync.portal.example.in');
+    expect(screen.queryByTestId('enrol-portal-conflict')).toBeNull();
+  });
+
+  it("shows the portal's host name in a confirmation line before anything is sent, in the UI's language", async () => {
+    await openEnrolForm({});
+    expect(screen.queryByTestId('enrol-host')).toBeNull();
+    set('portalUrl', 'https://sync.portal.example.in:8443/district');
+    const line = screen.getByTestId('enrol-host');
+    expect(line.textContent).toBe(`${en.enrol.confirmHost} sync.portal.example.in:8443`);
+    act(() => setLang('hi'));
+    expect(screen.getByTestId('enrol-host').textContent).toBe(`${hi.enrol.confirmHost} sync.portal.example.in:8443`);
+    act(() => setLang('en'));
+  });
+
   it('a counter with a provisioning file deployed by IT is not offered enrolment', async () => {
     useCounter.setState({ appState: null });
     installFakeCounter({ getAppState: () => ok({ ...NOT_SET_UP, centre: APP_STATE.centre, counter: APP_STATE.counter }) });

@@ -102,6 +102,13 @@ export const en = {
     codeHint: '12 letters and digits, e.g. K7PM-3XQ9-HT4W. Capitals, spaces and dashes do not matter.',
     submit: 'Enrol this counter',
     working: 'Asking the portal…',
+    scanConflict:
+      'The QR code names another portal address than the one typed. Which is your centre’s portal? Ask hospital IT if unsure.',
+    scanTyped: 'Typed: {{url}}',
+    scanScanned: 'In the QR code: {{url}}',
+    keepTyped: 'Keep the typed one ({{host}})',
+    useScanned: 'Use the QR code’s ({{host}})',
+    confirmHost: 'This counter will be enrolled at the portal:',
   },
   signIn: {
     title: 'Sign in',

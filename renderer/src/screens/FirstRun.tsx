@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from 'react';
+import i18next from 'i18next';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { contract, type RequestOf } from '../../../common/contract';
 import { parseEnrolmentScan } from '../../../common/rules/enrolment-code';
@@ -6,6 +7,7 @@ import type { AppError } from '../../../common/result';
 import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { LanguageToggle } from '../components/StatusBar';
+import { LANGS } from '../i18n';
 import { appProblems, hasProblems, zodProblems, type FieldProblems } from '../errors';
 import { focusFirstInvalid } from '../focus';
 import { useCounter } from '../store';
@@ -272,10 +274,51 @@ function validateEnrol(v: EnrolValues): FieldProblems {
   return problems;
 }
 
+/** The host name (and port) of a portal address, or null when it is not a web address yet. */
+export function portalHost(url: string): string | null {
+  try {
+    const u = new URL(url.trim());
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.host : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Two portal addresses that name the same portal (case of the host, a trailing slash). */
+function samePortal(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const x = new URL(u.trim());
+      return `${x.protocol}//${x.host}${x.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      return u.trim().replace(/\/+$/, '').toLowerCase();
+    }
+  };
+  return norm(a) === norm(b);
+}
+
+/** A line in English and Hindi together, whatever the UI language (as field errors are). */
+type BothKey = 'enrol.scanConflict' | 'enrol.scanTyped' | 'enrol.scanScanned' | 'enrol.keepTyped' | 'enrol.useScanned';
+function BothLanguages({ k, values }: { k: BothKey; values?: Record<string, string> }) {
+  return (
+    <>
+      {LANGS.map((lang) => (
+        <span key={lang} lang={lang} className="both-lang">
+          {i18next.getFixedT(lang)(k, values)}{' '}
+        </span>
+      ))}
+    </>
+  );
+}
+
 /**
  * Enrolment: the portal's address and IT's one-time code (typed, or its QR code scanned into the
- * code field, which fills both), and the first supervisor. The portal's refusals (a used,
- * expired or wrong code; a portal that cannot be reached) show next to the field at fault.
+ * code field), and the first supervisor. A scanned QR code fills the portal's address only when
+ * none is typed: one that names another address than the one typed never replaces it (a forged
+ * sticker could name another portal); both are shown and the supervisor chooses, in English and
+ * Hindi. The portal's host name is shown above the button before anything is sent. The portal's
+ * refusals (a used, expired or wrong code; a portal that cannot be reached) show next to the
+ * field at fault.
  */
 function EnrolForm() {
   const { t } = useTranslation();
@@ -285,16 +328,29 @@ function EnrolForm() {
   const [problems, setProblems] = useState<FieldProblems>({});
   const [error, setError] = useState<AppError | null>(null);
   const [busy, setBusy] = useState(false);
+  // a scanned QR code named another portal than the one typed: the supervisor chooses
+  const [conflict, setConflict] = useState<{ typed: string; scanned: string } | null>(null);
+  const conflictRef = useRef<HTMLDivElement>(null);
 
   const change = (f: EnrolField, raw: string) => {
     const scanned = f === 'code' ? parseEnrolmentScan(raw) : null;
     if (scanned) {
-      setValues((v) => ({ ...v, code: scanned.code.toUpperCase(), portalUrl: scanned.portalUrl ?? v.portalUrl }));
-      setProblems((p) => ({ ...p, code: undefined, ...(scanned.portalUrl ? { portalUrl: undefined } : {}) }));
+      const typed = values.portalUrl.trim();
+      const fromQr = scanned.portalUrl;
+      const fills = fromQr !== undefined && fromQr !== '' && typed === '';
+      setValues((v) => ({ ...v, code: scanned.code.toUpperCase(), ...(fills ? { portalUrl: fromQr } : {}) }));
+      setProblems((p) => ({ ...p, code: undefined, ...(fills ? { portalUrl: undefined } : {}) }));
+      if (fromQr && typed !== '' && !samePortal(typed, fromQr)) setConflict({ typed, scanned: fromQr });
       return;
     }
     setValues((v) => ({ ...v, [f]: f === 'code' ? raw.toUpperCase() : raw }));
     if (problems[f]) setProblems((p) => ({ ...p, [f]: undefined }));
+    if (f === 'portalUrl') setConflict(null);
+  };
+  const choose = (url: string) => {
+    setValues((v) => ({ ...v, portalUrl: url }));
+    setProblems((p) => ({ ...p, portalUrl: undefined }));
+    setConflict(null);
   };
   const blur = (f: EnrolField) => {
     if (!values[f]) return;
@@ -309,6 +365,11 @@ function EnrolForm() {
     const p = validateEnrol(values);
     setProblems(p);
     if (focusFirstInvalid(ENROL_FORM, ENROL_ORDER, p)) return;
+    // nothing is sent while the portal's address is in question
+    if (conflict) {
+      conflictRef.current?.querySelector('button')?.focus();
+      return;
+    }
     setBusy(true);
     const r = await run('enrol', enrolRequest(values));
     setBusy(false);
@@ -347,6 +408,7 @@ function EnrolForm() {
     </Field>
   );
 
+  const host = portalHost(values.portalUrl);
   return (
     <form noValidate onSubmit={submit} className="form" aria-busy={busy}>
       <p className="intro">{t('enrol.intro')}</p>
@@ -354,6 +416,27 @@ function EnrolForm() {
         <legend>{t('enrol.portalSection')}</legend>
         {field('portalUrl', t('enrol.portalUrl'), { hint: t('enrol.portalUrlHint'), type: 'url', autoFocus: true })}
         {field('code', t('enrol.code'), { hint: t('enrol.codeHint') })}
+        {conflict ? (
+          <div ref={conflictRef} role="alert" className="field-error" data-testid="enrol-portal-conflict">
+            <p>
+              <BothLanguages k="enrol.scanConflict" />
+            </p>
+            <p>
+              <BothLanguages k="enrol.scanTyped" values={{ url: conflict.typed }} />
+            </p>
+            <p>
+              <BothLanguages k="enrol.scanScanned" values={{ url: conflict.scanned }} />
+            </p>
+            <div className="actions">
+              <button type="button" data-testid="enrol-keep-typed" onClick={() => choose(conflict.typed)}>
+                <BothLanguages k="enrol.keepTyped" values={{ host: portalHost(conflict.typed) ?? conflict.typed }} />
+              </button>
+              <button type="button" data-testid="enrol-use-scanned" onClick={() => choose(conflict.scanned)}>
+                <BothLanguages k="enrol.useScanned" values={{ host: portalHost(conflict.scanned) ?? conflict.scanned }} />
+              </button>
+            </div>
+          </div>
+        ) : null}
       </fieldset>
       <fieldset>
         <legend>{t('firstRun.supervisorSection')}</legend>
@@ -363,6 +446,11 @@ function EnrolForm() {
         {field('pinConfirm', t('firstRun.pinConfirm'), { type: 'password' })}
       </fieldset>
       <Notice error={error} />
+      {host && !conflict ? (
+        <p className="confirm-line" data-testid="enrol-host">
+          {t('enrol.confirmHost')} <strong>{host}</strong>
+        </p>
+      ) : null}
       <button type="submit" className="primary" data-testid="enrol-submit" disabled={busy}>
         {busy ? t('enrol.working') : t('enrol.submit')}
       </button>
