@@ -87,6 +87,18 @@ describe('board settings (supervisor)', () => {
     expect((await screen.findByTestId('action-message')).textContent).toBe('Board settings saved. Open boards show them now.');
   });
 
+  it('shows settings saved at another window of this counter', async () => {
+    let saved = SAVED;
+    const counter = installFakeCounter({ getBoardSettings: () => ok(saved), listDisplays: () => ok([]) });
+    counter.onEvent((e) => useCounter.getState().handleEvent(e));
+    render(<BoardSettings />);
+    await waitFor(() => expect(input('noticeEn').value).toBe('Bring your photo ID'));
+    saved = { ...SAVED, notice: { en: 'Masks on', hi: 'मास्क पहनें' } };
+    act(() => counter.emit({ type: 'changed', method: 'updateBoardSettings' }));
+    await waitFor(() => expect(input('noticeEn').value).toBe('Masks on'));
+    expect(input('noticeHi').value).toBe('मास्क पहनें');
+  });
+
   it('puts main’s refusal next to its field', async () => {
     installFakeCounter({
       getBoardSettings: () => ok(SAVED),

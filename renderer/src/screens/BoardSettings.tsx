@@ -8,7 +8,7 @@ import { Notice } from '../components/Notice';
 import { zodProblems, type FieldProblem, type FieldProblems } from '../errors';
 import { focusFirstInvalid, showRefusal } from '../focus';
 import { tDynamic } from '../i18n';
-import { never, useCounterQuery } from '../query';
+import { changedBy, never, useCounterQuery } from '../query';
 import { useCounter } from '../store';
 
 const FORM = 'board';
@@ -80,7 +80,12 @@ export function BoardSettings() {
   const { t } = useTranslation();
   const run = useCounter((s) => s.run);
   const counterCode = useCounter((s) => s.appState?.counter?.code ?? '');
-  const settings = useCounterQuery('getBoardSettings', {}, { reloadOn: never });
+  // (a change made at another window or browser of this counter shows here too)
+  const settings = useCounterQuery(
+    'getBoardSettings',
+    {},
+    { reloadOn: changedBy('updateBoardSettings', 'openBoard', 'closeBoard') },
+  );
   const displays = useCounterQuery('listDisplays', {}, { reloadOn: never });
   const [view, setView] = useState<BoardSettingsView | null>(null);
   const [values, setValues] = useState<Values>(() => fromView(null));
