@@ -251,6 +251,34 @@ describe('speech queue', () => {
     expect(failed).toEqual(['call-2']);
   });
 
+  it('calls that waited for the click longer than staleMs are told as missed, the rest spoken in order', async () => {
+    const player = new FakePlayer(false);
+    let now = 0;
+    const missed: string[] = [];
+    const queue = new SpeechQueue({
+      speech: (id) => Promise.resolve(new TextEncoder().encode(id).buffer),
+      player,
+      staleMs: 60_000,
+      now: () => now,
+      onMissed: (c) => missed.push(c.callId),
+    });
+    queue.enqueue(call(1), SPEECH);
+    now = 50_000;
+    queue.enqueue(call(2), SPEECH);
+    now = 90_000;
+    queue.enqueue(call(3), SPEECH);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(player.played).toEqual([]);
+    await queue.unlock();
+    await waitFor(() => expect(queue.pending()).toHaveLength(0));
+    expect(missed).toEqual(['call-1']);
+    expect(player.played).toEqual(['call-2', 'call-3']);
+    // once sound is on, a call is spoken however long the queue before it took
+    now = 10_000_000;
+    queue.enqueue(call(4), SPEECH);
+    await waitFor(() => expect(player.played).toEqual(['call-2', 'call-3', 'call-4']));
+  });
+
   it('queues nothing when speech is off', () => {
     const player = new FakePlayer();
     const queue = new SpeechQueue({ speech: () => Promise.resolve(new ArrayBuffer(1)), player });

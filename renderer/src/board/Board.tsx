@@ -94,6 +94,7 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
   const [offline, setOffline] = useState(false);
   const [soundLocked, setSoundLocked] = useState(() => !player.unlocked);
   const [failed, setFailed] = useState<string[]>([]);
+  const [missed, setMissed] = useState<string[]>([]);
   const [pending, setPending] = useState(0);
   /** the call shown now when it came by an event before the view was read again */
   const [latest, setLatest] = useState<BoardCall | null>(null);
@@ -108,6 +109,7 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
         speech: (id) => api.speech(id),
         player,
         onFailed: (call) => setFailed((f) => [...f.slice(-4), call.token]),
+        onMissed: (call) => setMissed((m) => [...m.slice(-4), call.token]),
         onChange: (p) => setPending(p.length),
       }),
     [api, player],
@@ -193,13 +195,19 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
       : view.recent;
 
   let soundLine: ReactNode = null;
+  const tokensLine = (label: Bilingual, tokens: string[], testId: string) => (
+    <span className="board-status board-status--row" role="status" data-testid={testId}>
+      <Both text={label} />
+      <span className="board-status-tokens">{tokens.join(', ')}</span>
+    </span>
+  );
   if (!view.speech.enabled) soundLine = <Both text={BOARD_TEXT.soundOff} className="board-status" />;
-  else if (failed.length > 0)
+  else if (failed.length > 0 || missed.length > 0)
     soundLine = (
-      <span className="board-status board-status--row" role="status">
-        <Both text={BOARD_TEXT.soundFailed} />
-        <span className="board-status-tokens">{failed.join(', ')}</span>
-      </span>
+      <>
+        {failed.length > 0 && tokensLine(BOARD_TEXT.soundFailed, failed, 'board-sound-failed')}
+        {missed.length > 0 && tokensLine(BOARD_TEXT.soundMissed, missed, 'board-sound-missed')}
+      </>
     );
 
   return (

@@ -23,12 +23,22 @@ export interface SpeechQueueOptions {
   onFailed?(call: BoardCall, error: unknown): void;
   /** the queue's length changed (calls waiting to be spoken, the one playing included) */
   onChange?(pending: readonly BoardCall[]): void;
+  /**
+   * a call queued while sound was still off and not turned on within `staleMs` of it: not
+   * spoken late (an hour of old calls after the click would help nobody), but told
+   */
+  onMissed?(call: BoardCall): void;
+  /** default 2 minutes */
+  staleMs?: number;
+  now?(): number;
 }
 
 interface Entry {
   call: BoardCall;
   settings: SpeechSettings;
   audio: Promise<ArrayBuffer>;
+  /** when it was queued, if sound was off then */
+  queuedLockedAt: number | null;
 }
 
 export class SpeechQueue {
@@ -44,7 +54,8 @@ export class SpeechQueue {
     const audio = this.fetchSpeech(call.callId);
     // a rejection is handled when its turn comes; this keeps it from being reported as unhandled meanwhile
     audio.catch(() => undefined);
-    this.entries.push({ call, settings, audio });
+    const now = this.options.now?.() ?? Date.now();
+    this.entries.push({ call, settings, audio, queuedLockedAt: this.options.player.unlocked ? null : now });
     this.changed();
     void this.run();
   }
@@ -90,6 +101,13 @@ export class SpeechQueue {
     try {
       while (!this.stopped && this.entries.length > 0 && this.options.player.unlocked) {
         const entry = this.entries[0]!;
+        const now = this.options.now?.() ?? Date.now();
+        if (entry.queuedLockedAt !== null && now - entry.queuedLockedAt > (this.options.staleMs ?? 120_000)) {
+          this.options.onMissed?.(entry.call);
+          this.entries.shift();
+          this.changed();
+          continue;
+        }
         try {
           const wav = await entry.audio;
           const volume = Math.min(1, Math.max(0, entry.settings.volume / 100));

@@ -23,6 +23,10 @@ export const BOARD_TEXT = {
   },
   soundOff: { en: 'Spoken calls are turned off', hi: 'बोलकर बुलाना बंद है' },
   soundFailed: { en: 'A call could not be spoken', hi: 'एक बुलावा बोला नहीं जा सका' },
+  soundMissed: {
+    en: 'Called before sound was turned on (not spoken)',
+    hi: 'आवाज़ चालू होने से पहले बुलाए गए (बोले नहीं गए)',
+  },
   offline: { en: 'Connection to the counter lost: trying again', hi: 'काउंटर से संपर्क टूट गया: फिर से कोशिश हो रही है' },
   refused: {
     en: 'This board link is not valid. Open the board link printed by the counter when it started.',
