@@ -194,6 +194,17 @@ describe('board page', () => {
     await waitFor(() => expect(screen.queryByTestId('board-sound')).toBeNull());
   });
 
+  it('a view that cannot be read (the counter starting) is read again, and the board comes up', async () => {
+    const fake = fakeApi(view({ nowCalling: call(17) }));
+    let fails = 1;
+    const api: BoardApi = {
+      ...fake.api,
+      getView: () => (fails-- > 0 ? Promise.reject(new Error('connection refused')) : fake.api.getView()),
+    };
+    render(<Board api={api} player={new FakePlayer()} tickMs={0} />);
+    expect((await screen.findByTestId('board-token', {}, { timeout: 5000 })).textContent).toBe('A-P017');
+  });
+
   it('with a refused key says the board link is not valid, in both languages', async () => {
     const api: BoardApi = {
       getView: () => Promise.reject(new BoardRefusedError()),
@@ -328,10 +339,12 @@ describe('board over HTTP', () => {
     expect((await good.getView()).centre.en).toBe('PHC Rampur');
     const events: BoardEvent[] = [];
     const off = good.onEvent((e) => events.push(e));
-    await waitFor(() => expect(events).toHaveLength(2));
+    await waitFor(() => expect(events).toHaveLength(3));
     off();
-    expect(events[0]).toEqual({ type: 'called', call: call(5) });
-    expect(events[1]).toEqual({ type: 'changed' });
+    // opening the stream reads the view again (what was said while it was not open is not missed)
+    expect(events[0]).toEqual({ type: 'changed' });
+    expect(events[1]).toEqual({ type: 'called', call: call(5) });
+    expect(events[2]).toEqual({ type: 'changed' });
     expect(seen.every((s) => s.url.startsWith('/board/'))).toBe(true);
   });
 });

@@ -88,6 +88,9 @@ function Clock({ offsetMs, tickMs }: { offsetMs: number; tickMs: number }) {
 
 type Status = 'loading' | 'ready' | 'refused';
 
+/** a view that could not be read is read again after this long */
+const RETRY_MS = 2000;
+
 export function Board({ api, player, tickMs = 1000 }: BoardProps) {
   const [view, setView] = useState<BoardView | null>(null);
   const [status, setStatus] = useState<Status>('loading');
@@ -100,6 +103,7 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
   const [latest, setLatest] = useState<BoardCall | null>(null);
   const [announced, setAnnounced] = useState('');
   const [offsetMs, setOffsetMs] = useState(0);
+  const [retries, setRetries] = useState(0);
   const viewRef = useRef<BoardView | null>(null);
   const readSeq = useRef(0);
 
@@ -129,6 +133,7 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
         if (seq !== readSeq.current) return;
         viewRef.current = v;
         setView(v);
+        setOffline(false);
         const known = (c: BoardCall | null) => c !== null && c.callId === called?.callId;
         if (!called || known(v.nowCalling) || v.recent.some(known)) setLatest(null);
         setStatus('ready');
@@ -136,11 +141,20 @@ export function Board({ api, player, tickMs = 1000 }: BoardProps) {
         if (!Number.isNaN(parsed)) setOffsetMs(parsed - Date.now());
       } catch (e) {
         if (e instanceof BoardRefusedError) setStatus('refused');
-        else setOffline(true);
+        else {
+          setOffline(true);
+          // the counter may be starting or busy: read again in a moment (unless a newer read came)
+          setTimeout(() => {
+            if (seq === readSeq.current) setRetries((n) => n + 1);
+          }, RETRY_MS);
+        }
       }
     },
     [api],
   );
+  useEffect(() => {
+    if (retries > 0) void read();
+  }, [retries, read]);
 
   useEffect(() => {
     void read();

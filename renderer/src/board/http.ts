@@ -76,7 +76,6 @@ export function httpBoardApi(options: HttpBoardOptions): BoardApi {
       let controller: AbortController | null = null;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let wait = options.retryMs ?? 1000;
-      let everOpen = false;
 
       const open = async (): Promise<void> => {
         controller = new AbortController();
@@ -92,8 +91,8 @@ export function httpBoardApi(options: HttpBoardOptions): BoardApi {
             return;
           }
           if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
-          if (everOpen) listener({ type: 'changed' }); // back after a break: what was missed
-          everOpen = true;
+          // open (or back after a break): the view is read again, so nothing said meanwhile is missed
+          listener({ type: 'changed' });
           options.onConnection?.(false);
           wait = options.retryMs ?? 1000;
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
