@@ -20,6 +20,7 @@ import type { Clock, ServiceContext, SignedInOperator } from './services/context
 import * as operators from './services/operators';
 import { SessionTable, type Session, type SessionState } from './services/sessions';
 import { insertAudit } from './store/audit';
+import { operatorByLogin } from './store/operators';
 import { getMeta, setMeta } from './store/meta';
 import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
@@ -507,6 +508,12 @@ export class CounterBackend {
       );
     }
     if (this.enrolling) throw new DomainError('BUSY', 'this counter is being enrolled already');
+    // a counter enrolled again keeps its operators: a login ID it has is refused before the code is used
+    if (operatorByLogin(this.db, req.supervisor.loginId)) {
+      throw new DomainError('VALIDATION', `login ID ${req.supervisor.loginId} is taken`, {
+        fields: [{ field: 'supervisor.loginId', code: 'login_id_taken' }],
+      });
+    }
     this.enrolling = true;
     try {
       const pinHash = await operators.hashPin(req.supervisor.pin);

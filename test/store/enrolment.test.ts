@@ -283,8 +283,20 @@ describe('enrolling a counter with a code', () => {
     counters.push(again);
     expect(again.backend.appState().provisioned).toBe(false);
     expect(refused).toMatch(/supervisor login ID not yet on this counter/);
+    const { code: code2 } = await makeCode(centreId);
+    // the operators stay: a login ID the counter has is refused next to its field, before the code is used
+    const taken = await again.dispatch('enrol', enrolRequest(code2));
+    expect(taken.ok ? null : taken.error).toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'supervisor.loginId', code: 'login_id_taken' }],
+    });
+    expect(
+      portal.portal.store.db
+        .prepare('SELECT count(*) AS n FROM enrolment WHERE centre_id = ? AND redeemed_at IS NULL')
+        .get(centreId),
+    ).toEqual({ n: 1 });
     const newSupervisor = { ...SUPERVISOR, loginId: 'super2' };
-    const r = await again.dispatch('enrol', { ...enrolRequest((await makeCode(centreId)).code), supervisor: newSupervisor });
+    const r = await again.dispatch('enrol', { ...enrolRequest(code2), supervisor: newSupervisor });
     expect(r.ok).toBe(true);
     // the old token is revoked at the portal, the new one uploads on from the same device
     const revoked = portal.portal.store.db.prepare('SELECT revoked FROM device WHERE token_hash = ?').get(oldToken.token_hash);
