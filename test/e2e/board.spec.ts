@@ -109,6 +109,10 @@ test.describe('board', () => {
       if (u.pathname.startsWith('/board/speech/'))
         speechAsked.push(decodeURIComponent(u.pathname.slice('/board/speech/'.length)));
     });
+    const cspViolations: string[] = [];
+    board.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
     await board.goto(bb.boardUrl);
     expect(await boardContext.cookies()).toEqual([]);
     await expect(board.getByTestId('board')).toBeVisible();
@@ -211,6 +215,8 @@ test.describe('board', () => {
     }
     await expect(board.getByTestId('board-recent').locator('li')).toHaveCount(5);
     await shoot(board, 'board-last-called');
+    // the board runs under the app's policy: no inline script or style
+    expect(cspViolations).toEqual([]);
     await boardContext.close();
   });
 
