@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   DEVICE_TOKEN_FILE,
   DeviceTokenUnavailable,
+  enrolAgainSteps,
   fileTokenKeeper,
   readDeviceTokenFile,
   writeOwnerOnly,
@@ -58,11 +59,7 @@ function sealedTokenKeeper(dataDir: string, vault: KeyVault): DeviceTokenKeeper 
       } catch (e) {
         throw new DeviceTokenUnavailable(
           `The device token in ${file} cannot be opened by this user's keychain (${e instanceof Error ? e.message : String(e)}): ` +
-            `the data folder was made by another OS user or on another PC, or the keychain was reset. ` +
-            `Hospital IT: close the app; move ${DEVICE_TOKEN_FILE} and provisioning.json out of ${dataDir} ` +
-            `(leave counter.db: its records not yet uploaded stay with this counter); start the app, which opens on first run; ` +
-            `enrol it there with a new code for this same counter of this centre, and a supervisor login ID not yet on this counter ` +
-            `(its operators stay). The portal then revokes the old token and binds this counter to the new one.`,
+            `the data folder was made by another OS user or on another PC, or the keychain was reset. ${enrolAgainSteps(dataDir)}`,
         );
       }
       const credentials = { portalUrl: content.portalUrl, deviceToken: opened.result };

@@ -6,7 +6,7 @@
  * A provisioning file written by hand with `portal.deviceToken` is used as it is, as before.
  */
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { portalUrlError } from '../../common/rules/portal-url';
 
@@ -30,6 +30,16 @@ export interface DeviceTokenKeeper {
 }
 
 /** The token cannot be read back: the counter must not start without saying why. */
+/** What IT does when the kept token cannot be read: the steps that work (the portal rebinds the counter on a new code). */
+export function enrolAgainSteps(dataDir: string): string {
+  return (
+    `Hospital IT: close the app; move ${DEVICE_TOKEN_FILE} and provisioning.json out of ${dataDir} ` +
+    `(leave counter.db: its records not yet uploaded stay with this counter); start the app, which opens on first run; ` +
+    `enrol it there with a new code for this same counter of this centre, and a supervisor login ID not yet on this counter ` +
+    `(its operators stay). The portal then revokes the old token and binds this counter to the new one.`
+  );
+}
+
 export class DeviceTokenUnavailable extends Error {
   override name = 'DeviceTokenUnavailable';
 }
@@ -69,12 +79,12 @@ export function readDeviceTokenFile(file: string): DeviceTokenFileContent | null
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new DeviceTokenUnavailable(`The device token file ${file} is damaged (not JSON): enrol the counter again.`);
+    throw new DeviceTokenUnavailable(`The device token file ${file} is damaged (not JSON). ${enrolAgainSteps(dirname(file))}`);
   }
   const parsed = deviceTokenFileSchema.safeParse(doc);
   if (!parsed.success) {
     throw new DeviceTokenUnavailable(
-      `The device token file ${file} is not one this app writes (${parsed.error.issues[0]?.message ?? 'invalid'}): enrol the counter again.`,
+      `The device token file ${file} is not one this app writes (${parsed.error.issues[0]?.message ?? 'invalid'}). ${enrolAgainSteps(dirname(file))}`,
     );
   }
   return parsed.data;
