@@ -73,7 +73,9 @@ describe('app updates (supervisor)', () => {
     act(() =>
       counter.emit({ type: 'update', update: view({ postponed: true, window: { mayInstall: false, reason: 'postponed' } }) }),
     );
-    expect(status().textContent).toMatch(/Version 1\.4\.0 is ready\. It installs after the day is closed\./);
+    expect(status().textContent).toMatch(
+      /Version 1\.4\.0 is ready\. It installs once the day is over \(at midnight, or when the day is closed\), when nobody is signed in\./,
+    );
     expect(counter.updateStatus).toHaveBeenCalledTimes(1);
   });
 
@@ -166,9 +168,9 @@ describe('app updates (supervisor)', () => {
     fireEvent.click(await screen.findByTestId('updates-postpone'));
     await waitFor(() => expect(counter.postponeUpdate).toHaveBeenCalledWith({ version: '1.4.0', postponed: true }));
     expect((await screen.findByTestId('updates-message')).textContent).toBe(
-      'Postponed: version 1.4.0 installs after the day is closed.',
+      'Postponed: version 1.4.0 installs once the day is over, when nobody is signed in.',
     );
-    expect(status().textContent).toMatch(/It installs after the day is closed/);
+    expect(status().textContent).toMatch(/It installs once the day is over/);
     expect(screen.getByTestId('updates-window').dataset.reason).toBe('postponed');
     fireEvent.click(screen.getByTestId('updates-unpostpone'));
     await waitFor(() => expect(counter.postponeUpdate).toHaveBeenLastCalledWith({ version: '1.4.0', postponed: false }));

@@ -600,7 +600,8 @@ export const en = {
     progress: '{{percent}}% downloaded',
     readyIdle:
       'Version {{version}} is ready. It installs when the counter is idle: nobody signed in and no ticket waiting or called for 10 minutes; or after the day is closed, once nobody is signed in.',
-    readyPostponed: 'Version {{version}} is ready. It installs after the day is closed.',
+    readyPostponed:
+      'Version {{version}} is ready. It installs once the day is over (at midnight, or when the day is closed), when nobody is signed in.',
     installing: 'Version {{version}} is installing: the app closes and opens again on it.',
     refused: 'Version {{version}} was refused and nothing was installed: {{reason}}',
     refusedNoVersion: 'An update was refused and nothing was installed: {{reason}}',
@@ -632,7 +633,7 @@ export const en = {
     postpone: 'Postpone to the end of the day',
     unpostpone: 'Install when idle again',
     installStarted: 'Installing version {{version}}: the app closes in a moment.',
-    postponed: 'Postponed: version {{version}} installs after the day is closed.',
+    postponed: 'Postponed: version {{version}} installs once the day is over, when nobody is signed in.',
     unpostponed: 'Version {{version}} installs when the counter is idle again.',
     why: {
       updates_off: 'This counter is updated by hospital IT, not by the app.',
