@@ -37,7 +37,9 @@ const BUILT = [
   'out/main/sync-worker.js',
   'out/main/slip-worker.js',
   'out/preload/index.cjs',
+  'out/preload/board.cjs',
   'out/renderer/index.html',
+  'out/renderer/board.html',
   'out/renderer/assets/index-abc.js',
   'out/renderer/assets/index-abc.css',
 ];
@@ -90,6 +92,8 @@ describe('the package check on a listing', () => {
         'run-time path: sync worker',
         'run-time path: preload',
         'run-time path: renderer index.html',
+        'run-time path: board preload',
+        'run-time path: renderer board.html',
         'run-time path: SQLite native binding',
         'run-time path: canvas native binding',
       ]),
@@ -106,6 +110,14 @@ describe('the package check on a listing', () => {
   it('a run-time path that does not match the package fails (preload computed as index.js)', () => {
     const wrong = { ...appPaths, preloadFile: (mainDir: string) => join(mainDir, '..', 'preload', 'index.js') };
     expect(failing(goodListing(), expectations(), wrong)).toEqual(['run-time path: preload']);
+  });
+
+  it("the board window's preload and page are checked too (a board preload computed as board.js fails)", () => {
+    const wrong = { ...appPaths, boardPreloadFile: (mainDir: string) => join(mainDir, '..', 'preload', 'board.js') };
+    expect(failing(goodListing(), expectations(), wrong)).toEqual(['run-time path: board preload']);
+    const l = goodListing();
+    l.asar.delete('out/renderer/board.html');
+    expect(failing(l)).toEqual(['run-time path: renderer board.html', 'every built file of the app is in app.asar']);
   });
 
   it('a SQLite binding looked for inside app.asar instead of unpacked fails', () => {

@@ -76,6 +76,8 @@ export type AppPaths = Pick<
   | 'slipWorkerFile'
   | 'preloadFile'
   | 'rendererIndexHtml'
+  | 'boardPreloadFile'
+  | 'rendererBoardHtml'
   | 'packagedNativeBinding'
   | 'canvasNativeBinding'
   | 'packagedSlipFontFiles'
@@ -108,6 +110,8 @@ export function checkPackedApp(listing: PackedListing, expect: Expectations, pat
     ['slip worker', paths.slipWorkerFile(mainDir), false],
     ['preload', paths.preloadFile(mainDir), false],
     ['renderer index.html', paths.rendererIndexHtml(mainDir), false],
+    ['board preload', paths.boardPreloadFile(mainDir), false],
+    ['renderer board.html', paths.rendererBoardHtml(mainDir), false],
     ['SQLite native binding', paths.packagedNativeBinding(APP), true],
     ['canvas native binding', paths.canvasNativeBinding(APP, expect.platform, expect.arch), true],
     ...paths.packagedSlipFontFiles(APP).map((f): [string, string, boolean] => [`slip font ${posix.basename(f)}`, f, true]),
