@@ -1,8 +1,8 @@
 /**
  * The board's spoken calls: a queue that plays each call's WAV in the order the calls came,
  * never dropping one. Each call's speech is fetched as soon as it is queued (so a slow fetch
- * does not hold the next call up) but played strictly in order, each `repeat` times at the
- * speech settings' volume. While sound is locked (a browser plays sound only after a click on
+ * does not hold the next call up) but played strictly in order, each once: the WAV already
+ * holds the repeats and the volume of the speech settings. While sound is locked (a browser plays sound only after a click on
  * the page) the calls wait in the queue and are all played once it is unlocked.
  */
 import type { BoardCall, SpeechSettings } from '../../../common/board';
@@ -109,12 +109,9 @@ export class SpeechQueue {
           continue;
         }
         try {
-          const wav = await entry.audio;
-          const volume = Math.min(1, Math.max(0, entry.settings.volume / 100));
-          for (let i = 0; i < entry.settings.repeat && !this.stopped; i++) {
-            // each play gets its own copy: decoding may detach the buffer it is given
-            await this.options.player.play(wav.slice(0), volume);
-          }
+          // the WAV is the whole call as set: the chime, both languages `repeat` times, at the
+          // set volume (main/speech/compose.ts); it is played once, as it is
+          await this.options.player.play(await entry.audio, 1);
         } catch (e) {
           this.options.onFailed?.(entry.call, e);
         }
