@@ -16,6 +16,7 @@ import * as board from './board';
 import * as core from './core';
 import * as encryption from './encryption';
 import * as slip from './slip';
+import * as speech from './speech';
 import * as sync from './sync';
 import * as uiRush from './ui-rush';
 import * as updates from './updates';
@@ -26,7 +27,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates, board];
+const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates, board, speech];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');

@@ -14,7 +14,10 @@ import type { SpeechLanguage } from '../../common/rules/announcement';
 import type { SpeechReply, SpeechRequest, SpeechWorkerReady } from './speech-worker-messages';
 
 export interface SpeechService {
-  /** The spoken call as a WAV file: the chime, then the call in both languages in the set order. */
+  /**
+   * The spoken call as a WAV file: the chime, then the call in both languages in the set order.
+   * The bytes may be those kept for the call: read them, do not change them.
+   */
   wav(call: BoardCall, settings: SpeechSettings): Promise<Uint8Array>;
   /** The call in one language alone (no chime, full volume), as a WAV file. */
   language(call: BoardCall, language: SpeechLanguage): Promise<Uint8Array>;
@@ -154,13 +157,13 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     if (hit) {
       cache.delete(key);
       cache.set(key, hit);
-      return hit.then((b) => b.slice());
+      return hit;
     }
     const p = make();
     cache.set(key, p);
     p.catch(() => cache.delete(key));
     while (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
-    return p.then((b) => b.slice());
+    return p;
   }
 
   return {
