@@ -43,6 +43,7 @@ import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
 import type { BoardCall, BoardEvent, BoardView } from '../common/board';
 import * as board from './services/board';
+import { createSpeechService, type SpeechService } from './speech/speech-service';
 
 /**
  * Each check-in or walk-in adds about 20 pages to the write-ahead log. SQLite copies the log
@@ -135,6 +136,8 @@ export class CounterBackend {
   /** the centre's day the boards were last told of (a new day: they read the view again) */
   private boardDay: string | null = null;
   private boardDayTimer: NodeJS.Timeout | null = null;
+  /** says the board's calls (eSpeak NG in a worker thread); started on the first call asked for */
+  private speech: SpeechService | null = null;
 
   private constructor(
     readonly db: Db,
@@ -210,7 +213,9 @@ export class CounterBackend {
     this.printQueue.stop();
     this.events.removeAllListeners();
     this.db.close();
-    return this.syncHost?.stop() ?? Promise.resolve();
+    const speech = this.speech?.close() ?? Promise.resolve();
+    this.speech = null;
+    return Promise.all([this.syncHost?.stop(), speech]).then(() => undefined);
   }
 
   /** Copies the write-ahead log back into the file once no change has come for a moment (off the operator's actions). */
@@ -724,6 +729,19 @@ export class CounterBackend {
   boardCall(callId: string): BoardCall | null {
     if (!this.config) return null;
     return board.boardCallById(this.db, this.effectiveConfig()!, this.clock(), callId);
+  }
+
+  /**
+   * A call's speech for the board, as a WAV file: the chime, then the call in Hindi and English
+   * in the set order, the set number of times, at the set volume (the board does not ask when
+   * speech is off). Made in the speech worker thread, never on this loop.
+   */
+  async boardSpeech(callId: string): Promise<Uint8Array> {
+    if (this.closed) throw new DomainError('INTERNAL', 'the counter is closing');
+    const call = this.boardCall(callId);
+    if (!call) throw new DomainError('NOT_FOUND', 'no call of today has this ID');
+    this.speech ??= createSpeechService({ log: this.log });
+    return await this.speech.wav(call, this.boardSettings().speech);
   }
 
   /** The board's settings as stored (the desktop app opens the board window again at start when `windowOpen`). */
