@@ -66,7 +66,7 @@ export function spellCharacters(s: string, lang: SpeechLanguage, digits: 'words'
     if (SEPARATORS.test(ch)) continue;
     const d = digitOf(ch);
     if (d !== null) {
-      words.push(lang === 'hi' ? HINDI_DIGITS[d] : digits === 'numerals' ? String(d) : ENGLISH_DIGITS[d]);
+      words.push((lang === 'hi' ? HINDI_DIGITS[d] : digits === 'numerals' ? String(d) : ENGLISH_DIGITS[d]) ?? String(d));
       continue;
     }
     const upper = ch.toUpperCase();
