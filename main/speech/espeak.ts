@@ -5,10 +5,11 @@
  * over, so nothing is fetched and no operating-system voice is used. In the packaged app the
  * package is unpacked beside app.asar (electron-builder.yml `asarUnpack`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { announcementText, type SpeechLanguage } from '../../common/rules/announcement';
+import { expandVoiceData, packageLayout } from './voice-data';
 
 export interface Synthesiser {
   readonly rate: number;
@@ -36,10 +37,21 @@ export function synthesiserText(text: string, language: SpeechLanguage): string 
   return language === 'en' ? text.replace(/(^|\s)A(?=[\s,.]|$)/gu, '$1eh') : text;
 }
 
-export async function loadEspeak(): Promise<Synthesiser> {
-  const dir = espeakDir();
+/** The Hindi and English voices alone, made before packaging (voice-data.ts); used when present. */
+export const TRIMMED_DATA_FILE = 'espeak-ng.hi-en.data';
+
+/** eSpeak NG's data package: the trimmed one when it is there (the packaged app), else the full one. */
+function voiceData(dir: string): ArrayBuffer {
+  const layout = packageLayout(readFileSync(join(dir, 'espeak-ng.js'), 'utf8'));
+  const trimmed = join(dir, TRIMMED_DATA_FILE);
+  if (existsSync(trimmed)) return expandVoiceData(new Uint8Array(readFileSync(trimmed)), layout.size);
   const data = readFileSync(join(dir, 'espeak-ng.data'));
-  const own = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+}
+
+/** eSpeak NG with its voices (`data`: the data package to use instead of the one on disk), warmed up. */
+export async function loadEspeak(data?: ArrayBuffer): Promise<Synthesiser> {
+  const own = data ?? voiceData(espeakDir());
   const { default: initialise } = await import('@echogarden/espeak-ng-emscripten');
   const m = await initialise({
     getPreloadedPackage: () => own,
