@@ -26,7 +26,9 @@ const RATE_WPM = 150;
 export function espeakDir(): string {
   const require = createRequire(import.meta.url);
   const dir = dirname(require.resolve('@echogarden/espeak-ng-emscripten/package.json'));
-  return dir.replace(/([\\/])app\.asar([\\/])/u, '$1app.asar.unpacked$2');
+  const unpacked = dir.replace(/([\\/])app\.asar([\\/])/u, '$1app.asar.unpacked$2');
+  // (Electron's fs also reads inside app.asar: a package left packed still works in the main process)
+  return unpacked !== dir && !existsSync(unpacked) ? dir : unpacked;
 }
 
 /**
