@@ -149,11 +149,7 @@ export function boardSourceOf(backend: CounterBackend): BoardSource {
   return {
     boardView: () => backend.boardView(),
     boardCall: (callId) => backend.boardCall(callId),
-    boardSpeech: async (callId) => {
-      const speak = (backend as unknown as { boardSpeech?: (callId: string) => Promise<Uint8Array> }).boardSpeech;
-      if (typeof speak !== 'function') throw new Error('this counter has no speech for the board');
-      return await speak.call(backend, callId);
-    },
+    boardSpeech: (callId) => backend.boardSpeech(callId),
     subscribe: (listener) => {
       backend.boardEvents.on('board', listener);
       return () => backend.boardEvents.off('board', listener);

@@ -113,6 +113,7 @@ beforeAll(async () => {
   await seedDemo(backend, 20);
   // the speech itself is the speech part's (tested there): here, that the route serves it
   Object.defineProperty(backend, 'boardSpeech', {
+    configurable: true,
     value: (callId: string) => Promise.resolve(new Uint8Array(Buffer.concat([FAKE_WAV, Buffer.from(callId)]))),
   });
   bridge = await startWebBridge({ backend, rendererDir: renderer, bridgeScript: join(dir, 'bridge.js'), port: 0 });
@@ -247,4 +248,19 @@ describe('web bridge /board', () => {
     const after = boardViewSchema.parse(JSON.parse((await raw({ path: '/board/view', headers: BOARD() })).body.toString()));
     expect(after.nowCalling?.ticketId).not.toBe(ticketId);
   });
+
+  it('serves the real spoken call (the speech worker) as a WAV file', async () => {
+    delete (backend as unknown as Record<string, unknown>).boardSpeech;
+    const next = JSON.parse((await rpc('callNext', {}, SESSION())).body.toString());
+    expect(next.ok).toBe(true);
+    const view = boardViewSchema.parse(JSON.parse((await raw({ path: '/board/view', headers: BOARD() })).body.toString()));
+    const callId = view.nowCalling!.callId;
+    const speech = await raw({ path: `/board/speech/${encodeURIComponent(callId)}`, headers: BOARD() });
+    expect(speech.status).toBe(200);
+    expect(speech.headers['content-type']).toBe('audio/wav');
+    expect(speech.body.subarray(0, 4).toString('latin1')).toBe('RIFF');
+    expect(speech.body.subarray(8, 12).toString('latin1')).toBe('WAVE');
+    expect(speech.body.length).toBeGreaterThan(16_000);
+    expect(Number(speech.headers['content-length'])).toBe(speech.body.length);
+  }, 30_000);
 });
