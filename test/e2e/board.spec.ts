@@ -215,6 +215,9 @@ test.describe('board', () => {
     }
     await expect(board.getByTestId('board-recent').locator('li')).toHaveCount(5);
     await shoot(board, 'board-last-called');
+    // every call's speech came (main's speech worker) and played: none is listed as not spoken
+    await expect(board.getByTestId('board-sound-failed')).toHaveCount(0);
+    await expect(board.getByTestId('board-sound-missed')).toHaveCount(0);
     // the board runs under the app's policy: no inline script or style
     expect(cspViolations).toEqual([]);
     await boardContext.close();
