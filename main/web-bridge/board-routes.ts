@@ -87,6 +87,11 @@ export function createBoardRoutes(
       return true;
     }
     if (path === '/board/events') {
+      // a HEAD (a link checker) gets no stream left open
+      if (req.method !== 'GET') {
+        sendText(res, 405, 'GET only');
+        return true;
+      }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
       res.write(': connected\n\n');
       streams.add(res);

@@ -199,6 +199,7 @@ describe('web bridge /board', () => {
     const page = await raw({ path: '/', headers: BOARD() });
     expect(page.body.toString()).not.toContain('counter app');
     // and nothing under /board/ acts on the queue
+    expect((await raw({ path: '/board/events', method: 'HEAD', headers: BOARD() })).status).toBe(405);
     for (const method of ['POST', 'PUT', 'DELETE'])
       expect((await raw({ path: '/board/view', method, headers: BOARD() })).status).toBe(405);
   });
