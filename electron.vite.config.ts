@@ -15,6 +15,8 @@ export default defineConfig({
           'sync-worker': resolve(__dirname, 'main/sync/worker-thread.ts'),
           // the slip worker thread (drawing and encoding slips): loaded by main/printing/slip-renderer.ts
           'slip-worker': resolve(__dirname, 'main/printing/slip-worker-thread.ts'),
+          // the speech worker thread (eSpeak NG for the board's spoken calls): main/speech/speech-service.ts
+          'speech-worker': resolve(__dirname, 'main/speech/speech-worker.ts'),
         },
       },
     },

@@ -35,6 +35,7 @@ const results = [];
 let tmp;
 try {
   ensureBuilt();
+  trimVoices();
   tmp = mkdtempSync(join(tmpdir(), 'counter-dist-'));
   const electronDist = standInElectron(join(tmp, 'electron'));
   const out = join(tmp, 'out');
@@ -91,11 +92,27 @@ if (jsonOut)
   writeFileSync(jsonOut, JSON.stringify({ passed: results.length - failed, failed, seconds, checks: results }, null, 2));
 process.exit(failed > 0 || results.length === 0 ? 1 : 0);
 
+/** eSpeak NG's Hindi and English voices alone (espeak-ng.hi-en.data), as `npm run dist` packs them. */
+function trimVoices() {
+  const t = Date.now();
+  const trimmed = spawnSync(bin('tsx'), ['main/speech/trim-voice-data.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const ok = trimmed.status === 0;
+  results.push({
+    name: 'the speech voices are trimmed to Hindi and English',
+    ok,
+    detail: ok
+      ? `${trimmed.stdout.trim()}, ${((Date.now() - t) / 1000).toFixed(1)} s`
+      : tail(`${trimmed.stdout}\n${trimmed.stderr}`),
+  });
+  if (!ok) throw new Error('trimming the speech voices failed');
+}
+
 /** Runs electron-vite's build when a built file is missing or older than a source file. */
 function ensureBuilt() {
   const outputs = [
     'out/main/index.js',
     'out/main/sync-worker.js',
+    'out/main/speech-worker.js',
     'out/preload/index.cjs',
     'out/preload/board.cjs',
     'out/renderer/index.html',

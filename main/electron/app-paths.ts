@@ -18,6 +18,17 @@ export function slipWorkerFile(mainDir: string): string {
   return join(mainDir, 'slip-worker.js');
 }
 
+/** The speech worker (eSpeak NG), as main/speech/speech-service.ts finds it beside index.js. */
+export function speechWorkerFile(mainDir: string): string {
+  return join(mainDir, 'speech-worker.js');
+}
+
+/** eSpeak NG's module and its Hindi and English voice data, read as real files (unpacked) by the speech worker. */
+export function packagedSpeechFiles(appPath: string): string[] {
+  const dir = join(asarUnpackedPath(appPath), 'node_modules', '@echogarden', 'espeak-ng-emscripten');
+  return [join(dir, 'espeak-ng.js'), join(dir, 'espeak-ng.hi-en.data')];
+}
+
 /** The sandboxed preload: one CommonJS file. */
 export function preloadFile(mainDir: string): string {
   return join(mainDir, '..', 'preload', 'index.cjs');

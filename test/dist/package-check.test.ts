@@ -32,10 +32,12 @@ const FONTS = ['latin', 'devanagari', 'latin-ext'].flatMap((s) =>
 );
 const SQLITE = 'node_modules/better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node';
 const CANVAS = 'node_modules/@napi-rs/canvas-linux-x64-gnu/skia.linux-x64-gnu.node';
+const SPEECH = ['espeak-ng.js', 'espeak-ng.hi-en.data'].map((f) => `node_modules/@echogarden/espeak-ng-emscripten/${f}`);
 const BUILT = [
   'out/main/index.js',
   'out/main/sync-worker.js',
   'out/main/slip-worker.js',
+  'out/main/speech-worker.js',
   'out/preload/index.cjs',
   'out/preload/board.cjs',
   'out/renderer/index.html',
@@ -48,10 +50,11 @@ function goodListing(): PackedListing {
   const asar = new Map<string, { size: number; unpacked: boolean }>();
   for (const f of [...BUILT, 'package.json', 'node_modules/zod/package.json', 'node_modules/pngjs/package.json'])
     asar.set(f, { size: 1000, unpacked: false });
-  for (const f of [...FONTS, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json']) asar.set(f, { size: 1000, unpacked: true });
+  for (const f of [...FONTS, ...SPEECH, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json'])
+    asar.set(f, { size: 1000, unpacked: true });
   return {
     asar,
-    unpacked: new Set([...FONTS, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json']),
+    unpacked: new Set([...FONTS, ...SPEECH, SQLITE, CANVAS, 'node_modules/@napi-rs/canvas/package.json']),
     packageJson: { name: 'counter', productName: 'Registration Counter', main: 'out/main/index.js' },
     dependedOn: new Set(['pngjs']),
     requires: new Map([
@@ -110,6 +113,16 @@ describe('the package check on a listing', () => {
   it('a run-time path that does not match the package fails (preload computed as index.js)', () => {
     const wrong = { ...appPaths, preloadFile: (mainDir: string) => join(mainDir, '..', 'preload', 'index.js') };
     expect(failing(goodListing(), expectations(), wrong)).toEqual(['run-time path: preload']);
+  });
+
+  it('the speech worker and the unpacked eSpeak NG files are checked: the 24 MB data of every language is not what the app reads', () => {
+    const l = goodListing();
+    l.asar.delete('node_modules/@echogarden/espeak-ng-emscripten/espeak-ng.hi-en.data');
+    l.unpacked.delete('node_modules/@echogarden/espeak-ng-emscripten/espeak-ng.hi-en.data');
+    expect(failing(l)).toEqual(['run-time path: speech espeak-ng.hi-en.data']);
+    const packed = goodListing();
+    packed.unpacked.delete('node_modules/@echogarden/espeak-ng-emscripten/espeak-ng.js');
+    expect(failing(packed)).toContain('run-time path: speech espeak-ng.js');
   });
 
   it("the board window's preload and page are checked too (a board preload computed as board.js fails)", () => {

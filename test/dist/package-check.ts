@@ -78,6 +78,8 @@ export type AppPaths = Pick<
   | 'rendererIndexHtml'
   | 'boardPreloadFile'
   | 'rendererBoardHtml'
+  | 'speechWorkerFile'
+  | 'packagedSpeechFiles'
   | 'packagedNativeBinding'
   | 'canvasNativeBinding'
   | 'packagedSlipFontFiles'
@@ -108,6 +110,7 @@ export function checkPackedApp(listing: PackedListing, expect: Expectations, pat
   const runtimePaths: Array<[string, string, boolean]> = [
     ['sync worker', paths.syncWorkerFile(mainDir), false],
     ['slip worker', paths.slipWorkerFile(mainDir), false],
+    ['speech worker', paths.speechWorkerFile(mainDir), false],
     ['preload', paths.preloadFile(mainDir), false],
     ['renderer index.html', paths.rendererIndexHtml(mainDir), false],
     ['board preload', paths.boardPreloadFile(mainDir), false],
@@ -115,6 +118,7 @@ export function checkPackedApp(listing: PackedListing, expect: Expectations, pat
     ['SQLite native binding', paths.packagedNativeBinding(APP), true],
     ['canvas native binding', paths.canvasNativeBinding(APP, expect.platform, expect.arch), true],
     ...paths.packagedSlipFontFiles(APP).map((f): [string, string, boolean] => [`slip font ${posix.basename(f)}`, f, true]),
+    ...paths.packagedSpeechFiles(APP).map((f): [string, string, boolean] => [`speech ${posix.basename(f)}`, f, true]),
   ];
   for (const [what, path, realFile] of runtimePaths) {
     const problem = locate(listing, path, realFile);
