@@ -12,8 +12,9 @@
  * This module does not import Electron: the shell passes `safeStorage` in, the tests a fake.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeOwnerOnly } from '../services/enrolment';
 
 /** What the key needs of Electron's safeStorage. */
 export interface KeyVault {
@@ -60,20 +61,6 @@ async function keychainProblem(vault: KeyVault, platform: NodeJS.Platform): Prom
   return null;
 }
 
-/** Writes the file whole or not at all: a temporary file (0600), flushed, then renamed over. */
-function writeAtomically(path: string, content: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-}
-
 async function seal(vault: KeyVault, key: string): Promise<string> {
   const encrypted = await vault.encryptStringAsync(key);
   const content: KeyFileContent = { version: 1, safeStorage: encrypted.toString('base64') };
@@ -109,7 +96,7 @@ export async function loadDatabaseKey(dataDir: string, vault: KeyVault, options:
     return { key: undefined, created: false, warning: `${why} It stays in the clear (COUNTER_ALLOW_UNENCRYPTED=1).` };
   }
   const key = (options.random ?? randomBytes)(32).toString('hex');
-  writeAtomically(file, await seal(vault, key));
+  writeOwnerOnly(file, await seal(vault, key));
   return { key, created: true, warning: null };
 }
 
@@ -138,6 +125,6 @@ async function unseal(vault: KeyVault, file: string): Promise<string> {
   if (!KEY_FORMAT.test(opened.result))
     throw new DatabaseKeyUnavailable(`The database key in ${file} is not a key this app made.`);
   // the keychain's own key changed: the file is sealed again with the new one
-  if (opened.shouldReEncrypt) writeAtomically(file, await seal(vault, opened.result));
+  if (opened.shouldReEncrypt) writeOwnerOnly(file, await seal(vault, opened.result));
   return opened.result;
 }

@@ -23,7 +23,6 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -34,7 +33,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { applyKey, isPlainDatabase } from './encryption';
+import { applyKey, fsyncPath, isPlainDatabase } from './encryption';
 
 type Connection = Database.Database;
 
@@ -83,22 +82,6 @@ export function listBackups(file: string): BackupInfo[] {
     out.push({ file: join(dir, name), name, fromVersion: Number(m[2]), toVersion: Number(m[3]), madeAt });
   }
   return out.sort((a, b) => (a.madeAt === b.madeAt ? a.name.localeCompare(b.name) : a.madeAt < b.madeAt ? -1 : 1));
-}
-
-function fsyncPath(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // directories cannot be fsynced on Windows; NTFS's log covers the renames there
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function ownerOnlyDir(dir: string): void {

@@ -88,7 +88,8 @@ export function overwriteAndRemove(file: string): void {
   rmSync(file, { force: true });
 }
 
-function fsyncPath(path: string): void {
+/** Flushes a file or a folder (a rename in it) to the disk; a folder that cannot be flushed (Windows) is let be. */
+export function fsyncPath(path: string): void {
   let fd: number;
   try {
     fd = openSync(path, 'r');
