@@ -3,18 +3,13 @@
  * mutation log that make uploads exactly-once, the records and ticket events received, and
  * the appointments counters pull as rosters. All SQL of the portal lives here.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import Database, { type Statement } from 'better-sqlite3';
-import { z } from 'zod';
-import { rosterEntrySchema, type RosterEntry } from '../common/domain';
+import type { RosterEntry } from '../common/domain';
 import { isIsoDay } from '../common/rules/centre-day';
-import { PHOTO_ID_TYPES, normalizePhotoId, photoIdError, type PhotoIdType } from '../common/rules/photo-id';
+import { normalizePhotoId } from '../common/rules/photo-id';
 import {
   RECORD_KINDS,
-  checkInPayloadSchema,
-  ticketEventPayloadSchema,
-  walkInPayloadSchema,
-  type ErrorBody,
   type Mutation,
   type PortalRecord,
   type PushRequest,
@@ -24,37 +19,42 @@ import {
   type RosterChange,
 } from '../common/sync-protocol';
 import { PORTAL_MIGRATIONS, type PortalMigration } from './migrations';
+import {
+  MAX_DUPLICATE_OF,
+  REDUCED_PHOTO_ID,
+  checkInPayload,
+  describeIssues,
+  photoIdProblem,
+  ticketEventPayload,
+  toResult,
+  walkInPayload,
+  type Outcome,
+} from './push-rules';
+import {
+  PortalError,
+  PortalSchemaTooNewError,
+  hashToken,
+  type AdminEvent,
+  type AdminRecord,
+  type AppointmentInput,
+  type Device,
+  type DeviceClient,
+  type PushContext,
+  type RosterRows,
+} from './store-api';
+
+// (until every caller imports them from their own modules)
+export { PortalError, PortalSchemaTooNewError, hashToken, appointmentInputSchema } from './store-api';
+export type { AdminEvent, AdminRecord, AppointmentInput, Device, DeviceClient, PushContext, RosterRows } from './store-api';
+export {
+  describeIssues,
+  photoIdProblem,
+  strictCheckInPayloadSchema,
+  strictTicketEventPayloadSchema,
+  strictWalkInPayloadSchema,
+} from './push-rules';
 
 export type PortalDb = Database.Database;
-
-/** An answer the portal gives instead of doing what was asked: an HTTP status and an error body. */
-export class PortalError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly expectedSeq?: number,
-  ) {
-    super(message);
-    this.name = 'PortalError';
-  }
-
-  get body(): ErrorBody {
-    return this.expectedSeq === undefined
-      ? { error: this.code, message: this.message }
-      : { error: this.code, message: this.message, expectedSeq: this.expectedSeq };
-  }
-}
-
-export class PortalSchemaTooNewError extends Error {
-  constructor(fileVersion: number, appVersion: number, file: string) {
-    super(
-      `The portal database ${file} was written by a newer version of the portal (schema ${fileVersion}; ` +
-        `this one knows up to ${appVersion}). Update the portal; the file has not been changed.`,
-    );
-    this.name = 'PortalSchemaTooNewError';
-  }
-}
 
 /**
  * Opens (creating if needed) the portal's SQLite file like the counter opens its own: WAL with
@@ -86,38 +86,6 @@ export function openPortalDb(file: string, migrations: readonly PortalMigration[
   return db;
 }
 
-export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
-
-export interface Device {
-  tokenHash: string;
-  centreId: string;
-  label: string;
-  revoked: boolean;
-  createdAt: string;
-}
-
-export interface DeviceClient {
-  deviceId: string;
-  centreId: string;
-  lastAppliedSeq: number;
-  updatedAt: string;
-}
-
-/** An appointment as the admin API takes it: a roster entry plus, when the booking has it, the full photo-ID number. */
-export const appointmentInputSchema = rosterEntrySchema.extend({
-  photoIdNumber: z.string().trim().min(4).max(40).nullish(),
-});
-export type AppointmentInput = z.output<typeof appointmentInputSchema>;
-
-export interface PushContext {
-  /** hash of the bearer token the push came with */
-  tokenHash: string;
-  now: Date;
-  /** records the portal is told to refuse (fault injection) and the code to refuse them with */
-  rejectRecordIds?: ReadonlySet<string>;
-  rejectCode?: string;
-}
-
 interface RecordRow {
   record_id: string;
   kind: PortalRecord['kind'];
@@ -145,30 +113,6 @@ function toPortalRecord(r: RecordRow): PortalRecord {
   };
 }
 
-export interface AdminRecord extends PortalRecord {
-  centreId: string;
-  payload: Record<string, unknown>;
-  duplicateOf: string[];
-}
-
-export interface AdminEvent {
-  mutationId: string;
-  ticketId: string;
-  kind: string;
-  deviceId: string;
-  seq: number;
-  day: string;
-  receivedAt: string;
-  payload: Record<string, unknown>;
-}
-
-export interface RosterRows {
-  changes: RosterChange[];
-  /** version of the last row returned, or `after` when none */
-  lastVersion: number;
-  hasMore: boolean;
-}
-
 interface LogRow {
   device_id: string;
   seq: number;
@@ -178,131 +122,6 @@ interface LogRow {
   reason: string | null;
   flags: string;
   duplicate_of: string;
-}
-
-interface Outcome {
-  status: PushResult['status'];
-  code?: string;
-  reason?: string;
-  flags?: string[];
-  duplicateOf?: string[];
-}
-
-const MAX_DUPLICATE_OF = 20;
-
-/**
- * A number the counter has reduced to its last 4 after acknowledgement (XXXX1234), sent again
- * only to a portal restored from an older backup: nothing to check it or match it against.
- */
-const REDUCED_PHOTO_ID = /^XXXX[0-9A-Z/]{1,4}$/;
-
-const PHOTO_ID_WORDS: Record<string, string> = {
-  aadhaar_length: 'an Aadhaar number has 12 digits',
-  aadhaar_first_digit: 'an Aadhaar number does not start with 0 or 1',
-  aadhaar_checksum: 'the Aadhaar number fails its check digit (a digit mistyped?)',
-  pan_format: 'a PAN is 5 letters, 4 digits and a letter',
-  passport_format: 'a passport number is a letter and 7 digits',
-  voter_id_format: 'a voter ID is 3 letters and 7 digits',
-  driving_licence_format: 'a driving licence number is a state code, an RTO code and a serial',
-  udid_format: 'a UDID is 2 letters and 16 digits',
-  id_format: 'the ID number has letters, digits or / only, 6 to 24 of them',
-  required: 'the ID number is required',
-};
-
-/** Why a walk-in's photo ID fails the counter's own rules (common/rules/photo-id), or null when it passes. */
-export function photoIdProblem(type: string, normalized: string): string | null {
-  if (!(PHOTO_ID_TYPES as readonly string[]).includes(type)) {
-    return `payload.person.photoIdType: ${type} is not an accepted photo-ID document (${PHOTO_ID_TYPES.join(', ')})`;
-  }
-  if (REDUCED_PHOTO_ID.test(normalized)) return null;
-  const code = photoIdError(type as PhotoIdType, normalized);
-  return code
-    ? `payload.person.photoIdNumber: ${PHOTO_ID_WORDS[code] ?? 'not a valid number for this document'} (${code})`
-    : null;
-}
-
-// The payload schemas compiled ahead of time (each push checks up to 200 payloads): a valid
-// payload takes the generated check, an invalid one the ordinary parser, so what is accepted
-// and what a rejection says are the schema's own.
-//
-// Parsed strictly: what the protocol requires (common/sync-protocol) plus the fields a counter
-// is known to send with it, and nothing else; an unknown field is refused (invalid_payload),
-// never stored as sent.
-const text = (max: number) => z.string().max(max);
-const sentBy = {
-  at: text(40).optional(),
-  operatorId: text(64).optional(),
-  counterCode: text(16).optional(),
-  deviceId: text(64).optional(),
-  // a record corrected and sent again
-  correctionOf: text(64).optional(),
-  resentAt: text(40).optional(),
-  resentBy: text(64).optional(),
-};
-export const strictWalkInPayloadSchema = walkInPayloadSchema
-  .extend({
-    ...sentBy,
-    token: text(16).optional(),
-    person: walkInPayloadSchema.shape.person.extend({ comorbidity: z.boolean().optional() }).strict(),
-    possibleDuplicates: z
-      .array(z.object({ kind: text(32), id: text(64), reason: text(200).nullish() }).strict())
-      .max(50)
-      .optional(),
-  })
-  .strict();
-export const strictCheckInPayloadSchema = checkInPayloadSchema
-  .extend({
-    ...sentBy,
-    token: text(16).optional(),
-    lane: text(32).optional(),
-    late: z.boolean().optional(),
-    rosterImportId: z.union([text(64), z.number().int()]).optional(),
-    slotTime: text(8).nullish(),
-    unverified: z.boolean().optional(),
-    presented: z
-      .object({ birthYear: z.number().int().min(1900).max(2100).nullish(), gender: z.enum(['F', 'M', 'O']).nullish() })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export const strictTicketEventPayloadSchema = ticketEventPayloadSchema
-  .extend({
-    ...sentBy,
-    token: text(16).optional(),
-    action: text(32).optional(),
-    from: text(32).optional(),
-    to: text(32).optional(),
-    reason: text(500).nullish(),
-    endOfDay: z.boolean().optional(),
-    vaccinationId: text(64).optional(),
-    vaccine: text(100).optional(),
-    lotNumber: text(100).optional(),
-    dose: z.number().int().min(1).max(9).optional(),
-  })
-  .strict();
-const walkInPayload = z.compile(strictWalkInPayloadSchema);
-const checkInPayload = z.compile(strictCheckInPayloadSchema);
-const ticketEventPayload = z.compile(strictTicketEventPayloadSchema);
-
-/** "field.path: message" for the first few issues of a failed parse, for the person at the counter or a developer. */
-export function describeIssues(error: z.ZodError, prefix?: string, maxLength = 500): string {
-  const parts = error.issues.slice(0, 3).map((issue) => {
-    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  const text = parts.join('; ') + (error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '');
-  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
-}
-
-function toResult(m: Mutation, o: Outcome): PushResult {
-  const r: PushResult = { seq: m.seq, mutationId: m.mutationId, status: o.status };
-  if (o.code) r.code = o.code;
-  if (o.reason) r.reason = o.reason;
-  // a record's own flags (e.g. `other_centre`, `unverified`) stay on the portal; the answer carries the protocol's
-  const flags = (o.flags ?? []).filter((f): f is 'possible_duplicate' => f === 'possible_duplicate');
-  if (flags.length > 0) r.flags = flags;
-  if (o.duplicateOf && o.duplicateOf.length > 0) r.duplicateOf = o.duplicateOf;
-  return r;
 }
 
 /** What a mutation already in the log answers when it is sent again: never `applied` twice. */
