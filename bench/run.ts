@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as board from './board';
 import * as core from './core';
+import * as district from './district';
 import * as encryption from './encryption';
 import * as slip from './slip';
 import * as speech from './speech';
@@ -27,7 +28,7 @@ interface BenchModule {
   cleanup?: () => void;
 }
 
-const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates, board, speech];
+const MODULES: BenchModule[] = [core, encryption, slip, sync, uiRush, updates, board, speech, district];
 
 function parseArgs(argv: string[]) {
   const json = argv.includes('--json');
