@@ -144,7 +144,7 @@ try {
   fail(`The portal could not start: ${(e as Error).message}`);
 }
 if (values.demo) {
-  const seed = seedPortalDemo(started.portal.store, new Date());
+  const seed = await seedPortalDemo(started.portal.store, new Date());
   console.log(`Demo centre ${seed.centreId}: ${seed.appointments} appointments on ${seed.days.join(' and ')}`);
 }
 console.log(`Portal: ${started.url}`);

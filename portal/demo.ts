@@ -7,7 +7,7 @@ import { provisioningSchema } from '../common/domain';
 import { addDays, centreDay } from '../common/rules/centre-day';
 import { rosterEntries } from '../common/demo/people';
 import { DEMO_PORTAL, DEMO_PROVISIONING } from '../common/demo/counter';
-import type { PortalStore } from './store';
+import type { PortalStore } from './store-api';
 
 export interface DemoSeed {
   centreId: string;
@@ -15,12 +15,12 @@ export interface DemoSeed {
   appointments: number;
 }
 
-export function seedPortalDemo(store: PortalStore, now: Date): DemoSeed {
+export async function seedPortalDemo(store: PortalStore, now: Date): Promise<DemoSeed> {
   const { centre, counter } = provisioningSchema.parse(DEMO_PROVISIONING);
-  store.addDevice({ token: DEMO_PORTAL.deviceToken, centreId: centre.id, label: `Demo counter ${counter.code}` }, now);
+  await store.addDevice({ token: DEMO_PORTAL.deviceToken, centreId: centre.id, label: `Demo counter ${counter.code}` }, now);
   const entries = rosterEntries(DEMO_PORTAL.rosterSize, DEMO_PORTAL.rosterSeed);
   const today = centreDay(now, centre.timeZone);
   const days = [today, addDays(today, 1)];
-  for (const day of days) store.upsertAppointments(centre.id, day, entries);
+  for (const day of days) await store.upsertAppointments(centre.id, day, entries);
   return { centreId: centre.id, days, appointments: entries.length };
 }

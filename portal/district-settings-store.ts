@@ -3,15 +3,11 @@
  * settings, numbered from 1 per centre; the latest is what its devices are answered.
  * Statements are prepared once, when the store is made.
  */
+import type Database from 'better-sqlite3';
 import type { DistrictSettings } from '../common/domain';
-import type { PortalDb } from './store';
+import type { DistrictSettingsStoreApi, PublishedSettings } from './store-api';
 
-export interface PublishedSettings {
-  centreId: string;
-  version: number;
-  publishedAt: string;
-  settings: DistrictSettings;
-}
+export type { PublishedSettings } from './store-api';
 
 interface Row {
   centre_id: string;
@@ -27,10 +23,10 @@ const toPublished = (r: Row): PublishedSettings => ({
   settings: JSON.parse(r.settings) as DistrictSettings,
 });
 
-export class DistrictSettingsStore {
+export class DistrictSettingsStore implements DistrictSettingsStoreApi {
   private readonly q;
 
-  constructor(private readonly db: PortalDb) {
+  constructor(private readonly db: Database.Database) {
     this.q = {
       latest: db.prepare<[string], Row>(
         'SELECT centre_id, version, settings, published_at FROM district_settings WHERE centre_id = ? ORDER BY version DESC LIMIT 1',
@@ -47,24 +43,28 @@ export class DistrictSettingsStore {
   }
 
   /** The centre's latest version, or null when none was ever published. */
-  latest(centreId: string): PublishedSettings | null {
+  async latest(centreId: string): Promise<PublishedSettings | null> {
     const row = this.q.latest.get(centreId);
     return row ? toPublished(row) : null;
   }
 
   /** The centre's latest version number (0: none published). */
-  latestVersion(centreId: string): number {
+  async latestVersion(centreId: string): Promise<number> {
+    return this.versionOf(centreId);
+  }
+
+  private versionOf(centreId: string): number {
     return this.q.latestVersion.get(centreId)?.version ?? 0;
   }
 
   /** Saves a new version for each centre given, all in one transaction; each centre's number is one above its last. */
-  publish(centreIds: readonly string[], settings: DistrictSettings, now: Date): PublishedSettings[] {
+  async publish(centreIds: readonly string[], settings: DistrictSettings, now: Date): Promise<PublishedSettings[]> {
     const json = JSON.stringify(settings);
     const at = now.toISOString();
     return this.db
       .transaction(() =>
         centreIds.map((centreId) => {
-          const version = this.latestVersion(centreId) + 1;
+          const version = this.versionOf(centreId) + 1;
           this.q.insert.run(centreId, version, json, at);
           return { centreId, version, publishedAt: at, settings };
         }),
@@ -73,7 +73,7 @@ export class DistrictSettingsStore {
   }
 
   /** Every centre of the district (those with a device token). */
-  centres(): string[] {
+  async centres(): Promise<string[]> {
     return this.q.centres.all().map((r) => r.centre_id);
   }
 }

@@ -8,8 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { districtSettingsSchema, type DistrictSettings } from '../common/domain';
 import { MAX_DISTRICT_SETTINGS_BYTES, type DistrictSettingsAnswer } from '../common/sync-protocol';
-import type { DistrictSettingsStore, PublishedSettings } from './district-settings-store';
-import { PortalError, type Device } from './store';
+import { PortalError, type Device, type DistrictSettingsStoreApi, type PublishedSettings } from './store-api';
 
 /** A centre ID as a counter's provisioning has it. */
 const centreIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a centre ID is 1-40 letters, digits, _ or -');
@@ -58,7 +57,7 @@ function centreOf(value: string): string {
 /** `GET /v1/centres/{centreId}/settings?known=N`: a device's own centre only; 304 when N is the latest. */
 export function districtSettingsDeviceRoutes(
   api: FastifyInstance,
-  o: { settings: DistrictSettingsStore; deviceOf: (req: FastifyRequest, centreId: string) => Device },
+  o: { settings: DistrictSettingsStoreApi; deviceOf: (req: FastifyRequest, centreId: string) => Device },
 ): void {
   api.get<{ Params: { centreId: string }; Querystring: { known?: string } }>(
     '/v1/centres/:centreId/settings',
@@ -69,7 +68,7 @@ export function districtSettingsDeviceRoutes(
       if (!/^\d{1,15}$/.test(knownText)) {
         throw new PortalError(400, 'invalid_request', 'known: must be the version the counter has, a whole number');
       }
-      const latest = o.settings.latest(centreId);
+      const latest = await o.settings.latest(centreId);
       if (!latest || latest.version <= Number(knownText)) return reply.code(304).send();
       return answerOf(latest);
     },
@@ -83,28 +82,28 @@ export function districtSettingsDeviceRoutes(
  */
 export function districtSettingsAdminRoutes(
   admin: FastifyInstance,
-  o: { settings: DistrictSettingsStore; clock: () => Date },
+  o: { settings: DistrictSettingsStoreApi; clock: () => Date },
 ): void {
   admin.put<{ Params: { centreId: string } }>('/admin/centres/:centreId/settings', async (req) => {
     const centreId = centreOf(req.params.centreId);
     const settings = parseDistrictSettings(req.body);
-    const [published] = o.settings.publish([centreId], settings, o.clock());
+    const [published] = await o.settings.publish([centreId], settings, o.clock());
     req.log.info({ centreId, version: published!.version }, 'district settings published');
     return answerOf(published!);
   });
   admin.get<{ Params: { centreId: string } }>('/admin/centres/:centreId/settings', async (req) => {
     const centreId = centreOf(req.params.centreId);
-    const latest = o.settings.latest(centreId);
+    const latest = await o.settings.latest(centreId);
     if (!latest) throw new PortalError(404, 'not_found', `no district settings were published for centre ${centreId}`);
     return answerOf(latest);
   });
   admin.put('/admin/settings', async (req) => {
     const settings = parseDistrictSettings(req.body);
-    const centres = o.settings.centres();
+    const centres = await o.settings.centres();
     if (centres.length === 0) {
       throw new PortalError(409, 'no_centres', 'no centre has a device token yet: add the counters first, or publish per centre');
     }
-    const published = o.settings.publish(centres, settings, o.clock());
+    const published = await o.settings.publish(centres, settings, o.clock());
     req.log.info({ centres: centres.length }, 'district settings published to every centre');
     return { published: published.map((p) => ({ centreId: p.centreId, version: p.version, publishedAt: p.publishedAt })) };
   });

@@ -4,6 +4,7 @@
  * token, binds its device ID to it and marks the code used, in one IMMEDIATE transaction.
  */
 import { createHash, randomInt } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import {
   ENROLMENT_CODE_ALPHABET,
   ENROLMENT_CODE_LENGTH,
@@ -13,40 +14,16 @@ import {
 } from '../common/rules/enrolment-code';
 import { ENROL_RETRY_MINUTES, type EnrolResponse } from '../common/sync-protocol';
 import { newToken } from './secrets';
-import { PortalError, hashToken, type PortalDb } from './store';
+import {
+  PortalError,
+  hashToken,
+  type CreatedEnrolment,
+  type EnrolmentStoreApi,
+  type EnrolmentView,
+  type NewEnrolment,
+} from './store-api';
 
-export interface NewEnrolment {
-  centre: EnrolResponse['centre'];
-  counter: EnrolResponse['counter'];
-  label: string;
-  validHours: number;
-}
-
-export interface CreatedEnrolment {
-  /** the code as people are shown it (groups of four); never stored */
-  code: string;
-  centreId: string;
-  counterCode: string;
-  tokenPrefix: string;
-  label: string;
-  expiresAt: string;
-  /** earlier codes for the same counter not redeemed yet, which this one replaces (they expire now) */
-  replaced: number;
-}
-
-export type EnrolmentState = 'waiting' | 'redeemed' | 'expired';
-
-export interface EnrolmentView {
-  centreId: string;
-  counterCode: string;
-  tokenPrefix: string;
-  label: string;
-  createdAt: string;
-  expiresAt: string;
-  state: EnrolmentState;
-  redeemedAt: string | null;
-  deviceId: string | null;
-}
+export type { CreatedEnrolment, EnrolmentState, EnrolmentView, NewEnrolment } from './store-api';
 
 interface EnrolmentRow {
   code_hash: string;
@@ -75,10 +52,10 @@ export function newEnrolmentCode(): string {
 const unknownCode = () =>
   new PortalError(404, 'enrol_code_unknown', 'no enrolment has this code: check it, or ask hospital IT for a new one');
 
-export class EnrolmentStore {
+export class EnrolmentStore implements EnrolmentStoreApi {
   private readonly q;
 
-  constructor(readonly db: PortalDb) {
+  constructor(readonly db: Database.Database) {
     this.q = {
       insert: db.prepare(
         `INSERT INTO enrolment (code_hash, centre_id, centre, counter_code, token_prefix, label, created_at, expires_at)
@@ -125,7 +102,7 @@ export class EnrolmentStore {
    * Makes an enrolment and answers its code (the only time it is seen). Refuses a token prefix
    * another counter of the centre has; replaces earlier codes for the same counter not yet redeemed.
    */
-  create(input: NewEnrolment, now: Date, code: string = newEnrolmentCode()): CreatedEnrolment {
+  async create(input: NewEnrolment, now: Date, code: string = newEnrolmentCode()): Promise<CreatedEnrolment> {
     if (enrolmentCodeError(code) !== null) throw new Error('not an enrolment code');
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + input.validHours * 3600_000).toISOString();
@@ -164,7 +141,7 @@ export class EnrolmentStore {
   }
 
   /** The enrolments of a centre, oldest first (codes are not kept, so none is shown). */
-  list(centreId: string, now: Date): EnrolmentView[] {
+  async list(centreId: string, now: Date): Promise<EnrolmentView[]> {
     const at = now.toISOString();
     return this.q.byCentre.all(centreId).map((r) => ({
       centreId: r.centre_id,
@@ -189,12 +166,12 @@ export class EnrolmentStore {
    * code) enrols it again: its earlier token is revoked (`reenrolled` says so, for the log).
    * A device bound any other way (another centre or counter, a token IT made by hand) is refused.
    */
-  redeem(typedCode: string, deviceId: string, now: Date): EnrolResponse {
-    return this.redeemed(typedCode, deviceId, now).answer;
+  async redeem(typedCode: string, deviceId: string, now: Date): Promise<EnrolResponse> {
+    return (await this.redeemed(typedCode, deviceId, now)).answer;
   }
 
   /** `redeem`, also saying whether the device was enrolled before and its earlier token revoked. */
-  redeemed(typedCode: string, deviceId: string, now: Date): { answer: EnrolResponse; reenrolled: boolean } {
+  async redeemed(typedCode: string, deviceId: string, now: Date): Promise<{ answer: EnrolResponse; reenrolled: boolean }> {
     if (enrolmentCodeError(typedCode) !== null) throw unknownCode();
     const id = deviceId.toLowerCase();
     const at = now.toISOString();

@@ -26,8 +26,9 @@ import {
   type EnrolResponse,
   type ErrorBody,
 } from '../common/sync-protocol';
-import { EnrolmentStore, type CreatedEnrolment, type NewEnrolment } from './enrolment-store';
-import { PortalError, PortalStore, describeIssues } from './store';
+import { describeIssues } from './push-rules';
+import { SqlitePortalStore } from './store';
+import { PortalError, type CreatedEnrolment, type EnrolmentStoreApi, type NewEnrolment } from './store-api';
 
 /** The longest a code may stay valid: 30 days. */
 export const MAX_VALID_HOURS = 24 * 30;
@@ -74,18 +75,18 @@ const toNew = (b: z.output<typeof newEnrolmentSchema>): NewEnrolment => ({
 
 /** Makes an enrolment with its QR code (the code and, when given, the portal's address). */
 export async function createEnrolment(
-  enrolments: EnrolmentStore,
+  enrolments: EnrolmentStoreApi,
   input: z.output<typeof newEnrolmentSchema>,
   now: Date,
 ): Promise<EnrolmentAnswer> {
-  const created = enrolments.create(toNew(input), now);
+  const created = await enrolments.create(toNew(input), now);
   const text = enrolmentQrText(created.code, input.portalUrl);
   const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return { ...created, qr: { text, svg: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` } };
 }
 
 export interface EnrolmentRoutesOptions {
-  enrolments: EnrolmentStore;
+  enrolments: EnrolmentStoreApi;
   clock: () => Date;
   /** failed redemptions allowed per client address in a window */
   failures: { max: number; windowMs: number };
@@ -120,7 +121,7 @@ export function registerEnrolmentRedeem(app: FastifyInstance, options: Enrolment
       if (!seen.isAllowed && seen.remaining === 0) return tooMany(reply, seen.ttlInSeconds);
       try {
         const body = parse(enrolRequestSchema, req.body);
-        const { answer, reenrolled } = options.enrolments.redeemed(body.code, body.deviceId, options.clock());
+        const { answer, reenrolled } = await options.enrolments.redeemed(body.code, body.deviceId, options.clock());
         const who = { deviceId: answer.deviceId, centreId: answer.centre.id, counter: answer.counter.code };
         if (reenrolled) req.log.warn(who, 'counter enrolled again with a new code: its earlier device token is revoked');
         else req.log.info(who, 'counter enrolled');
@@ -146,7 +147,7 @@ export function registerEnrolmentAdmin(admin: FastifyInstance, options: Omit<Enr
   });
   admin.get('/admin/enrolments', async (req) => {
     const query = parse(z.object({ centreId: enrolmentCentreSchema.shape.id }).strict(), req.query);
-    return { enrolments: options.enrolments.list(query.centreId, options.clock()) };
+    return { enrolments: await options.enrolments.list(query.centreId, options.clock()) };
   });
 }
 
@@ -230,9 +231,9 @@ export async function runEnrolCommand(
     return 2;
   }
   if (!io.dbFile) mkdirSync(values.data, { recursive: true });
-  const store = PortalStore.open(io.dbFile ?? join(values.data, 'portal.sqlite'));
+  const store = SqlitePortalStore.open(io.dbFile ?? join(values.data, 'portal.sqlite'));
   try {
-    const answer = await createEnrolment(new EnrolmentStore(store.db), input.data, (io.now ?? (() => new Date()))());
+    const answer = await createEnrolment(store.enrolments, input.data, (io.now ?? (() => new Date()))());
     const terminalQr = await QRCode.toString(answer.qr.text, { type: 'terminal', small: true });
     io.out(`Enrolment code for counter ${answer.counterCode} of ${answer.centreId}: ${answer.code}`);
     io.out(`Valid until ${answer.expiresAt}; it enrols one counter once.`);
@@ -243,6 +244,6 @@ export async function runEnrolCommand(
     io.err(e instanceof Error ? e.message : String(e));
     return 1;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -2,32 +2,11 @@
  * The fleet reports' SQL (portal migration 9): the latest report of each counter, and the
  * rows the fleet view reads. Statements are prepared once, when the portal is built.
  */
+import type Database from 'better-sqlite3';
 import type { FleetReport, PrinterState } from '../common/sync-protocol';
-import { PortalError, type PortalDb } from './store';
+import { PortalError, type FleetRow, type FleetStoreApi } from './store-api';
 
-/** A counter's latest report as the portal keeps it, with its token's label and its last upload. */
-export interface FleetRow {
-  centreId: string;
-  deviceId: string;
-  counterCode: string;
-  /** the label IT gave the device token (any text: shown as text, never as HTML) */
-  label: string;
-  /** the token the report came with has been revoked since */
-  revoked: boolean;
-  appVersion: string;
-  schemaVersion: number;
-  pending: number;
-  oldestPendingAgeSeconds: number | null;
-  rosterPulledAt: string | null;
-  printer: { state: PrinterState; errorCode: string | null; failedAt: string | null };
-  clockOffsetMs: number | null;
-  /** when the counter made the report, by its own clock */
-  counterTime: string;
-  /** when the portal received it (the portal's clock): when the counter was last heard from */
-  receivedAt: string;
-  /** when an upload of this device last moved its sequence at the portal (null: none yet) */
-  lastUploadAt: string | null;
-}
+export type { FleetRow } from './store-api';
 
 interface Row {
   centre_id: string;
@@ -59,10 +38,10 @@ const UPDATE = `token_hash = excluded.token_hash, counter_code = excluded.counte
   printer_error_code = excluded.printer_error_code, printer_failed_at = excluded.printer_failed_at,
   clock_offset_ms = excluded.clock_offset_ms, counter_time = excluded.counter_time, received_at = excluded.received_at`;
 
-export class FleetStore {
+export class FleetStore implements FleetStoreApi {
   private readonly q;
 
-  constructor(private readonly db: PortalDb) {
+  constructor(private readonly db: Database.Database) {
     this.q = {
       binding: db.prepare<[string], { token_hash: string; centre_id: string }>(
         'SELECT token_hash, centre_id FROM device_client WHERE device_id = ?',
@@ -96,7 +75,7 @@ export class FleetStore {
    * device not bound yet is refused (403) when the token is bound to another device ID, or
    * first reported for another one, so one token cannot fill the fleet view with made-up counters.
    */
-  record(report: FleetReport, ctx: { tokenHash: string; now: Date }): { receivedAt: string } {
+  async record(report: FleetReport, ctx: { tokenHash: string; now: Date }): Promise<{ receivedAt: string }> {
     const deviceId = report.deviceId.toLowerCase();
     const receivedAt = ctx.now.toISOString();
     const values = {
@@ -146,7 +125,7 @@ export class FleetStore {
   }
 
   /** Every counter's latest report, by centre and counter code. */
-  all(): FleetRow[] {
+  async all(): Promise<FleetRow[]> {
     return this.q.all.all().map((r) => ({
       centreId: r.centre_id,
       deviceId: r.device_id,

@@ -12,8 +12,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fleetReportSchema, type FleetReportAnswer } from '../common/sync-protocol';
-import { FleetStore, type FleetRow } from './fleet-store';
-import { PortalError, describeIssues, type Device, type PortalDb } from './store';
+import { describeIssues } from './push-rules';
+import { PortalError, type Device, type FleetRow, type FleetStoreApi } from './store-api';
 
 export interface FleetSettings {
   /** the version every counter should run; when not set, the newest version any counter reports */
@@ -140,15 +140,11 @@ export function dateFromClock(app: FastifyInstance, clock: () => Date): void {
 }
 
 export class Fleet {
-  readonly store: FleetStore;
-
   constructor(
-    db: PortalDb,
+    readonly store: FleetStoreApi,
     private readonly clock: () => Date,
     private readonly settings: FleetSettings = {},
-  ) {
-    this.store = new FleetStore(db);
-  }
+  ) {}
 
   /** POST /v1/reports, inside the device-token API: `deviceOf` checks the report's centre against the token's. */
   deviceRoutes(api: FastifyInstance, deviceOf: (req: FastifyRequest, centreId: string) => Device): void {
@@ -156,7 +152,7 @@ export class Fleet {
       const parsed = fleetReportSchema.safeParse(req.body);
       if (!parsed.success) throw new PortalError(400, 'invalid_request', describeIssues(parsed.error, undefined, 2000));
       const device = deviceOf(req, parsed.data.centreId);
-      const { receivedAt } = this.store.record(parsed.data, { tokenHash: device.tokenHash, now: this.clock() });
+      const { receivedAt } = await this.store.record(parsed.data, { tokenHash: device.tokenHash, now: this.clock() });
       return { stored: true, receivedAt };
     });
   }
@@ -169,7 +165,7 @@ export class Fleet {
         .strict()
         .safeParse(req.query);
       if (!query.success) throw new PortalError(400, 'invalid_request', describeIssues(query.error, undefined, 500));
-      const view = fleetView(this.store.all(), this.clock(), this.settings);
+      const view = fleetView(await this.store.all(), this.clock(), this.settings);
       reply.header('cache-control', 'no-store');
       const only = query.data.centreId;
       return only ? { ...view, centres: view.centres.filter((c) => c.centreId === only) } : view;

@@ -13,7 +13,7 @@ import type { FaultConfigInput } from './faults';
 import { ADMIN_TOKEN_ENV, newToken } from './secrets';
 import { startPortal, type StartedPortal } from './server';
 import type { PortalStatsSnapshot } from './stats';
-import type { AdminEvent, AdminRecord, DeviceClient } from './store';
+import type { AdminEvent, AdminRecord, DeviceClient } from './store-api';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const START_TIMEOUT_MS = 20_000;
@@ -244,7 +244,7 @@ export async function startPortalInProcess(
     port = current.port;
     if (options.demo) {
       const { seedPortalDemo } = await import('./demo');
-      seedPortalDemo(current.portal.store, new Date());
+      await seedPortalDemo(current.portal.store, new Date());
     }
   };
   const end = async () => {

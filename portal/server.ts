@@ -19,20 +19,22 @@ import {
   type RosterPage,
 } from '../common/sync-protocol';
 import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
-import { DistrictSettingsStore } from './district-settings-store';
 import { registerEnrolmentAdmin, registerEnrolmentRedeem } from './enrolment';
-import { EnrolmentStore } from './enrolment-store';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
 import { Fleet, dateFromClock, type FleetSettings } from './fleet';
 import { LoopDelay } from './loop-delay';
+import { openPortalStore } from './open-store';
+import { describeIssues } from './push-rules';
 import { newToken, tokenProblem } from './secrets';
 import { PortalStats } from './stats';
+import { PortalError, appointmentInputSchema, type Device, type PortalDatabase, type PortalStore } from './store-api';
 import { registerUpdateFeed } from './updates';
-import { PortalError, PortalStore, appointmentInputSchema, describeIssues, type Device } from './store';
 
 export interface PortalOptions {
-  /** SQLite file, or ':memory:' */
-  dbFile: string;
+  /** SQLite file, or ':memory:': the shorthand for `database: { engine: 'sqlite', file }` (give one of the two) */
+  dbFile?: string;
+  /** where the data is kept: a SQLite file or a PostgreSQL server (give this or `dbFile`) */
+  database?: PortalDatabase;
   /** registers the admin API, authorised by this bearer token */
   adminToken?: string;
   /** allows fault injection through `/admin/faults` (needs an admin token to be configured) */
@@ -91,6 +93,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_ROSTER_LIMIT = 1000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 export const DEFAULT_AUTH_FAILURES = { max: 30, windowMs: 60_000 } as const;
+/** what a 503 for the database says to wait before trying again (seconds) */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 /** admin bodies carry whole rosters */
 const ADMIN_BODY_LIMIT = 256 * 1024 * 1024;
 
@@ -158,12 +162,15 @@ export function buildPortal(options: PortalOptions): Portal {
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const authFailures = options.authFailures ?? DEFAULT_AUTH_FAILURES;
-  const store = PortalStore.open(options.dbFile);
-  const districtSettings = new DistrictSettingsStore(store.db);
-  const enrolments = new EnrolmentStore(store.db);
+  if ((options.dbFile === undefined) === (options.database === undefined)) {
+    throw new Error('the portal needs exactly one of dbFile and database');
+  }
+  const store = openPortalStore(options.database ?? { engine: 'sqlite', file: options.dbFile! });
+  const districtSettings = store.districtSettings;
+  const enrolments = store.enrolments;
   const stats = new PortalStats();
   const faults = options.faults ? new FaultInjector() : null;
-  const fleet = new Fleet(store.db, clock, options.fleet);
+  const fleet = new Fleet(store.fleet, clock, options.fleet);
   const routes: Portal['routes'] = [];
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -180,6 +187,8 @@ export function buildPortal(options: PortalOptions): Portal {
   const maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 0;
   const loopDelay = maxEventLoopDelayMs > 0 ? new LoopDelay() : null;
   if (loopDelay) app.addHook('onClose', async () => loopDelay.stop());
+  // open and migrated before the first request (app.listen and app.inject wait for this)
+  app.addHook('onReady', async () => store.ready());
 
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -188,7 +197,10 @@ export function buildPortal(options: PortalOptions): Portal {
   dateFromClock(app, clock);
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
-    if (error instanceof PortalError) return send(reply, error.status, error.body);
+    if (error instanceof PortalError) {
+      if (error.status === 503) reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return send(reply, error.status, error.body);
+    }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return send(reply, 413, { error: 'too_large', message: `the body is larger than the ${MAX_PUSH_BYTES} bytes allowed` });
     }
@@ -311,7 +323,7 @@ export function buildPortal(options: PortalOptions): Portal {
     const failures = api.createRateLimit({ max: authFailures.max, timeWindow: authFailures.windowMs });
     api.addHook('onRequest', async (req, reply) => {
       const token = bearer(req);
-      const device = token ? store.deviceByToken(token) : undefined;
+      const device = token ? await store.deviceByToken(token) : undefined;
       if (device && !device.revoked) {
         requestDevice.set(req, device);
         return;
@@ -333,7 +345,7 @@ export function buildPortal(options: PortalOptions): Portal {
       const body = parseBody(pushRequest, req.body);
       const device = deviceOf(req, body.centreId);
       stats.pushed(body.mutations.length);
-      const response = store.push(body, {
+      const response = await store.push(body, {
         tokenHash: device.tokenHash,
         now: clock(),
         ...(faults ? { rejectRecordIds: faults.rejectRecordIds, rejectCode: faults.rejectCode } : {}),
@@ -361,7 +373,7 @@ export function buildPortal(options: PortalOptions): Portal {
           limit = Math.min(Number(req.query.limit), MAX_ROSTER_PAGE);
         }
         const after = req.query.cursor ? decodeCursor(req.query.cursor, centreId, date) : 0;
-        const rows = store.rosterRows(centreId, date, after, limit);
+        const rows = await store.rosterRows(centreId, date, after, limit);
         return {
           centreId,
           date,
@@ -376,7 +388,7 @@ export function buildPortal(options: PortalOptions): Portal {
       const { centreId, date } = req.params;
       const device = deviceOf(req, centreId);
       if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', `date: must be a day as YYYY-MM-DD, not ${date}`);
-      return store.records(centreId, date, device.tokenHash);
+      return await store.records(centreId, date, device.tokenHash);
     });
     fleet.deviceRoutes(api, deviceOf);
 
@@ -420,8 +432,8 @@ export function buildPortal(options: PortalOptions): Portal {
           req.body,
         );
         const token = body.token ?? newToken();
-        store.addDevice({ token, centreId: body.centreId, label: body.label }, clock());
-        if (body.deviceId) store.bindDevice(body.deviceId, token, clock());
+        await store.addDevice({ token, centreId: body.centreId, label: body.label }, clock());
+        if (body.deviceId) await store.bindDevice(body.deviceId, token, clock());
         return {
           token,
           centreId: body.centreId,
@@ -433,36 +445,36 @@ export function buildPortal(options: PortalOptions): Portal {
       admin.post<{ Params: { deviceId: string } }>('/admin/devices/:deviceId/rebind', async (req) => {
         const deviceId = parseBody(z.uuid(), req.params.deviceId);
         const body = parseBody(z.object({ token: z.string().min(1).max(512) }).strict(), req.body);
-        const bound = store.bindDevice(deviceId, body.token, clock());
+        const bound = await store.bindDevice(deviceId, body.token, clock());
         req.log.warn({ deviceId: bound.deviceId, centreId: bound.centreId }, 'device ID rebound to another token');
         return bound;
       });
       admin.post('/admin/devices/revoke', async (req) => {
         const body = parseBody(z.object({ token: z.string().min(1).max(200) }).strict(), req.body);
-        return { revoked: store.revokeDevice(body.token) };
+        return { revoked: await store.revokeDevice(body.token) };
       });
-      admin.get('/admin/clients', async () => ({ clients: store.clients() }));
+      admin.get('/admin/clients', async () => ({ clients: await store.clients() }));
       registerEnrolmentAdmin(admin, { enrolments, clock });
       admin.post('/admin/clients/accept-lost', async (req) => {
         const body = parseBody(
           z.object({ deviceId: z.uuid(), lastAppliedSeq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict(),
           req.body,
         );
-        const moved = store.acceptLostRecords(body.deviceId, body.lastAppliedSeq, clock());
+        const moved = await store.acceptLostRecords(body.deviceId, body.lastAppliedSeq, clock());
         req.log.warn(moved, 'records lost by this portal accepted: the device sequence moved forward');
         return moved;
       });
       admin.post('/admin/appointments', { bodyLimit: ADMIN_BODY_LIMIT }, async (req) => {
         const body = parseBody(z.object({ centreId, date: day, entries: z.array(appointmentInputSchema) }).strict(), req.body);
-        return { changed: store.upsertAppointments(body.centreId, body.date, body.entries) };
+        return { changed: await store.upsertAppointments(body.centreId, body.date, body.entries) };
       });
       admin.post('/admin/appointments/cancel', { bodyLimit: ADMIN_BODY_LIMIT }, async (req) => {
         const body = parseBody(z.object({ centreId, date: day, refIds: z.array(z.string().min(1).max(32)) }).strict(), req.body);
-        return { cancelled: store.cancelAppointments(body.centreId, body.date, body.refIds) };
+        return { cancelled: await store.cancelAppointments(body.centreId, body.date, body.refIds) };
       });
       admin.get('/admin/records', async (req) => {
         const query = parseBody(z.object({ centreId, date: day }), req.query);
-        return store.adminRecords(query.centreId, query.date);
+        return await store.adminRecords(query.centreId, query.date);
       });
       districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
       fleet.adminRoutes(admin);
@@ -495,7 +507,7 @@ export function buildPortal(options: PortalOptions): Portal {
         try {
           await app.close();
         } finally {
-          store.close();
+          await store.close();
         }
       })()),
   };

@@ -8,28 +8,20 @@ import Database, { type Statement } from 'better-sqlite3';
 import type { RosterEntry } from '../common/domain';
 import { isIsoDay } from '../common/rules/centre-day';
 import { normalizePhotoId } from '../common/rules/photo-id';
-import {
-  RECORD_KINDS,
-  type Mutation,
-  type PortalRecord,
-  type PushRequest,
-  type PushResponse,
-  type PushResult,
-  type RecordsResponse,
-  type RosterChange,
+import type {
+  Mutation,
+  PortalRecord,
+  PushRequest,
+  PushResponse,
+  PushResult,
+  RecordsResponse,
+  RosterChange,
 } from '../common/sync-protocol';
+import { DistrictSettingsStore } from './district-settings-store';
+import { EnrolmentStore } from './enrolment-store';
+import { FleetStore } from './fleet-store';
 import { PORTAL_MIGRATIONS, type PortalMigration } from './migrations';
-import {
-  MAX_DUPLICATE_OF,
-  REDUCED_PHOTO_ID,
-  checkInPayload,
-  describeIssues,
-  photoIdProblem,
-  ticketEventPayload,
-  toResult,
-  walkInPayload,
-  type Outcome,
-} from './push-rules';
+import { MAX_DUPLICATE_OF, checkMutation, sequenceReused, toResult, unbookedCheckIn, type Outcome } from './push-rules';
 import {
   PortalError,
   PortalSchemaTooNewError,
@@ -39,6 +31,8 @@ import {
   type AppointmentInput,
   type Device,
   type DeviceClient,
+  type DistrictDayRow,
+  type PortalStore,
   type PushContext,
   type RosterRows,
 } from './store-api';
@@ -130,14 +124,33 @@ function fromLog(row: LogRow): Outcome {
   return { status: 'duplicate', flags: JSON.parse(row.flags) as string[], duplicateOf: JSON.parse(row.duplicate_of) as string[] };
 }
 
+/** What a record already taken answers when it arrives again. */
+const duplicateOfRecord = (r: { flags: string; duplicate_of: string }): Outcome => ({
+  status: 'duplicate',
+  flags: JSON.parse(r.flags) as string[],
+  duplicateOf: JSON.parse(r.duplicate_of) as string[],
+});
+
 /** One mutation-log row's values, in column order. */
 type LogValues = [string, number, string, string, string, string, string | null, string | null, string, string, string];
 const LOG_ROWS_PER_INSERT = 50;
 
-export class PortalStore {
+/**
+ * The portal's store on one SQLite file (the embedded default). Every method answers a promise,
+ * as the PortalStore interface asks, but the work inside is synchronous: each change is one
+ * IMMEDIATE transaction on the one connection, so no two changes interleave.
+ */
+export class SqlitePortalStore implements PortalStore {
+  readonly engine = 'sqlite' as const;
+  readonly enrolments: EnrolmentStore;
+  readonly fleet: FleetStore;
+  readonly districtSettings: DistrictSettingsStore;
   private readonly q;
 
   constructor(readonly db: PortalDb) {
+    this.enrolments = new EnrolmentStore(db);
+    this.fleet = new FleetStore(db);
+    this.districtSettings = new DistrictSettingsStore(db);
     this.q = {
       deviceByHash: db.prepare<
         [string],
@@ -248,30 +261,65 @@ export class PortalStore {
         `SELECT ref_id, entry, cancelled, version FROM appointment WHERE centre_id = ? AND date = ? AND version > ?
          ORDER BY version LIMIT ?`,
       ),
+      // The district's read side. The centres come from device_client (every record and event
+      // came from one of its devices), so the (centre_id, day) indexes serve a day of all centres.
+      dayRecords: db.prepare<
+        { day: string; centreId: string | null },
+        { centre_id: string; records: number; walk_ins: number; check_ins: number; possible_duplicates: number }
+      >(
+        `SELECT centre_id, count(*) AS records, sum(kind = 'walkin.registered') AS walk_ins,
+           sum(kind = 'checkin.created') AS check_ins, sum(flags LIKE '%"possible_duplicate"%') AS possible_duplicates
+         FROM record
+         WHERE centre_id IN (SELECT DISTINCT centre_id FROM device_client WHERE @centreId IS NULL OR centre_id = @centreId)
+           AND day = @day
+         GROUP BY centre_id`,
+      ),
+      dayEvents: db.prepare<{ day: string; centreId: string | null }, { centre_id: string; n: number }>(
+        `SELECT centre_id, count(*) AS n FROM ticket_event
+         WHERE centre_id IN (SELECT DISTINCT centre_id FROM device_client WHERE @centreId IS NULL OR centre_id = @centreId)
+           AND day = @day
+         GROUP BY centre_id`,
+      ),
+      // A rejected mutation's payload is not kept, so its day is the day (UTC) the portal received it.
+      // The mutation log holds only outcomes that left no effect (rejections, duplicates): a scan of it.
+      dayRejected: db.prepare<{ day: string; centreId: string | null }, { centre_id: string; n: number }>(
+        `SELECT c.centre_id, count(*) AS n FROM mutation_log l JOIN device_client c ON c.device_id = l.device_id
+         WHERE l.status = 'rejected' AND substr(l.received_at, 1, 10) = @day
+           AND (@centreId IS NULL OR c.centre_id = @centreId)
+         GROUP BY c.centre_id`,
+      ),
+      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
     };
   }
 
-  static open(file: string): PortalStore {
-    return new PortalStore(openPortalDb(file));
+  static open(file: string): SqlitePortalStore {
+    return new SqlitePortalStore(openPortalDb(file));
   }
 
-  close(): void {
+  /** The file is opened and migrated in the constructor: ready at once. */
+  async ready(): Promise<void> {}
+
+  async check(): Promise<void> {
+    this.q.ping.get();
+  }
+
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 
   // ---- devices ----
 
   /** Adds a device token for a centre (or moves it, relabels it and lifts a revocation). */
-  addDevice(input: { token: string; centreId: string; label: string }, now: Date): void {
+  async addDevice(input: { token: string; centreId: string; label: string }, now: Date): Promise<void> {
     this.q.upsertDevice.run(hashToken(input.token), input.centreId, input.label, now.toISOString());
   }
 
   /** true when the token was known */
-  revokeDevice(token: string): boolean {
+  async revokeDevice(token: string): Promise<boolean> {
     return this.q.revokeDevice.run(hashToken(token)).changes > 0;
   }
 
-  deviceByToken(token: string): Device | undefined {
+  async deviceByToken(token: string): Promise<Device | undefined> {
     const row = this.q.deviceByHash.get(hashToken(token));
     return (
       row && {
@@ -289,7 +337,11 @@ export class PortalStore {
    * binding made before the counter's first push). The token must be known, not revoked, and for
    * the centre the device ID already uploads to.
    */
-  bindDevice(deviceId: string, token: string, now: Date): { deviceId: string; centreId: string; rebound: boolean } {
+  async bindDevice(
+    deviceId: string,
+    token: string,
+    now: Date,
+  ): Promise<{ deviceId: string; centreId: string; rebound: boolean }> {
     const id = deviceId.toLowerCase();
     return this.db
       .transaction(() => {
@@ -314,7 +366,7 @@ export class PortalStore {
       .immediate();
   }
 
-  clients(): DeviceClient[] {
+  async clients(): Promise<DeviceClient[]> {
     return this.q.clients.all().map((r) => ({
       deviceId: r.device_id,
       centreId: r.centre_id,
@@ -328,7 +380,11 @@ export class PortalStore {
    * restored from a backup older than the counter keeps uploaded rows): the device's sequence
    * moves forward so its later records are taken. Never backwards: that would take records twice.
    */
-  acceptLostRecords(deviceId: string, lastAppliedSeq: number, now: Date): { deviceId: string; from: number; to: number } {
+  async acceptLostRecords(
+    deviceId: string,
+    lastAppliedSeq: number,
+    now: Date,
+  ): Promise<{ deviceId: string; from: number; to: number }> {
     const id = deviceId.toLowerCase();
     return this.db
       .transaction(() => {
@@ -355,7 +411,7 @@ export class PortalStore {
    * Throws PortalError for answers that apply nothing (403 device_token_mismatch, 409 sequence_gap).
    * The caller has checked the token and that `req.centreId` is the token's centre.
    */
-  push(req: PushRequest, ctx: PushContext): PushResponse {
+  async push(req: PushRequest, ctx: PushContext): Promise<PushResponse> {
     const now = ctx.now.toISOString();
     const deviceId = req.deviceId.toLowerCase();
     // A new device is remembered even when its first push is refused (a sequence gap after this
@@ -467,11 +523,7 @@ export class PortalStore {
    */
   private resent(deviceId: string, m: Mutation): Outcome {
     const mutationId = m.mutationId.toLowerCase();
-    const reused: Outcome = {
-      status: 'rejected',
-      code: 'sequence_reused',
-      reason: `seq ${m.seq} of this device was already used by another change; this change was not applied`,
-    };
+    const reused = sequenceReused(m.seq);
     const log = this.q.logBySeq.get(deviceId, m.seq);
     if (log) return log.mutation_id === mutationId ? fromLog(log) : reused;
     const record = this.q.recordBySeq.get(deviceId, m.seq);
@@ -491,27 +543,29 @@ export class PortalStore {
 
   private apply(req: PushRequest, deviceId: string, m: Mutation, ctx: PushContext, now: string): Outcome {
     const recordId = m.recordId.toLowerCase();
-    const walkIn = m.kind === 'walkin.registered';
-    const isRecord = (RECORD_KINDS as readonly string[]).includes(m.kind);
     if (ctx.rejectRecordIds?.has(recordId)) {
       // what this portal has already taken stays taken (the same change sent again under a new seq)
+      const isRecord = m.kind === 'walkin.registered' || m.kind === 'checkin.created';
       const had = isRecord ? this.q.record.get(recordId) : this.q.eventByMutation.get(m.mutationId.toLowerCase());
       if (!had)
         return { status: 'rejected', code: ctx.rejectCode ?? 'rejected_by_portal', reason: 'the portal refused this record' };
     }
-    if (!isRecord) {
-      const parsed = ticketEventPayload.safeParse(m.payload);
-      if (!parsed.success)
-        return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
+    const change = checkMutation(m);
+    if (change.kind === 'rejected') {
+      // a record already taken answers as a duplicate before its photo ID is checked
+      const existing = change.outcome.code === 'photo_id_invalid' ? this.q.record.get(recordId) : undefined;
+      return existing ? duplicateOfRecord(existing) : change.outcome;
+    }
+    if (change.kind === 'event') {
       // applied even when the ticket's record has not arrived: never block other records; the
       // same change already taken under another seq (from a restored counter) is a duplicate
       const { changes } = this.q.insertEvent.run(
-        m.mutationId.toLowerCase(),
-        parsed.data.ticketId.toLowerCase(),
+        change.mutationId,
+        change.ticketId,
         m.kind,
-        JSON.stringify(m.payload),
+        change.payload,
         req.centreId,
-        parsed.data.day,
+        change.day,
         deviceId,
         m.seq,
         now,
@@ -519,35 +573,12 @@ export class PortalStore {
       return changes === 0 ? { status: 'duplicate' } : { status: 'applied' };
     }
 
-    const parsed = (walkIn ? walkInPayload : checkInPayload).safeParse(m.payload);
-    if (!parsed.success) return { status: 'rejected', code: 'invalid_payload', reason: describeIssues(parsed.error, 'payload') };
-    const idField = walkIn ? 'walkInId' : 'ticketId';
-    const payloadId = String((parsed.data as Record<string, unknown>)[idField]).toLowerCase();
-    if (payloadId !== recordId) {
-      return { status: 'rejected', code: 'invalid_payload', reason: `payload.${idField}: must equal the mutation's recordId` };
-    }
     const existing = this.q.record.get(recordId);
-    if (existing) {
-      return {
-        status: 'duplicate',
-        flags: JSON.parse(existing.flags) as string[],
-        duplicateOf: JSON.parse(existing.duplicate_of) as string[],
-      };
-    }
-    const day = parsed.data.day;
+    if (existing) return duplicateOfRecord(existing);
     let flags: string[] = [];
     let duplicateOf: string[] = [];
-    let photoIdType: string | null = null;
-    let photoIdNumber: string | null = null;
-    if (walkIn) {
-      const person = (parsed.data as { person: { photoIdType: string; photoIdNumber: string } }).person;
-      photoIdType = person.photoIdType.trim().toUpperCase();
-      photoIdNumber = normalizePhotoId(person.photoIdNumber);
-      const invalid = photoIdProblem(photoIdType, photoIdNumber);
-      if (invalid) return { status: 'rejected', code: 'photo_id_invalid', reason: invalid };
-      if (REDUCED_PHOTO_ID.test(photoIdNumber)) photoIdNumber = null;
-    }
-    if (walkIn && photoIdType !== null && photoIdNumber !== null) {
+    if (change.walkIn && change.photoIdType !== null && change.photoIdNumber !== null) {
+      const { photoIdType, photoIdNumber } = change;
       duplicateOf = [
         ...this.q.walkInsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.record_id),
         ...this.q.appointmentsByPhotoId.all(photoIdType, photoIdNumber, req.centreId, MAX_DUPLICATE_OF).map((r) => r.ref_id),
@@ -558,25 +589,13 @@ export class PortalStore {
         1;
       if (duplicateOf.length > 0 || elsewhere) flags = ['possible_duplicate'];
       if (elsewhere) flags.push('other_centre');
-    } else if (!walkIn) {
+    } else if (!change.walkIn && change.refId !== null) {
       // the portal's own bookings decide, whatever the device says
-      const checkIn = parsed.data as { refId: string; verified: boolean };
-      const refId = checkIn.refId.trim().toUpperCase();
-      if (!this.q.booked.get(req.centreId, day, refId)) {
-        if (!checkIn.verified) {
-          return {
-            status: 'rejected',
-            code: 'not_booked',
-            reason: `ref ID ${refId} has no appointment at this centre on ${day}`,
-          };
-        }
-        if (this.q.bookedElsewhere.get(refId, day, req.centreId)) {
-          return {
-            status: 'rejected',
-            code: 'booking_other_centre',
-            reason: `ref ID ${refId} is booked at another centre on ${day}, not at this one`,
-          };
-        }
+      const refId = change.refId;
+      if (!this.q.booked.get(req.centreId, change.day, refId)) {
+        const elsewhere = change.verified && this.q.bookedElsewhere.get(refId, change.day, req.centreId) !== undefined;
+        const refused = unbookedCheckIn(change, elsewhere);
+        if (refused) return refused;
         // a booking made after the roster reached this portal, or not known to it: kept, not confirmed
         flags = ['unverified'];
       }
@@ -585,15 +604,15 @@ export class PortalStore {
       recordId,
       kind: m.kind,
       centreId: req.centreId,
-      day,
+      day: change.day,
       deviceId,
       seq: m.seq,
-      mutationId: m.mutationId.toLowerCase(),
-      payload: JSON.stringify(m.payload),
+      mutationId: change.mutationId,
+      payload: change.payload,
       flags: JSON.stringify(flags),
       duplicateOf: JSON.stringify(duplicateOf),
-      photoIdType,
-      photoIdNumber,
+      photoIdType: change.photoIdType,
+      photoIdNumber: change.photoIdNumber,
       receivedAt: now,
     });
     return { status: 'applied', flags, duplicateOf };
@@ -606,7 +625,7 @@ export class PortalStore {
    * its device ID; another device's with an opaque ID of that record in place of the device ID,
    * so no device learns another's ID (and so cannot claim it).
    */
-  records(centreId: string, date: string, tokenHash: string): RecordsResponse {
+  async records(centreId: string, date: string, tokenHash: string): Promise<RecordsResponse> {
     const own = new Set(this.q.clientsOfToken.all(tokenHash).map((c) => c.device_id));
     const records = this.q.recordsOfDay.all(centreId, date).map((r) => {
       const record = toPortalRecord(r);
@@ -628,7 +647,10 @@ export class PortalStore {
   }
 
   /** Everything held for a centre and day, payloads included (admin API and tests). */
-  adminRecords(centreId: string, date: string): { centreId: string; date: string; records: AdminRecord[]; events: AdminEvent[] } {
+  async adminRecords(
+    centreId: string,
+    date: string,
+  ): Promise<{ centreId: string; date: string; records: AdminRecord[]; events: AdminEvent[] }> {
     const records = this.q.recordsOfDay.all(centreId, date).map((r): AdminRecord => ({
       ...toPortalRecord(r),
       centreId: r.centre_id,
@@ -651,7 +673,7 @@ export class PortalStore {
   // ---- appointments and rosters ----
 
   /** Adds or changes bookings; each one that changes takes the next roster version. Returns how many changed. */
-  upsertAppointments(centreId: string, date: string, entries: readonly AppointmentInput[]): number {
+  async upsertAppointments(centreId: string, date: string, entries: readonly AppointmentInput[]): Promise<number> {
     if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', 'date: must be YYYY-MM-DD');
     return this.db
       .transaction(() => {
@@ -679,7 +701,7 @@ export class PortalStore {
   }
 
   /** Cancels bookings (unknown or already cancelled ones are skipped). Returns how many were cancelled. */
-  cancelAppointments(centreId: string, date: string, refIds: readonly string[]): number {
+  async cancelAppointments(centreId: string, date: string, refIds: readonly string[]): Promise<number> {
     return this.db
       .transaction(() => {
         let cancelled = 0;
@@ -699,7 +721,7 @@ export class PortalStore {
   }
 
   /** Roster changes after `after`, in version order: upserts for bookings, removes for cancelled ones. */
-  rosterRows(centreId: string, date: string, after: number, limit: number): RosterRows {
+  async rosterRows(centreId: string, date: string, after: number, limit: number): Promise<RosterRows> {
     const rows = this.q.rosterRows.all(centreId, date, after, limit + 1);
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
@@ -710,5 +732,37 @@ export class PortalStore {
       lastVersion: page.length > 0 ? page[page.length - 1]!.version : after,
       hasMore,
     };
+  }
+
+  // ---- the district's read side ----
+
+  /**
+   * One row per centre with anything on `day` (all centres, or the one given), by centre ID:
+   * records by the day they carry; rejections by the day (UTC) they were received, as a
+   * rejected mutation's payload is not kept.
+   */
+  async districtDay(day: string, centreId?: string): Promise<DistrictDayRow[]> {
+    if (!isIsoDay(day)) throw new PortalError(400, 'invalid_request', 'day: must be YYYY-MM-DD');
+    const params = { day, centreId: centreId ?? null };
+    const rows = new Map<string, DistrictDayRow>();
+    const row = (id: string): DistrictDayRow => {
+      let r = rows.get(id);
+      if (!r) {
+        r = { centreId: id, day, records: 0, walkIns: 0, checkIns: 0, possibleDuplicates: 0, rejected: 0, ticketEvents: 0 };
+        rows.set(id, r);
+      }
+      return r;
+    };
+    for (const r of this.q.dayRecords.all(params)) {
+      Object.assign(row(r.centre_id), {
+        records: r.records,
+        walkIns: r.walk_ins,
+        checkIns: r.check_ins,
+        possibleDuplicates: r.possible_duplicates,
+      });
+    }
+    for (const r of this.q.dayEvents.all(params)) row(r.centre_id).ticketEvents = r.n;
+    for (const r of this.q.dayRejected.all(params)) row(r.centre_id).rejected = r.n;
+    return [...rows.values()].sort((a, b) => (a.centreId < b.centreId ? -1 : a.centreId > b.centreId ? 1 : 0));
   }
 }

@@ -3,6 +3,7 @@ import type { RosterEntry } from '../../common/domain';
 import type { Mutation, MutationKind, PushRequest } from '../../common/sync-protocol';
 import { aadhaarNumber, prng } from '../../common/demo/people';
 import { buildPortal, type Portal, type PortalOptions } from '../../portal/server';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 export const CENTRE = 'TEST-CENTRE-01';
 export const OTHER_CENTRE = 'TEST-CENTRE-02';
@@ -13,11 +14,22 @@ export const ADMIN = Buffer.from('test admin token of the reference portal').toS
 export const DAY = '2026-03-10';
 export const NOW = new Date('2026-03-10T04:30:00.000Z');
 
-/** An in-memory portal with one device token for CENTRE and one for OTHER_CENTRE. */
-export function memoryPortal(options: Partial<PortalOptions> = {}): Portal {
-  const portal = buildPortal({ dbFile: ':memory:', adminToken: ADMIN, clock: () => NOW, ...options });
-  portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
-  portal.store.addDevice({ token: OTHER_TOKEN, centreId: OTHER_CENTRE, label: 'counter B1' }, NOW);
+/**
+ * A portal on a fresh database of the test engine (SQLite in memory, or a schema of its own in
+ * the test's PostgreSQL) with one device token for CENTRE and one for OTHER_CENTRE. Given
+ * `dbFile` or `database`, that one instead.
+ */
+export async function memoryPortal(options: Partial<PortalOptions> = {}): Promise<Portal> {
+  const where = options.dbFile !== undefined || options.database !== undefined ? {} : { database: freshPortalDatabase() };
+  const portal = buildPortal({ ...where, adminToken: ADMIN, clock: () => NOW, ...options });
+  try {
+    await portal.app.ready();
+    await portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
+    await portal.store.addDevice({ token: OTHER_TOKEN, centreId: OTHER_CENTRE, label: 'counter B1' }, NOW);
+  } catch (e) {
+    await portal.close();
+    throw e;
+  }
   return portal;
 }
 

@@ -21,6 +21,7 @@ import { fleetView } from '../../portal/fleet';
 import { startPortalInProcess } from '../../portal/process';
 import { startPortal } from '../../portal/server';
 import { tempDir } from '../store/harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 import { eventually, syncedCounter } from './harness';
 import { ManualClock } from './manual-clock';
 import { CENTRE, DEVICE, json, pendingIn, runCleanups, scriptedPortal } from './scripted-portal';
@@ -244,7 +245,7 @@ describe('the fleet report from the sync engine', () => {
 describe('the fleet report against a real portal', () => {
   it('a portal whose clock is 3 minutes ahead: the counter measures it, reports it, and the fleet view flags it', async () => {
     const token = Buffer.from('fleet report test device token, counter C1').toString('base64url');
-    const started = await startPortal({ dbFile: ':memory:', clock: () => new Date(Date.now() + 3 * 60_000) });
+    const started = await startPortal({ database: freshPortalDatabase(), clock: () => new Date(Date.now() + 3 * 60_000) });
     const db = counterDb();
     addPending(db, [new Date().toISOString(), new Date().toISOString()]);
     const engine = new SyncEngine({
@@ -259,10 +260,10 @@ describe('the fleet report against a real portal', () => {
       log: { info() {}, warn() {}, error() {} },
     });
     try {
-      started.portal.store.addDevice({ token, centreId: CENTRE, label: 'counter C1' }, new Date());
+      await started.portal.store.addDevice({ token, centreId: CENTRE, label: 'counter C1' }, new Date());
       engine.start();
-      const row = await eventually(() => {
-        const [r] = started.portal.fleet.store.all();
+      const row = await eventually(async () => {
+        const [r] = await started.portal.fleet.store.all();
         expect(r).toBeDefined();
         return r!;
       }, 15_000);
@@ -270,7 +271,7 @@ describe('the fleet report against a real portal', () => {
       expect(row).toMatchObject({ deviceId: DEVICE, centreId: CENTRE, appVersion: '1.4.0', pending: 0, label: 'counter C1' });
       expect(Math.abs(row.clockOffsetMs! - 180_000)).toBeLessThanOrEqual(1500);
       expect(Math.abs(engine.status.clockOffsetMs! - 180_000)).toBeLessThanOrEqual(1000);
-      const view = fleetView(started.portal.fleet.store.all(), new Date(Date.now() + 3 * 60_000));
+      const view = fleetView(await started.portal.fleet.store.all(), new Date(Date.now() + 3 * 60_000));
       expect(view.centres[0]!.counters[0]!.flags).toEqual(['clockWrong']);
     } finally {
       await engine.stop();

@@ -14,6 +14,7 @@ import { SyncEngine } from '../../main/sync/engine';
 import { PortalClient } from '../../main/sync/portal-client';
 import { startPortal, type StartedPortal } from '../../portal/server';
 import { tempDir } from '../store/harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 import { eventually } from './harness';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -57,9 +58,9 @@ async function syncOnce(portal: StartedPortal, db: Db): Promise<void> {
 
 describe('counter database restored from a backup', () => {
   it('new records written after the restore are uploaded, not rejected as sequence_reused', async () => {
-    const portal = await startPortal({ dbFile: ':memory:' });
+    const portal = await startPortal({ database: freshPortalDatabase() });
     cleanups.push(() => portal.close());
-    portal.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'restored counter' }, new Date());
+    await portal.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'restored counter' }, new Date());
 
     const dir = tempDir('restore-');
     const file = join(dir, 'counter.db');
@@ -82,7 +83,7 @@ describe('counter database restored from a backup', () => {
     expect(rejected).toEqual([]);
     // the portal has every change once: 1 before the backup, 2 lost with the disk, 2 after the restore
     const day = new Date().toISOString().slice(0, 10);
-    const held = portal.portal.store.adminRecords(CENTRE, day).events.map((e) => e.mutationId);
+    const held = (await portal.portal.store.adminRecords(CENTRE, day)).events.map((e) => e.mutationId);
     const local = (db.prepare('SELECT mutation_id FROM outbox').all() as { mutation_id: string }[]).map((r) => r.mutation_id);
     expect(new Set(held).size).toBe(5);
     for (const m of local) expect(held).toContain(m.toLowerCase());
