@@ -172,6 +172,14 @@ async function startPortals(ctx: BenchContext, engine: Engine, count: number): P
         portals.push(await startPortalProcess(options));
       }
     }
+    if (engine.engine === 'postgres') {
+      const { tables } = await rowsInSchema(engine.url, engine.schema);
+      if (tables === 0) {
+        throw new DistrictLoadError(
+          `the portal processes started with no tables in PostgreSQL schema ${engine.schema}: they did not open PostgreSQL (does startPortalProcess take \`database\`?)`,
+        );
+      }
+    }
     return portals;
   } catch (e) {
     await Promise.all(portals.map((p) => p.stop()));
