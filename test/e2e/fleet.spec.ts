@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import type { FleetReport } from '../../common/sync-protocol';
 import { startPortal, type StartedPortal } from '../../portal/server';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 const ADMIN = Buffer.from('fleet page admin token for this e2e test').toString('base64url');
 const CENTRE = 'UP-LKO-CHC-01';
@@ -50,14 +51,14 @@ function reportOf(deviceId: string, centreId: string, counterCode: string, over:
 }
 
 test('the fleet page lists a counter that stopped uploading and one with a wrong clock', async ({ page }) => {
-  portal = await startPortal({ dbFile: ':memory:', adminToken: ADMIN, clock: () => now });
+  portal = await startPortal({ database: freshPortalDatabase(), adminToken: ADMIN, clock: () => now });
   const devices = { stopped: randomUUID(), wrongClock: randomUUID(), healthy: randomUUID(), other: randomUUID() };
   const add = (name: string, centreId: string, label: string) =>
     portal!.portal.store.addDevice({ token: tokenOf(name), centreId, label }, now);
-  add('A1', CENTRE, 'counter A1, OPD');
-  add('A2', CENTRE, 'counter A2, ward 3');
-  add('A3', CENTRE, MARKUP_LABEL);
-  add('B1', OTHER_CENTRE, 'counter B1');
+  await add('A1', CENTRE, 'counter A1, OPD');
+  await add('A2', CENTRE, 'counter A2, ward 3');
+  await add('A3', CENTRE, MARKUP_LABEL);
+  await add('B1', OTHER_CENTRE, 'counter B1');
 
   // A2 reports 12 records waiting for 10 minutes, then is heard from no more
   await report(tokenOf('A2'), reportOf(devices.stopped, CENTRE, 'A2', { pending: 12, oldestPendingAgeSeconds: 600 }));
@@ -116,7 +117,7 @@ test('the fleet page lists a counter that stopped uploading and one with a wrong
 });
 
 test('the fleet page runs no inline script: its CSP allows only its own files', async ({ page }) => {
-  portal = await startPortal({ dbFile: ':memory:', adminToken: ADMIN, clock: () => now });
+  portal = await startPortal({ database: freshPortalDatabase(), adminToken: ADMIN, clock: () => now });
   const violations: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') violations.push(m.text());

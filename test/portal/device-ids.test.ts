@@ -28,10 +28,10 @@ import {
 const SECOND_TOKEN = Buffer.from('test device token, counter A2, centre 01').toString('base64url');
 
 let portal: Portal;
-beforeEach(() => {
-  portal = memoryPortal();
-  portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
-  portal.store.upsertAppointments(CENTRE, DAY, [entry(1), entry(2)]);
+beforeEach(async () => {
+  portal = await memoryPortal();
+  await portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
+  await portal.store.upsertAppointments(CENTRE, DAY, [entry(1), entry(2)]);
 });
 afterEach(() => portal.close());
 

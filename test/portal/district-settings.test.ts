@@ -23,7 +23,7 @@ const SETTINGS = {
 
 let portal: Portal;
 beforeEach(async () => {
-  portal = memoryPortal();
+  portal = await memoryPortal();
   await portal.app.ready();
 });
 afterEach(() => portal.close());

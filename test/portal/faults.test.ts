@@ -7,6 +7,7 @@ import { errorBodySchema, pushResponseSchema } from '../../common/sync-protocol'
 import { startPortal } from '../../portal/server';
 import { PortalAdminError, startPortalInProcess, startPortalProcess, type PortalHandle } from '../../portal/process';
 import { CENTRE, DAY, TOKEN, batch, walkIn } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 type Handle = Awaited<ReturnType<typeof startPortalInProcess>>;
 let portal: Handle;
@@ -177,7 +178,9 @@ describe('fault injection is refused', () => {
   });
 
   it('on a host that is not loopback', async () => {
-    await expect(startPortal({ dbFile: ':memory:', faults: true, host: '0.0.0.0', port: 0 })).rejects.toThrow(/loopback/);
+    await expect(startPortal({ database: freshPortalDatabase(), faults: true, host: '0.0.0.0', port: 0 })).rejects.toThrow(
+      /loopback/,
+    );
     const tsx = pathToFileURL(resolve('node_modules/tsx/dist/loader.mjs')).href;
     const cli = spawnSync(
       process.execPath,

@@ -14,6 +14,7 @@ import { fleetReportSchema, type FleetReport } from '../../common/sync-protocol'
 import { compareVersions, type FleetView } from '../../portal/fleet';
 import { buildPortal, type Portal } from '../../portal/server';
 import { ADMIN, CENTRE, NOW, OTHER_CENTRE, OTHER_TOKEN, TOKEN, batch, memoryPortal, walkIn } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 /** a second counter's token of CENTRE */
 const SECOND_TOKEN = Buffer.from('test device token, counter A2, centre 01').toString('base64url');
@@ -26,9 +27,9 @@ afterEach(async () => {
   now = NOW;
 });
 
-function start(options: Parameters<typeof memoryPortal>[0] = {}): Portal {
-  portal = memoryPortal({ clock: () => now, ...options });
-  portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
+async function start(options: Parameters<typeof memoryPortal>[0] = {}): Promise<Portal> {
+  portal = await memoryPortal({ clock: () => now, ...options });
+  await portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
   return portal;
 }
 
@@ -62,7 +63,7 @@ const counters = (v: FleetView) => v.centres.flatMap((c) => c.counters.map((x) =
 
 describe('POST /v1/reports', () => {
   it("stores a counter's report under its centre and device, with its token's label", async () => {
-    const p = start();
+    const p = await start();
     const device = randomUUID();
     const res = await post(p, TOKEN, report(device, { pending: 3, oldestPendingAgeSeconds: 120 }));
     expect(res.statusCode, res.body).toBe(200);
@@ -86,7 +87,7 @@ describe('POST /v1/reports', () => {
   });
 
   it('keeps only the latest report of a device: one row, the last one wins', async () => {
-    const p = start();
+    const p = await start();
     const device = randomUUID();
     expect((await post(p, TOKEN, report(device, { pending: 5, oldestPendingAgeSeconds: 60 }))).statusCode).toBe(200);
     now = new Date(NOW.getTime() + 60_000);
@@ -102,7 +103,7 @@ describe('POST /v1/reports', () => {
   });
 
   it("refuses a report for another centre than the token's, and leaves that centre's rows alone", async () => {
-    const p = start();
+    const p = await start();
     const device = randomUUID();
     await post(p, TOKEN, report(device, { pending: 1, oldestPendingAgeSeconds: 10 }));
     const res = await post(p, OTHER_TOKEN, report(device, { pending: 999 }));
@@ -116,7 +117,7 @@ describe('POST /v1/reports', () => {
   });
 
   it('refuses a report for a device bound to another token of the same centre', async () => {
-    const p = start();
+    const p = await start();
     const device = randomUUID();
     // the device uploads with TOKEN: bound to it
     const pushed = await p.app.inject({
@@ -136,7 +137,7 @@ describe('POST /v1/reports', () => {
   });
 
   it('a device not yet bound keeps the token it first reported with', async () => {
-    const p = start();
+    const p = await start();
     const device = randomUUID();
     expect((await post(p, TOKEN, report(device, { pending: 2, oldestPendingAgeSeconds: 5 }))).statusCode).toBe(200);
     const res = await post(p, SECOND_TOKEN, report(device, { pending: 999 }));
@@ -146,7 +147,7 @@ describe('POST /v1/reports', () => {
   });
 
   it('one token is one counter: reports for three made-up device IDs with one token are refused from the second on', async () => {
-    const p = start();
+    const p = await start();
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await post(p, TOKEN, report(randomUUID(), { pending: i }))).statusCode);
     expect(statuses).toEqual([200, 403, 403]);
@@ -170,7 +171,7 @@ describe('POST /v1/reports', () => {
   });
 
   it('refuses a malformed report with the field named, and a missing token', async () => {
-    const p = start();
+    const p = await start();
     const bad = await post(p, TOKEN, { ...report(randomUUID()), pending: -1 });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('pending') });
@@ -183,7 +184,7 @@ describe('POST /v1/reports', () => {
 
 describe('GET /admin/fleet', () => {
   it('needs the admin token: none, a wrong one and a device token are refused', async () => {
-    const p = start();
+    const p = await start();
     await post(p, TOKEN, report(randomUUID()));
     expect((await p.app.inject({ method: 'GET', url: '/admin/fleet' })).statusCode).toBe(401);
     for (const token of ['wrong-admin-token', TOKEN]) {
@@ -194,7 +195,7 @@ describe('GET /admin/fleet', () => {
   });
 
   it('flags who is behind, on an old version, with a wrong clock, a failing printer, or not heard from', async () => {
-    const p = start();
+    const p = await start();
     const healthy = randomUUID();
     const stopped = randomUUID();
     const slowClock = randomUUID();
@@ -202,21 +203,22 @@ describe('GET /admin/fleet', () => {
     const printer = randomUUID();
     const silent = randomUUID();
     // each counter its own token (one token reports for one device)
-    const tokenOf = (code: string) => {
+    const tokenOf = async (code: string) => {
       const token = Buffer.from(`test device token, counter ${code}, centre 01`).toString('base64url');
-      if (!p.store.deviceByToken(token)) p.store.addDevice({ token, centreId: CENTRE, label: `counter ${code}` }, NOW);
+      if (!(await p.store.deviceByToken(token)))
+        await p.store.addDevice({ token, centreId: CENTRE, label: `counter ${code}` }, NOW);
       return token;
     };
     const add = (token: string, device: string, over: Partial<FleetReport>) =>
       post(p, token, report(device, over)).then((r) => expect(r.statusCode, r.body).toBe(200));
     // 20 minutes ago: a counter that has not been heard from since, and one whose records had waited 10 minutes then
-    await add(tokenOf('A6'), silent, { counterCode: 'A6' });
+    await add(await tokenOf('A6'), silent, { counterCode: 'A6' });
     await add(SECOND_TOKEN, stopped, { counterCode: 'A2', pending: 12, oldestPendingAgeSeconds: 600 });
     now = new Date(NOW.getTime() + 20 * 60_000);
     await add(TOKEN, healthy, { counterCode: 'A1', pending: 2, oldestPendingAgeSeconds: 30 });
-    await add(tokenOf('A3'), slowClock, { counterCode: 'A3', clockOffsetMs: 3 * 60_000 });
-    await add(tokenOf('A4'), oldApp, { counterCode: 'A4', appVersion: '1.3.9' });
-    await add(tokenOf('A5'), printer, {
+    await add(await tokenOf('A3'), slowClock, { counterCode: 'A3', clockOffsetMs: 3 * 60_000 });
+    await add(await tokenOf('A4'), oldApp, { counterCode: 'A4', appVersion: '1.3.9' });
+    await add(await tokenOf('A5'), printer, {
       counterCode: 'A5',
       printer: { state: 'failed', errorCode: 'paper_out', failedAt: now.toISOString() },
     });
@@ -250,7 +252,7 @@ describe('GET /admin/fleet', () => {
   });
 
   it("holds counters to the portal's expected version when it is set", async () => {
-    const p = start({ fleet: { expectedVersion: '2.0.0' } });
+    const p = await start({ fleet: { expectedVersion: '2.0.0' } });
     await post(p, TOKEN, report(randomUUID(), { appVersion: '1.4.0' }));
     const view = await fleet(p);
     expect(view.currentVersion).toBe('2.0.0');
@@ -260,7 +262,7 @@ describe('GET /admin/fleet', () => {
 
 describe('the Date header', () => {
   it("comes from the portal's clock on every answer (counters measure theirs against it)", async () => {
-    const p = start();
+    const p = await start();
     now = new Date('2026-03-10T04:33:00.000Z');
     for (const res of [
       await p.app.inject({ method: 'GET', url: '/v1/health' }),
@@ -274,7 +276,7 @@ describe('the Date header', () => {
 
 describe('the fleet page', () => {
   it('loads without a token, holds no data, and allows no inline script or other origin', async () => {
-    const p = start();
+    const p = await start();
     await post(p, TOKEN, report(randomUUID()));
     const page = await p.app.inject({ method: 'GET', url: '/fleet' });
     expect(page.statusCode).toBe(200);
@@ -307,7 +309,7 @@ describe('the fleet page', () => {
 });
 
 function buildPortalWithoutAdmin(): Portal {
-  portal = buildPortal({ dbFile: ':memory:' });
+  portal = buildPortal({ database: freshPortalDatabase() });
   return portal;
 }
 

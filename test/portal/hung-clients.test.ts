@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { faultConfigSchema } from '../../portal/faults';
 import { startPortal, type StartedPortal } from '../../portal/server';
 import { ADMIN, CENTRE, NOW, TOKEN, batch, ticketEvent } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let started: StartedPortal | null = null;
 afterEach(async () => {
@@ -18,8 +19,14 @@ afterEach(async () => {
 });
 
 async function start(bodyTimeoutMs: number): Promise<StartedPortal> {
-  started = await startPortal({ dbFile: ':memory:', adminToken: ADMIN, faults: true, clock: () => NOW, bodyTimeoutMs });
-  started.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
+  started = await startPortal({
+    database: freshPortalDatabase(),
+    adminToken: ADMIN,
+    faults: true,
+    clock: () => NOW,
+    bodyTimeoutMs,
+  });
+  await started.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
   return started;
 }
 

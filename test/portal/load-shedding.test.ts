@@ -23,7 +23,7 @@ function lag(ms: number): void {
 
 describe('load shedding', () => {
   it('refuses pushes with 503 busy and Retry-After while the loop lags, and applies nothing', async () => {
-    portal = memoryPortal({ maxEventLoopDelayMs: 50 });
+    portal = await memoryPortal({ maxEventLoopDelayMs: 50 });
     await portal.app.ready();
     const device = randomUUID();
     // the plugin samples the loop every 100 ms: keep it lagging across a few samples
@@ -38,7 +38,7 @@ describe('load shedding', () => {
     expect(shed!.headers['retry-after']).toBe('1');
     expect(shed!.body).toMatchObject({ error: 'busy' });
     // nothing was applied for the device
-    expect(portal.store.clients().find((c) => c.deviceId === device)).toBeUndefined();
+    expect((await portal.store.clients()).find((c) => c.deviceId === device)).toBeUndefined();
     // the admin API and health still answer under load
     lag(300);
     await sleep(1);
@@ -47,7 +47,7 @@ describe('load shedding', () => {
   });
 
   it('lets pushes through after a hold shorter than the limit that left the loop no timed turn', async () => {
-    portal = memoryPortal({ maxEventLoopDelayMs: 1000 });
+    portal = await memoryPortal({ maxEventLoopDelayMs: 1000 });
     await portal.app.ready();
     // held before the delay histogram's first turn: the next sample finds no turn timed, and
     // must read the hold (about 150 ms), not an endless delay
@@ -57,7 +57,7 @@ describe('load shedding', () => {
   });
 
   it('is off unless configured', async () => {
-    portal = memoryPortal();
+    portal = await memoryPortal();
     await portal.app.ready();
     lag(300);
     await sleep(1);

@@ -21,7 +21,7 @@ import {
 } from '../../common/sync-protocol';
 import type { Portal } from '../../portal/server';
 import { PHOTO_ID_TYPES } from '../../common/rules/photo-id';
-import { strictCheckInPayloadSchema, strictTicketEventPayloadSchema, strictWalkInPayloadSchema } from '../../portal/store';
+import { strictCheckInPayloadSchema, strictTicketEventPayloadSchema, strictWalkInPayloadSchema } from '../../portal/push-rules';
 import { memoryPortal } from './helpers';
 
 interface Doc {
@@ -40,7 +40,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 let portal: Portal;
 beforeAll(async () => {
-  portal = memoryPortal({ faults: true });
+  portal = await memoryPortal({ faults: true });
   await portal.app.ready();
 });
 afterAll(() => portal.close());

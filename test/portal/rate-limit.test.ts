@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_AUTH_FAILURES, startPortal, type Portal, type StartedPortal } from '../../portal/server';
 import { ADMIN, CENTRE, DAY, NOW, TOKEN, batch, memoryPortal, ticketEvent } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: Portal | null = null;
 let started: StartedPortal | null = null;
@@ -31,7 +32,7 @@ async function call(url: string, token: string | null, from: string, method: 'GE
 
 describe('failed authentication, limited per client address', () => {
   it('300 wrong device tokens from one address: 401 up to the limit, then 429 with Retry-After; good devices still get 200', async () => {
-    portal = memoryPortal();
+    portal = await memoryPortal();
     const statuses: number[] = [];
     for (let i = 0; i < 300; i++) {
       const wrong = i % 3 === 0 ? null : `wrong-${i}-${randomUUID()}`;
@@ -57,15 +58,15 @@ describe('failed authentication, limited per client address', () => {
   });
 
   it('a revoked token counts as a failure', async () => {
-    portal = memoryPortal({ authFailures: { max: 3, windowMs: 60_000 } });
-    portal.store.revokeDevice(TOKEN);
+    portal = await memoryPortal({ authFailures: { max: 3, windowMs: 60_000 } });
+    await portal.store.revokeDevice(TOKEN);
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(records, TOKEN, '203.0.113.8')).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
   });
 
   it('wrong admin tokens: 429 past the limit, even for the right token from that address, until the window ends', async () => {
-    portal = memoryPortal({ authFailures: { max: 5, windowMs: 1_000 } });
+    portal = await memoryPortal({ authFailures: { max: 5, windowMs: 1_000 } });
     const statuses = [];
     for (let i = 0; i < 20; i++) statuses.push((await call('/admin/stats', `guess-${i}`, '203.0.113.9')).status);
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -81,8 +82,8 @@ describe('failed authentication, limited per client address', () => {
   });
 
   it('over HTTP: the limit answers at once and leaves nothing in flight, and a good device gets 200', async () => {
-    started = await startPortal({ dbFile: ':memory:', adminToken: ADMIN, clock: () => NOW });
-    started.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
+    started = await startPortal({ database: freshPortalDatabase(), adminToken: ADMIN, clock: () => NOW });
+    await started.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
     const get = (token: string) =>
       fetch(`${started!.url}${records}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
     const answers = [];

@@ -139,7 +139,7 @@ describe('device tokens', () => {
   afterEach(() => portal?.close());
 
   it('the admin API refuses one given with less than 32 random bytes, and takes one with 32', async () => {
-    portal = memoryPortal();
+    portal = await memoryPortal();
     for (const token of [
       '12345678',
       'short-device-token-A1',
@@ -151,7 +151,7 @@ describe('device tokens', () => {
       const res = await inject(portal, 'POST', '/admin/devices', { token, centreId: CENTRE }, ADMIN);
       expect(res.status, token).toBe(400);
       expect(res.body.message).toMatch(/32 random bytes/);
-      expect(portal.store.deviceByToken(token), token).toBeUndefined();
+      expect(await portal.store.deviceByToken(token), token).toBeUndefined();
     }
     const hex = 'c0ffee15deadbeef0123456789abcdef'.repeat(2);
     expect(tokenProblem(hex)).toBeNull();
@@ -163,14 +163,14 @@ describe('device tokens', () => {
   });
 
   it('the admin API makes one of 32 random bytes when none is given', async () => {
-    portal = memoryPortal();
+    portal = await memoryPortal();
     const made = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const res = await inject(portal, 'POST', '/admin/devices', { centreId: CENTRE }, ADMIN);
       expect(res.status).toBe(200);
       const token = res.body.token as string;
       expect(Buffer.from(token, 'base64url')).toHaveLength(32);
-      expect(portal.store.deviceByToken(token)).toMatchObject({ centreId: CENTRE, revoked: false });
+      expect(await portal.store.deviceByToken(token)).toMatchObject({ centreId: CENTRE, revoked: false });
       made.add(token);
     }
     expect(made.size).toBe(3);

@@ -19,18 +19,18 @@ const NEW_TOKEN = Buffer.from('test device token, counter A1, rotated 01').toStr
 const rebind = (deviceId: string, token: string, admin: string | null = ADMIN) =>
   inject(portal, 'POST', `/admin/devices/${deviceId}/rebind`, { token }, admin);
 
-function withSecondCounter(): Portal {
-  portal = memoryPortal();
-  portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
+async function withSecondCounter(): Promise<Portal> {
+  portal = await memoryPortal();
+  await portal.store.addDevice({ token: SECOND_TOKEN, centreId: CENTRE, label: 'counter A2' }, NOW);
   return portal;
 }
 
 describe('device token rotation', () => {
   it('another counter of the centre cannot take over a device ID after its token is revoked; the real one, rebound by IT, can', async () => {
-    withSecondCounter();
+    await withSecondCounter();
     const device = randomUUID();
     expect((await push(portal, batch(device, [ticketEvent(1, randomUUID())]))).status).toBe(200);
-    expect(portal.store.revokeDevice(TOKEN)).toBe(true);
+    expect(await portal.store.revokeDevice(TOKEN)).toBe(true);
 
     // the other counter of the same centre tries first: refused, and nothing bound to it
     const takeover = await push(portal, batch(device, [walkIn(2)]), SECOND_TOKEN);
@@ -53,16 +53,16 @@ describe('device token rotation', () => {
   });
 
   it('a valid token of the same centre never takes over a device ID whose token is still valid', async () => {
-    withSecondCounter();
+    await withSecondCounter();
     const device = randomUUID();
     expect((await push(portal, batch(device, [ticketEvent(1, randomUUID())]))).status).toBe(200);
     const res = await push(portal, batch(device, [ticketEvent(2, randomUUID())]), SECOND_TOKEN);
     expect(res.status).toBe(403);
-    expect(portal.store.clients().find((c) => c.deviceId === device)).toMatchObject({ lastAppliedSeq: 1 });
+    expect((await portal.store.clients()).find((c) => c.deviceId === device)).toMatchObject({ lastAppliedSeq: 1 });
   });
 
   it('a token issued with a device ID is bound to it at once', async () => {
-    portal = memoryPortal();
+    portal = await memoryPortal();
     const device = randomUUID();
     const issued = await inject(
       portal,
@@ -84,14 +84,14 @@ describe('device token rotation', () => {
   });
 
   it('refuses a rebind without the admin token, to an unknown, revoked or other centre token, or of a malformed device ID', async () => {
-    withSecondCounter();
+    await withSecondCounter();
     const device = randomUUID();
     expect((await push(portal, batch(device, [ticketEvent(1, randomUUID())]))).status).toBe(200);
     expect((await rebind(device, SECOND_TOKEN, null)).status).toBe(401);
     expect((await rebind(device, SECOND_TOKEN, TOKEN)).status).toBe(401);
     expect(await rebind(device, NEW_TOKEN)).toMatchObject({ status: 404, body: { error: 'unknown_token' } });
     expect(await rebind(device, OTHER_TOKEN)).toMatchObject({ status: 409, body: { error: 'wrong_centre' } });
-    portal.store.revokeDevice(SECOND_TOKEN);
+    await portal.store.revokeDevice(SECOND_TOKEN);
     expect(await rebind(device, SECOND_TOKEN)).toMatchObject({ status: 409, body: { error: 'token_revoked' } });
     expect((await rebind('not-a-device-id', TOKEN)).status).toBe(400);
     // none of these moved the device

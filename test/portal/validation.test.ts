@@ -1,7 +1,7 @@
 /**
  * The portal checks pushes with its schemas compiled ahead of time: it must take and refuse
  * exactly what the schemas in common/sync-protocol take and refuse (payloads strictly, as
- * portal/store.ts extends them), and say the same about a refusal. Each case below is a valid batch or payload with one thing changed.
+ * portal/push-rules.ts extends them), and say the same about a refusal. Each case below is a valid batch or payload with one thing changed.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,12 +12,12 @@ import {
   strictCheckInPayloadSchema,
   strictTicketEventPayloadSchema,
   strictWalkInPayloadSchema,
-} from '../../portal/store';
+} from '../../portal/push-rules';
 import { batch, checkIn, memoryPortal, push, ticketEvent, walkIn } from './helpers';
 
 let portal: Portal;
-beforeEach(() => {
-  portal = memoryPortal();
+beforeEach(async () => {
+  portal = await memoryPortal();
 });
 afterEach(() => portal.close());
 

@@ -16,6 +16,8 @@ import { DEVICE_TOKEN_FILE, fileTokenKeeper } from '../../main/services/enrolmen
 import { startPortal, type StartedPortal } from '../../portal/server';
 import { FAST_TUNING, SYNC_WORKER, registerWalkIns, settled } from '../sync/harness';
 import { ADMIN } from '../portal/helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
+import { ON_SQLITE, sqliteDb } from '../portal/sqlite-only';
 import { fakeVault } from '../support/fake-vault';
 import { OPERATOR, SUPERVISOR, fakeClock, openCounter, setupCounter, tempDir, type Counter } from './harness';
 
@@ -24,7 +26,12 @@ let portalNow: Date | null = null;
 const counters: Counter[] = [];
 
 beforeAll(async () => {
-  portal = await startPortal({ dbFile: ':memory:', adminToken: ADMIN, faults: true, clock: () => portalNow ?? new Date() });
+  portal = await startPortal({
+    database: freshPortalDatabase(),
+    adminToken: ADMIN,
+    faults: true,
+    clock: () => portalNow ?? new Date(),
+  });
 });
 afterEach(async () => {
   portalNow = null;
@@ -32,6 +39,13 @@ afterEach(async () => {
   for (const c of counters.splice(0)) await c.dispose();
 });
 afterAll(() => portal?.close());
+
+/** records the portal holds for a centre, on the days a test's counters can have written them (yesterday to tomorrow, UTC) */
+async function recordsAt(centreId: string): Promise<number> {
+  const days = [-1, 0, 1].map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
+  const held = await Promise.all(days.map((day) => portal.portal.store.adminRecords(centreId, day)));
+  return held.reduce((n, h) => n + h.records.length, 0);
+}
 
 let prefixes = 0;
 async function makeCode(centreId = `ENR-${randomUUID().slice(0, 8)}`): Promise<{ code: string; centreId: string }> {
@@ -91,8 +105,10 @@ describe('enrolling a counter with a code', () => {
     expect(file).not.toContain(kept!.deviceToken);
     expect(statSync(join(c.dataDir, DEVICE_TOKEN_FILE)).mode & 0o777).toBe(0o600);
     // the portal bound the token to this counter's device ID
-    expect(portal.portal.store.deviceByToken(kept!.deviceToken)).toMatchObject({ centreId, revoked: false });
-    expect(portal.portal.store.clients()).toContainEqual(expect.objectContaining({ deviceId: c.backend.deviceId, centreId }));
+    expect(await portal.portal.store.deviceByToken(kept!.deviceToken)).toMatchObject({ centreId, revoked: false });
+    expect(await portal.portal.store.clients()).toContainEqual(
+      expect.objectContaining({ deviceId: c.backend.deviceId, centreId }),
+    );
 
     // the first supervisor signs in, adds an operator; walk-ins upload with the enrolled token
     await c.signIn(SUPERVISOR);
@@ -100,9 +116,7 @@ describe('enrolling a counter with a code', () => {
     await c.signIn(OPERATOR);
     await registerWalkIns(c, 2);
     await settled(c);
-    expect(portal.portal.store.db.prepare('SELECT count(*) AS n FROM record WHERE centre_id = ?').get(centreId)).toEqual({
-      n: 2,
-    });
+    expect(await recordsAt(centreId)).toBe(2);
 
     // a supervisor's change to the provisioning writes the file again: still no token in it
     await c.signIn(SUPERVISOR);
@@ -124,9 +138,7 @@ describe('enrolling a counter with a code', () => {
     await again.signIn(OPERATOR);
     await registerWalkIns(again, 1);
     await settled(again);
-    expect(portal.portal.store.db.prepare('SELECT count(*) AS n FROM record WHERE centre_id = ?').get(centreId)).toEqual({
-      n: 3,
-    });
+    expect(await recordsAt(centreId)).toBe(3);
   });
 
   it('a used, an expired and a wrong code are refused next to the code field, and the counter stays on first run', async () => {
@@ -212,11 +224,14 @@ describe('enrolling a counter with a code', () => {
     expect(r.ok).toBe(true);
     const kept = await fileTokenKeeper(c.dataDir).read();
     expect(kept!.deviceToken).not.toBe(lostToken);
-    expect(portal.portal.store.deviceByToken(lostToken)?.revoked).toBe(true);
-    const live = portal.portal.store.db
-      .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
-      .get(centreId) as { n: number };
-    expect(live.n).toBe(1);
+    expect((await portal.portal.store.deviceByToken(lostToken))?.revoked).toBe(true);
+    if (ON_SQLITE) {
+      // one live token for the centre (the store lists no tokens: read from the SQLite file)
+      const live = sqliteDb(portal.portal)
+        .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
+        .get(centreId) as { n: number };
+      expect(live.n).toBe(1);
+    }
     await c.signIn(SUPERVISOR);
     await registerWalkIns(c, 1);
     await settled(c);
@@ -238,11 +253,14 @@ describe('enrolling a counter with a code', () => {
 
     const c = await newCounter(dataDir);
     expect((await c.dispatch('enrol', enrolRequest(code))).ok).toBe(true);
-    const live = portal.portal.store.db
-      .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
-      .get(centreId) as { n: number };
-    expect(live.n).toBe(1);
-    expect(portal.portal.store.deviceByToken((await file.read())!.deviceToken)?.revoked).toBe(false);
+    if (ON_SQLITE) {
+      // one live token for the centre (the store lists no tokens: read from the SQLite file)
+      const live = sqliteDb(portal.portal)
+        .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
+        .get(centreId) as { n: number };
+      expect(live.n).toBe(1);
+    }
+    expect((await portal.portal.store.deviceByToken((await file.read())!.deviceToken))?.revoked).toBe(false);
   });
 
   it('a kept token the keychain can no longer open: the counter says what IT does, and doing just that enrols it again', async () => {
@@ -258,9 +276,9 @@ describe('enrolling a counter with a code', () => {
     const first = await openCounter(dataDir, fakeClock(new Date().toISOString()), await options(1));
     counters.push(first);
     expect((await first.dispatch('enrol', enrolRequest(code))).ok).toBe(true);
-    const oldToken = portal.portal.store.db
-      .prepare('SELECT token_hash FROM device_client WHERE device_id = ?')
-      .get(first.backend.deviceId) as { token_hash: string };
+    // the token the portal bound to this device, as the counter kept it before its keychain was reset
+    const oldToken = (await (await options(1)).deviceTokens.read())!.deviceToken;
+    expect(await portal.portal.store.deviceByToken(oldToken)).toMatchObject({ centreId, revoked: false });
     await first.signIn(SUPERVISOR);
     await registerWalkIns(first, 1);
     await settled(first);
@@ -290,23 +308,18 @@ describe('enrolling a counter with a code', () => {
       code: 'VALIDATION',
       fields: [{ field: 'supervisor.loginId', code: 'login_id_taken' }],
     });
-    expect(
-      portal.portal.store.db
-        .prepare('SELECT count(*) AS n FROM enrolment WHERE centre_id = ? AND redeemed_at IS NULL')
-        .get(centreId),
-    ).toEqual({ n: 1 });
+    expect((await portal.portal.store.enrolments.list(centreId, new Date())).filter((e) => e.state !== 'redeemed')).toHaveLength(
+      1,
+    );
     const newSupervisor = { ...SUPERVISOR, loginId: 'super2' };
     const r = await again.dispatch('enrol', { ...enrolRequest(code2), supervisor: newSupervisor });
     expect(r.ok).toBe(true);
     // the old token is revoked at the portal, the new one uploads on from the same device
-    const revoked = portal.portal.store.db.prepare('SELECT revoked FROM device WHERE token_hash = ?').get(oldToken.token_hash);
-    expect(revoked).toEqual({ revoked: 1 });
+    expect((await portal.portal.store.deviceByToken(oldToken))?.revoked).toBe(true);
     await again.signIn(newSupervisor);
     await registerWalkIns(again, 1);
     await settled(again);
-    expect(portal.portal.store.db.prepare('SELECT count(*) AS n FROM record WHERE centre_id = ?').get(centreId)).toEqual({
-      n: 2,
-    });
+    expect(await recordsAt(centreId)).toBe(2);
   });
 
   it('a counter already set up is not enrolled', async () => {
@@ -321,7 +334,7 @@ describe('a provisioning file written by hand with portal.deviceToken', () => {
   it('works as before: the token is read from the file, and a saved change keeps it there', async () => {
     const token = `hand-written-${randomUUID()}-${randomUUID()}`;
     const centreId = `HAND-${randomUUID().slice(0, 8)}`;
-    portal.portal.store.addDevice({ token, centreId, label: 'by hand' }, new Date());
+    await portal.portal.store.addDevice({ token, centreId, label: 'by hand' }, new Date());
     const c = await setupCounter({
       at: new Date().toISOString(),
       signedIn: 'supervisor',
