@@ -439,3 +439,37 @@ export async function verifyExactlyOnce(
   }
   return { records, events };
 }
+
+/**
+ * The district's read side (GET /admin/district/day) against what was sent: the records,
+ * ticket events and possible duplicates of the day add up, nothing rejected. Returns how long
+ * the answer took, or null where the portal has no such route.
+ */
+export async function verifyDistrictDay(portal: PortalHandle, plan: DistrictPlan, tally: PushTally): Promise<number | null> {
+  const t0 = performance.now();
+  const res = await fetch(`${portal.url}/admin/district/day?date=${plan.day}`, {
+    headers: { authorization: `Bearer ${portal.adminToken}` },
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status === 404) return null;
+  if (!res.ok) throw new DistrictLoadError(`the district's day answered ${res.status}: ${text.slice(0, 300)}`);
+  const report = JSON.parse(text) as {
+    centres: unknown[];
+    totals: { records: number; ticketEvents: number; possibleDuplicates: number; rejected: number };
+  };
+  const records = plan.devices.reduce((a, d) => a + d.records, 0);
+  const events = plan.devices.reduce((a, d) => a + d.events, 0);
+  const t = report.totals;
+  const wrong = [
+    t.records !== records && `records ${t.records}, ${records} sent`,
+    t.ticketEvents !== events && `ticket events ${t.ticketEvents}, ${events} sent`,
+    t.rejected !== 0 && `rejected ${t.rejected}`,
+    t.possibleDuplicates !== tally.possibleDuplicates &&
+      `possible duplicates ${t.possibleDuplicates}, ${tally.possibleDuplicates} answered to the counters`,
+    report.centres.length !== plan.shape.centres && `${report.centres.length} centres, ${plan.shape.centres} sent to`,
+  ].filter(Boolean);
+  if (wrong.length > 0) throw new DistrictLoadError(`the district's day does not add up: ${wrong.join('; ')}`);
+  return ms;
+}

@@ -37,6 +37,7 @@ import {
   pushClient,
   pushDistrict,
   seedPortal,
+  verifyDistrictDay,
   verifyExactlyOnce,
   type DistrictPlan,
   type DistrictShape,
@@ -237,6 +238,9 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
       );
     }
     const held = await verifyExactlyOnce(portals[portals.length - 1]!, plan);
+    const dayMs = await verifyDistrictDay(portals[0]!, plan, tally);
+    const dayNote =
+      dayMs === null ? 'the district read side not served' : `the district's day read back in ${dayMs.toFixed(0)} ms, adding up`;
     let stored = '';
     if (engine.engine === 'postgres') {
       const rows = await rowsInSchema(engine.url, engine.schema);
@@ -254,7 +258,7 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
       `${plan.mutations} mutations (${held.records} records, ${held.events} ticket events) from ${plan.devices.length} devices ` +
       `in ${tally.pushes} pushes, ${CONCURRENCY} devices at once, ${what}; exactly once (admin API${stored}); ` +
       `push p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms; 503 answers ${tally.busy}, ` +
-      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}`;
+      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}; ${dayNote}`;
     return { seconds, perSecond, tally, held, note };
   } finally {
     await Promise.all(portals.map((p) => p.stop()));
