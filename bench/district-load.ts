@@ -390,6 +390,54 @@ export async function pushDistrict(
   return { seconds: (performance.now() - t0) / 1000, tally };
 }
 
+/**
+ * A steady load: push n is sent at n x `intervalMs` from the start, by device n mod D (its next
+ * batch), to portal n mod P, whether or not earlier pushes have been answered (an open loop, as
+ * a district's counters push on their own clocks); a device's batches still go in sequence, the
+ * next waiting for the one before. Pushes before `warmupPushes` are tallied apart; `onWarm` is
+ * called when the warm-up ends.
+ */
+export async function pushSteady(
+  plan: DistrictPlan,
+  urls: readonly string[],
+  o: { intervalMs: number; pushes: number; warmupPushes: number; boundMs: number; onWarm: () => void },
+): Promise<{ warm: PushTally; measured: PushTally; late: number; seconds: number; nextBatch: Map<string, number> }> {
+  const client = pushClient(64);
+  const warm = newTally();
+  const measured = newTally();
+  const chains = new Map<string, Promise<void>>();
+  const nextBatch = new Map<string, number>();
+  let failure: Error | null = null;
+  let late = 0;
+  const t0 = performance.now();
+  const deadline = t0 + o.boundMs;
+  try {
+    for (let n = 0; n < o.pushes && !failure; n++) {
+      const wait = t0 + n * o.intervalMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      else if (wait < -o.intervalMs) late++;
+      if (n === o.warmupPushes) o.onWarm();
+      const device = plan.devices[n % plan.devices.length]!;
+      const index = nextBatch.get(device.deviceId) ?? 0;
+      if (index >= device.bodies.length) continue;
+      nextBatch.set(device.deviceId, index + 1);
+      const tally = n < o.warmupPushes ? warm : measured;
+      const url = urls[n % urls.length]!;
+      const chain = (chains.get(device.deviceId) ?? Promise.resolve())
+        .then(() => pushBatch(client, url, device, index, tally, deadline))
+        .catch((e: Error) => {
+          failure ??= e;
+        });
+      chains.set(device.deviceId, chain);
+    }
+    await Promise.all(chains.values());
+  } finally {
+    client.close();
+  }
+  if (failure) throw failure;
+  return { warm, measured, late, seconds: (performance.now() - t0) / 1000, nextBatch };
+}
+
 // ---------------------------------------------------------------------------------------------
 // exactly once
 

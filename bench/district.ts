@@ -32,10 +32,8 @@ import type { PortalDatabase } from '../portal/store-api';
 import {
   buildDistrictPlan,
   DistrictLoadError,
-  newTally,
-  pushBatch,
-  pushClient,
   pushDistrict,
+  pushSteady,
   seedPortal,
   verifyDistrictDay,
   verifyExactlyOnce,
@@ -370,55 +368,26 @@ const sustained: Benchmark = {
       try {
         await seedPortal(portals[0]!, plan);
         const urls = portals.map((p) => p.url);
+        let afterWarmup: Promise<{ rss: number[]; connections: number }> | null = null;
         const before = { rss: portalRss(portals), connections: await connections(server.url) };
         ctx.progress(
           `district_sustained: ${devices} devices, a push of ${SUSTAINED_BATCH} every ${interval} ms (each device every ${((devices * interval) / 1000).toFixed(0)} s), ${total} pushes`,
         );
-        const client = pushClient(64);
-        const warm = newTally();
-        const measured = newTally();
-        const chains = new Map<string, Promise<void>>();
-        const nextBatch = new Map<string, number>();
-        let failure: Error | null = null;
-        let late = 0;
-        let afterWarmup: Promise<{ rss: number[]; connections: number }> | null = null;
-        const t0 = performance.now();
-        const deadline = t0 + (SUSTAINED_WARMUP_SECONDS + SUSTAINED_SECONDS) * 1000 + 120_000;
-        const warmupPushes = Math.round((SUSTAINED_WARMUP_SECONDS * 1000) / interval);
-        try {
-          for (let n = 0; n < total && !failure; n++) {
-            const due = t0 + n * interval;
-            const wait = due - performance.now();
-            if (wait > 0) await sleep(wait);
-            else if (wait < -interval) late++;
-            if (n === warmupPushes) {
-              const rss = portalRss(portals);
-              afterWarmup = connections(server.url).then((n) => ({ rss, connections: n }));
-            }
-            const device = plan.devices[n % devices]!;
-            const index = nextBatch.get(device.deviceId) ?? 0;
-            if (index >= device.bodies.length) continue;
-            nextBatch.set(device.deviceId, index + 1);
-            const tally = n < warmupPushes ? warm : measured;
-            const url = urls[n % urls.length]!;
-            // a device's batches go in sequence: the next waits for the one before
-            const chain = (chains.get(device.deviceId) ?? Promise.resolve())
-              .then(() => pushBatch(client, url, device, index, tally, deadline))
-              .catch((e: Error) => {
-                failure ??= e;
-              });
-            chains.set(device.deviceId, chain);
-          }
-          await Promise.all(chains.values());
-        } finally {
-          client.close();
-        }
-        if (failure) throw failure;
-        const seconds = (performance.now() - t0) / 1000;
+        const steady = await pushSteady(plan, urls, {
+          intervalMs: interval,
+          pushes: total,
+          warmupPushes: Math.round((SUSTAINED_WARMUP_SECONDS * 1000) / interval),
+          boundMs: (SUSTAINED_WARMUP_SECONDS + SUSTAINED_SECONDS) * 1000 + 120_000,
+          onWarm: () => {
+            const rss = portalRss(portals);
+            afterWarmup = connections(server.url).then((n) => ({ rss, connections: n }));
+          },
+        });
+        const { warm, measured, late, seconds, nextBatch } = steady;
         await sleep(2000);
         const after = { rss: portalRss(portals), connections: await connections(server.url) };
         const start = (await afterWarmup) ?? before;
-        // only the devices whose batches were all sent are checked as a whole; every sent batch was answered
+        // each device is checked for the batches it sent (every one was answered)
         const sent = plan.devices.map((d) => ({
           ...d,
           mutationIds: d.mutationIds.slice(0, (nextBatch.get(d.deviceId) ?? 0) * SUSTAINED_BATCH),
