@@ -18,6 +18,7 @@ import {
   type ErrorBody,
   type RosterPage,
 } from '../common/sync-protocol';
+import { districtReportAdminRoutes, districtReportPageRoutes } from './district-report';
 import { districtSettingsAdminRoutes, districtSettingsDeviceRoutes } from './district-settings';
 import { registerEnrolmentAdmin, registerEnrolmentRedeem } from './enrolment';
 import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type FaultRule } from './faults';
@@ -478,6 +479,7 @@ export function buildPortal(options: PortalOptions): Portal {
       });
       districtSettingsAdminRoutes(admin, { settings: districtSettings, clock });
       fleet.adminRoutes(admin);
+      districtReportAdminRoutes(admin, { store, clock, ...(options.fleet ? { fleet: options.fleet } : {}) });
       admin.get('/admin/stats', async () => stats.snapshot());
       admin.post('/admin/stats/reset', async () => {
         stats.reset();
@@ -492,6 +494,7 @@ export function buildPortal(options: PortalOptions): Portal {
       }
     });
     fleet.pageRoutes(app);
+    districtReportPageRoutes(app);
   }
 
   let closed: Promise<void> | null = null;
