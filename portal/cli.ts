@@ -15,6 +15,11 @@
  * only when nothing but the gateway can reach the portal): failed authentications and
  * enrolment codes are then counted per client address as the gateway gives it in
  * X-Forwarded-For, not per gateway. Off by default.
+ *
+ * `--database postgres://USER@HOST:PORT/DATABASE [--database-schema NAME] [--pool-size N]`, or the
+ * URL in PORTAL_DATABASE_URL: the data in PostgreSQL instead of a SQLite file (a district's
+ * server; several portal processes may share it). A password never goes on the command line:
+ * PGPASSWORD, ~/.pgpass, or the whole URL in PORTAL_DATABASE_URL. Not with --data or --memory.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +29,7 @@ import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { runEnrolCommand } from './enrolment';
 import { isLoopbackHost } from './faults';
+import { DATABASE_URL_ENV, DatabaseOptionError, describeDatabase, postgresDatabaseOf } from './open-store';
 import { ADMIN_TOKEN_ENV, readAdminTokenFile, tokenProblem } from './secrets';
 import { DEFAULT_AUTH_FAILURES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
 
@@ -43,8 +49,12 @@ try {
     options: {
       port: { type: 'string', default: String(DEMO_PORTAL.port) },
       host: { type: 'string', default: '127.0.0.1' },
-      data: { type: 'string', default: '.data/portal' },
+      data: { type: 'string' },
       memory: { type: 'boolean', default: false },
+      /** PostgreSQL (postgres://USER@HOST:PORT/DATABASE, no password), or PORTAL_DATABASE_URL */
+      database: { type: 'string' },
+      'database-schema': { type: 'string' },
+      'pool-size': { type: 'string' },
       demo: { type: 'boolean', default: false },
       faults: { type: 'boolean', default: false },
       /** refused with a reason: a command line is visible to every user of the machine */
@@ -116,18 +126,38 @@ if (values.faults && !adminToken)
     `--faults without an admin token (${ADMIN_TOKEN_ENV}): faults cannot be set (they are set through /admin/faults)`,
   );
 
+let postgres;
+try {
+  postgres = postgresDatabaseOf({
+    flag: values.database,
+    env: process.env[DATABASE_URL_ENV],
+    schema: values['database-schema'],
+    poolSize: values['pool-size'],
+  });
+} catch (e) {
+  if (e instanceof DatabaseOptionError) fail(e.message);
+  throw e;
+}
+// the URL may carry a password: not passed on to anything this process starts
+delete process.env[DATABASE_URL_ENV];
+if (postgres && (values.data !== undefined || values.memory)) {
+  fail(
+    `--data and --memory are for a SQLite portal: with a PostgreSQL database (--database or ${DATABASE_URL_ENV}) give neither`,
+  );
+}
 let dbFile = ':memory:';
-if (!values.memory) {
-  const dir = resolve(values.data);
+if (!postgres && !values.memory) {
+  const dir = resolve(values.data ?? '.data/portal');
   mkdirSync(dir, { recursive: true });
   dbFile = join(dir, 'portal.sqlite');
 }
+const database = postgres ?? { engine: 'sqlite' as const, file: dbFile };
 
 const logger = pino({ level: process.env.PORTAL_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 let started;
 try {
   started = await startPortal({
-    dbFile,
+    database,
     host: values.host,
     port,
     maxInFlight,
@@ -147,6 +177,7 @@ if (values.demo) {
   const seed = await seedPortalDemo(started.portal.store, new Date());
   console.log(`Demo centre ${seed.centreId}: ${seed.appointments} appointments on ${seed.days.join(' and ')}`);
 }
+console.log(`Database: ${describeDatabase(database)}`);
 console.log(`Portal: ${started.url}`);
 
 let stopping = false;

@@ -26,8 +26,8 @@ import {
   type EnrolResponse,
   type ErrorBody,
 } from '../common/sync-protocol';
+import { DATABASE_URL_ENV, DatabaseOptionError, openPortalStore, postgresDatabaseOf } from './open-store';
 import { describeIssues } from './push-rules';
-import { SqlitePortalStore } from './store';
 import { PortalError, type CreatedEnrolment, type EnrolmentStoreApi, type NewEnrolment } from './store-api';
 
 /** The longest a code may stay valid: 30 days. */
@@ -152,16 +152,24 @@ export function registerEnrolmentAdmin(admin: FastifyInstance, options: Omit<Enr
 }
 
 const ENROL_USAGE = `npm run portal -- enrol --centre-id ID --centre-name NAME [--centre-name-hi NAME] [--time-zone Asia/Kolkata]
-    --counter CODE --token-prefix P [--label TEXT] [--hours 24] [--portal-url https://...] [--data .data/portal]`;
+    --counter CODE --token-prefix P [--label TEXT] [--hours 24] [--portal-url https://...]
+    [--data .data/portal | --database postgres://USER@HOST:PORT/DATABASE [--database-schema NAME]]`;
 
 /**
- * `npm run portal -- enrol ...`: makes an enrolment in the portal's SQLite file (the portal may be
- * running: the file is shared safely) and prints the code, when it expires, and its QR code in
+ * `npm run portal -- enrol ...`: makes an enrolment in the portal's SQLite file or its PostgreSQL
+ * database (--database or PORTAL_DATABASE_URL, as the portal takes them; the portal may be
+ * running: the data is shared safely) and prints the code, when it expires, and its QR code in
  * the terminal. Returns the exit code.
  */
 export async function runEnrolCommand(
   argv: string[],
-  io: { out: (line: string) => void; err: (line: string) => void; now?: () => Date; dbFile?: string },
+  io: {
+    out: (line: string) => void;
+    err: (line: string) => void;
+    now?: () => Date;
+    dbFile?: string;
+    env?: Record<string, string | undefined>;
+  },
 ): Promise<number> {
   let values;
   try {
@@ -177,7 +185,9 @@ export async function runEnrolCommand(
         label: { type: 'string' },
         hours: { type: 'string', default: String(DEFAULT_VALID_HOURS) },
         'portal-url': { type: 'string' },
-        data: { type: 'string', default: '.data/portal' },
+        data: { type: 'string' },
+        database: { type: 'string' },
+        'database-schema': { type: 'string' },
       },
       strict: true,
     }));
@@ -230,9 +240,27 @@ export async function runEnrolCommand(
     io.err(ENROL_USAGE);
     return 2;
   }
-  if (!io.dbFile) mkdirSync(values.data, { recursive: true });
-  const store = SqlitePortalStore.open(io.dbFile ?? join(values.data, 'portal.sqlite'));
+  let postgres;
   try {
+    postgres = postgresDatabaseOf({
+      flag: values.database,
+      env: (io.env ?? process.env)[DATABASE_URL_ENV],
+      schema: values['database-schema'],
+    });
+  } catch (e) {
+    if (!(e instanceof DatabaseOptionError)) throw e;
+    io.err(e.message);
+    return 2;
+  }
+  if (postgres && values.data !== undefined) {
+    io.err(`--data is for a SQLite portal: with a PostgreSQL database (--database or ${DATABASE_URL_ENV}) leave it out`);
+    return 2;
+  }
+  const data = values.data ?? '.data/portal';
+  if (!postgres && !io.dbFile) mkdirSync(data, { recursive: true });
+  const store = openPortalStore(postgres ?? { engine: 'sqlite', file: io.dbFile ?? join(data, 'portal.sqlite') });
+  try {
+    await store.ready();
     const answer = await createEnrolment(store.enrolments, input.data, (io.now ?? (() => new Date()))());
     const terminalQr = await QRCode.toString(answer.qr.text, { type: 'terminal', small: true });
     io.out(`Enrolment code for counter ${answer.counterCode} of ${answer.centreId}: ${answer.code}`);

@@ -6,14 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RosterEntry } from '../common/domain';
 import type { FaultConfigInput } from './faults';
+import { DATABASE_URL_ENV } from './open-store';
 import { ADMIN_TOKEN_ENV, newToken } from './secrets';
 import { startPortal, type StartedPortal } from './server';
 import type { PortalStatsSnapshot } from './stats';
-import type { AdminEvent, AdminRecord, DeviceClient } from './store-api';
+import type { AdminEvent, AdminRecord, DeviceClient, PortalDatabase } from './store-api';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const START_TIMEOUT_MS = 20_000;
@@ -26,6 +27,12 @@ export interface PortalProcessOptions {
   port?: number;
   /** SQLite in memory: nothing survives a restart */
   memory?: boolean;
+  /**
+   * Where the data is kept, instead of `dataDir`/`memory`: SQLite (':memory:', or a file named
+   * portal.sqlite in a folder) or PostgreSQL (its URL goes to a process in its environment,
+   * never its arguments); `restart()` keeps the same database and schema.
+   */
+  database?: PortalDatabase;
   faults?: boolean;
   /** a random one when not given (the admin API is always on for these helpers); given to a process in its environment */
   adminToken?: string;
@@ -139,9 +146,27 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 }
 
 /** Spawns `node --import tsx portal/cli.ts` and waits (bounded) for its `Portal: URL` line. */
+/**
+ * The data folder and whether it is the handle's own, or where the data is when `database` says so.
+ * SQLite in memory, and PostgreSQL, have no folder.
+ */
+function whereData(options: PortalProcessOptions): { dataDir: string | null; ownDir: boolean; postgres: PortalDatabase | null } {
+  const db = options.database;
+  if (db && (options.dataDir !== undefined || options.memory)) {
+    throw new Error('give the portal database, or dataDir/memory, not both');
+  }
+  if (db?.engine === 'postgres') return { dataDir: null, ownDir: false, postgres: db };
+  if (db?.engine === 'sqlite') {
+    if (db.file === ':memory:') return { dataDir: null, ownDir: false, postgres: null };
+    if (basename(db.file) !== 'portal.sqlite') throw new Error(`a portal's SQLite file is named portal.sqlite, not ${db.file}`);
+    return { dataDir: dirname(db.file), ownDir: false, postgres: null };
+  }
+  if (options.memory) return { dataDir: null, ownDir: false, postgres: null };
+  return { dataDir: options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')), ownDir: !options.dataDir, postgres: null };
+}
+
 export async function startPortalProcess(options: PortalProcessOptions = {}): Promise<PortalHandle> {
-  const ownDir = !options.dataDir && !options.memory;
-  const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
+  const { dataDir, ownDir, postgres } = whereData(options);
   const adminToken = options.adminToken ?? newToken();
   let port = options.port ?? 0;
   let url = '';
@@ -150,13 +175,21 @@ export async function startPortalProcess(options: PortalProcessOptions = {}): Pr
 
   const launch = async () => {
     const args = ['--import', tsx, join(ROOT, 'portal/cli.ts'), '--port', String(port), '--host', '127.0.0.1'];
-    args.push(...(dataDir ? ['--data', dataDir] : ['--memory']));
+    if (postgres?.engine === 'postgres') {
+      if (postgres.schema !== undefined) args.push('--database-schema', postgres.schema);
+      if (postgres.poolSize !== undefined) args.push('--pool-size', String(postgres.poolSize));
+    } else {
+      args.push(...(dataDir ? ['--data', dataDir] : ['--memory']));
+    }
     if (options.faults) args.push('--faults');
     if (options.authFailures !== undefined) args.push('--auth-failures', String(options.authFailures));
     if (options.demo) args.push('--demo');
     if (options.maxInFlight !== undefined) args.push('--max-in-flight', String(options.maxInFlight));
     // the admin token in the environment, never in the arguments (every user can read those)
-    const env = { ...process.env, [ADMIN_TOKEN_ENV]: adminToken };
+    // and so is a PostgreSQL URL (it may carry a password); a SQLite portal is given none
+    const env: NodeJS.ProcessEnv = { ...process.env, [ADMIN_TOKEN_ENV]: adminToken };
+    delete env[DATABASE_URL_ENV];
+    if (postgres?.engine === 'postgres') env[DATABASE_URL_ENV] = postgres.url;
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     child = proc;
     let stdout = '';
@@ -223,8 +256,7 @@ export async function startPortalProcess(options: PortalProcessOptions = {}): Pr
 export async function startPortalInProcess(
   options: PortalProcessOptions = {},
 ): Promise<PortalHandle & { started: () => StartedPortal }> {
-  const ownDir = !options.dataDir && !options.memory;
-  const dataDir = options.memory ? null : (options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-')));
+  const { dataDir, ownDir, postgres } = whereData(options);
   const adminToken = options.adminToken ?? newToken();
   let port = options.port ?? 0;
   let current: StartedPortal | null = null;
@@ -232,7 +264,7 @@ export async function startPortalInProcess(
 
   const launch = async () => {
     current = await startPortal({
-      dbFile: dataDir ? join(dataDir, 'portal.sqlite') : ':memory:',
+      database: postgres ?? { engine: 'sqlite', file: dataDir ? join(dataDir, 'portal.sqlite') : ':memory:' },
       host: '127.0.0.1',
       port,
       adminToken,
