@@ -330,8 +330,20 @@ async function stopServer(bin, dataDir, home) {
     });
   let r = await stop('fast');
   if (r.code !== 0 && running(dataDir)) r = await stop('immediate');
-  if (r.code !== 0 && running(dataDir))
-    throw new Error(`PostgreSQL in ${dataDir} did not stop (${r.code}): ${lastLines(r.output, 4)}`);
+  if (r.code !== 0 && running(dataDir)) {
+    // never leave a server behind a folder about to be deleted (its backends exit with it)
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const isPostgres = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+    let killed = false;
+    try {
+      if (pid > 0 && isPostgres()) killed = process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already, or no /proc here
+    }
+    throw new Error(
+      `PostgreSQL in ${dataDir} did not stop (${r.code})${killed ? ', so it was killed' : ''}: ${lastLines(r.output, 4)}`,
+    );
+  }
 }
 
 function clusterHandle(bin, home, dataDir, logFile, port) {
