@@ -23,6 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -192,6 +193,46 @@ function rssMb(pid: number): number {
   return Number(m[1]) / 1024;
 }
 
+/** The CPU time of a process so far, seconds (/proc/PID/stat: user + system, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The machine's busy and total CPU time so far (/proc/stat), in clock ticks. */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  // idle and iowait
+  return { busy: total - cpu[3]! - (cpu[4] ?? 0), total };
+}
+
+/**
+ * Where the CPU went while a load ran: the machine's cores busy (everyone's work, PostgreSQL's
+ * included), the portal processes' and the load generator's own CPU seconds. Call to read.
+ */
+function cpuMeter(portals: readonly PortalHandle[]): () => string {
+  try {
+    const m0 = machineTicks();
+    const p0 = portals.map((p) => cpuSeconds(p.pid));
+    const g0 = process.cpuUsage();
+    const t0 = performance.now();
+    return () => {
+      const m1 = machineTicks();
+      const wall = (performance.now() - t0) / 1000;
+      const portalCpu = portals.map((p, i) => cpuSeconds(p.pid) - p0[i]!);
+      const g = process.cpuUsage(g0);
+      const generator = (g.user + g.system) / 1e6;
+      return (
+        `the machine's ${cpus().length} cores ${((100 * (m1.busy - m0.busy)) / (m1.total - m0.total)).toFixed(0)}% busy; ` +
+        `portal processes ${portalCpu.map((c) => `${c.toFixed(1)} s`).join(' + ')}, load generator ${generator.toFixed(1)} s, in ${wall.toFixed(1)} s`
+      );
+    };
+  } catch {
+    return () => 'not measured (no /proc)';
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // district
 
@@ -222,6 +263,7 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
     ctx.progress(
       `district: ${what}: ${plan.devices.length} devices and their bookings added; pushing ${plan.mutations} mutations`,
     );
+    const cpu = cpuMeter(portals);
     const { seconds, tally } = await pushDistrict(
       plan,
       portals.map((p) => p.url),
@@ -229,6 +271,7 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
       LOAD_BOUND_MS,
       ctx.progress,
     );
+    const used = cpu();
     if (tally.rejected > 0) throw new DistrictLoadError(`${tally.rejected} mutations rejected, first: ${tally.firstRejection}`);
     if (tally.applied + tally.duplicate !== plan.mutations) {
       throw new DistrictLoadError(
@@ -256,7 +299,7 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
       `${plan.mutations} mutations (${held.records} records, ${held.events} ticket events) from ${plan.devices.length} devices ` +
       `in ${tally.pushes} pushes, ${CONCURRENCY} devices at once, ${what}; exactly once (admin API${stored}); ` +
       `push p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms; 503 answers ${tally.busy}, ` +
-      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}; ${dayNote}`;
+      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}; ${dayNote}; CPU: ${used}`;
     return { seconds, perSecond, tally, held, note };
   } finally {
     await Promise.all(portals.map((p) => p.stop()));
