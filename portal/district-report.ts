@@ -13,10 +13,12 @@
  * the counters behind are as of now, whatever day is asked: the fleet keeps each counter's
  * latest report only.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isIsoDay } from '../common/rules/centre-day';
-import { FLEET_PAGE_CSP, fleetView, type FleetSettings } from './fleet';
+import { fleetView, type FleetSettings } from './fleet';
 import { PortalError, type DistrictDayRow, type FleetRow, type PortalStore } from './store-api';
 
 /** One centre's line of the report. */
@@ -161,11 +163,9 @@ const QUERY_FIELDS = ['date', 'centreId'] as const;
 
 const querySchema = z
   .object({
-    date: z
-      .string({ error: 'required: the day as YYYY-MM-DD, once' })
-      .refine(isIsoDay, {
-        error: (issue) => `must be a day as YYYY-MM-DD, not ${JSON.stringify(String(issue.input)).slice(0, 40)}`,
-      }),
+    date: z.string({ error: 'required: the day as YYYY-MM-DD, once' }).refine(isIsoDay, {
+      error: (issue) => `must be a day as YYYY-MM-DD, not ${JSON.stringify(String(issue.input)).slice(0, 40)}`,
+    }),
     centreId: z
       .string({ error: 'must be one centre ID' })
       .min(1, 'must not be empty')
@@ -208,10 +208,35 @@ export function districtReportAdminRoutes(admin: FastifyInstance, deps: District
   });
 }
 
-/** The page (/district), its script and its style: no data in them, no token needed to load them. */
+/** As the fleet page's, with the page's own font (Hindi reads on a PC without a Devanagari font too). */
+export const DISTRICT_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; font-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** The Devanagari font the counter ships (@fontsource/noto-sans-devanagari), by weight; read once, when first asked for. */
+const FONT_WEIGHTS = ['400', '700'] as const;
+const fonts = new Map<string, Buffer | null>();
+function devanagariFont(weight: (typeof FONT_WEIGHTS)[number]): Buffer | null {
+  if (!fonts.has(weight)) {
+    let file: Buffer | null = null;
+    try {
+      file = readFileSync(
+        createRequire(import.meta.url).resolve(
+          `@fontsource/noto-sans-devanagari/files/noto-sans-devanagari-devanagari-${weight}-normal.woff2`,
+        ),
+      );
+    } catch {
+      // not installed: the page falls back to the PC's own fonts
+    }
+    fonts.set(weight, file);
+  }
+  return fonts.get(weight) ?? null;
+}
+
+/** The page (/district), its script, its style and its font: no data in them, no token needed to load them. */
 export function districtReportPageRoutes(app: FastifyInstance): void {
   const headers = {
-    'content-security-policy': FLEET_PAGE_CSP,
+    'content-security-policy': DISTRICT_PAGE_CSP,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
@@ -224,6 +249,16 @@ export function districtReportPageRoutes(app: FastifyInstance): void {
   serve('/district', 'text/html; charset=utf-8', DISTRICT_HTML);
   serve('/district/district.js', 'text/javascript; charset=utf-8', DISTRICT_JS);
   serve('/district/district.css', 'text/css; charset=utf-8', DISTRICT_CSS);
+  for (const weight of FONT_WEIGHTS) {
+    app.get(`/district/devanagari-${weight}.woff2`, async (_req, reply) => {
+      const font = devanagariFont(weight);
+      if (!font) throw new PortalError(404, 'not_found', 'the page font is not installed with this portal');
+      return reply
+        .headers({ ...headers, 'cache-control': 'max-age=86400' })
+        .type('font/woff2')
+        .send(font);
+    });
+  }
 }
 
 // ---- the page ----
@@ -308,7 +343,15 @@ export const DISTRICT_HTML = `<!doctype html>
 </html>
 `;
 
-const DISTRICT_CSS = `
+const DEVANAGARI_RANGE = 'U+0900-097F, U+1CD0-1CF9, U+200C-200D, U+20A8, U+20B9, U+25CC, U+A830-A839, U+A8E0-A8FF';
+
+const DISTRICT_CSS =
+  FONT_WEIGHTS.map(
+    (w) =>
+      `@font-face { font-family: "Noto Sans Devanagari"; font-style: normal; font-weight: ${w}; font-display: swap; ` +
+      `src: url(/district/devanagari-${w}.woff2) format("woff2"); unicode-range: ${DEVANAGARI_RANGE}; }`,
+  ).join('\n') +
+  `
 body { font: 15px/1.45 system-ui, "Noto Sans Devanagari", sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 header { display: flex; align-items: center; gap: 1rem; padding: 0.75rem 1rem; background: #0b3d5c; color: #fff; }
 header h1 { font-size: 1.2rem; margin: 0; flex: 1; }

@@ -301,6 +301,15 @@ describe('the district page', () => {
     const style = await p.app.inject({ method: 'GET', url: '/district/district.css' });
     expect(style.statusCode).toBe(200);
     expect(style.headers['content-security-policy']).toBe(csp);
+    // the Devanagari font the counter ships, from the page's own origin (font-src 'self'), so Hindi reads on any PC
+    expect(csp).toMatch(/font-src 'self'/);
+    expect(style.body).toContain('url(/district/devanagari-400.woff2)');
+    for (const weight of ['400', '700']) {
+      const font = await p.app.inject({ method: 'GET', url: `/district/devanagari-${weight}.woff2` });
+      expect(font.statusCode).toBe(200);
+      expect(font.headers['content-type']).toBe('font/woff2');
+      expect(font.rawPayload.subarray(0, 4).toString('latin1')).toBe('wOF2');
+    }
   });
 
   it('shows each centre, its figures and its counters behind, with markup in a centre ID or a counter code as text', async () => {
