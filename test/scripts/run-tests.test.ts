@@ -139,8 +139,8 @@ describe.skipIf(reason)('the test command on a throw-away PostgreSQL', () => {
       const r = await runTests({});
       expect(r.code, r.stderr).toBe(0);
       expect(r.dataDir).toBeDefined();
-      const [sqlite, postgres] = r.runs;
       expect(r.runs).toHaveLength(2);
+      const [sqlite, postgres] = r.runs as [VitestRun, VitestRun];
       const url = expect.stringMatching(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
       expect(sqlite).toMatchObject({ engine: 'sqlite', url, tier: 'fast', reachable: true });
       expect(postgres).toMatchObject({ engine: 'postgres', url: sqlite.url, tier: 'fast', reachable: true });
