@@ -78,6 +78,8 @@ try {
 } finally {
   await removeCluster();
 }
+// an interrupted run prints no summary: its signal handler exits once the cluster is removed
+if (interrupted) await new Promise(() => {});
 
 async function main() {
   // 1. type check: one check, passed or failed (tsc -b: one project per process)

@@ -180,6 +180,19 @@ describe.skipIf(reason)('the test command on a throw-away PostgreSQL', () => {
     },
     RUN_MS,
   );
+
+  it(
+    'stopped by SIGTERM during the first vitest run: starts nothing more, prints no summary, removes the cluster',
+    async () => {
+      const r = await runTests({ FAKE_HANG: 'sqlite' }, (runs) => runs.some((v) => v.engine === 'sqlite'));
+      expect(r.code).toBe(143);
+      expect(r.runs.map((v) => v.engine)).toEqual(['sqlite']);
+      expect(alive(r.runs[0]!.pid)).toBe(false);
+      expect(r.stdout).not.toContain('Suites:');
+      expect(existsSync(r.dataDir!)).toBe(false);
+    },
+    RUN_MS,
+  );
 });
 
 describe('the test command without PostgreSQL', () => {
