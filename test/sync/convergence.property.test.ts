@@ -32,7 +32,7 @@ import { prng, rosterCsv, rosterEntries, walkInForm } from '../../common/demo/pe
 import { FAULT_KINDS, type FaultConfigInput } from '../../portal/faults';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { PROVISIONING, setupCounter, tempDir } from '../store/harness';
-import { eventually } from './harness';
+import { eventually, lastingPortalDatabase } from './harness';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const APP = join(import.meta.dirname, 'counter-app.ts');
@@ -738,7 +738,7 @@ describe('sync converges to exactly-once under faults and kills', () => {
 
   beforeAll(async () => {
     portalDir = tempDir('portal-converge-');
-    portal = await startPortalProcess({ faults: true, dataDir: portalDir });
+    portal = await startPortalProcess({ faults: true, ...lastingPortalDatabase(portalDir) });
   });
   afterAll(async () => {
     await portal?.stop();

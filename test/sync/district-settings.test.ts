@@ -13,6 +13,7 @@ import type { CounterEvent } from '../../common/contract';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { SUBMISSION, walkInForm } from '../store/harness';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 type Mode = 'pass' | 'wrong_centre' | 'bad_schema' | 'huge' | 'older';
 
@@ -56,7 +57,7 @@ function relay(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
 }
 
 beforeAll(async () => {
-  portal = await startPortalInProcess({ memory: true });
+  portal = await startPortalInProcess({ database: freshPortalDatabase() });
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -8,9 +8,11 @@ import type { FaultConfigInput } from '../../portal/faults';
 import { DEFAULT_TUNING } from '../../main/sync/messages';
 import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
+import { freshPortalDatabase } from '../support/portal-engine';
 import {
   eventually,
   expectPortalMatches,
+  lastingPortalDatabase,
   outboxRows,
   registerWalkIns,
   settled,
@@ -23,7 +25,7 @@ let portal: PortalHandle;
 const counters: SyncedCounter[] = [];
 
 beforeAll(async () => {
-  portal = await startPortalProcess({ faults: true });
+  portal = await startPortalProcess({ faults: true, database: freshPortalDatabase() });
 });
 afterAll(async () => {
   await portal?.admin.setFaults({}).catch(() => undefined);
@@ -123,7 +125,7 @@ describe('fault matrix', () => {
   }, 90_000);
 
   it('a portal killed and restarted mid-upload loses nothing and duplicates nothing', async () => {
-    const own = await startPortalProcess({ faults: true });
+    const own = await startPortalProcess({ faults: true, ...lastingPortalDatabase() });
     try {
       const c = await syncedCounter(own);
       counters.push(c);
@@ -149,14 +151,15 @@ describe('fault matrix', () => {
    * address (restored from a backup without them); `meanwhile` runs in between.
    */
   async function portalRestoredEmpty(meanwhile: (c: SyncedCounter) => void = () => undefined) {
-    const first = await startPortalProcess();
+    const first = await startPortalProcess({ database: freshPortalDatabase() });
     const c = await syncedCounter(first);
     counters.push(c);
     await registerWalkIns(c, 4);
     await settled(c);
     meanwhile(c);
     await first.stop();
-    const second = await startPortalProcess({ port: first.port });
+    // an empty portal on the same address: a database of its own
+    const second = await startPortalProcess({ port: first.port, database: freshPortalDatabase() });
     await second.admin.addDevice(c.token, c.centreId);
     return { c, second };
   }

@@ -282,7 +282,7 @@ describe('the fleet report against a real portal', () => {
 
 describe('the fleet report from a counter with its sync worker thread', () => {
   it("reaches the portal with the app's version, and the clock offset reaches the status the page is given", async () => {
-    const portal = await startPortalInProcess({ memory: true });
+    const portal = await startPortalInProcess({ database: freshPortalDatabase() });
     const c = await syncedCounter(portal);
     try {
       const offset = await eventually(() => {
@@ -311,7 +311,7 @@ describe('the fleet report from a counter with its sync worker thread', () => {
   }, 60_000);
 
   it("reports the version the desktop app gives the counter (Electron's app.getVersion())", async () => {
-    const portal = await startPortalInProcess({ memory: true });
+    const portal = await startPortalInProcess({ database: freshPortalDatabase() });
     const c = await syncedCounter(portal, { appVersion: '7.8.9' });
     try {
       const row = await eventually(async () => {

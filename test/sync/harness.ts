@@ -11,8 +11,9 @@ import { centreDay } from '../../common/rules/centre-day';
 import { prng, rosterEntries, walkInForm } from '../../common/demo/people';
 import type { Logger } from '../../main/logging/logger';
 import type { EngineTuning } from '../../main/sync/messages';
-import type { PortalHandle } from '../../portal/process';
+import type { PortalHandle, PortalProcessOptions } from '../../portal/process';
 import { OPERATOR, PROVISIONING, setupCounter, type Counter } from '../store/harness';
+import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
 
 export const SYNC_WORKER = { file: resolve(import.meta.dirname, '../../main/sync/dev-worker.mjs') };
 export const FAST_TUNING: Partial<EngineTuning> = {
@@ -77,6 +78,16 @@ export async function syncedCounter(
   });
   void OPERATOR;
   return Object.assign(c, { token, centreId, today: centreDay(new Date(), 'Asia/Kolkata') });
+}
+
+/**
+ * Where a portal that is killed and restarted keeps its data, on the test engine: a SQLite file
+ * in `dataDir` (a temporary folder of its own when not given), or a schema of its own in the
+ * test's PostgreSQL; either survives `restart()`.
+ */
+export function lastingPortalDatabase(dataDir?: string): Pick<PortalProcessOptions, 'database' | 'dataDir'> {
+  if (PORTAL_TEST_ENGINE === 'postgres') return { database: freshPortalDatabase() };
+  return dataDir === undefined ? {} : { dataDir };
 }
 
 /** Polls (bounded) until `check` returns a value; the last error says what was still wrong. */

@@ -20,6 +20,7 @@ import {
   syncedCounter,
   type SyncedCounter,
 } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 type Mode =
   | 'pass'
@@ -113,7 +114,7 @@ function hostile(req: IncomingMessage, res: ServerResponse, body: Buffer): void 
 }
 
 beforeAll(async () => {
-  portal = await startPortalProcess();
+  portal = await startPortalProcess({ database: freshPortalDatabase() });
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

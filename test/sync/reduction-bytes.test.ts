@@ -12,12 +12,13 @@ import { sweepAcknowledged } from '../../main/sync/outbox-sync';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { walkInForm, type Counter } from '../store/harness';
 import { eventually, settled, status, syncedCounter, walkInIdOf } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: PortalHandle;
 const counters: Counter[] = [];
 
 beforeAll(async () => {
-  portal = await startPortalProcess({ faults: true });
+  portal = await startPortalProcess({ faults: true, database: freshPortalDatabase() });
 });
 afterEach(async () => {
   await portal?.admin.setFaults({});

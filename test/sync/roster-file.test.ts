@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: PortalHandle;
 const counters: SyncedCounter[] = [];
 beforeAll(async () => {
-  portal = await startPortalInProcess({});
+  portal = await startPortalInProcess({ database: freshPortalDatabase() });
 });
 afterAll(async () => {
   for (const c of counters) await c.dispose();

@@ -17,11 +17,12 @@ import { pullRoster } from '../../main/sync/roster-pull';
 import { rosterEntry, setupCounter } from '../store/harness';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: PortalHandle;
 const counters: SyncedCounter[] = [];
 beforeAll(async () => {
-  portal = await startPortalInProcess({});
+  portal = await startPortalInProcess({ database: freshPortalDatabase() });
 });
 afterAll(async () => {
   for (const c of counters) await c.dispose();

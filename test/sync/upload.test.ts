@@ -14,12 +14,13 @@ import {
   type SyncedCounter,
   walkInIdOf,
 } from './harness';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: PortalHandle;
 const counters: SyncedCounter[] = [];
 
 beforeAll(async () => {
-  portal = await startPortalProcess({ faults: true });
+  portal = await startPortalProcess({ faults: true, database: freshPortalDatabase() });
 });
 afterEach(async () => {
   await portal?.admin.setFaults({});
