@@ -179,11 +179,12 @@ export class PgPortalStore implements PortalStore {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`portal-migrations:${this.schema}`]);
-      const { rows } = await client.query<{ version: number | null }>(
-        `SELECT CASE WHEN to_regclass('portal_schema_version') IS NULL THEN NULL
-           ELSE (SELECT version FROM portal_schema_version WHERE id = 1) END AS version`,
-      );
-      const current = rows[0]?.version ?? 0;
+      const made = (await client.query<{ made: boolean }>(`SELECT to_regclass('portal_schema_version') IS NOT NULL AS made`))
+        .rows[0]!.made;
+      const current = made
+        ? ((await client.query<{ version: number }>('SELECT version FROM portal_schema_version WHERE id = 1')).rows[0]?.version ??
+          0)
+        : 0;
       if (current > this.migrations.length) {
         throw new PortalSchemaTooNewError(current, this.migrations.length, `(PostgreSQL schema ${this.schema})`);
       }
