@@ -353,6 +353,8 @@ const DISTRICT_CSS =
   ).join('\n') +
   `
 body { font: 15px/1.45 system-ui, "Noto Sans Devanagari", sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
+[hidden] { display: none !important; }
+button, input, select { font: inherit; }
 header { display: flex; align-items: center; gap: 1rem; padding: 0.75rem 1rem; background: #0b3d5c; color: #fff; }
 header h1 { font-size: 1.2rem; margin: 0; flex: 1; }
 main { padding: 1rem; }
