@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -209,7 +209,8 @@ function machineTicks(): { busy: number; total: number } {
 
 /**
  * Where the CPU went while a load ran: the machine's cores busy (everyone's work, PostgreSQL's
- * included), the portal processes' and the load generator's own CPU seconds. Call to read.
+ * included), the portal processes' and the load generator's own CPU seconds, and the load
+ * average (work from outside the bench shows there). Call to read.
  */
 function cpuMeter(portals: readonly PortalHandle[]): () => string {
   try {
@@ -217,6 +218,7 @@ function cpuMeter(portals: readonly PortalHandle[]): () => string {
     const p0 = portals.map((p) => cpuSeconds(p.pid));
     const g0 = process.cpuUsage();
     const t0 = performance.now();
+    const load0 = loadavg()[0]!;
     return () => {
       const m1 = machineTicks();
       const wall = (performance.now() - t0) / 1000;
@@ -225,7 +227,8 @@ function cpuMeter(portals: readonly PortalHandle[]): () => string {
       const generator = (g.user + g.system) / 1e6;
       return (
         `the machine's ${cpus().length} cores ${((100 * (m1.busy - m0.busy)) / (m1.total - m0.total)).toFixed(0)}% busy; ` +
-        `portal processes ${portalCpu.map((c) => `${c.toFixed(1)} s`).join(' + ')}, load generator ${generator.toFixed(1)} s, in ${wall.toFixed(1)} s`
+        `portal processes ${portalCpu.map((c) => `${c.toFixed(1)} s`).join(' + ')}, load generator ${generator.toFixed(1)} s, in ${wall.toFixed(1)} s; ` +
+        `load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`
       );
     };
   } catch {
