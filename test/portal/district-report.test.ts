@@ -387,6 +387,13 @@ async function checkPage(dom: JSDOM): Promise<void> {
   date.dispatchEvent(new dom.window.Event('change'));
   await vi.waitFor(() => expect(doc.getElementById('caption')!.textContent).toContain(NEXT_DAY), { timeout: 5000 });
   expect(cells(row(CENTRE)).slice(0, 6)).toEqual(['1', '1', '0', '0', '1', '0']);
+
+  // no day chosen: said next to the day's field, in English and Hindi, and nothing asked of the portal
+  date.value = '';
+  doc.getElementById('filters')!.dispatchEvent(new dom.window.Event('submit', { cancelable: true }));
+  expect(doc.getElementById('date-error')!.textContent).toBe('Choose a day (YYYY-MM-DD). / दिन (YYYY-MM-DD) चुनें।');
+  expect(doc.getElementById('date')!.getAttribute('aria-describedby')).toBe('date-error');
+  expect(doc.getElementById('caption')!.textContent).toContain(NEXT_DAY);
 }
 
 /**
