@@ -1,20 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorBodySchema, pushResponseSchema } from '../../common/sync-protocol';
 import { startPortal } from '../../portal/server';
 import { PortalAdminError, startPortalInProcess, startPortalProcess, type PortalHandle } from '../../portal/process';
 import { CENTRE, DAY, TOKEN, batch, walkIn } from './helpers';
-import { freshPortalDatabase } from '../support/portal-engine';
+import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
 
 type Handle = Awaited<ReturnType<typeof startPortalInProcess>>;
 let portal: Handle;
 let device: string;
 
 beforeEach(async () => {
-  portal = await startPortalInProcess({ faults: true, memory: true });
+  portal = await startPortalInProcess({ faults: true, database: freshPortalDatabase() });
   await portal.admin.addDevice(TOKEN, CENTRE);
   device = randomUUID();
 });
@@ -147,7 +148,7 @@ describe('fault injection over HTTP', () => {
 
   it('sheds load: beyond maxInFlight requests are answered 503 busy with Retry-After 1', async () => {
     await portal.stop();
-    portal = await startPortalInProcess({ faults: true, memory: true, maxInFlight: 2 });
+    portal = await startPortalInProcess({ faults: true, database: freshPortalDatabase(), maxInFlight: 2 });
     await portal.admin.addDevice(TOKEN, CENTRE);
     await portal.admin.setFaults({ rules: [{ fault: 'slow', route: 'roster', delayMs: 500, times: 2 }] });
     const slow = [rosterHttp(), rosterHttp()];
@@ -168,7 +169,7 @@ describe('fault injection over HTTP', () => {
 
 describe('fault injection is refused', () => {
   it('without the faults flag: /admin/faults is 404', async () => {
-    const plain = await startPortalInProcess({ memory: true });
+    const plain = await startPortalInProcess({ database: freshPortalDatabase() });
     try {
       await expect(plain.admin.setFaults({ rules: [] })).rejects.toBeInstanceOf(PortalAdminError);
       await expect(plain.admin.setFaults({ rules: [] })).rejects.toMatchObject({ status: 404 });
@@ -198,7 +199,11 @@ describe('fault injection is refused', () => {
 describe('the portal as a child process', () => {
   let proc: PortalHandle;
   beforeAll(async () => {
-    proc = await startPortalProcess({ faults: true });
+    // what it acknowledged must outlive the process: a SQLite file in a folder of its own, or the test's PostgreSQL
+    proc = await startPortalProcess({
+      faults: true,
+      ...(PORTAL_TEST_ENGINE === 'postgres' ? { database: freshPortalDatabase() } : {}),
+    });
   }, 30_000);
   afterAll(() => proc?.stop());
 
@@ -219,7 +224,15 @@ describe('the portal as a child process', () => {
     await proc.kill();
     await proc.restart();
     expect(proc.port).toBe(port);
-    const again = pushResponseSchema.parse(await (await post()).json());
+    // a portal just started may shed load while it warms up on a busy machine (503 busy): a counter waits and sends again
+    const resend = async () => {
+      for (let i = 0; ; i++) {
+        const res = await post();
+        if (res.status !== 503 || i === 20) return res;
+        await sleep(250);
+      }
+    };
+    const again = pushResponseSchema.parse(await (await resend()).json());
     expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
     expect((await proc.admin.records(CENTRE, DAY)).records).toHaveLength(2);
     expect(await proc.admin.clients()).toEqual([expect.objectContaining({ deviceId, lastAppliedSeq: 2 })]);

@@ -15,6 +15,7 @@ import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import { newToken, tokenProblem } from '../../portal/secrets';
 import type { Portal } from '../../portal/server';
 import { ADMIN, CENTRE, inject, memoryPortal } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -120,7 +121,7 @@ describe('the admin token', () => {
       handle = null;
     });
     it.runIf(existsSync('/proc/self/cmdline'))('is not in its process’s command line', async () => {
-      handle = await startPortalProcess({ memory: true });
+      handle = await startPortalProcess({ database: freshPortalDatabase() });
       const cmdline = readFileSync(`/proc/${handle.pid}/cmdline`, 'utf8');
       expect(cmdline).toContain('portal/cli.ts');
       expect(cmdline).not.toContain(handle.adminToken);

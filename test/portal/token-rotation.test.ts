@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startPortalInProcess } from '../../portal/process';
 import type { Portal } from '../../portal/server';
 import { ADMIN, CENTRE, NOW, OTHER_TOKEN, TOKEN, batch, inject, memoryPortal, push, ticketEvent, walkIn } from './helpers';
+import { freshPortalDatabase } from '../support/portal-engine';
 
 let portal: Portal;
 afterEach(() => portal?.close());
@@ -101,7 +102,7 @@ describe('device token rotation', () => {
 
 describe('the admin client of portal/process.ts', () => {
   it('issues a token for a device, and after a revocation rebinds the device to a new one', async () => {
-    const handle = await startPortalInProcess({ memory: true });
+    const handle = await startPortalInProcess({ database: freshPortalDatabase() });
     try {
       const device = randomUUID();
       const first = await handle.admin.issueDevice(CENTRE, { label: 'counter A1', deviceId: device });
