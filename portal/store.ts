@@ -37,17 +37,6 @@ import {
   type RosterRows,
 } from './store-api';
 
-// (until every caller imports them from their own modules)
-export { PortalError, PortalSchemaTooNewError, hashToken, appointmentInputSchema } from './store-api';
-export type { AdminEvent, AdminRecord, AppointmentInput, Device, DeviceClient, PushContext, RosterRows } from './store-api';
-export {
-  describeIssues,
-  photoIdProblem,
-  strictCheckInPayloadSchema,
-  strictTicketEventPayloadSchema,
-  strictWalkInPayloadSchema,
-} from './push-rules';
-
 export type PortalDb = Database.Database;
 
 /**
