@@ -401,7 +401,15 @@ export async function pushSteady(
   plan: DistrictPlan,
   urls: readonly string[],
   o: { intervalMs: number; pushes: number; warmupPushes: number; boundMs: number; onWarm: () => void },
-): Promise<{ warm: PushTally; measured: PushTally; late: number; seconds: number; nextBatch: Map<string, number> }> {
+): Promise<{
+  warm: PushTally;
+  measured: PushTally;
+  late: number;
+  seconds: number;
+  /** from the end of the warm-up to the last answer */
+  measuredSeconds: number;
+  nextBatch: Map<string, number>;
+}> {
   const client = pushClient(64);
   const warm = newTally();
   const measured = newTally();
@@ -410,13 +418,17 @@ export async function pushSteady(
   let failure: Error | null = null;
   let late = 0;
   const t0 = performance.now();
+  let warmEnd = t0;
   const deadline = t0 + o.boundMs;
   try {
     for (let n = 0; n < o.pushes && !failure; n++) {
       const wait = t0 + n * o.intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
       else if (wait < -o.intervalMs) late++;
-      if (n === o.warmupPushes) o.onWarm();
+      if (n === o.warmupPushes) {
+        warmEnd = performance.now();
+        o.onWarm();
+      }
       const device = plan.devices[n % plan.devices.length]!;
       const index = nextBatch.get(device.deviceId) ?? 0;
       if (index >= device.bodies.length) continue;
@@ -435,7 +447,8 @@ export async function pushSteady(
     client.close();
   }
   if (failure) throw failure;
-  return { warm, measured, late, seconds: (performance.now() - t0) / 1000, nextBatch };
+  const end = performance.now();
+  return { warm, measured, late, seconds: (end - t0) / 1000, measuredSeconds: (end - warmEnd) / 1000, nextBatch };
 }
 
 // ---------------------------------------------------------------------------------------------
