@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pushResponseSchema, type FleetReport, type Mutation, type PushResponse } from '../../common/sync-protocol';
 import type { DistrictDayReport } from '../../portal/district-report';
-import type { Portal } from '../../portal/server';
+import { buildPortal, type Portal } from '../../portal/server';
+import { freshPortalDatabase } from '../support/portal-engine';
 import {
   ADMIN,
   CENTRE,
@@ -309,6 +310,14 @@ describe('the district page', () => {
       expect(font.statusCode).toBe(200);
       expect(font.headers['content-type']).toBe('font/woff2');
       expect(font.rawPayload.subarray(0, 4).toString('latin1')).toBe('wOF2');
+    }
+  });
+
+  it('is not served, nor its JSON, by a portal without an admin token', async () => {
+    portal = buildPortal({ database: freshPortalDatabase(), clock: () => now });
+    await portal.app.ready();
+    for (const url of ['/district', '/district/district.js', `/admin/district/day?date=${DAY}`]) {
+      expect((await portal.app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
     }
   });
 
