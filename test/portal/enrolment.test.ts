@@ -12,9 +12,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ENROLMENT_CODE_ALPHABET, parseEnrolmentScan } from '../../common/rules/enrolment-code';
 import { ENROL_RETRY_MINUTES, enrolResponseSchema } from '../../common/sync-protocol';
 import { runEnrolCommand } from '../../portal/enrolment';
+import { DATABASE_URL_ENV } from '../../portal/open-store';
 import { buildPortal, type Portal } from '../../portal/server';
+import type { PortalDatabase } from '../../portal/store-api';
 import { ADMIN, CENTRE, NOW, OTHER_CENTRE, batch, inject, memoryPortal, push, ticketEvent } from './helpers';
 import { ON_SQLITE, sqliteDb } from './sqlite-only';
+import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
 
 let portal: Portal | null = null;
 afterEach(async () => {
@@ -351,28 +354,44 @@ describe('redeeming a code', () => {
 });
 
 describe('npm run portal -- enrol', () => {
-  // the command writes to a SQLite file on disk
-  it.skipIf(!ON_SQLITE)(
-    'makes an enrolment in the portal file and prints the code and a terminal QR; a portal on that file redeems it',
-    async () => {
-      const dbFile = join(mkdtempSync(join(tmpdir(), 'enrol-cli-')), 'portal.sqlite');
-      const out: string[] = [];
-      const err: string[] = [];
-      const rc = await runEnrolCommand(
-        ['--centre-id', CENTRE, '--centre-name', 'CHC Aliganj', '--counter', 'A2', '--token-prefix', 'B', '--hours', '4'],
-        { out: (l) => out.push(l), err: (l) => err.push(l), now: () => NOW, dbFile },
-      );
-      expect(err).toEqual([]);
-      expect(rc).toBe(0);
-      const code = /: ([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})$/.exec(out[0]!)?.[1];
-      expect(code).toBeDefined();
-      expect(out[1]).toContain(new Date(NOW.getTime() + 4 * 3600_000).toISOString());
-      expect(out.join('\n')).toMatch(/[▄▀█]/);
-      now = NOW;
-      portal = buildPortal({ dbFile, clock });
-      expect((await redeem(code!, randomUUID())).body.counter).toEqual({ code: 'A2', tokenPrefix: 'B' });
-    },
-  );
+  it("makes an enrolment in the portal's database and prints the code and a terminal QR; a portal on that database redeems it", async () => {
+    // a SQLite file on disk, or a schema of its own in the test's PostgreSQL (the URL in the environment, as the portal takes it)
+    const database: PortalDatabase =
+      PORTAL_TEST_ENGINE === 'sqlite'
+        ? { engine: 'sqlite', file: join(mkdtempSync(join(tmpdir(), 'enrol-cli-')), 'portal.sqlite') }
+        : freshPortalDatabase();
+    const where =
+      database.engine === 'sqlite'
+        ? { args: [], io: { dbFile: database.file } }
+        : { args: ['--database-schema', database.schema!], io: { env: { [DATABASE_URL_ENV]: database.url } } };
+    const out: string[] = [];
+    const err: string[] = [];
+    const rc = await runEnrolCommand(
+      [
+        '--centre-id',
+        CENTRE,
+        '--centre-name',
+        'CHC Aliganj',
+        '--counter',
+        'A2',
+        '--token-prefix',
+        'B',
+        '--hours',
+        '4',
+        ...where.args,
+      ],
+      { out: (l) => out.push(l), err: (l) => err.push(l), now: () => NOW, ...where.io },
+    );
+    expect(err).toEqual([]);
+    expect(rc).toBe(0);
+    const code = /: ([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})$/.exec(out[0]!)?.[1];
+    expect(code).toBeDefined();
+    expect(out[1]).toContain(new Date(NOW.getTime() + 4 * 3600_000).toISOString());
+    expect(out.join('\n')).toMatch(/[▄▀█]/);
+    now = NOW;
+    portal = buildPortal({ database, clock });
+    expect((await redeem(code!, randomUUID())).body.counter).toEqual({ code: 'A2', tokenPrefix: 'B' });
+  });
 
   it('says which option is wrong', async () => {
     const err: string[] = [];
