@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pushResponseSchema, type FleetReport, type Mutation, type PushResponse } from '../../common/sync-protocol';
-import type { DistrictDayReport } from '../../portal/district-report';
+import { districtDayReport, type DistrictDayReport } from '../../portal/district-report';
+import type { FleetRow } from '../../portal/store-api';
 import { buildPortal, type Portal } from '../../portal/server';
 import { freshPortalDatabase } from '../support/portal-engine';
 import {
@@ -269,6 +270,33 @@ describe('GET /admin/district/day', () => {
       expect(JSON.stringify(res.body)).not.toContain(CENTRE);
     }
     expect((await get(p, `/admin/district/day?date=${DAY}`)).headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('districtDayReport', () => {
+  const row = (deviceId: string, counterCode: string, over: Partial<FleetRow> = {}): FleetRow => ({
+    ...fleetReport(deviceId, CENTRE, counterCode),
+    label: '',
+    revoked: false,
+    receivedAt: NOW.toISOString(),
+    lastUploadAt: null,
+    ...over,
+  });
+  const waiting = { pending: 4, oldestPendingAgeSeconds: 30 * 60 };
+
+  it("leaves out a counter whose token was revoked, names a code once, and keeps the fleet's limit", () => {
+    const fleet = [
+      row('d1', 'A1', waiting),
+      // the same counter code on a second PC (enrolled again), also behind: one code, two counters
+      row('d2', 'A1', waiting),
+      row('d3', 'A2', { ...waiting, revoked: true }),
+      row('d4', 'A3'),
+    ];
+    const report = districtDayReport({ date: DAY, now: NOW, rows: [], fleet });
+    expect(report.centres).toEqual([{ ...zeros, centreId: CENTRE, counters: 3, countersBehind: 2, countersBehindCodes: ['A1'] }]);
+    const lenient = districtDayReport({ date: DAY, now: NOW, rows: [], fleet, settings: { behindAfterMinutes: 60 } });
+    expect(lenient.behindAfterMinutes).toBe(60);
+    expect(lenient.centres[0]).toMatchObject({ countersBehind: 0, countersBehindCodes: [] });
   });
 });
 
