@@ -22,3 +22,9 @@ export function findPostgres(where?: { libDir?: string; path?: string }): { bin:
 
 /** A fresh cluster under `dir` (default the OS temp folder) on `port` (default a free one). */
 export function startCluster(options?: { port?: number; dir?: string }): Promise<Cluster>;
+
+/**
+ * Stops and deletes the clusters under `dir` (default the OS temp folder) whose starting process
+ * has ended without removing them; running processes' clusters and the command line's are kept.
+ */
+export function pruneClusters(options?: { dir?: string }): Promise<string[]>;

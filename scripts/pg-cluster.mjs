@@ -9,6 +9,8 @@
 //   node scripts/pg-cluster.mjs stop DATA                         fast shutdown, the data is kept
 //   node scripts/pg-cluster.mjs start-again DATA                  the same cluster again, same port
 //   node scripts/pg-cluster.mjs remove DATA                       stop and delete its folder
+//   node scripts/pg-cluster.mjs prune [--dir PARENT]              remove the clusters whose starting
+//                                                                 process ended without removing them
 import { execFile, execFileSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -33,6 +35,8 @@ import { fileURLToPath } from 'node:url';
 
 const TOOLS = ['initdb', 'pg_ctl', 'postgres'];
 const FOLDER_PREFIX = 'portal-pg-';
+/** the file in a cluster's folder naming the process that started it */
+const STARTED_BY = 'started-by.pid';
 const INITDB_TIMEOUT_MS = 120_000;
 /** pg_ctl's own wait (-t), in seconds; the process itself is killed a little after it */
 const PG_CTL_WAIT_S = 60;
@@ -206,7 +210,12 @@ const PORT_TAKEN =
  * cannot; nothing is left behind then.
  * @param {{ port?: number, dir?: string }} [options]
  */
-export async function startCluster({ port, dir } = {}) {
+export function startCluster({ port, dir } = {}) {
+  return startClusterFor({ port, dir, startedBy: process.pid });
+}
+
+/** `startedBy`: the process whose end leaves the cluster to pruneClusters (none for the command line's) */
+async function startClusterFor({ port, dir, startedBy }) {
   const found = findPostgres();
   if ('reason' in found) throw new Error(`PostgreSQL cannot be started: ${found.reason}`);
   const { bin } = found;
@@ -219,6 +228,7 @@ export async function startCluster({ port, dir } = {}) {
   const logFile = join(home, 'server.log');
   mkdirSync(dataDir, { mode: 0o700 });
   if (owner) for (const p of [home, dataDir]) chownSync(p, owner.uid, owner.gid);
+  if (startedBy !== undefined) writeFileSync(join(home, STARTED_BY), `${startedBy}\n`);
   try {
     if (owner) await reachable(home);
     await initdb(bin, dataDir, home);
@@ -369,6 +379,49 @@ function clusterHandle(bin, home, dataDir, logFile, port) {
   };
 }
 
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM'; // another user's process
+  }
+};
+
+/**
+ * Stops and deletes the clusters under `dir` (default the OS temp folder) whose starting process
+ * has ended without removing them (killed, or a test whose clean-up never ran). Clusters of
+ * running processes, of the command line, and those this user cannot read are left alone.
+ * @param {{ dir?: string }} [options]
+ * @returns {Promise<string[]>} the folders removed
+ */
+export async function pruneClusters({ dir } = {}) {
+  const found = findPostgres();
+  if ('reason' in found) return [];
+  const parent = resolve(dir ?? tmpdir());
+  let names = [];
+  try {
+    names = readdirSync(parent).filter((n) => n.startsWith(FOLDER_PREFIX));
+  } catch {
+    return [];
+  }
+  const removed = [];
+  for (const name of names) {
+    const home = join(parent, name);
+    let pid;
+    try {
+      pid = Number(readFileSync(join(home, STARTED_BY), 'utf8').trim());
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    await stopServer(found.bin, join(home, 'data'), home).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+    removed.push(home);
+  }
+  return removed;
+}
+
 /** A data folder made by startCluster (…/portal-pg-XXXXXX/data), for the command line. */
 function clusterFolder(dataArg) {
   if (!dataArg) throw new Error('give the data folder that `start` printed (PORTAL_TEST_PG_DATA)');
@@ -395,7 +448,8 @@ async function cli(argv) {
   if (command === 'start') {
     const port = option('--port');
     if (port !== undefined && !/^\d+$/.test(port)) throw new Error(`--port must be a number, not ${port}`);
-    const cluster = await startCluster({ port: port === undefined ? undefined : Number(port), dir: option('--dir') });
+    // kept until `remove`, though this process ends now
+    const cluster = await startClusterFor({ port: port === undefined ? undefined : Number(port), dir: option('--dir') });
     console.log(`PORTAL_TEST_DATABASE_URL=${cluster.url}`);
     console.log(`PORTAL_TEST_PG_DATA=${cluster.dataDir}`);
     return;
@@ -413,8 +467,12 @@ async function cli(argv) {
     }
     return;
   }
+  if (command === 'prune') {
+    for (const home of await pruneClusters({ dir: option('--dir') })) console.log(`removed ${home}`);
+    return;
+  }
   throw new Error(
-    'usage: node scripts/pg-cluster.mjs start [--port N] [--dir PARENT] | stop DATA | start-again DATA | remove DATA',
+    'usage: node scripts/pg-cluster.mjs start [--port N] [--dir PARENT] | stop DATA | start-again DATA | remove DATA | prune [--dir PARENT]',
   );
 }
 

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findChromium } from './chromium.mjs';
-import { startCluster } from './pg-cluster.mjs';
+import { pruneClusters, startCluster } from './pg-cluster.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, 'test-results');
@@ -152,6 +152,8 @@ async function testPostgres() {
     return { url: given };
   }
   try {
+    // clusters of earlier runs that were killed before removing theirs
+    for (const home of await pruneClusters()) console.log(`Removed a PostgreSQL test cluster left behind: ${home}`);
     cluster = await startCluster();
     console.log(`PostgreSQL for the portal and sync suites: ${cluster.url} (a throw-away cluster in ${cluster.dataDir})`);
     return { url: cluster.url };

@@ -4,13 +4,14 @@
  * committed data over a stop and start, and leaves nothing behind once removed or when it cannot
  * start. Skipped, with the reason, where PostgreSQL cannot be run.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPostgres, startCluster, type Cluster } from '../../scripts/pg-cluster.mjs';
+import { findPostgres, pruneClusters, startCluster, type Cluster } from '../../scripts/pg-cluster.mjs';
 
 const found = findPostgres();
 const reason = 'reason' in found ? found.reason : undefined;
@@ -213,4 +214,61 @@ describe.skipIf(reason)('the command line', () => {
     expect(existsSync(base)).toBe(true);
     expect((await cli(['stop'])).stderr).toMatch(/give the data folder that `start` printed/);
   });
+});
+
+/** A process that starts a cluster under `dir` and is then killed, leaving the cluster behind. */
+async function clusterOfAKilledProcess(dir: string): Promise<{ url: string; dataDir: string }> {
+  const script = `import { startCluster } from ${JSON.stringify(pathToFileURL(SCRIPT).href)};
+const c = await startCluster({ dir: ${JSON.stringify(dir)} });
+console.log(JSON.stringify({ url: c.url, dataDir: c.dataDir }));
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    return await new Promise((ok, bad) => {
+      let out = '';
+      const timer = setTimeout(() => bad(new Error('the cluster was not started in time')), START_MS - 20_000);
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) {
+          clearTimeout(timer);
+          ok(JSON.parse(out) as { url: string; dataDir: string });
+        }
+      });
+      child.once('exit', (code) => bad(new Error(`the process exited with ${code}`)));
+    });
+  } finally {
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+describe.skipIf(reason)('clusters left behind', () => {
+  it(
+    "prune stops and deletes the clusters whose starting process ended, and keeps running ones and the command line's",
+    async () => {
+      const base = parentFolder('pg-cluster-prune-');
+      let mine: Cluster | undefined;
+      let byHand: string | undefined;
+      try {
+        const left = await clusterOfAKilledProcess(base);
+        mine = await startCluster({ dir: base });
+        byHand = /^PORTAL_TEST_PG_DATA=(.+)$/m.exec((await cli(['start', '--dir', base])).stdout)?.[1];
+        expect(byHand).toBeDefined();
+        expect(await query(left.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]); // still running, orphaned
+
+        expect(await pruneClusters({ dir: base })).toEqual([dirname(left.dataDir)]);
+        expect(existsSync(dirname(left.dataDir))).toBe(false);
+        await refused(left.url);
+        expect(await query(mine.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+        expect(existsSync(byHand!)).toBe(true);
+        expect(await pruneClusters({ dir: base })).toEqual([]);
+      } finally {
+        await mine?.remove();
+        if (byHand) await cli(['remove', byHand]);
+        rmSync(base, { recursive: true, force: true });
+      }
+    },
+    START_MS,
+  );
 });

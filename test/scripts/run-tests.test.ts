@@ -60,6 +60,7 @@ else {
 
 /** A pg-cluster.mjs that cannot start PostgreSQL (or must not be asked to). */
 const NO_POSTGRES = `export function findPostgres() { return { reason: 'no PostgreSQL here' }; }
+export async function pruneClusters() { return []; }
 export async function startCluster() {
   throw new Error('PostgreSQL cannot be started: no PostgreSQL server programs (initdb, pg_ctl, postgres) here: install it');
 }
