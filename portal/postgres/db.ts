@@ -105,15 +105,38 @@ const ATTEMPTS = 5;
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/**
+ * A connection of the pool for several statements. A checked-out connection has no error
+ * listener of the pool's: one lost meanwhile (the database restarted, the connection killed)
+ * would crash the process, so it gets one, and is thrown away when released after an error.
+ */
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (error?: Error) => void }> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    throw asPortalError(e);
+  }
+  let lost: Error | undefined;
+  const onError = (e: Error) => {
+    lost = e;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release: (error?: Error) => {
+      client.removeListener('error', onError);
+      // a late error of a connection thrown away is ignored (the pool ends it)
+      if (error ?? lost) client.on('error', () => undefined);
+      client.release(error ?? lost);
+    },
+  };
+}
+
 /** One READ COMMITTED transaction: `fn` again from the start when it lost a race, up to a few times. */
 export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (e) {
-      throw asPortalError(e);
-    }
+    const { client, release } = await checkout(pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -138,7 +161,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Pr
       const retry = e instanceof LostRace || (typeof code === 'string' && RETRIED.has(code));
       if (!retry || attempt >= ATTEMPTS || broken) throw asPortalError(e);
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 }

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { addDays, isIsoDay } from '../../common/rules/centre-day';
+import { checkout } from './db';
 
 export const PARTITIONED_TABLES = ['record', 'ticket_event'] as const;
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
@@ -63,8 +64,9 @@ export async function ensurePartitions(pool: pg.Pool, fromDay: string, days: num
     );
   };
   if ((await missing(pool)).length === 0) return [];
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   const made: string[] = [];
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`);
@@ -91,10 +93,12 @@ export async function ensurePartitions(pool: pg.Pool, fromDay: string, days: num
     }
     await client.query('COMMIT');
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError as Error;
+    });
     throw e;
   } finally {
-    client.release();
+    release(broken);
   }
   return made;
 }
@@ -106,8 +110,9 @@ export async function ensurePartitions(pool: pg.Pool, fromDay: string, days: num
  */
 export async function detachPartitionsBefore(pool: pg.Pool, day: string, options: { drop?: boolean } = {}): Promise<string[]> {
   quote(day);
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   const detached: string[] = [];
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(${PARTITIONS_LOCK})`);
@@ -120,10 +125,12 @@ export async function detachPartitionsBefore(pool: pg.Pool, day: string, options
     }
     await client.query('COMMIT');
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError as Error;
+    });
     throw e;
   } finally {
-    client.release();
+    release(broken);
   }
   return detached;
 }

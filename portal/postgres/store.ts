@@ -49,7 +49,17 @@ import {
   type PushContext,
   type RosterRows,
 } from '../store-api';
-import { CommitThen, LostRace, asPortalError, checkSchemaName, databaseUnavailable, makePool, query, transaction } from './db';
+import {
+  CommitThen,
+  LostRace,
+  asPortalError,
+  checkout,
+  checkSchemaName,
+  databaseUnavailable,
+  makePool,
+  query,
+  transaction,
+} from './db';
 import { PgDistrictSettingsStore } from './district-settings';
 import { PgEnrolmentStore } from './enrolments';
 import { PgFleetStore } from './fleet';
@@ -174,7 +184,7 @@ export class PgPortalStore implements PortalStore {
   }
 
   private async open(): Promise<void> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -208,7 +218,7 @@ export class PgPortalStore implements PortalStore {
       });
       throw e;
     } finally {
-      client.release(broken);
+      release(broken);
     }
     await this.makePartitions();
     if (!this.closed && !this.partitionsTimer) {
