@@ -22,7 +22,7 @@
  * (connections per portal process), DISTRICT_PG=off (the SQLite run only).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,6 +86,8 @@ const SHARED_CORES = "the load generator, the portal processes and PostgreSQL sh
 
 interface PgServer {
   url: string;
+  /** the cluster's data folder when the bench started it (its processes' CPU time is read) */
+  dataDir: string | null;
   /** where it came from, for the notes */
   label: string;
   close(): Promise<void>;
@@ -93,13 +95,14 @@ interface PgServer {
 
 interface ClusterModule {
   findPostgres(): { bin: string } | { reason: string };
-  startCluster(options?: { port?: number; dir?: string }): Promise<{ url: string; remove(): Promise<void> }>;
+  startCluster(options?: { port?: number; dir?: string }): Promise<{ url: string; dataDir: string; remove(): Promise<void> }>;
 }
 
 async function postgres(ctx: BenchContext): Promise<PgServer | { reason: string }> {
   if (process.env.DISTRICT_PG === 'off') return { reason: 'DISTRICT_PG=off' };
   const given = process.env.DISTRICT_BENCH_DATABASE_URL;
-  if (given) return { url: given, label: 'the server at DISTRICT_BENCH_DATABASE_URL', close: async () => undefined };
+  if (given)
+    return { url: given, dataDir: null, label: 'the server at DISTRICT_BENCH_DATABASE_URL', close: async () => undefined };
   const file = resolve(ROOT, 'scripts/pg-cluster.mjs');
   if (!existsSync(file)) return { reason: 'scripts/pg-cluster.mjs is missing and DISTRICT_BENCH_DATABASE_URL is not set' };
   const cluster = (await import(pathToFileURL(file).href)) as ClusterModule;
@@ -108,7 +111,7 @@ async function postgres(ctx: BenchContext): Promise<PgServer | { reason: string 
   ctx.progress('starting a throw-away PostgreSQL cluster');
   try {
     const c = await cluster.startCluster();
-    return { url: c.url, label: 'a throw-away cluster (scripts/pg-cluster.mjs)', close: () => c.remove() };
+    return { url: c.url, dataDir: c.dataDir, label: 'a throw-away cluster (scripts/pg-cluster.mjs)', close: () => c.remove() };
   } catch (e) {
     return { reason: `the PostgreSQL cluster could not be started: ${(e as Error).message}` };
   }
@@ -157,7 +160,7 @@ const dropSchema = (url: string, schema: string) =>
 // ---------------------------------------------------------------------------------------------
 // portal processes
 
-type Engine = { engine: 'sqlite' } | { engine: 'postgres'; url: string; schema: string };
+type Engine = { engine: 'sqlite' } | { engine: 'postgres'; url: string; schema: string; dataDir: string | null };
 
 /** `count` portal processes on one database; the first migrates it before the others start. */
 async function startPortals(ctx: BenchContext, engine: Engine, count: number): Promise<PortalHandle[]> {
@@ -199,6 +202,29 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * The CPU seconds of a PostgreSQL cluster so far: its postmaster (postmaster.pid in the data
+ * folder), the backends that have ended (counted into the postmaster's children's time) and
+ * those still running.
+ */
+function postgresCpuSeconds(dataDir: string): number {
+  const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  const stat = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const own = stat(postmaster);
+  // fields after the command: state ppid ... utime(11) stime(12) cutime(13) cstime(14)
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const f = stat(pid);
+      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 /** The machine's busy and total CPU time so far (/proc/stat), in clock ticks. */
 function machineTicks(): { busy: number; total: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -212,8 +238,19 @@ function machineTicks(): { busy: number; total: number } {
  * included), the portal processes' and the load generator's own CPU seconds, and the load
  * average (work from outside the bench shows there). Call to read.
  */
-function cpuMeter(portals: readonly PortalHandle[]): () => string {
+function cpuMeter(
+  portals: readonly PortalHandle[],
+  pgDataDir: string | null,
+): () => { text: string; ownSeconds: number | null; busiestPortalSeconds: number } {
   try {
+    const pgCpu = () => {
+      try {
+        return pgDataDir ? postgresCpuSeconds(pgDataDir) : null;
+      } catch {
+        return null;
+      }
+    };
+    const pg0 = pgCpu();
     const m0 = machineTicks();
     const p0 = portals.map((p) => cpuSeconds(p.pid));
     const g0 = process.cpuUsage();
@@ -225,14 +262,20 @@ function cpuMeter(portals: readonly PortalHandle[]): () => string {
       const portalCpu = portals.map((p, i) => cpuSeconds(p.pid) - p0[i]!);
       const g = process.cpuUsage(g0);
       const generator = (g.user + g.system) / 1e6;
-      return (
+      const pg1 = pgCpu();
+      const pgSeconds = pg0 !== null && pg1 !== null ? pg1 - pg0 : null;
+      const pgText = pgSeconds !== null ? `PostgreSQL ${pgSeconds.toFixed(1)} s, ` : '';
+      const text =
         `the machine's ${cpus().length} cores ${((100 * (m1.busy - m0.busy)) / (m1.total - m0.total)).toFixed(0)}% busy; ` +
-        `portal processes ${portalCpu.map((c) => `${c.toFixed(1)} s`).join(' + ')}, load generator ${generator.toFixed(1)} s, in ${wall.toFixed(1)} s; ` +
-        `load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`
-      );
+        `portal processes ${portalCpu.map((c) => `${c.toFixed(1)} s`).join(' + ')}, ${pgText}load generator ${generator.toFixed(1)} s, in ${wall.toFixed(1)} s; ` +
+        `load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
+      // the whole cost of the load only where PostgreSQL's share is known (a cluster of the bench's own) or there is none
+      const ownSeconds =
+        pgDataDir === null || pgSeconds !== null ? portalCpu.reduce((a, b) => a + b, 0) + generator + (pgSeconds ?? 0) : null;
+      return { text, ownSeconds, busiestPortalSeconds: Math.max(...portalCpu) };
     };
   } catch {
-    return () => 'not measured (no /proc)';
+    return () => ({ text: 'not measured (no /proc)', ownSeconds: null, busiestPortalSeconds: 0 });
   }
 }
 
@@ -253,6 +296,11 @@ interface RunResult {
   perSecond: number;
   tally: PushTally;
   held: { records: number; events: number };
+  /** CPU seconds of the portals, PostgreSQL and the generator together, where known */
+  cpuSeconds: number | null;
+  /** the CPU seconds of the busiest portal process (each runs its JavaScript on one core) */
+  busiestPortalSeconds: number;
+  processes: number;
   note: string;
 }
 
@@ -266,7 +314,7 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
     ctx.progress(
       `district: ${what}: ${plan.devices.length} devices and their bookings added; pushing ${plan.mutations} mutations`,
     );
-    const cpu = cpuMeter(portals);
+    const cpu = cpuMeter(portals, engine.engine === 'postgres' ? engine.dataDir : null);
     const { seconds, tally } = await pushDistrict(
       plan,
       portals.map((p) => p.url),
@@ -302,11 +350,44 @@ async function districtRun(ctx: BenchContext, plan: DistrictPlan, engine: Engine
       `${plan.mutations} mutations (${held.records} records, ${held.events} ticket events) from ${plan.devices.length} devices ` +
       `in ${tally.pushes} pushes, ${CONCURRENCY} devices at once, ${what}; exactly once (admin API${stored}); ` +
       `push p50 ${s.p50.toFixed(0)} ms, p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms; 503 answers ${tally.busy}, ` +
-      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}; ${dayNote}; CPU: ${used}`;
-    return { seconds, perSecond, tally, held, note };
+      `failed requests ${tally.failed}; possible duplicates flagged ${tally.possibleDuplicates}; ${dayNote}; CPU: ${used.text}`;
+    return {
+      seconds,
+      perSecond,
+      tally,
+      held,
+      cpuSeconds: used.ownSeconds,
+      busiestPortalSeconds: used.busiestPortalSeconds,
+      processes,
+      note,
+    };
   } finally {
     await Promise.all(portals.map((p) => p.stop()));
   }
+}
+
+/**
+ * CPU time per 1,000 mutations, and the rate the machine's cores could carry were they the
+ * load's alone: all the CPU time spread over every core, but no portal process faster than one
+ * core runs its JavaScript.
+ */
+function cpuMetric(prefix: string, r: RunResult, plan: DistrictPlan): Metric {
+  const cores = cpus().length;
+  const spread = (cores * plan.mutations) / r.cpuSeconds!;
+  const oneCoreEach = r.busiestPortalSeconds > 0 ? plan.mutations / r.busiestPortalSeconds : Infinity;
+  const who =
+    prefix === 'district_sqlite'
+      ? 'the portal process and the load generator'
+      : 'the portal processes, PostgreSQL and the load generator';
+  return {
+    metric: `${prefix}_cpu_ms_per_1k`,
+    value: round((r.cpuSeconds! * 1e6) / plan.mutations, 0),
+    unit: 'ms',
+    note:
+      `CPU time per 1,000 mutations of ${who} together, little changed by other work on the machine; ` +
+      `on ${cores} cores of its own this load would reach at most ${round(Math.min(spread, oneCoreEach), 0)} mutations/s ` +
+      `(${oneCoreEach < spread ? `the busiest of ${r.processes} portal process${r.processes > 1 ? 'es' : ''} on one core` : 'all its CPU time spread over the cores'})`,
+  };
 }
 
 function runMetrics(prefix: string, r: RunResult, targets: boolean, plan: DistrictPlan): Metric[] {
@@ -328,6 +409,7 @@ function runMetrics(prefix: string, r: RunResult, targets: boolean, plan: Distri
       ...(targets ? { target: { max: round(plan.mutations / TARGET_RECORDS_PER_S, 1) } } : {}),
       note: `${plan.mutations} mutations pushed and answered${targets ? ` (the target is ${TARGET_RECORDS_PER_S} mutations/s)` : ''}`,
     },
+    ...(r.cpuSeconds === null ? [] : [cpuMetric(prefix, r, plan)]),
     { metric: `${prefix}_push_p50_ms`, value: round(s.p50, 1), unit: 'ms', note: `${s.n} pushes of up to ${BATCH}` },
     {
       metric: `${prefix}_push_p99_ms`,
@@ -360,7 +442,12 @@ const district: Benchmark = {
         for (const processes of [2, 1]) {
           const schema = `district_${randomBytes(6).toString('hex')}`;
           try {
-            const r = await districtRun(ctx, plan, { engine: 'postgres', url: server.url, schema }, processes);
+            const r = await districtRun(
+              ctx,
+              plan,
+              { engine: 'postgres', url: server.url, schema, dataDir: server.dataDir },
+              processes,
+            );
             metrics.push(...runMetrics(processes === 2 ? 'district_pg' : 'district_pg1', r, processes === 2, plan));
           } finally {
             await dropSchema(server.url, schema);
@@ -409,7 +496,7 @@ const sustained: Benchmark = {
         today(),
         13,
       );
-      const engine: Engine = { engine: 'postgres', url: server.url, schema };
+      const engine: Engine = { engine: 'postgres', url: server.url, schema, dataDir: server.dataDir };
       const portals = await startPortals(ctx, engine, 2);
       try {
         await seedPortal(portals[0]!, plan);
