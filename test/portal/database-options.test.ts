@@ -6,6 +6,8 @@
  * reason. And a store's 503 (its database unreachable) is answered with Retry-After.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -17,9 +19,11 @@ import {
   postgresDatabaseOf,
 } from '../../portal/open-store';
 import { PgPortalStore } from '../../portal/postgres/store';
+import { startPortalProcess } from '../../portal/process';
 import { buildPortal, type Portal } from '../../portal/server';
 import { SqlitePortalStore } from '../../portal/store';
-import { PortalError } from '../../portal/store-api';
+import { PortalError, type PortalDatabase } from '../../portal/store-api';
+import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
 import { CENTRE, batch, memoryPortal, push, walkIn } from './helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -188,4 +192,37 @@ describe('npm run portal -- --database', () => {
     expect(run.out).toMatch(/^Database: sqlite in memory$/m);
     expect(run.out).toMatch(/^Portal: http:\/\/127\.0\.0\.1:\d+$/m);
   }, 40_000);
+});
+
+describe('startPortalProcess with a database', () => {
+  it('keeps the data across a restart, and gives a PostgreSQL URL in the environment, never in the arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portal-database-'));
+    const database: PortalDatabase =
+      PORTAL_TEST_ENGINE === 'postgres' ? freshPortalDatabase() : { engine: 'sqlite', file: join(dir, 'portal.sqlite') };
+    const portal = await startPortalProcess({ database });
+    try {
+      const token = await portal.admin.issueDevice(CENTRE, { deviceId: '5a3b1c2d-0000-4000-8000-0000000000aa' });
+      const args = readFileSync(`/proc/${portal.pid}/cmdline`, 'utf8').split('\0');
+      expect(args.join(' ')).not.toMatch(/postgres(ql)?:\/\//);
+      if (database.engine === 'postgres') expect(args).toEqual(expect.arrayContaining(['--database-schema', database.schema!]));
+      else expect(args).toEqual(expect.arrayContaining(['--data', dir]));
+      await portal.restart();
+      expect(await portal.admin.clients()).toMatchObject([
+        { deviceId: '5a3b1c2d-0000-4000-8000-0000000000aa', centreId: CENTRE },
+      ]);
+      expect(await portal.admin.revoke(token)).toBe(true);
+    } finally {
+      await portal.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses a database beside dataDir or memory', async () => {
+    await expect(startPortalProcess({ database: { engine: 'sqlite', file: ':memory:' }, memory: true })).rejects.toThrow(
+      /not both/,
+    );
+    await expect(startPortalProcess({ database: { engine: 'sqlite', file: '/tmp/other.db' } })).rejects.toThrow(
+      /named portal.sqlite/,
+    );
+  });
 });
