@@ -16,7 +16,7 @@ import { DATABASE_URL_ENV } from '../../portal/open-store';
 import { buildPortal, type Portal } from '../../portal/server';
 import type { PortalDatabase } from '../../portal/store-api';
 import { ADMIN, CENTRE, NOW, OTHER_CENTRE, batch, inject, memoryPortal, push, ticketEvent } from './helpers';
-import { ON_SQLITE, sqliteDb } from './sqlite-only';
+import { engineRows } from './engine-sql';
 import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
 
 let portal: Portal | null = null;
@@ -33,6 +33,19 @@ async function open(options: Parameters<typeof memoryPortal>[0] = {}): Promise<P
   now = NOW;
   portal = await memoryPortal({ clock, ...options });
   return portal;
+}
+
+/** device tokens of a centre with this label not revoked */
+async function liveTokens(centreId: string, label: string): Promise<number> {
+  const [row] = await engineRows<{ n: number }>(
+    portal!,
+    {
+      sqlite: 'SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0 AND label = ?',
+      postgres: 'SELECT count(*)::int AS n FROM device WHERE centre_id = $1 AND NOT revoked AND label = $2',
+    },
+    [centreId, label],
+  );
+  return row!.n;
 }
 
 const centre = (id = CENTRE) => ({ id, name: `Centre ${id}`, nameHi: 'केंद्र', timeZone: 'Asia/Kolkata' });
@@ -74,12 +87,12 @@ describe('making an enrolment', () => {
     expect(Buffer.from(made.body.qr.svg.split(',')[1], 'base64').toString()).toContain('<svg');
     expect(parseEnrolmentScan(made.body.qr.text)).toEqual({ code, portalUrl: 'https://sync.example.in' });
     // the code is nowhere in the database, with or without its dashes
-    if (ON_SQLITE) {
-      // the rows themselves, read from the SQLite file (the store has no method that gives them)
-      const dump = JSON.stringify(sqliteDb(portal!).prepare('SELECT * FROM enrolment').all());
-      expect(dump).not.toContain(code);
-      expect(dump).not.toContain(code.replaceAll('-', ''));
-    }
+    // (the rows themselves: the store has no method that gives them)
+    const dump = JSON.stringify(
+      await engineRows(portal!, { sqlite: 'SELECT * FROM enrolment', postgres: 'SELECT * FROM enrolment' }),
+    );
+    expect(dump).not.toContain(code);
+    expect(dump).not.toContain(code.replaceAll('-', ''));
     // and the list shows it waiting, without any code
     const list = await inject(portal!, 'GET', `/admin/enrolments?centreId=${CENTRE}`, undefined, ADMIN);
     expect(list.body.enrolments).toEqual([expect.objectContaining({ counterCode: 'A2', state: 'waiting', deviceId: null })]);
@@ -166,13 +179,8 @@ describe('redeeming a code', () => {
     expect(again.body.deviceToken).not.toBe(lost.body.deviceToken);
     expect((await push(portal!, batch(device, [ticketEvent(1, randomUUID())]), lost.body.deviceToken)).status).toBe(401);
     expect((await push(portal!, batch(device, [ticketEvent(1, randomUUID())]), again.body.deviceToken)).status).toBe(200);
-    if (ON_SQLITE) {
-      // no other token of the counter still works (the store lists no tokens: read from the SQLite file)
-      const live = sqliteDb(portal!)
-        .prepare("SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0 AND label = 'Counter A2'")
-        .get(CENTRE);
-      expect(live).toEqual({ n: 1 });
-    }
+    // no other token of the counter still works (the store lists no tokens: read from its database)
+    expect(await liveTokens(CENTRE, 'Counter A2')).toBe(1);
 
     // past the retry window, even the same device (which has not uploaded) is told the code is used
     const { code: code2 } = (await create({ counterCode: 'A4', tokenPrefix: 'D' })).body;
@@ -229,13 +237,8 @@ describe('redeeming a code', () => {
     expect((await push(portal!, batch(device, [ticketEvent(2, randomUUID())]), first.body.deviceToken)).status).toBe(401);
     // the device's sequence goes on where it was
     expect((await push(portal!, batch(device, [ticketEvent(2, randomUUID())]), second.body.deviceToken)).status).toBe(200);
-    if (ON_SQLITE) {
-      // no other token of the counter still works (the store lists no tokens: read from the SQLite file)
-      const live = sqliteDb(portal!)
-        .prepare("SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0 AND label = 'Counter A2'")
-        .get(CENTRE);
-      expect(live).toEqual({ n: 1 });
-    }
+    // no other token of the counter still works (the store lists no tokens: read from its database)
+    expect(await liveTokens(CENTRE, 'Counter A2')).toBe(1);
     // a code for another counter of the centre does not take the device over
     const other = await redeem((await create({ counterCode: 'A4', tokenPrefix: 'D' })).body.code, device);
     expect(other.status).toBe(409);

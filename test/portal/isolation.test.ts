@@ -20,7 +20,7 @@ import {
   ticketEvent,
   walkIn,
 } from './helpers';
-import { ON_SQLITE, sqliteDb } from './sqlite-only';
+import { ON_SQLITE, sqliteDb } from './engine-sql';
 
 let portal: Portal;
 

@@ -27,7 +27,7 @@ import {
   ticketEvent,
   walkIn,
 } from './helpers';
-import { ON_SQLITE, sqliteDb } from './sqlite-only';
+import { ON_SQLITE, engineExec, engineRows, sqliteDb } from './engine-sql';
 
 let portal: Portal;
 let device: string;
@@ -232,28 +232,35 @@ describe('push: exactly once', () => {
     expect(await records()).toHaveLength(3);
   });
 
-  // the failing insert is a SQLite trigger
-  it.skipIf(!ON_SQLITE)(
-    'advances lastAppliedSeq in the same transaction as the effects: a failing insert applies nothing',
-    async () => {
-      const ms = [walkIn(1), walkIn(2), walkIn(3)];
-      const db = sqliteDb(portal);
-      db.exec(
-        `CREATE TEMP TRIGGER fail_insert BEFORE INSERT ON record WHEN NEW.record_id = '${ms[1]!.recordId}'
+  it('advances lastAppliedSeq in the same transaction as the effects: a failing insert applies nothing', async () => {
+    const ms = [walkIn(1), walkIn(2), walkIn(3)];
+    // the second record's insert fails, as a full disk would fail it
+    await engineExec(portal, {
+      sqlite: `CREATE TEMP TRIGGER fail_insert BEFORE INSERT ON record WHEN NEW.record_id = '${ms[1]!.recordId}'
        BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
-      );
-      const res = await push(portal, batch(device, ms));
-      expect(res.status).toBe(500);
-      expect(errorBodySchema.parse(res.body).error).toBe('internal');
-      expect(await records()).toHaveLength(0);
-      expect(await lastSeq()).toBe(0);
-      expect(db.prepare('SELECT count(*) AS n FROM mutation_log').get()).toEqual({ n: 0 });
-      db.exec('DROP TRIGGER fail_insert');
-      const retry = await pushOk(batch(device, ms));
-      expect(retry.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
-      expect(await records()).toHaveLength(3);
-    },
-  );
+      postgres: `CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.record_id = '${ms[1]!.recordId}' THEN RAISE EXCEPTION 'disk trouble'; END IF; RETURN NEW; END $$;
+       CREATE TRIGGER fail_insert BEFORE INSERT ON record FOR EACH ROW EXECUTE FUNCTION fail_insert();`,
+    });
+    const res = await push(portal, batch(device, ms));
+    expect(res.status).toBe(500);
+    expect(errorBodySchema.parse(res.body).error).toBe('internal');
+    expect(await records()).toHaveLength(0);
+    expect(await lastSeq()).toBe(0);
+    expect(
+      await engineRows(portal, {
+        sqlite: 'SELECT count(*) AS n FROM mutation_log',
+        postgres: 'SELECT count(*)::int AS n FROM mutation_log',
+      }),
+    ).toEqual([{ n: 0 }]);
+    await engineExec(portal, {
+      sqlite: 'DROP TRIGGER fail_insert',
+      postgres: 'DROP TRIGGER fail_insert ON record; DROP FUNCTION fail_insert();',
+    });
+    const retry = await pushOk(batch(device, ms));
+    expect(retry.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(await records()).toHaveLength(3);
+  });
 });
 
 describe('push: rejections', () => {

@@ -5,7 +5,7 @@ import { DEMO_PORTAL, DEMO_PROVISIONING } from '../../common/demo/counter';
 import { seedPortalDemo } from '../../portal/demo';
 import { encodeCursor, type Portal } from '../../portal/server';
 import { CENTRE, DAY, OTHER_CENTRE, entry, inject, memoryPortal } from './helpers';
-import { ON_SQLITE, sqliteDb } from './sqlite-only';
+import { engineRows } from './engine-sql';
 
 let portal: Portal;
 beforeEach(async () => {
@@ -165,7 +165,12 @@ describe('roster pull', () => {
     // the second run bumped nothing: versions are 1..1000 across the two days
     const days = await Promise.all(seed.days.map((day) => portal.store.rosterRows(seed.centreId, day, 0, MAX_ROSTER_PAGE)));
     expect(Math.max(...days.map((d) => d.lastVersion))).toBe(1000);
-    // nor the roster clock itself (read from the SQLite file)
-    if (ON_SQLITE) expect(sqliteDb(portal).prepare('SELECT version FROM roster_clock').get()).toEqual({ version: 1000 });
+    // nor the roster clock itself (read from the database)
+    expect(
+      await engineRows(portal, {
+        sqlite: 'SELECT version FROM roster_clock',
+        postgres: 'SELECT version::int AS version FROM roster_clock',
+      }),
+    ).toEqual([{ version: 1000 }]);
   });
 });

@@ -17,7 +17,7 @@ import { startPortal, type StartedPortal } from '../../portal/server';
 import { FAST_TUNING, SYNC_WORKER, registerWalkIns, settled } from '../sync/harness';
 import { ADMIN } from '../portal/helpers';
 import { freshPortalDatabase } from '../support/portal-engine';
-import { ON_SQLITE, sqliteDb } from '../portal/sqlite-only';
+import { engineRows } from '../portal/engine-sql';
 import { fakeVault } from '../support/fake-vault';
 import { OPERATOR, SUPERVISOR, fakeClock, openCounter, setupCounter, tempDir, type Counter } from './harness';
 
@@ -39,6 +39,19 @@ afterEach(async () => {
   for (const c of counters.splice(0)) await c.dispose();
 });
 afterAll(() => portal?.close());
+
+/** device tokens of a centre not revoked */
+async function liveTokens(centreId: string): Promise<number> {
+  const [row] = await engineRows<{ n: number }>(
+    portal.portal,
+    {
+      sqlite: 'SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0',
+      postgres: 'SELECT count(*)::int AS n FROM device WHERE centre_id = $1 AND NOT revoked',
+    },
+    [centreId],
+  );
+  return row!.n;
+}
 
 /** records the portal holds for a centre, on the days a test's counters can have written them (yesterday to tomorrow, UTC) */
 async function recordsAt(centreId: string): Promise<number> {
@@ -225,13 +238,8 @@ describe('enrolling a counter with a code', () => {
     const kept = await fileTokenKeeper(c.dataDir).read();
     expect(kept!.deviceToken).not.toBe(lostToken);
     expect((await portal.portal.store.deviceByToken(lostToken))?.revoked).toBe(true);
-    if (ON_SQLITE) {
-      // one live token for the centre (the store lists no tokens: read from the SQLite file)
-      const live = sqliteDb(portal.portal)
-        .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
-        .get(centreId) as { n: number };
-      expect(live.n).toBe(1);
-    }
+    // one live token for the centre (the store lists no tokens: read from its database)
+    expect(await liveTokens(centreId)).toBe(1);
     await c.signIn(SUPERVISOR);
     await registerWalkIns(c, 1);
     await settled(c);
@@ -253,13 +261,8 @@ describe('enrolling a counter with a code', () => {
 
     const c = await newCounter(dataDir);
     expect((await c.dispatch('enrol', enrolRequest(code))).ok).toBe(true);
-    if (ON_SQLITE) {
-      // one live token for the centre (the store lists no tokens: read from the SQLite file)
-      const live = sqliteDb(portal.portal)
-        .prepare('SELECT count(*) AS n FROM device WHERE centre_id = ? AND revoked = 0')
-        .get(centreId) as { n: number };
-      expect(live.n).toBe(1);
-    }
+    // one live token for the centre (the store lists no tokens: read from its database)
+    expect(await liveTokens(centreId)).toBe(1);
     expect((await portal.portal.store.deviceByToken((await file.read())!.deviceToken))?.revoked).toBe(false);
   });
 
