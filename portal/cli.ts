@@ -43,6 +43,14 @@ if (process.argv[2] === 'enrol') {
   process.exit(await runEnrolCommand(process.argv.slice(3), { out: (l) => console.log(l), err: (l) => console.error(l) }));
 }
 
+const adminTokenRefused = () =>
+  fail(
+    `--admin-token is not taken: a command line can be read by every user of this machine. ` +
+      `Give the admin token in the ${ADMIN_TOKEN_ENV} environment variable or in a file only you can read (--admin-token-file FILE).`,
+  );
+// before the arguments are parsed: a token that starts with '-' is refused for the same reason
+if (process.argv.slice(2).some((a) => a === '--admin-token' || a.startsWith('--admin-token='))) adminTokenRefused();
+
 let values;
 try {
   ({ values } = parseArgs({
@@ -94,12 +102,7 @@ if (values.faults && !isLoopbackHost(values.host)) {
 const authFailuresMax = Number(values['auth-failures']);
 if (!/^\d+$/.test(values['auth-failures']) || authFailuresMax < 1 || authFailuresMax > 100_000)
   fail('--auth-failures must be a whole number from 1 to 100000');
-if (values['admin-token'] !== undefined) {
-  fail(
-    `--admin-token is not taken: a command line can be read by every user of this machine. ` +
-      `Give the admin token in the ${ADMIN_TOKEN_ENV} environment variable or in a file only you can read (--admin-token-file FILE).`,
-  );
-}
+if (values['admin-token'] !== undefined) adminTokenRefused();
 const trustProxy = values['trust-proxy']?.trim();
 if (trustProxy !== undefined && !/^[0-9A-Za-z.:/,\s]+$/.test(trustProxy))
   fail(`--trust-proxy must be the gateway's addresses or ranges, comma-separated (e.g. 10.0.0.5 or 10.0.0.0/8), or all`);

@@ -3,7 +3,8 @@
  * `--database URL` or PORTAL_DATABASE_URL. A password never goes on a command line (every user
  * of the machine can read it); two different URLs, a schema that is not a plain name, a pool
  * size out of range, and --data or --memory beside a PostgreSQL database are refused with the
- * reason. And a store's 503 (its database unreachable) is answered with Retry-After.
+ * reason. And a store's 503 (its database unreachable) is answered with Retry-After. An admin
+ * token on the command line is refused with its reason whatever it looks like.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -225,4 +226,15 @@ describe('startPortalProcess with a database', () => {
       /named portal.sqlite/,
     );
   });
+});
+
+describe('npm run portal -- --admin-token', () => {
+  it('refuses a token that starts with "-" with the same reason as any other, not a parser error', async () => {
+    for (const args of [['--admin-token', '-tokenThatStartsWithADash0123456789abcdefgh'], ['--admin-token=-abc']]) {
+      const run = await runCli(['--memory', ...args]);
+      expect(run.code).toBe(2);
+      expect(run.err).toMatch(/--admin-token is not taken.*PORTAL_ADMIN_TOKEN.*--admin-token-file/);
+      expect(run.err).not.toMatch(/ambiguous/);
+    }
+  }, 60_000);
 });
