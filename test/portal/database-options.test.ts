@@ -21,7 +21,7 @@ import {
 } from '../../portal/open-store';
 import { PgPortalStore } from '../../portal/postgres/store';
 import { startPortalProcess } from '../../portal/process';
-import { buildPortal, type Portal } from '../../portal/server';
+import { buildPortal, startPortal, type Portal } from '../../portal/server';
 import { SqlitePortalStore } from '../../portal/store';
 import { PortalError, type PortalDatabase } from '../../portal/store-api';
 import { PORTAL_TEST_ENGINE, freshPortalDatabase } from '../support/portal-engine';
@@ -105,6 +105,12 @@ describe('openPortalStore and buildPortal', () => {
     expect(pg).toBeInstanceOf(PgPortalStore);
     expect(pg.engine).toBe('postgres');
     await pg.close();
+  });
+
+  it('does not start when its PostgreSQL cannot be reached, and says why (nothing listens on port 1)', async () => {
+    await expect(
+      startPortal({ database: { engine: 'postgres', url: 'postgres://portal@127.0.0.1:1/district' } }),
+    ).rejects.toThrow(/cannot reach its database/);
   });
 
   it('needs exactly one of dbFile and database', () => {
