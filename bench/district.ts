@@ -4,9 +4,9 @@
  * in sequence) to portal processes (`node --import tsx portal/cli.ts`) on PostgreSQL and on
  * SQLite, then read back through the admin API to check every mutation arrived exactly once.
  *
- *   district            PostgreSQL through 2 portal processes (pushes round-robin over them),
- *                       PostgreSQL through 1, SQLite through 1: total time, mutations per second,
- *                       push p50 and p99
+ *   district            PostgreSQL through 2 portal processes (pushes round-robin over them, so
+ *                       a device's batches reach both), PostgreSQL through 1, SQLite through 1:
+ *                       total time, mutations per second, push p50 and p99, CPU time per 1,000
  *   district_sustained  a steady 500 mutations/s (batches of 10: each counter every 20 s) through
  *                       2 processes on PostgreSQL for 60 s: push p99, the portals' memory and the
  *                       database's connections after a warm-up and at the end (no growth)
@@ -434,6 +434,7 @@ const district: Benchmark = {
     const metrics: Metric[] = [];
     const server = await postgres(ctx);
     let skipped: string | null = null;
+    const runs = new Map<number, RunResult>();
     if ('reason' in server) {
       skipped = `PostgreSQL runs skipped: ${server.reason}`;
       ctx.progress(`district: ${skipped}`);
@@ -448,6 +449,7 @@ const district: Benchmark = {
               { engine: 'postgres', url: server.url, schema, dataDir: server.dataDir },
               processes,
             );
+            runs.set(processes, r);
             metrics.push(...runMetrics(processes === 2 ? 'district_pg' : 'district_pg1', r, processes === 2, plan));
           } finally {
             await dropSchema(server.url, schema);
@@ -455,6 +457,11 @@ const district: Benchmark = {
         }
       } finally {
         await server.close();
+      }
+      const [two, one] = [runs.get(2), runs.get(1)];
+      const head = metrics.find((x) => x.metric === 'district_pg_records_per_s');
+      if (two && one && head) {
+        head.note = `from 1 to 2 portal processes: ${(two.perSecond / one.perSecond).toFixed(2)} times the rate (${one.perSecond.toFixed(0)} to ${two.perSecond.toFixed(0)}/s), ${((two.cpuSeconds ?? NaN) / (one.cpuSeconds ?? NaN)).toFixed(2)} times the CPU time; ${head.note}`;
       }
     }
     const sqlite = await districtRun(ctx, plan, { engine: 'sqlite' }, 1);
