@@ -29,6 +29,7 @@ import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { runEnrolCommand } from './enrolment';
 import { isLoopbackHost } from './faults';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './operations';
 import { DATABASE_URL_ENV, DatabaseOptionError, describeDatabase, postgresDatabaseOf } from './open-store';
 import { ADMIN_TOKEN_ENV, readAdminTokenFile, tokenProblem } from './secrets';
 import { DEFAULT_AUTH_FAILURES, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, startPortal } from './server';
@@ -183,12 +184,14 @@ if (values.demo) {
 console.log(`Database: ${describeDatabase(database)}`);
 console.log(`Portal: ${started.url}`);
 
+// Graceful stop: new requests are refused (503 shutting_down), those in flight finish, then exit 0.
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   try {
-    await started.close();
+    const finished = await started.portal.shutdown(DEFAULT_SHUTDOWN_GRACE_MS);
+    if (!finished) console.error(`Stopped with requests still in flight after ${DEFAULT_SHUTDOWN_GRACE_MS} ms`);
   } finally {
     process.exit(0);
   }

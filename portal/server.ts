@@ -25,6 +25,15 @@ import { FaultInjector, faultConfigSchema, isLoopbackHost, type FaultRoute, type
 import { Fleet, dateFromClock, type FleetSettings } from './fleet';
 import { LoopDelay } from './loop-delay';
 import { openPortalStore } from './open-store';
+import {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  HEALTH_CHECK_TIMEOUT_MS,
+  InFlight,
+  SHUTDOWN_RETRY_AFTER_SECONDS,
+  databaseReachable,
+  databaseUnavailableHealth,
+  shuttingDown,
+} from './operations';
 import { describeIssues } from './push-rules';
 import { newToken, tokenProblem } from './secrets';
 import { PortalStats } from './stats';
@@ -88,6 +97,12 @@ export interface Portal {
   /** every route registered (filled in when the app is ready): method and Fastify URL pattern */
   routes: { method: string; url: string }[];
   close(): Promise<void>;
+  /**
+   * Graceful stop: new requests are answered 503 shutting_down with Retry-After, those in flight
+   * (a push inside its transaction) finish and are answered, for at most `graceMs`; then closes.
+   * Resolves true when nothing was left in flight.
+   */
+  shutdown(graceMs?: number): Promise<boolean>;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
@@ -184,6 +199,7 @@ export function buildPortal(options: PortalOptions): Portal {
   const hung = new Set<Socket>();
   const requestFault = new WeakMap<FastifyRequest, FaultRule>();
   const requestDevice = new WeakMap<FastifyRequest, Device>();
+  const inFlight = new InFlight();
 
   const maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 0;
   const loopDelay = maxEventLoopDelayMs > 0 ? new LoopDelay() : null;
@@ -235,6 +251,12 @@ export function buildPortal(options: PortalOptions): Portal {
   // Counting, load shedding and faults, before anything else reads the request.
   app.addHook('onRequest', async (req, reply) => {
     bodyDeadline(req);
+    // a stopping process takes nothing new (health included, so a gateway sends elsewhere)
+    if (inFlight.draining) {
+      reply.header('Retry-After', String(SHUTDOWN_RETRY_AFTER_SECONDS)).header('Connection', 'close');
+      return send(reply, 503, shuttingDown);
+    }
+    reply.raw.once('close', inFlight.enter());
     const route = routeOf(req.url.split('?')[0] ?? '');
     if (route === 'admin' || route === 'outside') return;
     stats.started();
@@ -312,7 +334,13 @@ export function buildPortal(options: PortalOptions): Portal {
     });
   };
 
-  app.get('/v1/health', async () => ({ ok: true as const, time: clock().toISOString(), version: SYNC_API_VERSION }));
+  app.get('/v1/health', async (_req, reply) => {
+    if (!(await databaseReachable(() => store.check(), HEALTH_CHECK_TIMEOUT_MS))) {
+      reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return reply.code(503).type('application/json; charset=utf-8').send(databaseUnavailableHealth);
+    }
+    return { ok: true as const, time: clock().toISOString(), version: SYNC_API_VERSION };
+  });
   if (options.updatesDir) registerUpdateFeed(app, options.updatesDir);
   // a new counter redeems its one-time code: no device token yet (failed codes counted like failed authentications)
   registerEnrolmentRedeem(app, { enrolments, clock, failures: authFailures });
@@ -346,11 +374,18 @@ export function buildPortal(options: PortalOptions): Portal {
       const body = parseBody(pushRequest, req.body);
       const device = deviceOf(req, body.centreId);
       stats.pushed(body.mutations.length);
-      const response = await store.push(body, {
-        tokenHash: device.tokenHash,
-        now: clock(),
-        ...(faults ? { rejectRecordIds: faults.rejectRecordIds, rejectCode: faults.rejectCode } : {}),
-      });
+      // counted until its transaction ends, even when the client has gone: a stop waits for it
+      const pushing = inFlight.enter();
+      let response;
+      try {
+        response = await store.push(body, {
+          tokenHash: device.tokenHash,
+          now: clock(),
+          ...(faults ? { rejectRecordIds: faults.rejectRecordIds, rejectCode: faults.rejectCode } : {}),
+        });
+      } finally {
+        pushing();
+      }
       stats.results(response.results);
       if (requestFault.get(req)?.fault === 'commit_then_drop') {
         reply.hijack();
@@ -498,6 +533,14 @@ export function buildPortal(options: PortalOptions): Portal {
   }
 
   let closed: Promise<void> | null = null;
+  const close = () =>
+    (closed ??= (async () => {
+      try {
+        await app.close();
+      } finally {
+        await store.close();
+      }
+    })());
   return {
     app,
     store,
@@ -505,14 +548,15 @@ export function buildPortal(options: PortalOptions): Portal {
     faults,
     fleet,
     routes,
-    close: () =>
-      (closed ??= (async () => {
-        try {
-          await app.close();
-        } finally {
-          await store.close();
-        }
-      })()),
+    close,
+    shutdown: async (graceMs = DEFAULT_SHUTDOWN_GRACE_MS) => {
+      inFlight.draining = true;
+      // a hung request (fault injection) never finishes by itself
+      for (const socket of hung) socket.destroy();
+      const finished = await inFlight.idle(graceMs);
+      await close();
+      return finished;
+    },
   };
 }
 
