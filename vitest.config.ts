@@ -21,6 +21,9 @@ export const SLOW_SUITES = [
   'test/sync/roster-file.test.ts',
   'test/printing/slip-pdf.test.ts',
   'test/portal/faults.test.ts',
+  // each stops and starts a PostgreSQL cluster of its own
+  'test/sync/pg-outage.test.ts',
+  'test/postgres/operations.test.ts',
   // each starts real PostgreSQL clusters (initdb) and the test command's copies
   'test/scripts/pg-cluster.test.ts',
   'test/scripts/run-tests.test.ts',
