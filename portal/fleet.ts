@@ -237,6 +237,7 @@ const FLEET_HTML = `<!doctype html>
 `;
 
 const FLEET_CSS = `
+[hidden] { display: none !important; }
 body { font: 15px/1.4 system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 header { display: flex; align-items: center; gap: 1rem; padding: 0.75rem 1rem; background: #0b3d5c; color: #fff; }
 header h1 { font-size: 1.2rem; margin: 0; flex: 1; }

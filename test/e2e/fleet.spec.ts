@@ -79,6 +79,8 @@ test('the fleet page lists a counter that stopped uploading and one with a wrong
   await page.getByRole('button', { name: 'Show the fleet' }).click();
   const row = (deviceId: string) => page.locator(`tr[data-device="${deviceId}"]`);
   await expect(row(devices.stopped)).toBeVisible();
+  // signed in: the sign-in form is gone (its grid layout must not outrank the hidden attribute)
+  await expect(page.locator('#sign-in')).toBeHidden();
 
   // --- the counter that stopped uploading: behind (10 min waiting + 20 min unheard) and not heard from ---
   await expect(row(devices.stopped)).toHaveAttribute('data-flags', 'behind silent');
