@@ -24,6 +24,8 @@ export const SLOW_SUITES = [
   // each stops and starts a PostgreSQL cluster of its own
   'test/sync/pg-outage.test.ts',
   'test/postgres/operations.test.ts',
+  // real portal processes on PostgreSQL, one SIGKILLed and restarted several times
+  'test/postgres/processes.test.ts',
   // each starts real PostgreSQL clusters (initdb) and the test command's copies
   'test/scripts/pg-cluster.test.ts',
   'test/scripts/run-tests.test.ts',
