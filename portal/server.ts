@@ -193,7 +193,8 @@ export function buildPortal(options: PortalOptions): Portal {
     bodyLimit: 1024 * 1024,
     // hung and slow requests must not keep the server from closing
     forceCloseConnections: true,
-    return503OnClosing: true,
+    // the portal's own answer while closing (onRequest below): 503 shutting_down with Retry-After
+    return503OnClosing: false,
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   }) as unknown as FastifyInstance;
   const hung = new Set<Socket>();
@@ -535,6 +536,7 @@ export function buildPortal(options: PortalOptions): Portal {
   let closed: Promise<void> | null = null;
   const close = () =>
     (closed ??= (async () => {
+      inFlight.draining = true;
       try {
         await app.close();
       } finally {

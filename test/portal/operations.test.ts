@@ -87,6 +87,16 @@ describe('a graceful stop', () => {
     portal = undefined;
   });
 
+  it("a request that reaches a closing portal gets the portal's error shape with Retry-After, not the framework's", async () => {
+    const p = await memoryPortal();
+    const closing = p.close();
+    const res = await p.app.inject({ method: 'GET', url: '/v1/health' });
+    await closing;
+    expect(res.statusCode).toBe(503);
+    expect(errorBodySchema.parse(res.json()).error).toBe('shutting_down');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+  });
+
   it('closes after its grace period even when a push never finishes, and says so', async () => {
     portal = await memoryPortal();
     const p = portal;
