@@ -264,6 +264,52 @@ describe.skipIf(pgSkip !== null)('PostgreSQL: exactly once across real portal pr
     expect(await loggedSeqs(device)).toEqual(Array.from({ length: DELAYS.length * SIZE }, (_, i) => i + 1));
   }, 120_000);
 
+  it('a process SIGKILLed while its batch of 200 is inside its transaction applies none of it; the resend to the other applies all once', async () => {
+    const { centre, tokens } = await centreWith(one, 1);
+    const victim = await startPortalProcess({ database: { engine: 'postgres', url, schema, poolSize: 4 } });
+    const device = randomUUID();
+    const blocker = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await blocker.connect();
+    try {
+      expect(statuses(await resend(one, tokens[0]!, batch(device, walkIns(1, 1), centre)))).toEqual(['applied']);
+      // another holds the device's sequence row: the victim's batch is certain to be inside its transaction
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM device_client WHERE device_id = $1 FOR UPDATE', [device]);
+      const blockerPid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const req = batch(device, walkIns(2, 200), centre);
+      const inFlight = pushTo(victim, tokens[0]!, req);
+      let waiting: number | undefined;
+      for (let i = 0; i < 200 && waiting === undefined; i++) {
+        await sleep(25);
+        waiting = (
+          await sql<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [blockerPid])
+        )[0]?.pid;
+      }
+      expect(waiting, "the victim's batch waits for the device's row").toBeDefined();
+      await victim.kill();
+      expect((await inFlight).status, 'no answer from a killed process').toBe(0);
+      // the counter's resend goes to the other process while the killed one's transaction is still open
+      const again = resend(two, tokens[0]!, req);
+      await sleep(50);
+      await blocker.query('ROLLBACK');
+      const answer = await again;
+      expect(answer.body.lastAppliedSeq).toBe(201);
+      expect(statuses(answer)).toEqual(Array(200).fill('applied'));
+      // the killed process's connection ends with its transaction rolled back: no lock or connection left behind
+      let left = 1;
+      for (let i = 0; i < 100 && left > 0; i++) {
+        left = (await sql<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [waiting]))[0]!.n;
+        if (left > 0) await sleep(50);
+      }
+      expect(left, "the killed process's database connection has ended").toBe(0);
+    } finally {
+      await blocker.end().catch(() => undefined);
+      await victim.stop().catch(() => undefined);
+    }
+    await expectOnceWithoutGaps(one, centre, { [device]: 201 });
+    expect(await loggedSeqs(device)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+  }, 60_000);
+
   // Fails on the PostgreSQL store as it is: see the last assertion's message (the fix is a lock on
   // the centre's photo ID taken before the photo IDs seen are read).
   it('one person registered as a walk-in at two counters at once: both records kept, the later one flagged as a possible duplicate of the other', async () => {
