@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mutation } from '../../common/sync-protocol';
+import pg from 'pg';
 import { startPortalProcess, type PortalHandle } from '../../portal/process';
+import { startPortal } from '../../portal/server';
 import { newToken } from '../../portal/secrets';
 import { findPostgres, startCluster, type Cluster } from '../../scripts/pg-cluster.mjs';
-import { DAY, batch, walkIn } from '../portal/helpers';
+import { CENTRE, DAY, batch, walkIn } from '../portal/helpers';
 import { eventually, expectPortalMatches, registerWalkIns, settled, syncedCounter, type SyncedCounter } from '../sync/harness';
 
 const run = promisify(execFile);
@@ -121,6 +123,58 @@ describe.skipIf(reason !== null)('the portal on PostgreSQL, operated', () => {
       expect(clients.find((c) => c.deviceId === d.deviceId)?.lastAppliedSeq).toBe(BATCHES * PER_BATCH);
     }
   }, 150_000);
+
+  it('a graceful stop lets a push waiting inside its transaction commit and be answered, while new requests get 503 shutting_down', async () => {
+    const schema = schemaName('stop');
+    const started = await startPortal({ database: { engine: 'postgres', url: cluster!.url, schema } });
+    const token = newToken();
+    await started.portal.store.addDevice({ token, centreId: CENTRE, label: 'stopping' }, new Date());
+    const deviceId = randomUUID();
+    const send = (mutations: Mutation[]) =>
+      fetch(`${started.url}/v1/push`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch(deviceId, mutations)),
+        signal: AbortSignal.timeout(20_000),
+      });
+    const locker = new pg.Client({ connectionString: cluster!.url, options: `-c search_path=${schema}` });
+    await locker.connect();
+    try {
+      expect((await send([walkIn(1)])).status).toBe(200);
+      // the device's sequence row held by another session: the next push waits inside its transaction
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM device_client WHERE device_id = $1 FOR UPDATE', [deviceId]);
+      const waiting = send([walkIn(2), walkIn(3)]);
+      await eventually(async () => {
+        const { rows } = await locker.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'vaccination-portal'",
+        );
+        expect(rows[0]!.n).toBe(1);
+      }, 10_000);
+      const stopped = started.portal.shutdown(15_000);
+      const refused = await send([walkIn(2)]);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(((await refused.json()) as { error: string }).error).toBe('shutting_down');
+      await locker.query('COMMIT');
+      const answered = await waiting;
+      expect(answered.status).toBe(200);
+      expect(((await answered.json()) as { results: { status: string }[] }).results.map((r) => r.status)).toEqual([
+        'applied',
+        'applied',
+      ]);
+      expect(await stopped).toBe(true);
+      const { rows } = await locker.query<{ n: number; seq: number }>(
+        `SELECT (SELECT count(*)::int FROM record WHERE device_id = $1) AS n,
+                (SELECT last_applied_seq FROM device_client WHERE device_id = $1)::int AS seq`,
+        [deviceId],
+      );
+      expect(rows[0]).toEqual({ n: 3, seq: 3 });
+    } finally {
+      await locker.end().catch(() => undefined);
+      await started.close();
+    }
+  }, 60_000);
 
   it('a portal restored from an older pg_dump is sent again what it lost by the counter, and holds every record once', async () => {
     const schema = schemaName('backup');
