@@ -20,6 +20,10 @@
  * URL in PORTAL_DATABASE_URL: the data in PostgreSQL instead of a SQLite file (a district's
  * server; several portal processes may share it). A password never goes on the command line:
  * PGPASSWORD, ~/.pgpass, or the whole URL in PORTAL_DATABASE_URL. Not with --data or --memory.
+ *
+ * SIGTERM or SIGINT stops it gracefully: new requests are answered 503 shutting_down with
+ * Retry-After, those in flight finish (for up to 20 s), the database is closed, exit code 0.
+ * `GET /v1/health` asks the database: 503 database unavailable when it cannot be reached.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
