@@ -45,6 +45,8 @@ const suites = [];
 // The PostgreSQL the portal and sync suites run on a second time: { url } or { reason }.
 const PG_SUITE = 'vitest (portal and sync on PostgreSQL)';
 const PG_SUITE_FILES = ['test/portal/', 'test/sync/', 'test/postgres/'];
+// the suites about PostgreSQL alone (its migrations, partitions, processes, outages) run once: on PostgreSQL
+const PG_ONLY_FILES = ['test/postgres/**', 'test/sync/pg-outage.test.ts'];
 let cluster;
 let removing;
 /** removes the cluster once; a second call waits for the same removal */
@@ -100,7 +102,9 @@ async function main() {
   {
     const report = join(results, 'vitest.json');
     rmSync(report, { force: true });
-    const status = await run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    const excluded = PG_ONLY_FILES.flatMap((glob) => ['--exclude', glob]);
+    const args = ['run', ...excluded, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+    const status = await run(bin('vitest'), args, {
       ...(fast ? { TEST_TIER: 'fast' } : {}),
       PORTAL_TEST_ENGINE: 'sqlite',
       ...('url' in pg ? { PORTAL_TEST_DATABASE_URL: pg.url } : {}),

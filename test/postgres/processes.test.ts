@@ -15,7 +15,6 @@ import { startPortalProcess, type PortalHandle } from '../../portal/process';
 import type { AdminRecord } from '../../portal/store-api';
 import { findPostgres, startCluster, type Cluster } from '../../scripts/pg-cluster.mjs';
 import { DAY, batch, newAadhaar, ticketEvent, walkIn } from '../portal/helpers';
-import { PORTAL_TEST_ENGINE } from '../support/portal-engine';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** a counter's resend loop: bounded tries, each 503 waited out (shorter than its Retry-After, for the test's time) */
@@ -356,7 +355,7 @@ describe.skipIf(pgSkip !== null)('PostgreSQL: exactly once across real portal pr
 // ---- SQLite: one process ----
 
 // the test command's SQLite run has these; its PostgreSQL run leaves them out
-describe.skipIf(PORTAL_TEST_ENGINE === 'postgres')('SQLite: the same races through one portal process', () => {
+describe('SQLite: the same races through one portal process', () => {
   let portal: PortalHandle;
   beforeAll(async () => {
     portal = await startPortalProcess();
