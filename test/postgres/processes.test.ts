@@ -354,7 +354,7 @@ describe.skipIf(pgSkip !== null)('PostgreSQL: exactly once across real portal pr
 
 // ---- SQLite: one process ----
 
-// the test command's SQLite run has these; its PostgreSQL run leaves them out
+// (in the test command's PostgreSQL run, with the other suites about engines and processes)
 describe('SQLite: the same races through one portal process', () => {
   let portal: PortalHandle;
   beforeAll(async () => {
