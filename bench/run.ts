@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const all = MODULES.flatMap((m) => m.benchmarks);
   if (args.list) {
-    for (const b of all) console.log(`${b.name.padEnd(16)} ${b.description}`);
+    for (const b of all) console.log(`${b.name.padEnd(20)} ${b.description}`);
     return;
   }
   const unknown = args.only ? [...args.only].filter((n) => !all.some((b) => b.name === n)) : [];
