@@ -32,6 +32,7 @@ import pino from 'pino';
 import { DEMO_PORTAL } from '../common/demo/counter';
 import { seedPortalDemo } from './demo';
 import { runEnrolCommand } from './enrolment';
+import { runPartitionsCommand } from './postgres/partitions';
 import { isLoopbackHost } from './faults';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './operations';
 import { DATABASE_URL_ENV, DatabaseOptionError, describeDatabase, postgresDatabaseOf } from './open-store';
@@ -46,6 +47,11 @@ function fail(message: string): never {
 // `npm run portal -- enrol ...`: IT makes a one-time enrolment code for a new counter (see ./enrolment.ts)
 if (process.argv[2] === 'enrol') {
   process.exit(await runEnrolCommand(process.argv.slice(3), { out: (l) => console.log(l), err: (l) => console.error(l) }));
+}
+
+// `npm run portal -- partitions --ahead 7 | --detach-before DAY`: the PostgreSQL day partitions (see ./postgres/partitions.ts)
+if (process.argv[2] === 'partitions') {
+  process.exit(await runPartitionsCommand(process.argv.slice(3), { out: (l) => console.log(l), err: (l) => console.error(l) }));
 }
 
 const adminTokenRefused = () =>

@@ -6,7 +6,7 @@
  * reason. And a store's 503 (its database unreachable) is answered with Retry-After. An admin
  * token on the command line is refused with its reason whatever it looks like.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -172,6 +172,24 @@ function runCli(
     });
   });
 }
+
+describe('npm run portal -- partitions', () => {
+  it('is a command of the portal: a wrong option is refused with its usage, and a password on the command line too', () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'portal/cli.ts'), 'partitions', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, [DATABASE_URL_ENV]: undefined },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const bogus = run(['--bogus']);
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toMatch(/usage: npm run portal -- partitions/);
+    const secret = run(['--database', 'postgres://portal:s3cret-word@127.0.0.1:1/district', '--ahead', '7']);
+    expect(secret.status).toBe(2);
+    expect(secret.stderr + secret.stdout).not.toContain('s3cret-word');
+  }, 60_000);
+});
 
 describe('npm run portal -- --database', () => {
   it('refuses a password on the command line before it connects to anything, and never prints it', async () => {
