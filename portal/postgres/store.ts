@@ -122,6 +122,13 @@ const toPortalRecord = (r: RecordRow): PortalRecord => ({
   flags: r.flags,
 });
 
+/**
+ * A statement each connection parses and plans once: the push's short ones. (The lookups and the
+ * write take a plan for their arrays each time: a generic plan of theirs was found slower.)
+ */
+const prepared = <R extends pg.QueryResultRow>(c: pg.PoolClient, name: string, text: string, values: unknown[]) =>
+  c.query<R>({ name, text, values });
+
 /** PostgreSQL text holds no NUL character: one in a reason (an unknown field's name, quoted) is kept as U+FFFD. */
 const storable = (s: string | null | undefined): string | null => (s == null ? null : s.replaceAll('\u0000', '\uFFFD'));
 
@@ -424,14 +431,18 @@ export class PgPortalStore implements PortalStore {
   ): Promise<PushResponse> {
     // A new device is remembered even when its first push is refused (a sequence gap after this
     // portal was restored from a backup): IT can then see it and accept the records lost.
-    await c.query(
+    await prepared(
+      c,
+      'push-client',
       `INSERT INTO device_client (centre_id, device_id, token_hash, last_applied_seq, updated_at) VALUES ($1, $2, $3, 0, $4)
        ON CONFLICT DO NOTHING`,
       [req.centreId, deviceId, ctx.tokenHash, now],
     );
     // the device's sequence row, locked until this batch commits: its batches one at a time, in any process
     const client = (
-      await c.query<{ centre_id: string; token_hash: string; last_applied_seq: number }>(
+      await prepared<{ centre_id: string; token_hash: string; last_applied_seq: number }>(
+        c,
+        'push-lock',
         'SELECT centre_id, token_hash, last_applied_seq FROM device_client WHERE device_id = $1 FOR UPDATE',
         [deviceId],
       )
