@@ -745,6 +745,12 @@ export class PgPortalStore implements PortalStore {
       }
     }
     if (keys.size === 0) return new Map();
+    // Two counters registering one person at once: a lock per photo ID until commit, so the batch
+    // that commits second reads the first one's walk-in (READ COMMITTED reads again after the
+    // wait) and is flagged. Taken in one order (sorted) by every batch: no deadlock.
+    await c.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 1)) FROM unnest($1::text[]) AS k', [
+      [...keys.values()].map(([type, number]) => `photo-id:${centreId}:${type}:${number}`).sort(),
+    ]);
     const { rows } = await c.query<{
       type: string;
       number: string;
