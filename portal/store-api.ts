@@ -260,3 +260,52 @@ export interface PortalStore {
   readonly fleet: FleetStoreApi;
   readonly districtSettings: DistrictSettingsStoreApi;
 }
+
+/** The refusals both engines answer, worded once. */
+export const refusals = {
+  unknownToken: () => new PortalError(404, 'unknown_token', 'no device token like this one was added: add it first'),
+  tokenRevoked: () => new PortalError(409, 'token_revoked', 'this device token has been revoked'),
+  wrongCentre: (deviceId: string, uploadsTo: string, tokenCentre: string) =>
+    new PortalError(
+      409,
+      'wrong_centre',
+      `device ${deviceId} uploads to centre ${uploadsTo}; this token is for centre ${tokenCentre}`,
+    ),
+  unknownDevice: (deviceId: string) => new PortalError(404, 'unknown_device', `no device ${deviceId} has pushed to this portal`),
+  notAhead: (deviceId: string, at: number) =>
+    new PortalError(409, 'not_ahead', `device ${deviceId} is already at seq ${at}: the sequence only moves forward`),
+  deviceTokenMismatch: (deviceId: string) =>
+    new PortalError(
+      403,
+      'device_token_mismatch',
+      `device ${deviceId} is bound to another device token: IT rebinds it to this one through the portal's admin API`,
+    ),
+  badDay: (field: 'date' | 'day') => new PortalError(400, 'invalid_request', `${field}: must be YYYY-MM-DD`),
+};
+
+/**
+ * A batch's sequence numbers against the device's last applied one: the refusal (409
+ * sequence_gap, with the number expected next), or null when the batch may be applied.
+ */
+export function sequenceProblem(seqs: readonly number[], lastApplied: number): PortalError | null {
+  const first = seqs[0]!;
+  for (let i = 1; i < seqs.length; i++) {
+    if (seqs[i] !== first + i) {
+      return new PortalError(
+        409,
+        'sequence_gap',
+        `mutations must have consecutive sequence numbers: seq ${seqs[i]} follows ${seqs[i - 1]}`,
+        lastApplied + 1,
+      );
+    }
+  }
+  if (first > lastApplied + 1) {
+    return new PortalError(
+      409,
+      'sequence_gap',
+      `expected seq ${lastApplied + 1} next, got ${first}: send the missing mutations first`,
+      lastApplied + 1,
+    );
+  }
+  return null;
+}

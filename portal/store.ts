@@ -23,9 +23,10 @@ import { FleetStore } from './fleet-store';
 import { PORTAL_MIGRATIONS, type PortalMigration } from './migrations';
 import { MAX_DUPLICATE_OF, checkMutation, sequenceReused, toResult, unbookedCheckIn, type Outcome } from './push-rules';
 import {
-  PortalError,
   PortalSchemaTooNewError,
   hashToken,
+  refusals,
+  sequenceProblem,
   type AdminEvent,
   type AdminRecord,
   type AppointmentInput,
@@ -335,19 +336,15 @@ export class SqlitePortalStore implements PortalStore {
     return this.db
       .transaction(() => {
         const device = this.q.deviceByHash.get(hashToken(token));
-        if (!device) throw new PortalError(404, 'unknown_token', 'no device token like this one was added: add it first');
-        if (device.revoked === 1) throw new PortalError(409, 'token_revoked', 'this device token has been revoked');
+        if (!device) throw refusals.unknownToken();
+        if (device.revoked === 1) throw refusals.tokenRevoked();
         const client = this.q.client.get(id);
         if (!client) {
           this.q.insertClient.run(id, device.token_hash, device.centre_id, now.toISOString());
           return { deviceId: id, centreId: device.centre_id, rebound: false };
         }
         if (client.centre_id !== device.centre_id) {
-          throw new PortalError(
-            409,
-            'wrong_centre',
-            `device ${id} uploads to centre ${client.centre_id}; this token is for centre ${device.centre_id}`,
-          );
+          throw refusals.wrongCentre(id, client.centre_id, device.centre_id);
         }
         this.q.rebindClient.run(device.token_hash, now.toISOString(), id);
         return { deviceId: id, centreId: client.centre_id, rebound: client.token_hash !== device.token_hash };
@@ -378,13 +375,9 @@ export class SqlitePortalStore implements PortalStore {
     return this.db
       .transaction(() => {
         const client = this.q.client.get(id);
-        if (!client) throw new PortalError(404, 'unknown_device', `no device ${id} has pushed to this portal`);
+        if (!client) throw refusals.unknownDevice(id);
         if (lastAppliedSeq <= client.last_applied_seq) {
-          throw new PortalError(
-            409,
-            'not_ahead',
-            `device ${id} is already at seq ${client.last_applied_seq}: the sequence only moves forward`,
-          );
+          throw refusals.notAhead(id, client.last_applied_seq);
         }
         this.q.advanceClient.run(lastAppliedSeq, now.toISOString(), id);
         return { deviceId: id, from: client.last_applied_seq, to: lastAppliedSeq };
@@ -412,36 +405,18 @@ export class SqlitePortalStore implements PortalStore {
         // Never taken over implicitly, not even after its token was revoked: IT rebinds a device
         // ID to a new token through the admin API (bindDevice), so no other device gets there first.
         if (client && client.token_hash !== ctx.tokenHash) {
-          throw new PortalError(
-            403,
-            'device_token_mismatch',
-            `device ${deviceId} is bound to another device token: IT rebinds it to this one through the portal's admin API`,
-          );
+          throw refusals.deviceTokenMismatch(deviceId);
         }
         if (!client) {
           this.q.insertClient.run(deviceId, ctx.tokenHash, req.centreId, now);
           client = { device_id: deviceId, token_hash: ctx.tokenHash, centre_id: req.centreId, last_applied_seq: 0 };
         }
         let last = client.last_applied_seq;
-        const first = req.mutations[0]!.seq;
-        req.mutations.forEach((m, i) => {
-          if (m.seq !== first + i) {
-            throw new PortalError(
-              409,
-              'sequence_gap',
-              `mutations must have consecutive sequence numbers: seq ${m.seq} follows ${req.mutations[i - 1]!.seq}`,
-              last + 1,
-            );
-          }
-        });
-        if (first > last + 1) {
-          throw new PortalError(
-            409,
-            'sequence_gap',
-            `expected seq ${last + 1} next, got ${first}: send the missing mutations first`,
-            last + 1,
-          );
-        }
+        const gap = sequenceProblem(
+          req.mutations.map((m) => m.seq),
+          last,
+        );
+        if (gap) throw gap;
         const results: PushResult[] = [];
         const fresh = req.mutations.filter((m) => m.seq > last).map((m) => m.mutationId.toLowerCase());
         // outcomes of mutations logged before, and of those logged by this batch so far
@@ -663,7 +638,7 @@ export class SqlitePortalStore implements PortalStore {
 
   /** Adds or changes bookings; each one that changes takes the next roster version. Returns how many changed. */
   async upsertAppointments(centreId: string, date: string, entries: readonly AppointmentInput[]): Promise<number> {
-    if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', 'date: must be YYYY-MM-DD');
+    if (!isIsoDay(date)) throw refusals.badDay('date');
     return this.db
       .transaction(() => {
         let changed = 0;
@@ -731,7 +706,7 @@ export class SqlitePortalStore implements PortalStore {
    * rejected mutation's payload is not kept.
    */
   async districtDay(day: string, centreId?: string): Promise<DistrictDayRow[]> {
-    if (!isIsoDay(day)) throw new PortalError(400, 'invalid_request', 'day: must be YYYY-MM-DD');
+    if (!isIsoDay(day)) throw refusals.badDay('day');
     const params = { day, centreId: centreId ?? null };
     const rows = new Map<string, DistrictDayRow>();
     const row = (id: string): DistrictDayRow => {

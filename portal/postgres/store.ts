@@ -36,9 +36,10 @@ import {
   type RecordToApply,
 } from '../push-rules';
 import {
-  PortalError,
   PortalSchemaTooNewError,
   hashToken,
+  refusals,
+  sequenceProblem,
   type AdminEvent,
   type AdminRecord,
   type AppointmentInput,
@@ -328,8 +329,8 @@ export class PgPortalStore implements PortalStore {
           [hashToken(token)],
         )
       ).rows[0];
-      if (!device) throw new PortalError(404, 'unknown_token', 'no device token like this one was added: add it first');
-      if (device.revoked) throw new PortalError(409, 'token_revoked', 'this device token has been revoked');
+      if (!device) throw refusals.unknownToken();
+      if (device.revoked) throw refusals.tokenRevoked();
       const client = (
         await c.query<{ token_hash: string; centre_id: string }>(
           'SELECT token_hash, centre_id FROM device_client WHERE device_id = $1 FOR UPDATE',
@@ -346,11 +347,7 @@ export class PgPortalStore implements PortalStore {
         return { deviceId: id, centreId: device.centre_id, rebound: false };
       }
       if (client.centre_id !== device.centre_id) {
-        throw new PortalError(
-          409,
-          'wrong_centre',
-          `device ${id} uploads to centre ${client.centre_id}; this token is for centre ${device.centre_id}`,
-        );
+        throw refusals.wrongCentre(id, client.centre_id, device.centre_id);
       }
       await c.query('UPDATE device_client SET token_hash = $1, updated_at = $2 WHERE device_id = $3', [
         device.token_hash,
@@ -391,13 +388,9 @@ export class PgPortalStore implements PortalStore {
           [id],
         )
       ).rows[0];
-      if (!client) throw new PortalError(404, 'unknown_device', `no device ${id} has pushed to this portal`);
+      if (!client) throw refusals.unknownDevice(id);
       if (lastAppliedSeq <= client.last_applied_seq) {
-        throw new PortalError(
-          409,
-          'not_ahead',
-          `device ${id} is already at seq ${client.last_applied_seq}: the sequence only moves forward`,
-        );
+        throw refusals.notAhead(id, client.last_applied_seq);
       }
       await c.query('UPDATE device_client SET last_applied_seq = $1, updated_at = $2 WHERE device_id = $3', [
         lastAppliedSeq,
@@ -450,38 +443,14 @@ export class PgPortalStore implements PortalStore {
     // Never taken over implicitly, not even after its token was revoked: IT rebinds a device
     // ID to a new token through the admin API (bindDevice), so no other device gets there first.
     if (client.token_hash !== ctx.tokenHash) {
-      throw new CommitThen(
-        new PortalError(
-          403,
-          'device_token_mismatch',
-          `device ${deviceId} is bound to another device token: IT rebinds it to this one through the portal's admin API`,
-        ),
-      );
+      throw new CommitThen(refusals.deviceTokenMismatch(deviceId));
     }
     let last = client.last_applied_seq;
-    const first = req.mutations[0]!.seq;
-    req.mutations.forEach((m, i) => {
-      if (m.seq !== first + i) {
-        throw new CommitThen(
-          new PortalError(
-            409,
-            'sequence_gap',
-            `mutations must have consecutive sequence numbers: seq ${m.seq} follows ${req.mutations[i - 1]!.seq}`,
-            last + 1,
-          ),
-        );
-      }
-    });
-    if (first > last + 1) {
-      throw new CommitThen(
-        new PortalError(
-          409,
-          'sequence_gap',
-          `expected seq ${last + 1} next, got ${first}: send the missing mutations first`,
-          last + 1,
-        ),
-      );
-    }
+    const gap = sequenceProblem(
+      req.mutations.map((m) => m.seq),
+      last,
+    );
+    if (gap) throw new CommitThen(gap);
     const centre = client.centre_id;
     const resent = req.mutations.filter((m) => m.seq <= last);
     const fresh = req.mutations.filter((m) => m.seq > last);
@@ -881,7 +850,7 @@ export class PgPortalStore implements PortalStore {
 
   /** Adds or changes bookings; each one that changes takes the next roster version. Returns how many changed. */
   async upsertAppointments(centreId: string, date: string, entries: readonly AppointmentInput[]): Promise<number> {
-    if (!isIsoDay(date)) throw new PortalError(400, 'invalid_request', 'date: must be YYYY-MM-DD');
+    if (!isIsoDay(date)) throw refusals.badDay('date');
     if (entries.length === 0) return 0;
     return this.tx(async (c) => {
       let version = await this.clock(c);
@@ -981,7 +950,7 @@ export class PgPortalStore implements PortalStore {
    * mutation's payload is not kept (mutation_log_rejected).
    */
   async districtDay(day: string, centreId?: string): Promise<DistrictDayRow[]> {
-    if (!isIsoDay(day)) throw new PortalError(400, 'invalid_request', 'day: must be YYYY-MM-DD');
+    if (!isIsoDay(day)) throw refusals.badDay('day');
     // a day PostgreSQL's timestamps cannot hold (year 0000) received nothing
     const from = day >= '0001-01-01' ? `${day}T00:00:00.000Z` : null;
     const to = from ? `${addDays(day, 1)}T00:00:00.000Z` : null;
