@@ -19,6 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isIsoDay } from '../common/rules/centre-day';
 import { fleetView, type FleetSettings } from './fleet';
+import { servePage } from './pages';
 import { PortalError, type DistrictDayRow, type FleetRow, type PortalStore } from './store-api';
 
 /** One centre's line of the report. */
@@ -235,20 +236,7 @@ function devanagariFont(weight: (typeof FONT_WEIGHTS)[number]): Buffer | null {
 
 /** The page (/district), its script, its style and its font: no data in them, no token needed to load them. */
 export function districtReportPageRoutes(app: FastifyInstance): void {
-  const headers = {
-    'content-security-policy': DISTRICT_PAGE_CSP,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'cache-control': 'no-store',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
-  };
-  const serve = (url: string, type: string, body: string) =>
-    app.get(url, async (_req, reply) => reply.headers(headers).type(type).send(body));
-  serve('/district', 'text/html; charset=utf-8', DISTRICT_HTML);
-  serve('/district/district.js', 'text/javascript; charset=utf-8', DISTRICT_JS);
-  serve('/district/district.css', 'text/css; charset=utf-8', DISTRICT_CSS);
+  const headers = servePage(app, 'district', DISTRICT_PAGE_CSP, { html: DISTRICT_HTML, js: DISTRICT_JS, css: DISTRICT_CSS });
   for (const weight of FONT_WEIGHTS) {
     app.get(`/district/devanagari-${weight}.woff2`, async (_req, reply) => {
       const font = devanagariFont(weight);

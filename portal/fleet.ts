@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fleetReportSchema, type FleetReportAnswer } from '../common/sync-protocol';
 import { describeIssues } from './push-rules';
+import { servePage } from './pages';
 import { PortalError, type Device, type FleetRow, type FleetStoreApi } from './store-api';
 
 export interface FleetSettings {
@@ -174,20 +175,7 @@ export class Fleet {
 
   /** The page (/fleet), its script and its style: no data in them, no token needed to load them. */
   pageRoutes(app: FastifyInstance): void {
-    const headers = {
-      'content-security-policy': FLEET_PAGE_CSP,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-      'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-resource-policy': 'same-origin',
-    };
-    const serve = (url: string, type: string, body: string) =>
-      app.get(url, async (_req, reply) => reply.headers(headers).type(type).send(body));
-    serve('/fleet', 'text/html; charset=utf-8', FLEET_HTML);
-    serve('/fleet/fleet.js', 'text/javascript; charset=utf-8', FLEET_JS);
-    serve('/fleet/fleet.css', 'text/css; charset=utf-8', FLEET_CSS);
+    servePage(app, 'fleet', FLEET_PAGE_CSP, { html: FLEET_HTML, js: FLEET_JS, css: FLEET_CSS });
   }
 }
 
