@@ -83,7 +83,8 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
       demo.kill(signal);
       expect(await until(async () => !(await portAnswers(port)), 15_000)).toBe(true);
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      // the bridge closes its port first and its store after: its last writes may still be landing
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     }
   });
 }
