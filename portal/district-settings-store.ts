@@ -5,30 +5,17 @@
  */
 import type Database from 'better-sqlite3';
 import type { DistrictSettings } from '../common/domain';
+import { toPublished, type SettingsRow } from './rows';
 import type { DistrictSettingsStoreApi, PublishedSettings } from './store-api';
 
 export type { PublishedSettings } from './store-api';
-
-interface Row {
-  centre_id: string;
-  version: number;
-  settings: string;
-  published_at: string;
-}
-
-const toPublished = (r: Row): PublishedSettings => ({
-  centreId: r.centre_id,
-  version: r.version,
-  publishedAt: r.published_at,
-  settings: JSON.parse(r.settings) as DistrictSettings,
-});
 
 export class DistrictSettingsStore implements DistrictSettingsStoreApi {
   private readonly q;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
-      latest: db.prepare<[string], Row>(
+      latest: db.prepare<[string], SettingsRow>(
         'SELECT centre_id, version, settings, published_at FROM district_settings WHERE centre_id = ? ORDER BY version DESC LIMIT 1',
       ),
       latestVersion: db.prepare<[string], { version: number }>(

@@ -3,16 +3,16 @@
  * All of their SQL lives here, each statement prepared once. Redeeming adds the counter's device
  * token, binds its device ID to it and marks the code used, in one IMMEDIATE transaction.
  */
-import { createHash, randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import {
-  ENROLMENT_CODE_ALPHABET,
-  ENROLMENT_CODE_LENGTH,
-  enrolmentCodeError,
-  formatEnrolmentCode,
-  normalizeEnrolmentCode,
-} from '../common/rules/enrolment-code';
+import { enrolmentCodeError, formatEnrolmentCode } from '../common/rules/enrolment-code';
 import { ENROL_RETRY_MINUTES, type EnrolResponse } from '../common/sync-protocol';
+import {
+  hashEnrolmentCode,
+  newEnrolmentCode,
+  toEnrolmentView,
+  unknownEnrolmentCode as unknownCode,
+  type EnrolmentRow,
+} from './rows';
 import { newToken } from './secrets';
 import {
   PortalError,
@@ -24,33 +24,6 @@ import {
 } from './store-api';
 
 export type { CreatedEnrolment, EnrolmentState, EnrolmentView, NewEnrolment } from './store-api';
-
-interface EnrolmentRow {
-  code_hash: string;
-  centre_id: string;
-  centre: string;
-  counter_code: string;
-  token_prefix: string;
-  label: string;
-  created_at: string;
-  expires_at: string;
-  redeemed_at: string | null;
-  redeemed_device_id: string | null;
-  token_hash: string | null;
-}
-
-export const hashEnrolmentCode = (code: string): string =>
-  createHash('sha256').update(normalizeEnrolmentCode(code), 'utf8').digest('hex');
-
-/** A new code: ENROLMENT_CODE_LENGTH characters drawn uniformly from the alphabet by the system's CSPRNG. */
-export function newEnrolmentCode(): string {
-  let code = '';
-  for (let i = 0; i < ENROLMENT_CODE_LENGTH; i++) code += ENROLMENT_CODE_ALPHABET[randomInt(ENROLMENT_CODE_ALPHABET.length)];
-  return code;
-}
-
-const unknownCode = () =>
-  new PortalError(404, 'enrol_code_unknown', 'no enrolment has this code: check it, or ask hospital IT for a new one');
 
 export class EnrolmentStore implements EnrolmentStoreApi {
   private readonly q;
@@ -143,17 +116,7 @@ export class EnrolmentStore implements EnrolmentStoreApi {
   /** The enrolments of a centre, oldest first (codes are not kept, so none is shown). */
   async list(centreId: string, now: Date): Promise<EnrolmentView[]> {
     const at = now.toISOString();
-    return this.q.byCentre.all(centreId).map((r) => ({
-      centreId: r.centre_id,
-      counterCode: r.counter_code,
-      tokenPrefix: r.token_prefix,
-      label: r.label,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      state: r.redeemed_at !== null ? 'redeemed' : r.expires_at > at ? 'waiting' : 'expired',
-      redeemedAt: r.redeemed_at,
-      deviceId: r.redeemed_device_id,
-    }));
+    return this.q.byCentre.all(centreId).map((r) => toEnrolmentView(r, at));
   }
 
   /**

@@ -3,30 +3,11 @@
  * rows the fleet view reads. Statements are prepared once, when the portal is built.
  */
 import type Database from 'better-sqlite3';
-import type { FleetReport, PrinterState } from '../common/sync-protocol';
+import type { FleetReport } from '../common/sync-protocol';
+import { toFleetRow, type FleetReportRow } from './rows';
 import { PortalError, type FleetRow, type FleetStoreApi } from './store-api';
 
 export type { FleetRow } from './store-api';
-
-interface Row {
-  centre_id: string;
-  device_id: string;
-  counter_code: string;
-  label: string | null;
-  revoked: number | null;
-  app_version: string;
-  schema_version: number;
-  pending: number;
-  oldest_pending_age_s: number | null;
-  roster_pulled_at: string | null;
-  printer_state: PrinterState;
-  printer_error_code: string | null;
-  printer_failed_at: string | null;
-  clock_offset_ms: number | null;
-  counter_time: string;
-  received_at: string;
-  last_upload_at: string | null;
-}
 
 const COLUMNS = `centre_id, device_id, token_hash, counter_code, app_version, schema_version, pending, oldest_pending_age_s,
   roster_pulled_at, printer_state, printer_error_code, printer_failed_at, clock_offset_ms, counter_time, received_at`;
@@ -58,7 +39,7 @@ export class FleetStore implements FleetStoreApi {
       // a device not bound yet: the first token to report for it keeps the row until it is bound
       upsertUnbound: db.prepare(`INSERT INTO fleet_report (${COLUMNS}) VALUES (${VALUES})
         ON CONFLICT (centre_id, device_id) DO UPDATE SET ${UPDATE} WHERE fleet_report.token_hash = excluded.token_hash`),
-      all: db.prepare<[], Row>(
+      all: db.prepare<[], FleetReportRow>(
         `SELECT f.*, d.label, d.revoked, c.updated_at AS last_upload_at
          FROM fleet_report f
          LEFT JOIN device d ON d.token_hash = f.token_hash
@@ -126,22 +107,6 @@ export class FleetStore implements FleetStoreApi {
 
   /** Every counter's latest report, by centre and counter code. */
   async all(): Promise<FleetRow[]> {
-    return this.q.all.all().map((r) => ({
-      centreId: r.centre_id,
-      deviceId: r.device_id,
-      counterCode: r.counter_code,
-      label: r.label ?? '',
-      revoked: r.revoked === 1,
-      appVersion: r.app_version,
-      schemaVersion: r.schema_version,
-      pending: r.pending,
-      oldestPendingAgeSeconds: r.oldest_pending_age_s,
-      rosterPulledAt: r.roster_pulled_at,
-      printer: { state: r.printer_state, errorCode: r.printer_error_code, failedAt: r.printer_failed_at },
-      clockOffsetMs: r.clock_offset_ms,
-      counterTime: r.counter_time,
-      receivedAt: r.received_at,
-      lastUploadAt: r.last_upload_at,
-    }));
+    return this.q.all.all().map(toFleetRow);
   }
 }

@@ -22,6 +22,7 @@ import { EnrolmentStore } from './enrolment-store';
 import { FleetStore } from './fleet-store';
 import { PORTAL_MIGRATIONS, type PortalMigration } from './migrations';
 import { MAX_DUPLICATE_OF, checkMutation, sequenceReused, toResult, unbookedCheckIn, type Outcome } from './push-rules';
+import { toDeviceClient } from './rows';
 import {
   PortalSchemaTooNewError,
   hashToken,
@@ -353,12 +354,7 @@ export class SqlitePortalStore implements PortalStore {
   }
 
   async clients(): Promise<DeviceClient[]> {
-    return this.q.clients.all().map((r) => ({
-      deviceId: r.device_id,
-      centreId: r.centre_id,
-      lastAppliedSeq: r.last_applied_seq,
-      updatedAt: r.updated_at,
-    }));
+    return this.q.clients.all().map(toDeviceClient);
   }
 
   /**

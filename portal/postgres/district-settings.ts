@@ -4,22 +4,9 @@
  */
 import type pg from 'pg';
 import type { DistrictSettings } from '../../common/domain';
+import { toPublished, type SettingsRow } from '../rows';
 import type { DistrictSettingsStoreApi, PublishedSettings } from '../store-api';
 import { query, transaction } from './db';
-
-interface Row {
-  centre_id: string;
-  version: number;
-  settings: string;
-  published_at: string;
-}
-
-const toPublished = (r: Row): PublishedSettings => ({
-  centreId: r.centre_id,
-  version: r.version,
-  publishedAt: r.published_at,
-  settings: JSON.parse(r.settings) as DistrictSettings,
-});
 
 export class PgDistrictSettingsStore implements DistrictSettingsStoreApi {
   constructor(
@@ -30,7 +17,7 @@ export class PgDistrictSettingsStore implements DistrictSettingsStoreApi {
   /** The centre's latest version, or null when none was ever published. */
   async latest(centreId: string): Promise<PublishedSettings | null> {
     await this.ready();
-    const { rows } = await query<Row>(
+    const { rows } = await query<SettingsRow>(
       this.pool,
       'SELECT centre_id, version, settings, published_at FROM district_settings WHERE centre_id = $1 ORDER BY version DESC LIMIT 1',
       [centreId],

@@ -6,7 +6,13 @@
 import type pg from 'pg';
 import { enrolmentCodeError, formatEnrolmentCode } from '../../common/rules/enrolment-code';
 import { ENROL_RETRY_MINUTES, type EnrolResponse } from '../../common/sync-protocol';
-import { hashEnrolmentCode, newEnrolmentCode } from '../enrolment-store';
+import {
+  hashEnrolmentCode,
+  newEnrolmentCode,
+  toEnrolmentView,
+  unknownEnrolmentCode as unknownCode,
+  type EnrolmentRow,
+} from '../rows';
 import { newToken } from '../secrets';
 import {
   PortalError,
@@ -17,23 +23,6 @@ import {
   type NewEnrolment,
 } from '../store-api';
 import { query, transaction } from './db';
-
-interface EnrolmentRow {
-  code_hash: string;
-  centre_id: string;
-  centre: string;
-  counter_code: string;
-  token_prefix: string;
-  label: string;
-  created_at: string;
-  expires_at: string;
-  redeemed_at: string | null;
-  redeemed_device_id: string | null;
-  token_hash: string | null;
-}
-
-const unknownCode = () =>
-  new PortalError(404, 'enrol_code_unknown', 'no enrolment has this code: check it, or ask hospital IT for a new one');
 
 const ADD_DEVICE = 'INSERT INTO device (token_hash, centre_id, label, revoked, created_at) VALUES ($1, $2, $3, false, $4)';
 
@@ -112,17 +101,7 @@ export class PgEnrolmentStore implements EnrolmentStoreApi {
        FROM enrolment WHERE centre_id = $1 ORDER BY created_at, made`,
       [centreId],
     );
-    return rows.map((r) => ({
-      centreId: r.centre_id,
-      counterCode: r.counter_code,
-      tokenPrefix: r.token_prefix,
-      label: r.label,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      state: r.redeemed_at !== null ? 'redeemed' : r.expires_at > at ? 'waiting' : 'expired',
-      redeemedAt: r.redeemed_at,
-      deviceId: r.redeemed_device_id,
-    }));
+    return rows.map((r) => toEnrolmentView(r, at));
   }
 
   async redeem(typedCode: string, deviceId: string, now: Date): Promise<EnrolResponse> {

@@ -3,29 +3,10 @@
  * reads (as portal/fleet-store.ts).
  */
 import type pg from 'pg';
-import type { FleetReport, PrinterState } from '../../common/sync-protocol';
+import type { FleetReport } from '../../common/sync-protocol';
+import { toFleetRow, type FleetReportRow } from '../rows';
 import { PortalError, type FleetRow, type FleetStoreApi } from '../store-api';
 import { query, transaction } from './db';
-
-interface Row {
-  centre_id: string;
-  device_id: string;
-  counter_code: string;
-  label: string | null;
-  revoked: boolean | null;
-  app_version: string;
-  schema_version: number;
-  pending: number;
-  oldest_pending_age_s: number | null;
-  roster_pulled_at: string | null;
-  printer_state: PrinterState;
-  printer_error_code: string | null;
-  printer_failed_at: string | null;
-  clock_offset_ms: number | null;
-  counter_time: string;
-  received_at: string;
-  last_upload_at: string | null;
-}
 
 const INSERT = `INSERT INTO fleet_report (centre_id, device_id, token_hash, counter_code, app_version, schema_version, pending,
   oldest_pending_age_s, roster_pulled_at, printer_state, printer_error_code, printer_failed_at, clock_offset_ms, counter_time,
@@ -124,7 +105,7 @@ export class PgFleetStore implements FleetStoreApi {
   /** Every counter's latest report, by centre and counter code. */
   async all(): Promise<FleetRow[]> {
     await this.ready();
-    const { rows } = await query<Row>(
+    const { rows } = await query<FleetReportRow>(
       this.pool,
       `SELECT f.centre_id, f.device_id, f.counter_code, d.label, d.revoked, f.app_version, f.schema_version, f.pending,
          f.oldest_pending_age_s, f.roster_pulled_at, f.printer_state, f.printer_error_code, f.printer_failed_at,
@@ -134,22 +115,6 @@ export class PgFleetStore implements FleetStoreApi {
        LEFT JOIN device_client c ON c.device_id = f.device_id AND c.last_applied_seq > 0
        ORDER BY f.centre_id, f.counter_code, f.device_id`,
     );
-    return rows.map((r) => ({
-      centreId: r.centre_id,
-      deviceId: r.device_id,
-      counterCode: r.counter_code,
-      label: r.label ?? '',
-      revoked: r.revoked === true,
-      appVersion: r.app_version,
-      schemaVersion: r.schema_version,
-      pending: r.pending,
-      oldestPendingAgeSeconds: r.oldest_pending_age_s,
-      rosterPulledAt: r.roster_pulled_at,
-      printer: { state: r.printer_state, errorCode: r.printer_error_code, failedAt: r.printer_failed_at },
-      clockOffsetMs: r.clock_offset_ms,
-      counterTime: r.counter_time,
-      receivedAt: r.received_at,
-      lastUploadAt: r.last_upload_at,
-    }));
+    return rows.map(toFleetRow);
   }
 }

@@ -35,6 +35,7 @@ import {
   type Outcome,
   type RecordToApply,
 } from '../push-rules';
+import { toDeviceClient } from '../rows';
 import {
   PortalSchemaTooNewError,
   hashToken,
@@ -362,12 +363,7 @@ export class PgPortalStore implements PortalStore {
     const { rows } = await this.run<{ device_id: string; centre_id: string; last_applied_seq: number; updated_at: string }>(
       'SELECT device_id, centre_id, last_applied_seq, updated_at FROM device_client ORDER BY centre_id, device_id',
     );
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      centreId: r.centre_id,
-      lastAppliedSeq: r.last_applied_seq,
-      updatedAt: r.updated_at,
-    }));
+    return rows.map(toDeviceClient);
   }
 
   /**
