@@ -1,7 +1,7 @@
 // `npm run demo` and `npm run web` as processes: how they start, refuse and stop. Runs after
 // `npm run build` (the e2e tier), since the demo serves the built page.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,21 @@ function portAnswers(port: number): Promise<boolean> {
     socket.once('error', () => ok(false));
     socket.once('timeout', () => (socket.destroy(), ok(false)));
   });
+}
+
+/** The command lines of this machine's processes that name `dir` (the demo and its web bridge do). */
+function processesUsing(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (args.includes(dir)) found.push(`${pid}: ${args}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -82,9 +97,13 @@ for (const signal of ['SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
       expect(await portAnswers(port)).toBe(true);
       demo.kill(signal);
       expect(await until(async () => !(await portAnswers(port)), 15_000)).toBe(true);
+      // and no process of the demo is left at all (a bridge that freed its port but hangs on would still write here)
+      expect(await until(async () => processesUsing(dataDir).length === 0, 15_000), processesUsing(dataDir).join('\n')).toBe(
+        true,
+      );
     } finally {
-      // the bridge closes its port first and its store after: its last writes may still be landing
-      rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      // after the processes are gone (above): the bridge frees its port before its store's last writes
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 }
