@@ -240,8 +240,9 @@ export function buildPortal(options: PortalOptions): Portal {
     const length = raw.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
     if (!hasBody || raw.complete) return;
+    // the request's own destroy closes its socket (and is there for a request made in-process too, which has no real socket)
     const timer = setTimeout(() => {
-      if (!raw.complete) raw.socket.destroy();
+      if (!raw.complete) raw.destroy();
     }, bodyTimeoutMs);
     timer.unref();
     const clear = () => clearTimeout(timer);
