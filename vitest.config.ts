@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 /**
  * The slow tier: suites that SIGKILL real processes (crash), run properties over many random
  * schedules (convergence, the queue model, the IPC fuzz), drive the counter against a real
- * portal process (the sync fault matrix and the other sync suites on real sockets), or render
- * slips in Chromium. `npm test` (the gate CI runs) runs everything; `npm run test:fast` (the
+ * portal process (the sync fault matrix and the other sync suites on real sockets), render
+ * slips in Chromium, start commands as processes, load the speech or slip workers, or hash
+ * PINs by the hundred. `npm test` (the gate CI runs) runs everything; `npm run test:fast` (the
  * edit loop) leaves these out and runs the rest on two workers.
  */
 export const SLOW_SUITES = [
@@ -29,22 +30,45 @@ export const SLOW_SUITES = [
   // each starts real PostgreSQL clusters (initdb) and the test command's copies
   'test/scripts/pg-cluster.test.ts',
   'test/scripts/run-tests.test.ts',
+  // commands run as processes of their own (the portal's options and secrets, its graceful stop,
+  // IT's recovery command, the release keys): each start loads the whole program again
+  'test/portal/database-options.test.ts',
+  'test/portal/secrets.test.ts',
+  'test/portal/operations.test.ts',
+  'test/admin/counter-admin.test.ts',
+  'test/updates/release-sign.test.ts',
+  // a counter with its real sync worker against a real portal on loopback, waiting on real time
+  'test/store/enrolment.test.ts',
+  'test/sync/fleet-report.test.ts',
+  'test/sync/district-settings.test.ts',
+  'test/sync/reduction-bytes.test.ts',
+  // worker threads that load eSpeak NG or draw slips, and wait out their deadlines
+  'test/printing/slip-worker.test.ts',
+  'test/speech/flood.test.ts',
+  'test/speech/speech.test.ts',
+  'test/speech/board-speech.test.ts',
+  // the lock-out ladders: hundreds of wrong PINs, each hashed for real (scrypt)
+  'test/store/operators-lockout.test.ts',
 ];
 
 /**
- * Suites that need a process of their own even in the fast tier: the page's (a DOM each) and
- * those that replace a module (electron, the dispatcher) for every file loaded after them.
+ * Suites that need a process of their own even in the fast tier: those that replace a module
+ * (electron, the dispatcher, a component of the page) for every file loaded after them.
  * In the fast tier the other suites share their worker's process, one file after another: the
- * counter's modules are loaded once per worker instead of once per file. `npm test` gives every
- * file a process of its own.
+ * counter's modules (and the page's, with a DOM for each file) are loaded once per worker
+ * instead of once per file. `npm test` gives every file a process of its own.
  */
 export const OWN_PROCESS = [
-  'test/renderer/**',
+  'test/renderer/counter-redraw.test.tsx',
+  'test/renderer/status-redraw.test.tsx',
   'test/electron/preload.test.ts',
   'test/electron/shell.test.ts',
   'test/electron/system-printer.test.ts',
   'test/bridge/web-bridge.test.ts',
 ];
+
+/** The page's suites (React in a DOM). */
+const PAGE = ['test/renderer/*.test.{ts,tsx}'];
 
 const fast = process.env.TEST_TIER === 'fast';
 const include = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
@@ -67,7 +91,12 @@ export default defineConfig({
       ? {
           maxWorkers: 2,
           projects: [
-            { extends: true, test: { name: 'shared', include, exclude: [...exclude, ...OWN_PROCESS], isolate: false } },
+            {
+              extends: true,
+              test: { name: 'shared', include, exclude: [...exclude, ...OWN_PROCESS, ...PAGE], isolate: false },
+            },
+            // the page's suites (a DOM each file) share theirs apart from the others
+            { extends: true, test: { name: 'page', include: PAGE, exclude: [...exclude, ...OWN_PROCESS], isolate: false } },
             {
               extends: true,
               test: { name: 'own', include: OWN_PROCESS.map((g) => (g.endsWith('/**') ? `${g}/*.test.{ts,tsx}` : g)), exclude },

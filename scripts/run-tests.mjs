@@ -2,8 +2,8 @@
 // check), each run to the end even when an earlier one fails, then one summary line over all of
 // them: `N passed, N failed, N skipped`. Exits non-zero if anything failed or a suite could not run.
 // `npm run test:fast` (`--fast`): vitest without the slow suites (see vitest.config.ts), for
-// the edit loop; the type check, the lint, the end-to-end tests and the package check are left
-// to `npm test`.
+// the edit loop; the type check, the lint, the PostgreSQL run (unless `--postgres`), the
+// end-to-end tests and the package check are left to `npm test`.
 // The portal and sync suites run a second time on PostgreSQL (the test matrix): a throw-away cluster
 // (scripts/pg-cluster.mjs) is started before the first vitest run, which gets its URL too (for the
 // PostgreSQL-only suites), and removed at the end, also when a suite fails or the run is
@@ -71,7 +71,11 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
   });
-const pgStarting = testPostgres();
+// the edit loop leaves the second engine to `npm test` (or takes it with --postgres)
+const withPostgres = !fast || process.argv.includes('--postgres');
+const pgStarting = withPostgres
+  ? testPostgres()
+  : Promise.resolve({ reason: 'left to npm test by test:fast (add --postgres to run it)' });
 const pg = await pgStarting;
 if (interrupted) await new Promise(() => {}); // the handler above removes the cluster and exits
 

@@ -88,7 +88,11 @@ interface Run {
   dataDir: string | undefined;
 }
 
-function runTests(env: Record<string, string>, stopWhen?: (runs: VitestRun[]) => boolean): Promise<Run> {
+function runTests(
+  env: Record<string, string>,
+  stopWhen?: (runs: VitestRun[]) => boolean,
+  args: string[] = ['--fast', '--postgres'],
+): Promise<Run> {
   const log = join(root, 'vitest-runs.jsonl');
   const runs = () =>
     existsSync(log)
@@ -100,7 +104,7 @@ function runTests(env: Record<string, string>, stopWhen?: (runs: VitestRun[]) =>
   const childEnv: NodeJS.ProcessEnv = { ...process.env, FAKE_LOG: log, ...env };
   if (!('PORTAL_TEST_DATABASE_URL' in env)) delete childEnv.PORTAL_TEST_DATABASE_URL;
   delete childEnv.PORTAL_TEST_ENGINE;
-  const child = spawn(process.execPath, [join(root, 'scripts/run-tests.mjs'), '--fast'], { env: childEnv });
+  const child = spawn(process.execPath, [join(root, 'scripts/run-tests.mjs'), ...args], { env: childEnv });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -209,6 +213,22 @@ describe('the test command without PostgreSQL', () => {
       expect(r.runs).toEqual([expect.objectContaining({ engine: 'sqlite', url: null })]);
       expect(r.stdout).toContain(
         `  ${PG_LINE}: 0 passed, 0 failed, 1 skipped (skipped: no PostgreSQL server programs (initdb, pg_ctl, postgres) here: install it)\n`,
+      );
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('3 passed, 0 failed, 1 skipped');
+    },
+    RUN_MS,
+  );
+
+  it(
+    'test:fast alone leaves PostgreSQL to npm test: no cluster asked for, the suite skipped with why',
+    async () => {
+      writeFileSync(join(root, 'scripts/pg-cluster.mjs'), NO_POSTGRES); // would fail if asked
+      const r = await runTests({}, undefined, ['--fast']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('PostgreSQL cannot be started');
+      expect(r.runs).toEqual([expect.objectContaining({ engine: 'sqlite', url: null, tier: 'fast' })]);
+      expect(r.stdout).toContain(
+        `  ${PG_LINE}: 0 passed, 0 failed, 1 skipped (skipped: left to npm test by test:fast (add --postgres to run it))\n`,
       );
       expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('3 passed, 0 failed, 1 skipped');
     },

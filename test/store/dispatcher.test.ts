@@ -21,6 +21,8 @@ describe('dispatcher over a real store', () => {
   it('another connection holding the write lock past the busy timeout gives BUSY, and the call can be retried', async () => {
     c = await setupCounter({ roster: [rosterEntry('REF0000001')] });
     const other = new Database(join(c.dataDir, 'counter.db'));
+    // what happens past the busy timeout, not its length (5 s): the counter's connection waits 0.2 s here
+    c.backend.db.pragma('busy_timeout = 200');
     try {
       other.exec('BEGIN IMMEDIATE');
       const r = await c.dispatch('checkIn', { refId: 'REF0000001' });
