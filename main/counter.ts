@@ -46,12 +46,17 @@ import * as board from './services/board';
 import { createSpeechService, type SpeechService } from './speech/speech-service';
 
 /**
- * Each check-in or walk-in adds about 20 pages to the write-ahead log. SQLite copies the log
+ * Each check-in or walk-in adds about 25 pages to the write-ahead log. SQLite copies the log
  * back into the file in the commit that takes it past 1,000 pages, so one operator action in
- * 40 or 50 waited for that copy and its fsync. The counter copies it back itself once nothing
- * has changed for a moment; a commit does it only past this cap (16 MB).
+ * 40 or 50 waited for that copy and its fsync (about 20 ms). The sync worker copies it back on
+ * its own connection, off the main loop: once nothing has changed for a moment, and every
+ * CHECKPOINT_EVERY_CHANGES changes in a rush that leaves no quiet moment. Without a worker the
+ * main loop copies it back when quiet. A commit does it only past this cap (16 MB): a worker
+ * that stopped answering.
  */
 const WAL_CAP_PAGES = 4000;
+/** Changes in a row after which the sync worker is asked to copy the log back (about 1,000 pages). */
+const CHECKPOINT_EVERY_CHANGES = 40;
 /** Quiet time after a change before the counter copies the write-ahead log back. */
 const CHECKPOINT_IDLE_MS = 500;
 /** How often the counter looks whether the centre's day changed (the boards then read their view again). */
@@ -120,6 +125,8 @@ export class CounterBackend {
   private syncHost: SyncHost | null = null;
   private closed = false;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  /** changes since the write-ahead log was last asked to be copied back */
+  private changesSinceCheckpoint = 0;
   /** the highest outbox row the portal had answered when the page last heard of upload marks */
   private settledUpTo = 0;
   /** the portal address and device token come from the token keeper (enrolment), not provisioning.json */
@@ -218,14 +225,23 @@ export class CounterBackend {
     return Promise.all([this.syncHost?.stop(), speech]).then(() => undefined);
   }
 
-  /** Copies the write-ahead log back into the file once no change has come for a moment (off the operator's actions). */
+  /**
+   * Copies the write-ahead log back into the file once no change has come for a moment, and in
+   * a rush every CHECKPOINT_EVERY_CHANGES changes: on the sync worker's connection when it runs,
+   * else here when quiet (never inside an operator's action).
+   */
   private checkpointWhenQuiet(): void {
+    this.changesSinceCheckpoint++;
+    if (this.changesSinceCheckpoint >= CHECKPOINT_EVERY_CHANGES && this.syncHost?.checkpoint()) {
+      this.changesSinceCheckpoint = 0;
+    }
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = null;
       if (this.closed) return;
+      this.changesSinceCheckpoint = 0;
       try {
-        checkpointPassive(this.db);
+        if (!this.syncHost?.checkpoint()) checkpointPassive(this.db);
         // a truncation after a reduction that found the log in use, and ran out of retries
         scrubWalIfOwed(this.db);
       } catch (e) {

@@ -232,8 +232,9 @@ export function setAutoCheckpointPages(db: Db, pages: number): void {
 }
 
 /** Copies the write-ahead log back into the file as far as no reader still needs it; never waits for one. */
-export function checkpointPassive(db: Db): void {
-  db.pragma('wal_checkpoint(PASSIVE)');
+export function checkpointPassive(db: Db): { logPages: number; copiedPages: number } {
+  const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+  return { logPages: r?.log ?? 0, copiedPages: r?.checkpointed ?? 0 };
 }
 
 /**

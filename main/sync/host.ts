@@ -49,6 +49,7 @@ export class SyncHost {
   private restartTimer: Cancel | null = null;
   private last: EngineStatus = { ...INITIAL_ENGINE_STATUS };
   private exits = 0;
+  private checkpointsDone = 0;
   private readonly clock: Clock;
   /** the throttle: an update waiting to go, and what it will say */
   private updateTimer: Cancel | null = null;
@@ -104,6 +105,21 @@ export class SyncHost {
     this.post({ type: 'nudge' });
   }
 
+  /**
+   * Asks the worker to copy the write-ahead log back into the file on its own connection: true
+   * when asked, false when no worker runs (the caller then does it itself).
+   */
+  checkpoint(): boolean {
+    if (!this.worker) return false;
+    this.post({ type: 'checkpoint' });
+    return true;
+  }
+
+  /** Checkpoints the worker has done since it started (tests; diagnostics). */
+  get checkpoints(): number {
+    return this.checkpointsDone;
+  }
+
   syncNow(): void {
     if (!this.worker && !this.stopping) {
       this.restartTimer?.();
@@ -157,6 +173,9 @@ export class SyncHost {
         break;
       case 'log':
         this.o.log[m.level](m.data ?? {}, m.message);
+        break;
+      case 'checkpointed':
+        this.checkpointsDone++;
         break;
       case 'stopped':
         break;

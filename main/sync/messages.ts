@@ -64,7 +64,12 @@ export interface WorkerSetup {
   appVersion?: string | undefined;
 }
 
-export type ToWorker = { type: 'nudge' } | { type: 'syncNow' } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'nudge' }
+  | { type: 'syncNow' }
+  | { type: 'stop' }
+  /** copy the write-ahead log back into the file on the worker's connection (off the main loop) */
+  | { type: 'checkpoint' };
 
 export type FromWorker =
   | { type: 'status'; status: EngineStatus }
@@ -73,4 +78,6 @@ export type FromWorker =
   /** a day's roster was pulled and changed */
   | { type: 'roster'; day: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, unknown> }
+  /** a checkpoint asked for is done: the log's pages, and how many of them are in the file now */
+  | { type: 'checkpointed'; logPages: number; copiedPages: number }
   | { type: 'stopped' };

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from '../store/database';
+import { checkpointPassive, openDatabase } from '../store/database';
 import { hasPendingOutbox } from '../store/outbox';
 import { removeImports, stagingPortalImportIds } from '../store/roster';
 import { SyncEngine, type SyncLog } from './engine';
@@ -60,7 +60,14 @@ const engine = new SyncEngine({
 port.on('message', (m: ToWorker) => {
   if (m.type === 'nudge') engine.nudge();
   else if (m.type === 'syncNow') engine.syncNow();
-  else if (m.type === 'stop') {
+  else if (m.type === 'checkpoint') {
+    // the copy and its fsync wait here, never in an operator's action on the main loop
+    try {
+      send({ type: 'checkpointed', ...checkpointPassive(db) });
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not copy the write-ahead log back');
+    }
+  } else if (m.type === 'stop') {
     void engine.stop().then(() => {
       db.close();
       send({ type: 'stopped' });

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { eventually } from '../sync/harness';
 import { setupCounter, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
@@ -20,4 +21,36 @@ it('copies the write-ahead log back into the file once no change has come for a 
   expect(fileSize()).toBe(before);
   await quiet();
   expect(fileSize()).toBeGreaterThan(before);
+});
+
+it("with the sync worker running, the log is copied back on the worker's connection, in a rush and when quiet: never on the main loop's", async () => {
+  c = await setupCounter({
+    provisioning: {
+      // nothing answers there: the worker runs and its uploads wait, as with the portal down
+      portal: { url: 'http://127.0.0.1:9/', deviceToken: `test-device-${'0'.repeat(64)}` },
+    },
+    backend: { syncWorker: { file: resolve(import.meta.dirname, '../../main/sync/dev-worker.mjs') } },
+  });
+  const host = c.backend.sync;
+  expect(host?.running).toBe(true);
+  await quiet();
+  const onMain: unknown[] = [];
+  const pragma = c.backend.db.pragma.bind(c.backend.db);
+  c.backend.db.pragma = ((source: string, options?: { simple?: boolean }) => {
+    if (/checkpoint/i.test(source)) onMain.push(source);
+    return pragma(source, options);
+  }) as typeof c.backend.db.pragma;
+  const fileSize = () => statSync(join(c.dataDir, 'counter.db')).size;
+  const before = fileSize();
+  const done = host!.checkpoints;
+  // a rush with no quiet moment: 120 walk-ins back to back
+  for (let n = 1; n <= 120; n++) {
+    await c.ok('registerWalkIn', { submissionId: SUBMISSION(n), form: walkInForm(n), acknowledgedDuplicates: [] });
+  }
+  // copied back during the rush, every 40 changes, by the worker
+  await eventually(() => expect(host!.checkpoints - done).toBeGreaterThanOrEqual(3));
+  expect(fileSize()).toBeGreaterThan(before);
+  await quiet();
+  await eventually(() => expect(host!.checkpoints - done).toBeGreaterThanOrEqual(4));
+  expect(onMain).toEqual([]);
 });
