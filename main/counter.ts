@@ -55,8 +55,8 @@ import { createSpeechService, type SpeechService } from './speech/speech-service
  * that stopped answering.
  */
 const WAL_CAP_PAGES = 4000;
-/** Changes in a row after which the sync worker is asked to copy the log back (about 1,000 pages). */
-const CHECKPOINT_EVERY_CHANGES = 40;
+/** Changes in a row after which the sync worker is asked to copy the log back (about 500 pages: each copy short). */
+const CHECKPOINT_EVERY_CHANGES = 20;
 /** Quiet time after a change before the counter copies the write-ahead log back. */
 const CHECKPOINT_IDLE_MS = 500;
 /** How often the counter looks whether the centre's day changed (the boards then read their view again). */

@@ -47,7 +47,7 @@ it("with the sync worker running, the log is copied back on the worker's connect
   for (let n = 1; n <= 120; n++) {
     await c.ok('registerWalkIn', { submissionId: SUBMISSION(n), form: walkInForm(n), acknowledgedDuplicates: [] });
   }
-  // copied back during the rush, every 40 changes, by the worker
+  // copied back during the rush, every 20 changes, by the worker
   await eventually(() => expect(host!.checkpoints - done).toBeGreaterThanOrEqual(3));
   expect(fileSize()).toBeGreaterThan(before);
   await quiet();
