@@ -42,7 +42,8 @@ let fixture: Fixture | null = null;
 async function rosterFixture(ctx: BenchContext): Promise<Fixture> {
   if (fixture) return fixture;
   const entries = rosterEntries(ROSTER_ROWS, 42);
-  const counter = await openBenchCounter(ctx.tempDir('roster'));
+  // as in the app: the sync worker runs (the portal down), and copies the write-ahead log back
+  const counter = await openBenchCounter(ctx.tempDir('roster'), { syncWorker: true });
   ctx.progress(`importing ${ROSTER_ROWS} roster rows`);
   unwrap(
     'importRoster',

@@ -2,11 +2,15 @@
  * A provisioned demo counter for benchmarks: the real backend and dispatcher on a folder of
  * its own, signed in as the supervisor (who may do everything an operator may), no roster yet.
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { provisioningSchema } from '../common/domain';
 import { DEMO_PROVISIONING, DEMO_USERS } from '../common/demo/counter';
 import { createDispatcher, type Dispatch } from '../main/ipc/dispatcher';
 import { silentLogger } from '../main/logging/logger';
 import { CounterBackend } from '../main/counter';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The dispatcher as the benchmark's one client (an Electron window would be one too). */
 export type ClientDispatch = (method: unknown, payload: unknown) => ReturnType<Dispatch>;
@@ -34,13 +38,32 @@ export function middayClock(timeZone = 'Asia/Kolkata'): () => Date {
   return () => new Date(Date.now() + offset);
 }
 
-export async function openBenchCounter(dataDir: string): Promise<BenchCounter> {
+export interface BenchCounterOptions {
+  /**
+   * The counter's sync worker runs, as in the app, with its portal unreachable (a rush with the
+   * portal down): its uploads wait in the outbox, and it copies the write-ahead log back.
+   */
+  syncWorker?: boolean;
+}
+
+/** Nothing answers there: the sync worker's requests fail at once and it backs off. */
+const UNREACHABLE_PORTAL = 'http://127.0.0.1:9/';
+
+export async function openBenchCounter(dataDir: string, options: BenchCounterOptions = {}): Promise<BenchCounter> {
   const provisioning = provisioningSchema.parse(DEMO_PROVISIONING);
-  const backend = await CounterBackend.open({ dataDir, log: silentLogger(), clock: middayClock(provisioning.centre.timeZone) });
+  const backend = await CounterBackend.open({
+    dataDir,
+    log: silentLogger(),
+    clock: middayClock(provisioning.centre.timeZone),
+    ...(options.syncWorker ? { syncWorker: { file: join(ROOT, 'main/sync/dev-worker.mjs') } } : {}),
+  });
   const dispatcher = createDispatcher(backend);
   const dispatch: ClientDispatch = (method, payload) => dispatcher(method, payload, 'bench:counter');
   if (!backend.provisioning) {
-    const r = await dispatch('provision', { provisioning: DEMO_PROVISIONING, supervisor: DEMO_USERS.supervisor });
+    const given = options.syncWorker
+      ? { ...DEMO_PROVISIONING, portal: { ...DEMO_PROVISIONING.portal, url: UNREACHABLE_PORTAL } }
+      : DEMO_PROVISIONING;
+    const r = await dispatch('provision', { provisioning: given, supervisor: DEMO_USERS.supervisor });
     if (!r.ok) throw new Error(`provision: ${r.error.message}`);
   }
   const signedIn = await dispatch('signIn', { loginId: DEMO_USERS.supervisor.loginId, pin: DEMO_USERS.supervisor.pin });

@@ -122,7 +122,8 @@ const autoPrint: Benchmark = {
   description: `${AUTO_PRINT_SLIPS} walk-ins, one every ${AUTO_PRINT_EVERY_MS} ms, each slip printed automatically to a network ESC/POS printer (80 mm): the main loop's longest hold, and each slip's printing time; the same walk-ins with printing on demand as the floor`,
   async run(ctx) {
     const printer = await sinkPrinter();
-    const counter = await openBenchCounter(ctx.tempDir('slip-autoprint'));
+    // as in the app: the sync worker runs (the portal down), and copies the write-ahead log back
+    const counter = await openBenchCounter(ctx.tempDir('slip-autoprint'), { syncWorker: true });
     try {
       const settings = (autoPrint: boolean) => ({
         printer: { kind: 'escpos-tcp', host: '127.0.0.1', port: printer.port },
