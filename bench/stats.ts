@@ -104,6 +104,14 @@ export function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/**
+ * A loop delay as monitorEventLoopDelay keeps it (ns) as the time the loop was held past its
+ * timer (ms): its histogram counts a timer's whole interval, so the interval is taken off.
+ */
+export function heldMs(delayNs: number, resolutionMs = 1): number {
+  return Math.max(0, delayNs / 1e6 - resolutionMs);
+}
+
 export function mainThreadCpuMs(): (() => number) | null {
   const file = `/proc/self/task/${process.pid}/schedstat`;
   const read = () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6;
