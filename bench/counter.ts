@@ -20,7 +20,7 @@ export interface BenchCounter {
   dispatch: ClientDispatch;
   /** the centre's day the counter's clock reads */
   day: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**

@@ -145,7 +145,7 @@ async function openSyncedCounter(
     backend,
     dispatch,
     day: backend.today()!,
-    close: () => void backend.close(),
+    close: () => backend.close(),
     lines,
     status: () => backend.syncStatus(),
   };

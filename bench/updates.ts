@@ -229,7 +229,7 @@ const downloadIpc: Benchmark = {
       if (savedAppImage === undefined) delete process.env.APPIMAGE;
       else process.env.APPIMAGE = savedAppImage;
       await feed?.close();
-      counter.close();
+      await counter.close();
     }
   },
 };
