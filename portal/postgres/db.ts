@@ -7,6 +7,9 @@ import pg from 'pg';
 import { PortalError } from '../store-api';
 
 /** A schema name as the command line and the options take it: a plain lower-case identifier, never quoted. */
+/** How long a pooled connection may sit idle before the pool closes it (a burst's extra connections go after it). */
+export const POOL_IDLE_TIMEOUT_MS = 30_000;
+
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function checkSchemaName(schema: string): string {
@@ -40,7 +43,7 @@ export function makePool(options: { url: string; schema: string; poolSize: numbe
     options: `-c search_path=${checkSchemaName(options.schema)}`,
     application_name: 'vaccination-portal',
     connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: POOL_IDLE_TIMEOUT_MS,
     types: typeParsers,
   });
   // An idle connection lost (the database restarted): the pool drops it and connects again when
