@@ -59,6 +59,8 @@ export class NameIndex {
   private readonly postings = new Map<string, number[]>();
   private wordList: string[] | null = null;
   private marks: Uint8Array | null = null;
+  /** the positions one match marked (grows, kept) */
+  private touched = new Int32Array(1024);
   private readonly containing = new Map<string, number[][]>();
   /** typo alternatives already worked out, by query word */
   readonly memo = new Map<string, string[]>();
@@ -112,12 +114,20 @@ export class NameIndex {
     const size = (lists: number[][]) => lists.reduce((n, l) => n + l.length, 0);
     perGroup.sort((a, b) => size(a) - size(b));
     const marks = (this.marks ??= new Uint8Array(this.rowids.length));
-    const touched: number[] = [];
+    // the positions marked, in a buffer kept between searches: a common three letters ("sha")
+    // touch tens of thousands of bookings, and a new array each time kept the collector busy
+    let touched = this.touched;
+    let n = 0;
     for (const list of perGroup[0]!) {
       for (const p of list) {
         if (marks[p] === 0) {
           marks[p] = 1;
-          touched.push(p);
+          if (n === touched.length) {
+            const bigger = new Int32Array(touched.length * 2);
+            bigger.set(touched);
+            touched = this.touched = bigger;
+          }
+          touched[n++] = p;
         }
       }
     }
@@ -126,14 +136,14 @@ export class NameIndex {
     }
     const all = perGroup.length;
     const out: number[] = [];
-    if (touched.length <= SORT_AT_MOST) {
-      for (const p of touched) if (marks[p] === all) out.push(p);
+    if (n <= SORT_AT_MOST) {
+      for (let i = 0; i < n; i++) if (marks[touched[i]!] === all) out.push(touched[i]!);
       out.sort((a, b) => a - b);
       if (out.length > limit) out.length = limit;
     } else {
       for (let p = 0; p < marks.length && out.length < limit; p++) if (marks[p] === all) out.push(p);
     }
-    for (const p of touched) marks[p] = 0;
+    for (let i = 0; i < n; i++) marks[touched[i]!] = 0;
     return out;
   }
 
