@@ -17,6 +17,7 @@ import { prng, personName } from '../common/demo/people';
 import { qrPayloadFor, type PaperSize, type SlipData } from '../main/printing/types';
 import {
   collectGarbage,
+  cpuHoldProbe,
   heldMs,
   mainThreadCpuMs,
   percentile,
@@ -178,21 +179,14 @@ const autoPrint: Benchmark = {
         const delay = monitorEventLoopDelay({ resolution: 1 });
         delay.enable();
         // CPU the main thread spent between two turns of a 1 ms probe: a hold, without the waits for a core
-        let cpuMaxMs = 0;
-        let cpuLast = cpu?.() ?? 0;
-        const probe = setInterval(() => {
-          if (!cpu) return;
-          const now = cpu();
-          cpuMaxMs = Math.max(cpuMaxMs, now - cpuLast);
-          cpuLast = now;
-        }, 1);
+        const probe = cpuHoldProbe();
         const t0 = performance.now();
         for (let i = 0; i < count; i++) {
           await registerOne();
           await new Promise((ok) => setTimeout(ok, AUTO_PRINT_EVERY_MS));
         }
         await counter.backend.printQueue.idle();
-        clearInterval(probe);
+        const cpuMaxMs = probe.stop() ?? 0;
         delay.disable();
         return { maxMs: heldMs(delay.max), p99Ms: heldMs(delay.percentile(99)), cpuMaxMs, wallMs: performance.now() - t0 };
       };

@@ -6,7 +6,17 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BoardCall, SpeechSettings } from '../common/board';
 import { createSpeechService } from '../main/speech/speech-service';
-import { collectGarbage, heldMs, mainThreadCpuMs, percentile, round, summarize, type Benchmark, type Metric } from './stats';
+import {
+  collectGarbage,
+  cpuHoldProbe,
+  heldMs,
+  mainThreadCpuMs,
+  percentile,
+  round,
+  summarize,
+  type Benchmark,
+  type Metric,
+} from './stats';
 
 const SAMPLES = 40;
 const WARMUP = 3;
@@ -76,20 +86,14 @@ const speechCall: Benchmark = {
       let cpuMaxMs = 0;
       for (let round = 0; round < ROUNDS; round++) {
         const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-        let cpuLast = cpu?.() ?? 0;
-        const probe = setInterval(() => {
-          if (!cpu) return;
-          const now = cpu();
-          cpuMaxMs = Math.max(cpuMaxMs, now - cpuLast);
-          cpuLast = now;
-        }, 1);
+        const probe = cpuHoldProbe();
         delay.enable();
         const f0 = performance.now();
         const calls = Array.from({ length: FLOOD }, (_, i) => call(1000 + round * FLOOD + i));
         const wavs = await Promise.all(calls.map((c) => speech.wav(c, settings)));
         floodTimes.push(performance.now() - f0);
         delay.disable();
-        clearInterval(probe);
+        cpuMaxMs = Math.max(cpuMaxMs, probe.stop() ?? 0);
         if (wavs.length !== FLOOD) throw new Error(`${wavs.length} of ${FLOOD} calls spoken`);
         holds.push(heldMs(delay.max, RESOLUTION_MS));
         p99s.push(heldMs(delay.percentile(99), RESOLUTION_MS));

@@ -112,6 +112,28 @@ export function heldMs(delayNs: number, resolutionMs = 1): number {
   return Math.max(0, delayNs / 1e6 - resolutionMs);
 }
 
+/**
+ * The most CPU time the main thread spent between two turns of a 1 ms probe from now until
+ * `stop()` (a hold, without the waits for a core); null where the system does not say.
+ */
+export function cpuHoldProbe(): { stop(): number | null } {
+  const cpu = mainThreadCpuMs();
+  let most = 0;
+  let last = cpu?.() ?? 0;
+  const probe = setInterval(() => {
+    if (!cpu) return;
+    const now = cpu();
+    most = Math.max(most, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(probe);
+      return cpu ? most : null;
+    },
+  };
+}
+
 export function mainThreadCpuMs(): (() => number) | null {
   const file = `/proc/self/task/${process.pid}/schedstat`;
   const read = () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6;
