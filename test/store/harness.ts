@@ -329,6 +329,21 @@ export function count(c: Counter, sql: string, ...params: unknown[]): number {
 
 export const outboxCount = (c: Counter): number => count(c, 'SELECT count(*) AS n FROM outbox');
 
+/** An operator's row as stored (the sign-in and lock-out tests read its counters). */
+export function operatorRowOf(c: Counter, loginId: string) {
+  return c.backend.db.prepare('SELECT * FROM operator WHERE login_id = ?').get(loginId) as {
+    id: string;
+    pin_hash: string;
+    failed_attempts: number;
+    locked_until: string | null;
+    disabled: number;
+  };
+}
+
+/** Signs `who` in at the harness's client. */
+export const signInAs = (c: Counter, who: { loginId: string; pin: string }) =>
+  c.call('signIn', { loginId: who.loginId, pin: who.pin });
+
 /** Everything a failed action must leave as it was. */
 export function storeSnapshot(c: Counter) {
   const db = c.backend.db;

@@ -5,21 +5,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { UNTIL_UNLOCKED } from '../../main/services/operators';
-import { OPERATOR, setupCounter, SUPERVISOR, type Counter } from './harness';
+import { OPERATOR, operatorRowOf, setupCounter, signInAs, SUPERVISOR, type Counter } from './harness';
 
 let c: Counter;
 afterEach(() => c?.dispose());
 
 const MIN = 60_000;
-const operatorRow = (loginId: string) =>
-  c.backend.db.prepare('SELECT * FROM operator WHERE login_id = ?').get(loginId) as {
-    id: string;
-    pin_hash: string;
-    failed_attempts: number;
-    locked_until: string | null;
-    disabled: number;
-  };
-const signIn = (who: { loginId: string; pin: string }) => c.call('signIn', { loginId: who.loginId, pin: who.pin });
+const operatorRow = (loginId: string) => operatorRowOf(c, loginId);
+const signIn = (who: { loginId: string; pin: string }) => signInAs(c, who);
 
 const auditRows = (action: string) =>
   (

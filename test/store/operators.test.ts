@@ -8,9 +8,11 @@ import {
   fakeClock,
   MORNING,
   OPERATOR,
+  operatorRowOf,
   openCounter,
   PROVISIONING,
   setupCounter,
+  signInAs,
   SUPERVISOR,
   tempDir,
   type Counter,
@@ -20,15 +22,8 @@ let c: Counter;
 afterEach(() => c?.dispose());
 
 const MIN = 60_000;
-const operatorRow = (loginId: string) =>
-  c.backend.db.prepare('SELECT * FROM operator WHERE login_id = ?').get(loginId) as {
-    id: string;
-    pin_hash: string;
-    failed_attempts: number;
-    locked_until: string | null;
-    disabled: number;
-  };
-const signIn = (who: { loginId: string; pin: string }) => c.call('signIn', { loginId: who.loginId, pin: who.pin });
+const operatorRow = (loginId: string) => operatorRowOf(c, loginId);
+const signIn = (who: { loginId: string; pin: string }) => signInAs(c, who);
 
 describe('operators and sign-in', () => {
   it('stores a salted scrypt hash, never the PIN', async () => {
