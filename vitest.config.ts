@@ -5,8 +5,9 @@ import { defineConfig } from 'vitest/config';
  * schedules (convergence, the queue model, the IPC fuzz), drive the counter against a real
  * portal process (the sync fault matrix and the other sync suites on real sockets), render
  * slips in Chromium, start commands as processes, load the speech or slip workers, or hash
- * PINs by the hundred. `npm test` (the gate CI runs) runs everything; `npm run test:fast` (the
- * edit loop) leaves these out and runs the rest on two workers.
+ * PINs by the hundred (sign-in, sessions, lock-out). `npm test` (the gate CI runs) runs
+ * everything; `npm run test:fast` (the edit loop) leaves these out and runs the rest on two
+ * workers.
  */
 export const SLOW_SUITES = [
   'test/crash/**',
@@ -47,8 +48,11 @@ export const SLOW_SUITES = [
   'test/speech/flood.test.ts',
   'test/speech/speech.test.ts',
   'test/speech/board-speech.test.ts',
-  // the lock-out ladders: hundreds of wrong PINs, each hashed for real (scrypt)
+  // sign-in, sessions and the lock-out ladders: every PIN typed in them is hashed for real
+  // (scrypt, about 50 ms each), hundreds in all
   'test/store/operators-lockout.test.ts',
+  'test/store/operators.test.ts',
+  'test/store/sessions.test.ts',
 ];
 
 /**
