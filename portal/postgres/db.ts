@@ -6,10 +6,10 @@
 import pg from 'pg';
 import { PortalError } from '../store-api';
 
-/** A schema name as the command line and the options take it: a plain lower-case identifier, never quoted. */
 /** How long a pooled connection may sit idle before the pool closes it (a burst's extra connections go after it). */
 export const POOL_IDLE_TIMEOUT_MS = 30_000;
 
+/** A schema name as the command line and the options take it: a plain lower-case identifier, never quoted. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function checkSchemaName(schema: string): string {
