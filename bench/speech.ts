@@ -69,7 +69,7 @@ const speechCall: Benchmark = {
       const s = summarize(times);
       const sorted = [...times].sort((a, b) => a - b);
 
-      // the heap as in a main process that has run a while: not the bench's start-up garbage, collected at the next turn
+      // the heap as in a main process that has run a while: the bench's start-up garbage collected now
       collectGarbage();
       // the floor: the loop's longest delay with nothing spoken, over as long as the flood takes
       const idle = monitorEventLoopDelay({ resolution: RESOLUTION_MS });

@@ -90,11 +90,6 @@ export async function timeEach(
 }
 
 /**
- * The main thread's CPU time so far in milliseconds (Linux: the scheduler's run time of the
- * thread whose id is the process id), or null where the system does not say. Unlike wall time,
- * it does not grow while the thread waits for a core, which on a busy PC is most of a long delay.
- */
-/**
  * A full garbage collection of this process's heap now, so that a measurement that follows does
  * not pay for the garbage of what ran before it (module loading, earlier benchmarks). V8 offers
  * it only behind a flag, set here for this process.
@@ -134,6 +129,11 @@ export function cpuHoldProbe(): { stop(): number | null } {
   };
 }
 
+/**
+ * The main thread's CPU time so far in milliseconds (Linux: the scheduler's run time of the
+ * thread whose id is the process id), or null where the system does not say. Unlike wall time,
+ * it does not grow while the thread waits for a core, which on a busy PC is most of a long delay.
+ */
 export function mainThreadCpuMs(): (() => number) | null {
   const file = `/proc/self/task/${process.pid}/schedstat`;
   const read = () => Number(readFileSync(file, 'utf8').split(' ')[0]) / 1e6;
