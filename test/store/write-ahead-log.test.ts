@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { eventually } from '../sync/harness';
+import { eventually, SYNC_WORKER } from '../sync/harness';
 import { setupCounter, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
@@ -29,7 +29,7 @@ it("with the sync worker running, the log is copied back on the worker's connect
       // nothing answers there: the worker runs and its uploads wait, as with the portal down
       portal: { url: 'http://127.0.0.1:9/', deviceToken: `test-device-${'0'.repeat(64)}` },
     },
-    backend: { syncWorker: { file: resolve(import.meta.dirname, '../../main/sync/dev-worker.mjs') } },
+    backend: { syncWorker: SYNC_WORKER },
   });
   const host = c.backend.sync;
   expect(host?.running).toBe(true);
