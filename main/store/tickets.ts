@@ -137,8 +137,10 @@ const statements = preparedOnce((db) => {
          @at, ${NEXT_QUEUE_POS}, @at, @operatorId, @counterCode, @deviceId, @at)
        RETURNING *`,
     ),
-    event: db.prepare<[string, string, TicketStatus | null, TicketStatus, string, string, string]>(
-      'INSERT INTO ticket_event (ticket_id, action, from_status, to_status, at, operator_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    // the event carries its ticket's day and lane (migration 009): the queue's rule finds a lane's calls by them
+    event: db.prepare<[string, TicketStatus | null, TicketStatus, string, string, string, string]>(
+      `INSERT INTO ticket_event (ticket_id, action, from_status, to_status, at, operator_id, detail, day, lane)
+       SELECT id, ?, ?, ?, ?, ?, ?, day, lane FROM ticket WHERE id = ?`,
     ),
     actions: {
       call: action('call'),
@@ -160,7 +162,9 @@ const statements = preparedOnce((db) => {
     ),
     called: db.prepare<[string], TicketRow>("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC"),
     recent: db.prepare<[string, number], TicketRow>(
-      "SELECT * FROM ticket WHERE day = ? AND status IN ('served', 'no_show', 'cancelled') ORDER BY finished_at DESC LIMIT ?",
+      `SELECT * FROM ticket INDEXED BY ticket_finished
+        WHERE day = ? AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
+        ORDER BY finished_at DESC LIMIT ?`,
     ),
     counts: db.prepare<[string], { served: number | null; noShow: number | null; cancelled: number | null }>(
       `SELECT sum(status = 'served') AS served, sum(status = 'no_show') AS noShow, sum(status = 'cancelled') AS cancelled
@@ -175,10 +179,10 @@ const statements = preparedOnce((db) => {
         GROUP BY day ORDER BY day`,
     ),
     lastCallOfLane: db.prepare<[string, LaneName], { at: string | null }>(
-      "SELECT max(at) AS at FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id WHERE t.day = ? AND t.lane = ? AND e.action = 'call'",
+      "SELECT max(at) AS at FROM ticket_event INDEXED BY ticket_event_lane_calls WHERE day = ? AND lane = ? AND action = 'call'",
     ),
     callsOfLaneSince: db.prepare<[string, LaneName, string], { n: number }>(
-      "SELECT count(*) AS n FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id WHERE t.day = ? AND t.lane = ? AND e.action = 'call' AND e.at >= ?",
+      "SELECT count(*) AS n FROM ticket_event INDEXED BY ticket_event_lane_calls WHERE day = ? AND lane = ? AND action = 'call' AND at >= ?",
     ),
     uploadFlags: db.prepare<[string], TicketUploadFlags>(
       `SELECT t.id AS id,
@@ -255,7 +259,8 @@ export function recordEvent(
   operatorId: string,
   detail: object,
 ): void {
-  statements(db).event.run(ticketId, action, from, to, at, operatorId, JSON.stringify(detail));
+  const { changes } = statements(db).event.run(action, from, to, at, operatorId, JSON.stringify(detail), ticketId);
+  if (changes !== 1) throw new Error(`no ticket ${ticketId} to record ${action} of`);
 }
 
 /** Writes an action's change of a ticket: the new status and what the action sets with it. */

@@ -6,6 +6,7 @@ import * as m005 from './005-walk-in-lookups';
 import * as m006 from './006-roster-search';
 import * as m007 from './007-district-settings';
 import * as m008 from './008-board';
+import * as m009 from './009-lane-calls';
 
 /** Numbered migrations, applied in order; `version` is recorded in PRAGMA user_version. */
 export interface Migration {
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'roster-search', sql: m006.sql },
   { version: 7, name: 'district-settings', sql: m007.sql },
   { version: 8, name: 'board', sql: m008.sql },
+  { version: 9, name: 'lane-calls', sql: m009.sql },
 ];
