@@ -66,9 +66,7 @@ async function busyDays(counter: Counter, steps: number): Promise<{ calls: numbe
     for (let step = 0; step < steps; step++) {
       counter.clock.advance(60_000);
       const of = (status: string) =>
-        (db.prepare('SELECT id FROM ticket WHERE day = ? AND status = ?').all(day, status) as { id: string }[]).map(
-          (t) => t.id,
-        );
+        (db.prepare('SELECT id FROM ticket WHERE day = ? AND status = ?').all(day, status) as { id: string }[]).map((t) => t.id);
       const waiting = of('waiting');
       const called = of('called');
       const noShow = of('no_show');
