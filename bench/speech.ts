@@ -1,6 +1,7 @@
 /**
- * Spoken calls: producing one call (the chime, Hindi and English) as a WAV in the speech worker
- * thread (eSpeak NG, WebAssembly), and how long the main process's event loop is held while a
+ * Spoken calls: producing one call (the chime, Hindi and English) as a WAV file in the speech
+ * worker thread (eSpeak NG, WebAssembly), as the counter asks for it (the main process gets the
+ * file's path, never its bytes), and how long the main process's event loop is held while a
  * flood of calls is spoken.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -49,22 +50,22 @@ function call(i: number): BoardCall {
 
 const speechCall: Benchmark = {
   name: 'speech',
-  description: `speak a call (chime, Hindi, English) as a WAV in the speech worker: ${SAMPLES} calls one after another after ${WARMUP} warm-up; then the main loop's longest hold while ${FLOOD} calls asked at once are spoken (median of ${ROUNDS} rounds)`,
+  description: `speak a call (chime, Hindi, English) as a WAV file in the speech worker: ${SAMPLES} calls one after another after ${WARMUP} warm-up; then the main loop's longest hold while ${FLOOD} calls asked at once are spoken (median of ${ROUNDS} rounds)`,
   async run(ctx) {
     const speech = createSpeechService({ cacheSize: 1 });
     try {
       const t0 = performance.now();
-      await speech.wav(call(0), settings);
+      await speech.file(call(0), settings);
       const first = performance.now() - t0;
       ctx.progress(`speech: first call ${first.toFixed(0)} ms (the worker starts, eSpeak NG loads); ${SAMPLES} samples`);
-      for (let i = 1; i <= WARMUP; i++) await speech.wav(call(i), settings);
+      for (let i = 1; i <= WARMUP; i++) await speech.file(call(i), settings);
       const times: number[] = [];
       let seconds = 0;
       for (let i = 0; i < SAMPLES; i++) {
         const s0 = performance.now();
-        const wav = await speech.wav(call(100 + i), settings);
+        const spoken = await speech.file(call(100 + i), settings);
         times.push(performance.now() - s0);
-        seconds += (wav.length - 44) / 2 / 22_050;
+        seconds += (spoken.bytes - 44) / 2 / 22_050;
       }
       const s = summarize(times);
       const sorted = [...times].sort((a, b) => a - b);
@@ -90,7 +91,7 @@ const speechCall: Benchmark = {
         delay.enable();
         const f0 = performance.now();
         const calls = Array.from({ length: FLOOD }, (_, i) => call(1000 + round * FLOOD + i));
-        const wavs = await Promise.all(calls.map((c) => speech.wav(c, settings)));
+        const wavs = await Promise.all(calls.map((c) => speech.file(c, settings)));
         floodTimes.push(performance.now() - f0);
         delay.disable();
         cpuMaxMs = Math.max(cpuMaxMs, probe.stop() ?? 0);

@@ -77,9 +77,10 @@ export type BoardEvent = { type: 'called'; call: BoardCall } | { type: 'changed'
 
 /**
  * The board page's whole reach into main: read the view, hear the events, fetch a call's speech.
- * In Electron the board window's preload (preload/board.ts) gives it as `window.board` over the
- * channels below; in a browser the web bridge serves the same under /board/ with the board's own
- * read-only key. Nothing in it acts on the queue.
+ * In Electron the board window's preload (preload/board.ts) gives it as `window.board`: the view
+ * and the events over the channels below, a call's speech from app://counter/board/speech/ (a
+ * file read by Electron's loader, main/electron/board-speech.ts); in a browser the web bridge
+ * serves the same under /board/ with the board's own read-only key. Nothing in it acts on the queue.
  */
 export interface BoardApi {
   getView(): Promise<BoardView>;
@@ -89,4 +90,4 @@ export interface BoardApi {
 }
 
 /** The board window's IPC channels (Electron). */
-export const BOARD_CHANNELS = { view: 'board:view', speech: 'board:speech', event: 'board:event' } as const;
+export const BOARD_CHANNELS = { view: 'board:view', event: 'board:event' } as const;

@@ -43,7 +43,7 @@ import { PrintQueue } from './printing/print-queue';
 import type { SystemPrinter } from './printing/types';
 import type { BoardCall, BoardEvent, BoardView } from '../common/board';
 import * as board from './services/board';
-import { createSpeechService, type SpeechService } from './speech/speech-service';
+import { createSpeechService, type SpeechService, type SpokenFile } from './speech/speech-service';
 
 /**
  * Each check-in or walk-in adds about 25 pages to the write-ahead log. SQLite copies the log
@@ -750,14 +750,15 @@ export class CounterBackend {
   /**
    * A call's speech for the board, as a WAV file: the chime, then the call in Hindi and English
    * in the set order, the set number of times, at the set volume (the board does not ask when
-   * speech is off). Made in the speech worker thread, never on this loop.
+   * speech is off). Made and written by the speech worker thread, in `<data>/speech/`: neither
+   * the making nor the sound is ever on this loop (the board is served the file).
    */
-  async boardSpeech(callId: string): Promise<Uint8Array> {
+  async boardSpeech(callId: string): Promise<SpokenFile> {
     if (this.closed) throw new DomainError('INTERNAL', 'the counter is closing');
     const call = this.boardCall(callId);
     if (!call) throw new DomainError('NOT_FOUND', 'no call of today has this ID');
-    this.speech ??= createSpeechService({ log: this.log });
-    return await this.speech.wav(call, this.boardSettings().speech);
+    this.speech ??= createSpeechService({ log: this.log, dir: join(this.options.dataDir, 'speech') });
+    return await this.speech.file(call, this.boardSettings().speech);
   }
 
   /** The board's settings as stored (the desktop app opens the board window again at start when `windowOpen`). */

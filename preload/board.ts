@@ -10,17 +10,18 @@ import type { BOARD_CHANNELS as BoardChannels, BoardApi, BoardEvent, BoardView }
  * common/board.ts's BOARD_CHANNELS, written out: importing its value would bundle zod into this
  * sandboxed preload. The type holds each name equal to the one main answers on (tsc).
  */
-const CHANNELS: typeof BoardChannels = { view: 'board:view', speech: 'board:speech', event: 'board:event' };
+const CHANNELS: typeof BoardChannels = { view: 'board:view', event: 'board:event' };
 
-/** The WAV bytes as main sends them (a Uint8Array over IPC), as the ArrayBuffer the page plays. */
-function toArrayBuffer(bytes: unknown): ArrayBuffer {
-  if (bytes instanceof ArrayBuffer) return bytes;
-  if (ArrayBuffer.isView(bytes)) {
-    const copy = new Uint8Array(bytes.byteLength);
-    copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return copy.buffer;
-  }
-  throw new Error('the speech of a call came back in an unknown form');
+/**
+ * Where main serves a call's speech (main/electron/board-speech.ts's BOARD_SPEECH_URL, which a
+ * test holds equal): a WAV file read by Electron's loader, never through main's heap.
+ */
+export const SPEECH_URL = 'app://counter/board/speech/';
+
+async function speech(callId: string): Promise<ArrayBuffer> {
+  const res = await fetch(`${SPEECH_URL}${encodeURIComponent(callId)}`, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`the speech of the call could not be had (${res.status})`);
+  return await res.arrayBuffer();
 }
 
 const api: BoardApi = Object.freeze({
@@ -32,7 +33,7 @@ const api: BoardApi = Object.freeze({
       ipcRenderer.removeListener(CHANNELS.event, handler);
     };
   },
-  speech: async (callId: string) => toArrayBuffer(await ipcRenderer.invoke(CHANNELS.speech, callId)),
+  speech,
 });
 
 contextBridge.exposeInMainWorld('board', api);

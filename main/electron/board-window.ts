@@ -2,12 +2,13 @@
  * The waiting hall's board as a second window, full screen on a display of the PC (a TV on
  * HDMI): BoardScreenPort for the counter's services, and the board's own IPC. The board window
  * has the main window's security settings, its own preload (window.board: read the view, hear
- * the events, fetch a call's speech) and no operator session: it is not a client of the
- * dispatcher, and its page cannot reach the operator's channels (ipc.ts answers only the main
- * window) nor the main window's page the board's (answered only to the board window).
+ * the events, fetch a call's speech from board-speech.ts's route) and no operator session: it is
+ * not a client of the dispatcher, and its page cannot reach the operator's channels (ipc.ts
+ * answers only the main window) nor the main window's page the board's (answered only to the
+ * board window).
  */
 import { BrowserWindow, ipcMain, screen, type Display, type IpcMainInvokeEvent } from 'electron';
-import { boardCallSchema, BOARD_CHANNELS, type BoardEvent, type BoardView } from '../../common/board';
+import { BOARD_CHANNELS, type BoardEvent, type BoardView } from '../../common/board';
 import type { BoardDisplay, BoardScreenPort } from '../services/board';
 import { hardenWebContents, isAppUrl, SECURE_WEB_PREFERENCES } from './security';
 
@@ -233,18 +234,14 @@ export function createBoardWindow(options: BoardWindowOptions): BoardWindow {
 /** What the board's IPC needs of the counter (CounterBackend has it). */
 export interface BoardBackend {
   boardView(): BoardView | Promise<BoardView>;
-  /** a call's spoken WAV; a counter built without speech has none (the board then shows the call silently) */
-  boardSpeech?(callId: string): Promise<Uint8Array>;
   boardEvents: { on(eventName: 'board', listener: (event: BoardEvent) => void): unknown };
   log: BoardLog;
 }
 
-/** The speech request: one call's ID, as common/board.ts bounds it. */
-const callIdSchema = boardCallSchema.shape.callId;
-
 /**
- * The board's channels: the view and a call's speech, answered only to the board window's top
- * frame at the board page; the counter's board events, sent only to the board window.
+ * The board's channels: the view, answered only to the board window's top frame at the board
+ * page; the counter's board events, sent only to the board window. (A call's speech is not
+ * IPC: board-speech.ts serves its file.)
  */
 export function registerBoardIpc(backend: BoardBackend, getBoard: () => BrowserWindow | null, pageUrl: string): void {
   const refuse = (channel: string, event: IpcMainInvokeEvent): Error => {
@@ -254,13 +251,6 @@ export function registerBoardIpc(backend: BoardBackend, getBoard: () => BrowserW
   ipcMain.handle(BOARD_CHANNELS.view, async (event) => {
     if (!isBoardSender(event, getBoard(), pageUrl)) throw refuse(BOARD_CHANNELS.view, event);
     return backend.boardView();
-  });
-  ipcMain.handle(BOARD_CHANNELS.speech, async (event, callId: unknown) => {
-    if (!isBoardSender(event, getBoard(), pageUrl)) throw refuse(BOARD_CHANNELS.speech, event);
-    const parsed = callIdSchema.safeParse(callId);
-    if (!parsed.success) throw new Error('VALIDATION: callId must be a call ID (1 to 80 characters)');
-    if (!backend.boardSpeech) throw new Error('UNAVAILABLE: this counter has no speech for the board');
-    return backend.boardSpeech(parsed.data);
   });
   backend.boardEvents.on('board', (e) => {
     const w = getBoard();

@@ -2,7 +2,7 @@
  * The Electron main process: one window, the counter backend (SQLite, services), the IPC
  * handlers and the updater. Everything else lives in modules that do not import Electron.
  */
-import { app, BrowserWindow, dialog, protocol, safeStorage } from 'electron';
+import { app, BrowserWindow, dialog, net, protocol, safeStorage } from 'electron';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -32,6 +32,7 @@ import { loadDatabaseKey } from './database-key';
 import { deviceTokenKeeper } from './device-token';
 import { registerIpc } from './ipc';
 import { createBoardWindow, registerBoardIpc } from './board-window';
+import { boardSpeechReply, type BoardSpeechOptions, type BoardSpeechSource } from './board-speech';
 import { hardenSession, hardenWebContents, SECURE_WEB_PREFERENCES } from './security';
 import { createUpdater } from './updater';
 import { electronSystemPrinter } from './system-printer';
@@ -111,13 +112,24 @@ function electronNativeBinding(): string | undefined {
 }
 
 /**
- * Serves the built renderer as app://counter/... from its folder (inside app.asar when packaged):
- * only files under that folder, anything else is 404.
+ * Serves app://counter/...: a call's speech for the board (board-speech.ts), and the built
+ * renderer from its folder (inside app.asar when packaged): only files under that folder,
+ * anything else is 404. During development the pages come from the dev server and only the
+ * speech is served here.
  */
-function serveRenderer(): void {
-  const dir = rendererDir(mainDir);
+function serveApp(speech: BoardSpeechSource, log: BoardSpeechOptions['log']): void {
+  const dir = devServerUrl ? null : rendererDir(mainDir);
+  const speechOptions: BoardSpeechOptions = {
+    fetchFile: (fileUrl) => net.fetch(fileUrl),
+    log,
+    ...(devServerUrl ? { allowOrigin: new URL(devServerUrl).origin } : {}),
+  };
   protocol.handle(APP_SCHEME, async (request) => {
-    const reply = await rendererReply(dir, request.url, readFile);
+    const spoken = await boardSpeechReply(request.url, speech, speechOptions);
+    if (spoken) return spoken;
+    const reply = dir
+      ? await rendererReply(dir, request.url, readFile)
+      : { status: 404, body: 'not found', contentType: 'text/plain; charset=utf-8' };
     return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType } });
   });
 }
@@ -175,10 +187,10 @@ async function start(): Promise<void> {
   }
   if (process.env.COUNTER_DEMO === '1') await seedDemo(backend);
   hardenSession();
-  if (!devServerUrl) serveRenderer();
+  serveApp(backend, log);
   const dispatch = createDispatcher(backend, { validateResponses: !app.isPackaged });
   registerIpc(dispatch, backend, () => mainWindow, appUrl);
-  // the board's own channels: its view, events and speech, and nothing of the operator's
+  // the board's own channels: its view and events, and nothing of the operator's (its speech: serveApp)
   registerBoardIpc(backend, () => board.window(), boardUrl);
   createWindow();
   if (mainWindow) board.followMainWindow(mainWindow);

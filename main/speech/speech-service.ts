@@ -1,11 +1,18 @@
 /**
  * The main process's handle on the speech worker thread (speech-worker.ts), which says calls
- * with eSpeak NG. Started on the first call, it answers in the order asked: a flood of calls
- * queues up in the worker and every one comes back. A worker that dies or stops answering
- * fails what it had (with a clear error) and the next call starts a new one. Recent WAVs are
- * kept by call and settings, so the board asking again (a second screen, a reload) costs nothing.
+ * with eSpeak NG and writes each as a WAV file in the service's folder. Started on the first
+ * call, it answers in the order asked: a flood of calls queues up in the worker and every one
+ * comes back. A worker that dies or stops answering fails what it had (with a clear error) and
+ * the next call starts a new one. Recent calls are kept by call and settings, so the board
+ * asking again (a second screen, a reload) costs nothing. The sound itself stays on disk: the
+ * board is served the file (main/web-bridge, main/electron/board-speech.ts), so half a megabyte
+ * a call never passes through this process's heap, where it would bring on garbage collection
+ * pauses of the counter's own loop.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -13,15 +20,23 @@ import type { BoardCall, SpeechSettings } from '../../common/board';
 import type { SpeechLanguage } from '../../common/rules/announcement';
 import type { SpeechReply, SpeechRequest, SpeechWorkerReady } from './speech-worker-messages';
 
+/** A spoken call as the worker wrote it: read it or serve it, do not change or remove it. */
+export interface SpokenFile {
+  path: string;
+  bytes: number;
+}
+
 export interface SpeechService {
   /**
    * The spoken call as a WAV file: the chime, then the call in both languages in the set order.
-   * The bytes may be those kept for the call: read them, do not change them.
+   * It stays at least `keepMs` after it leaves the recent calls (a board still reading it).
    */
+  file(call: BoardCall, settings: SpeechSettings): Promise<SpokenFile>;
+  /** The same call's WAV bytes, read from its file (tools and tests; the board is served the file). */
   wav(call: BoardCall, settings: SpeechSettings): Promise<Uint8Array>;
-  /** The call in one language alone (no chime, full volume), as a WAV file. */
+  /** The call in one language alone (no chime, full volume), as WAV bytes. */
   language(call: BoardCall, language: SpeechLanguage): Promise<Uint8Array>;
-  /** Stops the worker; calls still waiting fail. */
+  /** Stops the worker and removes the calls' files; calls still waiting fail. */
   close(): Promise<void>;
 }
 
@@ -40,14 +55,25 @@ export interface SpeechServiceOptions {
   stallMs?: number;
   /** longest a new worker may take to load eSpeak NG and its voices */
   startTimeoutMs?: number;
-  /** how many recent WAVs are kept */
+  /** how many recent calls are kept */
   cacheSize?: number;
+  /**
+   * the folder the calls' files are written in (made private if missing; files of an earlier
+   * run in it are removed); by default a new private folder in the OS's temporary folder,
+   * removed on close
+   */
+  dir?: string;
+  /** how long a call's file stays after the call leaves the recent ones */
+  keepMs?: number;
   log?: { warn(o: object, msg: string): void };
 }
 
 const DEFAULT_STALL_MS = 20_000;
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 const DEFAULT_CACHE_SIZE = 24;
+const DEFAULT_KEEP_MS = 60_000;
+/** what the service writes in its folder: a call's file, or one being written */
+const OWN_FILE = /^[0-9a-f]{32}\.wav(\.part)?$/u;
 
 /** From source the loader that registers TypeScript; in the built app `speech-worker.js` beside `index.js`. */
 export function defaultSpeechWorkerFile(): SpeechWorkerFile {
@@ -59,7 +85,7 @@ export function defaultSpeechWorkerFile(): SpeechWorkerFile {
 }
 
 interface Pending {
-  resolve: (wav: Uint8Array) => void;
+  resolve: (bytes: number) => void;
   reject: (e: Error) => void;
 }
 
@@ -78,7 +104,16 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   const pending = new Map<number, Pending>();
-  const cache = new Map<string, Promise<Uint8Array>>();
+  const keepMs = options.keepMs ?? DEFAULT_KEEP_MS;
+  const cache = new Map<string, Promise<SpokenFile>>();
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'counter-speech-'));
+  if (!ownDir) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    removeOwnFiles(dir);
+  }
+  /** files out of the recent calls, removed when their time is up */
+  const leaving = new Set<NodeJS.Timeout>();
   let nextId = 1;
   let current: Running | null = null;
   let closed = false;
@@ -130,7 +165,7 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
       if (!p) return;
       pending.delete(m.id);
       if (pending.size === 0) worker.unref();
-      if (m.ok) p.resolve(m.wav);
+      if (m.ok) p.resolve(m.bytes);
       else p.reject(new SpeechError(`the call could not be spoken: ${m.message}`));
     });
     worker.on('error', (e) => {
@@ -140,11 +175,11 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     return run;
   }
 
-  function ask(req: Ask): Promise<Uint8Array> {
+  function ask(req: Ask): Promise<number> {
     if (closed) return Promise.reject(new SpeechError('the speech service is closed'));
     const run = started();
     const id = nextId++;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       if (pending.size === 0) run.progressAt = Date.now();
       pending.set(id, { resolve, reject });
       run.worker.ref();
@@ -152,35 +187,78 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     });
   }
 
-  function cached(key: string, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  /** A recent call's file, or one asked of the worker now; a kept file that is gone is made again. */
+  function spoken(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
     const hit = cache.get(key);
-    if (hit) {
-      cache.delete(key);
-      cache.set(key, hit);
-      return hit;
-    }
-    const p = make();
+    const p = hit ? hit.then((f) => (existsSync(f.path) ? f : fresh(key, make))) : fresh(key, make);
+    // the most recent last
+    cache.delete(key);
     cache.set(key, p);
-    p.catch(() => cache.delete(key));
-    while (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+    p.catch(() => {
+      if (cache.get(key) === p) cache.delete(key);
+    });
+    while (cache.size > cacheSize) {
+      const [oldKey, old] = cache.entries().next().value!;
+      cache.delete(oldKey);
+      old.then(
+        (f) => removeLater(oldKey, f.path),
+        () => undefined,
+      );
+    }
     return p;
   }
 
+  function fresh(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
+    const path = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.wav`);
+    return ask(make(path)).then((bytes): SpokenFile => ({ path, bytes }));
+  }
+
+  /** A file out of the recent calls stays `keepMs` (a board may still be reading it), unless asked again. */
+  function removeLater(key: string, path: string): void {
+    const timer = setTimeout(() => {
+      leaving.delete(timer);
+      // asked again since: the file (the same name) is the recent call's again
+      if (!cache.has(key)) unlink(path).catch(() => undefined);
+    }, keepMs);
+    timer.unref();
+    leaving.add(timer);
+  }
+
+  const callKey = (call: BoardCall) =>
+    `${call.callId}|${call.token}|${call.counterCode}|${call.destination.en}|${call.destination.hi}`;
+
   return {
-    wav(call, settings) {
-      const key = `call|${call.callId}|${call.token}|${call.counterCode}|${call.destination.en}|${call.destination.hi}|${settings.order}|${settings.volume}|${settings.repeat}`;
-      return cached(key, () => ask({ kind: 'call', call, settings }));
+    file(call, settings) {
+      const key = `call|${callKey(call)}|${settings.order}|${settings.volume}|${settings.repeat}`;
+      return spoken(key, (file) => ({ kind: 'call', call, settings, file }));
     },
-    language(call, language) {
-      const key = `one|${call.callId}|${call.token}|${call.counterCode}|${call.destination.en}|${call.destination.hi}|${language}`;
-      return cached(key, () => ask({ kind: 'language', call, language }));
+    async wav(call, settings) {
+      return new Uint8Array(await readFile((await this.file(call, settings)).path));
+    },
+    async language(call, language) {
+      const key = `one|${callKey(call)}|${language}`;
+      const f = await spoken(key, (file) => ({ kind: 'language', call, language, file }));
+      return new Uint8Array(await readFile(f.path));
     },
     async close() {
       closed = true;
+      for (const timer of leaving) clearTimeout(timer);
+      leaving.clear();
+      cache.clear();
       const run = current;
-      if (!run) return;
-      fail(run, 'the speech service was closed');
-      await run.worker.terminate();
+      if (run) {
+        fail(run, 'the speech service was closed');
+        await run.worker.terminate();
+      }
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      else removeOwnFiles(dir);
     },
   };
+}
+
+/** The files a speech service writes, left in `dir` (by an earlier run, or at close). */
+function removeOwnFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (OWN_FILE.test(name)) rmSync(join(dir, name), { force: true });
+  }
 }

@@ -1,10 +1,11 @@
 /**
- * The speech worker thread: eSpeak NG (WebAssembly) says each call here, so the hundreds of
- * milliseconds a call takes are never spent on the main process's event loop. Requests are
+ * The speech worker thread: eSpeak NG (WebAssembly) says each call here and writes it as a WAV
+ * file, so neither the hundreds of milliseconds a call takes nor its half a megabyte of sound
+ * are ever on the main process's event loop or in its heap. Requests are
  * answered one at a time in the order they come: calls that come faster than they can be
  * spoken wait their turn, and none is dropped.
  */
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { composeCall, composeLanguage } from './compose';
@@ -25,8 +26,11 @@ function answer(m: SpeechRequest): void {
     if (!tts) throw new Error(`the speech synthesiser could not be loaded: ${failed ?? 'unknown'}`);
     const pcm = m.kind === 'call' ? composeCall(tts, m.call, m.settings) : composeLanguage(tts, m.call, m.language);
     const wav = encodeWav(pcm, tts.rate);
-    port!.postMessage({ id: m.id, ok: true, wav } satisfies SpeechReply, [wav.buffer as ArrayBuffer]);
-    return;
+    // written whole, then renamed: a reader never sees half a file
+    const part = `${m.file}.part`;
+    writeFileSync(part, wav, { mode: 0o600 });
+    renameSync(part, m.file);
+    reply = { id: m.id, ok: true, bytes: wav.byteLength };
   } catch (e) {
     reply = { id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) };
   }

@@ -14,9 +14,11 @@
  *   GET /board/speech/:callId   the call's speech (audio/wav); 404 for a call that is not known
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BoardCall, BoardEvent, BoardView } from '../../common/board';
 import type { CounterBackend } from '../counter';
+import type { SpokenFile } from '../speech/speech-service';
 
 export const BOARD_KEY_HEADER = 'x-board-key';
 
@@ -25,7 +27,8 @@ export interface BoardSource {
   boardView(): Promise<BoardView> | BoardView;
   /** the call with this ID, or null when there is none */
   boardCall(callId: string): Promise<BoardCall | null> | BoardCall | null;
-  boardSpeech(callId: string): Promise<Uint8Array>;
+  /** the call's speech as the speech worker wrote it (a WAV file) */
+  boardSpeech(callId: string): Promise<SpokenFile>;
   /** subscribes to the board's events; returns the unsubscribe */
   subscribe(listener: (event: BoardEvent) => void): () => void;
 }
@@ -111,16 +114,13 @@ export function createBoardRoutes(
         sendText(res, 404, 'no such call');
         return true;
       }
-      let wav: Uint8Array;
       try {
-        wav = await source.boardSpeech(callId);
+        await sendWav(res, await source.boardSpeech(callId));
       } catch (e) {
         onError(e);
-        sendText(res, 500, 'the call could not be spoken');
-        return true;
+        if (res.headersSent) res.destroy();
+        else sendText(res, 500, 'the call could not be spoken');
       }
-      res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': String(wav.byteLength) });
-      res.end(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
       return true;
     }
     sendText(res, 404, 'not found');
@@ -137,6 +137,33 @@ export function createBoardRoutes(
       streams.clear();
     },
   };
+}
+
+/** How much of a call's sound is read at a time. */
+const WAV_CHUNK = 64 * 1024;
+
+/**
+ * A call's WAV file, read into one buffer a chunk at a time, each chunk written out before the
+ * next is read: however many boards ask, this process holds a chunk per board, never a call's
+ * half a megabyte of sound (which would bring on garbage collection pauses of the counter's loop).
+ */
+async function sendWav(res: ServerResponse, file: SpokenFile): Promise<void> {
+  const fh = await open(file.path, 'r');
+  try {
+    const { size } = await fh.stat();
+    res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': String(size) });
+    const chunk = Buffer.allocUnsafeSlow(Math.max(1, Math.min(WAV_CHUNK, size)));
+    let sent = 0;
+    while (sent < size) {
+      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - sent), sent);
+      if (bytesRead === 0) throw new Error(`${file.path} ended after ${sent} of ${size} bytes`);
+      await new Promise<void>((ok, bad) => res.write(chunk.subarray(0, bytesRead), (e) => (e ? bad(e) : ok())));
+      sent += bytesRead;
+    }
+    res.end();
+  } finally {
+    await fh.close();
+  }
 }
 
 function sendText(res: ServerResponse, status: number, body: string): void {

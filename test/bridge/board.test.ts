@@ -1,6 +1,6 @@
 // The web bridge's /board: the waiting hall's board in a browser, read-only, opened by its own
 // key (never the operator's session), which opens nothing else.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,13 @@ let key: string;
 /** `name=value` of the operator's session cookie */
 let cookie: string;
 const FAKE_WAV = Buffer.from('RIFF....WAVEfmt fake speech');
+/** A stand-in call's file: the header, the call's ID, and over three read chunks of sound. */
+const fakeSpeech = (callId: string) =>
+  Buffer.concat([
+    FAKE_WAV,
+    Buffer.from(callId),
+    Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 7 + callId.length) % 251)),
+  ]);
 
 interface Raw {
   status: number;
@@ -111,10 +118,18 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'bridge.js'), '/* bridge */');
   backend = await CounterBackend.open({ dataDir: join(dir, 'data'), log: silentLogger() });
   await seedDemo(backend, 20);
-  // the speech itself is the speech part's (tested there): here, that the route serves it
+  // the speech itself is the speech part's (tested there): here, that the route serves its file
+  // whole, however many chunks it is read in
+  const spoken = join(dir, 'spoken');
+  mkdirSync(spoken);
   Object.defineProperty(backend, 'boardSpeech', {
     configurable: true,
-    value: (callId: string) => Promise.resolve(new Uint8Array(Buffer.concat([FAKE_WAV, Buffer.from(callId)]))),
+    value: (callId: string) => {
+      const path = join(spoken, `${createHash('sha256').update(callId).digest('hex')}.wav`);
+      const bytes = fakeSpeech(callId);
+      writeFileSync(path, bytes);
+      return Promise.resolve({ path, bytes: bytes.length });
+    },
   });
   bridge = await startWebBridge({ backend, rendererDir: renderer, bridgeScript: join(dir, 'bridge.js'), port: 0 });
   const boardUrl = new URL(bridge.boardUrl);
@@ -221,7 +236,8 @@ describe('web bridge /board', () => {
     const speech = await raw({ path: `/board/speech/${encodeURIComponent(called.call.callId)}`, headers: BOARD() });
     expect(speech.status).toBe(200);
     expect(speech.headers['content-type']).toBe('audio/wav');
-    expect(speech.body.equals(Buffer.concat([FAKE_WAV, Buffer.from(called.call.callId)]))).toBe(true);
+    expect(speech.body.equals(fakeSpeech(called.call.callId))).toBe(true);
+    expect(Number(speech.headers['content-length'])).toBe(speech.body.length);
 
     for (const id of ['no-such-call', '%E0%A4', 'x'.repeat(100)]) {
       expect((await raw({ path: `/board/speech/${id}`, headers: BOARD() })).status, id).toBe(404);

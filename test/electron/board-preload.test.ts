@@ -9,8 +9,9 @@ vi.mock('electron', () => ({
   ipcRenderer: { invoke, on, removeListener },
 }));
 
-await import('../../preload/board');
+const { SPEECH_URL } = await import('../../preload/board');
 const { BOARD_CHANNELS } = await import('../../common/board');
+const { BOARD_SPEECH_URL } = await import('../../main/electron/board-speech');
 const { METHOD_NAMES } = await import('../../common/contract-methods');
 
 describe('board preload', () => {
@@ -32,16 +33,26 @@ describe('board preload', () => {
     expect(invoke).toHaveBeenLastCalledWith(BOARD_CHANNELS.view);
   });
 
-  it("asks for a call's speech by its ID and gives the page the WAV bytes as an ArrayBuffer", async () => {
-    // main's bytes arrive as a view into a larger buffer: only the view's bytes are given
-    const backing = new Uint8Array([9, 9, 82, 73, 70, 70, 9]);
-    invoke.mockResolvedValueOnce(new Uint8Array(backing.buffer, 2, 4));
-    const wav = await (api.speech as (id: string) => Promise<ArrayBuffer>)('call-17');
-    expect(invoke).toHaveBeenLastCalledWith(BOARD_CHANNELS.speech, 'call-17');
-    expect(wav).toBeInstanceOf(ArrayBuffer);
-    expect([...new Uint8Array(wav)]).toEqual([82, 73, 70, 70]);
-    invoke.mockResolvedValueOnce('not audio');
-    await expect((api.speech as (id: string) => Promise<ArrayBuffer>)('call-18')).rejects.toThrow('unknown form');
+  it("fetches a call's speech by its ID from main's speech route (a file, never through IPC) as an ArrayBuffer", async () => {
+    expect(SPEECH_URL).toBe(BOARD_SPEECH_URL);
+    const fetched: string[] = [];
+    const fetchSpy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      fetched.push(String(input));
+      return String(input).endsWith('/missing')
+        ? new Response('no such call', { status: 404 })
+        : new Response(new Uint8Array([82, 73, 70, 70]), { status: 200, headers: { 'content-type': 'audio/wav' } });
+    });
+    try {
+      const invokedBefore = invoke.mock.calls.length;
+      const wav = await (api.speech as (id: string) => Promise<ArrayBuffer>)('call 17/x');
+      expect(fetched).toEqual([`${BOARD_SPEECH_URL}call%2017%2Fx`]);
+      expect(wav).toBeInstanceOf(ArrayBuffer);
+      expect([...new Uint8Array(wav)]).toEqual([82, 73, 70, 70]);
+      await expect((api.speech as (id: string) => Promise<ArrayBuffer>)('missing')).rejects.toThrow('(404)');
+      expect(invoke.mock.calls.length).toBe(invokedBefore);
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 
   it('hears the board events and can stop', () => {

@@ -331,11 +331,9 @@ describe('the board window', () => {
 
 describe('the board IPC', () => {
   const view = { marker: 'view' };
-  const wav = new Uint8Array([82, 73, 70, 70]);
   const boardEvents = new EventEmitter<{ board: [unknown] }>();
   const backend = {
     boardView: vi.fn(() => view),
-    boardSpeech: vi.fn(async (_callId: string) => wav),
     boardEvents,
     log: { info: vi.fn(), warn: vi.fn() },
   };
@@ -350,7 +348,6 @@ describe('the board IPC', () => {
     handlers.clear();
     boardEvents.removeAllListeners();
     backend.boardView.mockClear();
-    backend.boardSpeech.mockClear();
     mainWin = new FakeWindow({ webPreferences: { preload: 'index.cjs' } });
     void mainWin.loadURL(APP_INDEX_URL);
     const b = newBoard();
@@ -362,28 +359,24 @@ describe('the board IPC', () => {
 
   const from = (w: FakeWindow, frame = w.webContents.mainFrame) => ({ sender: w.webContents, senderFrame: frame });
 
-  it('registers the view and speech channels only', () => {
-    expect([...handlers.keys()].sort()).toEqual([BOARD_CHANNELS.speech, BOARD_CHANNELS.view].sort());
+  it("registers the view channel only (a call's speech is served as a file, board-speech.ts)", () => {
+    expect([...handlers.keys()]).toEqual([BOARD_CHANNELS.view]);
   });
 
   it("answers the board window's top frame at the board page", async () => {
     await expect(handlers.get(BOARD_CHANNELS.view)!(from(boardWin))).resolves.toBe(view);
-    await expect(handlers.get(BOARD_CHANNELS.speech)!(from(boardWin), 'call-1')).resolves.toBe(wav);
-    expect(backend.boardSpeech).toHaveBeenCalledWith('call-1');
   });
 
   it('refuses the main window, a subframe of the board, the board window at another page, and no frame', async () => {
     const refused = [from(mainWin), from(boardWin, { url: PAGE }), { sender: boardWin.webContents, senderFrame: null }];
     for (const event of refused) {
       await expect(handlers.get(BOARD_CHANNELS.view)!(event)).rejects.toThrow('FORBIDDEN');
-      await expect(handlers.get(BOARD_CHANNELS.speech)!(event, 'call-1')).rejects.toThrow('FORBIDDEN');
     }
     boardWin.webContents.mainFrame.url = 'app://counter/index.html';
     await expect(handlers.get(BOARD_CHANNELS.view)!(from(boardWin))).rejects.toThrow('FORBIDDEN');
     boardWin.webContents.mainFrame.url = 'https://evil.example/board.html';
     await expect(handlers.get(BOARD_CHANNELS.view)!(from(boardWin))).rejects.toThrow('FORBIDDEN');
     expect(backend.boardView).not.toHaveBeenCalled();
-    expect(backend.boardSpeech).not.toHaveBeenCalled();
     expect(backend.log.warn).toHaveBeenCalled();
   });
 
@@ -391,19 +384,6 @@ describe('the board IPC', () => {
     const event = from(boardWin);
     boardWin.destroy();
     await expect(handlers.get(BOARD_CHANNELS.view)!(event)).rejects.toThrow('FORBIDDEN');
-  });
-
-  it('checks the call ID of a speech request', async () => {
-    for (const bad of ['', 'x'.repeat(81), 17, null, undefined, { callId: 'call-1' }]) {
-      await expect(handlers.get(BOARD_CHANNELS.speech)!(from(boardWin), bad)).rejects.toThrow('VALIDATION');
-    }
-    expect(backend.boardSpeech).not.toHaveBeenCalled();
-  });
-
-  it('a counter without speech answers a speech request with a clear error', async () => {
-    handlers.clear();
-    registerBoardIpc({ ...backend, boardSpeech: undefined } as never, () => boardWin as never, PAGE);
-    await expect(handlers.get(BOARD_CHANNELS.speech)!(from(boardWin), 'call-1')).rejects.toThrow('UNAVAILABLE');
   });
 
   it("sends the counter's board events to the board window only", () => {

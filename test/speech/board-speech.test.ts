@@ -1,4 +1,6 @@
 /** The counter's speech for the board: a call of today, said with the board's speech settings. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../common/result';
 import { callText } from '../../main/speech/compose';
@@ -27,7 +29,12 @@ describe("the board's speech of a call", () => {
     );
     expect(callText(call, 'hi')).toMatch(/^टोकन .+, काउंटर .+ पर आइए$/u);
 
-    const first = decodeWav(await c.backend.boardSpeech(call.callId));
+    const spoken = await c.backend.boardSpeech(call.callId);
+    // written by the speech worker in the counter's own folder, for this user alone
+    expect(dirname(spoken.path)).toBe(join(c.dataDir, 'speech'));
+    expect(statSync(spoken.path).size).toBe(spoken.bytes);
+    if (process.platform !== 'win32') expect(statSync(spoken.path).mode & 0o077).toBe(0);
+    const first = decodeWav(readFileSync(spoken.path));
     expect(first.rate).toBe(SAMPLE_RATE);
     const c0 = chime();
     // the default volume is 80: the chime scaled by it
@@ -35,9 +42,14 @@ describe("the board's speech of a call", () => {
     expect(first.pcm.length / SAMPLE_RATE).toBeGreaterThan(4);
 
     await c.ok('updateBoardSettings', { ...SETTINGS, speech: { ...SETTINGS.speech, repeat: 2 } });
-    const loudTwice = decodeWav(await c.backend.boardSpeech(call.callId));
+    const twice = await c.backend.boardSpeech(call.callId);
+    const loudTwice = decodeWav(readFileSync(twice.path));
     expect(sameSamples(loudTwice.pcm.subarray(0, c0.length), c0)).toBe(true);
     expect(loudTwice.pcm.length).toBeGreaterThan(first.pcm.length * 1.5);
+    // the counter closed, its calls' files are gone
+    await c.close();
+    expect(existsSync(spoken.path)).toBe(false);
+    expect(existsSync(twice.path)).toBe(false);
   }, 120_000);
 
   it('refuses a call that is not known', async () => {

@@ -1,0 +1,108 @@
+/**
+ * The speech service's files: each call is written by the worker in the service's folder (main
+ * never holds its bytes), kept while recent and a while after, made again when gone, and
+ * removed at close. A stand-in worker writes the files (the sound itself: speech.test.ts).
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSpeechService, type SpeechService } from '../../main/speech/speech-service';
+import { boardCall, settings } from './call-fixtures';
+
+const worker = { file: fileURLToPath(new URL('./fixtures/crashing-speech-worker.mjs', import.meta.url)) };
+const dirs: string[] = [];
+const services: SpeechService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const newDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'speech-files-'));
+  dirs.push(d);
+  return d;
+};
+const service = (options: Parameters<typeof createSpeechService>[0]) => {
+  const s = createSpeechService({ worker, ...options });
+  services.push(s);
+  return s;
+};
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+describe("the speech service's files", () => {
+  it('writes each call in its folder and gives its path and size; the bytes read are the file', async () => {
+    const dir = newDir();
+    const speech = service({ dir });
+    const f = await speech.file(boardCall({ callId: 'one' }), settings());
+    expect(dirname(f.path)).toBe(dir);
+    expect(f.bytes).toBe(44);
+    expect(existsSync(f.path)).toBe(true);
+    expect((await speech.wav(boardCall({ callId: 'one' }), settings())).length).toBe(44);
+    // the same call and settings: the same file; other settings: another
+    expect((await speech.file(boardCall({ callId: 'one' }), settings())).path).toBe(f.path);
+    expect((await speech.file(boardCall({ callId: 'one' }), settings({ volume: 10 }))).path).not.toBe(f.path);
+  });
+
+  it('keeps a call that left the recent ones for a while, then removes its file; asked again, it is made again', async () => {
+    const dir = newDir();
+    const speech = service({ dir, cacheSize: 2, keepMs: 150 });
+    const first = await speech.file(boardCall({ callId: 'a' }), settings());
+    await speech.file(boardCall({ callId: 'b' }), settings());
+    await speech.file(boardCall({ callId: 'c' }), settings());
+    // 'a' is out of the recent calls: still there for a board reading it
+    await sleep(20);
+    expect(existsSync(first.path)).toBe(true);
+    await sleep(400);
+    expect(existsSync(first.path)).toBe(false);
+    const again = await speech.file(boardCall({ callId: 'a' }), settings());
+    expect(again.path).toBe(first.path);
+    expect(existsSync(again.path)).toBe(true);
+  });
+
+  it('a call asked again before its time is up keeps its file', async () => {
+    const dir = newDir();
+    const speech = service({ dir, cacheSize: 1, keepMs: 150 });
+    const a = await speech.file(boardCall({ callId: 'a' }), settings());
+    await speech.file(boardCall({ callId: 'b' }), settings());
+    await speech.file(boardCall({ callId: 'a' }), settings());
+    await sleep(400);
+    expect(existsSync(a.path)).toBe(true);
+  });
+
+  it('a recent call whose file is gone is made again', async () => {
+    const speech = service({ dir: newDir() });
+    const f = await speech.file(boardCall({ callId: 'gone' }), settings());
+    unlinkSync(f.path);
+    const again = await speech.file(boardCall({ callId: 'gone' }), settings());
+    expect(again.path).toBe(f.path);
+    expect(existsSync(again.path)).toBe(true);
+  });
+
+  it('in a folder it is given: removes its own files of an earlier run at start and its files at close, nothing else', async () => {
+    const dir = newDir();
+    const leftover = join(dir, `${'a'.repeat(32)}.wav`);
+    const partial = join(dir, `${'b'.repeat(32)}.wav.part`);
+    const other = join(dir, 'notes.txt');
+    for (const f of [leftover, partial, other]) writeFileSync(f, 'x');
+    const speech = createSpeechService({ worker, dir });
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(partial)).toBe(false);
+    const f = await speech.file(boardCall({ callId: 'x' }), settings());
+    await speech.close();
+    expect(existsSync(f.path)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+  });
+
+  it('without a folder: a private one of its own, removed at close', async () => {
+    const speech = createSpeechService({ worker });
+    const f = await speech.file(boardCall({ callId: 'x' }), settings());
+    const own = dirname(f.path);
+    if (process.platform !== 'win32') {
+      const { statSync } = await import('node:fs');
+      expect(statSync(own).mode & 0o077).toBe(0);
+    }
+    await speech.close();
+    expect(existsSync(own)).toBe(false);
+  });
+});
