@@ -95,7 +95,7 @@ process.exit(failed > 0 || results.length === 0 ? 1 : 0);
 /** eSpeak NG's Hindi and English voices alone (espeak-ng.hi-en.data), as `npm run dist` packs them. */
 function trimVoices() {
   const t = Date.now();
-  const trimmed = spawnSync(bin('tsx'), ['main/speech/trim-voice-data.ts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const trimmed = spawnSync(bin('tsx'), ['scripts/trim-voice-data.mjs'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
   const ok = trimmed.status === 0;
   results.push({
     name: 'the speech voices are trimmed to Hindi and English',

@@ -4,7 +4,7 @@
  * English only: the packaged app carries a trimmed file with every file of the package except
  * the other languages' dictionaries (about 1 MB), which is laid out again at run time where the
  * full file had it (the other dictionaries left as zeros, never read: only the Hindi and English
- * voices are chosen). Made by `tsx main/speech/trim-voice-data.ts` before packaging.
+ * voices are chosen). Made by `tsx scripts/trim-voice-data.mjs` before packaging.
  */
 
 export interface PackedFile {

@@ -1,11 +1,10 @@
-/**
- * `tsx main/speech/trim-voice-data.ts`: writes espeak-ng.hi-en.data beside eSpeak NG's module
- * (the Hindi and English voices only, see voice-data.ts), for packaging without the 24 MB file.
- */
+// `tsx scripts/trim-voice-data.mjs`: writes espeak-ng.hi-en.data beside eSpeak NG's module (the
+// Hindi and English voices only, see main/speech/voice-data.ts), for packaging without the 24 MB
+// file. Run by `npm run dist` and by the packaging check (dist-check.mjs).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { espeakDir, TRIMMED_DATA_FILE } from './espeak';
-import { packageLayout, trimVoiceData } from './voice-data';
+import { espeakDir, TRIMMED_DATA_FILE } from '../main/speech/espeak.ts';
+import { packageLayout, trimVoiceData } from '../main/speech/voice-data.ts';
 
 const dir = espeakDir();
 const layout = packageLayout(readFileSync(join(dir, 'espeak-ng.js'), 'utf8'));
