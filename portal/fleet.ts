@@ -7,7 +7,7 @@
  * keeps it in the tab's sessionStorage (never in the URL, never in a cookie another site's
  * request would carry) and fetches the JSON with a Bearer header. Its CSP allows only its
  * own script and style, and it writes every value as text, so a label or a version string
- * with markup in it never runs.
+ * with markup in it never runs. Its words are in English and Hindi, as on the district page.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -189,34 +189,40 @@ const FLEET_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>Counter fleet</title>
+<title>Counter fleet / काउंटरों की स्थिति</title>
 <link rel="stylesheet" href="/fleet/fleet.css">
 <script src="/fleet/fleet.js" defer></script>
 </head>
 <body>
 <header>
-<h1>Counter fleet</h1>
-<button type="button" id="sign-out" hidden>Forget the token</button>
+<h1>Counter fleet <span lang="hi">/ काउंटरों की स्थिति</span></h1>
+<button type="button" id="sign-out" hidden>Forget the token <span lang="hi">/ टोकन भूल जाएँ</span></button>
 </header>
 <main>
 <form id="sign-in" hidden>
-<p>The fleet view needs the portal's admin token. It is kept in this browser tab only, until the tab is closed.</p>
-<label for="token">Admin token</label>
+<p>The fleet view needs the portal's admin token. It is kept in this browser tab only, until the tab is closed.
+<span lang="hi">काउंटरों की स्थिति देखने के लिए पोर्टल का एडमिन टोकन चाहिए। यह केवल इसी ब्राउज़र टैब में, टैब बंद होने तक, रखा जाता है।</span></p>
+<label for="token">Admin token <span lang="hi">/ एडमिन टोकन</span></label>
 <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required aria-describedby="token-error">
-<button type="submit">Show the fleet</button>
+<button type="submit">Show the fleet <span lang="hi">/ काउंटर दिखाएँ</span></button>
 <p id="token-error" class="error" role="alert"></p>
 </form>
 <p id="status" role="status"></p>
 <section id="summary" hidden></section>
 <div id="centres"></div>
 <section id="legend" hidden>
-<h2>What the flags mean</h2>
+<h2>What the flags mean <span lang="hi">/ चिह्नों का अर्थ</span></h2>
 <dl>
-<dt>Behind on uploads</dt><dd>records have waited to upload for longer than the limit: the counter cannot reach the portal, or its uploads are refused.</dd>
-<dt>Old version</dt><dd>the counter runs an older version than the one the fleet is held to.</dd>
-<dt>Clock wrong</dt><dd>the PC's clock is further from the portal's than the limit: the counter's day and every time it records come from that clock.</dd>
-<dt>Printer failing</dt><dd>the counter's latest slip of the day did not print.</dd>
-<dt>Not heard from</dt><dd>no report for longer than the limit: the counter is off, offline, or cannot reach the portal.</dd>
+<dt>Behind on uploads <span lang="hi">/ अपलोड में पीछे</span></dt><dd>records have waited to upload for longer than the limit: the counter cannot reach the portal, or its uploads are refused.
+<span lang="hi">रिकॉर्ड सीमा से अधिक समय से अपलोड की प्रतीक्षा में हैं: काउंटर पोर्टल तक नहीं पहुँच पा रहा, या उसके अपलोड अस्वीकार हो रहे हैं।</span></dd>
+<dt>Old version <span lang="hi">/ पुराना संस्करण</span></dt><dd>the counter runs an older version than the one the fleet is held to.
+<span lang="hi">काउंटर उस संस्करण से पुराना संस्करण चला रहा है जिस पर सभी काउंटर रखे गए हैं।</span></dd>
+<dt>Clock wrong <span lang="hi">/ घड़ी ग़लत</span></dt><dd>the PC's clock is further from the portal's than the limit: the counter's day and every time it records come from that clock.
+<span lang="hi">पीसी की घड़ी पोर्टल की घड़ी से सीमा से अधिक अलग है: काउंटर का दिन और उसका दर्ज किया हर समय इसी घड़ी से आता है।</span></dd>
+<dt>Printer failing <span lang="hi">/ प्रिंटर विफल</span></dt><dd>the counter's latest slip of the day did not print.
+<span lang="hi">काउंटर की आज की आख़िरी पर्ची नहीं छपी।</span></dd>
+<dt>Not heard from <span lang="hi">/ संपर्क नहीं</span></dt><dd>no report for longer than the limit: the counter is off, offline, or cannot reach the portal.
+<span lang="hi">सीमा से अधिक समय से कोई रिपोर्ट नहीं: काउंटर बंद है, ऑफ़लाइन है, या पोर्टल तक नहीं पहुँच पा रहा।</span></dd>
 </dl>
 </section>
 </main>
@@ -247,11 +253,11 @@ const FLEET_JS = `'use strict';
 (function () {
   var KEY = 'fleet.adminToken';
   var FLAG_WORDS = {
-    behind: 'Behind on uploads',
-    oldVersion: 'Old version',
-    clockWrong: 'Clock wrong',
-    printerFailing: 'Printer failing',
-    silent: 'Not heard from'
+    behind: 'Behind on uploads / अपलोड में पीछे',
+    oldVersion: 'Old version / पुराना संस्करण',
+    clockWrong: 'Clock wrong / घड़ी ग़लत',
+    printerFailing: 'Printer failing / प्रिंटर विफल',
+    silent: 'Not heard from / संपर्क नहीं'
   };
   var timer = null;
   function $(id) { return document.getElementById(id); }
@@ -267,12 +273,13 @@ const FLEET_JS = `'use strict';
     if (s < 60) return Math.round(s) + ' s';
     if (s < 3600) return Math.floor(s / 60) + ' min';
     if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
-    return Math.floor(s / 86400) + ' days';
+    return Math.floor(s / 86400) + ' days / दिन';
   }
   function clockText(ms) {
-    if (ms === null || ms === undefined) return 'not measured yet';
-    if (Math.abs(ms) < 1000) return 'right';
-    return duration(Math.abs(ms) / 1000) + (ms > 0 ? ' behind the portal' : ' ahead of the portal');
+    if (ms === null || ms === undefined) return 'not measured yet / अभी मापा नहीं गया';
+    if (Math.abs(ms) < 1000) return 'right / सही';
+    var d = duration(Math.abs(ms) / 1000);
+    return ms > 0 ? d + ' behind the portal / पोर्टल से ' + d + ' पीछे' : d + ' ahead of the portal / पोर्टल से ' + d + ' आगे';
   }
   function setStatus(text) { $('status').textContent = text; }
   function signIn(message) {
@@ -295,21 +302,25 @@ const FLEET_JS = `'use strict';
     who.appendChild(el('strong', c.counterCode));
     if (c.label) { who.appendChild(document.createTextNode(' ')); who.appendChild(el('span', c.label, 'label')); }
     who.appendChild(el('div', c.deviceId, 'label'));
-    if (c.revoked) who.appendChild(el('div', 'its device token has been revoked', 'flag'));
+    if (c.revoked) who.appendChild(el('div', 'its device token has been revoked / इसका डिवाइस टोकन रद्द किया जा चुका है', 'flag'));
     tr.appendChild(who);
     tr.appendChild(el('td', c.appVersion + ' (schema ' + c.schemaVersion + ')'));
-    var waiting = el('td', c.pending === 0 ? 'none' : c.pending + ', oldest ' + duration(c.oldestPendingAgeNowSeconds));
-    waiting.appendChild(el('div', c.lastUploadAt ? 'last upload ' + new Date(c.lastUploadAt).toLocaleString() : 'no upload yet', 'label'));
+    var oldest = duration(c.oldestPendingAgeNowSeconds);
+    var waiting = el('td', c.pending === 0 ? 'none / कोई नहीं' : c.pending + ', oldest ' + oldest + ' / ' + c.pending + ', सबसे पुराना ' + oldest);
+    waiting.appendChild(el('div', c.lastUploadAt
+      ? 'last upload / आख़िरी अपलोड ' + new Date(c.lastUploadAt).toLocaleString('en-IN')
+      : 'no upload yet / अभी कोई अपलोड नहीं', 'label'));
     tr.appendChild(waiting);
     tr.appendChild(el('td', clockText(c.clockOffsetMs)));
     var printer = c.printer.state === 'failed'
-      ? 'last slip failed' + (c.printer.errorCode ? ' (' + c.printer.errorCode + ')' : '')
-      : c.printer.state === 'ok' ? 'printing' : 'no slip today';
+      ? 'last slip failed / आख़िरी पर्ची नहीं छपी' + (c.printer.errorCode ? ' (' + c.printer.errorCode + ')' : '')
+      : c.printer.state === 'ok' ? 'printing / छप रही हैं' : 'no slip today / आज कोई पर्ची नहीं';
     tr.appendChild(el('td', printer));
-    tr.appendChild(el('td', c.rosterPulledAt ? new Date(c.rosterPulledAt).toLocaleString() : 'never'));
-    tr.appendChild(el('td', duration(c.lastHeardSecondsAgo) + ' ago (' + new Date(c.receivedAt).toLocaleString() + ')'));
+    tr.appendChild(el('td', c.rosterPulledAt ? new Date(c.rosterPulledAt).toLocaleString('en-IN') : 'never / कभी नहीं'));
+    var heard = duration(c.lastHeardSecondsAgo);
+    tr.appendChild(el('td', heard + ' ago / ' + heard + ' पहले (' + new Date(c.receivedAt).toLocaleString('en-IN') + ')'));
     var flags = el('td');
-    if (c.flags.length === 0) flags.appendChild(el('span', 'OK', 'ok'));
+    if (c.flags.length === 0) flags.appendChild(el('span', 'OK / ठीक', 'ok'));
     c.flags.forEach(function (f) {
       var b = el('span', FLAG_WORDS[f] || f, 'flag');
       b.dataset.flag = f;
@@ -325,10 +336,11 @@ const FLEET_JS = `'use strict';
     view.centres.forEach(function (centre) {
       var section = el('section');
       section.dataset.centre = centre.centreId;
-      section.appendChild(el('h2', 'Centre ' + centre.centreId));
+      section.appendChild(el('h2', 'Centre / केंद्र ' + centre.centreId));
       var table = el('table');
       var head = el('tr');
-      ['Counter', 'Version', 'Waiting to upload', 'Clock', 'Printer', 'Roster pulled', 'Last heard from', 'Flags'].forEach(function (h) {
+      ['Counter / काउंटर', 'Version / संस्करण', 'Waiting to upload / अपलोड की प्रतीक्षा', 'Clock / घड़ी', 'Printer / प्रिंटर',
+        'Roster pulled / रोस्टर लिया गया', 'Last heard from / आख़िरी संपर्क', 'Flags / चिह्न'].forEach(function (h) {
         head.appendChild(el('th', h));
       });
       var thead = el('thead');
@@ -342,9 +354,13 @@ const FLEET_JS = `'use strict';
     });
     var summary = $('summary');
     summary.replaceChildren();
+    var t = view.thresholds;
     summary.appendChild(el('p', total + ' counters' + (view.currentVersion ? '; current version ' + view.currentVersion : '') +
-      '; behind after ' + view.thresholds.behindAfterMinutes + ' min, clock wrong past ' +
-      view.thresholds.clockToleranceSeconds + ' s, not heard from after ' + view.thresholds.silentAfterMinutes + ' min.'));
+      '; behind after ' + t.behindAfterMinutes + ' min, clock wrong past ' +
+      t.clockToleranceSeconds + ' s, not heard from after ' + t.silentAfterMinutes + ' min.'));
+    summary.appendChild(el('p', total + ' काउंटर' + (view.currentVersion ? '; वर्तमान संस्करण ' + view.currentVersion : '') +
+      '; ' + t.behindAfterMinutes + ' min बाद अपलोड में पीछे, ' + t.clockToleranceSeconds + ' s से अधिक अंतर पर घड़ी ग़लत, ' +
+      t.silentAfterMinutes + ' min बाद संपर्क नहीं।', null)).lang = 'hi';
     var counts = el('p');
     Object.keys(FLAG_WORDS).forEach(function (f) {
       var s = el('span', FLAG_WORDS[f] + ': ' + (view.flagged[f] || 0), 'flag');
@@ -354,7 +370,9 @@ const FLEET_JS = `'use strict';
     summary.appendChild(counts);
     summary.hidden = false;
     $('legend').hidden = false;
-    setStatus(total === 0 ? 'No counter has reported yet.' : 'As of ' + new Date(view.generatedAt).toLocaleString() + '.');
+    setStatus(total === 0
+      ? 'No counter has reported yet. / अभी तक किसी काउंटर ने रिपोर्ट नहीं भेजी।'
+      : 'As of / स्थिति ' + new Date(view.generatedAt).toLocaleString('en-IN') + '.');
   }
   function load() {
     var token = sessionStorage.getItem(KEY);
@@ -368,20 +386,20 @@ const FLEET_JS = `'use strict';
     }).then(function (res) {
       if (res.status === 401) {
         sessionStorage.removeItem(KEY);
-        return signIn('The portal refused this admin token.');
+        return signIn('The portal refused this admin token. / पोर्टल ने यह एडमिन टोकन अस्वीकार किया।');
       }
-      if (res.status === 429) return setStatus('Too many wrong tokens from this address: try again in a minute.');
-      if (!res.ok) return setStatus('The portal answered ' + res.status + ': try again later.');
+      if (res.status === 429) return setStatus('Too many wrong tokens from this address: try again in a minute. / इस पते से बहुत से ग़लत टोकन: एक मिनट बाद फिर कोशिश करें।');
+      if (!res.ok) return setStatus('The portal answered ' + res.status + ': try again later. / पोर्टल ने ' + res.status + ' उत्तर दिया: बाद में कोशिश करें।');
       return res.json().then(render);
     }).catch(function (e) {
-      setStatus('The portal could not be reached: ' + (e && e.message ? e.message : e));
+      setStatus('The portal could not be reached: ' + (e && e.message ? e.message : e) + ' / पोर्टल तक नहीं पहुँच सके।');
     });
   }
   document.addEventListener('DOMContentLoaded', function () {
     $('sign-in').addEventListener('submit', function (ev) {
       ev.preventDefault();
       var token = $('token').value.trim();
-      if (!token) { $('token-error').textContent = 'Enter the admin token.'; return; }
+      if (!token) { $('token-error').textContent = 'Enter the admin token. / एडमिन टोकन लिखें।'; return; }
       sessionStorage.setItem(KEY, token);
       $('token').value = '';
       load();

@@ -73,7 +73,9 @@ test('the fleet page lists a counter that stopped uploading and one with a wrong
   await expect(page.getByLabel('Admin token')).toBeVisible();
   await page.getByLabel('Admin token').fill('not-the-admin-token');
   await page.getByRole('button', { name: 'Show the fleet' }).click();
-  await expect(page.locator('#token-error')).toHaveText('The portal refused this admin token.');
+  await expect(page.locator('#token-error')).toHaveText(
+    'The portal refused this admin token. / पोर्टल ने यह एडमिन टोकन अस्वीकार किया।',
+  );
 
   await page.getByLabel('Admin token').fill(ADMIN);
   await page.getByRole('button', { name: 'Show the fleet' }).click();
@@ -88,18 +90,22 @@ test('the fleet page lists a counter that stopped uploading and one with a wrong
   await expect(row(devices.stopped)).toContainText('Not heard from');
   await expect(row(devices.stopped)).toContainText('12, oldest 30 min');
   await expect(row(devices.stopped)).toContainText('20 min ago');
+  // ... and in Hindi beside the English, as every page of the product
+  await expect(row(devices.stopped)).toContainText('संपर्क नहीं');
+  await expect(row(devices.stopped)).toContainText('12, सबसे पुराना 30 min');
 
   // --- the counter with a wrong clock ---
   await expect(row(devices.wrongClock)).toHaveAttribute('data-flags', 'clockWrong');
   await expect(row(devices.wrongClock)).toContainText('Clock wrong');
   await expect(row(devices.wrongClock)).toContainText('3 min behind the portal');
+  await expect(row(devices.wrongClock)).toContainText('पोर्टल से 3 min पीछे');
 
   // --- the rest: A1 fine, B1 of the other centre on an old version ---
   await expect(row(devices.healthy)).toHaveAttribute('data-flags', '');
   await expect(row(devices.healthy)).toContainText('OK');
   await expect(page.locator(`section[data-centre="${OTHER_CENTRE}"]`)).toContainText('Old version');
-  await expect(page.locator('[data-flag-count="behind"]')).toHaveText('Behind on uploads: 1');
-  await expect(page.locator('[data-flag-count="clockWrong"]')).toHaveText('Clock wrong: 1');
+  await expect(page.locator('[data-flag-count="behind"]')).toHaveText('Behind on uploads / अपलोड में पीछे: 1');
+  await expect(page.locator('[data-flag-count="clockWrong"]')).toHaveText('Clock wrong / घड़ी ग़लत: 1');
 
   // --- a label with markup is text: nothing of it ran or became an element ---
   await expect(row(devices.wrongClock)).toContainText(MARKUP_LABEL);
