@@ -10,7 +10,7 @@
  * pauses of the counter's own loop.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -208,8 +208,17 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     return p;
   }
 
+  /**
+   * The call's file: still there from when it was recent (the same call and settings make the
+   * same file, and a file is only ever put in place whole), or asked of the worker now.
+   */
   function fresh(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
     const path = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.wav`);
+    const kept = statSync(path, { throwIfNoEntry: false });
+    if (kept)
+      return closed
+        ? Promise.reject(new SpeechError('the speech service is closed'))
+        : Promise.resolve({ path, bytes: kept.size });
     return ask(make(path)).then((bytes): SpokenFile => ({ path, bytes }));
   }
 
