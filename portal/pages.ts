@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 
 /** The headers of every file of a page: its CSP, no sniffing, no referrer, no framing, not cached. */
-export function pageHeaders(csp: string): Record<string, string> {
+function pageHeaders(csp: string): Record<string, string> {
   return {
     'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
