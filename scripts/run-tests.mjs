@@ -45,8 +45,6 @@ const suites = [];
 // The PostgreSQL the portal and sync suites run on a second time: { url } or { reason }.
 const PG_SUITE = 'vitest (portal and sync on PostgreSQL)';
 const PG_SUITE_FILES = ['test/portal/', 'test/sync/', 'test/postgres/'];
-// the suites about PostgreSQL alone (its migrations, partitions, processes, outages) run once: on PostgreSQL
-const PG_ONLY_FILES = ['test/postgres/**', 'test/sync/pg-outage.test.ts'];
 let cluster;
 let removing;
 /** removes the cluster once; a second call waits for the same removal */
@@ -106,10 +104,10 @@ async function main() {
   {
     const report = join(results, 'vitest.json');
     rmSync(report, { force: true });
-    const excluded = PG_ONLY_FILES.flatMap((glob) => ['--exclude', glob]);
-    const args = ['run', ...excluded, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+    const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
     const status = await run(bin('vitest'), args, {
       ...(fast ? { TEST_TIER: 'fast' } : {}),
+      // the SQLite leg: the suites of PostgreSQL alone run in the next (vitest.config.ts, POSTGRES_ONLY)
       PORTAL_TEST_ENGINE: 'sqlite',
       ...('url' in pg ? { PORTAL_TEST_DATABASE_URL: pg.url } : {}),
     });

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OWN_PROCESS, SLOW_SUITES } from '../../vitest.config';
+import { OWN_PROCESS, POSTGRES_ONLY, SLOW_SUITES } from '../../vitest.config';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -18,7 +18,7 @@ function named(entry: string): { path: string; folder: boolean } {
 }
 
 describe('test tiers', () => {
-  it.each([...SLOW_SUITES, ...OWN_PROCESS])('%s is there', (entry) => {
+  it.each([...SLOW_SUITES, ...OWN_PROCESS, ...POSTGRES_ONLY])('%s is there', (entry) => {
     // a file, or a folder as `folder/**`: no other pattern, so that each entry is checked here
     expect(entry.replace(/\/\*\*$/u, '')).not.toMatch(/[*?{[]/u);
     const { path, folder } = named(entry);
