@@ -11,7 +11,9 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
-  "connect-src 'self'",
+  // app://counter is 'self' in the packaged app; named for the board's speech (main/electron/
+  // board-speech.ts) while the pages come from a dev server. A browser cannot reach app: URLs.
+  "connect-src 'self' app://counter",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",
