@@ -10,8 +10,8 @@
  * pauses of the counter's own loop.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,8 +112,10 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     removeOwnFiles(dir);
   }
-  /** files out of the recent calls, removed when their time is up */
-  const leaving = new Set<NodeJS.Timeout>();
+  /** calls being made, by key: one asked again meanwhile (even out of the recent ones) waits for the same */
+  const making = new Map<string, Promise<SpokenFile>>();
+  /** the removal of a call's file once out of the recent ones, by key: called off when the call is asked again */
+  const leaving = new Map<string, NodeJS.Timeout>();
   let nextId = 1;
   let current: Running | null = null;
   let closed = false;
@@ -189,6 +191,7 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
 
   /** A recent call's file, or one asked of the worker now; a kept file that is gone is made again. */
   function spoken(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
+    stayed(key);
     const hit = cache.get(key);
     const p = hit ? hit.then((f) => (existsSync(f.path) ? f : fresh(key, make))) : fresh(key, make);
     // the most recent last
@@ -209,28 +212,53 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
   }
 
   /**
-   * The call's file: still there from when it was recent (the same call and settings make the
-   * same file, and a file is only ever put in place whole), or asked of the worker now.
+   * The call's file: being made (asked before), still there from when it was recent (the same
+   * call and settings make the same file, and a file is only ever put in place whole), or asked
+   * of the worker now.
    */
   function fresh(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
+    const inFlight = making.get(key);
+    if (inFlight) return inFlight;
     const path = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.wav`);
     const kept = statSync(path, { throwIfNoEntry: false });
-    if (kept)
+    if (kept) {
       return closed
         ? Promise.reject(new SpeechError('the speech service is closed'))
         : Promise.resolve({ path, bytes: kept.size });
-    return ask(make(path)).then((bytes): SpokenFile => ({ path, bytes }));
+    }
+    const p = ask(make(path)).then((bytes): SpokenFile => ({ path, bytes }));
+    making.set(key, p);
+    const done = () => {
+      if (making.get(key) === p) making.delete(key);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /** A call asked again: its file is its own again, not to be removed. */
+  function stayed(key: string): void {
+    const timer = leaving.get(key);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    leaving.delete(key);
   }
 
   /** A file out of the recent calls stays `keepMs` (a board may still be reading it), unless asked again. */
   function removeLater(key: string, path: string): void {
+    // asked again before its eviction settled, or the service closed (close removes the files)
+    if (closed || cache.has(key)) return;
+    stayed(key);
     const timer = setTimeout(() => {
-      leaving.delete(timer);
-      // asked again since: the file (the same name) is the recent call's again
-      if (!cache.has(key)) unlink(path).catch(() => undefined);
+      leaving.delete(key);
+      if (closed || cache.has(key)) return;
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already, or open elsewhere (Windows): close or the next start removes it
+      }
     }, keepMs);
     timer.unref();
-    leaving.add(timer);
+    leaving.set(key, timer);
   }
 
   const callKey = (call: BoardCall) =>
@@ -251,7 +279,7 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     },
     async close() {
       closed = true;
-      for (const timer of leaving) clearTimeout(timer);
+      for (const timer of leaving.values()) clearTimeout(timer);
       leaving.clear();
       cache.clear();
       const run = current;
@@ -259,8 +287,14 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
         fail(run, 'the speech service was closed');
         await run.worker.terminate();
       }
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
-      else removeOwnFiles(dir);
+      if (!ownDir) removeOwnFiles(dir);
+      else {
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // a file still open elsewhere (Windows): the OS's temporary folder is swept in time
+        }
+      }
     },
   };
 }
@@ -268,6 +302,11 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
 /** The files a speech service writes, left in `dir` (by an earlier run, or at close). */
 function removeOwnFiles(dir: string): void {
   for (const name of readdirSync(dir)) {
-    if (OWN_FILE.test(name)) rmSync(join(dir, name), { force: true });
+    if (!OWN_FILE.test(name)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // still open elsewhere (Windows): the next start removes it
+    }
   }
 }

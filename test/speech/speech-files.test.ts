@@ -28,7 +28,6 @@ const service = (options: Parameters<typeof createSpeechService>[0]) => {
   services.push(s);
   return s;
 };
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 describe("the speech service's files", () => {
   it('writes each call in its folder and gives its path and size; the bytes read are the file', async () => {
@@ -44,34 +43,60 @@ describe("the speech service's files", () => {
     expect((await speech.file(boardCall({ callId: 'one' }), settings({ volume: 10 }))).path).not.toBe(f.path);
   });
 
-  it('keeps a call that left the recent ones for a while, then removes its file; asked again, it is made again', async () => {
-    const dir = newDir();
-    const speech = service({ dir, cacheSize: 2, keepMs: 1000 });
-    const first = await speech.file(boardCall({ callId: 'a' }), settings());
-    await speech.file(boardCall({ callId: 'b' }), settings());
-    await speech.file(boardCall({ callId: 'c' }), settings());
-    // 'a' is out of the recent calls: still there for a board reading it
-    await sleep(20);
-    expect(existsSync(first.path)).toBe(true);
-    // and gone once its time is up (polled: a busy machine may run the timer late)
-    await vi.waitFor(() => expect(existsSync(first.path)).toBe(false), { timeout: 10_000, interval: 100 });
-    const again = await speech.file(boardCall({ callId: 'a' }), settings());
-    expect(again.path).toBe(first.path);
-    expect(existsSync(again.path)).toBe(true);
-  });
+  // the removal's time on a clock of the test's own (the worker's answers stay real)
+  const withClock = async (test: () => Promise<void>) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await test();
+    } finally {
+      vi.useRealTimers();
+    }
+  };
 
-  it('a call asked again before its time is up keeps its file, without asking the worker', async () => {
-    const dir = newDir();
-    const speech = service({ dir, cacheSize: 1, keepMs: 150 });
-    const a = await speech.file(boardCall({ callId: 'a' }), settings());
-    await speech.file(boardCall({ callId: 'b' }), settings());
-    // 'a' left the recent calls; asked again while its file is kept, the file is taken as it is
-    // (the worker, which writes 44 bytes, is not asked again)
-    writeFileSync(a.path, 'kept');
-    expect(await speech.file(boardCall({ callId: 'a' }), settings())).toEqual({ path: a.path, bytes: 4 });
-    await sleep(400);
-    expect(existsSync(a.path)).toBe(true);
-  });
+  it('keeps a call that left the recent ones for its time, then removes its file; asked again, it is made again', () =>
+    withClock(async () => {
+      const speech = service({ dir: newDir(), cacheSize: 2, keepMs: 1000 });
+      const first = await speech.file(boardCall({ callId: 'a' }), settings());
+      await speech.file(boardCall({ callId: 'b' }), settings());
+      await speech.file(boardCall({ callId: 'c' }), settings());
+      // 'a' is out of the recent calls: still there for a board reading it, until its time is up
+      vi.advanceTimersByTime(999);
+      expect(existsSync(first.path)).toBe(true);
+      vi.advanceTimersByTime(2);
+      expect(existsSync(first.path)).toBe(false);
+      const again = await speech.file(boardCall({ callId: 'a' }), settings());
+      expect(again.path).toBe(first.path);
+      expect(existsSync(again.path)).toBe(true);
+    }));
+
+  it('a call asked again while its file is kept takes the file as it is (the worker is not asked), and keeps it', () =>
+    withClock(async () => {
+      const speech = service({ dir: newDir(), cacheSize: 1, keepMs: 1000 });
+      const a = await speech.file(boardCall({ callId: 'a' }), settings());
+      const b = await speech.file(boardCall({ callId: 'b' }), settings());
+      // the worker writes 44 bytes: a file of 4 is the one kept, taken as it is
+      writeFileSync(a.path, 'kept');
+      expect(await speech.file(boardCall({ callId: 'a' }), settings())).toEqual({ path: a.path, bytes: 4 });
+      vi.advanceTimersByTime(5000);
+      expect(existsSync(a.path)).toBe(true);
+      // 'b' left when 'a' came back: its time is up
+      expect(existsSync(b.path)).toBe(false);
+    }));
+
+  it('a call out, back and out again is removed its full time after it last left, not after it first did', () =>
+    withClock(async () => {
+      const speech = service({ dir: newDir(), cacheSize: 1, keepMs: 1000 });
+      const a = await speech.file(boardCall({ callId: 'a' }), settings());
+      await speech.file(boardCall({ callId: 'b' }), settings());
+      vi.advanceTimersByTime(600);
+      await speech.file(boardCall({ callId: 'a' }), settings());
+      await speech.file(boardCall({ callId: 'b' }), settings());
+      // 1,200 ms after it first left, 600 after it last did
+      vi.advanceTimersByTime(600);
+      expect(existsSync(a.path)).toBe(true);
+      vi.advanceTimersByTime(401);
+      expect(existsSync(a.path)).toBe(false);
+    }));
 
   it('a recent call whose file is gone is made again', async () => {
     const speech = service({ dir: newDir() });
