@@ -115,9 +115,10 @@ export function createBoardRoutes(
         return true;
       }
       try {
-        await sendWav(res, await source.boardSpeech(callId));
+        await sendWav(req, res, await source.boardSpeech(callId));
       } catch (e) {
-        onError(e);
+        // a board that went away mid-call is no failure of the counter's
+        if (!(e instanceof BoardGone)) onError(e);
         if (res.headersSent) res.destroy();
         else sendText(res, 500, 'the call could not be spoken');
       }
@@ -142,26 +143,49 @@ export function createBoardRoutes(
 /** How much of a call's sound is read at a time. */
 const WAV_CHUNK = 64 * 1024;
 
+/** The board's connection closed before its call's sound was all sent. */
+class BoardGone extends Error {
+  override readonly name = 'BoardGone';
+}
+
 /**
  * A call's WAV file, read into one buffer a chunk at a time, each chunk written out before the
  * next is read: however many boards ask, this process holds a chunk per board, never a call's
  * half a megabyte of sound (which would bring on garbage collection pauses of the counter's loop).
+ * A board whose connection closes ends the sending at once (a response queued behind another on
+ * the same connection hears of it only from the connection), and the file is closed.
  */
-async function sendWav(res: ServerResponse, file: SpokenFile): Promise<void> {
+async function sendWav(req: IncomingMessage, res: ServerResponse, file: SpokenFile): Promise<void> {
   const fh = await open(file.path, 'r');
+  const socket = req.socket;
+  let gone: (() => void) | null = null;
+  const onClose = () => gone?.();
+  socket.once('close', onClose);
   try {
     const { size } = await fh.stat();
     res.writeHead(200, { 'Content-Type': 'audio/wav', 'Content-Length': String(size) });
     const chunk = Buffer.allocUnsafeSlow(Math.max(1, Math.min(WAV_CHUNK, size)));
     let sent = 0;
     while (sent < size) {
+      if (socket.destroyed) throw new BoardGone('the board closed its connection');
       const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, size - sent), sent);
       if (bytesRead === 0) throw new Error(`${file.path} ended after ${sent} of ${size} bytes`);
-      await new Promise<void>((ok, bad) => res.write(chunk.subarray(0, bytesRead), (e) => (e ? bad(e) : ok())));
+      await new Promise<void>((ok, bad) => {
+        gone = () => bad(new BoardGone('the board closed its connection'));
+        if (socket.destroyed) gone();
+        else res.write(chunk.subarray(0, bytesRead), (e) => (e ? bad(e) : ok()));
+      });
+      gone = null;
       sent += bytesRead;
     }
     res.end();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    throw code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET' || code === 'EPIPE'
+      ? new BoardGone('the board closed its connection')
+      : e;
   } finally {
+    socket.off('close', onClose);
     await fh.close();
   }
 }

@@ -1,11 +1,12 @@
 // The web bridge's /board: the waiting hall's board in a browser, read-only, opened by its own
 // key (never the operator's session), which opens nothing else.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { boardViewSchema, type BoardEvent } from '../../common/board';
 import { prng, walkInForm } from '../../common/demo/people';
 import { seedDemo } from '../../main/demo/seed';
@@ -15,6 +16,8 @@ import { BOARD_KEY_HEADER } from '../../main/web-bridge/board-routes';
 import { startWebBridge, type WebBridge } from '../../main/web-bridge/server';
 
 let dir: string;
+/** where the stand-in speech files are */
+let spokenDir: string;
 let backend: CounterBackend;
 let bridge: WebBridge;
 let key: string;
@@ -120,7 +123,8 @@ beforeAll(async () => {
   await seedDemo(backend, 20);
   // the speech itself is the speech part's (tested there): here, that the route serves its file
   // whole, however many chunks it is read in
-  const spoken = join(dir, 'spoken');
+  spokenDir = join(dir, 'spoken');
+  const spoken = spokenDir;
   mkdirSync(spoken);
   Object.defineProperty(backend, 'boardSpeech', {
     configurable: true,
@@ -243,6 +247,37 @@ describe('web bridge /board', () => {
       expect((await raw({ path: `/board/speech/${id}`, headers: BOARD() })).status, id).toBe(404);
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'a board that goes away with two calls asked on one connection leaves no file open, and the bridge answers on',
+    async () => {
+      const view = boardViewSchema.parse(JSON.parse((await raw({ path: '/board/view', headers: BOARD() })).body.toString()));
+      const callId = view.nowCalling!.callId;
+      const openSpeechFiles = () =>
+        readdirSync('/proc/self/fd')
+          .map((fd) => {
+            try {
+              return readlinkSync(`/proc/self/fd/${fd}`);
+            } catch {
+              return '';
+            }
+          })
+          .filter((target) => target.startsWith(spokenDir));
+      const { port } = new URL(bridge.url);
+      const ask = `GET /board/speech/${encodeURIComponent(callId)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${BOARD_KEY_HEADER}: ${key}\r\n\r\n`;
+      for (let round = 0; round < 5; round++) {
+        // two requests in one write (the second waits behind the first), then the board is gone
+        const socket = connect(Number(port), '127.0.0.1');
+        await new Promise<void>((ok, bad) => socket.once('connect', ok).once('error', bad));
+        socket.write(ask + ask);
+        socket.destroy();
+      }
+      await vi.waitFor(() => expect(openSpeechFiles()).toEqual([]), { timeout: 10_000, interval: 50 });
+      const again = await raw({ path: `/board/speech/${encodeURIComponent(callId)}`, headers: BOARD() });
+      expect(again.status).toBe(200);
+      expect(again.body.equals(fakeSpeech(callId))).toBe(true);
+    },
+  );
 
   it('streams a recall as a new call of the same ticket, and a no-show as `changed`', async () => {
     const before = boardViewSchema.parse(JSON.parse((await raw({ path: '/board/view', headers: BOARD() })).body.toString()));
