@@ -267,19 +267,21 @@ const FLEET_JS = `'use strict';
     if (cls) e.className = cls;
     return e;
   }
-  function duration(seconds) {
+  /* a length of time; in Hindi (hi) days are दिन, the short units are the same */
+  function duration(seconds, hi) {
     if (seconds === null || seconds === undefined) return '';
     var s = Math.abs(seconds);
     if (s < 60) return Math.round(s) + ' s';
     if (s < 3600) return Math.floor(s / 60) + ' min';
     if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
-    return Math.floor(s / 86400) + ' days / दिन';
+    return Math.floor(s / 86400) + (hi ? ' दिन' : ' days');
   }
   function clockText(ms) {
     if (ms === null || ms === undefined) return 'not measured yet / अभी मापा नहीं गया';
     if (Math.abs(ms) < 1000) return 'right / सही';
     var d = duration(Math.abs(ms) / 1000);
-    return ms > 0 ? d + ' behind the portal / पोर्टल से ' + d + ' पीछे' : d + ' ahead of the portal / पोर्टल से ' + d + ' आगे';
+    var dHi = duration(Math.abs(ms) / 1000, true);
+    return ms > 0 ? d + ' behind the portal / पोर्टल से ' + dHi + ' पीछे' : d + ' ahead of the portal / पोर्टल से ' + dHi + ' आगे';
   }
   function setStatus(text) { $('status').textContent = text; }
   function signIn(message) {
@@ -305,8 +307,10 @@ const FLEET_JS = `'use strict';
     if (c.revoked) who.appendChild(el('div', 'its device token has been revoked / इसका डिवाइस टोकन रद्द किया जा चुका है', 'flag'));
     tr.appendChild(who);
     tr.appendChild(el('td', c.appVersion + ' (schema ' + c.schemaVersion + ')'));
-    var oldest = duration(c.oldestPendingAgeNowSeconds);
-    var waiting = el('td', c.pending === 0 ? 'none / कोई नहीं' : c.pending + ', oldest ' + oldest + ' / ' + c.pending + ', सबसे पुराना ' + oldest);
+    var waiting = el('td', c.pending === 0
+      ? 'none / कोई नहीं'
+      : c.pending + ', oldest ' + duration(c.oldestPendingAgeNowSeconds) + ' / ' +
+        c.pending + ', सबसे पुराना ' + duration(c.oldestPendingAgeNowSeconds, true));
     waiting.appendChild(el('div', c.lastUploadAt
       ? 'last upload / आख़िरी अपलोड ' + new Date(c.lastUploadAt).toLocaleString('en-IN')
       : 'no upload yet / अभी कोई अपलोड नहीं', 'label'));
@@ -317,8 +321,8 @@ const FLEET_JS = `'use strict';
       : c.printer.state === 'ok' ? 'printing / छप रही हैं' : 'no slip today / आज कोई पर्ची नहीं';
     tr.appendChild(el('td', printer));
     tr.appendChild(el('td', c.rosterPulledAt ? new Date(c.rosterPulledAt).toLocaleString('en-IN') : 'never / कभी नहीं'));
-    var heard = duration(c.lastHeardSecondsAgo);
-    tr.appendChild(el('td', heard + ' ago / ' + heard + ' पहले (' + new Date(c.receivedAt).toLocaleString('en-IN') + ')'));
+    tr.appendChild(el('td', duration(c.lastHeardSecondsAgo) + ' ago / ' + duration(c.lastHeardSecondsAgo, true) + ' पहले (' +
+      new Date(c.receivedAt).toLocaleString('en-IN') + ')'));
     var flags = el('td');
     if (c.flags.length === 0) flags.appendChild(el('span', 'OK / ठीक', 'ok'));
     c.flags.forEach(function (f) {
