@@ -13,9 +13,11 @@ import { openCounter, rosterEntry, setupCounter, SUBMISSION, walkInForm, type Co
 let c: Counter;
 afterEach(() => c?.dispose());
 
+// the second day starts just after midnight in the centre's time zone (India, UTC+5:30): its
+// events fall on the first day's date in UTC, so only the ticket's own day tells them apart
 const DAYS = [
   { day: '2021-04-10', morning: '2021-04-10T04:30:00.000Z' },
-  { day: '2021-04-11', morning: '2021-04-11T04:30:00.000Z' },
+  { day: '2021-04-11', morning: '2021-04-10T18:40:00.000Z' },
 ] as const;
 const LANES: LaneName[] = ['priority', 'walkin'];
 const roster = Array.from({ length: 40 }, (_, i) => rosterEntry(`REF${String(i + 1).padStart(7, '0')}`));
@@ -63,6 +65,14 @@ async function busyDays(counter: Counter, steps: number): Promise<{ calls: numbe
   let checkedIn = 0;
   for (const [d, { day, morning }] of DAYS.entries()) {
     counter.clock.set(morning);
+    if (d > 0) {
+      // a ticket of the day before, still open, cancelled today: its event is today's, its ticket yesterday's
+      const open = db
+        .prepare("SELECT id FROM ticket WHERE day = ? AND status IN ('waiting', 'called') LIMIT 1")
+        .get(DAYS[d - 1]!.day) as { id: string } | undefined;
+      expect(open, 'a ticket of the first day left open').toBeDefined();
+      await counter.ok('cancelTicket', { ticketId: open!.id, reason: 'left yesterday' });
+    }
     for (let step = 0; step < steps; step++) {
       counter.clock.advance(60_000);
       const of = (status: string) =>
