@@ -44,9 +44,14 @@ const appUrl = devServerUrl ?? APP_INDEX_URL;
 /** the waiting hall's board page, in its own window on the hall's screen (board-window.ts) */
 const boardUrl = boardPageUrl(devServerUrl);
 // the renderer is served as app://counter/ (not file://): a standard, secure scheme, so module
-// scripts, fonts and the CSP's 'self' work as on the web with no extra file:// privileges
+// scripts, fonts and the CSP's 'self' work as on the web with no extra file:// privileges; CORS
+// applies to it as to http, so the board page from a dev server may fetch its speech here
+// (board-speech.ts answers that origin alone)
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true },
+  },
 ]);
 
 let mainWindow: BrowserWindow | null = null;
