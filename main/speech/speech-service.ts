@@ -217,15 +217,12 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
    * of the worker now.
    */
   function fresh(key: string, make: (file: string) => Ask): Promise<SpokenFile> {
+    if (closed) return Promise.reject(new SpeechError('the speech service is closed'));
     const inFlight = making.get(key);
     if (inFlight) return inFlight;
     const path = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.wav`);
     const kept = statSync(path, { throwIfNoEntry: false });
-    if (kept) {
-      return closed
-        ? Promise.reject(new SpeechError('the speech service is closed'))
-        : Promise.resolve({ path, bytes: kept.size });
-    }
+    if (kept) return Promise.resolve({ path, bytes: kept.size });
     const p = ask(make(path)).then((bytes): SpokenFile => ({ path, bytes }));
     making.set(key, p);
     const done = () => {
@@ -247,7 +244,6 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
   function removeLater(key: string, path: string): void {
     // asked again before its eviction settled, or the service closed (close removes the files)
     if (closed || cache.has(key)) return;
-    stayed(key);
     const timer = setTimeout(() => {
       leaving.delete(key);
       if (closed || cache.has(key)) return;
