@@ -89,5 +89,19 @@ export interface BoardApi {
   speech(callId: string): Promise<ArrayBuffer>;
 }
 
+/** Where a call's speech is asked for, the call's ID (URL-encoded) after it: the web bridge's route and the desktop app's. */
+export const BOARD_SPEECH_PATH = '/board/speech/';
+
+/** The call ID in a speech address's last part (URL-encoded), or null when it is not one. */
+export function speechCallIdOf(encoded: string): string | null {
+  let callId: string;
+  try {
+    callId = decodeURIComponent(encoded);
+  } catch {
+    return null;
+  }
+  return boardCallSchema.shape.callId.safeParse(callId).success ? callId : null;
+}
+
 /** The board window's IPC channels (Electron). */
 export const BOARD_CHANNELS = { view: 'board:view', event: 'board:event' } as const;

@@ -10,13 +10,13 @@
  * hears, and only to the app's own pages (nothing else can load in its windows).
  */
 import { pathToFileURL } from 'node:url';
-import { boardCallSchema } from '../../common/board';
+import { BOARD_SPEECH_PATH, speechCallIdOf } from '../../common/board';
 import { DomainError } from '../../common/result';
 import type { SpokenFile } from '../speech/speech-service';
 import { APP_HOST, APP_SCHEME } from './app-paths';
 
 /** Where a call's speech is asked for: this, then the call's ID (URL-encoded). */
-export const BOARD_SPEECH_URL = `${APP_SCHEME}://${APP_HOST}/board/speech/`;
+export const BOARD_SPEECH_URL = `${APP_SCHEME}://${APP_HOST}${BOARD_SPEECH_PATH}`;
 
 export interface BoardSpeechSource {
   /** a call's spoken WAV; a counter built without speech has none (the board then shows the call silently) */
@@ -31,8 +31,6 @@ export interface BoardSpeechOptions {
   log: { warn(o: object, msg: string): void };
 }
 
-const callIdSchema = boardCallSchema.shape.callId;
-
 /**
  * The answer to an app:// request for a call's speech, or null when the request is not one
  * (the caller answers it: a renderer file). 404 for an ID that is not a call of today.
@@ -46,13 +44,8 @@ export async function boardSpeechReply(
   const cors: Record<string, string> = options.allowOrigin ? { 'access-control-allow-origin': options.allowOrigin } : {};
   const text = (status: number, body: string) =>
     new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...cors } });
-  let callId: string;
-  try {
-    callId = decodeURIComponent(new URL(url).pathname.slice('/board/speech/'.length));
-  } catch {
-    return text(404, 'no such call');
-  }
-  if (!callIdSchema.safeParse(callId).success) return text(404, 'no such call');
+  const callId = speechCallIdOf(new URL(url).pathname.slice(BOARD_SPEECH_PATH.length));
+  if (callId === null) return text(404, 'no such call');
   if (!source.boardSpeech) return text(503, 'this counter has no speech for the board');
   try {
     const file = await source.boardSpeech(callId);

@@ -16,7 +16,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BoardCall, BoardEvent, BoardView } from '../../common/board';
+import { speechCallIdOf, type BoardCall, type BoardEvent, type BoardView } from '../../common/board';
 import type { CounterBackend } from '../counter';
 import type { SpokenFile } from '../speech/speech-service';
 
@@ -103,14 +103,8 @@ export function createBoardRoutes(
     }
     const m = /^\/board\/speech\/([^/]{1,240})$/.exec(path);
     if (m) {
-      let callId: string;
-      try {
-        callId = decodeURIComponent(m[1]!);
-      } catch {
-        sendText(res, 404, 'no such call');
-        return true;
-      }
-      if (callId.length > 80 || !(await source.boardCall(callId))) {
+      const callId = speechCallIdOf(m[1]!);
+      if (callId === null || !(await source.boardCall(callId))) {
         sendText(res, 404, 'no such call');
         return true;
       }

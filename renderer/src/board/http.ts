@@ -5,7 +5,14 @@
  * with fetch (EventSource cannot send a header); when it breaks it is opened again, and the
  * board is told `changed` so it reads the view it may have missed.
  */
-import { boardCallSchema, boardViewSchema, type BoardApi, type BoardEvent, type BoardView } from '../../../common/board';
+import {
+  BOARD_SPEECH_PATH,
+  boardCallSchema,
+  boardViewSchema,
+  type BoardApi,
+  type BoardEvent,
+  type BoardView,
+} from '../../../common/board';
 
 export const BOARD_KEY_HEADER = 'x-board-key';
 
@@ -68,7 +75,7 @@ export function httpBoardApi(options: HttpBoardOptions): BoardApi {
       return boardViewSchema.parse(await res.json());
     },
     async speech(callId: string): Promise<ArrayBuffer> {
-      const res = await get(`/board/speech/${encodeURIComponent(callId)}`);
+      const res = await get(`${BOARD_SPEECH_PATH}${encodeURIComponent(callId)}`);
       return await res.arrayBuffer();
     },
     onEvent(listener: (event: BoardEvent) => void): () => void {
