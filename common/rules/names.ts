@@ -1,8 +1,17 @@
 // Only titles that are never part of a name ("Sri", "Shri" and "Kumari" can be).
 const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'dr', 'smt', 'late']);
 
+/** A name of Latin letters in words single-spaced: NFKC and the clean-up leave it as it is. */
+const PLAIN_NAME = /^[A-Za-z]+(?: [A-Za-z]+)*$/;
+const HONORIFIC_WORD = /(?:^| )(?:mr|mrs|ms|dr|smt|late)(?: |$)/;
+
 /** Lowercase, letters and digits of any script only, honorifics dropped, single spaces. */
 export function normalizeName(name: string): string {
+  // most names of a roster: the same answer as below, at a tenth of the cost
+  if (PLAIN_NAME.test(name)) {
+    const lower = name.toLowerCase();
+    if (!HONORIFIC_WORD.test(lower)) return lower;
+  }
   return name
     .normalize('NFKC')
     .toLowerCase()

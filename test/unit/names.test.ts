@@ -25,6 +25,44 @@ describe('name normalisation', () => {
     expect(normalizeName('ＲＡＭ')).toBe('ram');
   });
 
+  it('a plain Latin name (the quick way) is read as any other name is', () => {
+    // the rule written out in full, as for a name of any script
+    const byTheRule = (name: string) =>
+      name
+        .normalize('NFKC')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{M}\p{N}]+/gu, ' ')
+        .split(' ')
+        .filter((w) => w.length > 0 && !['mr', 'mrs', 'ms', 'dr', 'smt', 'late'].includes(w))
+        .join(' ');
+    for (const name of [
+      'Ram Kumar',
+      'DR Ram',
+      'Ram Dr',
+      'Ram Late Lal',
+      'Mrs',
+      'Drona Lateef',
+      'Smita',
+      'A B C',
+      'ram  kumar',
+      ' Ram',
+      'Ram-Lal',
+    ]) {
+      expect(normalizeName(name), name).toBe(byTheRule(name));
+    }
+    const word = fc.oneof(
+      fc.constantFrom('Mr', 'MRS', 'ms', 'Dr', 'smt', 'Late', 'Lata', 'Drona', 'Ms.', 'ﬁ', 'सुनीता'),
+      fc.stringMatching(/^[A-Za-z]{1,8}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 5 }), fc.constantFrom(' ', '  ', '-'), (words, gap) => {
+        const name = words.join(gap);
+        expect(normalizeName(name)).toBe(byTheRule(name));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('is idempotent', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (s) => {
