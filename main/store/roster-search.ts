@@ -6,7 +6,7 @@
 import type { TicketStatus } from '../../common/domain';
 import type { Db } from './database';
 import { preparedOnce, preparedPerImport } from './prepared';
-import { forgetWithImport, type RosterEntryRow } from './roster';
+import { forgetWithImport, rosterLookupStatements, type RosterEntryRow } from './roster';
 
 /** The ticket a search hit shows: the registrant's ticket of the day, if not cancelled. */
 export interface SearchTicketRow {
@@ -35,6 +35,12 @@ const perImport = preparedPerImport((db, importId) => {
   };
 });
 forgetWithImport(perImport.forget);
+
+/** The SQL of the reads by an import's own lookup indexes, here and in roster.ts (tests check their plans). */
+export function importLookupQueries(db: Db, importId: number): string[] {
+  const s = perImport.get(db, importId);
+  return [...Object.values(s.byLast4), s.byNameStart, ...rosterLookupStatements(db, importId)].map((st) => st.source);
+}
 
 const statements = preparedOnce((db) => {
   return {

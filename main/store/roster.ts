@@ -97,8 +97,19 @@ const statements = preparedOnce((db) => ({
 
 const ids = (rows: Id[]): number[] => rows.map((r) => r.id);
 
-/** The lookup indexes of an import, by the column each serves after `import_id`. */
-const IMPORT_INDEXES = { ref_last4: 'ref_last4', mobile_last4: 'mobile_last4', photo_last4: 'photo_id_last4', name: 'name_norm' };
+/**
+ * The lookup indexes of an import, partial (`WHERE import_id = N`), by their key. A last-4
+ * equality needs only its column (a third quicker to build than with `import_id` before it,
+ * and chosen over the reference-ID index all the same). The name-start range keeps `import_id`
+ * first: without it the planner takes the reference-ID index and reads the whole roster.
+ * Test: the query plans in test/store/roster-import.test.ts.
+ */
+const IMPORT_INDEXES = {
+  ref_last4: 'ref_last4',
+  mobile_last4: 'mobile_last4',
+  photo_last4: 'photo_id_last4',
+  name: 'import_id, name_norm',
+};
 
 const importIndexName = (importId: number, which: keyof typeof IMPORT_INDEXES) => `roster_entry_${importId}_${which}`;
 
@@ -110,6 +121,12 @@ const perImport = preparedPerImport((db, importId) => ({
     `SELECT * FROM roster_entry WHERE import_id = ${importId} AND mobile_last4 = ? LIMIT ?`,
   ),
 }));
+
+/** The statements of this module that read by an import's own lookup indexes. */
+export function rosterLookupStatements(db: Db, importId: number): Array<{ source: string }> {
+  const s = perImport.get(db, importId);
+  return [s.entriesOfPhotoId, s.entriesOfMobileLast4];
+}
 
 /** What removes an import's statements of other query modules (roster-search.ts) with its indexes. */
 const forgetters: Array<(db: Db, importId: number) => void> = [perImport.forget];
@@ -141,10 +158,10 @@ function hasSharedLookupIndexes(db: Db): boolean {
 export function importIndexSteps(db: Db, importId: number): Array<() => void> {
   if (!Number.isSafeInteger(importId)) throw new Error(`not an import id: ${String(importId)}`);
   if (hasSharedLookupIndexes(db)) return [];
-  return Object.entries(IMPORT_INDEXES).map(([which, column]) => () => {
+  return Object.entries(IMPORT_INDEXES).map(([which, key]) => () => {
     db.exec(
       `CREATE INDEX IF NOT EXISTS ${importIndexName(importId, which as keyof typeof IMPORT_INDEXES)}
-       ON roster_entry (import_id, ${column}) WHERE import_id = ${importId}`,
+       ON roster_entry (${key}) WHERE import_id = ${importId}`,
     );
   });
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rosterCsv, rosterJson } from '../../common/demo/people';
 import { count, importRosterCsv, openCounter, rosterEntry, setupCounter, SUPERVISOR, type Counter } from './harness';
+import { importLookupQueries } from '../../main/store/roster-search';
 
 let c: Counter;
 afterEach(() => c?.dispose());
@@ -229,6 +230,24 @@ describe('roster import', () => {
     expect(indexesOf(first!.id)).toEqual([]);
     expect(indexesOf(second!.id)).toHaveLength(4);
     expect(await foundRefs('kam')).toEqual(['NEWREF0001']);
+    // every read by them goes by the import's own index, not along the reference-ID index (the whole roster)
+    const queries = importLookupQueries(c.backend.db, second!.id as number);
+    expect(queries).toHaveLength(6);
+    for (const sql of queries) {
+      const plan = (
+        c.backend.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(
+          ...sql
+            .split('?')
+            .slice(1)
+            .map(() => 'x'),
+        ) as Array<{
+          detail: string;
+        }>
+      ).map((r) => r.detail);
+      expect(plan.join(' | '), sql).toMatch(
+        new RegExp(`^SEARCH roster_entry USING INDEX roster_entry_${String(second!.id)}_\\w+ \\(`),
+      );
+    }
   });
 
   it('while a big import is being staged the old roster stays in force; the swap is one step', async () => {
