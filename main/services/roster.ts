@@ -210,34 +210,72 @@ async function parseCsvCooperatively(text: string, options: CsvOptions): Promise
 
 const SPLIT_SLICE = 10_000;
 
+/** A CSV file's records, each split into its fields when asked for. */
+export interface CsvRecords {
+  readonly length: number;
+  at(record: number): string[];
+  /** one field of a record (none: undefined) */
+  field(record: number, column: number): string | undefined;
+}
+
+const recordsOf = (records: string[][]): CsvRecords => ({
+  length: records.length,
+  at: (i) => records[i]!,
+  field: (i, column) => records[i]![column],
+});
+
+/** The `column`th comma-separated field of a line, found without splitting the rest. */
+function fieldOfLine(line: string, column: number): string | undefined {
+  let from = 0;
+  for (let c = 0; c < column; c++) {
+    const comma = line.indexOf(',', from);
+    if (comma < 0) return undefined;
+    from = comma + 1;
+  }
+  const end = line.indexOf(',', from);
+  return line.slice(from, end < 0 ? line.length : end);
+}
+
 /**
  * Reads a plain CSV file the quick way: no quotes, one kind of line end, no blank around a
  * field. Gives what csv-parse gives for such a file (empty lines skipped), or null for any
  * other file, which csv-parse then reads (and refuses with its own message when it must).
+ * Only its lines are kept: a record is split into fields when read, and those fields are gone
+ * once it is checked (a million fields kept at once cost more in collection than in splitting).
  */
-export async function splitPlainCsv(text: string): Promise<string[][] | null> {
+export async function splitPlainCsv(text: string): Promise<CsvRecords | null> {
   if (text.includes('"') || !text.isWellFormed()) return null;
   const crlf = text.includes('\r');
   // a CR that does not end a line, or a line that a CR does not end
   if (crlf && /\r(?!\n)|(?<!\r)\n/.test(text)) return null;
   const lines = text.split(crlf ? '\r\n' : '\n');
-  const records: string[][] = [];
+  const kept: string[] = [];
   let columns = -1;
   for (let i = 0; i < lines.length; i++) {
     if (i > 0 && i % SPLIT_SLICE === 0) await yieldToEventLoop();
     const line = lines[i]!;
     if (line.length === 0) continue;
-    const fields = line.split(',');
-    if (columns < 0) columns = fields.length;
-    else if (fields.length !== columns) return null;
-    for (const f of fields) {
-      if (f.length > 0 && (maybeBlank(f.charCodeAt(0)) || maybeBlank(f.charCodeAt(f.length - 1))) && EDGE_BLANK.test(f)) {
-        return null;
-      }
+    // each field's first and last character, found without making the field
+    let fields = 0;
+    for (let from = 0; ;) {
+      const comma = line.indexOf(',', from);
+      const to = comma < 0 ? line.length : comma;
+      if (to > from && blankAtEdge(line, from, to)) return null;
+      fields++;
+      if (comma < 0) break;
+      from = comma + 1;
     }
-    records.push(fields);
+    if (columns < 0) columns = fields;
+    else if (fields !== columns) return null;
+    kept.push(line);
   }
-  return records;
+  return { length: kept.length, at: (i) => kept[i]!.split(','), field: (i, column) => fieldOfLine(kept[i]!, column) };
+}
+
+/** Whether the field `line[from, to)` begins or ends with white space (as the regular expression has it). */
+function blankAtEdge(line: string, from: number, to: number): boolean {
+  if (!maybeBlank(line.charCodeAt(from)) && !maybeBlank(line.charCodeAt(to - 1))) return false;
+  return EDGE_BLANK.test(line.slice(from, to));
 }
 const EDGE_BLANK = /^\s|\s$/;
 /** could be white space (the regular expression decides) */
@@ -246,9 +284,9 @@ const maybeBlank = (c: number) => c <= 32 || c >= 0xa0;
 async function parseCsvRoster(content: string): Promise<ParsedRoster> {
   const text = content.replace(/^\uFEFF/, '');
   const options = { skip_empty_lines: true, relax_column_count: false, trim: true } as const;
-  let records: string[][];
+  let records: CsvRecords;
   try {
-    records = (await splitPlainCsv(text)) ?? (await parseCsvCooperatively(text, options));
+    records = (await splitPlainCsv(text)) ?? recordsOf(await parseCsvCooperatively(text, options));
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw rejected(err.lines ?? null, `not valid CSV (${err.message})`);
@@ -262,7 +300,7 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
     );
     return lines[record] ?? record + 1;
   };
-  const header = records[0];
+  const header = records.length > 0 ? records.at(0) : undefined;
   if (!header) throw rejected(null, 'the file is empty');
   const cols = header.map((h) => h.toLowerCase());
   for (const c of CSV_COLUMNS) {
@@ -274,7 +312,8 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
   // one day per file, checked first: a file of two days is refused as such whatever else is wrong in it
   let day: string | null = null;
   for (let record = 1; record < records.length; record++) {
-    const d = cell(records[record]!, iDate) ?? '';
+    if (record % SPLIT_SLICE === 0) await yieldToEventLoop();
+    const d = (iDate! >= 0 ? records.field(record, iDate!) : undefined) ?? '';
     if (day === null) {
       if (!isoDaySchema.safeParse(d).success) throw rejected(lineOf(record), 'date must be YYYY-MM-DD', 'date');
       day = d;
@@ -287,7 +326,7 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
   const checker = new RowChecker(lineOf);
   for (let record = 1; record < records.length; record++) {
     if (record % VALIDATE_CHUNK === 0) await yieldToEventLoop();
-    const rec = records[record]!;
+    const rec = records.at(record);
     checker.add(record, {
       refId: cell(rec, iRef),
       name: cell(rec, iName),

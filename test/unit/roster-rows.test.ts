@@ -125,7 +125,8 @@ describe('reading a plain CSV file the quick way', () => {
     ['empty fields', csv([header, ',,', ''])],
     ['Devanagari', csv([header, '2021-04-10,ABC123456,सुनीता देवी', ''])],
   ])('%s: the same records as csv-parse', async (_what, text) => {
-    expect(await splitPlainCsv(text)).toEqual(parseCsv(text, options));
+    const records = await splitPlainCsv(text);
+    expect(records && Array.from({ length: records.length }, (_, i) => records.at(i))).toEqual(parseCsv(text, options));
   });
 
   it.each([
