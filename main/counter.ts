@@ -919,7 +919,9 @@ export class CounterBackend {
         this.importing = true;
         try {
           const ctx = this.context(clientId);
-          const info = await importRoster({ ...ctx, operatorId: ctx.operator.id }, r);
+          // the rows are written on the sync worker's connection when it runs: off this loop
+          const stager = this.syncHost?.rosterStager() ?? null;
+          const info = await importRoster({ ...ctx, operatorId: ctx.operator.id, stager }, r);
           warmSearch(this.db, this.today()!);
           return info;
         } finally {

@@ -16,15 +16,15 @@ import type { Db } from '../store/database';
 import {
   activateImport,
   activeRosterImport,
-  importIndexSteps,
   indexImportsInUse,
-  insertRosterEntries,
   insertStagingImport,
   newestActiveRosterImport,
   oldestDayKept,
   removeImports,
-  bulkImmediate,
+  StagerGone,
+  stagerOnConnection,
   stagingImportIds,
+  type RosterStager,
   unwantedImports,
 } from '../store/roster';
 import type { ServiceContext } from './context';
@@ -50,11 +50,6 @@ export const CSV_COLUMNS = [
   'dose',
   'slot_time',
 ] as const;
-
-export interface ParsedRoster {
-  day: string;
-  entries: RosterEntry[];
-}
 
 const STAGE_CHUNK = 5000;
 const VALIDATE_CHUNK = 2500;
@@ -84,7 +79,7 @@ function wholeIn(v: unknown, min: number, max: number): number | null {
  * its rules, or null for any row that does not (the schema then says what is wrong). A
  * 100,000-row file is mostly such rows; a unit test holds the two to the same answers.
  */
-export function plainRosterEntry(raw: Record<string, unknown>): RosterEntry | null {
+export function plainRosterEntry(raw: Record<string, unknown>, thisYear = new Date().getFullYear()): RosterEntry | null {
   const { refId, name, gender, birthYear, mobileLast4, photoIdType, photoIdLast4, dose, slotTime } = raw;
   if (typeof refId !== 'string' || typeof name !== 'string' || typeof mobileLast4 !== 'string') return null;
   if (typeof photoIdLast4 !== 'string') return null;
@@ -96,7 +91,7 @@ export function plainRosterEntry(raw: Record<string, unknown>): RosterEntry | nu
   if (!DIGITS_4.test(mobile) || !LAST_4.test(photo)) return null;
   if (!(GENDERS as readonly unknown[]).includes(gender)) return null;
   if (!(PHOTO_ID_TYPES as readonly unknown[]).includes(photoIdType)) return null;
-  const year = wholeIn(birthYear, 1900, new Date().getFullYear());
+  const year = wholeIn(birthYear, 1900, thisYear);
   const doseNumber = wholeIn(dose, 1, 3);
   if (year === null || doseNumber === null) return null;
   let slot: string | null;
@@ -118,17 +113,22 @@ export function plainRosterEntry(raw: Record<string, unknown>): RosterEntry | nu
 
 /**
  * Checks rows one at a time (the first bad one refuses the file): each row becomes a roster
- * entry as it is checked, so the rows as read need not all be held at once. `lineOf` turns a
- * row's number into the line shown in a message (CSV: the file's line).
+ * entry as it is checked, handed over `STAGE_CHUNK` entries at a time, so that they can be
+ * staged while the rest are checked. `lineOf` turns a row's number into the line shown in a
+ * message (CSV: the file's line).
  */
 class RowChecker {
   private readonly seen = new Map<string, number>();
-  readonly entries: RosterEntry[] = [];
+  private chunk: RosterEntry[] = [];
+  private readonly thisYear = new Date().getFullYear();
 
-  constructor(private readonly lineOf: (row: number) => number = (n) => n) {}
+  constructor(
+    private readonly each: (entries: RosterEntry[]) => void,
+    private readonly lineOf: (row: number) => number = (n) => n,
+  ) {}
 
   add(line: number, raw: Record<string, unknown>): void {
-    let entry = plainRosterEntry(raw);
+    let entry = plainRosterEntry(raw, this.thisYear);
     if (entry === null) {
       const r = rosterEntrySchema.safeParse(raw);
       if (!r.success) {
@@ -142,26 +142,35 @@ class RowChecker {
       throw rejected(this.lineOf(line), `ref_id ${entry.refId} repeats line ${this.lineOf(first)}`, 'refId');
     }
     this.seen.set(entry.refId, line);
-    this.entries.push(entry);
+    this.chunk.push(entry);
+    if (this.chunk.length === STAGE_CHUNK) this.flush();
+  }
+
+  /** hands over the entries not handed over yet */
+  flush(): void {
+    if (this.chunk.length > 0) this.each(this.chunk);
+    this.chunk = [];
   }
 }
 
-/** Checks every row, yielding to the event loop every few thousand rows so the counter keeps answering during a big import. */
-async function validateRows(rows: Array<{ line: number; raw: Record<string, unknown> }>): Promise<RosterEntry[]> {
-  const checker = new RowChecker();
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
-    checker.add(rows[i]!.line, rows[i]!.raw);
-  }
-  return checker.entries;
+/**
+ * A roster file read, its one day found and its rows counted; `check` then checks its rows in
+ * order, yielding to the event loop every few thousand so the counter keeps answering, and
+ * hands each `STAGE_CHUNK` of entries to `each` as soon as they pass. It throws at the first
+ * bad row (what was handed over before is then to be thrown away).
+ */
+interface RosterFile {
+  day: string;
+  rows: number;
+  check(each: (entries: RosterEntry[]) => void): Promise<void>;
 }
 
-export function parseRosterFile(format: 'json' | 'csv', content: string): Promise<ParsedRoster> {
-  if (format === 'json') return parseJson(content);
-  return parseCsvRoster(content);
+function readRosterFile(format: 'json' | 'csv', content: string): Promise<RosterFile> {
+  if (format === 'json') return readJson(content);
+  return readCsv(content);
 }
 
-async function parseJson(content: string): Promise<ParsedRoster> {
+async function readJson(content: string): Promise<RosterFile> {
   let doc: unknown;
   try {
     doc = JSON.parse(content);
@@ -179,7 +188,18 @@ async function parseJson(content: string): Promise<ParsedRoster> {
     if (typeof raw !== 'object' || raw === null) throw rejected(i + 1, 'appointment must be an object');
     return { line: i + 1, raw: raw as Record<string, unknown> };
   });
-  return { day: day.data, entries: await validateRows(rows) };
+  return {
+    day: day.data,
+    rows: rows.length,
+    async check(each) {
+      const checker = new RowChecker(each);
+      for (let i = 0; i < rows.length; i++) {
+        if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
+        checker.add(rows[i]!.line, rows[i]!.raw);
+      }
+      checker.flush();
+    },
+  };
 }
 
 /** Parses CSV text in slices, yielding between them: a big file does not hold up the event loop. */
@@ -281,7 +301,7 @@ const EDGE_BLANK = /^\s|\s$/;
 /** could be white space (the regular expression decides) */
 const maybeBlank = (c: number) => c <= 32 || c >= 0xa0;
 
-async function parseCsvRoster(content: string): Promise<ParsedRoster> {
+async function readCsv(content: string): Promise<RosterFile> {
   const text = content.replace(/^\uFEFF/, '');
   const options = { skip_empty_lines: true, relax_column_count: false, trim: true } as const;
   let records: CsvRecords;
@@ -322,82 +342,148 @@ async function parseCsvRoster(content: string): Promise<ParsedRoster> {
     }
   }
   if (day === null) throw rejected(null, 'the file has no appointments');
-  // each row checked as it is read: the rows as read are not all kept until every one is checked
-  const checker = new RowChecker(lineOf);
-  for (let record = 1; record < records.length; record++) {
-    if (record % VALIDATE_CHUNK === 0) await yieldToEventLoop();
-    const rec = records.at(record);
-    checker.add(record, {
-      refId: cell(rec, iRef),
-      name: cell(rec, iName),
-      gender: cell(rec, iGender)?.toUpperCase(),
-      birthYear: cell(rec, iYear),
-      mobileLast4: cell(rec, iMobile),
-      photoIdType: cell(rec, iIdType)?.toUpperCase(),
-      photoIdLast4: cell(rec, iIdLast4),
-      dose: cell(rec, iDose),
-      slotTime: cell(rec, iSlot) ?? null,
-    });
-  }
-  return { day, entries: checker.entries };
+  return {
+    day,
+    rows: records.length - 1,
+    async check(each) {
+      // each row checked as it is read: the rows as read are not all kept until every one is checked
+      const checker = new RowChecker(each, lineOf);
+      for (let record = 1; record < records.length; record++) {
+        if (record % VALIDATE_CHUNK === 0) await yieldToEventLoop();
+        const rec = records.at(record);
+        checker.add(record, {
+          refId: cell(rec, iRef),
+          name: cell(rec, iName),
+          gender: cell(rec, iGender)?.toUpperCase(),
+          birthYear: cell(rec, iYear),
+          mobileLast4: cell(rec, iMobile),
+          photoIdType: cell(rec, iIdType)?.toUpperCase(),
+          photoIdLast4: cell(rec, iIdLast4),
+          dose: cell(rec, iDose),
+          slotTime: cell(rec, iSlot) ?? null,
+        });
+      }
+      checker.flush();
+    },
+  };
 }
 
 /**
- * Imports a roster: parsed and validated whole first (a bad file changes nothing), then
- * staged in chunks so the main process keeps answering, then indexed, then swapped in with one
- * small transaction. The old roster stays active until that swap, and is removed after it.
+ * Imports a roster. A bad file changes nothing: its rows are staged beside the roster in force
+ * as they pass their checks, and thrown away at the first that does not. Once all are in, they
+ * are indexed and swapped in with one small transaction. The old roster stays active until
+ * that swap, and is removed after it.
+ *
+ * `stager` writes the rows: the sync worker's, on its own thread, so that the rows are written
+ * while this thread checks the next ones and fills the search's name index from what it
+ * answers. Without one (no portal, or the worker is not running) they are written here, a
+ * chunk a task. A worker that ends mid-import leaves its rows to be removed, and the import is
+ * staged again here: the operator sees no failure.
  */
 export async function importRoster(
-  ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'> & { operatorId: string | null },
+  ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'> & { operatorId: string | null; stager?: RosterStager | null },
   input: { fileName: string; format: 'json' | 'csv'; content: string },
 ): Promise<RosterInfo> {
   const { db } = ctx;
-  const parsed = await parseRosterFile(input.format, input.content);
+  const file = await readRosterFile(input.format, input.content);
   const today = centreDay(ctx.clock(), ctx.config.centre.timeZone);
-  if (parsed.day < oldestDayKept(today)) {
+  if (file.day < oldestDayKept(today)) {
     throw rejected(
       null,
-      `the roster is for ${parsed.day}, a past day: only today's, yesterday's or a future day's roster can be loaded`,
+      `the roster is for ${file.day}, a past day: only today's, yesterday's or a future day's roster can be loaded`,
       'date',
     );
   }
   const at = ctx.clock().toISOString();
-  const importId = insertStagingImport(db, {
-    day: parsed.day,
-    source: input.fileName,
-    rowCount: parsed.entries.length,
-    importedAt: at,
-    importedBy: ctx.operatorId,
-  });
-  // today's roster: its name index for the search is filled as the rows are staged
-  const names = parsed.day === today ? nameIndexOfImport(db, importId) : null;
+  const staging = { day: file.day, rows: file.rows, source: input.fileName, at, operatorId: ctx.operatorId, today };
+  // the entries as they pass, kept to stage them again should the worker end
+  const passed: RosterEntry[][] = [];
+  let staged: StagedImport;
   try {
-    for (let i = 0; i < parsed.entries.length; i += STAGE_CHUNK) {
-      const chunk = parsed.entries.slice(i, i + STAGE_CHUNK);
-      bulkImmediate(db, () => insertRosterEntries(db, importId, chunk, names?.add));
-      await yieldToEventLoop();
+    staged = await stageImport(db, ctx.stager ?? stagerOnConnection(db), staging, (each) =>
+      file.check((entries) => {
+        passed.push(entries);
+        each(entries);
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof StagerGone)) throw e;
+    staged = await stageImport(db, stagerOnConnection(db), staging, async (each) => passed.forEach(each));
+  }
+  staged.names?.finish(today);
+  await removeImports(db, unwantedImports(db, today));
+  return { day: file.day, count: file.rows, importedAt: at, source: input.fileName, stale: file.day !== today };
+}
+
+interface StagedImport {
+  importId: number;
+  names: ReturnType<typeof nameIndexOfImport> | null;
+}
+
+/**
+ * Stages the entries `feed` hands over (a chunk at a time), then indexes and activates the
+ * import; removes what it staged when any step fails. A bad row (`feed` throws) comes before
+ * a stager's failure.
+ */
+async function stageImport(
+  db: Db,
+  stager: RosterStager,
+  o: { day: string; rows: number; source: string; at: string; operatorId: string | null; today: string },
+  feed: (each: (entries: RosterEntry[]) => void) => Promise<void>,
+): Promise<StagedImport> {
+  const importId = insertStagingImport(db, {
+    day: o.day,
+    source: o.source,
+    rowCount: o.rows,
+    importedAt: o.at,
+    importedBy: o.operatorId,
+  });
+  // today's roster: its name index for the search is filled from what each chunk's staging
+  // answers, as each answer comes (in order: chunks are staged one after another)
+  const names = o.day === o.today ? nameIndexOfImport(db, importId) : null;
+  let stagerFailed = false;
+  // each chunk asked for as soon as its rows pass, each outcome held from the start so that a
+  // failure is not left unhandled meanwhile
+  const outcomes: Array<Promise<{ error: unknown } | null>> = [];
+  try {
+    let failure: { error: unknown } | null = null;
+    try {
+      await feed((entries) => {
+        outcomes.push(
+          stager.stage(importId, entries).then(
+            ({ rowids, norms }) => {
+              if (names && !stagerFailed)
+                for (let j = 0; j < entries.length; j++) names.add(rowids[j]!, entries[j]!.name, norms[j]!);
+              return null;
+            },
+            (error: unknown) => {
+              stagerFailed = true;
+              return { error };
+            },
+          ),
+        );
+      });
+    } catch (e) {
+      failure = { error: e };
     }
-    // its lookup indexes, made once the rows are in (one index a step)
-    for (const step of importIndexSteps(db, importId)) {
-      bulkImmediate(db, step);
-      await yieldToEventLoop();
-    }
+    for (const outcome of await Promise.all(outcomes)) failure ??= outcome;
+    if (failure) throw failure.error;
+    // its lookup indexes, made once the rows are in
+    await stager.index(importId);
     db.transaction(() => {
-      activateImport(db, importId, parsed.day, parsed.entries.length);
+      activateImport(db, importId, o.day, o.rows);
       insertAudit(db, {
-        at,
-        operatorId: ctx.operatorId,
+        at: o.at,
+        operatorId: o.operatorId,
         action: 'roster.imported',
-        detail: { importId, day: parsed.day, rows: parsed.entries.length, source: input.fileName },
+        detail: { importId, day: o.day, rows: o.rows, source: o.source },
       });
     }).immediate();
   } catch (e) {
     await removeImports(db, [importId]);
     throw e;
   }
-  names?.finish(today);
-  await removeImports(db, unwantedImports(db, today));
-  return { day: parsed.day, count: parsed.entries.length, importedAt: at, source: input.fileName, stale: parsed.day !== today };
+  return { importId, names };
 }
 
 /**

@@ -306,6 +306,93 @@ export function insertRosterEntries(db: Db, importId: number, entries: readonly 
   }
 }
 
+/** Rows of an import just staged: each entry's rowid and normalized name, in the entries' order. */
+export interface StagedRows {
+  rowids: number[];
+  norms: string[];
+}
+
+/** Stages entries of an import in one bulk transaction (see `bulkImmediate`). */
+export function stageRosterRows(db: Db, importId: number, entries: readonly RosterEntry[]): StagedRows {
+  const rowids: number[] = [];
+  const norms: string[] = [];
+  bulkImmediate(db, () =>
+    insertRosterEntries(db, importId, entries, (rowid, _name, norm) => {
+      rowids.push(rowid);
+      norms.push(norm);
+    }),
+  );
+  return { rowids, norms };
+}
+
+const FIELD_SEPARATOR = '\u001f';
+const ROW_SEPARATOR = '\u001e';
+
+/**
+ * Entries as one string, to cross to another thread as one copy rather than thousands of
+ * objects: fields joined by ASCII's unit separator, rows by its record separator. A checked
+ * entry holds neither (`unpackRosterRows` counts both, so one that did fails, whole).
+ */
+export function packRosterRows(entries: readonly RosterEntry[]): string {
+  return entries
+    .map((e) =>
+      [e.refId, e.name, e.gender, e.birthYear, e.mobileLast4, e.photoIdType, e.photoIdLast4, e.dose, e.slotTime ?? ''].join(
+        FIELD_SEPARATOR,
+      ),
+    )
+    .join(ROW_SEPARATOR);
+}
+
+/** The `count` entries `packRosterRows` made; throws when the string does not hold exactly that many whole rows. */
+export function unpackRosterRows(packed: string, count: number): RosterEntry[] {
+  const rows = count === 0 ? [] : packed.split(ROW_SEPARATOR);
+  if (rows.length !== count) throw new Error(`packed roster rows: ${rows.length} rows, expected ${count}`);
+  return rows.map((row) => {
+    const f = row.split(FIELD_SEPARATOR);
+    if (f.length !== 9) throw new Error(`packed roster row: ${f.length} fields, expected 9`);
+    return {
+      refId: f[0]!,
+      name: f[1]!,
+      gender: f[2] as RosterEntry['gender'],
+      birthYear: Number(f[3]),
+      mobileLast4: f[4]!,
+      photoIdType: f[5] as RosterEntry['photoIdType'],
+      photoIdLast4: f[6]!,
+      dose: Number(f[7]) as RosterEntry['dose'],
+      slotTime: f[8] === '' ? null : f[8]!,
+    };
+  });
+}
+
+/**
+ * Where a roster file's rows are written: on the sync worker's connection (its own thread),
+ * or on the main one between other work. Chunks asked for at once are staged in order.
+ */
+export interface RosterStager {
+  stage(importId: number, entries: readonly RosterEntry[]): Promise<StagedRows>;
+  /** makes the import's lookup indexes, one a transaction */
+  index(importId: number): Promise<void>;
+}
+
+/** A stager whose thread is gone (the sync worker ended): what it had not answered is staged again elsewhere. */
+export class StagerGone extends Error {}
+
+/** Stages on this connection, a chunk or an index a task, so the event loop keeps answering between them. */
+export function stagerOnConnection(db: Db): RosterStager {
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => T): Promise<T> => {
+    const next = tail.then(yieldToEventLoop, yieldToEventLoop).then(work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    stage: (importId, entries) => inTurn(() => stageRosterRows(db, importId, entries)),
+    async index(importId) {
+      for (const step of importIndexSteps(db, importId)) await inTurn(() => bulkImmediate(db, step));
+    },
+  };
+}
+
 /** Removes one booking from an import. Call inside a transaction. */
 export function deleteRosterEntry(db: Db, importId: number, refId: string): boolean {
   const s = statements(db);

@@ -9,8 +9,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logging/logger';
+import { packRosterRows, StagerGone, type RosterStager } from '../store/roster';
 import { realClock, type Cancel, type Clock } from './clock';
-import { INITIAL_ENGINE_STATUS, type EngineStatus, type FromWorker, type ToWorker, type WorkerSetup } from './messages';
+import {
+  INITIAL_ENGINE_STATUS,
+  type EngineStatus,
+  type FromWorker,
+  type ToWorker,
+  type WorkerAnswers,
+  type WorkerRequest,
+  type WorkerSetup,
+} from './messages';
 
 export interface SyncWorkerFile {
   /** the worker's entry: the built `sync-worker.js`, or `worker-thread.ts` under tsx */
@@ -55,6 +64,10 @@ export class SyncHost {
   private updateTimer: Cancel | null = null;
   private outboxChanged = false;
   private shown: { state: string; error: string | null } | null = null;
+  /** requests the worker has not answered yet, by id */
+  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
+  private nextRequest = 1;
+  private answered = 0;
 
   constructor(private readonly o: SyncHostOptions) {
     this.clock = o.clock ?? realClock;
@@ -81,6 +94,7 @@ export class SyncHost {
     w.on('error', (e) => this.o.log.error({ err: e }, 'sync worker failed'));
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = null;
+      this.abandonRequests(code);
       if (this.stopping) return;
       this.exits++;
       // what it last said no longer holds: nothing uploads until it is back
@@ -127,6 +141,41 @@ export class SyncHost {
       this.start();
     }
     this.post({ type: 'syncNow' });
+  }
+
+  /**
+   * Stages roster files on the worker's connection, off the main loop; null when no worker
+   * runs now. A worker that ends meanwhile fails what it had not answered with `StagerGone`.
+   */
+  rosterStager(): RosterStager | null {
+    if (!this.worker || this.stopping) return null;
+    return {
+      stage: (importId, entries) =>
+        this.request({ type: 'stageRoster', importId, rows: packRosterRows(entries), count: entries.length }),
+      index: async (importId) => {
+        await this.request({ type: 'indexRoster', importId });
+      },
+    };
+  }
+
+  /** Requests the worker has answered since this host began (tests; diagnostics). */
+  get requestsAnswered(): number {
+    return this.answered;
+  }
+
+  private request<T extends WorkerRequest>(m: T): Promise<WorkerAnswers[T['type']]> {
+    const w = this.worker;
+    if (!w || this.stopping) return Promise.reject(new StagerGone('the sync worker is not running'));
+    const id = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      w.postMessage({ ...m, id } satisfies ToWorker);
+    });
+  }
+
+  private abandonRequests(code: number): void {
+    for (const { reject } of this.waiting.values()) reject(new StagerGone(`the sync worker stopped (exit ${code})`));
+    this.waiting.clear();
   }
 
   /** Ends the worker as a crash would (tests: a killed worker must lose nothing). */
@@ -177,6 +226,14 @@ export class SyncHost {
       case 'checkpointed':
         this.checkpointsDone++;
         break;
+      case 'answer': {
+        const waiting = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        this.answered++;
+        if (m.ok) waiting?.resolve(m.value);
+        else waiting?.reject(new Error(m.message));
+        break;
+      }
       case 'stopped':
         break;
     }

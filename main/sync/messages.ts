@@ -3,6 +3,7 @@
  * main process needs to wait for: it reports, the main process relays to the renderer.
  */
 import { UNKNOWN_SYNC_STATUS, type Provisioning, type SyncState } from '../../common/domain';
+import type { StagedRows } from '../store/roster';
 
 /** What the sync engine knows that the database does not: how the portal is answering. */
 export interface EngineStatus {
@@ -64,7 +65,22 @@ export interface WorkerSetup {
   appVersion?: string | undefined;
 }
 
+/**
+ * Work main asks of the worker and waits for (each with an `id` the answer repeats): a roster
+ * file's rows staged on the worker's connection, then its lookup indexes made there.
+ */
+export type WorkerRequest =
+  /** `rows`: `count` entries packed (store/roster's packRosterRows) */
+  { type: 'stageRoster'; importId: number; rows: string; count: number } | { type: 'indexRoster'; importId: number };
+
+/** What each request answers. */
+export interface WorkerAnswers {
+  stageRoster: StagedRows;
+  indexRoster: null;
+}
+
 export type ToWorker =
+  | (WorkerRequest & { id: number })
   | { type: 'nudge' }
   | { type: 'syncNow' }
   | { type: 'stop' }
@@ -80,4 +96,7 @@ export type FromWorker =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, unknown> }
   /** a checkpoint asked for is done: the log's pages, and how many of them are in the file now */
   | { type: 'checkpointed'; logPages: number; copiedPages: number }
+  /** a request's answer, or why it failed */
+  | { type: 'answer'; id: number; ok: true; value: WorkerAnswers[WorkerRequest['type']] }
+  | { type: 'answer'; id: number; ok: false; message: string }
   | { type: 'stopped' };

@@ -6,9 +6,16 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkpointPassive, openDatabase } from '../store/database';
 import { hasPendingOutbox } from '../store/outbox';
-import { removeImports, stagingPortalImportIds } from '../store/roster';
+import {
+  bulkImmediate,
+  importIndexSteps,
+  removeImports,
+  stageRosterRows,
+  stagingPortalImportIds,
+  unpackRosterRows,
+} from '../store/roster';
 import { SyncEngine, type SyncLog } from './engine';
-import type { FromWorker, ToWorker, WorkerSetup } from './messages';
+import type { FromWorker, ToWorker, WorkerAnswers, WorkerRequest, WorkerSetup } from './messages';
 import { PortalClient } from './portal-client';
 
 const port = parentPort;
@@ -57,8 +64,26 @@ const engine = new SyncEngine({
   onRosterChanged: (day) => send({ type: 'roster', day }),
 });
 
+/** Does what main asked and waits for; synchronous, so requests are done in the order they came. */
+function answer(m: WorkerRequest): WorkerAnswers[WorkerRequest['type']] {
+  switch (m.type) {
+    case 'stageRoster':
+      return stageRosterRows(db, m.importId, unpackRosterRows(m.rows, m.count));
+    case 'indexRoster':
+      // one index a transaction: the main connection's writes wait at most one index's build
+      for (const step of importIndexSteps(db, m.importId)) bulkImmediate(db, step);
+      return null;
+  }
+}
+
 port.on('message', (m: ToWorker) => {
-  if (m.type === 'nudge') engine.nudge();
+  if ('id' in m) {
+    try {
+      send({ type: 'answer', id: m.id, ok: true, value: answer(m) });
+    } catch (e) {
+      send({ type: 'answer', id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) });
+    }
+  } else if (m.type === 'nudge') engine.nudge();
   else if (m.type === 'syncNow') engine.syncNow();
   else if (m.type === 'checkpoint') {
     // the copy and its fsync wait here, never in an operator's action on the main loop
