@@ -3,10 +3,11 @@
  * the schema: the quick way must never accept a row the schema refuses, nor read one differently.
  */
 import { describe, expect, it } from 'vitest';
-import { rosterEntrySchema } from '../../common/domain';
+import { rosterEntrySchema, type RosterEntry } from '../../common/domain';
 import { rosterEntries } from '../../common/demo/people';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { plainRosterEntry, splitPlainCsv } from '../../main/services/roster';
+import { packRosterRows, unpackRosterRows } from '../../main/store/roster';
 
 const base = {
   refId: 'ABC123456',
@@ -140,5 +141,32 @@ describe('reading a plain CSV file the quick way', () => {
     ['a lone surrogate', csv([header, '2021-04-10,ABC123456,Sunita \ud800'])],
   ])('%s: left to csv-parse', async (_what, text) => {
     expect(await splitPlainCsv(text)).toBeNull();
+  });
+});
+
+describe('roster rows packed for the sync worker', () => {
+  const entry = (refId: string, overrides: Partial<RosterEntry> = {}): RosterEntry => ({
+    refId,
+    name: 'सुनीता देवी',
+    gender: 'F',
+    birthYear: 1961,
+    mobileLast4: '0420',
+    photoIdType: 'AADHAAR',
+    photoIdLast4: '12AB',
+    dose: 2,
+    slotTime: null,
+    ...overrides,
+  });
+
+  it('come back as they were, slot time or none', () => {
+    const entries = [entry('ABC123456'), entry('ABC123457', { slotTime: '09:30', name: 'Ram Kumar', dose: 1 })];
+    expect(unpackRosterRows(packRosterRows(entries), 2)).toEqual(entries);
+    expect(unpackRosterRows(packRosterRows([]), 0)).toEqual([]);
+  });
+
+  it('a row that held a separator, or a count that does not match, is refused whole', () => {
+    expect(() => unpackRosterRows(packRosterRows([entry('ABC123456', { name: 'Ram\u001fKumar' })]), 1)).toThrow(/fields/);
+    expect(() => unpackRosterRows(packRosterRows([entry('ABC123456', { name: 'Ram\u001eKumar' })]), 1)).toThrow(/rows/);
+    expect(() => unpackRosterRows(packRosterRows([entry('ABC123456')]), 2)).toThrow(/rows/);
   });
 });
