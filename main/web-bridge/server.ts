@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { MAX_ROSTER_BYTES } from '../../common/contract';
 import { fail } from '../../common/result';
@@ -8,6 +9,7 @@ import { createDispatcher } from '../ipc/dispatcher';
 import { CONTENT_SECURITY_POLICY } from '../security/csp';
 import type { CounterBackend } from '../counter';
 import { boardSourceOf, createBoardRoutes } from './board-routes';
+import { createCallSocket, SOCKET_PATH } from './call-socket';
 
 export interface WebBridgeOptions {
   backend: CounterBackend;
@@ -56,9 +58,10 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * Sign-in as a notebook server does it: the printed launch URL carries a one-time token;
  * the first request with it gets an HttpOnly, SameSite=Strict cookie holding a random
  * session ID and is sent on to the bare URL, and the token is spent. The app page, the
- * calls and the event stream need that cookie; calls and events also need the
+ * calls and the event stream need that cookie; calls and events over HTTP also need the
  * `X-Counter-Request` header, which a page of another site cannot send here (no CORS
- * headers are ever sent). Another OS user of the PC can connect to the port but holds
+ * headers are ever sent). The page itself calls and hears events on one WebSocket
+ * (call-socket.ts), opened only with the cookie and from the page's own origin. Another OS user of the PC can connect to the port but holds
  * neither the token (printed on the bridge's own output, not on its command line) nor
  * the cookie (in this user's browser profile).
  */
@@ -71,7 +74,13 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   /** sha256 of the session ID -> the client ID given to the dispatcher (not the cookie itself, which is never logged) */
   const sessions = new Map<string, string>();
   const streams = new Set<ServerResponse>();
+  const calls = createCallSocket({
+    maxPayload: MAX_BODY,
+    dispatch,
+    onError: (e) => backend.log.error({ err: e }, 'web bridge call failed'),
+  });
   const onEvent = (event: unknown) => {
+    calls.broadcast(event);
     for (const s of streams) s.write(`data: ${JSON.stringify(event)}\n\n`);
   };
   backend.events.on('event', onEvent);
@@ -99,6 +108,20 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
       if (!res.headersSent) send(res, 500, 'text/plain', 'internal error');
       else res.end();
     });
+  });
+
+  // the page's socket: the same checks as a call over HTTP, the page's own origin required
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return refuse('421 Misdirected Request');
+    if (new URL(req.url ?? '/', `http://${host}`).pathname !== SOCKET_PATH) return refuse('404 Not Found');
+    const clientId = sessionOf(req);
+    // a page of another site may open a socket to any address, with this browser's cookies
+    // when the site is the same: its Origin is what tells it apart
+    if (!clientId || req.headers.origin !== `http://${host}`) return refuse('403 Forbidden');
+    calls.accept(req, socket, head, clientId);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -198,6 +221,7 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
         sessions.clear();
         launchTokenSpent = true;
         for (const s of streams) s.end();
+        calls.close();
         server.close(() => ok());
         server.closeAllConnections();
       }),

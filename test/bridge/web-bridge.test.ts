@@ -6,6 +6,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { MAX_ROSTER_BYTES } from '../../common/contract';
 import { rosterEntries } from '../../common/demo/people';
 import { seedDemo } from '../../main/demo/seed';
 import { silentLogger } from '../../main/logging/logger';
@@ -263,6 +265,115 @@ describe('web bridge', () => {
     expect(got.status).toBe(200);
     expect(got.body).toContain('"type":"changed"');
     expect(got.body).toContain('"method":"checkIn"');
+  });
+
+  describe('the page’s socket', () => {
+    const ORIGIN = () => `http://127.0.0.1:${bridge.port}`;
+    /** Opens the socket as a browser would (Host, Origin, cookie as given); resolves open, or the refusal's status. */
+    const connect = (headers: Record<string, string>, path = '/socket') =>
+      new Promise<{ ws: WebSocket } | { status: number }>((ok, bad) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${bridge.port}${path}`, { headers });
+        ws.once('open', () => ok({ ws }));
+        ws.once('unexpected-response', (_req, res) => ok({ status: res.statusCode ?? 0 }));
+        ws.once('error', bad);
+      });
+    const open = async (headers: Record<string, string> = { cookie, origin: ORIGIN() }) => {
+      const r = await connect(headers);
+      if (!('ws' in r)) throw new Error(`refused: ${r.status}`);
+      const messages: Array<{
+        id?: number;
+        result?: { ok: boolean; value?: unknown; error?: { code: string } };
+        event?: { type: string; method?: string };
+      }> = [];
+      r.ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+      const answer = async (id: number) => {
+        for (let i = 0; i < 500; i++) {
+          const m = messages.find((x) => x.id === id);
+          if (m) return m.result!;
+          await new Promise((t) => setTimeout(t, 10));
+        }
+        throw new Error(`no answer to ${id}`);
+      };
+      const call = (id: number, method: string, payload: unknown) => {
+        r.ws.send(JSON.stringify({ id, method, payload }));
+        return answer(id);
+      };
+      const closed = new Promise<number>((ok) => r.ws.once('close', (code) => ok(code)));
+      return { ws: r.ws, messages, call, closed };
+    };
+
+    it('answers calls by their id through the same dispatcher, under the session’s client ID', async () => {
+      clientIds.length = 0;
+      const s = await open();
+      try {
+        // two calls in flight at once, answered each by its own id
+        s.ws.send(JSON.stringify({ id: 7, method: 'getAppState', payload: {} }));
+        const bad = await s.call(8, 'checkIn', { refId: 42 });
+        expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+        const state = s.messages.find((m) => m.id === 7)?.result;
+        expect(state).toMatchObject({ ok: true });
+        expect(await s.call(9, 'dropTables', {})).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+        expect(new Set(clientIds).size).toBe(1);
+        expect(clientIds[0]).toMatch(/^web-/);
+      } finally {
+        s.ws.close();
+      }
+    });
+
+    it('brings main’s events, a call’s own change before its answer', async () => {
+      const s = await open();
+      try {
+        expect(await s.call(1, 'signIn', { loginId: 'operator', pin: '1357' })).toMatchObject({ ok: true });
+        s.messages.length = 0;
+        const r = await s.call(2, 'checkIn', { refId: rosterEntries(20, 7)[1]!.refId });
+        expect(r).toMatchObject({ ok: true });
+        const changed = s.messages.findIndex((m) => m.event?.type === 'changed' && m.event.method === 'checkIn');
+        const answered = s.messages.findIndex((m) => m.id === 2);
+        expect(changed).toBeGreaterThanOrEqual(0);
+        expect(changed).toBeLessThan(answered);
+      } finally {
+        s.ws.close();
+      }
+    });
+
+    it('opens only with the session cookie, from the page’s own origin, on its own host and path', async () => {
+      const [name] = cookie.split('=') as [string, string];
+      // a page of another site in the operator's browser: the cookie may come along, its origin does not match
+      expect(await connect({ cookie, origin: 'http://evil.example' })).toEqual({ status: 403 });
+      expect(await connect({ cookie, origin: `http://localhost:${bridge.port}` })).toEqual({ status: 403 });
+      // no origin at all (not a browser page): refused too
+      expect(await connect({ cookie })).toEqual({ status: 403 });
+      expect(await connect({ origin: ORIGIN() })).toEqual({ status: 403 });
+      expect(await connect({ cookie: `${name}=${'x'.repeat(43)}`, origin: ORIGIN() })).toEqual({ status: 403 });
+      expect(await connect({ cookie, origin: ORIGIN(), host: `evil.example:${bridge.port}` })).toEqual({ status: 421 });
+      expect(await connect({ cookie, origin: ORIGIN() }, '/events')).toEqual({ status: 404 });
+    });
+
+    it('a message that is not a call closes the socket, and the bridge goes on', async () => {
+      for (const junk of [
+        '{nope',
+        JSON.stringify({ id: -1, method: 'getAppState', payload: {} }),
+        JSON.stringify({ id: 1, method: 'getAppState', payload: {}, extra: 1 }),
+        JSON.stringify([1, 2]),
+      ]) {
+        const s = await open();
+        s.ws.send(junk);
+        expect(await s.closed, junk).toBe(1008);
+      }
+      const binary = await open();
+      binary.ws.send(Buffer.from([1, 2, 3]));
+      expect(await binary.closed).toBe(1008);
+      // over the size limit: closed by the socket library, before any of it is read as a call
+      const big = await open();
+      big.ws.send('x'.repeat(MAX_ROSTER_BYTES + 2 * 1024 * 1024));
+      expect(await big.closed).toBe(1009);
+      const s = await open();
+      try {
+        expect(await s.call(1, 'getAppState', {})).toMatchObject({ ok: true });
+      } finally {
+        s.ws.close();
+      }
+    });
   });
 
   it('when it closes, the browsers’ sessions end', async () => {

@@ -46,6 +46,18 @@ const take = async (res) => ({ status: res.status, cookie: res.headers.get('set-
   );
   out.signIn = await take(await fetch(url + 'rpc/signIn', { method: 'POST', headers, body: JSON.stringify({ loginId: 'supervisor', pin: '246810' }) }));
   out.events = await take(await fetch(url + 'events', { headers }));
+  // the page's socket, asked for as the page would (its own origin), without and with a forged cookie
+  const upgrade = (extra) => new Promise((ok) => {
+    const req = require('node:http').request(url + 'socket', {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', origin: url.slice(0, -1), ...extra },
+    });
+    req.on('upgrade', (res, socket) => { socket.destroy(); ok({ status: 101, cookie: null, body: '' }); });
+    req.on('response', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => ok({ status: res.statusCode, cookie: res.headers['set-cookie'] ?? null, body: b })); });
+    req.on('error', (e) => ok({ status: 0, cookie: null, body: 'ERR ' + e.message }));
+    req.end();
+  });
+  out.socket = await upgrade({});
+  out.forgedSocket = await upgrade({ cookie: 'counter_session_' + port + '=' + 'B'.repeat(43) });
   console.log(JSON.stringify(out));
 })();
 `;
@@ -89,9 +101,9 @@ test('another OS user gets no secret, no session and no launch link, from the br
   const page = got.page as { body: string };
   expect(page.body).toContain('npm run web');
   expect(page.body).not.toMatch(/data-secret|counter-bridge\.js/);
-  // a guessed link, a call, a forged cookie, a sign-in and the event stream: refused, no session
+  // a guessed link, a call, a forged cookie, a sign-in, the event stream and the page's socket: refused, no session
   expect(got.guessedLink).toMatchObject({ status: 403, cookie: null });
-  for (const k of ['call', 'forgedCall', 'signIn', 'events']) {
+  for (const k of ['call', 'forgedCall', 'signIn', 'events', 'socket', 'forgedSocket']) {
     expect(got[k], k).toMatchObject({ status: 403, cookie: null });
     expect((got[k] as { body: string }).body, k).not.toMatch(/"operator"|"loginId"/);
   }
