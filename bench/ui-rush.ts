@@ -109,18 +109,27 @@ const PAGE_PROBE = `(() => {
     }).observe({ type: 'longtask', buffered: true });
   } catch {}
   window.addEventListener('keydown', (e) => { rush.lastKeyAt = e.timeStamp; rush.lastKey = e.key; }, true);
-  // the page's calls to main, with their times: what an action waited for
+  // the page's calls to main (on its socket), with their times: what an action waited for
   rush.calls = [];
-  const fetch0 = window.fetch.bind(window);
-  window.fetch = (input, init) => {
-    const method = String(input).split('/rpc/')[1];
-    if (!method) return fetch0(input, init);
-    const entry = { method, start: performance.now(), end: 0 };
-    rush.calls.push(entry);
-    if (rush.calls.length > 200) rush.calls.shift();
-    const p = fetch0(input, init);
-    p.then((res) => res.clone().text().then(() => { entry.end = performance.now(); }), () => { entry.end = performance.now(); });
-    return p;
+  const open = new Map();
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        const m = JSON.parse(e.data);
+        const entry = open.get(m.id);
+        if (entry) { entry.end = performance.now(); open.delete(m.id); }
+      });
+    }
+    send(data) {
+      const m = JSON.parse(data);
+      const entry = { method: m.method, start: performance.now(), end: 0 };
+      open.set(m.id, entry);
+      rush.calls.push(entry);
+      if (rush.calls.length > 200) rush.calls.shift();
+      super.send(data);
+    }
   };
   const holds = (c) => {
     const el = document.querySelector(c.sel);
@@ -242,6 +251,14 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
     await context.addInitScript({ content: PAGE_PROBE });
     await context.addCookies([{ ...bridge.cookie, url: bridge.url, httpOnly: true, sameSite: 'Strict' }]);
     const page = await context.newPage();
+    // the page's calls to main, each a message on its socket: counted while the actions run
+    let counting: ((method: string) => void) | null = null;
+    page.on('websocket', (ws) =>
+      ws.on('framesent', ({ payload }) => {
+        const method = typeof payload === 'string' ? (JSON.parse(payload) as { method?: string }).method : undefined;
+        if (method) counting?.(method);
+      }),
+    );
     await page.goto(bridge.url);
     await page.getByTestId('search-input').waitFor({ state: 'visible', timeout: 30_000 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="lane-count"]').length === 2, null, {
@@ -371,11 +388,7 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
     }
     // what the page does for the actions: its own calls to main by method, and the renderer's busy time
     const calls = new Map<string, number>();
-    const countCall = (req: { url(): string }) => {
-      const m = /\/rpc\/(\w+)/.exec(req.url());
-      if (m) calls.set(m[1]!, (calls.get(m[1]!) ?? 0) + 1);
-    };
-    page.on('request', countCall);
+    counting = (method) => calls.set(method, (calls.get(method) ?? 0) + 1);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     const busy = async () => {
@@ -405,7 +418,7 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
     }
     const seconds = (performance.now() - started) / 1000;
     const busyAfter = await busy();
-    page.off('request', countCall);
+    counting = null;
     if (profiler) {
       const { profile } = await profiler.send('Profiler.stop');
       const self = new Map<string, number>();
