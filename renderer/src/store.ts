@@ -138,6 +138,15 @@ const SESSION_CHANGES = new Set<MethodName>(['signIn', 'signOut', 'provision', '
 /** The page's own changes that can move tickets: the page reads the queue after their answer, once. */
 const movesQueue = (m: MethodName): boolean => MUTATING.has(m) && !QUEUE_UNTOUCHED.has(m) && !SESSION_CHANGES.has(m);
 
+/**
+ * Runs `work` once the next frame has been drawn (the page), or on the next turn where nothing
+ * is drawn: a read that only confirms what an answer drew does not hold up its drawing.
+ */
+function afterPaint(work: () => void): void {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(work, 0));
+  else setTimeout(work, 0);
+}
+
 export const createCounterStore = () =>
   create<CounterState>()((set, get) => {
     const loadAppState = coalesced(async () => {
@@ -358,7 +367,8 @@ export const createCounterStore = () =>
               publishCounterEvent({ type: 'changed', method });
               expectEvent(method);
             }
-            void refreshAfter(method);
+            // the answer is drawn first: the read that confirms it is asked for once it is on screen
+            afterPaint(() => void refreshAfter(method));
           }
           // main's `changed` event for this call, when it came first, has already asked; when
           // it has not come yet, the screens' lists hear of this change now
