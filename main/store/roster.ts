@@ -98,16 +98,16 @@ const statements = preparedOnce((db) => ({
 const ids = (rows: Id[]): number[] => rows.map((r) => r.id);
 
 /**
- * The lookup indexes of an import, partial (`WHERE import_id = N`), by their key. A last-4
- * equality needs only its column (a third quicker to build than with `import_id` before it,
- * and chosen over the reference-ID index all the same). The name-start range keeps `import_id`
- * first: without it the planner takes the reference-ID index and reads the whole roster.
- * Test: the query plans in test/store/roster-import.test.ts.
+ * The lookup indexes of an import, partial (`WHERE import_id = N`), by their key. Each has
+ * `import_id` before its column: with the column alone, a last-4 lookup (`import_id = N AND
+ * col = ?`) is planned on the name index (its `import_id = ?`) and reads the whole roster, and
+ * the name-start range on the reference-ID index. Test: the query plans in
+ * test/store/roster-import.test.ts, each read by the index of its column.
  */
 const IMPORT_INDEXES = {
-  ref_last4: 'ref_last4',
-  mobile_last4: 'mobile_last4',
-  photo_last4: 'photo_id_last4',
+  ref_last4: 'import_id, ref_last4',
+  mobile_last4: 'import_id, mobile_last4',
+  photo_last4: 'import_id, photo_id_last4',
   name: 'import_id, name_norm',
 };
 
