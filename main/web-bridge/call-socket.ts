@@ -69,15 +69,14 @@ export function createCallSocket(o: CallSocketOptions): CallSocket {
         ws.close(1008, 'not a call');
         return;
       }
-      o.dispatch(call.method, call.payload, clientId).then(
-        (result) => {
+      o.dispatch(call.method, call.payload, clientId)
+        .then((result) => {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: call.id, result }));
-        },
-        (e: unknown) => {
+        })
+        .catch((e: unknown) => {
           o.onError(e);
           ws.close(1011, 'internal error');
-        },
-      );
+        });
     });
   };
 

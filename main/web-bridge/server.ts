@@ -113,10 +113,13 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   // the page's socket: the same checks as a call over HTTP, the page's own origin required
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // the refusal is written and the socket closed whatever the client does with its side
+    const refuse = (status: string) =>
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return refuse('421 Misdirected Request');
-    if (new URL(req.url ?? '/', `http://${host}`).pathname !== SOCKET_PATH) return refuse('404 Not Found');
+    // the path compared as sent: a target that is not a URL (Node's parser lets some through) is refused, not parsed
+    if ((req.url ?? '').split('?')[0] !== SOCKET_PATH) return refuse('404 Not Found');
     const clientId = sessionOf(req);
     // a page of another site may open a socket to any address, with this browser's cookies
     // when the site is the same: its Origin is what tells it apart

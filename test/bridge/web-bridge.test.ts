@@ -3,6 +3,7 @@
 // caller gets a page saying how to open the counter and 403 on every call and event stream.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -347,6 +348,48 @@ describe('web bridge', () => {
       expect(await connect({ cookie: `${name}=${'x'.repeat(43)}`, origin: ORIGIN() })).toEqual({ status: 403 });
       expect(await connect({ cookie, origin: ORIGIN(), host: `evil.example:${bridge.port}` })).toEqual({ status: 421 });
       expect(await connect({ cookie, origin: ORIGIN() }, '/events')).toEqual({ status: 404 });
+    });
+
+    it('an upgrade with a target that is not a URL is refused and closed, and the bridge goes on', async () => {
+      /**
+       * What the bridge wrote back, and whether it then closed the connection: a client that never
+       * closes its own side goes on writing, and gets a reset once the bridge has let go.
+       */
+      const rawUpgrade = (target: string) =>
+        new Promise<{ answer: string; closed: boolean }>((ok, bad) => {
+          const sock = tcpConnect({ port: bridge.port, host: '127.0.0.1', allowHalfOpen: true });
+          let answer = '';
+          let writer: ReturnType<typeof setInterval> | undefined;
+          const done = (closed: boolean) => {
+            clearInterval(writer);
+            sock.destroy();
+            ok({ answer, closed });
+          };
+          sock.setEncoding('utf8');
+          sock.on('data', (d: string) => (answer += d));
+          sock.on('end', () => {
+            writer = setInterval(() => sock.write('x'), 50);
+            setTimeout(() => done(false), 3000);
+          });
+          sock.on('error', () => done(true));
+          sock.on('close', () => done(true));
+          sock.write(
+            `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${bridge.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+              `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: ${ORIGIN()}\r\nCookie: ${cookie}\r\n\r\n`,
+          );
+          setTimeout(() => bad(new Error(`no answer: ${answer}`)), 5000);
+        });
+      for (const target of ['//[', `http://x:99999${'/socket'}`, '/socket/../socket']) {
+        const r = await rawUpgrade(target);
+        expect(r.answer, target).toMatch(/^HTTP\/1\.1 404 /);
+        expect(r.closed, target).toBe(true);
+      }
+      const s = await open();
+      try {
+        expect(await s.call(1, 'getAppState', {})).toMatchObject({ ok: true });
+      } finally {
+        s.ws.close();
+      }
     });
 
     it('a message that is not a call closes the socket, and the bridge goes on', async () => {
