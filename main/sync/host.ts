@@ -231,7 +231,7 @@ export class SyncHost {
         this.waiting.delete(m.id);
         this.answered++;
         if (m.ok) waiting?.resolve(m.value);
-        else waiting?.reject(new Error(m.message));
+        else waiting?.reject(Object.assign(new Error(m.message), m.code === undefined ? {} : { code: m.code }));
         break;
       }
       case 'stopped':

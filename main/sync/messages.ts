@@ -98,5 +98,6 @@ export type FromWorker =
   | { type: 'checkpointed'; logPages: number; copiedPages: number }
   /** a request's answer, or why it failed */
   | { type: 'answer'; id: number; ok: true; value: WorkerAnswers[WorkerRequest['type']] }
-  | { type: 'answer'; id: number; ok: false; message: string }
+  /** `code`: the error's own (e.g. SQLITE_BUSY), so that main tells the operator what it means */
+  | { type: 'answer'; id: number; ok: false; message: string; code?: string }
   | { type: 'stopped' };

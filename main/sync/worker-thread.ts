@@ -81,7 +81,14 @@ port.on('message', (m: ToWorker) => {
     try {
       send({ type: 'answer', id: m.id, ok: true, value: answer(m) });
     } catch (e) {
-      send({ type: 'answer', id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) });
+      const code = (e as { code?: unknown } | null)?.code;
+      send({
+        type: 'answer',
+        id: m.id,
+        ok: false,
+        message: e instanceof Error ? e.message : String(e),
+        ...(typeof code === 'string' ? { code } : {}),
+      });
     }
   } else if (m.type === 'nudge') engine.nudge();
   else if (m.type === 'syncNow') engine.syncNow();

@@ -107,6 +107,14 @@ describe('a roster file staged by the sync worker', () => {
     expect(rosterOf(c).map((r) => r.ref_id)).toEqual(next.map((e) => e.refId));
   }, 60_000);
 
+  it('a request the worker fails comes back with the error’s own code (what the operator is told depends on it)', async () => {
+    const c = await syncedCounter(portal, { signedIn: 'supervisor' });
+    counters.push(c);
+    const stager = c.backend.sync!.rosterStager()!;
+    // no such import: the database refuses the rows
+    await expect(stager.stage(987_654, people(1, 27))).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+  }, 60_000);
+
   it('a bad row after chunks were staged refuses the file by its line, and leaves nothing of it', async () => {
     const c = await syncedCounter(portal, { signedIn: 'supervisor', roster: people(40, 25) });
     counters.push(c);
