@@ -303,6 +303,16 @@ describe('web bridge', () => {
       return { ws: r.ws, messages, call, closed };
     };
 
+    /** The bridge still answers a call on a new socket. */
+    const stillAnswers = async () => {
+      const s = await open();
+      try {
+        expect(await s.call(1, 'getAppState', {})).toMatchObject({ ok: true });
+      } finally {
+        s.ws.close();
+      }
+    };
+
     it('answers calls by their id through the same dispatcher, under the session’s client ID', async () => {
       clientIds.length = 0;
       const s = await open();
@@ -384,12 +394,7 @@ describe('web bridge', () => {
         expect(r.answer, target).toMatch(/^HTTP\/1\.1 404 /);
         expect(r.closed, target).toBe(true);
       }
-      const s = await open();
-      try {
-        expect(await s.call(1, 'getAppState', {})).toMatchObject({ ok: true });
-      } finally {
-        s.ws.close();
-      }
+      await stillAnswers();
     });
 
     it('a message that is not a call closes the socket, and the bridge goes on', async () => {
@@ -410,12 +415,7 @@ describe('web bridge', () => {
       const big = await open();
       big.ws.send('x'.repeat(MAX_ROSTER_BYTES + 2 * 1024 * 1024));
       expect(await big.closed).toBe(1009);
-      const s = await open();
-      try {
-        expect(await s.call(1, 'getAppState', {})).toMatchObject({ ok: true });
-      } finally {
-        s.ws.close();
-      }
+      await stillAnswers();
     });
   });
 
