@@ -369,16 +369,14 @@ async function readCsv(content: string): Promise<RosterFile> {
 }
 
 /**
- * Imports a roster. A bad file changes nothing: its rows are staged beside the roster in force
- * as they pass their checks, and thrown away at the first that does not. Once all are in, they
- * are indexed and swapped in with one small transaction. The old roster stays active until
- * that swap, and is removed after it.
+ * Imports a roster. A bad file changes nothing: every row is checked before any is written.
+ * Then the rows are staged beside the roster in force, indexed, and swapped in with one small
+ * transaction. The old roster stays active until that swap, and is removed after it.
  *
- * `stager` writes the rows: the sync worker's, on its own thread, so that the rows are written
- * while this thread checks the next ones and fills the search's name index from what it
- * answers. Without one (no portal, or the worker is not running) they are written here, a
- * chunk a task. A worker that ends mid-import leaves its rows to be removed, and the import is
- * staged again here: the operator sees no failure.
+ * `stager` writes the rows: the sync worker's, on its own thread, while this thread fills the
+ * search's name index from what it answers. Without one (no portal, or the worker is not
+ * running) they are written here, a chunk a task. A worker that ends mid-import leaves its
+ * rows to be removed, and the import is staged again here: the operator sees no failure.
  */
 export async function importRoster(
   ctx: Pick<ServiceContext, 'db' | 'clock' | 'config'> & { operatorId: string | null; stager?: RosterStager | null },
@@ -396,19 +394,16 @@ export async function importRoster(
   }
   const at = ctx.clock().toISOString();
   const staging = { day: file.day, rows: file.rows, source: input.fileName, at, operatorId: ctx.operatorId, today };
-  // the entries as they pass, kept to stage them again should the worker end
+  // every row checked before anything is written: a refused file writes nothing at all
   const passed: RosterEntry[][] = [];
+  await file.check((entries) => passed.push(entries));
+  const feed = async (each: (entries: RosterEntry[]) => void) => passed.forEach(each);
   let staged: StagedImport;
   try {
-    staged = await stageImport(db, ctx.stager ?? stagerOnConnection(db), staging, (each) =>
-      file.check((entries) => {
-        passed.push(entries);
-        each(entries);
-      }),
-    );
+    staged = await stageImport(db, ctx.stager ?? stagerOnConnection(db), staging, feed);
   } catch (e) {
     if (!(e instanceof StagerGone)) throw e;
-    staged = await stageImport(db, stagerOnConnection(db), staging, async (each) => passed.forEach(each));
+    staged = await stageImport(db, stagerOnConnection(db), staging, feed);
   }
   staged.names?.finish(today);
   await removeImports(db, unwantedImports(db, today));

@@ -115,7 +115,7 @@ describe('a roster file staged by the sync worker', () => {
     await expect(stager.stage(987_654, people(1, 27))).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
   }, 60_000);
 
-  it('a bad row after chunks were staged refuses the file by its line, and leaves nothing of it', async () => {
+  it('a bad row near the end of a file refuses it by its line, and nothing of it is written', async () => {
     const c = await syncedCounter(portal, { signedIn: 'supervisor', roster: people(40, 25) });
     counters.push(c);
     const before = rosterOf(c);
