@@ -113,19 +113,17 @@ export function plainRosterEntry(raw: Record<string, unknown>, thisYear = new Da
 
 /**
  * Checks rows one at a time (the first bad one refuses the file): each row becomes a roster
- * entry as it is checked, handed over `STAGE_CHUNK` entries at a time, so that they can be
- * staged while the rest are checked. `lineOf` turns a row's number into the line shown in a
+ * entry as it is checked, kept in chunks of `STAGE_CHUNK` (as they are staged), so the rows as
+ * read need not all be held at once. `lineOf` turns a row's number into the line shown in a
  * message (CSV: the file's line).
  */
 class RowChecker {
   private readonly seen = new Map<string, number>();
+  private readonly chunks: RosterEntry[][] = [];
   private chunk: RosterEntry[] = [];
   private readonly thisYear = new Date().getFullYear();
 
-  constructor(
-    private readonly each: (entries: RosterEntry[]) => void,
-    private readonly lineOf: (row: number) => number = (n) => n,
-  ) {}
+  constructor(private readonly lineOf: (row: number) => number = (n) => n) {}
 
   add(line: number, raw: Record<string, unknown>): void {
     let entry = plainRosterEntry(raw, this.thisYear);
@@ -143,26 +141,29 @@ class RowChecker {
     }
     this.seen.set(entry.refId, line);
     this.chunk.push(entry);
-    if (this.chunk.length === STAGE_CHUNK) this.flush();
+    if (this.chunk.length === STAGE_CHUNK) {
+      this.chunks.push(this.chunk);
+      this.chunk = [];
+    }
   }
 
-  /** hands over the entries not handed over yet */
-  flush(): void {
-    if (this.chunk.length > 0) this.each(this.chunk);
+  /** Every entry checked, in chunks of `STAGE_CHUNK`. */
+  finish(): RosterEntry[][] {
+    if (this.chunk.length > 0) this.chunks.push(this.chunk);
     this.chunk = [];
+    return this.chunks;
   }
 }
 
 /**
  * A roster file read, its one day found and its rows counted; `check` then checks its rows in
  * order, yielding to the event loop every few thousand so the counter keeps answering, and
- * hands each `STAGE_CHUNK` of entries to `each` as soon as they pass. It throws at the first
- * bad row (what was handed over before is then to be thrown away).
+ * gives every entry, in chunks of `STAGE_CHUNK`. It throws at the first bad row.
  */
 interface RosterFile {
   day: string;
   rows: number;
-  check(each: (entries: RosterEntry[]) => void): Promise<void>;
+  check(): Promise<RosterEntry[][]>;
 }
 
 function readRosterFile(format: 'json' | 'csv', content: string): Promise<RosterFile> {
@@ -191,13 +192,13 @@ async function readJson(content: string): Promise<RosterFile> {
   return {
     day: day.data,
     rows: rows.length,
-    async check(each) {
-      const checker = new RowChecker(each);
+    async check() {
+      const checker = new RowChecker();
       for (let i = 0; i < rows.length; i++) {
         if (i > 0 && i % VALIDATE_CHUNK === 0) await yieldToEventLoop();
         checker.add(rows[i]!.line, rows[i]!.raw);
       }
-      checker.flush();
+      return checker.finish();
     },
   };
 }
@@ -345,9 +346,9 @@ async function readCsv(content: string): Promise<RosterFile> {
   return {
     day,
     rows: records.length - 1,
-    async check(each) {
+    async check() {
       // each row checked as it is read: the rows as read are not all kept until every one is checked
-      const checker = new RowChecker(each, lineOf);
+      const checker = new RowChecker(lineOf);
       for (let record = 1; record < records.length; record++) {
         if (record % VALIDATE_CHUNK === 0) await yieldToEventLoop();
         const rec = records.at(record);
@@ -363,7 +364,7 @@ async function readCsv(content: string): Promise<RosterFile> {
           slotTime: cell(rec, iSlot) ?? null,
         });
       }
-      checker.flush();
+      return checker.finish();
     },
   };
 }
@@ -395,15 +396,13 @@ export async function importRoster(
   const at = ctx.clock().toISOString();
   const staging = { day: file.day, rows: file.rows, source: input.fileName, at, operatorId: ctx.operatorId, today };
   // every row checked before anything is written: a refused file writes nothing at all
-  const passed: RosterEntry[][] = [];
-  await file.check((entries) => passed.push(entries));
-  const feed = async (each: (entries: RosterEntry[]) => void) => passed.forEach(each);
+  const chunks = await file.check();
   let staged: StagedImport;
   try {
-    staged = await stageImport(db, ctx.stager ?? stagerOnConnection(db), staging, feed);
+    staged = await stageImport(db, ctx.stager ?? stagerOnConnection(db), staging, chunks);
   } catch (e) {
     if (!(e instanceof StagerGone)) throw e;
-    staged = await stageImport(db, stagerOnConnection(db), staging, feed);
+    staged = await stageImport(db, stagerOnConnection(db), staging, chunks);
   }
   staged.names?.finish(today);
   await removeImports(db, unwantedImports(db, today));
@@ -416,15 +415,14 @@ interface StagedImport {
 }
 
 /**
- * Stages the entries `feed` hands over (a chunk at a time), then indexes and activates the
- * import; removes what it staged when any step fails. A bad row (`feed` throws) comes before
- * a stager's failure.
+ * Stages checked entries, a chunk a request, then indexes and activates the import; removes
+ * what it staged when any step fails.
  */
 async function stageImport(
   db: Db,
   stager: RosterStager,
   o: { day: string; rows: number; source: string; at: string; operatorId: string | null; today: string },
-  feed: (each: (entries: RosterEntry[]) => void) => Promise<void>,
+  chunks: readonly RosterEntry[][],
 ): Promise<StagedImport> {
   const importId = insertStagingImport(db, {
     day: o.day,
@@ -437,31 +435,22 @@ async function stageImport(
   // answers, as each answer comes (in order: chunks are staged one after another)
   const names = o.day === o.today ? nameIndexOfImport(db, importId) : null;
   let stagerFailed = false;
-  // each chunk asked for as soon as its rows pass, each outcome held from the start so that a
-  // failure is not left unhandled meanwhile
-  const outcomes: Array<Promise<{ error: unknown } | null>> = [];
   try {
-    let failure: { error: unknown } | null = null;
-    try {
-      await feed((entries) => {
-        outcomes.push(
-          stager.stage(importId, entries).then(
-            ({ rowids, norms }) => {
-              if (names && !stagerFailed)
-                for (let j = 0; j < entries.length; j++) names.add(rowids[j]!, entries[j]!.name, norms[j]!);
-              return null;
-            },
-            (error: unknown) => {
-              stagerFailed = true;
-              return { error };
-            },
-          ),
-        );
-      });
-    } catch (e) {
-      failure = { error: e };
-    }
-    for (const outcome of await Promise.all(outcomes)) failure ??= outcome;
+    // every chunk asked for at once (a worker stages them one after another), each outcome held
+    // from the start so that a failure is not left unhandled meanwhile
+    const outcomes = chunks.map((entries) =>
+      stager.stage(importId, entries).then(
+        ({ rowids, norms }) => {
+          if (names && !stagerFailed) for (let j = 0; j < entries.length; j++) names.add(rowids[j]!, entries[j]!.name, norms[j]!);
+          return null;
+        },
+        (error: unknown) => {
+          stagerFailed = true;
+          return { error };
+        },
+      ),
+    );
+    const failure = (await Promise.all(outcomes)).find((outcome) => outcome !== null);
     if (failure) throw failure.error;
     // its lookup indexes, made once the rows are in
     await stager.index(importId);
