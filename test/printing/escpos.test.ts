@@ -1,3 +1,4 @@
+import ReceiptPrinterEncoder from '@point-of-sale/receipt-printer-encoder';
 import jsQR from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { encodeSlipEscPos, FEED_BEFORE_CUT_LINES } from '../../main/printing/escpos';
@@ -74,6 +75,68 @@ describe('slip job round trip (encode, then decode as a printer would)', () => {
     expect(error).toBeInstanceOf(PrintError);
     expect((error as PrintError).code).toBe('driver_error');
   });
+});
+
+/** The job as the encoder makes it on its own, image included: what the slip job must equal byte for byte. */
+function encoderJob(raster: SlipRaster, paper: '80mm' | '58mm'): Uint8Array {
+  const job = new ReceiptPrinterEncoder({
+    language: 'esc-pos',
+    imageMode: 'raster',
+    columns: paper === '80mm' ? 48 : 32,
+    feedBeforeCut: FEED_BEFORE_CUT_LINES,
+    newline: '\n',
+  })
+    .initialize()
+    .image({ data: raster.rgba, width: raster.width, height: raster.height }, raster.width, raster.height, 'threshold', 128)
+    .cut('partial')
+    .encode();
+  let end = job.length;
+  while (job[end - 1] === 0x0a) end--;
+  return job.slice(0, end);
+}
+
+/** Pixels of every kind: any colour, any alpha, and greys either side of the threshold. */
+function noise(width: number, height: number, seed: number): SlipRaster {
+  let x = seed;
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < rgba.length; p += 4) {
+    const kind = next() % 4;
+    if (kind === 0) {
+      const grey = 120 + (next() % 16);
+      rgba.set([grey, grey, grey, 255], p);
+    } else if (kind === 1) rgba.set([next(), next(), next(), next()], p);
+    else if (kind === 2) rgba.set([next(), next(), next(), 0], p);
+    else rgba.set([next(), next(), next(), 255], p);
+  }
+  return { width, height, rgba };
+}
+
+describe("the slip job is the encoder's own job, byte for byte", () => {
+  for (const paper of ['80mm', '58mm'] as const) {
+    it(`${paper}: real slips (Hindi and English, first print and reprint)`, () => {
+      for (const [i, options] of [{}, { reprint: true }, { verified: false, lane: 'priority' as const }].entries()) {
+        const raster = renderSlipRaster(demoSlip({ ...options, token: `A-W${100 + i}` }), paper);
+        expect(Buffer.from(encodeSlipEscPos(raster, paper)).equals(Buffer.from(encoderJob(raster, paper)))).toBe(true);
+      }
+    });
+
+    it(`${paper}: any pixels, any alpha, greys at the threshold, one to three raster commands`, () => {
+      for (const [seed, height] of [
+        [1, 8],
+        [2, 248],
+        [3, 256],
+        [4, 520],
+      ] as const) {
+        const raster = noise(RASTER_WIDTH[paper], height, seed);
+        const ours = encodeSlipEscPos(raster, paper);
+        const theirs = encoderJob(raster, paper);
+        expect(ours.length).toBe(theirs.length);
+        const first = ours.findIndex((b, i) => b !== theirs[i]);
+        expect(first, `first differing byte at ${first} (height ${height})`).toBe(-1);
+      }
+    });
+  }
 });
 
 describe('decodeEscPos', () => {
