@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { chromium } from '@playwright/test';
+import { chromium, type Browser } from '@playwright/test';
 import type { TicketView } from '../common/domain';
 import { prng, walkInForm } from '../common/demo/people';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
@@ -74,8 +74,10 @@ async function runBoard(ctx: BenchContext): Promise<Metric[]> {
     timeoutMs: 60_000,
     onOutput: (c: Buffer) => (out += c.toString()),
   });
-  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
+  let browser: Browser | null = null;
   try {
+    // launched inside: a browser that cannot start still has the bridge stopped below
+    browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
     for (let i = 0; i < 50 && !BOARD_LINE.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     const boardUrl = BOARD_LINE.exec(out)?.[1];
     if (!boardUrl) throw new Error('the web bridge printed no board address');
@@ -136,7 +138,7 @@ async function runBoard(ctx: BenchContext): Promise<Metric[]> {
       })),
     ];
   } finally {
-    await browser.close();
+    await browser?.close();
     await bridge.stop();
   }
 }

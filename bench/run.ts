@@ -4,7 +4,8 @@
  *                   use `npm run -s bench -- --json` so npm's own header stays out of stdout
  *   --only a,b      only the named benchmarks (see --list)
  *   --list          the benchmarks and what each measures
- * Progress goes to stderr. A benchmark reports; it does not fail on a slow number.
+ * Progress goes to stderr. A benchmark reports; it does not fail on a slow number. A benchmark
+ * that throws is told (and the exit code is 1) and the others still run and report.
  *
  * Adding benchmarks: a module exporting `benchmarks: Benchmark[]` (and `cleanup()` if it keeps
  * state between them), listed in MODULES below. Shared helpers are in stats.ts and counter.ts.
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
     progress: (message) => process.stderr.write(`[bench] ${message}\n`),
   };
   const metrics: Metric[] = [];
+  const failed: Array<{ name: string; reason: string }> = [];
   const started = performance.now();
   const cleaned = new Set<BenchModule>();
   try {
@@ -91,7 +93,16 @@ async function main(): Promise<void> {
       if (mine.length === 0) continue;
       for (const b of mine) {
         ctx.progress(`${b.name}: ${b.description}`);
-        const got = await b.run(ctx);
+        let got: Metric[];
+        try {
+          got = await b.run(ctx);
+        } catch (e) {
+          // one benchmark that cannot run (no Chromium, no PostgreSQL) costs its own figures only
+          const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+          failed.push({ name: b.name, reason });
+          ctx.progress(`${b.name} FAILED: ${reason}`);
+          continue;
+        }
         metrics.push(...got);
         if (args.json) {
           for (const m of got) {
@@ -118,6 +129,10 @@ async function main(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   }
   ctx.progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (failed.length > 0) {
+    process.exitCode = 1;
+    for (const f of failed) console.error(`benchmark ${f.name} did not run to its end: ${f.reason}`);
+  }
   if (!args.json) {
     console.log(table(metrics));
     const targeted = metrics.filter((m) => m.target);

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import type { AppStateView, QueueView, TicketView } from '../common/domain';
 import { DEMO_PORTAL, DEMO_PROVISIONING } from '../common/demo/counter';
 import { prng, rosterEntries, walkInForm } from '../common/demo/people';
@@ -231,8 +231,10 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
   // the portal is down while the day's backlog builds up
   const bridge = await startBridge(ctx.tempDir('ui-rush-counter'), portalUrl);
   let portal: PortalHandle | null = null;
-  const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
+  let browser: Browser | null = null;
   try {
+    // launched inside: a browser that cannot start still has the bridge stopped below
+    browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
     const s = await seed(bridge, ctx);
     const day = (await bridge.rpc<AppStateView>('getAppState', {})).today!;
 
@@ -487,7 +489,7 @@ async function runRush(ctx: BenchContext): Promise<Metric[]> {
     }
     return metrics;
   } finally {
-    await browser.close();
+    await browser?.close();
     await bridge.stop();
     await portal?.stop();
   }
