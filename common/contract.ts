@@ -442,7 +442,12 @@ export type CounterEvent =
    */
   | { type: 'uploads'; uploads: Record<string, UploadState> }
   /** the app update moved on (checked, downloading, ready, refused) or was postponed */
-  | { type: 'update'; update: UpdateView };
+  | { type: 'update'; update: UpdateView }
+  /**
+   * the page's line to main was opened again after it broke (a browser page on the web bridge):
+   * events sent meanwhile are lost, so everything on screen is read again. Never sent by main.
+   */
+  | { type: 'resync' };
 
 /** `window.counter`: the only door from the page to the counter. */
 export type CounterApi = {

@@ -50,6 +50,8 @@ class CounterLine {
   private readonly waiting = new Map<number, (r: Result<unknown>) => void>();
   private readonly listeners = new Set<(event: CounterEvent) => void>();
   private retry: ReturnType<typeof setTimeout> | null = null;
+  /** a socket has been open before: the next one to open is a reconnect, and events may have been missed */
+  private everOpen = false;
 
   call(method: string, payload: unknown): Promise<Result<unknown>> {
     return this.open().then(
@@ -79,7 +81,11 @@ class CounterLine {
     this.opened = new Promise<WebSocket>((resolve, reject) => {
       ws.onopen = () => {
         isOpen = true;
+        const reconnected = this.everOpen;
+        this.everOpen = true;
         resolve(ws);
+        // what main said while there was no socket is lost: the page reads everything again
+        if (reconnected) for (const l of this.listeners) l({ type: 'resync' });
       };
       ws.onmessage = (e: MessageEvent<string>) => this.receive(e.data);
       ws.onclose = () => {

@@ -13,14 +13,14 @@ import { useCounter } from './store';
 
 export { onCounterEvent, publishCounterEvent } from './refresh';
 
-/** The default: any `changed` event may have changed the list. */
-export const anyChange = (e: CounterEvent): boolean => e.type === 'changed';
+/** The default: any `changed` event may have changed the list (and a `resync`, after which anything may have). */
+export const anyChange = (e: CounterEvent): boolean => e.type === 'changed' || e.type === 'resync';
 
-/** Only a change made by one of these methods. */
+/** Only a change made by one of these methods (or a `resync`: the events in between are lost). */
 export const changedBy =
   (...methods: MethodName[]) =>
   (e: CounterEvent): boolean =>
-    e.type === 'changed' && methods.includes(e.method);
+    e.type === 'resync' || (e.type === 'changed' && methods.includes(e.method));
 
 /** Never again by itself (lists that only the screen's own actions change). */
 export const never = (): boolean => false;

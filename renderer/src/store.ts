@@ -313,7 +313,10 @@ export const createCounterStore = () =>
           return;
         }
         publishCounterEvent(event);
-        if (event.type === 'uploads') {
+        if (event.type === 'resync') {
+          // the line to main broke and is back: what it said meanwhile is lost, so read it all
+          void refreshAll();
+        } else if (event.type === 'uploads') {
           // only the marks that moved, of the tickets listed: a ticket the page does not show costs nothing
           const uploads = get().queue?.uploads;
           if (!uploads) return;

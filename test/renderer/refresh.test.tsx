@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import type { OperatorView } from '../../common/domain';
 import { call } from '../../renderer/src/api';
-import { useCounterQuery } from '../../renderer/src/query';
+import { changedBy, useCounterQuery } from '../../renderer/src/query';
 import { useSession } from '../../renderer/src/session';
 import { coalesced } from '../../renderer/src/refresh';
 import { useCounter } from '../../renderer/src/store';
@@ -104,6 +104,43 @@ describe('a supervisor list reading itself again', () => {
     await waitFor(() => expect(useSession.getState().stepUpPending).toBe(true));
     act(() => useSession.getState().settleStepUp(false));
     expect(await asked).toMatchObject({ ok: false, error: { code: 'STEP_UP_REQUIRED' } });
+  });
+});
+
+describe('after the line to main broke and came back (resync)', () => {
+  function NamedLists() {
+    const all = useCounterQuery('listOperators', {});
+    const some = useCounterQuery('listNeedsAttention', {}, { reloadOn: changedBy('resendRecord') });
+    return (
+      <p data-testid="lists">
+        {all.data ? all.data.length : '-'}/{some.data ? some.data.length : '-'}
+      </p>
+    );
+  }
+
+  it('reads the app state, the queue, the print jobs and every list on screen again, those that listen for one method too', async () => {
+    const counter = installFakeCounter({
+      getAppState: () => ok(APP_STATE),
+      getQueue: () => ok(queueView()),
+      listOperators: () => ok([APP_STATE.operator as OperatorView]),
+      listNeedsAttention: () => ok([]),
+    });
+    useCounter.setState({ appState: APP_STATE });
+    render(<NamedLists />);
+    await waitFor(() => expect(screen.getByTestId('lists').textContent).toBe('1/0'));
+    // an event for another method: the list that listens for resendRecord alone stays as it is
+    act(() => useCounter.getState().handleEvent({ type: 'changed', method: 'addOperator' }));
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(counter.listNeedsAttention).toHaveBeenCalledTimes(1);
+    const [apps, queues, jobs] = [counter.getAppState, counter.getQueue, counter.listPrintJobs].map((m) => m.mock.calls.length);
+
+    act(() => useCounter.getState().handleEvent({ type: 'resync' }));
+    await waitFor(() => expect(counter.listOperators).toHaveBeenCalledTimes(3));
+    await waitFor(() => expect(counter.listNeedsAttention).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(counter.getAppState.mock.calls.length).toBeGreaterThan(apps!));
+    await waitFor(() => expect(counter.getQueue.mock.calls.length).toBeGreaterThan(queues!));
+    await waitFor(() => expect(counter.listPrintJobs.mock.calls.length).toBeGreaterThan(jobs!));
   });
 });
 
