@@ -94,8 +94,8 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
  * it with "threshold" dithering (a test holds the two equal): each pixel laid on white by its
  * alpha, black when its luminance is below the threshold, 8 dots a byte, at most 255 rows a
  * command. Only for a raster encodeSlipEscPos has checked (as wide as the roll, a multiple of 8
- * each way, its pixels all there). The encoder's own path takes a 576 x 1,000 slip through three passes over a copy of
- * its pixels and a call per dot, about 25 ms; this is one pass.
+ * each way, its pixels all there). The encoder's own path takes a 576 x 1,000 slip through
+ * three passes over a copy of its pixels and a call per dot, about 25 ms; this is one pass.
  */
 function rasterImageCommands(raster: SlipRaster): Uint8Array {
   const { width, height, rgba } = raster;
