@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CounterEvent } from '../../common/contract';
+import { centreDay } from '../../common/rules/centre-day';
 import { startPortalInProcess, type PortalHandle } from '../../portal/process';
 import { SUBMISSION, walkInForm } from '../store/harness';
 import { eventually, people, syncedCounter, type SyncedCounter } from './harness';
@@ -84,6 +85,10 @@ async function publish(centreId: string, settings: unknown): Promise<{ version: 
   return (await res.json()) as { version: number };
 }
 
+function middayToday(): Date {
+  return new Date(`${centreDay(new Date(), 'Asia/Kolkata')}T12:00:00+05:30`);
+}
+
 async function counter(): Promise<{ c: SyncedCounter; logs: () => string }> {
   const lines: string[] = [];
   const sink = new Writable({
@@ -94,7 +99,9 @@ async function counter(): Promise<{ c: SyncedCounter; logs: () => string }> {
   });
   const c = await syncedCounter(
     { ...portal, url: proxyUrl },
-    { roster: people(3, 21), signedIn: 'supervisor', log: pino({ level: 'info' }, sink) },
+    // the centre's midday today: the half hour the test moves the counter's clock on never
+    // reaches its midnight (the roster it was given is for today)
+    { roster: people(3, 21), signedIn: 'supervisor', log: pino({ level: 'info' }, sink), at: middayToday() },
   );
   counters.push(c);
   return { c, logs: () => lines.join('') };

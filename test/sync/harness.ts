@@ -50,13 +50,16 @@ export async function syncedCounter(
     databaseKey?: string;
     /** the app's version, as the desktop app gives it */
     appVersion?: string;
+    /** the counter's clock at the start (now by default); the sync worker keeps the real clock */
+    at?: Date;
   } = {},
 ): Promise<SyncedCounter> {
   const token = `test-device-${randomBytes(32).toString('hex')}`;
   const centreId = `TEST-${randomBytes(4).toString('hex').toUpperCase()}`;
   await portal.admin.addDevice(token, centreId);
+  const at = options.at ?? new Date();
   const c = await setupCounter({
-    at: new Date().toISOString(),
+    at: at.toISOString(),
     signedIn: options.signedIn ?? 'operator',
     roster: options.roster,
     provisioning: {
@@ -77,7 +80,7 @@ export async function syncedCounter(
     },
   });
   void OPERATOR;
-  return Object.assign(c, { token, centreId, today: centreDay(new Date(), 'Asia/Kolkata') });
+  return Object.assign(c, { token, centreId, today: centreDay(at, 'Asia/Kolkata') });
 }
 
 /**
