@@ -258,22 +258,28 @@ export function buildPortal(options: PortalOptions): Portal {
       reply.header('Retry-After', String(SHUTDOWN_RETRY_AFTER_SECONDS)).header('Connection', 'close');
       return send(reply, 503, shuttingDown);
     }
-    reply.raw.once('close', inFlight.enter());
     const route = routeOf(req.url.split('?')[0] ?? '');
-    if (route === 'admin' || route === 'outside') return;
-    stats.started();
-    reply.raw.once('finish', () => stats.answered(reply.statusCode));
-    // ended when the answer is sent or the client goes away, whichever comes first, once
+    const counted = route !== 'admin' && route !== 'outside';
+    const leave = inFlight.enter();
+    if (counted) {
+      stats.started();
+      reply.raw.once('finish', () => stats.answered(reply.statusCode));
+    }
+    // Ended when the answer is sent or the connection closes, whichever comes first, once. An
+    // answer queued behind one that never comes (a request pipelined behind a hung one) is
+    // never sent, and its response never closes: its connection's end ends it.
     const socket = req.raw.socket;
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
       socket.off('close', end);
-      stats.ended();
+      leave();
+      if (counted) stats.ended();
     };
     reply.raw.once('close', end);
     socket.once('close', end);
+    if (!counted) return;
     if (stats.inFlight > maxInFlight) {
       reply.header('Retry-After', '1');
       return send(reply, 503, { error: 'busy', message: 'the portal is busy: try again in a moment' });

@@ -93,4 +93,30 @@ describe('hung clients', () => {
     expect(cutAt! - sentAt).toBeGreaterThanOrEqual(400);
     expect(await until(() => s.portal.stats.inFlight === 0, 1_000)).toBe(true);
   }, 15_000);
+
+  it('a push pipelined behind a hung one on the same connection is not left in flight when the client gives up: a stop finishes at once', async () => {
+    const s = await start(10_000);
+    s.portal.faults!.configure(faultConfigSchema.parse({ rules: [{ fault: 'hang', route: 'push', times: 1 }] }));
+    const socket = connect({ host: '127.0.0.1', port: s.port });
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const push = (seq: number) => {
+      const body = JSON.stringify(batch(randomUUID(), [ticketEvent(seq, randomUUID())]));
+      return (
+        `POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      );
+    };
+    // two requests on one connection, the second sent before the first is answered
+    socket.write(push(1) + push(2));
+    expect(await until(() => s.portal.stats.snapshot().requests === 2, 5_000)).toBe(true);
+    // the first hangs; the second's answer waits behind it for good
+    expect(s.portal.stats.inFlight).toBe(2);
+    socket.destroy();
+    expect(await until(() => s.portal.stats.inFlight === 0, 2_000)).toBe(true);
+    const stopAt = Date.now();
+    started = null;
+    expect(await s.portal.shutdown(5_000), 'the stop waited for a request that can never be answered').toBe(true);
+    expect(Date.now() - stopAt).toBeLessThan(2_000);
+  }, 15_000);
 });
