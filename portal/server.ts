@@ -201,6 +201,12 @@ export function buildPortal(options: PortalOptions): Portal {
   const requestFault = new WeakMap<FastifyRequest, FaultRule>();
   const requestDevice = new WeakMap<FastifyRequest, Device>();
   const inFlight = new InFlight();
+  // Pushes on one connection are applied in the order they came: a counter sends its next batch
+  // behind the one the portal is working on (HTTP/1.1 pipelining), and the token lookups before
+  // them may end in either order (PostgreSQL). Each push waits for the one before it on its
+  // connection to be applied, or to end without reaching the store.
+  const lastPushOn = new WeakMap<Socket, Promise<void>>();
+  const pushTurn = new WeakMap<FastifyRequest, { before: Promise<void>; done: () => void }>();
 
   const maxEventLoopDelayMs = options.maxEventLoopDelayMs ?? 0;
   const loopDelay = maxEventLoopDelayMs > 0 ? new LoopDelay() : null;
@@ -269,11 +275,19 @@ export function buildPortal(options: PortalOptions): Portal {
     // answer queued behind one that never comes (a request pipelined behind a hung one) is
     // never sent, and its response never closes: its connection's end ends it.
     const socket = req.raw.socket;
+    let turnDone: (() => void) | null = null;
+    if (route === 'push') {
+      const before = lastPushOn.get(socket) ?? Promise.resolve();
+      const mine = new Promise<void>((resolve) => (turnDone = resolve));
+      lastPushOn.set(socket, mine);
+      pushTurn.set(req, { before, done: turnDone! });
+    }
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
       socket.off('close', end);
+      turnDone?.();
       leave();
       if (counted) stats.ended();
     };
@@ -384,14 +398,17 @@ export function buildPortal(options: PortalOptions): Portal {
       stats.pushed(body.mutations.length);
       // counted until its transaction ends, even when the client has gone: a stop waits for it
       const pushing = inFlight.enter();
+      const turn = pushTurn.get(req);
       let response;
       try {
+        await turn?.before;
         response = await store.push(body, {
           tokenHash: device.tokenHash,
           now: clock(),
           ...(faults ? { rejectRecordIds: faults.rejectRecordIds, rejectCode: faults.rejectCode } : {}),
         });
       } finally {
+        turn?.done();
         pushing();
       }
       stats.results(response.results);
