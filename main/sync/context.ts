@@ -34,6 +34,19 @@ export interface SyncEngineOptions {
   onRosterChanged?: (day: string) => void;
 }
 
+/**
+ * A request sent behind another on the same connection, before that one's answer (a pipelined
+ * upload). Whether it is kept is decided once the request before it is settled: it is let go
+ * when that one failed or left rows pending. A failure of a request let go is not its own: it
+ * is not counted, planned or recorded against its records.
+ */
+export interface Behind {
+  /** true once the request is kept; false when it is let go */
+  kept: Promise<boolean>;
+  /** aborted when it is let go */
+  letGo: AbortSignal;
+}
+
 export interface SyncContext {
   readonly o: SyncEngineOptions;
   readonly clock: Clock;
@@ -43,7 +56,9 @@ export interface SyncContext {
    * deadline, and (an upload while the portal may be hanging) raced by probes. A failure
    * plans the route's next attempt before it is thrown; `onFailure` runs first.
    */
-  request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void): Promise<T>;
+  request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, behind?: Behind): Promise<T>;
+  /** The portal answered the last request and nothing has failed since (see RetryPolicy.answering). */
+  readonly portalAnswering: boolean;
   /** A failure found after the answer (a mismatch, an answer covering nothing): plans the retry and says it. */
   failed(failure: PortalFailure, route: Route): void;
   /** Whether this failure has been planned for already (so it is never counted twice on its way up). */

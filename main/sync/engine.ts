@@ -11,7 +11,7 @@
 import { centreDay } from '../../common/rules/centre-day';
 import { getMeta, setMeta } from '../store/meta';
 import { realClock, sleep, withDeadline, type Clock } from './clock';
-import type { SyncContext, SyncEngineOptions } from './context';
+import type { Behind, SyncContext, SyncEngineOptions } from './context';
 import { FleetReporter } from './fleet-report';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
 import { sweepAcknowledged } from './outbox-sync';
@@ -169,7 +169,11 @@ export class SyncEngine implements SyncContext {
   // ---------------------------------------------------------------------------------------
   // requests under the policy (SyncContext)
 
-  async request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void): Promise<T> {
+  get portalAnswering(): boolean {
+    return this.policy.answering;
+  }
+
+  async request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, behind?: Behind): Promise<T> {
     if (!this.policy.admit()) {
       const refused = new PortalFailure('unavailable', 'circuit open: waiting before the next try');
       this.plan(refused, route, true);
@@ -183,7 +187,7 @@ export class SyncEngine implements SyncContext {
       const sending = withDeadline(
         this.clock,
         seconds * 1000,
-        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal])),
+        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal, ...(behind ? [behind.letGo] : [])])),
         () => new PortalFailure('timeout', `no answer within ${seconds} s`),
       );
       const value = await this.raced(sending, race);
@@ -197,6 +201,9 @@ export class SyncEngine implements SyncContext {
         this.o.log.info({ route }, 'the portal answers again: the request that got no answer is sent again');
         throw e;
       }
+      // let go (the request before it failed, or left rows pending): what it met is not the
+      // portal's verdict on it
+      if (behind && !(await behind.kept)) throw asFailure(e);
       const failure = asFailure(e);
       onFailure?.();
       this.policy.requestFailed();

@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { Client } from 'undici';
 import type { z } from 'zod';
 import {
   MAX_DISTRICT_SETTINGS_BYTES,
@@ -106,11 +107,27 @@ export function clockOffsetOf(sample: ClockSample): number {
 
 const DEFAULT_MAX_ANSWER = 16 * 1024 * 1024;
 
+/**
+ * Pushes out at once on the upload connection: the uploader sends the next batch while the
+ * portal works on one (HTTP/1.1 pipelining; the answers come in the order sent).
+ */
+export const PUSH_PIPELINE = 2;
+
+/** How an exchange goes out: on a node:http agent, or pipelined on the upload connection. */
+type Via = { agent: http.Agent } | { line: Client };
+
 export class PortalClient {
   private readonly base: string;
   private readonly maxAnswer: number;
-  /** one kept-alive connection: requests go one at a time */
+  /** one kept-alive connection for roster pages and settings: requests go one at a time */
   private readonly agent: http.Agent;
+  /**
+   * uploads: a kept-alive connection of their own, with up to PUSH_PIPELINE requests on it. A
+   * push is not idempotent in HTTP's terms, but it is in the sync protocol's (a batch sent
+   * again, in whole or in part, is answered from what the portal holds, by sequence number
+   * and mutation ID), which is what RFC 9112 asks of a client that pipelines after one.
+   */
+  private readonly pushLine: Client;
   /** probes go on a connection of their own each: not behind a hung upload, not on its dead socket */
   private readonly probeAgent: http.Agent;
   /** fleet reports go on a connection of their own: never queued before an upload, nor an upload before them */
@@ -127,6 +144,7 @@ export class PortalClient {
       url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, maxSockets: 1 })
         : new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.pushLine = new Client(url.origin, { pipelining: PUSH_PIPELINE });
     this.probeAgent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
     this.reportAgent = url.protocol === 'https:' ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
     this.wallClock = options.wallClock ?? Date.now;
@@ -157,12 +175,13 @@ export class PortalClient {
    * connection. The caller gives it a deadline and lets a failure go (tried again later).
    */
   report(report: FleetReport, signal: AbortSignal): Promise<FleetReportAnswer> {
-    return this.call('POST', '/v1/reports', fleetReportAnswerSchema, JSON.stringify(report), signal, this.reportAgent);
+    return this.call('POST', '/v1/reports', fleetReportAnswerSchema, JSON.stringify(report), signal, { agent: this.reportAgent });
   }
 
   /** Closes the kept-alive connection. */
   close(): void {
     this.agent.destroy();
+    void this.pushLine.destroy().catch(() => undefined);
     this.probeAgent.destroy();
     this.reportAgent.destroy();
   }
@@ -196,7 +215,7 @@ export class PortalClient {
 
   push(request: PushRequest | string, signal?: AbortSignal): Promise<PushResponse> {
     const body = typeof request === 'string' ? request : JSON.stringify(request);
-    return this.call('POST', '/v1/push', pushResponseSchema, body, signal);
+    return this.call('POST', '/v1/push', pushResponseSchema, body, signal, { line: this.pushLine });
   }
 
   async rosterPage(
@@ -250,7 +269,7 @@ export class PortalClient {
     schema: S,
     body: string | undefined,
     outer?: AbortSignal,
-    agent: http.Agent = this.agent,
+    via: Via = { agent: this.agent },
   ): Promise<z.output<S>> {
     const deadline = this.options.timeoutMs === undefined ? null : AbortSignal.timeout(this.options.timeoutMs);
     const signals = [deadline, outer].filter((s): s is AbortSignal => s !== null && s !== undefined);
@@ -259,17 +278,9 @@ export class PortalClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Answer;
     try {
-      res = this.sampled(
-        await exchange(new URL(this.base + path), {
-          method,
-          headers,
-          body,
-          signal,
-          agent,
-          maxBytes: this.maxAnswer,
-          now: this.wallClock,
-        }),
-      );
+      const o = { method, headers, body, signal, maxBytes: this.maxAnswer, now: this.wallClock };
+      const url = new URL(this.base + path);
+      res = this.sampled('line' in via ? await pipelined(via.line, url, o) : await exchange(url, { ...o, agent: via.agent }));
     } catch (e) {
       if (e instanceof PortalFailure) throw e;
       if (deadline?.aborted) throw new PortalFailure('timeout', `no answer within ${this.options.timeoutMs} ms`);
@@ -377,6 +388,59 @@ function exchange(
     });
     req.end(o.body);
   });
+}
+
+/**
+ * One exchange on the pipelined upload connection (undici), with the same size limit and
+ * deadline as `exchange`. Ending one request whose answer has not come ends the connection:
+ * the requests after it on the connection are sent again on a new one.
+ */
+async function pipelined(
+  line: Client,
+  url: URL,
+  o: {
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body: string | undefined;
+    signal: AbortSignal;
+    maxBytes: number;
+    now: () => number;
+  },
+): Promise<Answer> {
+  o.signal.throwIfAborted();
+  const sentAt = o.now();
+  const res = await line.request({
+    path: url.pathname + url.search,
+    method: o.method,
+    headers: o.headers,
+    body: o.body ?? null,
+    signal: o.signal,
+    // sent behind the request before it, without waiting for its answer (see pushLine)
+    blocking: false,
+    idempotent: true,
+  });
+  const answeredAt = o.now();
+  const status = res.statusCode;
+  const header = (name: string) => {
+    const v = res.headers[name.toLowerCase()];
+    return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+  };
+  const declared = Number(header('content-length'));
+  if (Number.isFinite(declared) && declared > o.maxBytes) {
+    res.body.destroy();
+    throw new PortalFailure('bad_answer', `answer of ${declared} bytes is over the ${o.maxBytes}-byte limit`, status);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res.body as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > o.maxBytes) {
+      res.body.destroy();
+      throw new PortalFailure('bad_answer', `answer is over the ${o.maxBytes}-byte limit`, status);
+    }
+    chunks.push(c);
+  }
+  return { status, header, text: Buffer.concat(chunks).toString('utf8'), sentAt, answeredAt };
 }
 
 function failureOf(res: Answer, text: string): PortalFailure {

@@ -81,6 +81,14 @@ export class RetryPolicy {
     return this.state;
   }
 
+  /**
+   * The portal answered the last request and nothing has failed since: uploads may then have a
+   * second batch out behind the first (a portal that is failing gets one at a time).
+   */
+  get answering(): boolean {
+    return this.state === 'closed' && this.consecutive === 0 && this.failures.push === 0 && !this.hung;
+  }
+
   /** Failures of the route since its last success (a refusal by the open circuit does not count). */
   failuresOf(route: Route): number {
     return this.failures[route];

@@ -1,9 +1,10 @@
 /**
- * The uploader: sends the outbox to the portal in sequence order, one batch in flight, and
- * records the portal's per-item answers. A timeout, a 5xx or a malformed answer never marks
- * a record rejected: only the portal's own per-item `rejected` does. A portal that lost
- * records it had acknowledged (restored from a backup) is sent them again, or, when this
- * counter no longer keeps them, the status says only hospital IT can settle it.
+ * The uploader: sends the outbox to the portal in sequence order, two batches in flight while
+ * the portal answers (one otherwise), and records the portal's per-item answers. A timeout, a
+ * 5xx or a malformed answer never marks a record rejected: only the portal's own per-item
+ * `rejected` does. A portal that lost records it had acknowledged (restored from a backup) is
+ * sent them again, or, when this counter no longer keeps them, the status says only hospital
+ * IT can settle it.
  */
 import type { PushResponse } from '../../common/sync-protocol';
 import { firstOutboxSeqAfter, hasOutboxRow } from '../store/outbox';
@@ -20,12 +21,24 @@ import {
   resequencePending,
   type OutboxRow,
 } from './outbox-sync';
-import { PortalFailure } from './portal-client';
+import { PortalFailure, PUSH_PIPELINE } from './portal-client';
 
 /** A batch read and serialised, ready to send. */
 interface Prepared {
   batch: OutboxRow[];
   body: string;
+}
+
+/** A batch sent and not yet answered. */
+interface Out {
+  prepared: Prepared;
+  sending: Promise<PushResponse>;
+  /** sent again from where the portal asked (after a sequence gap): nothing goes behind it */
+  resend: boolean;
+  /** ends the request when it is let go */
+  letGo: AbortController;
+  /** says whether it is kept, once the batch before it is settled (see Behind) */
+  keep: (kept: boolean) => void;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -36,26 +49,29 @@ export class Uploader {
 
   constructor(private readonly ctx: SyncContext) {}
 
-  /** Uploads batches until nothing is pending; a failure ends the pass (the engine retries later). */
+  /**
+   * Uploads batches until nothing is pending; a failure ends the pass (the engine retries later).
+   *
+   * While the portal answers, two batches are out: the next one goes on the upload connection
+   * behind the one the portal is working on (see PortalClient.pushLine), so the portal never
+   * waits for this counter between batches. The second batch is read from the rows after the
+   * first, as if the first will be settled; its answer is recorded only if the first's was,
+   * every row of it answered. Otherwise (the first failed, or its answer left rows pending) the
+   * second is let go and its rows go again: the portal answers rows it already took as
+   * duplicates, so nothing is lost or taken twice.
+   */
   async drain(): Promise<void> {
     const { o } = this.ctx;
-    let inFlight: { prepared: Prepared; sending: Promise<PushResponse> } | null = null;
+    /** the batches out, oldest first */
+    const out: Out[] = [];
     try {
       for (;;) {
         if (this.ctx.stopped) return;
-        if (!inFlight) {
-          const prepared = this.serialise(this.nextBatch());
-          if (prepared.batch.length === 0) return;
-          inFlight = { prepared, sending: this.send(prepared) };
-          await nextTurn();
-        }
-        const batch: OutboxRow[] = inFlight.prepared.batch;
-        // While the portal works on this batch, the next one is read and serialised.
-        const wasResend = this.resendFrom !== null;
-        const upcoming: Prepared | null = wasResend
-          ? null
-          : this.serialise(nextBatch(o.db, o.settings.batchSize, BATCH_BYTES, batch[batch.length - 1]!.seq));
-        const answer = await inFlight.sending.catch((e: unknown) => {
+        if (this.fill(out)) await nextTurn(); // let the requests reach the socket
+        const head = out[0];
+        if (!head) return;
+        const batch = head.prepared.batch;
+        const answer = await head.sending.catch((e: unknown) => {
           // the portal lacks records it had acknowledged (restored from a backup): send them again,
           // or, when this counter no longer keeps them, say that only hospital IT can settle it
           if (e instanceof PortalFailure && e.kind === 'sequence_gap' && e.expectedSeq !== null) {
@@ -64,7 +80,7 @@ export class Uploader {
           }
           throw e;
         });
-        inFlight = null;
+        out.shift();
         this.resendFrom = null;
         let settlesAll: boolean;
         try {
@@ -72,12 +88,15 @@ export class Uploader {
         } catch (e) {
           throw this.answerMismatch(e, batch);
         }
-        // Every row answered: the next batch goes now (this one's request has ended, so still
-        // one in flight) and this answer is recorded while the portal works on it. A crash in
-        // between only means this batch is sent again and comes back as duplicates.
-        if (settlesAll && upcoming && upcoming.batch.length > 0 && !this.ctx.stopped) {
-          inFlight = { prepared: upcoming, sending: this.send(upcoming) };
-          // let the request reach the socket before the (synchronous) recording below
+        if (!settlesAll) {
+          // the batch behind was read as if this one settled everything: it goes again, read anew
+          letGo(out);
+        } else {
+          out[0]?.keep(true);
+        }
+        if (settlesAll && this.fill(out, batch)) {
+          // the next batch goes now, and this answer is recorded while the portal works on the
+          // ones out; a crash in between only means they are sent again and come back as duplicates
           await nextTurn();
         }
         const applied = applyPushAnswer(o.db, o.deviceId, batch, answer, this.ctx.clock.date(), o.settings.photoIdRetentionDays);
@@ -91,31 +110,55 @@ export class Uploader {
         if (applied.rejected > 0) o.log.warn({ rejected: applied.rejected }, 'the portal rejected records: they need attention');
         o.onOutboxChanged?.();
         // an answer that covered none of the batch would send the same batch for ever
-        if (answer.results.length === 0 || (!wasResend && applied.acknowledged + applied.rejected + applied.reused === 0)) {
+        if (answer.results.length === 0 || (!head.resend && applied.acknowledged + applied.rejected + applied.reused === 0)) {
           const failure = new PortalFailure('bad_answer', 'the portal answered without a result for any record sent');
           this.ctx.failed(failure, 'push');
           throw failure;
         }
       }
     } finally {
-      // a request still out when the pass ends (stopped, or a local error) is let go quietly
-      const left = inFlight as { sending: Promise<PushResponse> } | null;
-      left?.sending.catch(() => undefined);
+      // what is still out when the pass ends (a failure, stopped, a local error) is let go
+      letGo(out);
       this.ctx.update({ uploading: false });
     }
   }
 
-  private send(prepared: Prepared): Promise<PushResponse> {
+  /**
+   * Sends batches until the window is full: when nothing is out, the first pending batch (or
+   * the rows after `answered`, the batch whose answer is about to be recorded); behind it,
+   * while the portal answers, the one after it (never behind a resend). True if any went.
+   */
+  private fill(out: Out[], answered?: readonly OutboxRow[]): boolean {
+    const { o } = this.ctx;
+    let sent = false;
+    while (!this.ctx.stopped && out.length < PUSH_PIPELINE) {
+      const last = out.at(-1);
+      if (last && (last.resend || !this.ctx.portalAnswering)) break;
+      const after = last ? last.prepared.batch : answered;
+      const rows = after ? nextBatch(o.db, o.settings.batchSize, BATCH_BYTES, after[after.length - 1]!.seq) : this.nextBatch();
+      if (rows.length === 0) break;
+      const resend = !after && this.resendFrom !== null;
+      out.push(this.send(this.serialise(rows), resend, last !== undefined));
+      sent = true;
+    }
+    return sent;
+  }
+
+  private send(prepared: Prepared, resend: boolean, behind: boolean): Out {
     this.ctx.update({ uploading: true });
+    const letGo = new AbortController();
+    let keep: (kept: boolean) => void = () => undefined;
+    const kept = new Promise<boolean>((resolve) => (keep = resolve));
     const sending = this.ctx.request(
       (signal) => this.ctx.o.client.push(prepared.body, signal),
       'push',
       () => recordFailedTry(this.ctx.o.db, prepared.batch, 'no answer'),
+      behind ? { kept, letGo: letGo.signal } : undefined,
     );
     // Awaited a moment later (after the request has reached its socket): a refusal can come
     // before then, and an unhandled rejection would end the worker thread.
     sending.catch(() => undefined);
-    return sending;
+    return { prepared, sending, resend, letGo, keep };
   }
 
   private answerMismatch(e: unknown, batch: readonly OutboxRow[]): unknown {
@@ -128,7 +171,7 @@ export class Uploader {
 
   private serialise(batch: OutboxRow[]): Prepared {
     const { o } = this.ctx;
-    return { batch, body: batch.length > 0 ? pushBody(o.deviceId, o.centreId, o.counterCode, batch) : '' };
+    return { batch, body: pushBody(o.deviceId, o.centreId, o.counterCode, batch) };
   }
 
   /**
@@ -165,5 +208,13 @@ export class Uploader {
       this.resendFrom = null;
     }
     return nextBatch(o.db, o.settings.batchSize);
+  }
+}
+
+/** Lets the batches out go (their requests end; their answers are not recorded) and empties the list. */
+function letGo(out: Out[]): void {
+  for (const x of out.splice(0)) {
+    x.keep(false);
+    x.letGo.abort(new PortalFailure('network', 'let go: the batch before it changed what comes next'));
   }
 }

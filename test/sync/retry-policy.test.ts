@@ -38,6 +38,25 @@ describe('retry policy', () => {
     expect([1, 2, 3].map(() => mid.p.retryAfterFailure('push', unavailable))).toEqual([500, 1000, 2000]);
   });
 
+  it('lets a second upload go behind the first only while the portal answers: not after any failure, nor with the circuit open, until the next answer', () => {
+    const { p } = policy(() => 0.5, { breakerThreshold: 2 });
+    expect(p.answering).toBe(true);
+    p.requestFailed();
+    p.retryAfterFailure('push', unavailable);
+    expect(p.answering).toBe(false);
+    p.answered('push');
+    expect(p.answering).toBe(true);
+    // a roster pull failing says the same of the portal
+    p.requestFailed();
+    p.retryAfterFailure('roster', unavailable);
+    expect(p.answering).toBe(false);
+    p.requestFailed();
+    expect(p.circuit).toBe('open');
+    expect(p.answering).toBe(false);
+    p.answered('push');
+    expect(p.answering).toBe(true);
+  });
+
   it('plans the next attempt on the monotonic clock and starts the backoff again after an answer', async () => {
     const { clock, p } = policy(() => 0.5, { breakerThreshold: 100 });
     await clock.advance(10_000);

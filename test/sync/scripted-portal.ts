@@ -11,7 +11,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { syncSettingsSchema } from '../../common/domain';
 import { openDatabase, type Db } from '../../main/store/database';
 import type { Clock } from '../../main/sync/clock';
-import { SyncEngine } from '../../main/sync/engine';
+import { SyncEngine, type SyncLog } from '../../main/sync/engine';
 import type { EngineTuning } from '../../main/sync/messages';
 import { PortalClient } from '../../main/sync/portal-client';
 import { tempDir } from '../store/harness';
@@ -79,10 +79,15 @@ export const pendingIn = (db: Db) =>
 export function engineFor(
   url: string,
   db: Db,
-  { tuning = {}, timeoutSeconds = 2, clock }: { tuning?: Partial<EngineTuning>; timeoutSeconds?: number; clock?: Clock } = {},
+  {
+    tuning = {},
+    timeoutSeconds = 2,
+    clock,
+    log,
+  }: { tuning?: Partial<EngineTuning>; timeoutSeconds?: number; clock?: Clock; log?: SyncLog } = {},
 ): SyncEngine {
   const settings = syncSettingsSchema.parse({ requestTimeoutSeconds: timeoutSeconds });
-  const quiet = { info() {}, warn() {}, error() {} };
+  const quiet = log ?? { info() {}, warn() {}, error() {} };
   const engine = new SyncEngine({
     db,
     // the engine's deadline (on its clock) is the only one
