@@ -4,7 +4,7 @@
  */
 import type { MutationKind } from '../../common/sync-protocol';
 import type { Db } from './database';
-import { preparedOnce } from './prepared';
+import { limited, preparedOnce } from './prepared';
 
 /** What the portal will be told: the sync protocol's mutation kinds. */
 export type OutboxKind = MutationKind;
@@ -74,7 +74,7 @@ const statements = preparedOnce((db) => ({
     "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
   ),
   needsAttentionCount: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${NEEDS_ATTENTION}`),
-  needsAttention: db.prepare<[number], OutboxEntry>(`SELECT * FROM outbox WHERE ${NEEDS_ATTENTION} ORDER BY seq LIMIT ?`),
+  needsAttention: limited<[], OutboxEntry>(db, `SELECT * FROM outbox WHERE ${NEEDS_ATTENTION} ORDER BY seq LIMIT ?`),
   has: db.prepare<[number], { one: 1 }>('SELECT 1 AS one FROM outbox WHERE seq = ?'),
   bySeq: db.prepare<[number], OutboxEntry>('SELECT * FROM outbox WHERE seq = ?'),
   link: db.prepare<[number, number]>('UPDATE outbox SET correction_of = ? WHERE seq = ?'),
@@ -95,10 +95,11 @@ const statements = preparedOnce((db) => ({
     "SELECT count(*) AS n FROM outbox WHERE state = 'acknowledged' AND json_extract(payload, '$.day') BETWEEN ? AND ?",
   ),
   firstAfter: db.prepare<[number], { seq: number | null }>('SELECT min(seq) AS seq FROM outbox WHERE seq > ?'),
-  pendingAfter: db.prepare<[number, number], OutboxRow>(
+  pendingAfter: limited<[number], OutboxRow>(
+    db,
     `SELECT ${PUSH_COLUMNS} FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
   ),
-  from: db.prepare<[number, number], OutboxRow>(`SELECT ${PUSH_COLUMNS} FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?`),
+  from: limited<[number], OutboxRow>(db, `SELECT ${PUSH_COLUMNS} FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?`),
   acknowledge: db.prepare<[string, string, string, number]>(
     "UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, portal_flags = ?, duplicate_of = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
   ),
@@ -133,7 +134,8 @@ const statements = preparedOnce((db) => ({
     `UPDATE outbox SET payload = ${REDUCED_PAYLOAD}
       WHERE kind = 'walkin.registered' AND record_id IN (${ACKNOWLEDGED_WALK_INS}) AND ${NOT_REDUCED}`,
   ),
-  dueForPhotoIdReduction: db.prepare<[string, string, number], { seq: number; record_id: string }>(
+  dueForPhotoIdReduction: limited<[string, string], { seq: number; record_id: string }>(
+    db,
     `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
       WHERE o.kind = 'walkin.registered'
         AND ((o.state = 'acknowledged' AND o.acknowledged_at <= ?) OR (o.state = 'rejected' AND o.dismissed_at <= ?))
@@ -144,7 +146,8 @@ const statements = preparedOnce((db) => ({
   reduceMobilePayloads: db.prepare<[string]>(
     `UPDATE outbox SET payload = ${REDUCED_MOBILE_PAYLOAD} WHERE record_id = ? AND kind = 'walkin.registered' AND ${MOBILE_NOT_REDUCED}`,
   ),
-  dueForMobileReduction: db.prepare<[string, string, number], { seq: number; record_id: string }>(
+  dueForMobileReduction: limited<[string, string], { seq: number; record_id: string }>(
+    db,
     `SELECT o.seq, o.record_id FROM outbox o JOIN walkin w ON w.id = o.record_id
       WHERE o.kind = 'walkin.registered'
         AND ((o.state = 'acknowledged' AND o.acknowledged_at <= ?) OR (o.state = 'rejected' AND o.dismissed_at <= ?))

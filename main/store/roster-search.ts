@@ -5,7 +5,7 @@
  */
 import type { TicketStatus } from '../../common/domain';
 import type { Db } from './database';
-import { preparedOnce, preparedPerImport } from './prepared';
+import { limited, preparedOnce, preparedPerImport } from './prepared';
 import { forgetWithImport, rosterLookupStatements, type RosterEntryRow } from './roster';
 
 /** The ticket a search hit shows: the registrant's ticket of the day, if not cancelled. */
@@ -20,16 +20,15 @@ export type Last4Column = 'ref_last4' | 'mobile_last4' | 'photo_id_last4';
 /** The reads by an import's own lookup indexes (see roster.ts): the import's id is in the statement. */
 const perImport = preparedPerImport((db, importId) => {
   const byLast4 = (column: Last4Column) =>
-    db.prepare<[string, number], RosterEntryRow>(
-      `SELECT * FROM roster_entry WHERE import_id = ${importId} AND ${column} = ? LIMIT ?`,
-    );
+    limited<[string], RosterEntryRow>(db, `SELECT * FROM roster_entry WHERE import_id = ${importId} AND ${column} = ? LIMIT ?`);
   return {
     byLast4: {
       ref_last4: byLast4('ref_last4'),
       mobile_last4: byLast4('mobile_last4'),
       photo_id_last4: byLast4('photo_id_last4'),
     },
-    byNameStart: db.prepare<[string, string, number], RosterEntryRow>(
+    byNameStart: limited<[string, string], RosterEntryRow>(
+      db,
       `SELECT * FROM roster_entry WHERE import_id = ${importId} AND name_norm >= ? AND name_norm < ? || char(1114111) LIMIT ?`,
     ),
   };
@@ -45,11 +44,13 @@ export function importLookupQueries(db: Db, importId: number): string[] {
 const statements = preparedOnce((db) => {
   return {
     byRef: db.prepare<[number, string], RosterEntryRow>('SELECT * FROM roster_entry WHERE import_id = ? + 0 AND ref_id = ?'),
-    byRefPrefix: db.prepare<[number, string, string, number], RosterEntryRow>(
+    byRefPrefix: limited<[number, string, string], RosterEntryRow>(
+      db,
       'SELECT * FROM roster_entry WHERE import_id = ? + 0 AND ref_id >= ? AND ref_id < ? || char(1114111) LIMIT ?',
     ),
     // along the table in rowid (roster) order: every group (a JSON list of lists of words) has a word in the name
-    byNameMatch: db.prepare<[number, string, number], RosterEntryRow>(
+    byNameMatch: limited<[number, string], RosterEntryRow>(
+      db,
       `SELECT * FROM roster_entry
        WHERE +import_id = ? AND NOT EXISTS (
          SELECT 1 FROM json_each(?) g
@@ -63,7 +64,8 @@ const statements = preparedOnce((db) => {
        WHERE day = ? AND ref_id IN (SELECT value FROM json_each(?)) AND status <> 'cancelled'`,
     ),
     // in rowid order along the table itself (`+import_id`: not by an index on import_id, which would sort the import)
-    namesPage: db.prepare<[number, number, number], NamesRow>(
+    namesPage: limited<[number, number], NamesRow>(
+      db,
       'SELECT rowid, name, name_norm FROM roster_entry WHERE +import_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
     ),
   };

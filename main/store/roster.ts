@@ -15,7 +15,7 @@ import type { RosterEntry } from '../../common/domain';
 import { addDays } from '../../common/rules/centre-day';
 import { normalizeName } from '../../common/rules/names';
 import type { Db } from './database';
-import { preparedOnce, preparedPerImport } from './prepared';
+import { limited, preparedOnce, preparedPerImport } from './prepared';
 import { relaxedImmediate } from './relaxed-commit';
 
 export interface RosterImportRow {
@@ -83,7 +83,7 @@ const statements = preparedOnce((db) => ({
   rowidOfRef: db.prepare<[number, string], { rowid: number }>(
     'SELECT rowid FROM roster_entry WHERE import_id = ? + 0 AND ref_id = ?',
   ),
-  someRowids: db.prepare<[number, number], { rowid: number }>('SELECT rowid FROM roster_entry WHERE import_id = ? + 0 LIMIT ?'),
+  someRowids: limited<[number], { rowid: number }>(db, 'SELECT rowid FROM roster_entry WHERE import_id = ? + 0 LIMIT ?'),
   deleteEntry: db.prepare<[number]>('DELETE FROM roster_entry WHERE rowid = ?'),
   countEntries: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM roster_entry WHERE import_id = ? + 0'),
 
@@ -114,10 +114,12 @@ const IMPORT_INDEXES = {
 const importIndexName = (importId: number, which: keyof typeof IMPORT_INDEXES) => `roster_entry_${importId}_${which}`;
 
 const perImport = preparedPerImport((db, importId) => ({
-  entriesOfPhotoId: db.prepare<[string, string, number], RosterEntryRow>(
+  entriesOfPhotoId: limited<[string, string], RosterEntryRow>(
+    db,
     `SELECT * FROM roster_entry WHERE import_id = ${importId} AND photo_id_last4 = ? AND photo_id_type = ? LIMIT ?`,
   ),
-  entriesOfMobileLast4: db.prepare<[string, number], RosterEntryRow>(
+  entriesOfMobileLast4: limited<[string], RosterEntryRow>(
+    db,
     `SELECT * FROM roster_entry WHERE import_id = ${importId} AND mobile_last4 = ? LIMIT ?`,
   ),
 }));

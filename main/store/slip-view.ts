@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import { preparedOnce } from './prepared';
+import { limited, preparedOnce } from './prepared';
 
 /**
  * What a token slip reads besides its ticket: the issuing operator's login, how many wait
@@ -15,12 +15,11 @@ const statements = preparedOnce((db) => ({
   priorityWaiting: db
     .prepare<[string], number>("SELECT count(*) FROM ticket WHERE day = ? AND lane = 'priority' AND status = 'waiting'")
     .pluck(),
-  lastVaccinations: db
-    .prepare<[string, number], string>(
-      `SELECT v.vaccinated_at FROM vaccination v JOIN ticket t ON t.id = v.ticket_id
+  lastVaccinations: limited<[string], { vaccinated_at: string }>(
+    db,
+    `SELECT v.vaccinated_at FROM vaccination v JOIN ticket t ON t.id = v.ticket_id
        WHERE t.day = ? ORDER BY v.vaccinated_at DESC LIMIT ?`,
-    )
-    .pluck(),
+  ),
 }));
 
 /** The operator's login ID, printed on the slip; undefined for an unknown operator. */
@@ -40,5 +39,7 @@ export function priorityWaitingCount(db: Db, day: string): number {
 
 /** The times (ISO) of the day's last `limit` vaccinations, newest first. */
 export function lastVaccinationTimes(db: Db, day: string, limit: number): string[] {
-  return statements(db).lastVaccinations.all(day, limit);
+  return statements(db)
+    .lastVaccinations.all(day, limit)
+    .map((r) => r.vaccinated_at);
 }

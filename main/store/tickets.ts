@@ -5,7 +5,7 @@
 import type { LaneName, TicketStatus } from '../../common/domain';
 import type { Db } from './database';
 import { NEEDS_ATTENTION_OF } from './outbox';
-import { preparedOnce } from './prepared';
+import { limited, preparedOnce } from './prepared';
 
 export interface TicketRow {
   id: string;
@@ -154,14 +154,16 @@ const statements = preparedOnce((db) => {
       `INSERT INTO vaccination (id, ticket_id, vaccine, lot_number, dose, vaccinated_at, vaccinated_by, counter_code, device_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    waiting: db.prepare<[string, LaneName, number], TicketRow>(
+    waiting: limited<[string, LaneName], TicketRow>(
+      db,
       "SELECT * FROM ticket WHERE day = ? AND status = 'waiting' AND lane = ? ORDER BY queue_pos LIMIT ?",
     ),
     waitingCounts: db.prepare<[string], { lane: LaneName; n: number }>(
       "SELECT lane, count(*) AS n FROM ticket WHERE day = ? AND status = 'waiting' GROUP BY lane",
     ),
     called: db.prepare<[string], TicketRow>("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC"),
-    recent: db.prepare<[string, number], TicketRow>(
+    recent: limited<[string], TicketRow>(
+      db,
       `SELECT * FROM ticket INDEXED BY ticket_finished
         WHERE day = ? AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
         ORDER BY finished_at DESC LIMIT ?`,

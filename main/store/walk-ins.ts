@@ -1,6 +1,6 @@
 /** Walk-ins: people registered at the counter without a booking. */
 import type { Db } from './database';
-import { preparedOnce } from './prepared';
+import { limited, preparedOnce } from './prepared';
 
 export interface WalkInRow {
   id: string;
@@ -60,13 +60,15 @@ const PERSON_SET =
 
 const statements = preparedOnce((db) => ({
   bySubmission: db.prepare<[string], WalkInRow>('SELECT * FROM walkin WHERE submission_id = ?'),
-  withPhotoId: db.prepare<[string, string, number], WalkInRow>(
+  withPhotoId: limited<[string, string], WalkInRow>(
+    db,
     'SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_number = ? ORDER BY created_at DESC LIMIT ?',
   ),
-  withReducedPhotoId: db.prepare<[string, string, number], WalkInRow>(
+  withReducedPhotoId: limited<[string, string], WalkInRow>(
+    db,
     'SELECT * FROM walkin WHERE photo_id_type = ? AND photo_id_last4 = ? AND photo_id_reduced_at IS NOT NULL ORDER BY created_at DESC LIMIT ?',
   ),
-  ofDayWithMobile: db.prepare<[string, string, number], WalkInRow>('SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT ?'),
+  ofDayWithMobile: limited<[string, string], WalkInRow>(db, 'SELECT * FROM walkin WHERE day = ? AND mobile = ? LIMIT ?'),
   insert: db.prepare<NewWalkInRow>(
     `INSERT INTO walkin (id, submission_id, day, name, name_norm, gender, birth_year, mobile, photo_id_type, photo_id_number,
        photo_id_last4, comorbidity, dose, acknowledged_duplicates, created_at, created_by, counter_code, device_id)
