@@ -15,7 +15,7 @@ import {
   unpackRosterRows,
 } from '../store/roster';
 import { SyncEngine, type SyncLog } from './engine';
-import type { FromWorker, ToWorker, WorkerAnswers, WorkerRequest, WorkerSetup } from './messages';
+import type { EngineStatus, FromWorker, ToWorker, WorkerAnswers, WorkerRequest, WorkerSetup } from './messages';
 import { PortalClient } from './portal-client';
 
 const port = parentPort;
@@ -47,6 +47,19 @@ if (!config.portal) throw new Error('no portal in the provisioning');
 const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding, key: setup.databaseKey });
 // a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
 await removeImports(db, stagingPortalImportIds(db), 1000);
+// A request changes the status several times (sent, answered, uploading on and off): main is
+// told the latest once a turn, and before any news of the outbox, rather than each change.
+let statusDue: EngineStatus | null = null;
+function statusSoon(status: EngineStatus): void {
+  if (statusDue === null) setImmediate(flushStatus);
+  statusDue = status;
+}
+function flushStatus(): void {
+  if (statusDue === null) return;
+  const status = statusDue;
+  statusDue = null;
+  send({ type: 'status', status });
+}
 const engine = new SyncEngine({
   db,
   // the engine sets each request's deadline (requestTimeoutSeconds) on its clock
@@ -59,8 +72,11 @@ const engine = new SyncEngine({
   settings: config.sync,
   log,
   tuning: setup.tuning,
-  onStatus: (status) => send({ type: 'status', status }),
-  onOutboxChanged: () => send({ type: 'outbox', allUploaded: !hasPendingOutbox(db) }),
+  onStatus: statusSoon,
+  onOutboxChanged: () => {
+    flushStatus();
+    send({ type: 'outbox', allUploaded: !hasPendingOutbox(db) });
+  },
   onRosterChanged: (day) => send({ type: 'roster', day }),
 });
 
@@ -102,6 +118,7 @@ port.on('message', (m: ToWorker) => {
   } else if (m.type === 'stop') {
     void engine.stop().then(() => {
       db.close();
+      flushStatus();
       send({ type: 'stopped' });
       port.close();
     });
