@@ -2,6 +2,7 @@ import { contract, METHOD_NAMES, type MethodName } from '../../common/contract';
 import { DomainError, fail, ok, type FieldError, type Result } from '../../common/result';
 import { lockedError, type CounterBackend } from '../counter';
 import type { z } from 'zod';
+import { errorCode } from '../../common/error-code';
 
 export interface DispatcherOptions {
   /** check every response against its schema too (tests and development) */
@@ -106,5 +107,5 @@ function payloadProblem(payload: unknown): FieldError | null {
 }
 
 function isSqliteBusy(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && (e as { code: unknown }).code === 'SQLITE_BUSY';
+  return errorCode(e) === 'SQLITE_BUSY';
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { backupsDir, copyBeforeUpgrade, recoverRestore, removeExpiredBackups, restoreBackup } from './backup';
 import { applyKey, DatabaseKeyError, encryptPlainDatabase, isPlainDatabase, recoverEncryption } from './encryption';
 import { MIGRATIONS, type Migration } from './migrations';
+import { errorCode } from '../../common/error-code';
 
 export { DatabaseKeyError } from './encryption';
 
@@ -189,7 +190,7 @@ function readable(db: Db, file: string, keyed: boolean): void {
   try {
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
   } catch (e) {
-    if (e instanceof Error && 'code' in e && e.code === 'SQLITE_NOTADB') {
+    if (errorCode(e) === 'SQLITE_NOTADB') {
       throw new DatabaseKeyError(
         keyed
           ? `The counter database ${file} cannot be read with the key given: it was encrypted with another key, or it is damaged. The file has not been changed.`
@@ -251,7 +252,7 @@ export function truncateWal(db: Db): boolean {
     const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
     return r?.busy === 0;
   } catch (e) {
-    if (e instanceof Error && 'code' in e && (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED')) return false;
+    if (errorCode(e) === 'SQLITE_BUSY' || errorCode(e) === 'SQLITE_LOCKED') return false;
     throw e;
   } finally {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorCode } from '../../common/error-code';
 import { checkpointPassive, openDatabase } from '../store/database';
 import { hasPendingOutbox } from '../store/outbox';
 import {
@@ -97,13 +98,13 @@ port.on('message', (m: ToWorker) => {
     try {
       send({ type: 'answer', id: m.id, ok: true, value: answer(m) });
     } catch (e) {
-      const code = (e as { code?: unknown } | null)?.code;
+      const code = errorCode(e);
       send({
         type: 'answer',
         id: m.id,
         ok: false,
         message: e instanceof Error ? e.message : String(e),
-        ...(typeof code === 'string' ? { code } : {}),
+        ...(code !== undefined ? { code } : {}),
       });
     }
   } else if (m.type === 'nudge') engine.nudge();

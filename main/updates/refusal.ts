@@ -3,6 +3,7 @@
  * supervisor is told, nothing is installed) or a feed that could not be reached (tried again).
  */
 import type { UpdateRefusal } from '../../common/updates';
+import { errorCode } from '../../common/error-code';
 
 export class UpdateRefusedError extends Error {
   readonly code = 'ERR_COUNTER_UPDATE_REFUSED';
@@ -17,17 +18,11 @@ export class UpdateRefusedError extends Error {
 
 export type UpdateFailure = { kind: 'refused'; refusal: UpdateRefusal; detail: string } | { kind: 'error'; detail: string };
 
-function codeOf(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
-  const code = (err as { code: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /** What an error from electron-updater (or from the feed provider inside it) means for the counter. */
 export function classifyUpdateFailure(err: unknown): UpdateFailure {
   const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
   if (err instanceof UpdateRefusedError) return { kind: 'refused', refusal: err.refusal, detail: message };
-  switch (codeOf(err)) {
+  switch (errorCode(err)) {
     case 'ERR_COUNTER_FEED_NOT_HTTPS':
       return { kind: 'refused', refusal: 'feed_not_https', detail: message };
     case 'ERR_CHECKSUM_MISMATCH':

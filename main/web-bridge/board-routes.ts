@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { speechCallIdOf, type BoardCall, type BoardEvent, type BoardView } from '../../common/board';
 import type { CounterBackend } from '../counter';
 import type { SpokenFile } from '../speech/speech-service';
+import { errorCode } from '../../common/error-code';
 
 export const BOARD_KEY_HEADER = 'x-board-key';
 
@@ -174,7 +175,7 @@ async function sendWav(req: IncomingMessage, res: ServerResponse, file: SpokenFi
     }
     res.end();
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
+    const code = errorCode(e);
     throw code === 'ERR_STREAM_DESTROYED' || code === 'ECONNRESET' || code === 'EPIPE'
       ? new BoardGone('the board closed its connection')
       : e;
