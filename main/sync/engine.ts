@@ -190,7 +190,9 @@ export class SyncEngine implements SyncContext {
         (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal, ...(behind ? [behind.letGo] : [])])),
         () => new PortalFailure('timeout', `no answer within ${seconds} s`),
       );
-      const value = await this.raced(sending, race);
+      // only the first of the uploads out is raced by probes: the one behind it ends with it
+      // (a probe ending the second would leave the first to its deadline)
+      const value = behind ? await sending : await this.raced(sending, race);
       this.succeeded(route);
       return value;
     } catch (e) {

@@ -153,6 +153,25 @@ describe('uploads after a hung portal comes back', () => {
     expect(portal.closes.some((c) => c.url.startsWith('/v1/push'))).toBe(true);
   });
 
+  it('two uploads out when the portal hangs: the probe that answers ends the first, the one behind it goes with it, and all resume within seconds', async () => {
+    const clock = new ManualClock();
+    const { state, portal: started } = hangingPortal(clock);
+    const portal = await started;
+    // two batches: both go at once, the second behind the first
+    const db = dbWithPending(400);
+    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
+    engine.start();
+    await eventually(() => expect(pushes(portal)).toHaveLength(2), 5_000);
+    await clock.advanceBy(5000, { stepMs: 50 });
+    state.up = true;
+    const took = await clock.advanceUntil(() => pendingIn(db) === 0, { stepMs: 50, maxMs: 30_000 });
+    expect(took).toBeLessThanOrEqual(2000 + 100);
+    expect(engine.status.state).toBe('online');
+    // one probe at a time, every 2 s: not one for each upload out
+    const probes = portal.hits.filter((h) => h.url.includes('limit=1'));
+    expect(probes.length).toBeLessThanOrEqual(4);
+  });
+
   it('with the circuit open, a probe answering again lets uploads through at once, not at the end of the half-open time', async () => {
     const clock = new ManualClock();
     const { state, portal: started } = hangingPortal(clock);
