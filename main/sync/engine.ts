@@ -203,9 +203,9 @@ export class SyncEngine implements SyncContext {
         this.o.log.info({ route }, 'the portal answers again: the request that got no answer is sent again');
         throw e;
       }
-      // let go (the request before it failed, or left rows pending): what it met is not the
-      // portal's verdict on it
-      if (behind && !(await behind.kept)) throw asFailure(e);
+      // let go (the request before it failed or left rows pending, or the pass ended): what it
+      // met is not the portal's verdict on it
+      if (behind && (behind.letGo.aborted || !(await behind.kept))) throw asFailure(e);
       const failure = asFailure(e);
       onFailure?.();
       this.policy.requestFailed();
