@@ -35,16 +35,17 @@ export interface SyncEngineOptions {
 }
 
 /**
- * A request sent behind another on the same connection, before that one's answer (a pipelined
- * upload). Whether it is kept is decided once the request before it is settled: it is let go
- * when that one failed or left rows pending. A failure of a request let go is not its own: it
- * is not counted, planned or recorded against its records.
+ * An upload among those out on the upload connection. The sender ends it (`letGo`) when its
+ * pass ends, or when the upload before it failed or left rows pending. One sent behind another,
+ * before that one's answer (a pipelined upload), is kept or let go once the one before it is
+ * settled (`kept`). An upload let go is not the portal's verdict: its failure is not counted,
+ * planned or recorded against its records, nor its answer taken as the portal answering.
  */
-export interface Behind {
-  /** true once the request is kept; false when it is let go */
-  kept: Promise<boolean>;
-  /** aborted when it is let go */
+export interface Sent {
+  /** aborted when the sender lets it go */
   letGo: AbortSignal;
+  /** for one sent behind another: true once it is kept, false when it is let go */
+  kept?: Promise<boolean>;
 }
 
 export interface SyncContext {
@@ -56,7 +57,7 @@ export interface SyncContext {
    * deadline, and (an upload while the portal may be hanging) raced by probes. A failure
    * plans the route's next attempt before it is thrown; `onFailure` runs first.
    */
-  request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, behind?: Behind): Promise<T>;
+  request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, sent?: Sent): Promise<T>;
   /** The portal answered the last request and nothing has failed since (see RetryPolicy.answering). */
   readonly portalAnswering: boolean;
   /** A failure found after the answer (a mismatch, an answer covering nothing): plans the retry and says it. */

@@ -11,7 +11,7 @@
 import { centreDay } from '../../common/rules/centre-day';
 import { getMeta, setMeta } from '../store/meta';
 import { realClock, sleep, withDeadline, type Clock } from './clock';
-import type { Behind, SyncContext, SyncEngineOptions } from './context';
+import type { Sent, SyncContext, SyncEngineOptions } from './context';
 import { FleetReporter } from './fleet-report';
 import { DEFAULT_TUNING, INITIAL_ENGINE_STATUS, type EngineStatus, type EngineTuning } from './messages';
 import { sweepAcknowledged } from './outbox-sync';
@@ -173,26 +173,31 @@ export class SyncEngine implements SyncContext {
     return this.policy.answering;
   }
 
-  async request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, behind?: Behind): Promise<T> {
+  async request<T>(fn: (signal: AbortSignal) => Promise<T>, route: Route, onFailure?: () => void, sent?: Sent): Promise<T> {
     if (!this.policy.admit()) {
       const refused = new PortalFailure('unavailable', 'circuit open: waiting before the next try');
       this.plan(refused, route, true);
       throw refused;
     }
     this.update({ lastAttemptAt: this.clock.date().toISOString() });
-    const seconds = this.o.settings.requestTimeoutSeconds;
+    // one sent behind another waits for the portal to finish that one first: twice the deadline
+    const behind = sent?.kept !== undefined;
+    const seconds = this.o.settings.requestTimeoutSeconds * (behind ? 2 : 1);
     // probes race a request out for long: one answering after one got none ends it
     const race = new AbortController();
+    // let go by the sender (see Sent): not the portal's verdict, whether it failed or was answered
+    const letGo = async () => sent !== undefined && (sent.letGo.aborted || (sent.kept !== undefined && !(await sent.kept)));
     try {
       const sending = withDeadline(
         this.clock,
         seconds * 1000,
-        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal, ...(behind ? [behind.letGo] : [])])),
+        (signal) => fn(AbortSignal.any([signal, this.stopper.signal, race.signal, ...(sent ? [sent.letGo] : [])])),
         () => new PortalFailure('timeout', `no answer within ${seconds} s`),
       );
       // only the first of the uploads out is raced by probes: the one behind it ends with it
       // (a probe ending the second would leave the first to its deadline)
       const value = behind ? await sending : await this.raced(sending, race);
+      if (await letGo()) throw new PortalFailure('network', 'let go: the answer is not recorded');
       this.succeeded(route);
       return value;
     } catch (e) {
@@ -203,9 +208,7 @@ export class SyncEngine implements SyncContext {
         this.o.log.info({ route }, 'the portal answers again: the request that got no answer is sent again');
         throw e;
       }
-      // let go (the request before it failed or left rows pending, or the pass ended): what it
-      // met is not the portal's verdict on it
-      if (behind && (behind.letGo.aborted || !(await behind.kept))) throw asFailure(e);
+      if (await letGo()) throw asFailure(e);
       const failure = asFailure(e);
       onFailure?.();
       this.policy.requestFailed();

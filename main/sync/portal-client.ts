@@ -392,8 +392,10 @@ function exchange(
 
 /**
  * One exchange on the pipelined upload connection (undici), with the same size limit and
- * deadline as `exchange`. Ending one request whose answer has not come ends the connection:
- * the requests after it on the connection are sent again on a new one.
+ * deadline as `exchange`. Ending one request whose answer has not come ends the connection,
+ * and undici sends the others still out on it again on a new connection (the one before it
+ * included, when the later one is ended): harmless under the sync protocol, where a batch sent
+ * again is answered from what the portal holds.
  */
 async function pipelined(
   line: Client,

@@ -37,7 +37,7 @@ interface Out {
   resend: boolean;
   /** ends the request when it is let go */
   letGo: AbortController;
-  /** says whether it is kept, once the batch before it is settled (see Behind) */
+  /** says whether it is kept, once the batch before it is settled (see Sent) */
   keep: (kept: boolean) => void;
 }
 
@@ -153,7 +153,7 @@ export class Uploader {
       (signal) => this.ctx.o.client.push(prepared.body, signal),
       'push',
       () => recordFailedTry(this.ctx.o.db, prepared.batch, 'no answer'),
-      behind ? { kept, letGo: letGo.signal } : undefined,
+      behind ? { kept, letGo: letGo.signal } : { letGo: letGo.signal },
     );
     // Awaited a moment later (after the request has reached its socket): a refusal can come
     // before then, and an unhandled rejection would end the worker thread.

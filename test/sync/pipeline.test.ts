@@ -6,7 +6,8 @@
  * Against a scripted portal on loopback that keeps sequence numbers as the real one does.
  */
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PortalClient } from '../../main/sync/portal-client';
 import { eventually } from './harness';
 import { dbWithPending, DEVICE, engineFor, json, pendingIn, pushes, runCleanups, scriptedPortal } from './scripted-portal';
 
@@ -38,7 +39,8 @@ async function sequencedPortal(script: Script) {
   const state = { lastApplied: 0, applied: new Map<number, number>(), outstanding: 0, maxOutstanding: 0, log: [] as string[] };
   const held: Push[] = [];
   let n = 0;
-  const answer = (p: Push, how: 'apply' | { status: number; body: unknown }) => {
+  /** `instead`: what is answered after applying (an answer lost on the way: a proxy's 503) */
+  const answer = (p: Push, how: 'apply' | { status: number; body: unknown }, instead?: { status: number; body: unknown }) => {
     state.outstanding--;
     state.log.push(`answer ${p.n}`);
     if (how !== 'apply') return json(p.res, how.status, how.body);
@@ -56,7 +58,8 @@ async function sequencedPortal(script: Script) {
       state.lastApplied = m.seq;
       return { seq: m.seq, mutationId: m.mutationId, status: 'applied' };
     });
-    json(p.res, 200, { deviceId: DEVICE, lastAppliedSeq: state.lastApplied, results });
+    if (instead) json(p.res, instead.status, instead.body, { 'retry-after': '2' });
+    else json(p.res, 200, { deviceId: DEVICE, lastAppliedSeq: state.lastApplied, results });
   };
   const portal = await scriptedPortal((req, res, body) => {
     const url = req.url ?? '';
@@ -96,14 +99,29 @@ describe('uploads in flight two at a time', () => {
       if (p) s.answer(p, 'apply');
     };
     const timer = setInterval(release, 50);
+    // the uploads the counter has out, counted where they leave it (a third would queue in the client)
+    const push = PortalClient.prototype.push;
+    let out = 0;
+    let maxOut = 0;
+    vi.spyOn(PortalClient.prototype, 'push').mockImplementation(function (this: PortalClient, ...args) {
+      maxOut = Math.max(maxOut, ++out);
+      const sending = push.apply(this, args);
+      sending.then(
+        () => out--,
+        () => out--,
+      );
+      return sending;
+    });
     try {
       const db = dbWithPending(1000);
       engineFor(s.portal.url, db).start();
       await eventually(() => expect(pendingIn(db)).toBe(0), 15_000);
     } finally {
       clearInterval(timer);
+      vi.restoreAllMocks();
     }
     expect(pushes(s.portal)).toHaveLength(5);
+    expect(maxOut).toBe(2);
     expect(s.state.maxOutstanding).toBe(2);
     // the second push reached the portal before the first was answered
     expect(s.state.log.slice(0, 3)).toEqual(['push 1', 'push 2', 'answer 1']);
@@ -171,6 +189,31 @@ describe('uploads in flight two at a time', () => {
     expect(tries.n).toBe(0);
     // the row left unanswered and the rows of the batch let go went again, and arrived once
     expect(pushes(s.portal).length).toBeGreaterThanOrEqual(3);
+    expect(s.state.applied.size).toBe(400);
+    expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
+  });
+
+  it("a batch the portal took whose answer was lost (a proxy's 503): that failure stays told until the next try, the batch behind it is let go, and every record arrives once", async () => {
+    const s = await sequencedPortal((p) => {
+      if (p.n === 1) return 'hold';
+      if (p.n === 2) {
+        // the portal took the first batch, but its answer was lost on the way (a proxy's 503)
+        s.answer(s.held.shift()!, 'apply', { status: 503, body: { error: 'unavailable', message: 'bad gateway on the way' } });
+      }
+      return 'apply';
+    });
+    const db = dbWithPending(400);
+    const engine = engineFor(s.portal.url, db);
+    engine.start();
+    await eventually(() => expect(s.state.log).toContain('answer 2'), 5_000);
+    // the second batch's 200 came after the 503: the status keeps the 503 until the next try (Retry-After 2 s)
+    const states: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      states.push(`${engine.status.state}:${engine.status.lastError?.code ?? '-'}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(new Set(states.slice(2))).toEqual(new Set(['degraded:unavailable']));
+    await eventually(() => expect(pendingIn(db)).toBe(0), 15_000);
     expect(s.state.applied.size).toBe(400);
     expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
   });
