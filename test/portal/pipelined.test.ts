@@ -17,7 +17,7 @@ afterEach(async () => {
   started = null;
 });
 
-const pushText = (deviceId: string, seqs: number[]) => {
+const pushText = (deviceId: string, seqs: number[], token = TOKEN) => {
   const body = JSON.stringify(
     batch(
       deviceId,
@@ -25,7 +25,7 @@ const pushText = (deviceId: string, seqs: number[]) => {
     ),
   );
   return (
-    `POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+    `POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 };
@@ -62,5 +62,14 @@ describe('pipelined pushes', () => {
     expect(lookups).toBe(2);
     const clients = await store.clients();
     expect(clients.find((c) => c.deviceId === device)?.lastAppliedSeq).toBe(4);
+  });
+
+  it('a push refused before it reaches the store (an unknown token) does not hold up the one behind it', async () => {
+    started = await startPortal({ database: freshPortalDatabase(), adminToken: ADMIN, clock: () => NOW });
+    await started.portal.store.addDevice({ token: TOKEN, centreId: CENTRE, label: 'counter A1' }, NOW);
+    const device = randomUUID();
+    const unknown = Buffer.from('a token this portal never gave out, 40 bytes').toString('base64url');
+    const statuses = await exchange(started.port, pushText(device, [1], unknown) + pushText(device, [1, 2]), 2);
+    expect(statuses).toEqual([401, 200]);
   });
 });
