@@ -49,7 +49,8 @@ const db = openDatabase(setup.dbFile, { nativeBinding: setup.nativeBinding, key:
 // a roster pull cut short by an earlier worker's end (a crash) left its staging rows behind
 await removeImports(db, stagingPortalImportIds(db), 1000);
 // A request changes the status several times (sent, answered, uploading on and off): main is
-// told the latest once a turn, and before any news of the outbox, rather than each change.
+// told the latest once a turn, and before any news of the outbox or the roster, rather than
+// each change.
 let statusDue: EngineStatus | null = null;
 function statusSoon(status: EngineStatus): void {
   if (statusDue === null) setImmediate(flushStatus);
@@ -78,7 +79,10 @@ const engine = new SyncEngine({
     flushStatus();
     send({ type: 'outbox', allUploaded: !hasPendingOutbox(db) });
   },
-  onRosterChanged: (day) => send({ type: 'roster', day }),
+  onRosterChanged: (day) => {
+    flushStatus();
+    send({ type: 'roster', day });
+  },
 });
 
 /** Does what main asked and waits for; synchronous, so requests are done in the order they came. */
