@@ -322,23 +322,42 @@ function parseJson(text: string, status: number): unknown {
   }
 }
 
+/** What one exchange is given, whichever way it goes out. */
+interface ExchangeOptions {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body: string | undefined;
+  signal: AbortSignal;
+  maxBytes: number;
+  /** the wall clock the send and answer times are read on */
+  now: () => number;
+}
+
+/** An answer's header by name (the first, when it came more than once), from node:http's or undici's headers. */
+function headerReader(headers: Record<string, string | string[] | undefined>): (name: string) => string | null {
+  return (name) => {
+    const v = headers[name.toLowerCase()];
+    return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+  };
+}
+
+/** The answer's declared length when it is over the limit; null otherwise (or when it declares none). */
+function declaredOverLimit(header: (name: string) => string | null, maxBytes: number): number | null {
+  const declared = Number(header('content-length'));
+  return Number.isFinite(declared) && declared > maxBytes ? declared : null;
+}
+
+/** An answer refused for its size: as declared, or as it grew while read. */
+function overLimit(maxBytes: number, status: number, declared?: number): PortalFailure {
+  const what = declared === undefined ? 'answer is' : `answer of ${declared} bytes is`;
+  return new PortalFailure('bad_answer', `${what} over the ${maxBytes}-byte limit`, status);
+}
+
 /**
  * One HTTP exchange with node:http(s): the request, then the answer read with a size limit.
  * The signal (the deadline) ends it at any point, the body included.
  */
-function exchange(
-  url: URL,
-  o: {
-    method: string;
-    headers: Record<string, string>;
-    body: string | undefined;
-    signal: AbortSignal;
-    agent: http.Agent;
-    maxBytes: number;
-    /** the wall clock the send and answer times are read on */
-    now: () => number;
-  },
-): Promise<Answer> {
+function exchange(url: URL, o: ExchangeOptions & { agent: http.Agent }): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     if (o.signal.aborted) return reject(o.signal.reason ?? new Error('aborted'));
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
@@ -355,16 +374,11 @@ function exchange(
     req.on('response', (res) => {
       const answeredAt = o.now();
       const status = res.statusCode ?? 0;
-      const header = (name: string) => {
-        const v = res.headers[name.toLowerCase()];
-        return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
-      };
-      const declared = Number(header('content-length'));
-      if (Number.isFinite(declared) && declared > o.maxBytes) {
+      const header = headerReader(res.headers);
+      const declared = declaredOverLimit(header, o.maxBytes);
+      if (declared !== null) {
         res.destroy();
-        return done(() =>
-          reject(new PortalFailure('bad_answer', `answer of ${declared} bytes is over the ${o.maxBytes}-byte limit`, status)),
-        );
+        return done(() => reject(overLimit(o.maxBytes, status, declared)));
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -372,7 +386,7 @@ function exchange(
         size += c.length;
         if (size > o.maxBytes) {
           res.destroy();
-          done(() => reject(new PortalFailure('bad_answer', `answer is over the ${o.maxBytes}-byte limit`, status)));
+          done(() => reject(overLimit(o.maxBytes, status)));
           return;
         }
         chunks.push(c);
@@ -397,18 +411,7 @@ function exchange(
  * included, when the later one is ended): harmless under the sync protocol, where a batch sent
  * again is answered from what the portal holds.
  */
-async function pipelined(
-  line: Client,
-  url: URL,
-  o: {
-    method: 'GET' | 'POST';
-    headers: Record<string, string>;
-    body: string | undefined;
-    signal: AbortSignal;
-    maxBytes: number;
-    now: () => number;
-  },
-): Promise<Answer> {
+async function pipelined(line: Client, url: URL, o: ExchangeOptions): Promise<Answer> {
   o.signal.throwIfAborted();
   const sentAt = o.now();
   const res = await line.request({
@@ -423,14 +426,11 @@ async function pipelined(
   });
   const answeredAt = o.now();
   const status = res.statusCode;
-  const header = (name: string) => {
-    const v = res.headers[name.toLowerCase()];
-    return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
-  };
-  const declared = Number(header('content-length'));
-  if (Number.isFinite(declared) && declared > o.maxBytes) {
+  const header = headerReader(res.headers);
+  const declared = declaredOverLimit(header, o.maxBytes);
+  if (declared !== null) {
     res.body.destroy();
-    throw new PortalFailure('bad_answer', `answer of ${declared} bytes is over the ${o.maxBytes}-byte limit`, status);
+    throw overLimit(o.maxBytes, status, declared);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -438,7 +438,7 @@ async function pipelined(
     size += c.length;
     if (size > o.maxBytes) {
       res.body.destroy();
-      throw new PortalFailure('bad_answer', `answer is over the ${o.maxBytes}-byte limit`, status);
+      throw overLimit(o.maxBytes, status);
     }
     chunks.push(c);
   }
