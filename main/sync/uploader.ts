@@ -93,11 +93,9 @@ export class Uploader {
           letGo(out);
         } else {
           out[0]?.keep(true);
-        }
-        if (settlesAll && this.fill(out, batch)) {
           // the next batch goes now, and this answer is recorded while the portal works on the
           // ones out; a crash in between only means they are sent again and come back as duplicates
-          await nextTurn();
+          if (this.fill(out, batch)) await nextTurn();
         }
         const applied = applyPushAnswer(o.db, o.deviceId, batch, answer, this.ctx.clock.date(), o.settings.photoIdRetentionDays);
         if (applied.reused > 0) {
