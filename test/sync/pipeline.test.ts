@@ -76,7 +76,21 @@ async function sequencedPortal(script: Script) {
     const day = decodeURIComponent(/roster\/([^/?]+)/.exec(url)?.[1] ?? '2026-01-01');
     json(res, 200, { centreId: 'TEST', date: day, changes: [], cursor: 'c1', hasMore: false });
   });
-  return { portal, state, held, answer };
+  /** Answers the held pushes, oldest first, one every `ms`; the function returned stops it. */
+  const answerHeldEvery = (ms: number): (() => void) => {
+    const timer = setInterval(() => {
+      const p = held.shift();
+      if (p) answer(p, 'apply');
+    }, ms);
+    return () => clearInterval(timer);
+  };
+  return { portal, state, held, answer, answerHeldEvery };
+}
+
+/** Every one of `n` records applied at the portal, each once. */
+function expectEachAppliedOnce(state: { applied: Map<number, number> }, n: number): void {
+  expect(state.applied.size).toBe(n);
+  expect([...state.applied.values()].every((times) => times === 1)).toBe(true);
 }
 
 /** The uploads' warnings (the fleet report's, which the scripted portal does not take, left out). */
@@ -92,13 +106,9 @@ function uploadWarnings() {
 
 describe('uploads in flight two at a time', () => {
   it('sends the next batch before the first is answered, never a third, and every record arrives once', async () => {
-    // every push is held until the next one arrives or 50 ms pass, whichever is first
+    // every push is held, and the oldest held answered every 50 ms
     const s = await sequencedPortal(() => 'hold');
-    const release = () => {
-      const p = s.held.shift();
-      if (p) s.answer(p, 'apply');
-    };
-    const timer = setInterval(release, 50);
+    const stopAnswering = s.answerHeldEvery(50);
     // the uploads the counter has out, counted where they leave it (a third would queue in the client)
     const push = PortalClient.prototype.push;
     let out = 0;
@@ -117,7 +127,7 @@ describe('uploads in flight two at a time', () => {
       engineFor(s.portal.url, db).start();
       await eventually(() => expect(pendingIn(db)).toBe(0), 15_000);
     } finally {
-      clearInterval(timer);
+      stopAnswering();
       vi.restoreAllMocks();
     }
     expect(pushes(s.portal)).toHaveLength(5);
@@ -125,8 +135,7 @@ describe('uploads in flight two at a time', () => {
     expect(s.state.maxOutstanding).toBe(2);
     // the second push reached the portal before the first was answered
     expect(s.state.log.slice(0, 3)).toEqual(['push 1', 'push 2', 'answer 1']);
-    expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
-    expect(s.state.applied.size).toBe(1000);
+    expectEachAppliedOnce(s.state, 1000);
   });
 
   it('a batch behind one that fails is let go: the first failure is the one told, the rows behind get no failed try, and one batch goes at a time until the portal answers again', async () => {
@@ -139,11 +148,8 @@ describe('uploads in flight two at a time', () => {
       }
       return 'hold';
     });
-    // from the third push on, each is answered 40 ms after it came (or at once when the next one comes)
-    const timer = setInterval(() => {
-      const p = s.held.shift();
-      if (p) s.answer(p, 'apply');
-    }, 40);
+    // from the third push on, each is held, and the oldest held answered every 40 ms
+    const stopAnswering = s.answerHeldEvery(40);
     const { warnings, log } = uploadWarnings();
     const db = dbWithPending(800);
     try {
@@ -156,15 +162,14 @@ describe('uploads in flight two at a time', () => {
       expect(tries.filter((r) => r.seq > 200).every((r) => r.attempts === 0)).toBe(true);
       await eventually(() => expect(pendingIn(db)).toBe(0), 15_000);
     } finally {
-      clearInterval(timer);
+      stopAnswering();
     }
     // told: the 503, never the 409 of the batch behind it
     expect(warnings).toEqual([expect.stringContaining('down for a moment')]);
     // after the failure the first batch went alone; two at a time again once it was answered
     const after = s.state.log.slice(s.state.log.indexOf('answer 2') + 1);
     expect(after.slice(0, 4)).toEqual(['push 3', 'answer 3', 'push 4', 'push 5']);
-    expect(s.state.applied.size).toBe(800);
-    expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
+    expectEachAppliedOnce(s.state, 800);
   });
 
   it('an answer that leaves rows of its batch pending lets the batch behind go: its refusal is not told or counted, and its rows go again', async () => {
@@ -189,8 +194,7 @@ describe('uploads in flight two at a time', () => {
     expect(tries.n).toBe(0);
     // the row left unanswered and the rows of the batch let go went again, and arrived once
     expect(pushes(s.portal).length).toBeGreaterThanOrEqual(3);
-    expect(s.state.applied.size).toBe(400);
-    expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
+    expectEachAppliedOnce(s.state, 400);
   });
 
   it("a batch the portal took whose answer was lost (a proxy's 503): that failure stays told until the next try, the batch behind it is let go, and every record arrives once", async () => {
@@ -214,7 +218,6 @@ describe('uploads in flight two at a time', () => {
     }
     expect(new Set(states.slice(2))).toEqual(new Set(['degraded:unavailable']));
     await eventually(() => expect(pendingIn(db)).toBe(0), 15_000);
-    expect(s.state.applied.size).toBe(400);
-    expect([...s.state.applied.values()].every((times) => times === 1)).toBe(true);
+    expectEachAppliedOnce(s.state, 400);
   });
 });
