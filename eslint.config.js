@@ -31,7 +31,7 @@ const zone = (target, from, message, except) => ({ target, from, message, ...(ex
  * neighbour of its own layer), so main's folders cannot form a cycle.
  */
 const MAIN_LAYERS = [
-  ['./main/logging', './main/security'],
+  ['./main/logging', './main/security', './main/platform'],
   ['./main/store'],
   ['./main/services'],
   ['./main/sync', './main/printing', './main/updates', './main/speech'],

@@ -3,9 +3,8 @@
  * encodes them for the printer, so that the tens of milliseconds a slip takes are never spent
  * on the main process's event loop. One request at a time, in the order they come.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import { runInBackground } from '../platform/background-thread';
 import { encodeSlipEscPos } from './escpos';
 import { registerSlipFonts } from './fonts';
 import { renderSlipHtml } from './slip-html';
@@ -43,23 +42,8 @@ port.on('message', (m: SlipRenderRequest) => {
   port.postMessage(reply);
 });
 
-/**
- * How much lower than the main process's loop this thread runs (a nice value): on a PC with
- * few cores, the slip waits for the main loop, not the main loop for the slip.
- */
-const SLIP_WORKER_NICE = 10;
-
-/** Linux: lowers this thread's priority alone (its own thread id); elsewhere it keeps the process's. */
-function yieldToMainLoop(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, SLIP_WORKER_NICE);
-  } catch {
-    // no /proc/thread-self (Windows, macOS) or not allowed: the slip worker runs at the process's priority
-  }
-}
-
-yieldToMainLoop();
+// on a PC with few cores, the slip waits for the main loop, not the main loop for the slip
+runInBackground();
 // the fonts are read once, before the first slip's deadline starts
 registerSlipFonts();
 port.postMessage({ ready: true } satisfies SlipWorkerReady);

@@ -5,9 +5,9 @@
  * answered one at a time in the order they come: calls that come faster than they can be
  * spoken wait their turn, and none is dropped.
  */
-import { readlinkSync, renameSync, writeFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { runInBackground } from '../platform/background-thread';
 import { composeCall, composeLanguage } from './compose';
 import { loadEspeak, type Synthesiser } from './espeak';
 import type { SpeechReply, SpeechRequest, SpeechWorkerReady } from './speech-worker-messages';
@@ -42,20 +42,8 @@ port.on('message', (m: SpeechRequest) => {
   else queue.push(m);
 });
 
-/** How much lower than the main process's loop this thread runs (a nice value), as the slip worker. */
-const SPEECH_WORKER_NICE = 10;
-
-/** Linux: lowers this thread's priority alone (its own thread id); elsewhere it keeps the process's. */
-function yieldToMainLoop(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, SPEECH_WORKER_NICE);
-  } catch {
-    // no /proc/thread-self (Windows, macOS) or not allowed: the speech worker runs at the process's priority
-  }
-}
-
-yieldToMainLoop();
+// speaking never keeps the main loop waiting for a core (see runInBackground)
+runInBackground();
 loadEspeak().then(
   (engine) => {
     tts = engine;

@@ -3,7 +3,6 @@
  * same bytes as when drawn in the main thread, and a worker that refuses a slip, dies or hangs
  * fails that one slip with a PrintError while the next slip prints.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PrintJobView } from '../../common/domain';
@@ -18,6 +17,7 @@ import { demoSlip } from '../../main/printing/slip-text';
 import { PrintError, type PaperSize, type SlipData } from '../../main/printing/types';
 import { getTicketRow } from '../../main/store/tickets';
 import { rosterEntry, setupCounter, type Counter } from '../store/harness';
+import { backgroundThreads, hasThreadIds, mainThread } from '../support/threads';
 import { startVirtualPrinter, type VirtualPrinter } from '../support/virtual-printer';
 
 const FAULTY_WORKER = { file: fileURLToPath(new URL('./fixtures/faulty-slip-worker.mjs', import.meta.url)) };
@@ -62,22 +62,16 @@ describe('the slip worker', () => {
     expect(r.workersStarted).toBe(1);
   });
 
-  it.runIf(existsSync('/proc/thread-self'))(
-    "runs below the main loop's priority, so on a busy PC the slip waits rather than the counter",
+  it.runIf(hasThreadIds)(
+    'steps aside for the main loop (idle scheduling class, nice 10), so on a busy PC the slip waits rather than the counter',
     async () => {
-      /** the nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat) */
-      const niceOfThreads = () =>
-        readdirSync('/proc/self/task').map((tid) => {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
-        });
-      const own = niceOfThreads().find((t) => t.tid === process.pid)!.nice;
+      const main = mainThread();
+      const before = backgroundThreads().length;
       const r = renderer();
       await r.escPos(demoSlip({ token: 'A-P001' }), '80mm');
-      const lowered = niceOfThreads().filter((t) => t.nice >= own + 10);
-      expect(lowered.length).toBeGreaterThan(0);
-      // the main thread keeps its priority
-      expect(niceOfThreads().find((t) => t.tid === process.pid)!.nice).toBe(own);
+      expect(backgroundThreads().length).toBe(before + 1);
+      // the main thread keeps its priority and class
+      expect(mainThread()).toEqual(main);
     },
   );
 

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_RATE, chime, rms } from '../../main/speech/wav';
 import { createSpeechService, type SpeechService } from '../../main/speech/speech-service';
+import { backgroundThreads, hasThreadIds, mainThread } from '../support/threads';
 import { boardCall, correlation, envelope, sameBytes, sameSamples, settings, throughFile } from './call-fixtures';
 
 /**
@@ -101,5 +102,18 @@ describe('the speech service', () => {
     await expect(broken.wav(boardCall(), settings())).rejects.toThrow(/speech worker stopped/u);
     await broken.close();
     await expect(broken.wav(boardCall(), settings())).rejects.toThrow(/closed/u);
+  });
+
+  it.runIf(hasThreadIds)('speaks in a thread that steps aside for the main loop (idle scheduling class, nice 10)', async () => {
+    const main = mainThread();
+    const before = backgroundThreads().length;
+    const own = createSpeechService();
+    try {
+      await own.file(boardCall(), settings());
+      expect(backgroundThreads().length).toBe(before + 1);
+      expect(mainThread()).toEqual(main);
+    } finally {
+      await own.close();
+    }
   });
 });
