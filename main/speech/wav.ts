@@ -51,10 +51,15 @@ export function join(parts: readonly Int16Array[]): Int16Array {
 
 /** The samples scaled by `volume` (0-100), clipped to 16 bits. */
 export function scale(pcm: Int16Array, volume: number): Int16Array {
+  return scaleInPlace(pcm.slice(), volume);
+}
+
+/** `scale` on the samples themselves (no copy); returns them. */
+export function scaleInPlace(pcm: Int16Array, volume: number): Int16Array {
   const gain = Math.max(0, Math.min(100, volume)) / 100;
-  const out = new Int16Array(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round((pcm[i] ?? 0) * gain)));
-  return out;
+  if (gain === 1) return pcm;
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round((pcm[i] ?? 0) * gain)));
+  return pcm;
 }
 
 /** Root mean square of the samples, as a fraction of full scale (0-1). */

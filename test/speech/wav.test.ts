@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { synthesiserText } from '../../main/speech/espeak';
-import { SAMPLE_RATE, chime, decodeWav, encodeWav, join, rms, scale, silence } from '../../main/speech/wav';
+import { SAMPLE_RATE, chime, decodeWav, encodeWav, join, rms, scale, scaleInPlace, silence } from '../../main/speech/wav';
 
 describe('the sound of a call', () => {
   it('writes a 16-bit mono PCM WAV that reads back the same', () => {
@@ -37,6 +37,14 @@ describe('the sound of a call', () => {
     const c = chime();
     expect(rms(scale(c, 50)) / rms(c)).toBeCloseTo(0.5, 2);
     expect(rms(scale(c, 0))).toBe(0);
+    // scale leaves its input alone; scaleInPlace gives the same samples in the input itself
+    const copy = c.slice();
+    const halved = scale(copy, 50);
+    expect(copy).toEqual(c);
+    expect(scaleInPlace(copy, 50)).toBe(copy);
+    expect(copy).toEqual(halved);
+    expect(scaleInPlace(copy, 100)).toBe(copy);
+    expect(copy).toEqual(halved);
     const joined = join([Int16Array.from([1, 2]), silence(0), Int16Array.from([3])]);
     expect([...joined]).toEqual([1, 2, 3]);
   });
