@@ -25,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance as nodePerformance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
+import { Client } from 'undici';
 import type { CounterEvent } from '../common/contract';
 import { provisioningSchema, syncSettingsSchema, type ProvisioningInput, type SyncStatusView } from '../common/domain';
 import { prng, rosterCsv, rosterEntries, walkInForm } from '../common/demo/people';
@@ -37,8 +38,9 @@ import { openDatabase, type Db } from '../main/store/database';
 import { SyncEngine, type SyncLog } from '../main/sync/engine';
 import type { SyncWorkerFile } from '../main/sync/host';
 import type { EngineTuning } from '../main/sync/messages';
-import { toMutation, type OutboxRow } from '../main/sync/outbox-sync';
-import { PortalClient } from '../main/sync/portal-client';
+import { pushBody, toMutation, type OutboxRow } from '../main/sync/outbox-sync';
+import { PortalClient, PUSH_PIPELINE } from '../main/sync/portal-client';
+import type { PushResponse } from '../common/sync-protocol';
 import { startPortalProcess, type PortalHandle, type PortalProcessOptions } from '../portal/process';
 import { middayClock, openBenchCounter, unwrap, type BenchCounter, type ClientDispatch } from './counter';
 import { latencyMetrics, median, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
@@ -487,6 +489,47 @@ async function drainRun(ctx: BenchContext, t: OutboxTemplate, run: number): Prom
   }
 }
 
+/**
+ * The portal's own part of a drain: the same rows in the same batches, as the counter writes
+ * them (pushBody), pushed straight to a fresh portal process by a bare undici client with as
+ * many requests out on one connection as the counter's uploader keeps; seconds from the first
+ * push to the last answer. What a drain takes beyond this is the counter's part.
+ */
+async function portalAloneRun(ctx: BenchContext, t: OutboxTemplate, rows: readonly OutboxRow[], run: number): Promise<number> {
+  const portal = await startPortalChild({ dataDir: ctx.tempDir(`alone-portal-${run}`) });
+  let client: Client | null = null;
+  try {
+    const token = `bench-alone-${randomBytes(32).toString('hex')}`;
+    await portal.admin.addDevice(token, t.centreId, 'bench portal alone');
+    const bodies: string[] = [];
+    for (let i = 0; i < rows.length; i += BATCH)
+      bodies.push(pushBody(t.deviceId, t.centreId, t.counterCode, rows.slice(i, i + BATCH)));
+    const c = new Client(portal.url, { pipelining: PUSH_PIPELINE });
+    client = c;
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' };
+    let next = 0;
+    let applied = 0;
+    // each lane sends the next body once its last is answered: PUSH_PIPELINE out at a time, in order on the connection
+    const lane = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await c.request({ path: '/v1/push', method: 'POST', headers, body, blocking: false, idempotent: true });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`portal alone: the portal answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        applied += (JSON.parse(text) as PushResponse).results.filter((r) => r.status === 'applied').length;
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: PUSH_PIPELINE }, lane));
+    const seconds = (performance.now() - t0) / 1000;
+    if (applied !== rows.length) throw new Error(`portal alone: ${applied} of ${rows.length} rows applied`);
+    return seconds;
+  } finally {
+    await client?.close();
+    await portal.stop();
+  }
+}
+
 const drain: Benchmark = {
   name: 'sync_drain_10k',
   description: `${DRAIN_ROWS} outbox rows (made through the handlers) drained by the sync worker thread to the portal process, "sync now" to pending 0; ${DRAIN_RUNS} runs after one not counted, each just after a raw loopback run (the ratio's floor)`,
@@ -501,14 +544,16 @@ const drain: Benchmark = {
     // gets busier or quieter during the benchmark weighs on both sides of the ratio alike.
     const r: RawResult = { fullSeconds: [], memorySeconds: [] };
     const runs: DrainRun[] = [];
+    const alone: number[] = [];
     for (let run = 0; run < DRAIN_RUNS; run++) {
       r.fullSeconds.push(await rawRun(t, rows, ['--data', join(ctx.tempDir(`drain-raw-${run}`), 'raw.sqlite')]));
       r.memorySeconds.push(await rawRun(t, rows, ['--memory']));
+      alone.push(await portalAloneRun(ctx, t, rows, run));
       const got = await drainRun(ctx, t, run);
       runs.push(got);
       ctx.progress(
         `drain run ${run + 1}/${DRAIN_RUNS}: ${got.seconds.toFixed(2)} s, ${got.batches} batches, ${got.applied} applied; ` +
-          `raw just before ${r.fullSeconds.at(-1)!.toFixed(2)} s`,
+          `raw just before ${r.fullSeconds.at(-1)!.toFixed(2)} s, the portal alone ${alone.at(-1)!.toFixed(2)} s`,
       );
     }
     raw ??= r;
@@ -542,6 +587,14 @@ const drain: Benchmark = {
         unit: 'x',
         target: { max: TARGET.drainRatio },
         note: `median drain / median raw loopback (SQLite FULL) ${rawMedian.toFixed(3)} s, each raw run just before a drain run (${secs(r.fullSeconds)} s); vs in-memory raw ${(s.p50 / median(r.memorySeconds)).toFixed(1)}x`,
+      },
+      {
+        metric: 'sync_portal_alone_10k_s',
+        value: round(median(alone)),
+        unit: 's',
+        note:
+          `for information: the same batches pushed straight to a fresh portal process, ${PUSH_PIPELINE} out at a time (median of ${DRAIN_RUNS}: ${secs(alone)} s), ` +
+          `${(median(alone) / rawMedian).toFixed(2)}x the raw floor; the drain takes ${((s.p50 - median(alone)) * 1000).toFixed(0)} ms more (the counter's part)`,
       },
     ];
     return hadRaw ? metrics : [...rawMetrics(r), ...metrics];
