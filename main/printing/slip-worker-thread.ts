@@ -4,7 +4,7 @@
  * on the main process's event loop. One request at a time, in the order they come.
  */
 import { parentPort } from 'node:worker_threads';
-import { runInBackground } from '../platform/background-thread';
+import { stepAside } from '../platform/background-thread';
 import { encodeSlipEscPos } from './escpos';
 import { registerSlipFonts } from './fonts';
 import { renderSlipHtml } from './slip-html';
@@ -42,8 +42,10 @@ port.on('message', (m: SlipRenderRequest) => {
   port.postMessage(reply);
 });
 
-// on a PC with few cores, the slip waits for the main loop, not the main loop for the slip
-runInBackground();
+// on a PC with few cores, the slip waits for the main loop, not the main loop for the slip: at
+// nice 10, not in the idle class, so that other programs keeping every core busy never hold a
+// slip past its deadline
+stepAside({ idle: false });
 // the fonts are read once, before the first slip's deadline starts
 registerSlipFonts();
 port.postMessage({ ready: true } satisfies SlipWorkerReady);

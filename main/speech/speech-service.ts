@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BoardCall, SpeechSettings } from '../../common/board';
 import type { SpeechLanguage } from '../../common/rules/announcement';
-import type { SpeechReply, SpeechRequest, SpeechWorkerReady } from './speech-worker-messages';
+import type { SpeechReply, SpeechRequest, SpeechWorkerReady, SpeechWorkerSetup } from './speech-worker-messages';
 
 /** A spoken call as the worker wrote it: read it or serve it, do not change or remove it. */
 export interface SpokenFile {
@@ -65,6 +65,12 @@ export interface SpeechServiceOptions {
   dir?: string;
   /** how long a call's file stays after the call leaves the recent ones */
   keepMs?: number;
+  /**
+   * A call whose worker thread, in the idle scheduling class, waited longer than this for a
+   * core (other programs keeping every core busy): the worker is replaced, once idle, by one at
+   * nice 10 only, for the rest of the service's life (default 1 s; see main/platform/background-thread.ts).
+   */
+  starvedMs?: number;
   log?: { warn(o: object, msg: string): void };
 }
 
@@ -72,6 +78,7 @@ const DEFAULT_STALL_MS = 20_000;
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 const DEFAULT_CACHE_SIZE = 24;
 const DEFAULT_KEEP_MS = 60_000;
+const DEFAULT_STARVED_MS = 1000;
 /** what the service writes in its folder: a call's file, or one being written */
 const OWN_FILE = /^[0-9a-f]{32}\.wav(\.part)?$/u;
 
@@ -95,6 +102,8 @@ interface Running {
   timer: NodeJS.Timeout | null;
   /** when the worker last answered (or became ready) */
   progressAt: number;
+  /** started to step aside in the idle class */
+  idle: boolean;
 }
 
 type Ask = SpeechRequest extends infer R ? (R extends SpeechRequest ? Omit<R, 'id'> : never) : never;
@@ -105,6 +114,9 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   const pending = new Map<number, Pending>();
   const keepMs = options.keepMs ?? DEFAULT_KEEP_MS;
+  const starvedMs = options.starvedMs ?? DEFAULT_STARVED_MS;
+  /** the next worker steps aside in the idle class; not once one was kept waiting there */
+  let idleClass = true;
   const cache = new Map<string, Promise<SpokenFile>>();
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'counter-speech-'));
@@ -131,11 +143,19 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
     options.log?.warn({ why, failed: waiting.length }, 'speech worker stopped; the next call starts it again');
   }
 
+  /** Ends a worker that has nothing to do; the next call starts another. */
+  function retire(run: Running): void {
+    current = null;
+    if (run.timer) clearInterval(run.timer);
+    void run.worker.terminate();
+  }
+
   function started(): Running {
     if (current) return current;
     const { file, execArgv } = options.worker ?? defaultSpeechWorkerFile();
-    const worker = new Worker(file, { execArgv: execArgv ?? [] });
-    const run: Running = { worker, ready: false, timer: null, progressAt: Date.now() };
+    const setup: SpeechWorkerSetup = { idle: idleClass, starvedMs };
+    const worker = new Worker(file, { execArgv: execArgv ?? [], workerData: setup });
+    const run: Running = { worker, ready: false, timer: null, progressAt: Date.now(), idle: setup.idle };
     current = run;
     run.timer = setInterval(
       () => {
@@ -167,6 +187,15 @@ export function createSpeechService(options: SpeechServiceOptions = {}): SpeechS
       if (!p) return;
       pending.delete(m.id);
       if (pending.size === 0) worker.unref();
+      if (m.ok && m.starved && idleClass) {
+        idleClass = false;
+        options.log?.warn(
+          { starvedMs },
+          'the speech worker waited for a core (other programs keep every core busy): its next start runs at nice 10',
+        );
+      }
+      // a worker in the idle class is replaced once nothing waits for it
+      if (run.idle && !idleClass && pending.size === 0 && current === run) retire(run);
       if (m.ok) p.resolve(m.bytes);
       else p.reject(new SpeechError(`the call could not be spoken: ${m.message}`));
     });

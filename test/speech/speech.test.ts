@@ -3,10 +3,10 @@
  * no speaker needed.
  */
 import { statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SAMPLE_RATE, chime, rms } from '../../main/speech/wav';
 import { createSpeechService, type SpeechService } from '../../main/speech/speech-service';
-import { backgroundThreads, hasThreadIds, mainThread } from '../support/threads';
+import { hasThreadIds, idleClassWorks, mainThread, steppedAside } from '../support/threads';
 import { boardCall, correlation, envelope, sameBytes, sameSamples, settings, throughFile } from './call-fixtures';
 
 /**
@@ -104,16 +104,47 @@ describe('the speech service', () => {
     await expect(broken.wav(boardCall(), settings())).rejects.toThrow(/closed/u);
   });
 
-  it.runIf(hasThreadIds)('speaks in a thread that steps aside for the main loop (idle scheduling class, nice 10)', async () => {
-    const main = mainThread();
-    const before = backgroundThreads().length;
-    const own = createSpeechService();
-    try {
-      await own.file(boardCall(), settings());
-      expect(backgroundThreads().length).toBe(before + 1);
-      expect(mainThread()).toEqual(main);
-    } finally {
-      await own.close();
-    }
-  });
+  it.runIf(hasThreadIds)(
+    'speaks in a thread that steps aside for the main loop (idle scheduling class where the system allows it, nice 10)',
+    async () => {
+      const main = mainThread();
+      const before = steppedAside('idle').length;
+      const own = createSpeechService();
+      try {
+        await own.file(boardCall(), settings());
+        expect(steppedAside('idle').length).toBe(before + 1);
+        expect(mainThread()).toEqual(main);
+      } finally {
+        await own.close();
+      }
+    },
+    120_000,
+  );
+
+  it.runIf(idleClassWorks)(
+    'a worker kept waiting for a core in the idle class is replaced, once idle, by one at nice 10 only',
+    async () => {
+      const idle = steppedAside('idle').length;
+      const nice = steppedAside('nice').length;
+      const warnings: string[] = [];
+      // every call counts as kept waiting
+      const own = createSpeechService({ starvedMs: -1, log: { warn: (_o, msg) => warnings.push(msg) } });
+      try {
+        const first = await own.file(boardCall({ token: 'A-P001' }), settings());
+        expect(first.bytes).toBeGreaterThan(44);
+        expect(warnings).toEqual([expect.stringContaining('waited for a core')]);
+        const second = await own.file(boardCall({ token: 'A-P002' }), settings());
+        expect(second.bytes).toBeGreaterThan(44);
+        // the first worker has ended; the second is at nice 10, outside the idle class, and stays
+        await vi.waitFor(() => expect(steppedAside('idle').length).toBe(idle), { timeout: 5000 });
+        expect(steppedAside('nice').length).toBe(nice + 1);
+        await own.file(boardCall({ token: 'A-P003' }), settings());
+        expect(steppedAside('nice').length).toBe(nice + 1);
+        expect(warnings).toHaveLength(1);
+      } finally {
+        await own.close();
+      }
+    },
+    120_000,
+  );
 });

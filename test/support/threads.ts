@@ -2,8 +2,11 @@
  * The threads of this process as Linux shows them (/proc/self/task/<tid>/stat): each one's
  * nice value (field 19) and scheduling policy (field 41: 0 SCHED_OTHER, 5 SCHED_IDLE).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { BACKGROUND_NICE, CHRT_FILES } from '../../main/platform/background-thread';
 
+export const SCHED_OTHER = 0;
 export const SCHED_IDLE = 5;
 
 export interface ThreadInfo {
@@ -12,9 +15,19 @@ export interface ThreadInfo {
   policy: number;
 }
 
-export const hasThreadIds = existsSync('/proc/thread-self');
-/** util-linux's chrt, which puts a thread in the idle class (main/platform/background-thread.ts) */
-export const hasChrt = ['/usr/bin/chrt', '/bin/chrt'].some((f) => existsSync(f));
+export const hasThreadIds = process.platform === 'linux' && existsSync('/proc/thread-self');
+
+/** Whether this machine lets a thread into the idle class: chrt there, and it works (tried on a command of its own). */
+export const idleClassWorks = ((): boolean => {
+  const chrt = CHRT_FILES.find((f) => existsSync(f));
+  if (!hasThreadIds || !chrt) return false;
+  try {
+    execFileSync(chrt, ['--idle', '0', 'true'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 export function threadsOfThisProcess(): ThreadInfo[] {
   return readdirSync('/proc/self/task').flatMap((tid) => {
@@ -32,8 +45,12 @@ export function threadsOfThisProcess(): ThreadInfo[] {
 
 export const mainThread = (): ThreadInfo => threadsOfThisProcess().find((t) => t.tid === process.pid)!;
 
-/** Threads that stepped aside: at least 10 nicer than the main thread, and in the idle class where chrt is there. */
-export function backgroundThreads(): ThreadInfo[] {
+/**
+ * Threads that stepped aside: nicer than the main thread by BACKGROUND_NICE (or at the most, 19),
+ * in the idle class (`idle`, where this machine allows it) or not (`nice`).
+ */
+export function steppedAside(level: 'idle' | 'nice'): ThreadInfo[] {
   const main = mainThread();
-  return threadsOfThisProcess().filter((t) => t.nice >= main.nice + 10 && (!hasChrt || t.policy === SCHED_IDLE));
+  const policy = level === 'idle' && idleClassWorks ? SCHED_IDLE : SCHED_OTHER;
+  return threadsOfThisProcess().filter((t) => t.nice >= Math.min(19, main.nice + BACKGROUND_NICE) && t.policy === policy);
 }

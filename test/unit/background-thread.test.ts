@@ -4,18 +4,26 @@
  * speech suites).
  */
 import { describe, expect, it } from 'vitest';
-import { ownThreadId, runInBackground } from '../../main/platform/background-thread';
+import { ownThreadId, stepAside, threadCpuMs } from '../../main/platform/background-thread';
 import { hasThreadIds, mainThread } from '../support/threads';
 
-describe('runInBackground', () => {
+describe('stepAside', () => {
   it('changes nothing on the main thread', () => {
     expect(ownThreadId()).toBeNull();
     if (!hasThreadIds) {
-      expect(runInBackground()).toBe('process');
+      expect(stepAside()).toBe('process');
       return;
     }
     const before = mainThread();
-    expect(runInBackground()).toBe('process');
+    expect(stepAside()).toBe('process');
+    expect(stepAside({ idle: false })).toBe('process');
     expect(mainThread()).toEqual(before);
+  });
+
+  it.runIf(hasThreadIds)("reads the thread's own CPU time, which grows as it works", () => {
+    const before = threadCpuMs()!;
+    const end = performance.now() + 30;
+    while (performance.now() < end);
+    expect(threadCpuMs()! - before).toBeGreaterThan(10);
   });
 });
