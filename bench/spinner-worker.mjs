@@ -5,8 +5,8 @@ import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-const { runInBackground } = await import(new URL('../main/platform/background-thread.ts', import.meta.url).href);
-const level = runInBackground();
+const { stepAside } = await import(new URL('../main/platform/background-thread.ts', import.meta.url).href);
+const level = stepAside();
 parentPort.postMessage({ level });
 parentPort.on('message', (ms) => {
   const end = performance.now() + ms;
