@@ -95,6 +95,9 @@ async function main(): Promise<number> {
         ctx.progress(`${b.name}: ${b.description}`);
         let got: Metric[];
         try {
+          // each benchmark starts from a collected heap: none measures the garbage of the one
+          // before it (three roster imports' worth of it showed in the searches after them)
+          collectGarbage();
           got = await b.run(ctx);
         } catch (e) {
           // one benchmark that cannot run (no Chromium, no PostgreSQL) costs its own figures only
