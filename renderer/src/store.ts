@@ -3,7 +3,7 @@
  * that ask it for more. Components read slices of it and call its actions; only this module
  * and the screens' form submits talk to `window.counter` (through `call`).
  */
-import { create } from 'zustand';
+import { create, type StateCreator } from 'zustand';
 import {
   contract,
   METHOD_NAMES,
@@ -147,297 +147,305 @@ function afterPaint(work: () => void): void {
   else setTimeout(work, 0);
 }
 
-export const createCounterStore = () =>
-  create<CounterState>()((set, get) => {
-    const loadAppState = coalesced(async () => {
-      const r = await call('getAppState', {});
-      if (r.ok) {
-        const prev = get().appState;
-        const signedOut = prev?.operator && !r.value.operator;
-        set({
-          // what did not change keeps its identity: the screens that read it are not drawn again
-          appState: sameShape(prev, r.value),
-          startError: null,
-          ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null, printJobs: {} } : {}),
-        });
-        // an operator who is not a supervisor must not stay on a supervisor tab
-        if (r.value.operator?.role !== 'supervisor' && SUPERVISOR_TABS.includes(get().tab)) set({ tab: 'checkin' });
-        if (!r.value.operator) set({ tab: 'checkin' });
-      } else if (!get().appState) {
-        set({ startError: r.error });
-      }
-    });
+/**
+ * The store's state and actions over its `set` and `get`. Each call makes bookkeeping of its
+ * own (own calls in flight, `changed` events expected, coalesced reads): a store starts afresh
+ * by taking a new one (the page tests, which share one store between files, do before each test).
+ */
+export const counterState: StateCreator<CounterState> = (set, get) => {
+  const loadAppState = coalesced(async () => {
+    const r = await call('getAppState', {});
+    if (r.ok) {
+      const prev = get().appState;
+      const signedOut = prev?.operator && !r.value.operator;
+      set({
+        // what did not change keeps its identity: the screens that read it are not drawn again
+        appState: sameShape(prev, r.value),
+        startError: null,
+        ...(signedOut || !r.value.operator ? { queue: null, issued: null, queueNotice: null, printJobs: {} } : {}),
+      });
+      // an operator who is not a supervisor must not stay on a supervisor tab
+      if (r.value.operator?.role !== 'supervisor' && SUPERVISOR_TABS.includes(get().tab)) set({ tab: 'checkin' });
+      if (!r.value.operator) set({ tab: 'checkin' });
+    } else if (!get().appState) {
+      set({ startError: r.error });
+    }
+  });
 
-    /**
-     * The page's own queue actions in flight, and a count that moves when one is sent or
-     * answered: a queue read that overlapped one may or may not include it, so it is not drawn
-     * (the read that follows the action's answer is).
-     */
-    let queueActionsInFlight = 0;
-    let queueEpoch = 0;
-    /** a read was not drawn since the last one that was */
-    let queueReadDropped = false;
-    /** own calls in flight by method: their `changed` event needs no read of its own */
-    const ownInFlight = new Map<MethodName, number>();
-    /**
-     * Own calls answered before their `changed` event came, by method (until when it is
-     * expected): the answer has read the queue and the app state again, so that event, a
-     * moment later, does not read them a second time.
-     */
-    const answeredFirst = new Map<MethodName, number>();
-    const EVENT_EXPECTED_MS = 1000;
-    // one per method: a second call of it answered first reads once more, at worst
-    const expectEvent = (method: MethodName) => answeredFirst.set(method, Date.now() + EVENT_EXPECTED_MS);
-    /** Whether this `changed` event is the one an own answer already dealt with. */
-    const expected = (method: MethodName): boolean => {
-      const until = answeredFirst.get(method);
-      answeredFirst.delete(method);
-      return until !== undefined && until > Date.now();
-    };
+  /**
+   * The page's own queue actions in flight, and a count that moves when one is sent or
+   * answered: a queue read that overlapped one may or may not include it, so it is not drawn
+   * (the read that follows the action's answer is).
+   */
+  let queueActionsInFlight = 0;
+  let queueEpoch = 0;
+  /** a read was not drawn since the last one that was */
+  let queueReadDropped = false;
+  /** own calls in flight by method: their `changed` event needs no read of its own */
+  const ownInFlight = new Map<MethodName, number>();
+  /**
+   * Own calls answered before their `changed` event came, by method (until when it is
+   * expected): the answer has read the queue and the app state again, so that event, a
+   * moment later, does not read them a second time.
+   */
+  const answeredFirst = new Map<MethodName, number>();
+  const EVENT_EXPECTED_MS = 1000;
+  // one per method: a second call of it answered first reads once more, at worst
+  const expectEvent = (method: MethodName) => answeredFirst.set(method, Date.now() + EVENT_EXPECTED_MS);
+  /** Whether this `changed` event is the one an own answer already dealt with. */
+  const expected = (method: MethodName): boolean => {
+    const until = answeredFirst.get(method);
+    answeredFirst.delete(method);
+    return until !== undefined && until > Date.now();
+  };
 
-    const refreshQueue = coalesced(async () => {
-      if (!get().appState?.operator) return;
-      const open = get().laneOpen;
-      const epoch = queueEpoch;
-      const clean = queueActionsInFlight === 0;
-      const r = await call('getQueue', open.priority || open.walkin ? {} : { waitingLimit: QUEUE_WINDOW });
-      if (r.ok) {
-        if (clean && epoch === queueEpoch && queueActionsInFlight === 0) {
-          queueReadDropped = false;
-          set((s) => ({ queue: sameShape(s.queue, r.value) }));
-        } else queueReadDropped = true;
-      } else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
-    });
+  const refreshQueue = coalesced(async () => {
+    if (!get().appState?.operator) return;
+    const open = get().laneOpen;
+    const epoch = queueEpoch;
+    const clean = queueActionsInFlight === 0;
+    const r = await call('getQueue', open.priority || open.walkin ? {} : { waitingLimit: QUEUE_WINDOW });
+    if (r.ok) {
+      if (clean && epoch === queueEpoch && queueActionsInFlight === 0) {
+        queueReadDropped = false;
+        set((s) => ({ queue: sameShape(s.queue, r.value) }));
+      } else queueReadDropped = true;
+    } else if (r.error.code === 'NOT_SIGNED_IN') await loadAppState();
+  });
 
-    /** the centre day the known print jobs belong to: a new day starts with none */
-    let printJobsDay: string | null = null;
-    const refreshPrintJobs = coalesced(async () => {
-      // no printer, no jobs: nothing to read until one is set up (the settings' change reads them)
-      if (!get().appState?.operator || !printerConfigured(get().appState?.printing)) return;
-      const day = get().appState?.today ?? null;
-      // failures of the whole day, and the latest jobs (reprints that printed since)
-      const [failed, recent] = await Promise.all([
-        call('listPrintJobs', { failedOnly: true }),
-        call('listPrintJobs', { failedOnly: false }),
-      ]);
-      if (!failed.ok || !recent.ok) {
-        const e = !failed.ok ? failed.error : !recent.ok ? recent.error : null;
-        if (e?.code === 'NOT_SIGNED_IN') await loadAppState();
+  /** the centre day the known print jobs belong to: a new day starts with none */
+  let printJobsDay: string | null = null;
+  const refreshPrintJobs = coalesced(async () => {
+    // no printer, no jobs: nothing to read until one is set up (the settings' change reads them)
+    if (!get().appState?.operator || !printerConfigured(get().appState?.printing)) return;
+    const day = get().appState?.today ?? null;
+    // failures of the whole day, and the latest jobs (reprints that printed since)
+    const [failed, recent] = await Promise.all([
+      call('listPrintJobs', { failedOnly: true }),
+      call('listPrintJobs', { failedOnly: false }),
+    ]);
+    if (!failed.ok || !recent.ok) {
+      const e = !failed.ok ? failed.error : !recent.ok ? recent.error : null;
+      if (e?.code === 'NOT_SIGNED_IN') await loadAppState();
+      return;
+    }
+    // merged into what the events told, not replacing it: the lists are capped, and a list
+    // that left before an event must not take the event's news back
+    // (the first read merges too: a job an answer or event gave before it, such as a test
+    // slip asked for right after a printer was first set up, is of this day)
+    const next: PrintJobs = printJobsDay === null || day === printJobsDay ? { ...get().printJobs } : {};
+    printJobsDay = day;
+    for (const j of [...failed.value, ...recent.value]) next[j.id] = newerView(next[j.id], j);
+    set({ printJobs: next });
+  });
+
+  const mergeJob = (job: PrintJobView) => {
+    set((s) => ({ printJobs: { ...s.printJobs, [job.id]: newerView(s.printJobs[job.id], job) } }));
+  };
+
+  /** The sync status as main told it last (an event, or the answer of Sync now). */
+  const setSync = (sync: SyncStatusView) => {
+    const a = get().appState;
+    if (a) set({ appState: { ...a, sync, outbox: { pending: sync.pending } } });
+  };
+
+  const refreshAll = async () => {
+    await loadAppState();
+    await Promise.all([refreshQueue(), refreshPrintJobs()]);
+  };
+
+  /**
+   * Reads again only what a change can have moved. The sync worker's acknowledgements
+   * (`syncNow`) move upload marks only, which their `uploads` event carries (and their status
+   * event the sync status): the queue is not read for them.
+   * A roster pulled or imported moves no ticket. Print jobs follow their own events.
+   */
+  const refreshAfter = async (method: MethodName): Promise<void> => {
+    if (SESSION_CHANGES.has(method)) return refreshAll();
+    // upload marks come in their own `uploads` event, the sync status in its `status` event
+    if (method === 'syncNow') return;
+    // a new printer setting decides whether there are print jobs to read
+    const app = loadAppState().then(() => (method === 'updatePrintingSettings' ? refreshPrintJobs() : undefined));
+    await Promise.all([app, QUEUE_UNTOUCHED.has(method) ? undefined : refreshQueue()]);
+  };
+
+  /** Counts main's `changed` events by method: a call answered after its own event needs no second read. */
+  const changedSeen = new Map<MethodName, number>();
+
+  const queueAction = async <M extends 'callNext' | 'callTicket' | 'recallTicket' | 'markNoShow' | 'requeueTicket'>(
+    method: M,
+    request: RequestOf<M>,
+    what: Extract<QueueNotice, { kind: 'done' }>['what'],
+  ): Promise<boolean> => {
+    const r = (await get().run(method, request)) as Result<TicketView>;
+    if (r.ok) set({ queueNotice: { kind: 'done', what, token: r.value.token } });
+    else set({ queueNotice: { kind: 'error', error: r.error } });
+    return r.ok;
+  };
+
+  return {
+    appState: null,
+    startError: null,
+    queue: null,
+    laneOpen: { priority: false, walkin: false },
+    tab: 'checkin',
+    issued: null,
+    queueNotice: null,
+    lastServe: null,
+    signInHint: null,
+    printJobs: {},
+
+    setTab: (tab) => {
+      const role = get().appState?.operator?.role;
+      if (SUPERVISOR_TABS.includes(tab) && role !== 'supervisor') return;
+      set({ tab });
+    },
+    setLaneOpen: (lane, open) => {
+      set((s) => ({ laneOpen: { ...s.laneOpen, [lane]: open } }));
+      void refreshQueue();
+    },
+    loadAppState,
+    refreshQueue,
+    refreshAll,
+    refreshPrintJobs,
+    handleEvent: (event) => {
+      if (event.type === 'changed') {
+        changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
+        publishCounterEvent(event);
+        // the event of an own call answered first (its answer has read the queue and the app state
+        // again), or of one in flight (its answer will)
+        if (expected(event.method) || (ownInFlight.get(event.method) ?? 0) > 0) return;
+        void refreshAfter(event.method);
         return;
       }
-      // merged into what the events told, not replacing it: the lists are capped, and a list
-      // that left before an event must not take the event's news back
-      const next: PrintJobs = day === printJobsDay ? { ...get().printJobs } : {};
-      printJobsDay = day;
-      for (const j of [...failed.value, ...recent.value]) next[j.id] = newerView(next[j.id], j);
-      set({ printJobs: next });
-    });
+      publishCounterEvent(event);
+      if (event.type === 'resync') {
+        // the line to main broke and is back: what it said meanwhile is lost, so read it all
+        void refreshAll();
+      } else if (event.type === 'uploads') {
+        // only the marks that moved, of the tickets listed: a ticket the page does not show costs nothing
+        const uploads = get().queue?.uploads;
+        if (!uploads) return;
+        const moved = Object.entries(event.uploads).filter(([id, state]) => id in uploads && uploads[id] !== state);
+        if (moved.length === 0) return;
+        set((s) => (s.queue ? { queue: { ...s.queue, uploads: { ...s.queue.uploads, ...Object.fromEntries(moved) } } } : {}));
+      } else if (event.type === 'status') {
+        setSync(event.sync);
+      } else if (event.type === 'print') {
+        if (!get().appState?.operator) return;
+        mergeJob(event.job);
+        // a finished job may settle an earlier failure: read the day's list again
+        if (event.job.status === 'printed' || event.job.status === 'failed') void refreshPrintJobs();
+      }
+    },
+    dismissIssued: () => set({ issued: null }),
+    clearQueueNotice: () => set({ queueNotice: null }),
+    setSignInHint: (loginId) => set({ signInHint: loginId }),
 
-    const mergeJob = (job: PrintJobView) => {
-      set((s) => ({ printJobs: { ...s.printJobs, [job.id]: newerView(s.printJobs[job.id], job) } }));
-    };
-
-    /** The sync status as main told it last (an event, or the answer of Sync now). */
-    const setSync = (sync: SyncStatusView) => {
-      const a = get().appState;
-      if (a) set({ appState: { ...a, sync, outbox: { pending: sync.pending } } });
-    };
-
-    const refreshAll = async () => {
-      await loadAppState();
-      await Promise.all([refreshQueue(), refreshPrintJobs()]);
-    };
-
-    /**
-     * Reads again only what a change can have moved. The sync worker's acknowledgements
-     * (`syncNow`) move upload marks only, which their `uploads` event carries (and their status
-     * event the sync status): the queue is not read for them.
-     * A roster pulled or imported moves no ticket. Print jobs follow their own events.
-     */
-    const refreshAfter = async (method: MethodName): Promise<void> => {
-      if (SESSION_CHANGES.has(method)) return refreshAll();
-      // upload marks come in their own `uploads` event, the sync status in its `status` event
-      if (method === 'syncNow') return;
-      // a new printer setting decides whether there are print jobs to read
-      const app = loadAppState().then(() => (method === 'updatePrintingSettings' ? refreshPrintJobs() : undefined));
-      await Promise.all([app, QUEUE_UNTOUCHED.has(method) ? undefined : refreshQueue()]);
-    };
-
-    /** Counts main's `changed` events by method: a call answered after its own event needs no second read. */
-    const changedSeen = new Map<MethodName, number>();
-
-    const queueAction = async <M extends 'callNext' | 'callTicket' | 'recallTicket' | 'markNoShow' | 'requeueTicket'>(
-      method: M,
-      request: RequestOf<M>,
-      what: Extract<QueueNotice, { kind: 'done' }>['what'],
-    ): Promise<boolean> => {
-      const r = (await get().run(method, request)) as Result<TicketView>;
-      if (r.ok) set({ queueNotice: { kind: 'done', what, token: r.value.token } });
-      else set({ queueNotice: { kind: 'error', error: r.error } });
-      return r.ok;
-    };
-
-    return {
-      appState: null,
-      startError: null,
-      queue: null,
-      laneOpen: { priority: false, walkin: false },
-      tab: 'checkin',
-      issued: null,
-      queueNotice: null,
-      lastServe: null,
-      signInHint: null,
-      printJobs: {},
-
-      setTab: (tab) => {
-        const role = get().appState?.operator?.role;
-        if (SUPERVISOR_TABS.includes(tab) && role !== 'supervisor') return;
-        set({ tab });
-      },
-      setLaneOpen: (lane, open) => {
-        set((s) => ({ laneOpen: { ...s.laneOpen, [lane]: open } }));
-        void refreshQueue();
-      },
-      loadAppState,
-      refreshQueue,
-      refreshAll,
-      refreshPrintJobs,
-      handleEvent: (event) => {
-        if (event.type === 'changed') {
-          changedSeen.set(event.method, (changedSeen.get(event.method) ?? 0) + 1);
-          publishCounterEvent(event);
-          // the event of an own call answered first (its answer has read the queue and the app state
-          // again), or of one in flight (its answer will)
-          if (expected(event.method) || (ownInFlight.get(event.method) ?? 0) > 0) return;
-          void refreshAfter(event.method);
-          return;
-        }
-        publishCounterEvent(event);
-        if (event.type === 'resync') {
-          // the line to main broke and is back: what it said meanwhile is lost, so read it all
-          void refreshAll();
-        } else if (event.type === 'uploads') {
-          // only the marks that moved, of the tickets listed: a ticket the page does not show costs nothing
-          const uploads = get().queue?.uploads;
-          if (!uploads) return;
-          const moved = Object.entries(event.uploads).filter(([id, state]) => id in uploads && uploads[id] !== state);
-          if (moved.length === 0) return;
-          set((s) => (s.queue ? { queue: { ...s.queue, uploads: { ...s.queue.uploads, ...Object.fromEntries(moved) } } } : {}));
-        } else if (event.type === 'status') {
-          setSync(event.sync);
-        } else if (event.type === 'print') {
-          if (!get().appState?.operator) return;
-          mergeJob(event.job);
-          // a finished job may settle an earlier failure: read the day's list again
-          if (event.job.status === 'printed' || event.job.status === 'failed') void refreshPrintJobs();
-        }
-      },
-      dismissIssued: () => set({ issued: null }),
-      clearQueueNotice: () => set({ queueNotice: null }),
-      setSignInHint: (loginId) => set({ signInHint: loginId }),
-
-      run: async (method, request) => {
-        const seenBefore = changedSeen.get(method) ?? 0;
-        const tracked = movesQueue(method);
+    run: async (method, request) => {
+      const seenBefore = changedSeen.get(method) ?? 0;
+      const tracked = movesQueue(method);
+      if (tracked) {
+        queueActionsInFlight++;
+        queueEpoch++;
+        ownInFlight.set(method, (ownInFlight.get(method) ?? 0) + 1);
+      }
+      let r: Result<ResponseOf<typeof method>>;
+      try {
+        r = await call(method, request);
+      } finally {
         if (tracked) {
-          queueActionsInFlight++;
+          queueActionsInFlight--;
           queueEpoch++;
-          ownInFlight.set(method, (ownInFlight.get(method) ?? 0) + 1);
+          ownInFlight.set(method, (ownInFlight.get(method) ?? 1) - 1);
         }
-        let r: Result<ResponseOf<typeof method>>;
-        try {
-          r = await call(method, request);
-        } finally {
-          if (tracked) {
-            queueActionsInFlight--;
-            queueEpoch++;
-            ownInFlight.set(method, (ownInFlight.get(method) ?? 1) - 1);
+      }
+      if (r.ok) {
+        const seen = (changedSeen.get(method) ?? 0) !== seenBefore;
+        // sign-in and sign-out change the screen: wait for the new state before answering
+        if (method === 'signIn' || method === 'signOut') await refreshAll();
+        else if (tracked) {
+          // the ticket it moved, drawn now; one read after the answer confirms it
+          if (TICKET_ANSWERS.has(method)) {
+            const queue = get().queue;
+            const merged = queue ? mergeTicket(queue, r.value as TicketView, ISSUING.has(method)) : null;
+            if (merged && merged !== queue) set({ queue: merged });
           }
-        }
-        if (r.ok) {
-          const seen = (changedSeen.get(method) ?? 0) !== seenBefore;
-          // sign-in and sign-out change the screen: wait for the new state before answering
-          if (method === 'signIn' || method === 'signOut') await refreshAll();
-          else if (tracked) {
-            // the ticket it moved, drawn now; one read after the answer confirms it
-            if (TICKET_ANSWERS.has(method)) {
-              const queue = get().queue;
-              const merged = queue ? mergeTicket(queue, r.value as TicketView, ISSUING.has(method)) : null;
-              if (merged && merged !== queue) set({ queue: merged });
-            }
-            // main's `changed` event for this call, when it came first, has told the screens' lists
-            if (!seen) {
-              publishCounterEvent({ type: 'changed', method });
-              expectEvent(method);
-            }
-            // the answer is drawn first: the read that confirms it is asked for once it is on screen
-            afterPaint(() => void refreshAfter(method));
-          }
-          // main's `changed` event for this call, when it came first, has already asked; when
-          // it has not come yet, the screens' lists hear of this change now
-          else if (MUTATING.has(method) && !seen) {
+          // main's `changed` event for this call, when it came first, has told the screens' lists
+          if (!seen) {
             publishCounterEvent({ type: 'changed', method });
             expectEvent(method);
-            void refreshAfter(method);
           }
-        } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
-          void loadAppState();
-        } else if (r.error.code === 'INVALID_TRANSITION' || (tracked && queueReadDropped)) {
-          // the ticket had moved already; or a refused action moved nothing, but a read it overlapped was not drawn
-          void refreshQueue();
+          // the answer is drawn first: the read that confirms it is asked for once it is on screen
+          afterPaint(() => void refreshAfter(method));
         }
-        return r;
-      },
-
-      issue: async (method, request) => {
-        const r = (await get().run(method, request)) as Result<TicketView>;
-        if (r.ok) set({ issued: r.value });
-        return r;
-      },
-
-      callNext: async () => {
-        await queueAction('callNext', {}, 'called');
-      },
-      callTicket: (ticketId) => queueAction('callTicket', { ticketId }, 'called'),
-      recallTicket: (ticketId) => queueAction('recallTicket', { ticketId }, 'recalled'),
-      markNoShow: (ticketId) => queueAction('markNoShow', { ticketId }, 'noShow'),
-      requeueTicket: (ticketId) => queueAction('requeueTicket', { ticketId }, 'requeued'),
-      cancelTicket: async (ticketId, reason) => {
-        const r = await get().run('cancelTicket', { ticketId, reason });
-        if (r.ok) set({ queueNotice: { kind: 'done', what: 'cancelled', token: r.value.token } });
-        return r;
-      },
-      serveTicket: async (request) => {
-        const r = await get().run('serveTicket', request);
-        if (r.ok) {
-          set({
-            queueNotice: { kind: 'done', what: 'served', token: r.value.token },
-            lastServe: { vaccine: request.vaccine, lotNumber: String(request.lotNumber).trim().toUpperCase() },
-          });
+        // main's `changed` event for this call, when it came first, has already asked; when
+        // it has not come yet, the screens' lists hear of this change now
+        else if (MUTATING.has(method) && !seen) {
+          publishCounterEvent({ type: 'changed', method });
+          expectEvent(method);
+          void refreshAfter(method);
         }
-        return r;
-      },
-      printSlip: async (ticketId) => {
-        const r = await get().run('printSlip', { ticketId });
-        if (r.ok) mergeJob(r.value);
-        return r;
-      },
-      slipFromQueue: async (ticket) => {
-        const r = await get().printSlip(ticket.id);
-        set({ queueNotice: r.ok ? { kind: 'done', what: 'slip', token: ticket.token } : { kind: 'error', error: r.error } });
-        return r.ok;
-      },
-      testPrint: async () => {
-        const r = await get().run('testPrint', {});
-        if (r.ok) mergeJob(r.value);
-        return r;
-      },
-      syncNow: async () => {
-        const r = await get().run('syncNow', {});
-        if (r.ok) setSync(r.value);
-        return r;
-      },
-    };
-  });
+      } else if (r.error.code === 'NOT_SIGNED_IN' || r.error.code === 'NOT_PROVISIONED') {
+        void loadAppState();
+      } else if (r.error.code === 'INVALID_TRANSITION' || (tracked && queueReadDropped)) {
+        // the ticket had moved already; or a refused action moved nothing, but a read it overlapped was not drawn
+        void refreshQueue();
+      }
+      return r;
+    },
+
+    issue: async (method, request) => {
+      const r = (await get().run(method, request)) as Result<TicketView>;
+      if (r.ok) set({ issued: r.value });
+      return r;
+    },
+
+    callNext: async () => {
+      await queueAction('callNext', {}, 'called');
+    },
+    callTicket: (ticketId) => queueAction('callTicket', { ticketId }, 'called'),
+    recallTicket: (ticketId) => queueAction('recallTicket', { ticketId }, 'recalled'),
+    markNoShow: (ticketId) => queueAction('markNoShow', { ticketId }, 'noShow'),
+    requeueTicket: (ticketId) => queueAction('requeueTicket', { ticketId }, 'requeued'),
+    cancelTicket: async (ticketId, reason) => {
+      const r = await get().run('cancelTicket', { ticketId, reason });
+      if (r.ok) set({ queueNotice: { kind: 'done', what: 'cancelled', token: r.value.token } });
+      return r;
+    },
+    serveTicket: async (request) => {
+      const r = await get().run('serveTicket', request);
+      if (r.ok) {
+        set({
+          queueNotice: { kind: 'done', what: 'served', token: r.value.token },
+          lastServe: { vaccine: request.vaccine, lotNumber: String(request.lotNumber).trim().toUpperCase() },
+        });
+      }
+      return r;
+    },
+    printSlip: async (ticketId) => {
+      const r = await get().run('printSlip', { ticketId });
+      if (r.ok) mergeJob(r.value);
+      return r;
+    },
+    slipFromQueue: async (ticket) => {
+      const r = await get().printSlip(ticket.id);
+      set({ queueNotice: r.ok ? { kind: 'done', what: 'slip', token: ticket.token } : { kind: 'error', error: r.error } });
+      return r.ok;
+    },
+    testPrint: async () => {
+      const r = await get().run('testPrint', {});
+      if (r.ok) mergeJob(r.value);
+      return r;
+    },
+    syncNow: async () => {
+      const r = await get().run('syncNow', {});
+      if (r.ok) setSync(r.value);
+      return r;
+    },
+  };
+};
+
+export const createCounterStore = () => create<CounterState>()(counterState);
 
 export const useCounter = createCounterStore();

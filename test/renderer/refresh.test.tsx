@@ -144,6 +144,20 @@ describe('after the line to main broke and came back (resync)', () => {
   });
 });
 
+describe('each test has a store afresh (the page suites share one process)', () => {
+  it('an own call answered before its changed event makes that event expected for a second', async () => {
+    installFakeCounter({ getAppState: () => ok(APP_STATE), updatePrintingSettings: () => ok(APP_STATE) });
+    const r = await act(() => useCounter.getState().run('updatePrintingSettings', { ...APP_STATE.printing! }));
+    expect(r.ok).toBe(true);
+  });
+
+  it('the next test does not inherit that: its changed event reads the app state', async () => {
+    const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(queueView()) });
+    act(() => useCounter.getState().handleEvent({ type: 'changed', method: 'updatePrintingSettings' }));
+    await waitFor(() => expect(counter.getAppState).toHaveBeenCalledTimes(1));
+  });
+});
+
 describe('the store reads only what an event can have changed', () => {
   it('an upload acknowledgement reads nothing: its uploads event carries the marks, its status event the sync status', async () => {
     const counter = installFakeCounter({ getAppState: () => ok(APP_STATE), getQueue: () => ok(queueView()) });
