@@ -5,6 +5,7 @@
  * uploads resume within seconds of a hung portal's return. Times asserted are the clock's,
  * exact to the step the test moves it by; only the requests themselves take real time.
  */
+import type { EngineTuning } from '../../main/sync/messages';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './harness';
 import { ioTurn, ManualClock } from './manual-clock';
@@ -36,6 +37,21 @@ function hangingPortal(clock: ManualClock) {
     json(res, 200, { centreId: 'TEST', date: day, changes: [], cursor: 'c1', hasMore: false });
   }, clock);
   return { state, portal };
+}
+
+/**
+ * An engine on the product's timing (a 15 s deadline, 1 s backoff base, probes every 2 s with a
+ * 2 s deadline; `tuning` on top) with `rows` pending, started against a hanging portal on a
+ * manual clock.
+ */
+async function startedAgainstHangingPortal(rows: number, tuning: Partial<EngineTuning> = {}) {
+  const clock = new ManualClock();
+  const { state, portal: started } = hangingPortal(clock);
+  const portal = await started;
+  const db = dbWithPending(rows);
+  const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15, tuning });
+  engine.start();
+  return { clock, state, portal, db, engine };
 }
 
 describe('sync engine policies', () => {
@@ -133,13 +149,7 @@ describe('sync engine policies', () => {
 
 describe('uploads after a hung portal comes back', () => {
   it('an upload out when the portal comes back is ended by a probe that answers, and sent again at once: resumed within seconds, not at its deadline', async () => {
-    const clock = new ManualClock();
-    const { state, portal: started } = hangingPortal(clock);
-    const portal = await started;
-    const db = dbWithPending(2);
-    // the product's timing: a 15 s deadline, 1 s backoff base, probes every 2 s with a 2 s deadline
-    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
-    engine.start();
+    const { clock, state, portal, db, engine } = await startedAgainstHangingPortal(2);
     await eventually(() => expect(pushes(portal)).toHaveLength(1), 5_000);
     // the first upload runs to its deadline; the second goes after the backoff
     await clock.advanceUntil(() => pushes(portal).length === 2, { stepMs: 50, maxMs: 20_000 });
@@ -154,13 +164,8 @@ describe('uploads after a hung portal comes back', () => {
   });
 
   it('two uploads out when the portal hangs: the probe that answers ends the first, the one behind it goes with it, and all resume within seconds', async () => {
-    const clock = new ManualClock();
-    const { state, portal: started } = hangingPortal(clock);
-    const portal = await started;
     // two batches: both go at once, the second behind the first
-    const db = dbWithPending(400);
-    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
-    engine.start();
+    const { clock, state, portal, db, engine } = await startedAgainstHangingPortal(400);
     await eventually(() => expect(pushes(portal)).toHaveLength(2), 5_000);
     await clock.advanceBy(5000, { stepMs: 50 });
     state.up = true;
@@ -173,12 +178,7 @@ describe('uploads after a hung portal comes back', () => {
   });
 
   it('with the circuit open, a probe answering again lets uploads through at once, not at the end of the half-open time', async () => {
-    const clock = new ManualClock();
-    const { state, portal: started } = hangingPortal(clock);
-    const portal = await started;
-    const db = dbWithPending(2);
-    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15, tuning: { breakerThreshold: 2 } });
-    engine.start();
+    const { clock, state, portal, db, engine } = await startedAgainstHangingPortal(2, { breakerThreshold: 2 });
     await clock.advanceUntil(() => engine.status.state === 'offline' && pushes(portal).length === 2 && !engine.status.uploading, {
       stepMs: 50,
       maxMs: 60_000,
@@ -213,12 +213,7 @@ describe('uploads after a hung portal comes back', () => {
   });
 
   it('a roster pull out when a hung portal comes back is ended and pulled again at once', async () => {
-    const clock = new ManualClock();
-    const { state, portal: started } = hangingPortal(clock);
-    const portal = await started;
-    const db = dbWithPending(0);
-    const engine = engineFor(portal.url, db, { clock, timeoutSeconds: 15 });
-    engine.start();
+    const { clock, state, portal, engine } = await startedAgainstHangingPortal(0);
     await eventually(() => expect(portal.hits.filter((h) => h.url.includes('/roster/'))).toHaveLength(1), 5_000);
     // probes from 2 s on get no answer; the portal is back at 5 s
     await clock.advanceBy(5000, { stepMs: 50 });
