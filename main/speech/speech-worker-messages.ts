@@ -1,9 +1,8 @@
 /** What the main process and the speech worker thread tell each other. */
 import type { SpeechLanguage } from '../../common/rules/announcement';
 import type { BoardCall, SpeechSettings } from '../../common/board';
-import type { BackgroundLevel } from '../platform/background-thread';
 
-/** What the worker is started with (its workerData). */
+/** What the worker is started with (its workerData; the service always gives it). */
 export interface SpeechWorkerSetup {
   /** step aside in the idle scheduling class (Linux), or only at nice 10 */
   idle: boolean;
@@ -29,6 +28,4 @@ export type SpeechReply = { id: number; ok: true; bytes: number; starved?: true 
 /** Sent once the synthesiser and its voices are loaded. */
 export interface SpeechWorkerReady {
   ready: true;
-  /** how far its thread stepped aside for the main loop */
-  level: BackgroundLevel;
 }

@@ -16,7 +16,7 @@ import { encodeWav } from './wav';
 const port = parentPort;
 if (!port) throw new Error('speech-worker.ts runs as a worker thread');
 
-const setup = (workerData ?? { idle: true, starvedMs: 1000 }) as SpeechWorkerSetup;
+const setup = workerData as SpeechWorkerSetup;
 // a call's work waits for the main loop, never the main loop for it (see stepAside)
 const level = stepAside({ idle: setup.idle });
 
@@ -55,12 +55,12 @@ port.on('message', (m: SpeechRequest) => {
 loadEspeak().then(
   (engine) => {
     tts = engine;
-    port.postMessage({ ready: true, level } satisfies SpeechWorkerReady);
+    port.postMessage({ ready: true } satisfies SpeechWorkerReady);
     for (const m of queue.splice(0)) answer(m);
   },
   (e: unknown) => {
     failed = e instanceof Error ? e.message : String(e);
-    port.postMessage({ ready: true, level } satisfies SpeechWorkerReady);
+    port.postMessage({ ready: true } satisfies SpeechWorkerReady);
     for (const m of queue.splice(0)) answer(m);
   },
 );
