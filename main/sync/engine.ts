@@ -308,7 +308,8 @@ export class SyncEngine implements SyncContext {
     if (!refused) this.o.log.warn({ kind: failure.kind, status: failure.status, waitMs: wait }, failure.message);
     this.update({
       state,
-      lastError: { code: failure.kind, message: failure.message },
+      // held back by the open circuit: the reason shown stays the portal's own answer that opened it
+      lastError: refused && this.current.lastError ? this.current.lastError : { code: failure.kind, message: failure.message },
       nextRetryAt: new Date(this.clock.date().getTime() + wait).toISOString(),
     });
   }

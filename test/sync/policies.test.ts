@@ -145,6 +145,36 @@ describe('sync engine policies', () => {
     engine.syncNow();
     await eventually(() => expect(portal.hits.length).toBeGreaterThan(before), 5_000);
   });
+
+  it("keeps the portal's own reason while its circuit is open: a request the open circuit holds back does not replace it", async () => {
+    // a counter whose token the portal does not know: every upload and roster pull is refused
+    const clock = new ManualClock();
+    const portal = await scriptedPortal(
+      (_req, res) => json(res, 401, { error: 'unauthorized', message: 'unknown token' }),
+      clock,
+    );
+    const engine = engineFor(portal.url, dbWithPending(1), { clock });
+    engine.start();
+    const seen = new Set<string>();
+    const watch = () => {
+      const e = engine.status.lastError;
+      if (e) seen.add(`${engine.status.state} ${e.code}: ${e.message}`);
+      return false;
+    };
+    await clock.advanceUntil(() => watch() || engine.status.state === 'offline', { stepMs: 50, maxMs: 60_000 });
+    const open = portal.hits.length;
+    // the product's timing: the uploads and the roster back off apart, and both come due while
+    // the circuit is open (30 s); each is held back, and the half-open trial fails again
+    for (let i = 0; i < 260; i++) {
+      await clock.advance(250);
+      await ioTurn();
+      watch();
+    }
+    expect(portal.hits.length).toBeGreaterThan(open); // the trial went through, and failed
+    expect([...seen].filter((s) => !s.includes('unauthorized'))).toEqual([]);
+    expect(engine.status.state).toBe('offline');
+    expect(Date.parse(engine.status.nextRetryAt!)).toBeGreaterThan(clock.date().getTime());
+  });
 });
 
 describe('uploads after a hung portal comes back', () => {
