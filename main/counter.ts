@@ -24,7 +24,6 @@ import { operatorByLogin } from './store/operators';
 import { getMeta, setMeta } from './store/meta';
 import { outboxCounts } from './store/outbox';
 import { hasPrintJob } from './store/print-jobs';
-import { settledOutboxHighWater, ticketsSettledAfter } from './store/tickets';
 import { loadProvisioning, saveProvisioning } from './services/provisioning';
 import { fileTokenKeeper, type DeviceTokenKeeper } from './services/enrolment';
 import { redeemEnrolment } from './sync/enrolment-client';
@@ -127,8 +126,6 @@ export class CounterBackend {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** changes since the write-ahead log was last asked to be copied back */
   private changesSinceCheckpoint = 0;
-  /** the highest outbox row the portal had answered when the page last heard of upload marks */
-  private settledUpTo = 0;
   /** the portal address and device token come from the token keeper (enrolment), not provisioning.json */
   private portalKept = false;
   private enrolling = false;
@@ -261,7 +258,6 @@ export class CounterBackend {
   private startSync(): void {
     const c = this.config;
     if (this.syncHost || !c?.portal || !this.options.syncWorker || !this.setUp()) return;
-    this.settledUpTo = settledOutboxHighWater(this.db);
     this.districtToldAt = districtStamp(this.db);
     this.syncHost = new SyncHost({
       ...this.options.syncWorker,
@@ -277,13 +273,13 @@ export class CounterBackend {
       log: this.log,
       // the worker reports several times a batch; the host passes on at most one update every
       // 100 ms (and a change of state, or "all uploaded", at once)
-      onUpdate: ({ outboxChanged }) => {
+      onUpdate: ({ outboxChanged, settledRecords }) => {
         // the worker may still report while the counter closes
         if (this.closed) return;
         this.districtSettingsChanged();
         this.events.emit('event', { type: 'status', sync: this.syncStatus() });
         if (outboxChanged) {
-          this.emitUploads();
+          this.emitUploads(settledRecords);
           this.events.emit('event', { type: 'changed', method: 'syncNow' });
         }
       },
@@ -297,18 +293,16 @@ export class CounterBackend {
     this.syncHost.start();
   }
 
-  /** The upload marks that moved since the last look (the tickets whose rows the portal answered). */
-  private emitUploads(): void {
-    const { ticketIds, upTo } = ticketsSettledAfter(this.db, this.settledUpTo);
-    this.settledUpTo = upTo;
-    if (ticketIds.length > 0)
-      this.events.emit('event', {
-        type: 'uploads',
-        uploads: queue.uploadStates(
-          this.db,
-          ticketIds.map((id) => ({ id })),
-        ),
-      });
+  /**
+   * The upload marks that moved: those of the tickets whose records the portal answered, as
+   * the worker said, that the queue view lists (so the cost is that of the tickets on show, not
+   * of a backlog uploading).
+   */
+  private emitUploads(settledRecords: readonly string[]): void {
+    const day = this.today();
+    if (!day || settledRecords.length === 0) return;
+    const uploads = queue.uploadStatesOfRecords(this.db, day, settledRecords);
+    if (Object.keys(uploads).length > 0) this.events.emit('event', { type: 'uploads', uploads });
   }
 
   /** Whether the records have reached the portal: the outbox's counts with the worker's view of the portal. */

@@ -10,6 +10,7 @@ import {
   calledTickets,
   callsOfLaneSince,
   finishedCounts,
+  listedTicketsOfRecords,
   insertVaccination,
   lastCallOfLane,
   openTicketIds,
@@ -87,6 +88,17 @@ export function getQueue(
     uploads: uploadStates(db, listed),
     waitingCount: waitingLimit === undefined ? { priority: priority.length, walkin: walkin.length } : waitingCounts(db, day),
   };
+}
+
+/**
+ * The upload marks of the tickets of records the portal just answered, for those a queue view
+ * lists (see getQueue): the marks the page shows that may have moved.
+ */
+export function uploadStatesOfRecords(db: Db, day: string, recordIds: readonly string[]): Record<string, UploadState> {
+  return uploadStates(
+    db,
+    listedTicketsOfRecords(db, recordIds, day, RECENT).map((id) => ({ id })),
+  );
 }
 
 /**

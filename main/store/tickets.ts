@@ -195,13 +195,16 @@ const statements = preparedOnce((db) => {
         WHERE t.id IN (SELECT value FROM json_each(?))
         GROUP BY t.id`,
     ),
-    settledAfter: db.prepare<[number, number], { id: string; seq: number }>(
-      `SELECT t.id AS id, o.seq AS seq FROM outbox o JOIN ticket t ON t.id = o.record_id OR t.walkin_id = o.record_id
-        WHERE (o.state = 'acknowledged' AND o.seq > ?) OR (o.state = 'rejected' AND o.seq > ?)`,
-    ),
-    settledHighWater: db.prepare<[], { seq: number | null }>(
-      `SELECT max(coalesce((SELECT max(seq) FROM outbox WHERE state = 'acknowledged'), 0),
-                  coalesce((SELECT max(seq) FROM outbox WHERE state = 'rejected'), 0)) AS seq`,
+    listedOfRecords: db.prepare<{ records: string; day: string; recent: number }, { id: string }>(
+      `WITH of_records AS (
+         SELECT id, status FROM ticket WHERE id IN (SELECT value FROM json_each(@records))
+         UNION SELECT id, status FROM ticket WHERE walkin_id IN (SELECT value FROM json_each(@records))
+       )
+       SELECT id FROM of_records WHERE status IN ('waiting', 'called')
+       UNION SELECT id FROM of_records WHERE id IN (
+         SELECT id FROM ticket INDEXED BY ticket_finished
+          WHERE day = @day AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
+          ORDER BY finished_at DESC LIMIT @recent)`,
     ),
     setNameDoseOfWalkIn: db.prepare<[string, number, string, string]>(
       'UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?',
@@ -330,22 +333,16 @@ export function ticketUploadFlags(db: Db, ticketIds: readonly string[]): TicketU
 }
 
 /**
- * The tickets with outbox rows acknowledged or rejected after row `seq` (whose upload marks
- * may have moved), and the highest such row: where the next look starts.
+ * Of the tickets of outbox records (a record is keyed by its ticket's ID, or by its walk-in's
+ * ID for a walk-in's registration), those a queue view lists: still waiting or called, or among
+ * the day's `recent` last finished. Whose upload marks the page shows move when the portal
+ * answers those records; a backlog of finished tickets costs nothing more.
  */
-export function ticketsSettledAfter(db: Db, seq: number): { ticketIds: string[]; upTo: number } {
-  const ids = new Set<string>();
-  let upTo = seq;
-  for (const r of statements(db).settledAfter.all(seq, seq)) {
-    ids.add(r.id);
-    if (r.seq > upTo) upTo = r.seq;
-  }
-  return { ticketIds: [...ids], upTo };
-}
-
-/** The highest outbox row acknowledged or rejected so far (0 when none). */
-export function settledOutboxHighWater(db: Db): number {
-  return statements(db).settledHighWater.get()?.seq ?? 0;
+export function listedTicketsOfRecords(db: Db, recordIds: readonly string[], day: string, recent: number): string[] {
+  if (recordIds.length === 0) return [];
+  return statements(db)
+    .listedOfRecords.all({ records: JSON.stringify(recordIds), day, recent })
+    .map((r) => r.id);
 }
 
 /** A corrected walk-in's name and dose on its ticket. */

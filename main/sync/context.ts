@@ -30,7 +30,8 @@ export interface SyncEngineOptions {
   random?: () => number;
   tuning?: Partial<EngineTuning>;
   onStatus?: (status: EngineStatus) => void;
-  onOutboxChanged?: () => void;
+  /** rows were acknowledged or rejected: the records they belong to (each once) */
+  onOutboxChanged?: (settledRecords: readonly string[]) => void;
   onRosterChanged?: (day: string) => void;
 }
 

@@ -33,6 +33,8 @@ export interface SyncUpdate {
   status: EngineStatus;
   /** records were acknowledged or rejected since the last update */
   outboxChanged: boolean;
+  /** the records whose rows the portal answered since the last update (each once) */
+  settledRecords: string[];
 }
 
 export interface SyncHostOptions extends SyncWorkerFile {
@@ -63,6 +65,7 @@ export class SyncHost {
   /** the throttle: an update waiting to go, and what it will say */
   private updateTimer: Cancel | null = null;
   private outboxChanged = false;
+  private readonly settled = new Set<string>();
   private shown: { state: string; error: string | null } | null = null;
   /** requests the worker has not answered yet, by id */
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
@@ -213,6 +216,7 @@ export class SyncHost {
         break;
       case 'outbox':
         this.outboxChanged = true;
+        for (const id of m.settled ?? []) this.settled.add(id);
         // the last record reaching the portal is told at once ("all uploaded")
         if (m.allUploaded) this.flushUpdate();
         else this.updateSoon();
@@ -260,6 +264,8 @@ export class SyncHost {
     if (this.stopping) return;
     const outboxChanged = this.outboxChanged;
     this.outboxChanged = false;
-    this.o.onUpdate({ status: this.last, outboxChanged });
+    const settledRecords = [...this.settled];
+    this.settled.clear();
+    this.o.onUpdate({ status: this.last, outboxChanged, settledRecords });
   }
 }

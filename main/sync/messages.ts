@@ -89,8 +89,11 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'status'; status: EngineStatus }
-  /** the outbox changed (acknowledged or rejected rows); `allUploaded`: nothing is pending now */
-  | { type: 'outbox'; allUploaded?: boolean }
+  /**
+   * the outbox changed (acknowledged or rejected rows); `allUploaded`: nothing is pending now;
+   * `settled`: the records of the rows answered (whose tickets' upload marks moved)
+   */
+  | { type: 'outbox'; allUploaded?: boolean; settled?: string[] }
   /** a day's roster was pulled and changed */
   | { type: 'roster'; day: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: Record<string, unknown> }

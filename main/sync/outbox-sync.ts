@@ -104,6 +104,8 @@ export interface AppliedAnswer {
   unanswered: number;
   /** rows whose sequence numbers the portal had already used for other changes (left pending) */
   reused: number;
+  /** the records of the rows this answer acknowledged or rejected (each once): whose upload marks moved */
+  settledRecords: string[];
 }
 
 /**
@@ -158,9 +160,12 @@ export function applyPushAnswer(
   // sequence number is in it: one statement acknowledges them all.
   const wholeAndPlain = seen.size === batch.length && answer.results.every(plain);
   let reduced = 0;
+  const settled = new Set<string>();
   db.transaction(() => {
     if (wholeAndPlain) {
       acknowledged = acknowledgeOutboxRange(db, first, last, at);
+      // rows of the batch acknowledged before (a duplicate answer) keep the mark they have
+      if (acknowledged > 0) for (const r of batch) settled.add(r.record_id);
       if (photoIdRetentionDays === 0 && batch.some((r) => r.kind === 'walkin.registered'))
         reduced += reducePhotoIdsOfRange(db, first, last, at);
       return;
@@ -171,10 +176,14 @@ export function applyPushAnswer(
         // backup); the row stays pending and is numbered again (resequencePending)
         reused++;
       } else if (r.status === 'rejected') {
-        rejected += rejectOutboxRow(db, r.seq, at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal');
+        const n = rejectOutboxRow(db, r.seq, at, r.code ?? 'rejected', r.reason ?? 'rejected by the portal');
+        if (n > 0) settled.add(sent.get(r.seq)!.record_id);
+        rejected += n;
       } else {
-        acknowledged += acknowledgeOutboxRow(db, r.seq, at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []));
+        const n = acknowledgeOutboxRow(db, r.seq, at, JSON.stringify(r.flags ?? []), JSON.stringify(r.duplicateOf ?? []));
         const row = sent.get(r.seq)!;
+        if (n > 0) settled.add(row.record_id);
+        acknowledged += n;
         if (row.kind === 'walkin.registered' && photoIdRetentionDays === 0) reduced += reducePhotoId(db, row.record_id, at);
       }
     }
@@ -182,7 +191,7 @@ export function applyPushAnswer(
   // the full numbers are gone from the tables; their copies in the write-ahead log go too,
   // once for the batches of one upload
   if (reduced > 0) scrubWal(db, SCRUB_AFTER_UPLOAD_MS);
-  return { acknowledged, rejected, unanswered: batch.length - seen.size, reused };
+  return { acknowledged, rejected, unanswered: batch.length - seen.size, reused, settledRecords: [...settled] };
 }
 
 export const SEQUENCE_REUSED = 'sequence_reused';

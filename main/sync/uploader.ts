@@ -106,7 +106,7 @@ export class Uploader {
           );
         }
         if (applied.rejected > 0) o.log.warn({ rejected: applied.rejected }, 'the portal rejected records: they need attention');
-        o.onOutboxChanged?.();
+        o.onOutboxChanged?.(applied.settledRecords);
         // an answer that covered none of the batch would send the same batch for ever
         if (answer.results.length === 0 || (!head.resend && applied.acknowledged + applied.rejected + applied.reused === 0)) {
           const failure = new PortalFailure('bad_answer', 'the portal answered without a result for any record sent');

@@ -75,9 +75,9 @@ const engine = new SyncEngine({
   log,
   tuning: setup.tuning,
   onStatus: statusSoon,
-  onOutboxChanged: () => {
+  onOutboxChanged: (settled) => {
     flushStatus();
-    send({ type: 'outbox', allUploaded: !hasPendingOutbox(db) });
+    send({ type: 'outbox', allUploaded: !hasPendingOutbox(db), settled: [...settled] });
   },
   onRosterChanged: (day) => {
     flushStatus();

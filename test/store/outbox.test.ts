@@ -8,8 +8,7 @@ import {
   ticketEventPayloadSchema,
   walkInPayloadSchema,
 } from '../../common/sync-protocol';
-import { acknowledgeOutboxRow, rejectOutboxRow } from '../../main/store/outbox';
-import { settledOutboxHighWater, ticketsSettledAfter } from '../../main/store/tickets';
+import { listedTicketsOfRecords } from '../../main/store/tickets';
 import { pushBody, type OutboxRow as BatchRow } from '../../main/sync/outbox-sync';
 import {
   breakOutbox,
@@ -147,20 +146,30 @@ describe('the outbox', () => {
     expect(await uploads()).toEqual({ [p.id]: 'waiting', [w.id]: 'attention' });
   });
 
-  it('names the tickets whose rows the portal answered since a row, and where the next look starts', async () => {
+  it("names the tickets of the records the portal answered that a queue view lists: waiting, called, or among the day's last finished", async () => {
     const p = await c.ok('checkIn', { refId: 'REF000001' });
     const w = await c.ok('registerWalkIn', { submissionId: SUBMISSION(3), form: walkInForm(3), acknowledgedDuplicates: [] });
+    await c.ok('callTicket', { ticketId: w.id });
     const db = c.backend.db;
-    expect(settledOutboxHighWater(db)).toBe(0);
-    expect(ticketsSettledAfter(db, 0)).toEqual({ ticketIds: [], upTo: 0 });
-    const [first, second] = outboxRows(c);
-    acknowledgeOutboxRow(db, first!.seq, '2021-04-10T05:00:00.000Z', '[]', '[]');
-    expect(ticketsSettledAfter(db, 0)).toEqual({ ticketIds: [p.id], upTo: first!.seq });
-    // a walk-in's record is keyed by its walk-in ID: the mark that moves is its ticket's
-    rejectOutboxRow(db, second!.seq, '2021-04-10T05:00:00.000Z', 'x', 'refused');
-    expect(ticketsSettledAfter(db, first!.seq)).toEqual({ ticketIds: [w.id], upTo: second!.seq });
-    expect(ticketsSettledAfter(db, second!.seq)).toEqual({ ticketIds: [], upTo: second!.seq });
-    expect(settledOutboxHighWater(db)).toBe(second!.seq);
+    const day = c.backend.today()!;
+    const records = outboxRows(c).map((r) => r.record_id);
+    const walkInId = (db.prepare('SELECT walkin_id AS id FROM ticket WHERE id = ?').get(w.id) as { id: string }).id;
+    // the walk-in's registration and its call: two records, one ticket
+    expect(records).toEqual([p.id, walkInId, w.id]);
+    expect(listedTicketsOfRecords(db, records, day, 15).sort()).toEqual([p.id, w.id].sort());
+    expect(listedTicketsOfRecords(db, [walkInId], day, 15)).toEqual([w.id]);
+    expect(listedTicketsOfRecords(db, ['no-such-record'], day, 15)).toEqual([]);
+    expect(listedTicketsOfRecords(db, [], day, 15)).toEqual([]);
+    // finished: listed while among the last `recent` finished of the day, not after
+    await c.ok('markNoShow', { ticketId: w.id });
+    expect(listedTicketsOfRecords(db, [walkInId], day, 1)).toEqual([w.id]);
+    c.clock.advance(60_000);
+    await c.ok('callTicket', { ticketId: p.id });
+    await c.ok('markNoShow', { ticketId: p.id });
+    expect(listedTicketsOfRecords(db, records, day, 1)).toEqual([p.id]);
+    expect(listedTicketsOfRecords(db, records, day, 2).sort()).toEqual([p.id, w.id].sort());
+    // another day's finished tickets are not the queue view's
+    expect(listedTicketsOfRecords(db, records, '2000-01-01', 15)).toEqual([]);
   });
 
   it('gets no row from refused or read-only calls', async () => {

@@ -75,6 +75,7 @@ describe('sync host updates', () => {
     expect(updates[1]).toEqual({
       status: { ...INITIAL_ENGINE_STATUS, ...online, uploading: true, lastAttemptAt: '2026-03-01T10:00:00.000Z' },
       outboxChanged: true,
+      settledRecords: [],
     });
     await clock.advance(1000);
     expect(updates).toHaveLength(2); // nothing new: nothing said
@@ -109,6 +110,25 @@ describe('sync host updates', () => {
     expect(updates).toHaveLength(2);
     expect(updates[1]!.outboxChanged).toBe(true);
     expect(updates[1]!.status.uploading).toBe(true);
+  });
+
+  it('passes on the records the portal answered since the last update, each once, and each only once', async () => {
+    const { clock, updates, post } = scriptedHost([
+      [status({ ...online })],
+      [
+        { type: 'outbox', allUploaded: false, settled: ['r1', 'r2'] },
+        { type: 'outbox', allUploaded: false, settled: ['r2', 'r3'] },
+      ],
+      [{ type: 'outbox', allUploaded: true, settled: ['r4'] }],
+      [{ type: 'outbox', allUploaded: true }],
+    ]);
+    await post();
+    await post();
+    await clock.advance(100);
+    expect(updates.map((u) => u.settledRecords)).toEqual([[], ['r1', 'r2', 'r3']]);
+    await post();
+    await post();
+    expect(updates.map((u) => u.settledRecords)).toEqual([[], ['r1', 'r2', 'r3'], ['r4'], []]);
   });
 
   it('says nothing once stopping', async () => {

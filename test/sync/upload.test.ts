@@ -30,6 +30,13 @@ afterAll(async () => {
   await portal?.stop();
 });
 
+/** The upload marks the events told, the later over the earlier. */
+function marksTold(events: readonly CounterEvent[]): Record<string, string> {
+  const marks: Record<string, string> = {};
+  for (const e of events) if (e.type === 'uploads') Object.assign(marks, e.uploads);
+  return marks;
+}
+
 async function counter(options: Parameters<typeof syncedCounter>[1] = {}) {
   const c = await syncedCounter(portal, options);
   counters.push(c);
@@ -102,6 +109,16 @@ describe('sync with a real portal process', () => {
     // the worker's answer reaches main, which says the outbox changed (the renderer then reads the queue again)
     await eventually(() => expect(events).toContainEqual({ type: 'changed', method: 'syncNow' }));
     expect((await c.ok('getQueue', {})).uploads[t!.id]).toBe('uploaded');
+    // and the marks that moved come with it, as the queue reads them
+    expect(marksTold(events)).toEqual({ [t!.id]: 'uploaded' });
+  });
+
+  it('tells the renderer of the marks that moved when the portal refuses a record: that ticket needs attention, the other is uploaded', async () => {
+    const c = await counter();
+    const events: CounterEvent[] = [];
+    c.backend.events.on('event', (e) => events.push(e));
+    const { tickets } = await firstWalkInRejected(c);
+    await eventually(() => expect(marksTold(events)).toEqual({ [tickets[0]!.id]: 'attention', [tickets[1]!.id]: 'uploaded' }));
   });
 
   it('pulls roster changes: new bookings and cancellations, without a file', async () => {
