@@ -14,7 +14,7 @@ import { DomainError } from '../common/result';
 import type { InstallWindow, UpdatePort, UpdateStatus } from '../common/updates';
 import { centreDay } from '../common/rules/centre-day';
 import { createLogger, type Logger } from './logging/logger';
-import { checkpointPassive, openDatabase, scrubWalIfOwed, setAutoCheckpointPages, type Db } from './store/database';
+import { checkpointPassive, openDatabase, scrubWalIfOwed, type Db } from './store/database';
 import { checkIn, checkInProvisional } from './services/check-in';
 import type { Clock, ServiceContext, SignedInOperator } from './services/context';
 import * as operators from './services/operators';
@@ -45,16 +45,9 @@ import * as board from './services/board';
 import { createSpeechService, type SpeechService, type SpokenFile } from './speech/speech-service';
 
 /**
- * Each check-in or walk-in adds about 25 pages to the write-ahead log. SQLite copies the log
- * back into the file in the commit that takes it past 1,000 pages, so one operator action in
- * 40 or 50 waited for that copy and its fsync (about 20 ms). The sync worker copies it back on
- * its own connection, off the main loop: once nothing has changed for a moment, and every
- * CHECKPOINT_EVERY_CHANGES changes in a rush that leaves no quiet moment. Without a worker the
- * main loop copies it back when quiet. A commit does it only past this cap (16 MB): a worker
- * that stopped answering.
+ * Changes in a row after which the sync worker is asked to copy the write-ahead log back (about
+ * 500 pages: each copy short); a commit copies it only past WAL_CAP_PAGES (store/database.ts).
  */
-const WAL_CAP_PAGES = 4000;
-/** Changes in a row after which the sync worker is asked to copy the log back (about 500 pages: each copy short). */
 const CHECKPOINT_EVERY_CHANGES = 20;
 /** Quiet time after a change before the counter copies the write-ahead log back. */
 const CHECKPOINT_IDLE_MS = 500;
@@ -189,7 +182,6 @@ export class CounterBackend {
       nativeBinding: options.nativeBinding,
       key: options.databaseKey,
     });
-    setAutoCheckpointPages(db, WAL_CAP_PAGES);
     const deviceId = ensureDeviceId(db);
     const clock = options.clock ?? (() => new Date());
     const today = config ? centreDay(clock(), config.centre.timeZone) : null;

@@ -106,6 +106,18 @@ function ownerOnly(file: string): void {
 }
 
 /**
+ * Each check-in or walk-in adds about 25 pages to the write-ahead log. SQLite copies the log
+ * back into the file in the commit that takes it past 1,000 pages, so one operator action in
+ * 40 or 50 waited for that copy and its fsync (about 20 ms). The sync worker copies it back on
+ * its own connection, off the main loop: once nothing has changed for a moment, and every
+ * 20 changes in a rush that leaves no quiet moment (counter.ts). Without a worker the
+ * main loop copies it back when quiet. A commit does it only past this cap (16 MB): a worker
+ * that stopped answering. Every connection to the file has it, the sync worker's too: its
+ * acknowledgements would otherwise copy the log back themselves, mid-upload, every 1,000 pages.
+ */
+export const WAL_CAP_PAGES = 4000;
+
+/**
  * Opens (creating if needed) the counter's SQLite file: WAL with synchronous=FULL, so a
  * confirmed transaction survives power loss; foreign keys on; a busy timeout for the
  * short moments another connection holds the write lock; secure_delete, so deleted or
@@ -136,6 +148,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('secure_delete = ON');
+    db.pragma(`wal_autocheckpoint = ${WAL_CAP_PAGES}`);
     upgrade(db, file, migrations, onDisk, options);
   } catch (e) {
     if (db.open) db.close();
@@ -225,11 +238,6 @@ export function schemaVersion(db: Db): number {
 /** Foreign keys checked at the commit of the current transaction, not at each statement (renumbering rows that point at each other). */
 export function deferForeignKeys(db: Db): void {
   db.pragma('defer_foreign_keys = ON');
-}
-
-/** Lets the write-ahead log grow to `pages` before a commit copies it back into the file itself. */
-export function setAutoCheckpointPages(db: Db, pages: number): void {
-  db.pragma(`wal_autocheckpoint = ${Math.trunc(pages)}`);
 }
 
 /** Copies the write-ahead log back into the file as far as no reader still needs it; never waits for one. */

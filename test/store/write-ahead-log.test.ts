@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { eventually, SYNC_WORKER } from '../sync/harness';
+import { openDatabase, WAL_CAP_PAGES } from '../../main/store/database';
 import { setupCounter, SUBMISSION, walkInForm, type Counter } from './harness';
 
 let c: Counter;
@@ -53,4 +54,17 @@ it("with the sync worker running, the log is copied back on the worker's connect
   await quiet();
   await eventually(() => expect(host!.checkpoints - done).toBeGreaterThanOrEqual(4));
   expect(onMain).toEqual([]);
+});
+
+it("every connection to the counter's file, the sync worker's too, leaves the copy to the quiet moments: a commit copies the log back only past the cap", async () => {
+  c = await setupCounter();
+  expect(c.backend.db.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_CAP_PAGES);
+  // a second connection, as the sync worker opens one (openDatabase), gets the same
+  const other = openDatabase(c.backend.db.name);
+  try {
+    expect(other.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_CAP_PAGES);
+  } finally {
+    other.close();
+  }
+  expect(WAL_CAP_PAGES).toBeGreaterThan(1000); // SQLite's own: a copy every 40 or so operator actions
 });
