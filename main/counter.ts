@@ -288,7 +288,8 @@ export class CounterBackend {
   /**
    * The upload marks that moved: those of the tickets whose records the portal answered, as
    * the worker said, that the queue view lists (so the cost is that of the tickets on show, not
-   * of a backlog uploading).
+   * of a backlog uploading). An answer recorded by a worker that ended before it could say so
+   * moves no mark here: the page's marks catch up at its next full read (every 30 s at most).
    */
   private emitUploads(settledRecords: readonly string[]): void {
     const day = this.today();

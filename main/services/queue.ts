@@ -14,6 +14,7 @@ import {
   insertVaccination,
   lastCallOfLane,
   openTicketIds,
+  RECENT_FINISHED,
   recentlyFinishedTickets,
   ticketUploadFlags,
   waitingCounts,
@@ -21,8 +22,6 @@ import {
   type TicketRow,
 } from '../store/tickets';
 import { toTicketView, transition } from './tickets';
-
-const RECENT = 15;
 
 const toWaiting = (r: TicketRow): WaitingTicket => ({ id: r.id, lane: r.lane, queuedAt: Date.parse(r.queued_at) });
 
@@ -67,7 +66,7 @@ export function getQueue(
   const day = centreDay(now, config.centre.timeZone);
   const { priority, walkin, decision } = decide(ctx, day, now, waitingLimit);
   const called = calledTickets(db, day);
-  const recent = recentlyFinishedTickets(db, day, RECENT);
+  const recent = recentlyFinishedTickets(db, day, RECENT_FINISHED);
   const waitMinutes = (rows: TicketRow[]) =>
     rows[0] ? Math.max(0, Math.floor((now.getTime() - Date.parse(rows[0].queued_at)) / 60_000)) : null;
   const nextRow = decision ? [...priority, ...walkin].find((r) => r.id === decision.ticketId) : undefined;
@@ -97,7 +96,7 @@ export function getQueue(
 export function uploadStatesOfRecords(db: Db, day: string, recordIds: readonly string[]): Record<string, UploadState> {
   return uploadStates(
     db,
-    listedTicketsOfRecords(db, recordIds, day, RECENT).map((id) => ({ id })),
+    listedTicketsOfRecords(db, recordIds, day).map((id) => ({ id })),
   );
 }
 

@@ -110,7 +110,7 @@ function ownerOnly(file: string): void {
  * back into the file in the commit that takes it past 1,000 pages, so one operator action in
  * 40 or 50 waited for that copy and its fsync (about 20 ms). The sync worker copies it back on
  * its own connection, off the main loop: once nothing has changed for a moment, and every
- * 20 changes in a rush that leaves no quiet moment (counter.ts). Without a worker the
+ * CHECKPOINT_EVERY_CHANGES changes (counter.ts) in a rush that leaves no quiet moment. Without a worker the
  * main loop copies it back when quiet. A commit does it only past this cap (16 MB): a worker
  * that stopped answering. Every connection to the file has it, the sync worker's too: its
  * acknowledgements would otherwise copy the log back themselves, mid-upload, every 1,000 pages.

@@ -105,6 +105,15 @@ interface ActionParams {
   reason: string | null;
 }
 
+/** How many of the day's last finished tickets a queue view lists. */
+export const RECENT_FINISHED = 15;
+
+/** The day's finished tickets, last first (by the index on when they finished); `day`: its parameter. */
+const finishedOfDayLastFirst = (day: string) =>
+  `FROM ticket INDEXED BY ticket_finished
+    WHERE day = ${day} AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
+    ORDER BY finished_at DESC`;
+
 const statements = preparedOnce((db) => {
   const action = (a: TicketAction) =>
     db.prepare<ActionParams>(
@@ -162,12 +171,7 @@ const statements = preparedOnce((db) => {
       "SELECT lane, count(*) AS n FROM ticket WHERE day = ? AND status = 'waiting' GROUP BY lane",
     ),
     called: db.prepare<[string], TicketRow>("SELECT * FROM ticket WHERE day = ? AND status = 'called' ORDER BY called_at DESC"),
-    recent: limited<[string], TicketRow>(
-      db,
-      `SELECT * FROM ticket INDEXED BY ticket_finished
-        WHERE day = ? AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
-        ORDER BY finished_at DESC LIMIT ?`,
-    ),
+    recent: limited<[string], TicketRow>(db, `SELECT * ${finishedOfDayLastFirst('?')} LIMIT ?`),
     counts: db.prepare<[string], { served: number | null; noShow: number | null; cancelled: number | null }>(
       `SELECT sum(status = 'served') AS served, sum(status = 'no_show') AS noShow, sum(status = 'cancelled') AS cancelled
        FROM ticket WHERE day = ?`,
@@ -195,16 +199,15 @@ const statements = preparedOnce((db) => {
         WHERE t.id IN (SELECT value FROM json_each(?))
         GROUP BY t.id`,
     ),
-    listedOfRecords: db.prepare<{ records: string; day: string; recent: number }, { id: string }>(
+    // the queue view's tickets (see getQueue): the day's waiting and called, and its last finished
+    listedOfRecords: db.prepare<{ records: string; day: string }, { id: string }>(
       `WITH of_records AS (
-         SELECT id, status FROM ticket WHERE id IN (SELECT value FROM json_each(@records))
-         UNION SELECT id, status FROM ticket WHERE walkin_id IN (SELECT value FROM json_each(@records))
+         SELECT id, day, status FROM ticket WHERE id IN (SELECT value FROM json_each(@records))
+         UNION SELECT id, day, status FROM ticket WHERE walkin_id IN (SELECT value FROM json_each(@records))
        )
-       SELECT id FROM of_records WHERE status IN ('waiting', 'called')
-       UNION SELECT id FROM of_records WHERE id IN (
-         SELECT id FROM ticket INDEXED BY ticket_finished
-          WHERE day = @day AND finished_at IS NOT NULL AND status IN ('served', 'no_show', 'cancelled')
-          ORDER BY finished_at DESC LIMIT @recent)`,
+       SELECT id FROM of_records WHERE day = @day AND status IN ('waiting', 'called')
+       UNION SELECT id FROM of_records
+        WHERE id IN (SELECT id ${finishedOfDayLastFirst('@day')} LIMIT ${RECENT_FINISHED})`,
     ),
     setNameDoseOfWalkIn: db.prepare<[string, number, string, string]>(
       'UPDATE ticket SET name = ?, dose = ?, updated_at = ? WHERE walkin_id = ?',
@@ -334,14 +337,14 @@ export function ticketUploadFlags(db: Db, ticketIds: readonly string[]): TicketU
 
 /**
  * Of the tickets of outbox records (a record is keyed by its ticket's ID, or by its walk-in's
- * ID for a walk-in's registration), those a queue view lists: still waiting or called, or among
- * the day's `recent` last finished. Whose upload marks the page shows move when the portal
- * answers those records; a backlog of finished tickets costs nothing more.
+ * ID for a walk-in's registration), those the day's queue view lists: waiting or called, or
+ * among its RECENT_FINISHED last finished. Whose upload marks the page shows move when the
+ * portal answers those records; a backlog of finished tickets costs nothing more.
  */
-export function listedTicketsOfRecords(db: Db, recordIds: readonly string[], day: string, recent: number): string[] {
+export function listedTicketsOfRecords(db: Db, recordIds: readonly string[], day: string): string[] {
   if (recordIds.length === 0) return [];
   return statements(db)
-    .listedOfRecords.all({ records: JSON.stringify(recordIds), day, recent })
+    .listedOfRecords.all({ records: JSON.stringify(recordIds), day })
     .map((r) => r.id);
 }
 

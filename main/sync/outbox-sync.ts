@@ -164,7 +164,7 @@ export function applyPushAnswer(
   db.transaction(() => {
     if (wholeAndPlain) {
       acknowledged = acknowledgeOutboxRange(db, first, last, at);
-      // rows of the batch acknowledged before (a duplicate answer) keep the mark they have
+      // every record of the batch (a row among them acknowledged before is named too: its mark is read again, unchanged)
       if (acknowledged > 0) for (const r of batch) settled.add(r.record_id);
       if (photoIdRetentionDays === 0 && batch.some((r) => r.kind === 'walkin.registered'))
         reduced += reducePhotoIdsOfRange(db, first, last, at);

@@ -8,7 +8,7 @@ import {
   ticketEventPayloadSchema,
   walkInPayloadSchema,
 } from '../../common/sync-protocol';
-import { listedTicketsOfRecords } from '../../main/store/tickets';
+import { listedTicketsOfRecords, RECENT_FINISHED } from '../../main/store/tickets';
 import { pushBody, type OutboxRow as BatchRow } from '../../main/sync/outbox-sync';
 import {
   breakOutbox,
@@ -146,30 +146,37 @@ describe('the outbox', () => {
     expect(await uploads()).toEqual({ [p.id]: 'waiting', [w.id]: 'attention' });
   });
 
-  it("names the tickets of the records the portal answered that a queue view lists: waiting, called, or among the day's last finished", async () => {
-    const p = await c.ok('checkIn', { refId: 'REF000001' });
-    const w = await c.ok('registerWalkIn', { submissionId: SUBMISSION(3), form: walkInForm(3), acknowledgedDuplicates: [] });
-    await c.ok('callTicket', { ticketId: w.id });
+  it("names the tickets of the records the portal answered that the day's queue view lists, as getQueue lists them", async () => {
     const db = c.backend.db;
     const day = c.backend.today()!;
+    // 18 finished a minute apart (walk-ins), one called and one waiting (check-ins), one walk-in waiting
+    const finished: string[] = [];
+    for (let n = 1; n <= 18; n++) {
+      const t = await c.ok('registerWalkIn', { submissionId: SUBMISSION(n), form: walkInForm(n), acknowledgedDuplicates: [] });
+      await c.ok('callTicket', { ticketId: t.id });
+      await c.ok('markNoShow', { ticketId: t.id });
+      finished.push(t.id);
+      c.clock.advance(60_000);
+    }
+    const called = await c.ok('checkIn', { refId: 'REF000001' });
+    await c.ok('callTicket', { ticketId: called.id });
+    const waiting = await c.ok('checkIn', { refId: 'REF000002' });
+    const w = await c.ok('registerWalkIn', { submissionId: SUBMISSION(30), form: walkInForm(30), acknowledgedDuplicates: [] });
     const records = outboxRows(c).map((r) => r.record_id);
+    const listed = listedTicketsOfRecords(db, records, day);
+    // every record answered: the tickets named are the queue view's own
+    expect(listed.sort()).toEqual(Object.keys((await c.ok('getQueue', {})).uploads).sort());
+    expect(listed).toEqual(expect.arrayContaining([called.id, waiting.id, w.id, ...finished.slice(-RECENT_FINISHED)]));
+    expect(listed).not.toContain(finished[0]);
+    expect(listed).toHaveLength(3 + RECENT_FINISHED);
+    // a walk-in's registration is keyed by its walk-in ID: the ticket named is its own
     const walkInId = (db.prepare('SELECT walkin_id AS id FROM ticket WHERE id = ?').get(w.id) as { id: string }).id;
-    // the walk-in's registration and its call: two records, one ticket
-    expect(records).toEqual([p.id, walkInId, w.id]);
-    expect(listedTicketsOfRecords(db, records, day, 15).sort()).toEqual([p.id, w.id].sort());
-    expect(listedTicketsOfRecords(db, [walkInId], day, 15)).toEqual([w.id]);
-    expect(listedTicketsOfRecords(db, ['no-such-record'], day, 15)).toEqual([]);
-    expect(listedTicketsOfRecords(db, [], day, 15)).toEqual([]);
-    // finished: listed while among the last `recent` finished of the day, not after
-    await c.ok('markNoShow', { ticketId: w.id });
-    expect(listedTicketsOfRecords(db, [walkInId], day, 1)).toEqual([w.id]);
-    c.clock.advance(60_000);
-    await c.ok('callTicket', { ticketId: p.id });
-    await c.ok('markNoShow', { ticketId: p.id });
-    expect(listedTicketsOfRecords(db, records, day, 1)).toEqual([p.id]);
-    expect(listedTicketsOfRecords(db, records, day, 2).sort()).toEqual([p.id, w.id].sort());
-    // another day's finished tickets are not the queue view's
-    expect(listedTicketsOfRecords(db, records, '2000-01-01', 15)).toEqual([]);
+    expect(records).toContain(walkInId);
+    expect(listedTicketsOfRecords(db, [walkInId], day)).toEqual([w.id]);
+    // another day's queue view lists none of them, the waiting and called included
+    expect(listedTicketsOfRecords(db, records, '2000-01-01')).toEqual([]);
+    expect(listedTicketsOfRecords(db, ['no-such-record'], day)).toEqual([]);
+    expect(listedTicketsOfRecords(db, [], day)).toEqual([]);
   });
 
   it('gets no row from refused or read-only calls', async () => {

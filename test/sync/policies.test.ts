@@ -6,7 +6,8 @@
  * exact to the step the test moves it by; only the requests themselves take real time.
  */
 import type { EngineTuning } from '../../main/sync/messages';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RetryPolicy } from '../../main/sync/retry-policy';
 import { eventually } from './harness';
 import { ioTurn, ManualClock } from './manual-clock';
 import { dbWithPending, DEVICE, engineFor, json, pendingIn, pushes, runCleanups, scriptedPortal } from './scripted-portal';
@@ -153,6 +154,7 @@ describe('sync engine policies', () => {
       (_req, res) => json(res, 401, { error: 'unauthorized', message: 'unknown token' }),
       clock,
     );
+    const admit = vi.spyOn(RetryPolicy.prototype, 'admit');
     const engine = engineFor(portal.url, dbWithPending(1), { clock });
     engine.start();
     const seen = new Set<string>();
@@ -171,6 +173,9 @@ describe('sync engine policies', () => {
       watch();
     }
     expect(portal.hits.length).toBeGreaterThan(open); // the trial went through, and failed
+    // requests came due while the circuit was open, and it held them back
+    expect(admit.mock.results.filter((r) => r.value === false).length).toBeGreaterThan(0);
+    admit.mockRestore();
     expect([...seen].filter((s) => !s.includes('unauthorized'))).toEqual([]);
     expect(engine.status.state).toBe('offline');
     expect(Date.parse(engine.status.nextRetryAt!)).toBeGreaterThan(clock.date().getTime());

@@ -4,7 +4,8 @@
  * `bad_answer` naming where it went wrong, never data.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_PUSH_ITEMS, pushResponseSchema, type PushResponse } from '../../common/sync-protocol';
+import { z } from 'zod';
+import { MAX_PUSH_ITEMS, pushRequestSchema, pushResponseSchema, type PushResponse } from '../../common/sync-protocol';
 import { PortalClient, PortalFailure } from '../../main/sync/portal-client';
 import { DEVICE, json, runCleanups, scriptedPortal } from './scripted-portal';
 
@@ -38,6 +39,11 @@ async function pushAnswered(answer: unknown): Promise<PushResponse | PortalFailu
 }
 
 describe('the push answer', () => {
+  it("its schema, and the request's the portal checks, compile whole: no part of either falls back to the ordinary parser", () => {
+    expect(() => z.compile(pushResponseSchema, { strict: true })).not.toThrow();
+    expect(() => z.compile(pushRequestSchema, { strict: true })).not.toThrow();
+  });
+
   it('a full batch answered well comes back as the schema reads it', async () => {
     const answer = full(MAX_PUSH_ITEMS);
     const got = await pushAnswered(answer);
