@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PrintJobView, TicketView } from '../common/domain';
 import { walkInForm } from '../common/demo/people';
 import { openBenchCounter, unwrap } from './counter';
@@ -18,7 +17,7 @@ import { qrPayloadFor, type PaperSize, type SlipData } from '../main/printing/ty
 import {
   collectGarbage,
   cpuHoldProbe,
-  heldMs,
+  loopHoldWatch,
   mainThreadCpuMs,
   percentile,
   round,
@@ -176,8 +175,7 @@ const autoPrint: Benchmark = {
       const holds = async (count: number) => {
         // the heap as in a process that has run a while: not the garbage of what ran before
         collectGarbage();
-        const delay = monitorEventLoopDelay({ resolution: 1 });
-        delay.enable();
+        const watch = loopHoldWatch();
         // CPU the main thread spent between two turns of a 1 ms probe: a hold, without the waits for a core
         const probe = cpuHoldProbe();
         const t0 = performance.now();
@@ -187,8 +185,7 @@ const autoPrint: Benchmark = {
         }
         await counter.backend.printQueue.idle();
         const cpuMaxMs = probe.stop() ?? 0;
-        delay.disable();
-        return { maxMs: heldMs(delay.max), p99Ms: heldMs(delay.percentile(99)), cpuMaxMs, wallMs: performance.now() - t0 };
+        return { ...watch.stop(), cpuMaxMs, wallMs: performance.now() - t0 };
       };
       unwrap('updatePrintingSettings', await counter.dispatch('updatePrintingSettings', settings(false)));
       // the first walk-ins of the process prepare statements and compile code: not counted either

@@ -4,7 +4,6 @@
  * file's path, never its bytes), and how long the main process's event loop is held while a
  * flood of calls is spoken.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BoardCall, SpeechSettings } from '../common/board';
@@ -12,7 +11,7 @@ import { createSpeechService } from '../main/speech/speech-service';
 import {
   collectGarbage,
   cpuHoldProbe,
-  heldMs,
+  loopHoldWatch,
   mainThreadCpuMs,
   percentile,
   round,
@@ -75,13 +74,11 @@ async function spinnerHolds(rounds: number, ms: number): Promise<{ holds: number
     const { level = 'unknown' } = await next();
     const holds: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-      delay.enable();
+      const watch = loopHoldWatch(RESOLUTION_MS);
       const spun = next();
       spinner.postMessage(ms);
       await spun;
-      delay.disable();
-      holds.push(heldMs(delay.max, RESOLUTION_MS));
+      holds.push(watch.stop().maxMs);
     }
     return { holds, level };
   } finally {
@@ -128,12 +125,11 @@ const speechCall: Benchmark = {
       // the heap as in a main process that has run a while: the bench's start-up garbage collected now
       collectGarbage();
       // the floor: the loop's longest delay with nothing spoken, over as long as the flood takes
-      const idle = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-      idle.enable();
+      const idleWatch = loopHoldWatch(RESOLUTION_MS);
       const keepAwake = setInterval(() => undefined, 1);
       await new Promise((ok) => setTimeout(ok, Math.max(500, s.p50 * FLOOD)));
       clearInterval(keepAwake);
-      idle.disable();
+      const idle = idleWatch.stop();
       ctx.progress(`speech: ${ROUNDS} rounds of ${FLOOD} calls at once, the main loop watched`);
       const cpu = mainThreadCpuMs();
       const holds: number[] = [];
@@ -141,18 +137,17 @@ const speechCall: Benchmark = {
       const floodTimes: number[] = [];
       let cpuMaxMs = 0;
       for (let round = 0; round < ROUNDS; round++) {
-        const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
         const probe = cpuHoldProbe();
-        delay.enable();
+        const watch = loopHoldWatch(RESOLUTION_MS);
         const f0 = performance.now();
         const calls = Array.from({ length: FLOOD }, (_, i) => call(1000 + round * FLOOD + i));
         const wavs = await Promise.all(calls.map((c) => speech.file(c, settings)));
         floodTimes.push(performance.now() - f0);
-        delay.disable();
+        const held = watch.stop();
         cpuMaxMs = Math.max(cpuMaxMs, probe.stop() ?? 0);
         if (wavs.length !== FLOOD) throw new Error(`${wavs.length} of ${FLOOD} calls spoken`);
-        holds.push(heldMs(delay.max, RESOLUTION_MS));
-        p99s.push(heldMs(delay.percentile(99), RESOLUTION_MS));
+        holds.push(held.maxMs);
+        p99s.push(held.p99Ms);
       }
       const hold = summarize(holds);
       const control = await spinnerHolds(ROUNDS, summarize(floodTimes).p50);
@@ -162,7 +157,7 @@ const speechCall: Benchmark = {
       const floodNote =
         `the median over ${ROUNDS} rounds of the longest hold in a round of ${FLOOD} calls asked at once (each round spoken in ` +
         `${(summarize(floodTimes).p50 / 1000).toFixed(1)} s); the rounds' longest holds ${holds.map((h) => h.toFixed(1)).join(', ')} ms, ` +
-        `their p99s ${p99s.map((h) => h.toFixed(1)).join(', ')} ms; with nothing spoken the longest hold was ${ms(heldMs(idle.max, RESOLUTION_MS))}; the heap collected once before. ` +
+        `their p99s ${p99s.map((h) => h.toFixed(1)).join(', ')} ms; with nothing spoken the longest hold was ${ms(idle.maxMs)}; the heap collected once before. ` +
         `A hold is a ${RESOLUTION_MS} ms timer's delay (monitorEventLoopDelay) less its own ${RESOLUTION_MS} ms`;
       const metrics: Metric[] = [
         { metric: 'speech_call_p50_ms', value: round(s.p50, 1), unit: 'ms', note },

@@ -3,6 +3,7 @@
  * A benchmark measures and reports; it never fails because a number is high.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -105,6 +106,21 @@ export function collectGarbage(): void {
  */
 export function heldMs(delayNs: number, resolutionMs = 1): number {
   return Math.max(0, delayNs / 1e6 - resolutionMs);
+}
+
+/**
+ * Watches the main loop from now until `stop()` with a `resolutionMs` timer
+ * (monitorEventLoopDelay): its longest hold and its p99, each less the timer's own interval.
+ */
+export function loopHoldWatch(resolutionMs = 1): { stop(): { maxMs: number; p99Ms: number } } {
+  const delay = monitorEventLoopDelay({ resolution: resolutionMs });
+  delay.enable();
+  return {
+    stop() {
+      delay.disable();
+      return { maxMs: heldMs(delay.max, resolutionMs), p99Ms: heldMs(delay.percentile(99), resolutionMs) };
+    },
+  };
 }
 
 /**

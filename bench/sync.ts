@@ -43,7 +43,7 @@ import { PortalClient, PUSH_PIPELINE } from '../main/sync/portal-client';
 import type { PushResponse } from '../common/sync-protocol';
 import { startPortalProcess, type PortalHandle, type PortalProcessOptions } from '../portal/process';
 import { middayClock, openBenchCounter, unwrap, type BenchCounter, type ClientDispatch } from './counter';
-import { heldMs, latencyMetrics, median, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
+import { latencyMetrics, loopHoldWatch, median, round, summarize, type Benchmark, type BenchContext, type Metric } from './stats';
 
 const SYNC_WORKER: SyncWorkerFile = { file: resolve(import.meta.dirname, '../main/sync/dev-worker.mjs') };
 const RAW_SERVER = resolve(import.meta.dirname, 'raw-store-server.mjs');
@@ -476,16 +476,15 @@ async function drainRun(ctx: BenchContext, t: OutboxTemplate, run: number): Prom
       if (s.pending === 0) done();
     });
     // the main loop as the operator's actions would find it while the backlog uploads
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
+    const watch = loopHoldWatch();
     const t0 = performance.now();
     unwrap('syncNow', await c.dispatch('syncNow', {}));
     try {
       await Promise.race([drained, waitFor('drain: pending = 0', () => pendingOutboxCount(c.backend.db) === 0, 120_000, 100)]);
     } finally {
       off();
-      delay.disable();
     }
+    const hold = watch.stop();
     const seconds = (performance.now() - t0) / 1000;
     const stats = await portal.admin.stats();
     if (stats.results.rejected > 0) throw new Error(`drain: the portal rejected ${stats.results.rejected} rows`);
@@ -494,8 +493,8 @@ async function drainRun(ctx: BenchContext, t: OutboxTemplate, run: number): Prom
       batches: stats.pushes,
       applied: stats.results.applied,
       requests: stats.requests,
-      holdMaxMs: heldMs(delay.max),
-      holdP99Ms: heldMs(delay.percentile(99)),
+      holdMaxMs: hold.maxMs,
+      holdP99Ms: hold.p99Ms,
     };
   } finally {
     await counter?.backend.close();
